@@ -1,0 +1,66 @@
+// Datasets of labelled images as plain float buffers, and their loaders.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hiedge/status.h"
+
+namespace hiedge {
+
+// Images in NCHW order, pixel values scaled to [0, 1]. Labels are in [0, num_classes).
+// Invariant: images.size() == labels.size() * channels * height * width.
+struct Dataset {
+  int64_t channels = 0;
+  int64_t height = 0;
+  int64_t width = 0;
+  int num_classes = 0;
+  std::vector<float> images;
+  std::vector<int32_t> labels;
+
+  size_t size() const { return labels.size(); }
+  size_t image_elements() const { return static_cast<size_t>(channels * height * width); }
+  const float* image(size_t i) const { return images.data() + i * image_elements(); }
+};
+
+// Loads an MNIST-format pair of idx files (idx3 unsigned-byte images, idx1 labels),
+// gzip-compressed or plain. Errors: NotFound (missing file), DataLoss (bad magic,
+// truncated, count mismatch), InvalidArgument (a label >= num_classes).
+Result<Dataset> LoadIdx(const std::string& images_path, const std::string& labels_path,
+                        int num_classes = 10);
+
+enum class Split { kTrain, kTest };
+
+// Default location of Debian's dataset-fashion-mnist package.
+inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
+
+// Loads Fashion-MNIST (train: 60,000 images, test: 10,000) from `dir`.
+Result<Dataset> LoadFashionMnist(const std::string& dir, Split split);
+
+// Loads CIFAR-10 binary batches (each record: 1 label byte + 3072 pixel bytes).
+Result<Dataset> LoadCifar10Batches(const std::vector<std::string>& paths);
+
+// Samples `indices` of `source`, in that order.
+Dataset Subset(const Dataset& source, const std::vector<size_t>& indices);
+
+// First `count` samples (or all, if fewer).
+Dataset Head(const Dataset& source, size_t count);
+
+struct TrainValidation {
+  Dataset train;
+  Dataset validation;
+};
+
+// The fixed validation split: a seeded permutation of `full` puts `validation_size`
+// samples in validation and the rest in train. Deterministic for a given seed.
+inline constexpr size_t kDefaultValidationSize = 10000;
+inline constexpr uint64_t kDefaultSplitSeed = 20240607;
+TrainValidation SplitTrainValidation(const Dataset& full,
+                                     size_t validation_size = kDefaultValidationSize,
+                                     uint64_t seed = kDefaultSplitSeed);
+
+// Names of the Fashion-MNIST classes, index = label.
+const std::vector<std::string>& FashionMnistClassNames();
+
+}  // namespace hiedge

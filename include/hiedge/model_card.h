@@ -1,0 +1,44 @@
+// Model card: the JSON file shipped beside every model's weights. It says what the
+// model is, how it was trained and how well it does, and LoadModel reads it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hiedge/status.h"
+
+namespace hiedge {
+
+struct ModelCard {
+  std::string name;                 // Model name served and logged, e.g. "sml".
+  std::string architecture;         // small_cnn | resnet8 | vgg | torchscript
+  std::string format = "hiedge";    // hiedge | torchscript
+  std::string weights;              // Weights file, relative to the card's folder.
+  std::string dataset = "fashion-mnist";
+  std::vector<int64_t> input_shape; // Per sample {C, H, W}.
+  int num_classes = 10;
+  std::vector<float> normalize_mean;  // Per channel; applied inside the model.
+  std::vector<float> normalize_std;
+  int64_t parameter_count = 0;
+  int64_t size_bytes = 0;           // float32 weight bytes = 4 * parameter_count.
+  int64_t macs_per_sample = 0;
+  uint64_t seed = 0;
+  int epochs = 0;
+  int batch_size = 0;
+  double validation_accuracy = 0;   // Fraction in [0, 1] on the fixed validation split.
+  double test_accuracy = 0;         // Fraction in [0, 1] on the test split.
+  double training_seconds = 0;
+  std::string training_command;
+
+  std::string ToJson() const;
+  static Result<ModelCard> FromJson(const std::string& text);
+};
+
+Result<ModelCard> ReadModelCard(const std::string& path);
+Status WriteModelCard(const ModelCard& card, const std::string& path);
+
+// Folder of a card, used to resolve its weights path.
+std::string CardDirectory(const std::string& card_path);
+
+}  // namespace hiedge

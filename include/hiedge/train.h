@@ -1,0 +1,36 @@
+// Training of hiedge's built-in architectures (libtorch underneath, hidden here).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "hiedge/data.h"
+#include "hiedge/model_card.h"
+#include "hiedge/status.h"
+
+namespace hiedge {
+
+struct TrainOptions {
+  std::string architecture = "small_cnn";  // small_cnn | resnet8 | vgg
+  std::string name = "sml";                // Output files: <output_dir>/<name>.pt and .json
+  std::string output_dir = "models";
+  int epochs = 20;
+  int batch_size = 128;
+  double learning_rate = 0.05;  // Peak; cosine-annealed to 0 over all steps.
+  double momentum = 0.9;        // SGD with Nesterov momentum.
+  double weight_decay = 5e-4;
+  double label_smoothing = 0.1;
+  bool augment = true;          // Random crop (padding 2) and horizontal flip.
+  double early_exit_loss_weight = 0.3;  // Weight of each early exit's loss.
+  uint64_t seed = 1;
+  int threads = 0;              // 0 = libtorch default.
+  bool progress = true;
+  std::string training_command;  // Recorded in the card.
+};
+
+// Trains on `train`, reports accuracy on `validation` and `test`, writes weights and
+// card, and returns the card. Deterministic for a given seed and thread count.
+Result<ModelCard> TrainModel(const TrainOptions& options, const Dataset& train,
+                             const Dataset& validation, const Dataset& test);
+
+}  // namespace hiedge

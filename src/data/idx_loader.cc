@@ -1,0 +1,147 @@
+// MNIST idx and CIFAR-10 binary loaders. zlib's gz* API reads gzip and plain files alike.
+#include <zlib.h>
+
+#include <array>
+#include <filesystem>
+#include <memory>
+
+#include "hiedge/data.h"
+
+namespace hiedge {
+namespace {
+
+constexpr uint32_t kIdxImagesMagic = 0x00000803;
+constexpr uint32_t kIdxLabelsMagic = 0x00000801;
+
+struct GzCloser {
+  void operator()(gzFile_s* f) const { gzclose(f); }
+};
+using GzFile = std::unique_ptr<gzFile_s, GzCloser>;
+
+Result<GzFile> OpenForReading(const std::string& path) {
+  if (!std::filesystem::exists(path)) return Status::NotFound("no such file: " + path);
+  gzFile f = gzopen(path.c_str(), "rb");
+  if (f == nullptr) return Status::IoError("cannot open " + path);
+  return GzFile(f);
+}
+
+// Reads exactly `size` bytes, or fails with DataLoss naming `what`.
+Status ReadExactly(gzFile f, void* out, size_t size, const std::string& path, const char* what) {
+  size_t done = 0;
+  auto* bytes = static_cast<unsigned char*>(out);
+  while (done < size) {
+    const unsigned chunk = static_cast<unsigned>(std::min<size_t>(size - done, 1u << 30));
+    const int n = gzread(f, bytes + done, chunk);
+    if (n < 0) return Status::DataLoss(path + ": read error (corrupt gzip?) in " + what);
+    if (n == 0) {
+      return Status::DataLoss(path + ": truncated while reading " + what + " (" +
+                              std::to_string(done) + " of " + std::to_string(size) + " bytes)");
+    }
+    done += static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
+
+Result<uint32_t> ReadBigEndian32(gzFile f, const std::string& path, const char* what) {
+  std::array<unsigned char, 4> b{};
+  HIEDGE_RETURN_IF_ERROR(ReadExactly(f, b.data(), b.size(), path, what));
+  return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3];
+}
+
+Status CheckLabels(const std::vector<int32_t>& labels, int num_classes, const std::string& path) {
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (labels[i] < 0 || labels[i] >= num_classes) {
+      return Status::InvalidArgument(path + ": label " + std::to_string(labels[i]) +
+                                     " at index " + std::to_string(i) + " is outside [0, " +
+                                     std::to_string(num_classes) + ")");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Dataset> LoadIdx(const std::string& images_path, const std::string& labels_path,
+                        int num_classes) {
+  HIEDGE_ASSIGN_OR_RETURN(GzFile images_file, OpenForReading(images_path));
+  HIEDGE_ASSIGN_OR_RETURN(GzFile labels_file, OpenForReading(labels_path));
+
+  HIEDGE_ASSIGN_OR_RETURN(uint32_t magic, ReadBigEndian32(images_file.get(), images_path, "magic"));
+  if (magic != kIdxImagesMagic) {
+    return Status::DataLoss(images_path + ": not an idx3 unsigned-byte image file (magic " +
+                            std::to_string(magic) + ")");
+  }
+  HIEDGE_ASSIGN_OR_RETURN(uint32_t count, ReadBigEndian32(images_file.get(), images_path, "count"));
+  HIEDGE_ASSIGN_OR_RETURN(uint32_t rows, ReadBigEndian32(images_file.get(), images_path, "rows"));
+  HIEDGE_ASSIGN_OR_RETURN(uint32_t cols, ReadBigEndian32(images_file.get(), images_path, "cols"));
+  if (rows == 0 || cols == 0 || rows > 4096 || cols > 4096) {
+    return Status::DataLoss(images_path + ": implausible image size " + std::to_string(rows) +
+                            "x" + std::to_string(cols));
+  }
+
+  HIEDGE_ASSIGN_OR_RETURN(uint32_t label_magic,
+                          ReadBigEndian32(labels_file.get(), labels_path, "magic"));
+  if (label_magic != kIdxLabelsMagic) {
+    return Status::DataLoss(labels_path + ": not an idx1 unsigned-byte label file");
+  }
+  HIEDGE_ASSIGN_OR_RETURN(uint32_t label_count,
+                          ReadBigEndian32(labels_file.get(), labels_path, "count"));
+  if (label_count != count) {
+    return Status::DataLoss(images_path + " holds " + std::to_string(count) + " images but " +
+                            labels_path + " holds " + std::to_string(label_count) + " labels");
+  }
+
+  Dataset ds;
+  ds.channels = 1;
+  ds.height = rows;
+  ds.width = cols;
+  ds.num_classes = num_classes;
+  std::vector<unsigned char> pixels(static_cast<size_t>(count) * rows * cols);
+  HIEDGE_RETURN_IF_ERROR(ReadExactly(images_file.get(), pixels.data(), pixels.size(), images_path,
+                                     "pixels"));
+  std::vector<unsigned char> raw_labels(count);
+  HIEDGE_RETURN_IF_ERROR(ReadExactly(labels_file.get(), raw_labels.data(), raw_labels.size(),
+                                     labels_path, "labels"));
+  ds.images.resize(pixels.size());
+  for (size_t i = 0; i < pixels.size(); ++i) ds.images[i] = pixels[i] / 255.0f;
+  ds.labels.assign(raw_labels.begin(), raw_labels.end());
+  HIEDGE_RETURN_IF_ERROR(CheckLabels(ds.labels, num_classes, labels_path));
+  return ds;
+}
+
+Result<Dataset> LoadFashionMnist(const std::string& dir, Split split) {
+  const std::string prefix = split == Split::kTrain ? "train" : "t10k";
+  return LoadIdx(dir + "/" + prefix + "-images-idx3-ubyte.gz",
+                 dir + "/" + prefix + "-labels-idx1-ubyte.gz");
+}
+
+Result<Dataset> LoadCifar10Batches(const std::vector<std::string>& paths) {
+  constexpr size_t kPixels = 3 * 32 * 32;
+  constexpr size_t kRecord = 1 + kPixels;
+  if (paths.empty()) return Status::InvalidArgument("no CIFAR-10 batch files given");
+  Dataset ds;
+  ds.channels = 3;
+  ds.height = 32;
+  ds.width = 32;
+  ds.num_classes = 10;
+  for (const std::string& path : paths) {
+    if (!std::filesystem::exists(path)) return Status::NotFound("no such file: " + path);
+    const auto bytes = std::filesystem::file_size(path);
+    if (bytes == 0 || bytes % kRecord != 0) {
+      return Status::DataLoss(path + ": size " + std::to_string(bytes) +
+                              " is not a whole number of 3073-byte CIFAR-10 records");
+    }
+    HIEDGE_ASSIGN_OR_RETURN(GzFile f, OpenForReading(path));
+    std::vector<unsigned char> raw(bytes);
+    HIEDGE_RETURN_IF_ERROR(ReadExactly(f.get(), raw.data(), raw.size(), path, "records"));
+    for (size_t r = 0; r < bytes / kRecord; ++r) {
+      const unsigned char* rec = raw.data() + r * kRecord;
+      ds.labels.push_back(rec[0]);
+      for (size_t p = 0; p < kPixels; ++p) ds.images.push_back(rec[1 + p] / 255.0f);
+    }
+    HIEDGE_RETURN_IF_ERROR(CheckLabels(ds.labels, ds.num_classes, path));
+  }
+  return ds;
+}
+
+}  // namespace hiedge

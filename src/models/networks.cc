@@ -1,0 +1,195 @@
+#include "networks.h"
+
+namespace hiedge::models {
+namespace nn = torch::nn;
+
+namespace {
+
+nn::Conv2d Conv3x3(int64_t in, int64_t out, int64_t stride = 1) {
+  return nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false));
+}
+
+// Appends conv3x3 -> BN -> ReLU.
+void AddConvBnRelu(nn::Sequential& seq, int64_t in, int64_t out) {
+  seq->push_back(Conv3x3(in, out));
+  seq->push_back(nn::BatchNorm2d(out));
+  seq->push_back(nn::ReLU(nn::ReLUOptions(true)));
+}
+
+// Runs `seq` on x item by item, adding conv/linear multiply-accumulates of one sample.
+torch::Tensor ForwardCountingMacs(nn::Sequential seq, torch::Tensor x, int64_t* macs) {
+  for (auto& item : *seq) {
+    const auto& module = item.ptr();
+    if (auto* block = module->as<ResidualBlockImpl>()) {
+      *macs += block->CountMacs(x);
+    }
+    torch::Tensor y = item.forward(x);
+    if (auto* conv = module->as<nn::Conv2dImpl>()) {
+      // Each output element needs in_channels/groups * kh * kw MACs.
+      *macs += y[0].numel() * conv->weight[0].numel();
+    } else if (auto* linear = module->as<nn::LinearImpl>()) {
+      *macs += linear->weight.numel();
+    }
+    x = y;
+  }
+  return x;
+}
+
+nn::Sequential SmallCnnStage(int64_t in, int64_t out) {
+  nn::Sequential s;
+  AddConvBnRelu(s, in, out);
+  s->push_back(nn::MaxPool2d(2));
+  return s;
+}
+
+// small_cnn: conv16 -> pool -> conv32 -> pool -> flatten -> dense48 -> dense(classes);
+// an early exit after the first stage (pool -> flatten -> dense).
+StagedNet BuildSmallCnn(const ArchitectureSpec& s) {
+  const int64_t c = s.input_shape[0], h = s.input_shape[1], w = s.input_shape[2];
+  nn::Sequential classifier(nn::Flatten(), nn::Linear(32 * (h / 4) * (w / 4), 48),
+                            nn::ReLU(nn::ReLUOptions(true)), nn::Dropout(0.2),
+                            nn::Linear(48, s.num_classes));
+  nn::Sequential exit_head(nn::MaxPool2d(2), nn::Flatten(),
+                           nn::Linear(16 * (h / 4) * (w / 4), s.num_classes));
+  return StagedNet(std::vector<nn::Sequential>{SmallCnnStage(c, 16), SmallCnnStage(16, 32),
+                                               classifier},
+                   std::vector<int>{0}, std::vector<nn::Sequential>{exit_head}, s.mean, s.std);
+}
+
+// resnet8: the MLPerf Tiny layout (stem conv16, blocks 16/32/64, global pool, dense).
+StagedNet BuildResNet8(const ArchitectureSpec& s) {
+  nn::Sequential stem;
+  AddConvBnRelu(stem, s.input_shape[0], 16);
+  nn::Sequential head(nn::AdaptiveAvgPool2d(1), nn::Flatten(), nn::Linear(64, s.num_classes));
+  return StagedNet(std::vector<nn::Sequential>{stem, nn::Sequential(ResidualBlock(16, 16, 1)),
+                                               nn::Sequential(ResidualBlock(16, 32, 2)),
+                                               nn::Sequential(ResidualBlock(32, 64, 2)), head},
+                   std::vector<int>{}, std::vector<nn::Sequential>{}, s.mean, s.std);
+}
+
+// vgg: [32,32,M] [64,64,M] [128,128,M] -> dense256 -> dense(classes).
+StagedNet BuildVgg(const ArchitectureSpec& s) {
+  std::vector<nn::Sequential> stages;
+  int64_t in = s.input_shape[0], h = s.input_shape[1], w = s.input_shape[2];
+  for (int64_t width : {32, 64, 128}) {
+    nn::Sequential stage;
+    AddConvBnRelu(stage, in, width);
+    AddConvBnRelu(stage, width, width);
+    stage->push_back(nn::MaxPool2d(2));
+    stages.push_back(stage);
+    in = width;
+    h /= 2;
+    w /= 2;
+  }
+  stages.push_back(nn::Sequential(nn::Flatten(), nn::Dropout(0.3), nn::Linear(in * h * w, 256),
+                                  nn::ReLU(nn::ReLUOptions(true)), nn::Dropout(0.3),
+                                  nn::Linear(256, s.num_classes)));
+  return StagedNet(stages, std::vector<int>{}, std::vector<nn::Sequential>{}, s.mean, s.std);
+}
+
+}  // namespace
+
+ResidualBlockImpl::ResidualBlockImpl(int64_t in_channels, int64_t out_channels, int64_t stride) {
+  body = register_module("body", nn::Sequential(Conv3x3(in_channels, out_channels, stride),
+                                                nn::BatchNorm2d(out_channels),
+                                                nn::ReLU(nn::ReLUOptions(true)),
+                                                Conv3x3(out_channels, out_channels),
+                                                nn::BatchNorm2d(out_channels)));
+  shortcut = register_module("shortcut", nn::Sequential());
+  if (stride != 1 || in_channels != out_channels) {
+    shortcut->push_back(nn::Conv2d(
+        nn::Conv2dOptions(in_channels, out_channels, 1).stride(stride).bias(false)));
+    shortcut->push_back(nn::BatchNorm2d(out_channels));
+  }
+}
+
+torch::Tensor ResidualBlockImpl::forward(torch::Tensor x) {
+  torch::Tensor skip = shortcut->is_empty() ? x : shortcut->forward(x);
+  return torch::relu(body->forward(x) + skip);
+}
+
+int64_t ResidualBlockImpl::CountMacs(const torch::Tensor& x) const {
+  int64_t macs = 0;
+  ForwardCountingMacs(body, x, &macs);
+  if (!shortcut->is_empty()) ForwardCountingMacs(shortcut, x, &macs);
+  return macs;
+}
+
+StagedNetImpl::StagedNetImpl(std::vector<nn::Sequential> stage_list,
+                             std::vector<int> exit_stages, std::vector<nn::Sequential> heads,
+                             std::vector<float> mean_values, std::vector<float> std_values)
+    : exit_after_stage(std::move(exit_stages)) {
+  for (size_t i = 0; i < stage_list.size(); ++i) {
+    stages.push_back(register_module("stage" + std::to_string(i), stage_list[i]));
+  }
+  for (size_t i = 0; i < heads.size(); ++i) {
+    exit_heads.push_back(register_module("exit" + std::to_string(i), heads[i]));
+  }
+  const auto channels = static_cast<int64_t>(mean_values.size());
+  mean = register_buffer("mean", torch::tensor(mean_values).view({1, channels, 1, 1}));
+  std = register_buffer("std", torch::tensor(std_values).view({1, channels, 1, 1}));
+}
+
+torch::Tensor StagedNetImpl::Normalize(const torch::Tensor& images) const {
+  return (images - mean) / std;
+}
+
+torch::Tensor StagedNetImpl::forward(torch::Tensor images) {
+  return RunStages(images, 0, static_cast<int>(stages.size()));
+}
+
+std::vector<torch::Tensor> StagedNetImpl::ForwardAllExits(torch::Tensor images) {
+  std::vector<torch::Tensor> early(exit_heads.size());
+  torch::Tensor x = Normalize(images);
+  for (size_t k = 0; k < stages.size(); ++k) {
+    x = stages[k]->forward(x);
+    for (size_t e = 0; e < exit_heads.size(); ++e) {
+      if (exit_after_stage[e] == static_cast<int>(k)) early[e] = exit_heads[e]->forward(x);
+    }
+  }
+  early.push_back(x);
+  return early;
+}
+
+torch::Tensor StagedNetImpl::RunStages(torch::Tensor x, int first, int last) {
+  if (first == 0) x = Normalize(x);
+  for (int k = first; k < last; ++k) x = stages[k]->forward(x);
+  return x;
+}
+
+int64_t StagedNetImpl::CountMacs(const std::vector<int64_t>& input_shape) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = is_training();
+  eval();
+  std::vector<int64_t> shape = {1};
+  shape.insert(shape.end(), input_shape.begin(), input_shape.end());
+  torch::Tensor x = Normalize(torch::zeros(shape));
+  int64_t macs = 0;
+  for (auto& stage : stages) x = ForwardCountingMacs(stage, x, &macs);
+  train(was_training);
+  return macs;
+}
+
+int64_t StagedNetImpl::ParameterCount() const {
+  int64_t n = 0;
+  for (const auto& p : parameters()) n += p.numel();
+  return n;
+}
+
+std::vector<std::string> ArchitectureNames() { return {"small_cnn", "resnet8", "vgg"}; }
+
+Result<StagedNet> BuildNetwork(const ArchitectureSpec& spec) {
+  if (spec.input_shape.size() != 3 || spec.input_shape[1] < 8 || spec.input_shape[2] < 8) {
+    return Status::InvalidArgument("input shape must be [C, H, W] with H, W >= 8");
+  }
+  if (spec.mean.size() != static_cast<size_t>(spec.input_shape[0]) ||
+      spec.std.size() != spec.mean.size()) {
+    return Status::InvalidArgument("normalisation mean/std need one value per channel");
+  }
+  if (spec.architecture == "small_cnn") return BuildSmallCnn(spec);
+  if (spec.architecture == "resnet8") return BuildResNet8(spec);
+  if (spec.architecture == "vgg") return BuildVgg(spec);
+  return Status::InvalidArgument("unknown architecture '" + spec.architecture + "'");
+}
+
+}  // namespace hiedge::models

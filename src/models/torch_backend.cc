@@ -1,0 +1,169 @@
+// libtorch backends: hiedge's staged networks and TorchScript modules.
+#include <torch/script.h>
+
+#include "hiedge/model.h"
+#include "hiedge/model_card.h"
+#include "networks.h"
+
+namespace hiedge {
+namespace {
+
+torch::Tensor ToTorch(const FloatTensor& t) {
+  return torch::from_blob(const_cast<float*>(t.data.data()), t.shape, torch::kFloat32);
+}
+
+FloatTensor FromTorch(const torch::Tensor& t) {
+  torch::Tensor c = t.contiguous().to(torch::kFloat32);
+  FloatTensor out;
+  out.shape.assign(c.sizes().begin(), c.sizes().end());
+  out.data.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+  return out;
+}
+
+Status CheckImageBatch(const FloatTensor& input, const ModelInfo& info) {
+  if (input.shape.size() != info.input_shape.size() + 1 ||
+      !std::equal(info.input_shape.begin(), info.input_shape.end(), input.shape.begin() + 1) ||
+      input.shape[0] < 1) {
+    return Status::InvalidArgument("model " + info.name + " expects input [N," +
+                                   ShapeToString(info.input_shape).substr(1) + " with N >= 1, got " +
+                                   ShapeToString(input.shape));
+  }
+  if (static_cast<int64_t>(input.data.size()) != FloatTensor::NumElements(input.shape)) {
+    return Status::InvalidArgument("input holds " + std::to_string(input.data.size()) +
+                                   " values but its shape " + ShapeToString(input.shape) +
+                                   " needs " + std::to_string(FloatTensor::NumElements(input.shape)));
+  }
+  return Status::Ok();
+}
+
+// Runs `fn` converting any torch exception to an Internal status.
+template <typename Fn>
+auto Guarded(Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("inference failed: ") + e.what());
+  }
+}
+
+class StagedNetBackend final : public InferenceBackend {
+ public:
+  StagedNetBackend(models::StagedNet net, ModelInfo info) : net_(std::move(net)), info_(std::move(info)) {
+    net_->eval();
+  }
+  const ModelInfo& info() const override { return info_; }
+
+  Result<FloatTensor> Infer(const FloatTensor& input) override {
+    HIEDGE_RETURN_IF_ERROR(CheckImageBatch(input, info_));
+    return Guarded([&]() -> Result<FloatTensor> {
+      torch::InferenceMode guard;
+      return FromTorch(net_->forward(ToTorch(input)));
+    });
+  }
+
+  Result<std::vector<FloatTensor>> InferAllExits(const FloatTensor& input) override {
+    HIEDGE_RETURN_IF_ERROR(CheckImageBatch(input, info_));
+    return Guarded([&]() -> Result<std::vector<FloatTensor>> {
+      torch::InferenceMode guard;
+      std::vector<FloatTensor> out;
+      for (const auto& t : net_->ForwardAllExits(ToTorch(input))) out.push_back(FromTorch(t));
+      return out;
+    });
+  }
+
+  Result<FloatTensor> RunStages(const FloatTensor& input, int first, int last) override {
+    if (first < 0 || last > info_.num_stages || first >= last) {
+      return Status::InvalidArgument("stage range [" + std::to_string(first) + ", " +
+                                     std::to_string(last) + ") is outside [0, " +
+                                     std::to_string(info_.num_stages) + "]");
+    }
+    if (first == 0) HIEDGE_RETURN_IF_ERROR(CheckImageBatch(input, info_));
+    return Guarded([&]() -> Result<FloatTensor> {
+      torch::InferenceMode guard;
+      return FromTorch(net_->RunStages(ToTorch(input), first, last));
+    });
+  }
+
+ private:
+  models::StagedNet net_;
+  ModelInfo info_;
+};
+
+// A TorchScript module whose forward maps images to logits. It has one stage and no
+// early exits.
+class TorchScriptBackend final : public InferenceBackend {
+ public:
+  TorchScriptBackend(torch::jit::Module module, ModelInfo info)
+      : module_(std::move(module)), info_(std::move(info)) {
+    module_.eval();
+  }
+  const ModelInfo& info() const override { return info_; }
+
+  Result<FloatTensor> Infer(const FloatTensor& input) override {
+    HIEDGE_RETURN_IF_ERROR(CheckImageBatch(input, info_));
+    return Guarded([&]() -> Result<FloatTensor> {
+      torch::InferenceMode guard;
+      // jit::Module::forward is const-safe for concurrent calls on an eval-mode module.
+      auto module = module_;
+      return FromTorch(module.forward({ToTorch(input)}).toTensor());
+    });
+  }
+  Result<std::vector<FloatTensor>> InferAllExits(const FloatTensor& input) override {
+    HIEDGE_ASSIGN_OR_RETURN(FloatTensor logits, Infer(input));
+    return std::vector<FloatTensor>{std::move(logits)};
+  }
+  Result<FloatTensor> RunStages(const FloatTensor& input, int first, int last) override {
+    if (first != 0 || last != 1) {
+      return Status::Unimplemented("a TorchScript model has a single stage");
+    }
+    return Infer(input);
+  }
+
+ private:
+  torch::jit::Module module_;
+  ModelInfo info_;
+};
+
+ModelInfo InfoFromCard(const ModelCard& card, int num_stages, std::vector<int> exits) {
+  ModelInfo info;
+  info.name = card.name;
+  info.architecture = card.architecture;
+  info.input_shape = card.input_shape;
+  info.num_classes = card.num_classes;
+  info.parameter_count = card.parameter_count;
+  info.macs_per_sample = card.macs_per_sample;
+  info.num_stages = num_stages;
+  info.early_exit_after_stage = std::move(exits);
+  return info;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<InferenceBackend>> LoadModel(const std::string& card_path) {
+  HIEDGE_ASSIGN_OR_RETURN(ModelCard card, ReadModelCard(card_path));
+  const std::string weights = CardDirectory(card_path) + "/" + card.weights;
+  try {
+    if (card.format == "torchscript") {
+      torch::jit::Module module = torch::jit::load(weights);
+      return std::unique_ptr<InferenceBackend>(
+          new TorchScriptBackend(std::move(module), InfoFromCard(card, 1, {})));
+    }
+    models::ArchitectureSpec spec{card.architecture, card.input_shape, card.num_classes,
+                                  card.normalize_mean, card.normalize_std};
+    HIEDGE_ASSIGN_OR_RETURN(models::StagedNet net, models::BuildNetwork(spec));
+    torch::load(net, weights);
+    ModelInfo info = InfoFromCard(card, static_cast<int>(net->stages.size()),
+                                  net->exit_after_stage);
+    info.parameter_count = net->ParameterCount();
+    info.macs_per_sample = net->CountMacs(card.input_shape);
+    return std::unique_ptr<InferenceBackend>(new StagedNetBackend(std::move(net), std::move(info)));
+  } catch (const std::exception& e) {
+    return Status::DataLoss("cannot load weights " + weights + ": " + e.what());
+  }
+}
+
+void SetInferenceThreads(int threads) {
+  if (threads > 0) torch::set_num_threads(threads);
+}
+
+}  // namespace hiedge

@@ -1,0 +1,24 @@
+// Subcommands of the `hiedge` executable. Each Add*Command registers its options on
+// `app` and a callback that runs the command through the library and sets *exit_code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "hiedge/status.h"
+
+namespace hiedge::cli {
+
+void AddTrainCommand(CLI::App& app, int* exit_code);
+void AddCalibrateCommand(CLI::App& app, int* exit_code);
+void AddServeCommand(CLI::App& app, int* exit_code);
+void AddDeviceCommand(CLI::App& app, int* exit_code);
+void AddDemoCommand(CLI::App& app, int* exit_code);
+
+// The one place a Status becomes an exit code: prints the error, returns 0 or 1..n.
+int ExitCodeFor(const Status& status);
+
+// The full command line, for model cards and result files.
+std::string CommandLine();
+void SetCommandLine(int argc, char** argv);
+
+}  // namespace hiedge::cli

@@ -1,0 +1,48 @@
+// hiedge: hierarchical inference at the network edge. A thin front end over the library.
+#include <cstdio>
+
+#include "commands.h"
+
+namespace hiedge::cli {
+namespace {
+std::string g_command_line;
+}  // namespace
+
+int ExitCodeFor(const Status& status) {
+  if (status.ok()) return 0;
+  std::fprintf(stderr, "hiedge: error: %s\n", status.ToString().c_str());
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument: return 2;
+    case StatusCode::kNotFound: return 3;
+    case StatusCode::kDataLoss: return 4;
+    case StatusCode::kUnavailable:
+    case StatusCode::kDeadlineExceeded: return 5;
+    default: return 1;
+  }
+}
+
+std::string CommandLine() { return g_command_line; }
+
+void SetCommandLine(int argc, char** argv) {
+  g_command_line.clear();
+  for (int i = 0; i < argc; ++i) {
+    if (i > 0) g_command_line += ' ';
+    g_command_line += argv[i];
+  }
+}
+
+}  // namespace hiedge::cli
+
+int main(int argc, char** argv) {
+  hiedge::cli::SetCommandLine(argc, argv);
+  CLI::App app{"hiedge: hierarchical inference at the network edge"};
+  app.require_subcommand(1);
+  int exit_code = 0;
+  hiedge::cli::AddTrainCommand(app, &exit_code);
+  hiedge::cli::AddCalibrateCommand(app, &exit_code);
+  hiedge::cli::AddServeCommand(app, &exit_code);
+  hiedge::cli::AddDeviceCommand(app, &exit_code);
+  hiedge::cli::AddDemoCommand(app, &exit_code);
+  CLI11_PARSE(app, argc, argv);
+  return exit_code;
+}
