@@ -1,9 +1,9 @@
 #include "hiedge/model_card.h"
 
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
+
+#include "hiedge/files.h"
 
 namespace hiedge {
 
@@ -70,21 +70,14 @@ Result<ModelCard> ModelCard::FromJson(const std::string& text) {
 }
 
 Result<ModelCard> ReadModelCard(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Status::NotFound("cannot read model card " + path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  auto card = ModelCard::FromJson(buffer.str());
-  if (!card.ok()) return Status(card.status().code(), path + ": " + card.status().message());
-  return card;
+  HIEDGE_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path));
+  auto parsed = ModelCard::FromJson(text);
+  if (!parsed.ok()) return Status(parsed.status().code(), path + ": " + parsed.status().message());
+  return parsed;
 }
 
 Status WriteModelCard(const ModelCard& card, const std::string& path) {
-  std::ofstream out(path);
-  if (!out) return Status::IoError("cannot write model card " + path);
-  out << card.ToJson();
-  if (!out) return Status::IoError("write failed: " + path);
-  return Status::Ok();
+  return WriteTextFile(path, card.ToJson());
 }
 
 std::string CardDirectory(const std::string& card_path) {

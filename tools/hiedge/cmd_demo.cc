@@ -1,9 +1,52 @@
+#include <cstdio>
+
 #include "commands.h"
+#include "hiedge/demo.h"
 
 namespace hiedge::cli {
+namespace {
+
+struct DemoArgs {
+  DemoOptions options;
+  int deadline_ms = 500;
+  bool progress = true;
+};
+
+Status Demo(DemoArgs a) {
+  a.options.offload_deadline = std::chrono::milliseconds(a.deadline_ms);
+  a.options.progress = a.progress;
+  HIEDGE_ASSIGN_OR_RETURN(DemoReport report, RunDemo(a.options));
+  std::printf("\nHierarchical inference on Fashion-MNIST test (%zu images), device <-> edge server "
+              "over HTTP (Open Inference Protocol v2)\n\n%s",
+              report.strategies.empty() ? size_t{0} : report.strategies.front().samples,
+              DemoReportToText(report).c_str());
+  HIEDGE_RETURN_IF_ERROR(WriteDemoResults(report, a.options.results_dir));
+  std::printf("results: %s/demo.json, strategies.csv, beta_sweep.csv\n",
+              a.options.results_dir.c_str());
+  return Status::Ok();
+}
+
+}  // namespace
 
 void AddDemoCommand(CLI::App& app, int* exit_code) {
-  app.add_subcommand("demo", "TODO");
+  auto* cmd = app.add_subcommand(
+      "demo", "End-to-end HI: calibrate, serve the L-ML on loopback, run the device, compare");
+  auto a = std::make_shared<DemoArgs>();
+  DemoOptions& o = a->options;
+  cmd->add_option("--models-dir", o.models_dir)->capture_default_str();
+  cmd->add_option("--local", o.local_model, "S-ML card name")->capture_default_str();
+  cmd->add_option("--remote", o.remote_model, "L-ML card name")->capture_default_str();
+  cmd->add_option("--data", o.data_dir, "Fashion-MNIST folder")->capture_default_str();
+  cmd->add_option("--results", o.results_dir, "Results folder")->capture_default_str();
+  cmd->add_option("--beta", o.offload_cost, "Offload cost β")->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--accuracy-margin", o.accuracy_margin,
+                  "Target = L-ML validation accuracy minus this")->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  cmd->add_option("--limit", o.limit, "Test samples (0 = all 10,000)")->capture_default_str();
+  cmd->add_option("--port", o.port, "Server port (0 = any free)")->check(CLI::Range(0, 65535))->capture_default_str();
+  cmd->add_option("--deadline-ms", a->deadline_ms, "Offload deadline")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--threads", o.threads, "Intra-op threads")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_flag("!--no-progress", a->progress, "Hide progress bars");
+  cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(Demo(*a)); });
 }
 
 }  // namespace hiedge::cli

@@ -1,9 +1,69 @@
+#include <cstdio>
+
 #include "commands.h"
+#include "hiedge/decision_config.h"
+#include "hiedge/eval.h"
+#include "hiedge/files.h"
 
 namespace hiedge::cli {
+namespace {
+
+struct DeviceArgs {
+  std::string local = "models/sml.json";
+  std::string decision;  // Decision config; overrides --theta.
+  double theta = 0.9;
+  double beta = 0.1;
+  HttpOffloadOptions server;
+  std::string data_dir = kFashionMnistDir;
+  size_t limit = 0;
+  int deadline_ms = 500;
+  std::string out = "results/device";
+};
+
+Status RunDeviceCommand(DeviceArgs a) {
+  SetInferenceThreads(1);
+  if (!a.decision.empty()) {
+    HIEDGE_ASSIGN_OR_RETURN(DecisionConfig config, ReadDecisionConfig(a.decision));
+    a.theta = config.theta;
+    a.beta = config.offload_cost;
+  }
+  HIEDGE_ASSIGN_OR_RETURN(auto local, LoadModel(a.local));
+  HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadFashionMnist(a.data_dir, Split::kTest));
+  if (a.limit > 0) test = Head(test, a.limit);
+  std::unique_ptr<OffloadClient> client = MakeHttpOffloadClient(a.server);
+  DeviceRuntime device(local.get(), client.get(),
+                       {a.theta, std::chrono::milliseconds(a.deadline_ms)});
+  double wall = 0;
+  HIEDGE_ASSIGN_OR_RETURN(std::vector<SampleRecord> records, RunDevice(device, test, "device", &wall));
+  const std::vector<StrategyResult> results = {
+      Summarize("HI(theta)", a.theta, records, test, CostModel{a.beta, 1.0}, wall)};
+  std::printf("%s", ResultsToTable(results).c_str());
+  HIEDGE_RETURN_IF_ERROR(WriteTextFile(a.out + "/summary.json", ResultsToJson(results)));
+  HIEDGE_RETURN_IF_ERROR(WriteTextFile(a.out + "/samples.csv", RecordsToCsv(records, test)));
+  std::fprintf(stderr, "wrote %s/summary.json and %s/samples.csv\n", a.out.c_str(), a.out.c_str());
+  return Status::Ok();
+}
+
+}  // namespace
 
 void AddDeviceCommand(CLI::App& app, int* exit_code) {
-  app.add_subcommand("device", "TODO");
+  auto* cmd = app.add_subcommand(
+      "device", "Run the device over the test set, offloading to a running edge server");
+  auto a = std::make_shared<DeviceArgs>();
+  cmd->add_option("--local", a->local, "S-ML model card")->capture_default_str();
+  cmd->add_option("--decision", a->decision, "Decision config from `hiedge calibrate`");
+  cmd->add_option("--theta", a->theta, "Offload iff max softmax < theta (without --decision)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--beta", a->beta, "Offload cost for the cost column")->capture_default_str();
+  cmd->add_option("--host", a->server.host, "Edge server host")->capture_default_str();
+  cmd->add_option("--port", a->server.port, "Edge server port")->check(CLI::Range(1, 65535))->capture_default_str();
+  cmd->add_option("--model", a->server.model, "Remote model name")->capture_default_str();
+  cmd->add_option("--binary", a->server.binary, "Use the binary tensor data extension")->capture_default_str();
+  cmd->add_option("--deadline-ms", a->deadline_ms, "Offload deadline")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--data", a->data_dir)->capture_default_str();
+  cmd->add_option("--limit", a->limit, "Test samples (0 = all)")->capture_default_str();
+  cmd->add_option("--out", a->out, "Results folder")->capture_default_str();
+  cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(RunDeviceCommand(*a)); });
 }
 
 }  // namespace hiedge::cli

@@ -1,9 +1,57 @@
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
 #include "commands.h"
+#include "hiedge/http_server.h"
 
 namespace hiedge::cli {
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+void OnSignal(int) { g_stop = 1; }
+
+struct ServeArgs {
+  std::string models_dir = "models";
+  std::vector<std::string> models = {"lml", "sml"};
+  HttpServerOptions http;
+  int threads = 0;
+};
+
+Status Serve(const ServeArgs& a) {
+  SetInferenceThreads(a.threads);
+  InferenceService service;
+  for (const std::string& name : a.models) {
+    HIEDGE_ASSIGN_OR_RETURN(std::unique_ptr<InferenceBackend> backend,
+                            LoadModel(a.models_dir + "/" + name + ".json"));
+    HIEDGE_RETURN_IF_ERROR(service.AddModel(name, std::move(backend)));
+  }
+  HttpServer server(&service, a.http);
+  HIEDGE_RETURN_IF_ERROR(server.Start());
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  std::fprintf(stderr, "hiedge serving %zu model(s) on http://%s:%d (Open Inference Protocol v2)\n",
+               a.models.size(), a.http.host.c_str(), server.port());
+  while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::fprintf(stderr, "shutting down\n");
+  service.SetReady(false);
+  server.Stop();
+  return Status::Ok();
+}
+
+}  // namespace
 
 void AddServeCommand(CLI::App& app, int* exit_code) {
-  app.add_subcommand("serve", "TODO");
+  auto* cmd = app.add_subcommand("serve", "Run the edge server (Open Inference Protocol v2, REST)");
+  auto a = std::make_shared<ServeArgs>();
+  cmd->add_option("--models-dir", a->models_dir, "Folder of model cards")->capture_default_str();
+  cmd->add_option("--model", a->models, "Models to serve (card names)")->capture_default_str();
+  cmd->add_option("--host", a->http.host)->capture_default_str();
+  cmd->add_option("--port", a->http.port, "0 = any free port")->check(CLI::Range(0, 65535))->capture_default_str();
+  cmd->add_option("--max-body-bytes", a->http.max_body_bytes)->capture_default_str();
+  cmd->add_option("--http-threads", a->http.worker_threads)->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--threads", a->threads, "Intra-op threads per inference (0 = default)")->capture_default_str();
+  cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(Serve(*a)); });
 }
 
 }  // namespace hiedge::cli

@@ -1,0 +1,54 @@
+// The end-to-end demo (the main job): calibrate on validation, start an edge server
+// on loopback, run the device over the test set for each strategy, and report.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "hiedge/data.h"
+#include "hiedge/eval.h"
+
+namespace hiedge {
+
+struct DemoOptions {
+  std::string models_dir = "models";
+  std::string local_model = "sml";   // Card <models_dir>/<name>.json
+  std::string remote_model = "lml";
+  std::string data_dir = kFashionMnistDir;
+  std::string results_dir = "results";
+  double offload_cost = 0.1;         // β for the HI(θ*, β) row and the cost column.
+  double accuracy_margin = 0.01;     // HI target = L-ML validation accuracy - margin.
+  size_t limit = 0;                  // Test samples to use; 0 = all.
+  int port = 0;                      // Loopback port of the in-process server; 0 = any free.
+  std::chrono::microseconds offload_deadline{std::chrono::milliseconds(500)};
+  bool progress = true;
+  int threads = 1;                   // Intra-op threads for both models.
+};
+
+struct BetaSweepRow {
+  double beta = 0;
+  double theta = 0;              // θ*(β) chosen on validation.
+  double offload_fraction = 0;   // On test.
+  double hi_cost = 0;            // Mean cost per sample on test.
+  double full_offload_cost = 0;
+  double no_offload_cost = 0;
+  double reduction_vs_full = 0;  // 1 - hi / full.
+};
+
+struct DemoReport {
+  double local_validation_accuracy = 0;
+  double remote_validation_accuracy = 0;
+  double break_even_beta = 0;    // Offloading pays only below this β (validation).
+  std::vector<StrategyResult> strategies;
+  std::vector<BetaSweepRow> sweep;
+  std::vector<std::string> notes;
+};
+
+Result<DemoReport> RunDemo(const DemoOptions& options);
+
+// Writes demo.json, strategies.csv, beta_sweep.csv under options.results_dir.
+Status WriteDemoResults(const DemoReport& report, const std::string& results_dir);
+std::string DemoReportToText(const DemoReport& report);
+
+}  // namespace hiedge

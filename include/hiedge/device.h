@@ -1,0 +1,72 @@
+// The device runtime: S-ML on every sample, a threshold decision, and offload of the
+// complex samples to an edge server, with a deadline and local fallback.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "hiedge/model.h"
+#include "hiedge/status.h"
+#include "hiedge/tensor.h"
+
+namespace hiedge {
+
+// Device side of the offload link. Not thread-safe: one client per device thread.
+class OffloadClient {
+ public:
+  virtual ~OffloadClient() = default;
+  // Remote logits [N, classes] for images [N, ...], or an error. Must return within
+  // about `deadline`; DeadlineExceeded when it could not.
+  virtual Result<FloatTensor> Infer(const FloatTensor& images, std::chrono::microseconds deadline) = 0;
+};
+
+struct HttpOffloadOptions {
+  std::string host = "127.0.0.1";
+  int port = 8000;
+  std::string model = "lml";
+  bool binary = true;  // Binary tensor data extension both ways (else JSON numbers).
+};
+
+// Open Inference Protocol REST client over one persistent keep-alive connection.
+std::unique_ptr<OffloadClient> MakeHttpOffloadClient(const HttpOffloadOptions& options);
+
+struct DeviceOptions {
+  double theta = 0;  // Offload iff max softmax < theta (0: never, > 1: always).
+  std::chrono::microseconds offload_deadline{std::chrono::milliseconds(500)};
+};
+
+// Everything the device knows of one sample after answering it.
+struct SampleRecord {
+  int local_prediction = -1;
+  float confidence = 0;      // S-ML max softmax.
+  bool offloaded = false;    // The decision said offload.
+  int remote_prediction = -1;  // -1 unless the server answered in time.
+  bool fallback = false;     // Offload failed or missed its deadline; local answer used.
+  int final_prediction = -1;   // The one answer given for the sample.
+  double local_ms = 0;       // S-ML inference.
+  double decision_ms = 0;    // Softmax + threshold.
+  double offload_ms = 0;     // Offload round trip (0 when not offloaded).
+  std::string offload_error; // Why the fallback happened.
+
+  double total_ms() const { return local_ms + decision_ms + offload_ms; }
+};
+
+// Not thread-safe. `local` and `remote` are borrowed and must outlive the runtime;
+// `remote` may be null (then every offload falls back).
+class DeviceRuntime {
+ public:
+  DeviceRuntime(InferenceBackend* local, OffloadClient* remote, DeviceOptions options);
+  // Answers one image (per-sample shape of the local model). Always yields exactly one
+  // final prediction; errors of the local model itself are returned as a status.
+  Result<SampleRecord> Process(const float* image);
+  const DeviceOptions& options() const { return options_; }
+
+ private:
+  InferenceBackend* local_;
+  OffloadClient* remote_;
+  DeviceOptions options_;
+  std::vector<int64_t> batch_shape_;
+};
+
+}  // namespace hiedge

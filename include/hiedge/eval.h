@@ -1,0 +1,73 @@
+// Evaluation of HI strategies: offline predictions, device runs, and their summaries.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "hiedge/data.h"
+#include "hiedge/decision.h"
+#include "hiedge/device.h"
+#include "hiedge/model.h"
+
+namespace hiedge {
+
+// Per-sample predictions of one model on a dataset.
+struct Predictions {
+  std::vector<int> labels;        // Predicted class per sample.
+  std::vector<float> confidences; // Max softmax per sample.
+};
+
+// Runs `model` over `data` in batches of `batch_size`.
+Result<Predictions> Predict(InferenceBackend& model, const Dataset& data, int batch_size = 256,
+                            bool progress = false);
+
+double AccuracyOf(const Predictions& p, const Dataset& data);
+
+// Joins local (S-ML) and remote (L-ML) predictions with the true labels.
+// Requires both to have data.size() samples.
+std::vector<SampleOutcome> JoinOutcomes(const Predictions& local, const Predictions& remote,
+                                        const Dataset& data);
+
+// One row of a comparison table. Field names match the JSON schema in docs/results-schema.md.
+struct StrategyResult {
+  std::string strategy;
+  double theta = 0;
+  size_t samples = 0;
+  size_t offloaded = 0;
+  size_t fallbacks = 0;      // Offloads answered locally after an error or missed deadline.
+  size_t device_errors = 0;  // Wrong answers given by the device's own model.
+  size_t server_errors = 0;  // Wrong answers given by the server's model.
+  double accuracy = 0;
+  double offload_cost = 0;   // β used for `cost`.
+  double cost = 0;           // β per offload + 1 per misclassification (total).
+  double mean_latency_ms = 0;  // Per inference, as seen on the device.
+  double p50_latency_ms = 0;
+  double p99_latency_ms = 0;
+  double mean_local_ms = 0;
+  double mean_offload_ms = 0;  // Over offloaded samples.
+  double throughput_per_s = 0;  // Samples answered per second of wall time.
+  double wall_seconds = 0;
+
+  double offload_fraction() const { return samples ? double(offloaded) / samples : 0; }
+};
+
+// Runs `device` over every sample of `data`, one at a time, as a device would.
+// A local-model error stops the run and is returned.
+Result<std::vector<SampleRecord>> RunDevice(DeviceRuntime& device, const Dataset& data,
+                                            const std::string& label, double* wall_seconds,
+                                            bool progress = true);
+
+StrategyResult Summarize(const std::string& strategy, double theta,
+                         const std::vector<SampleRecord>& records, const Dataset& data,
+                         const CostModel& cost, double wall_seconds);
+
+// Machine-readable forms of a set of results: a JSON array of objects, and CSV with a
+// header row. Human form: a fixed-width table.
+std::string ResultsToJson(const std::vector<StrategyResult>& results);
+std::string ResultsToCsv(const std::vector<StrategyResult>& results);
+std::string ResultsToTable(const std::vector<StrategyResult>& results);
+
+// Per-sample records as CSV (index, label, local prediction, confidence, decision, ...).
+std::string RecordsToCsv(const std::vector<SampleRecord>& records, const Dataset& data);
+
+}  // namespace hiedge

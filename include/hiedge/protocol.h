@@ -1,0 +1,103 @@
+// Open Inference Protocol v2 (KServe v2 / Triton) messages and their REST encoding,
+// including the binary tensor data extension. I/O-free: bytes in, structs out.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hiedge/status.h"
+#include "hiedge/tensor.h"
+
+namespace hiedge::protocol {
+
+// HTTP header carrying the JSON part's length when binary tensor data follows it.
+inline constexpr const char* kHeaderLengthHeader = "Inference-Header-Content-Length";
+
+// A named tensor. Values of numeric datatypes are carried as float (only FP32 is
+// bit-exact; other numeric types are converted). BYTES tensors carry `strings`.
+struct Tensor {
+  std::string name;
+  std::string datatype = "FP32";
+  std::vector<int64_t> shape;
+  std::vector<float> data;
+  std::vector<std::string> strings;  // For datatype BYTES.
+};
+
+struct RequestedOutput {
+  std::string name;
+  bool binary_data = false;
+  int classification = 0;  // > 0: return the top-k classes as BYTES "score:index".
+};
+
+struct InferRequest {
+  std::string id;
+  std::vector<Tensor> inputs;
+  std::vector<RequestedOutput> outputs;  // Empty: all outputs, as JSON.
+  bool binary_data_output = false;       // Request-level default for outputs.
+  int64_t timeout_us = 0;                // Request "timeout" parameter; 0 = none.
+};
+
+struct InferResponse {
+  std::string model_name;
+  std::string model_version;
+  std::string id;
+  std::vector<Tensor> outputs;
+};
+
+// An encoded HTTP body; header_length is set when binary data follows the JSON.
+struct EncodedBody {
+  std::string body;
+  std::optional<size_t> header_length;
+};
+
+// Known datatypes and their element sizes in bytes (BYTES: 0, variable).
+bool IsKnownDatatype(std::string_view datatype);
+size_t DatatypeSize(std::string_view datatype);
+
+// Parses a request body. `header_length` is the Inference-Header-Content-Length value,
+// if the header was present. Errors are InvalidArgument with a message fit for a client.
+Result<InferRequest> ParseInferRequest(std::string_view body, std::optional<size_t> header_length);
+// `binary` sends every input as binary data.
+EncodedBody EncodeInferRequest(const InferRequest& request, bool binary);
+
+Result<InferResponse> ParseInferResponse(std::string_view body,
+                                         std::optional<size_t> header_length);
+// Outputs named in `binary_outputs` go as binary data.
+EncodedBody EncodeInferResponse(const InferResponse& response,
+                                const std::vector<std::string>& binary_outputs);
+
+// {"error": "<message>"}
+std::string ErrorJson(std::string_view message);
+
+}  // namespace hiedge::protocol
+
+namespace hiedge::protocol {
+
+struct TensorMetadata {
+  std::string name;
+  std::string datatype;
+  std::vector<int64_t> shape;  // -1 for a variable (batch) dimension.
+};
+
+struct ModelMetadata {
+  std::string name;
+  std::vector<std::string> versions;
+  std::string platform;
+  std::vector<TensorMetadata> inputs;
+  std::vector<TensorMetadata> outputs;
+};
+
+struct ServerMetadata {
+  std::string name;
+  std::string version;
+  std::vector<std::string> extensions;
+};
+
+std::string EncodeModelMetadata(const ModelMetadata& metadata);
+std::string EncodeServerMetadata(const ServerMetadata& metadata);
+Result<ModelMetadata> ParseModelMetadata(std::string_view body);
+
+}  // namespace hiedge::protocol

@@ -1,0 +1,57 @@
+// The edge server core: a registry of models and the Open Inference Protocol
+// operations on them, independent of any transport. Transports (REST in
+// http_server.h) are thin adapters over InferenceService.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "hiedge/model.h"
+#include "hiedge/protocol.h"
+#include "hiedge/status.h"
+
+namespace hiedge {
+
+inline constexpr const char* kServerName = "hiedge";
+inline constexpr const char* kServerVersion = "0.1.0";
+// Tensor names every hiedge model exposes.
+inline constexpr const char* kInputName = "input";
+inline constexpr const char* kLogitsName = "logits";
+
+// Thread-safe: all methods may be called concurrently.
+class InferenceService {
+ public:
+  // Serves `backend` as `name`, version "1". AlreadyExists-style clash: InvalidArgument.
+  Status AddModel(const std::string& name, std::shared_ptr<InferenceBackend> backend);
+
+  bool IsLive() const { return true; }
+  bool IsReady() const { return ready_.load(); }
+  // Goes false during shutdown so load balancers stop sending work.
+  void SetReady(bool ready) { ready_.store(ready); }
+
+  protocol::ServerMetadata GetServerMetadata() const;
+  // Version "" means the latest. NotFound for an unknown model or version.
+  Result<protocol::ModelMetadata> GetModelMetadata(const std::string& model,
+                                                   const std::string& version) const;
+  Status CheckModelReady(const std::string& model, const std::string& version) const;
+  std::vector<std::string> ModelNames() const;
+
+  // Runs one request. InvalidArgument for a request the model cannot take (wrong
+  // input name, datatype, shape), NotFound for an unknown model.
+  Result<protocol::InferResponse> Infer(const std::string& model, const std::string& version,
+                                        const protocol::InferRequest& request);
+
+ private:
+  Result<std::shared_ptr<InferenceBackend>> Find(const std::string& model,
+                                                 const std::string& version) const;
+
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<InferenceBackend>> models_;  // Guarded by mu_.
+  std::atomic<bool> ready_{true};
+};
+
+}  // namespace hiedge

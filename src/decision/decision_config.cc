@@ -1,0 +1,70 @@
+#include "hiedge/decision_config.h"
+
+#include <nlohmann/json.hpp>
+
+#include "hiedge/files.h"
+
+namespace hiedge {
+
+using nlohmann::json;
+
+std::string DecisionConfig::ToJson() const {
+  json j = {{"rule", rule},
+            {"theta", theta},
+            {"offload_cost", offload_cost},
+            {"objective", objective},
+            {"target_accuracy", target_accuracy},
+            {"calibration",
+             {{"split", "validation"},
+              {"samples", calibration_samples},
+              {"accuracy", calibration_accuracy},
+              {"offload_fraction", calibration_offload_fraction},
+              {"mean_cost", calibration_mean_cost}}},
+            {"local_model", local_model},
+            {"remote_model", remote_model}};
+  return j.dump(2) + "\n";
+}
+
+Result<DecisionConfig> DecisionConfig::FromJson(const std::string& text) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return Status::InvalidArgument("decision config is not a JSON object");
+  }
+  DecisionConfig c;
+  try {
+    c.rule = j.value("rule", c.rule);
+    c.theta = j.at("theta").get<double>();
+    c.offload_cost = j.value("offload_cost", c.offload_cost);
+    c.objective = j.value("objective", c.objective);
+    c.target_accuracy = j.value("target_accuracy", 0.0);
+    if (j.contains("calibration")) {
+      const json& cal = j["calibration"];
+      c.calibration_samples = cal.value("samples", size_t{0});
+      c.calibration_accuracy = cal.value("accuracy", 0.0);
+      c.calibration_offload_fraction = cal.value("offload_fraction", 0.0);
+      c.calibration_mean_cost = cal.value("mean_cost", 0.0);
+    }
+    c.local_model = j.value("local_model", std::string());
+    c.remote_model = j.value("remote_model", std::string());
+  } catch (const json::exception& e) {
+    return Status::InvalidArgument(std::string("decision config: ") + e.what());
+  }
+  if (c.rule != "max_softmax") {
+    return Status::InvalidArgument("decision config: unknown rule '" + c.rule + "'");
+  }
+  if (!(c.theta >= 0)) return Status::InvalidArgument("decision config: theta must be >= 0");
+  return c;
+}
+
+Result<DecisionConfig> ReadDecisionConfig(const std::string& path) {
+  HIEDGE_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path));
+  auto parsed = DecisionConfig::FromJson(text);
+  if (!parsed.ok()) return Status(parsed.status().code(), path + ": " + parsed.status().message());
+  return parsed;
+}
+
+Status WriteDecisionConfig(const DecisionConfig& config, const std::string& path) {
+  return WriteTextFile(path, config.ToJson());
+}
+
+}  // namespace hiedge

@@ -1,0 +1,82 @@
+#include <httplib.h>
+
+#include <charconv>
+
+#include "hiedge/device.h"
+#include "hiedge/protocol.h"
+#include "hiedge/server.h"
+
+namespace hiedge {
+namespace {
+
+class HttpOffloadClient final : public OffloadClient {
+ public:
+  explicit HttpOffloadClient(const HttpOffloadOptions& options)
+      : options_(options), client_(options.host, options.port),
+        path_("/v2/models/" + options.model + "/infer") {
+    client_.set_keep_alive(true);
+    client_.set_tcp_nodelay(true);
+  }
+
+  Result<FloatTensor> Infer(const FloatTensor& images, std::chrono::microseconds deadline) override {
+    const auto seconds = static_cast<time_t>(deadline.count() / 1000000);
+    const auto micros = static_cast<time_t>(deadline.count() % 1000000);
+    client_.set_connection_timeout(seconds, micros);
+    client_.set_read_timeout(seconds, micros);
+    client_.set_write_timeout(seconds, micros);
+
+    protocol::InferRequest request;
+    request.inputs.push_back({kInputName, "FP32", images.shape, images.data, {}});
+    request.outputs.push_back({kLogitsName, options_.binary, 0});
+    protocol::EncodedBody body = protocol::EncodeInferRequest(request, options_.binary);
+    httplib::Headers headers;
+    if (body.header_length) {
+      headers.emplace(protocol::kHeaderLengthHeader, std::to_string(*body.header_length));
+    }
+    const char* content_type = body.header_length ? "application/octet-stream" : "application/json";
+    httplib::Result res = client_.Post(path_.c_str(), headers, body.body, content_type);
+    if (!res) {
+      const auto error = res.error();
+      const std::string what = httplib::to_string(error);
+      if (error == httplib::Error::Read || error == httplib::Error::Write ||
+          error == httplib::Error::ConnectionTimeout) {
+        return Status::DeadlineExceeded("offload to " + options_.host + ":" +
+                                        std::to_string(options_.port) + " failed: " + what);
+      }
+      return Status::Unavailable("offload to " + options_.host + ":" +
+                                 std::to_string(options_.port) + " failed: " + what);
+    }
+    std::optional<size_t> header_length;
+    if (res->has_header(protocol::kHeaderLengthHeader)) {
+      const std::string v = res->get_header_value(protocol::kHeaderLengthHeader);
+      size_t n = 0;
+      if (std::from_chars(v.data(), v.data() + v.size(), n).ec != std::errc()) {
+        return Status::Internal("server sent a bad " + std::string(protocol::kHeaderLengthHeader));
+      }
+      header_length = n;
+    }
+    if (res->status != 200) {
+      return Status::Unavailable("server answered HTTP " + std::to_string(res->status) + ": " +
+                                 res->body.substr(0, 200));
+    }
+    HIEDGE_ASSIGN_OR_RETURN(protocol::InferResponse response,
+                            protocol::ParseInferResponse(res->body, header_length));
+    for (protocol::Tensor& t : response.outputs) {
+      if (t.name == kLogitsName && t.datatype == "FP32") return FloatTensor{t.shape, std::move(t.data)};
+    }
+    return Status::Internal("server response has no FP32 '" + std::string(kLogitsName) + "' output");
+  }
+
+ private:
+  HttpOffloadOptions options_;
+  httplib::Client client_;
+  std::string path_;
+};
+
+}  // namespace
+
+std::unique_ptr<OffloadClient> MakeHttpOffloadClient(const HttpOffloadOptions& options) {
+  return std::make_unique<HttpOffloadClient>(options);
+}
+
+}  // namespace hiedge

@@ -1,0 +1,55 @@
+#include <nlohmann/json.hpp>
+
+#include "hiedge/demo.h"
+#include "hiedge/files.h"
+
+namespace hiedge {
+
+std::string DemoReportToText(const DemoReport& report) {
+  std::string out = ResultsToTable(report.strategies);
+  out += "\nbeta sweep (theta* from validation, priced on test; cost per sample)\n";
+  char line[256];
+  std::snprintf(line, sizeof(line), "%6s %8s %9s %9s %9s %9s %12s\n", "beta", "theta*", "offload%",
+                "HI", "full", "none", "HI vs full");
+  out += line;
+  for (const BetaSweepRow& r : report.sweep) {
+    std::snprintf(line, sizeof(line), "%6.2f %8.4f %8.2f%% %9.4f %9.4f %9.4f %11.1f%%\n", r.beta,
+                  r.theta > 1 ? 1.0 : r.theta, 100 * r.offload_fraction, r.hi_cost,
+                  r.full_offload_cost, r.no_offload_cost, -100 * r.reduction_vs_full);
+    out += line;
+  }
+  out += "\n";
+  for (const std::string& note : report.notes) out += "note: " + note + "\n";
+  return out;
+}
+
+Status WriteDemoResults(const DemoReport& report, const std::string& dir) {
+  nlohmann::json sweep = nlohmann::json::array();
+  std::string sweep_csv =
+      "beta,theta,offload_fraction,hi_cost,full_offload_cost,no_offload_cost,reduction_vs_full\n";
+  for (const BetaSweepRow& r : report.sweep) {
+    sweep.push_back({{"beta", r.beta},
+                     {"theta", r.theta},
+                     {"offload_fraction", r.offload_fraction},
+                     {"hi_cost", r.hi_cost},
+                     {"full_offload_cost", r.full_offload_cost},
+                     {"no_offload_cost", r.no_offload_cost},
+                     {"reduction_vs_full", r.reduction_vs_full}});
+    char line[256];
+    std::snprintf(line, sizeof(line), "%.2f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f\n", r.beta, r.theta,
+                  r.offload_fraction, r.hi_cost, r.full_offload_cost, r.no_offload_cost,
+                  r.reduction_vs_full);
+    sweep_csv += line;
+  }
+  nlohmann::json doc = {{"local_validation_accuracy", report.local_validation_accuracy},
+                        {"remote_validation_accuracy", report.remote_validation_accuracy},
+                        {"break_even_beta", report.break_even_beta},
+                        {"strategies", nlohmann::json::parse(ResultsToJson(report.strategies))},
+                        {"beta_sweep", sweep},
+                        {"notes", report.notes}};
+  HIEDGE_RETURN_IF_ERROR(WriteTextFile(dir + "/demo.json", doc.dump(2) + "\n"));
+  HIEDGE_RETURN_IF_ERROR(WriteTextFile(dir + "/strategies.csv", ResultsToCsv(report.strategies)));
+  return WriteTextFile(dir + "/beta_sweep.csv", sweep_csv);
+}
+
+}  // namespace hiedge

@@ -1,0 +1,49 @@
+#include <algorithm>
+
+#include "hiedge/eval.h"
+#include "hiedge/progress.h"
+
+namespace hiedge {
+
+Result<Predictions> Predict(InferenceBackend& model, const Dataset& data, int batch_size,
+                            bool progress) {
+  if (batch_size <= 0) return Status::InvalidArgument("batch size must be positive");
+  Predictions out;
+  out.labels.reserve(data.size());
+  out.confidences.reserve(data.size());
+  ProgressBar bar(static_cast<int64_t>(data.size()), "predict " + model.info().name, progress);
+  const size_t elems = data.image_elements();
+  for (size_t start = 0; start < data.size(); start += static_cast<size_t>(batch_size)) {
+    const size_t n = std::min(data.size() - start, static_cast<size_t>(batch_size));
+    FloatTensor batch{{static_cast<int64_t>(n), data.channels, data.height, data.width}, {}};
+    batch.data.assign(data.image(start), data.image(start) + n * elems);
+    HIEDGE_ASSIGN_OR_RETURN(FloatTensor logits, model.Infer(batch));
+    for (int64_t r = 0; r < logits.rows(); ++r) {
+      const std::vector<float> p = Softmax(logits.row(r), static_cast<size_t>(logits.row_size()));
+      const ArgMax top = FindArgMax(p.data(), p.size());
+      out.labels.push_back(top.index);
+      out.confidences.push_back(top.value);
+    }
+    bar.Update(static_cast<int64_t>(start + n));
+  }
+  return out;
+}
+
+double AccuracyOf(const Predictions& p, const Dataset& data) {
+  if (data.size() == 0) return 0;
+  size_t correct = 0;
+  for (size_t i = 0; i < data.size(); ++i) correct += p.labels[i] == data.labels[i] ? 1 : 0;
+  return static_cast<double>(correct) / static_cast<double>(data.size());
+}
+
+std::vector<SampleOutcome> JoinOutcomes(const Predictions& local, const Predictions& remote,
+                                        const Dataset& data) {
+  std::vector<SampleOutcome> out(data.size());
+  for (size_t i = 0; i < data.size(); ++i) {
+    out[i] = {local.confidences[i], local.labels[i] == data.labels[i],
+              remote.labels[i] == data.labels[i]};
+  }
+  return out;
+}
+
+}  // namespace hiedge

@@ -1,0 +1,69 @@
+#include <nlohmann/json.hpp>
+
+#include "hiedge/protocol.h"
+#include "tensor_codec.h"
+
+namespace hiedge::protocol {
+
+using nlohmann::json;
+
+namespace {
+
+json EncodeTensorMetadata(const std::vector<TensorMetadata>& tensors) {
+  json out = json::array();
+  for (const TensorMetadata& t : tensors) {
+    out.push_back({{"name", t.name}, {"datatype", t.datatype}, {"shape", t.shape}});
+  }
+  return out;
+}
+
+Result<std::vector<TensorMetadata>> ParseTensorMetadata(const json& j, const char* key) {
+  if (!j.contains(key) || !j[key].is_array()) {
+    return Status::InvalidArgument(std::string("model metadata has no '") + key + "' array");
+  }
+  std::vector<TensorMetadata> out;
+  for (const json& t : j[key]) {
+    try {
+      out.push_back({t.at("name").get<std::string>(), t.at("datatype").get<std::string>(),
+                     t.at("shape").get<std::vector<int64_t>>()});
+    } catch (const json::exception& e) {
+      return Status::InvalidArgument(std::string("model metadata tensor: ") + e.what());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string EncodeModelMetadata(const ModelMetadata& m) {
+  return json{{"name", m.name},
+              {"versions", m.versions},
+              {"platform", m.platform},
+              {"inputs", EncodeTensorMetadata(m.inputs)},
+              {"outputs", EncodeTensorMetadata(m.outputs)}}
+      .dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string EncodeServerMetadata(const ServerMetadata& m) {
+  return json{{"name", m.name}, {"version", m.version}, {"extensions", m.extensions}}.dump();
+}
+
+Result<ModelMetadata> ParseModelMetadata(std::string_view body) {
+  HIEDGE_ASSIGN_OR_RETURN(json j, internal::ParseJsonObject(body));
+  ModelMetadata m;
+  if (!j.contains("name") || !j["name"].is_string()) {
+    return Status::InvalidArgument("model metadata has no 'name'");
+  }
+  m.name = j["name"].get<std::string>();
+  m.platform = j.value("platform", std::string());
+  if (j.contains("versions") && j["versions"].is_array()) {
+    for (const json& v : j["versions"]) {
+      if (v.is_string()) m.versions.push_back(v.get<std::string>());
+    }
+  }
+  HIEDGE_ASSIGN_OR_RETURN(m.inputs, ParseTensorMetadata(j, "inputs"));
+  HIEDGE_ASSIGN_OR_RETURN(m.outputs, ParseTensorMetadata(j, "outputs"));
+  return m;
+}
+
+}  // namespace hiedge::protocol

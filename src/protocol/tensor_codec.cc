@@ -1,0 +1,231 @@
+#include "tensor_codec.h"
+
+#include <cstring>
+
+namespace hiedge::protocol {
+namespace internal {
+namespace {
+
+using nlohmann::json;
+
+template <typename T>
+void DecodeLittleEndian(std::string_view bytes, std::vector<float>* out) {
+  const size_t n = bytes.size() / sizeof(T);
+  out->resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    T value;
+    std::memcpy(&value, bytes.data() + i * sizeof(T), sizeof(T));  // Host is little-endian.
+    (*out)[i] = static_cast<float>(value);
+  }
+}
+
+// Converts raw little-endian bytes of `datatype` into floats. FP16/BF16 are not
+// converted (left empty) and so are rejected by any model that needs values.
+void DecodeNumeric(std::string_view datatype, std::string_view bytes, std::vector<float>* out) {
+  if (datatype == "FP32") return DecodeLittleEndian<float>(bytes, out);
+  if (datatype == "FP64") return DecodeLittleEndian<double>(bytes, out);
+  if (datatype == "INT8") return DecodeLittleEndian<int8_t>(bytes, out);
+  if (datatype == "INT16") return DecodeLittleEndian<int16_t>(bytes, out);
+  if (datatype == "INT32") return DecodeLittleEndian<int32_t>(bytes, out);
+  if (datatype == "INT64") return DecodeLittleEndian<int64_t>(bytes, out);
+  if (datatype == "UINT8" || datatype == "BOOL") return DecodeLittleEndian<uint8_t>(bytes, out);
+  if (datatype == "UINT16") return DecodeLittleEndian<uint16_t>(bytes, out);
+  if (datatype == "UINT32") return DecodeLittleEndian<uint32_t>(bytes, out);
+  if (datatype == "UINT64") return DecodeLittleEndian<uint64_t>(bytes, out);
+}
+
+Status DecodeBinaryStrings(std::string_view bytes, std::vector<std::string>* out) {
+  size_t pos = 0;
+  while (pos < bytes.size()) {
+    if (bytes.size() - pos < 4) return Status::InvalidArgument("truncated BYTES length prefix");
+    uint32_t length;
+    std::memcpy(&length, bytes.data() + pos, 4);
+    pos += 4;
+    if (bytes.size() - pos < length) return Status::InvalidArgument("truncated BYTES element");
+    out->emplace_back(bytes.substr(pos, length));
+    pos += length;
+  }
+  return Status::Ok();
+}
+
+// Appends the leaves of a (possibly nested) JSON array in row-major order.
+Status FlattenData(const json& j, const std::string& datatype, Tensor* t) {
+  if (j.is_array()) {
+    for (const json& e : j) HIEDGE_RETURN_IF_ERROR(FlattenData(e, datatype, t));
+    return Status::Ok();
+  }
+  if (datatype == "BYTES") {
+    if (!j.is_string()) return Status::InvalidArgument("BYTES data must be strings");
+    t->strings.push_back(j.get<std::string>());
+  } else if (j.is_number()) {
+    t->data.push_back(j.get<float>());
+  } else if (j.is_boolean() && datatype == "BOOL") {
+    t->data.push_back(j.get<bool>() ? 1.0f : 0.0f);
+  } else {
+    return Status::InvalidArgument("tensor '" + t->name + "': data of " + datatype +
+                                   " must be numbers, got " + j.type_name());
+  }
+  if (static_cast<int64_t>(t->data.size() + t->strings.size()) > kMaxElements) {
+    return Status::InvalidArgument("tensor '" + t->name + "' is too large");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Tensor> ParseTensor(const json& j, std::string_view binary, size_t* offset) {
+  if (!j.is_object()) return Status::InvalidArgument("each tensor must be a JSON object");
+  Tensor t;
+  const auto name = j.find("name");
+  if (name == j.end() || !name->is_string()) {
+    return Status::InvalidArgument("tensor is missing a string 'name'");
+  }
+  t.name = name->get<std::string>();
+  const auto datatype = j.find("datatype");
+  if (datatype == j.end() || !datatype->is_string()) {
+    return Status::InvalidArgument("tensor '" + t.name + "' is missing a string 'datatype'");
+  }
+  t.datatype = datatype->get<std::string>();
+  if (!IsKnownDatatype(t.datatype)) {
+    return Status::InvalidArgument("tensor '" + t.name + "': unknown datatype '" + t.datatype + "'");
+  }
+  const auto shape = j.find("shape");
+  if (shape == j.end() || !shape->is_array()) {
+    return Status::InvalidArgument("tensor '" + t.name + "' is missing a 'shape' array");
+  }
+  int64_t elements = 1;
+  for (const json& d : *shape) {
+    if (!d.is_number_integer() || d.get<int64_t>() < 0) {
+      return Status::InvalidArgument("tensor '" + t.name + "': shape must hold integers >= 0");
+    }
+    t.shape.push_back(d.get<int64_t>());
+    elements = t.shape.back() == 0 ? 0 : elements * t.shape.back();
+    if (elements > kMaxElements) {
+      return Status::InvalidArgument("tensor '" + t.name + "' is too large");
+    }
+  }
+
+  const json* params = j.contains("parameters") ? &j["parameters"] : nullptr;
+  if (params != nullptr && params->is_object() && params->contains("binary_data_size")) {
+    const json& size_json = (*params)["binary_data_size"];
+    if (!size_json.is_number_unsigned()) {
+      return Status::InvalidArgument("tensor '" + t.name + "': binary_data_size must be >= 0");
+    }
+    const size_t size = size_json.get<size_t>();
+    if (size > binary.size() - *offset) {
+      return Status::InvalidArgument("tensor '" + t.name + "': binary_data_size " +
+                                     std::to_string(size) + " exceeds the " +
+                                     std::to_string(binary.size() - *offset) +
+                                     " binary bytes left in the body");
+    }
+    std::string_view bytes = binary.substr(*offset, size);
+    *offset += size;
+    if (t.datatype == "BYTES") {
+      HIEDGE_RETURN_IF_ERROR(DecodeBinaryStrings(bytes, &t.strings));
+      if (static_cast<int64_t>(t.strings.size()) != elements) {
+        return Status::InvalidArgument("tensor '" + t.name + "': BYTES element count does not match shape");
+      }
+      return t;
+    }
+    const size_t expected = static_cast<size_t>(elements) * DatatypeSize(t.datatype);
+    if (size != expected) {
+      return Status::InvalidArgument("tensor '" + t.name + "': binary_data_size " +
+                                     std::to_string(size) + " does not match shape " +
+                                     ShapeToString(t.shape) + " of " + t.datatype + " (" +
+                                     std::to_string(expected) + " bytes)");
+    }
+    DecodeNumeric(t.datatype, bytes, &t.data);
+    return t;
+  }
+
+  const auto data = j.find("data");
+  if (data == j.end()) {
+    return Status::InvalidArgument("tensor '" + t.name + "' has neither 'data' nor binary_data_size");
+  }
+  HIEDGE_RETURN_IF_ERROR(FlattenData(*data, t.datatype, &t));
+  const auto count = static_cast<int64_t>(t.data.size() + t.strings.size());
+  if (count != elements) {
+    return Status::InvalidArgument("tensor '" + t.name + "' has " + std::to_string(count) +
+                                   " values but shape " + ShapeToString(t.shape) + " needs " +
+                                   std::to_string(elements));
+  }
+  return t;
+}
+
+Result<std::vector<Tensor>> ParseTensors(const json& array, std::string_view binary,
+                                         const char* what) {
+  if (!array.is_array()) return Status::InvalidArgument(std::string("'") + what + "' must be an array");
+  std::vector<Tensor> tensors;
+  size_t offset = 0;
+  for (const json& j : array) {
+    HIEDGE_ASSIGN_OR_RETURN(Tensor t, ParseTensor(j, binary, &offset));
+    tensors.push_back(std::move(t));
+  }
+  if (offset != binary.size()) {
+    return Status::InvalidArgument("body holds " + std::to_string(binary.size()) +
+                                   " binary bytes but the tensors declare " + std::to_string(offset));
+  }
+  return tensors;
+}
+
+json EncodeTensor(const Tensor& t, bool binary, std::string* binary_out) {
+  json j = {{"name", t.name}, {"datatype", t.datatype}, {"shape", t.shape}};
+  if (t.datatype == "BYTES") {
+    if (!binary) {
+      j["data"] = t.strings;
+      return j;
+    }
+    size_t size = 0;
+    for (const std::string& s : t.strings) {
+      const auto length = static_cast<uint32_t>(s.size());
+      binary_out->append(reinterpret_cast<const char*>(&length), 4);
+      binary_out->append(s);
+      size += 4 + s.size();
+    }
+    j["parameters"] = {{"binary_data_size", size}};
+    return j;
+  }
+  if (!binary) {
+    j["data"] = t.data;
+    return j;
+  }
+  // Binary output is always FP32 little-endian: hiedge computes in float.
+  j["datatype"] = "FP32";
+  binary_out->append(reinterpret_cast<const char*>(t.data.data()), t.data.size() * sizeof(float));
+  j["parameters"] = {{"binary_data_size", t.data.size() * sizeof(float)}};
+  return j;
+}
+
+Result<std::pair<std::string_view, std::string_view>> SplitBody(
+    std::string_view body, std::optional<size_t> header_length) {
+  if (!header_length) return std::make_pair(body, std::string_view());
+  if (*header_length > body.size()) {
+    return Status::InvalidArgument(std::string(kHeaderLengthHeader) + " " +
+                                   std::to_string(*header_length) + " exceeds the body size " +
+                                   std::to_string(body.size()));
+  }
+  return std::make_pair(body.substr(0, *header_length), body.substr(*header_length));
+}
+
+Result<json> ParseJsonObject(std::string_view text) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Status::InvalidArgument("malformed JSON");
+  if (!j.is_object()) return Status::InvalidArgument("the JSON body must be an object");
+  return j;
+}
+
+}  // namespace internal
+
+bool IsKnownDatatype(std::string_view d) {
+  return d == "BYTES" || DatatypeSize(d) > 0;
+}
+
+size_t DatatypeSize(std::string_view d) {
+  if (d == "BOOL" || d == "INT8" || d == "UINT8") return 1;
+  if (d == "INT16" || d == "UINT16" || d == "FP16" || d == "BF16") return 2;
+  if (d == "INT32" || d == "UINT32" || d == "FP32") return 4;
+  if (d == "INT64" || d == "UINT64" || d == "FP64") return 8;
+  return 0;
+}
+
+}  // namespace hiedge::protocol

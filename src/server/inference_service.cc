@@ -1,0 +1,145 @@
+#include <algorithm>
+#include <cstdio>
+#include <numeric>
+
+#include "hiedge/decision.h"
+#include "hiedge/server.h"
+
+namespace hiedge {
+namespace {
+
+constexpr const char* kModelVersion = "1";
+
+std::vector<int64_t> BatchedShape(const std::vector<int64_t>& per_sample) {
+  std::vector<int64_t> shape = {-1};
+  shape.insert(shape.end(), per_sample.begin(), per_sample.end());
+  return shape;
+}
+
+Status ValidateInput(const protocol::InferRequest& request, const ModelInfo& info) {
+  if (request.inputs.size() != 1) {
+    return Status::InvalidArgument("model '" + info.name + "' takes 1 input, got " +
+                                   std::to_string(request.inputs.size()));
+  }
+  const protocol::Tensor& input = request.inputs[0];
+  if (input.name != kInputName) {
+    return Status::InvalidArgument("unknown input '" + input.name + "' for model '" + info.name +
+                                   "' (expected '" + kInputName + "')");
+  }
+  if (input.datatype != "FP32") {
+    return Status::InvalidArgument("input '" + input.name + "' has datatype " + input.datatype +
+                                   ", model '" + info.name + "' expects FP32");
+  }
+  const bool shape_ok = input.shape.size() == info.input_shape.size() + 1 && input.shape[0] >= 1 &&
+                        std::equal(info.input_shape.begin(), info.input_shape.end(),
+                                   input.shape.begin() + 1);
+  if (!shape_ok) {
+    return Status::InvalidArgument("input '" + input.name + "' has shape " +
+                                   ShapeToString(input.shape) + ", model '" + info.name +
+                                   "' expects " + ShapeToString(BatchedShape(info.input_shape)));
+  }
+  return Status::Ok();
+}
+
+// Triton's classification extension: the top-k classes of each row as "score:index".
+protocol::Tensor Classify(const FloatTensor& logits, int k) {
+  protocol::Tensor out;
+  out.name = kLogitsName;
+  out.datatype = "BYTES";
+  const int64_t classes = logits.row_size();
+  k = static_cast<int>(std::min<int64_t>(k, classes));
+  out.shape = {logits.rows(), k};
+  for (int64_t r = 0; r < logits.rows(); ++r) {
+    std::vector<float> p = Softmax(logits.row(r), static_cast<size_t>(classes));
+    std::vector<int> order(static_cast<size_t>(classes));
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return p[a] > p[b]; });
+    for (int i = 0; i < k; ++i) {
+      char text[48];
+      std::snprintf(text, sizeof(text), "%f:%d", p[order[i]], order[i]);
+      out.strings.emplace_back(text);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Status InferenceService::AddModel(const std::string& name, std::shared_ptr<InferenceBackend> backend) {
+  if (name.empty() || backend == nullptr) return Status::InvalidArgument("model needs a name and a backend");
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!models_.emplace(name, std::move(backend)).second) {
+    return Status::InvalidArgument("model '" + name + "' is already served");
+  }
+  return Status::Ok();
+}
+
+protocol::ServerMetadata InferenceService::GetServerMetadata() const {
+  return {kServerName, kServerVersion, {"binary_tensor_data", "classification"}};
+}
+
+Result<std::shared_ptr<InferenceBackend>> InferenceService::Find(const std::string& model,
+                                                                 const std::string& version) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const auto it = models_.find(model);
+  if (it == models_.end()) return Status::NotFound("unknown model '" + model + "'");
+  if (!version.empty() && version != kModelVersion) {
+    return Status::NotFound("model '" + model + "' has no version '" + version + "'");
+  }
+  return it->second;
+}
+
+Result<protocol::ModelMetadata> InferenceService::GetModelMetadata(const std::string& model,
+                                                                   const std::string& version) const {
+  HIEDGE_ASSIGN_OR_RETURN(std::shared_ptr<InferenceBackend> backend, Find(model, version));
+  const ModelInfo& info = backend->info();
+  protocol::ModelMetadata m;
+  m.name = model;
+  m.versions = {kModelVersion};
+  m.platform = "hiedge_" + info.architecture;
+  m.inputs = {{kInputName, "FP32", BatchedShape(info.input_shape)}};
+  m.outputs = {{kLogitsName, "FP32", {-1, info.num_classes}}};
+  return m;
+}
+
+Status InferenceService::CheckModelReady(const std::string& model, const std::string& version) const {
+  HIEDGE_ASSIGN_OR_RETURN(std::shared_ptr<InferenceBackend> backend, Find(model, version));
+  return Status::Ok();
+}
+
+std::vector<std::string> InferenceService::ModelNames() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> names;
+  for (const auto& [name, backend] : models_) names.push_back(name);
+  return names;
+}
+
+Result<protocol::InferResponse> InferenceService::Infer(const std::string& model,
+                                                        const std::string& version,
+                                                        const protocol::InferRequest& request) {
+  HIEDGE_ASSIGN_OR_RETURN(std::shared_ptr<InferenceBackend> backend, Find(model, version));
+  const ModelInfo& info = backend->info();
+  HIEDGE_RETURN_IF_ERROR(ValidateInput(request, info));
+  int classification = 0;
+  for (const protocol::RequestedOutput& o : request.outputs) {
+    if (o.name != kLogitsName) {
+      return Status::InvalidArgument("unknown output '" + o.name + "' for model '" + model + "'");
+    }
+    classification = o.classification;
+  }
+  FloatTensor input{request.inputs[0].shape, request.inputs[0].data};
+  HIEDGE_ASSIGN_OR_RETURN(FloatTensor logits, backend->Infer(input));
+
+  protocol::InferResponse response;
+  response.model_name = model;
+  response.model_version = kModelVersion;
+  response.id = request.id;
+  if (classification > 0) {
+    response.outputs.push_back(Classify(logits, classification));
+  } else {
+    response.outputs.push_back({kLogitsName, "FP32", logits.shape, std::move(logits.data), {}});
+  }
+  return response;
+}
+
+}  // namespace hiedge

@@ -1,0 +1,156 @@
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "hiedge/decision.h"
+#include "hiedge/device.h"
+#include "hiedge/http_server.h"
+#include "testing/fake_backend.h"
+
+namespace hiedge {
+namespace {
+
+// Answers with a fixed class, or fails with a given status.
+class ScriptedClient final : public OffloadClient {
+ public:
+  Result<FloatTensor> Infer(const FloatTensor& images, std::chrono::microseconds) override {
+    ++calls;
+    if (!fail_with.ok()) return fail_with;
+    FloatTensor logits{{images.rows(), 10}, std::vector<float>(static_cast<size_t>(images.rows()) * 10, 0)};
+    logits.data[static_cast<size_t>(answer)] = 5;
+    return logits;
+  }
+  int answer = 8;
+  Status fail_with;
+  int calls = 0;
+};
+
+std::vector<float> Image(float first_pixel) {
+  std::vector<float> image(16, 0.0f);
+  image[0] = first_pixel;
+  return image;
+}
+
+// FakeBackend's confidence: e^3 / (e^3 + 9).
+const double kFakeConfidence = std::exp(3.0) / (std::exp(3.0) + 9);
+
+TEST(DeviceRuntimeTest, ConfidentSampleStaysLocal) {
+  testing::FakeBackend local;
+  ScriptedClient remote;
+  DeviceRuntime device(&local, &remote, {kFakeConfidence - 0.01});
+  auto r = device.Process(Image(0.25f).data());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->local_prediction, 2);
+  EXPECT_NEAR(r->confidence, kFakeConfidence, 1e-6);
+  EXPECT_FALSE(r->offloaded);
+  EXPECT_EQ(r->final_prediction, 2);
+  EXPECT_EQ(remote.calls, 0);
+  EXPECT_EQ(r->offload_ms, 0);
+}
+
+TEST(DeviceRuntimeTest, UnsureSampleIsAnsweredByTheServer) {
+  testing::FakeBackend local;
+  ScriptedClient remote;
+  DeviceRuntime device(&local, &remote, {kFakeConfidence + 0.01});
+  auto r = device.Process(Image(0.25f).data());
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->offloaded);
+  EXPECT_FALSE(r->fallback);
+  EXPECT_EQ(r->remote_prediction, 8);
+  EXPECT_EQ(r->final_prediction, 8);
+  EXPECT_EQ(remote.calls, 1);
+}
+
+TEST(DeviceRuntimeTest, FailedOffloadFallsBackToLocalAnswer) {
+  testing::FakeBackend local;
+  for (Status failure : {Status::Unavailable("down"), Status::DeadlineExceeded("slow")}) {
+    ScriptedClient remote;
+    remote.fail_with = failure;
+    DeviceRuntime device(&local, &remote, {kAlwaysOffload});
+    auto r = device.Process(Image(0.45f).data());
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(r->offloaded);
+    EXPECT_TRUE(r->fallback);
+    EXPECT_EQ(r->remote_prediction, -1);
+    EXPECT_EQ(r->final_prediction, 4);
+    EXPECT_NE(r->offload_error.find(failure.message()), std::string::npos);
+  }
+}
+
+TEST(DeviceRuntimeTest, NoServerConfiguredFallsBack) {
+  testing::FakeBackend local;
+  DeviceRuntime device(&local, nullptr, {kAlwaysOffload});
+  auto r = device.Process(Image(0.95f).data());
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->fallback);
+  EXPECT_EQ(r->final_prediction, 9);
+}
+
+TEST(DeviceRuntimeTest, EverySampleGetsExactlyOneAnswerUnderRandomFailures) {
+  testing::FakeBackend local;
+  ScriptedClient remote;
+  DeviceRuntime device(&local, &remote, {kAlwaysOffload});
+  std::mt19937 rng(3);
+  int fallbacks = 0;
+  for (int i = 0; i < 200; ++i) {
+    remote.fail_with = rng() % 3 == 0 ? Status::Unavailable("flaky") : Status::Ok();
+    auto r = device.Process(Image((i % 10) / 10.0f + 0.05f).data());
+    ASSERT_TRUE(r.ok());
+    const int expected = remote.fail_with.ok() ? 8 : i % 10;
+    EXPECT_EQ(r->final_prediction, expected);
+    EXPECT_EQ(r->fallback, !remote.fail_with.ok());
+    fallbacks += r->fallback ? 1 : 0;
+  }
+  EXPECT_EQ(remote.calls, 200);
+  EXPECT_GT(fallbacks, 40);
+}
+
+// Over real HTTP: a server that is stopped, then restarted on the same port.
+TEST(DeviceRuntimeTest, HttpOffloadFallsBackWhileServerIsDownAndResumes) {
+  testing::FakeBackend local("local");
+  InferenceService service;
+  ASSERT_TRUE(service.AddModel("remote", std::make_shared<testing::FakeBackend>("remote", 9.0f)).ok());
+  auto server = std::make_unique<HttpServer>(&service, HttpServerOptions{"127.0.0.1", 0});
+  ASSERT_TRUE(server->Start().ok());
+  const int port = server->port();
+  auto client = MakeHttpOffloadClient({"127.0.0.1", port, "remote", true});
+  DeviceRuntime device(&local, client.get(), {kAlwaysOffload, std::chrono::milliseconds(2000)});
+
+  auto up = device.Process(Image(0.65f).data());
+  ASSERT_TRUE(up.ok());
+  EXPECT_FALSE(up->fallback) << up->offload_error;
+  EXPECT_EQ(up->remote_prediction, 6);
+
+  server->Stop();
+  auto down = device.Process(Image(0.65f).data());
+  ASSERT_TRUE(down.ok());
+  EXPECT_TRUE(down->fallback);
+  EXPECT_EQ(down->final_prediction, 6);
+
+  server = std::make_unique<HttpServer>(&service, HttpServerOptions{"127.0.0.1", port});
+  ASSERT_TRUE(server->Start().ok());
+  auto again = device.Process(Image(0.15f).data());
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->fallback) << again->offload_error;
+  EXPECT_EQ(again->remote_prediction, 1);
+}
+
+TEST(DeviceRuntimeTest, SlowServerMissesDeadlineAndDeviceAnswersLocally) {
+  testing::FakeBackend local("local");
+  InferenceService service;
+  ASSERT_TRUE(service.AddModel(
+      "remote", std::make_shared<testing::FakeBackend>("remote", 3.0f, std::chrono::milliseconds(400))).ok());
+  HttpServer server(&service, HttpServerOptions{"127.0.0.1", 0});
+  ASSERT_TRUE(server.Start().ok());
+  auto client = MakeHttpOffloadClient({"127.0.0.1", server.port(), "remote", true});
+  DeviceRuntime device(&local, client.get(), {kAlwaysOffload, std::chrono::milliseconds(50)});
+  auto r = device.Process(Image(0.35f).data());
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->fallback);
+  EXPECT_EQ(r->final_prediction, 3);
+  // The deadline bounds the wait (generous slack for a loaded machine).
+  EXPECT_LT(r->offload_ms, 350.0);
+}
+
+}  // namespace
+}  // namespace hiedge

@@ -1,0 +1,140 @@
+#include <gtest/gtest.h>
+#include <torch/script.h>
+
+#include <filesystem>
+
+#include "hiedge/files.h"
+#include "hiedge/model.h"
+#include "hiedge/model_card.h"
+
+namespace hiedge {
+namespace {
+
+namespace fs = std::filesystem;
+const std::string kSmlCard = std::string(HIEDGE_SOURCE_DIR) + "/models/sml.json";
+
+FloatTensor Images(int64_t n) {
+  FloatTensor t{{n, 1, 28, 28}, std::vector<float>(static_cast<size_t>(n) * 784)};
+  for (size_t i = 0; i < t.data.size(); ++i) t.data[i] = static_cast<float>((i * 37) % 255) / 255.0f;
+  return t;
+}
+
+TEST(ModelCardTest, JsonRoundTrip) {
+  ModelCard c;
+  c.name = "m";
+  c.architecture = "vgg";
+  c.weights = "m.pt";
+  c.input_shape = {1, 28, 28};
+  c.parameter_count = 12;
+  c.test_accuracy = 0.9;
+  auto back = ModelCard::FromJson(c.ToJson());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->name, "m");
+  EXPECT_EQ(back->input_shape, c.input_shape);
+  EXPECT_EQ(back->parameter_count, 12);
+  EXPECT_DOUBLE_EQ(back->test_accuracy, 0.9);
+}
+
+TEST(ModelCardTest, RejectsBadCards) {
+  EXPECT_FALSE(ModelCard::FromJson("{").ok());
+  EXPECT_FALSE(ModelCard::FromJson(R"({"name":"m"})").ok());
+  EXPECT_FALSE(ModelCard::FromJson(
+      R"({"name":"m","architecture":"vgg","weights":"w","input_shape":[28,28],"num_classes":10})").ok());
+  EXPECT_FALSE(ModelCard::FromJson(
+      R"({"name":"m","architecture":"vgg","weights":"w","input_shape":[1,28,28],"num_classes":10,"format":"onnx"})").ok());
+  EXPECT_EQ(ReadModelCard("/nonexistent.json").status().code(), StatusCode::kNotFound);
+}
+
+TEST(LoadModelTest, MissingWeightsAndUnknownArchitectureFailCleanly) {
+  const fs::path dir = fs::temp_directory_path() / "hiedge_card_test";
+  fs::create_directories(dir);
+  auto card = ReadModelCard(kSmlCard);
+  ASSERT_TRUE(card.ok());
+  ModelCard broken = *card;
+  broken.weights = "missing.pt";
+  ASSERT_TRUE(WriteModelCard(broken, (dir / "a.json").string()).ok());
+  EXPECT_EQ(LoadModel((dir / "a.json").string()).status().code(), StatusCode::kDataLoss);
+  broken = *card;
+  broken.architecture = "transformer";
+  ASSERT_TRUE(WriteModelCard(broken, (dir / "b.json").string()).ok());
+  EXPECT_EQ(LoadModel((dir / "b.json").string()).status().code(), StatusCode::kInvalidArgument);
+  // Weights of another architecture do not load silently.
+  broken = *card;
+  broken.architecture = "resnet8";
+  broken.weights = fs::relative(fs::path(HIEDGE_SOURCE_DIR) / "models" / card->weights, dir).string();
+  ASSERT_TRUE(WriteModelCard(broken, (dir / "c.json").string()).ok());
+  EXPECT_EQ(LoadModel((dir / "c.json").string()).status().code(), StatusCode::kDataLoss);
+  fs::remove_all(dir);
+}
+
+TEST(LoadModelTest, StagesExitsAndBatchesAgree) {
+  auto model = LoadModel(kSmlCard);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  InferenceBackend& m = **model;
+  const FloatTensor images = Images(3);
+  auto logits = m.Infer(images);
+  ASSERT_TRUE(logits.ok());
+  EXPECT_EQ(logits->shape, (std::vector<int64_t>{3, 10}));
+
+  // Running the stages in two parts (a DNN-partitioning split) gives the same logits.
+  ASSERT_GE(m.info().num_stages, 2);
+  auto head = m.RunStages(images, 0, 1);
+  ASSERT_TRUE(head.ok());
+  auto tail = m.RunStages(*head, 1, m.info().num_stages);
+  ASSERT_TRUE(tail.ok());
+  for (size_t i = 0; i < logits->data.size(); ++i) EXPECT_NEAR(tail->data[i], logits->data[i], 1e-4);
+
+  // The last exit is the final one; S-ML has one early exit.
+  auto exits = m.InferAllExits(images);
+  ASSERT_TRUE(exits.ok());
+  ASSERT_EQ(exits->size(), m.info().early_exit_after_stage.size() + 1);
+  EXPECT_EQ(m.info().early_exit_after_stage.size(), 1u);
+  for (size_t i = 0; i < logits->data.size(); ++i) EXPECT_NEAR(exits->back().data[i], logits->data[i], 1e-4);
+
+  // Batch of 3 equals three batches of 1.
+  for (int64_t r = 0; r < 3; ++r) {
+    FloatTensor one{{1, 1, 28, 28}, std::vector<float>(images.row(r), images.row(r) + 784)};
+    auto single = m.Infer(one);
+    ASSERT_TRUE(single.ok());
+    for (int k = 0; k < 10; ++k) EXPECT_NEAR(single->data[k], logits->row(r)[k], 1e-4);
+  }
+}
+
+TEST(LoadModelTest, BadInputIsInvalidArgument) {
+  auto model = LoadModel(kSmlCard);
+  ASSERT_TRUE(model.ok());
+  EXPECT_EQ((*model)->Infer({{1, 1, 27, 28}, std::vector<float>(27 * 28)}).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ((*model)->Infer({{2, 1, 28, 28}, std::vector<float>(784)}).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ((*model)->RunStages(Images(1), 2, 1).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(LoadModelTest, TorchScriptModelsLoadThroughTheirCard) {
+  const fs::path dir = fs::temp_directory_path() / "hiedge_ts_test";
+  fs::create_directories(dir);
+  torch::jit::Module module("UserModel");
+  module.define(R"(
+    def forward(self, x):
+        return x.flatten(1)[:, 0:10] * 2.0
+  )");
+  module.save((dir / "user.pt").string());
+  ModelCard card;
+  card.name = "user";
+  card.architecture = "torchscript";
+  card.format = "torchscript";
+  card.weights = "user.pt";
+  card.input_shape = {1, 28, 28};
+  ASSERT_TRUE(WriteModelCard(card, (dir / "user.json").string()).ok());
+  auto model = LoadModel((dir / "user.json").string());
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  auto logits = (*model)->Infer(Images(2));
+  ASSERT_TRUE(logits.ok()) << logits.status().ToString();
+  EXPECT_EQ(logits->shape, (std::vector<int64_t>{2, 10}));
+  EXPECT_FLOAT_EQ(logits->data[1], 2 * Images(2).data[1]);
+  EXPECT_EQ((*model)->RunStages(Images(1), 0, 2).status().code(), StatusCode::kUnimplemented);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace hiedge

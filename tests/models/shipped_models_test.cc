@@ -1,0 +1,70 @@
+// Each shipped model must match its card: architecture facts, and test accuracy ±0.2 pt.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "hiedge/eval.h"
+#include "hiedge/model.h"
+#include "hiedge/model_card.h"
+
+namespace hiedge {
+namespace {
+
+const std::string kModels = std::string(HIEDGE_SOURCE_DIR) + "/models";
+
+struct Expectation {
+  std::string name;
+  double min_test_accuracy;
+  int64_t max_weight_bytes;
+  friend void PrintTo(const Expectation& e, std::ostream* os) { *os << e.name; }
+};
+
+class ShippedModelTest : public ::testing::TestWithParam<Expectation> {
+ protected:
+  static const Dataset& Test() {
+    static const Dataset test = [] {
+      auto ds = LoadFashionMnist(kFashionMnistDir, Split::kTest);
+      EXPECT_TRUE(ds.ok()) << ds.status().ToString();
+      return ds.ok() ? *ds : Dataset{};
+    }();
+    return test;
+  }
+};
+
+TEST_P(ShippedModelTest, MatchesItsCard) {
+  const Expectation& e = GetParam();
+  const std::string card_path = kModels + "/" + e.name + ".json";
+  auto card = ReadModelCard(card_path);
+  ASSERT_TRUE(card.ok()) << card.status().ToString();
+  auto model = LoadModel(card_path);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  const ModelInfo& info = (*model)->info();
+
+  EXPECT_EQ(info.parameter_count, card->parameter_count);
+  EXPECT_EQ(card->size_bytes, 4 * card->parameter_count);
+  EXPECT_EQ(info.macs_per_sample, card->macs_per_sample);
+  EXPECT_EQ(info.input_shape, card->input_shape);
+  EXPECT_LE(card->size_bytes, e.max_weight_bytes);
+  EXPECT_GT(card->epochs, 0);
+  EXPECT_FALSE(card->training_command.empty());
+  EXPECT_GT(card->validation_accuracy, 0.5);
+  // The weights file is float32 weights plus serialisation overhead (and BN buffers).
+  const auto file_bytes = std::filesystem::file_size(kModels + "/" + card->weights);
+  EXPECT_GE(static_cast<int64_t>(file_bytes), card->size_bytes);
+  EXPECT_LE(static_cast<int64_t>(file_bytes), card->size_bytes * 3 / 2 + 65536);
+
+  ASSERT_GT(Test().size(), 0u);
+  auto predictions = Predict(**model, Test(), 500);
+  ASSERT_TRUE(predictions.ok()) << predictions.status().ToString();
+  const double accuracy = AccuracyOf(*predictions, Test());
+  EXPECT_NEAR(accuracy, card->test_accuracy, 0.002) << e.name;
+  EXPECT_GE(accuracy, e.min_test_accuracy) << e.name;
+}
+
+INSTANTIATE_TEST_SUITE_P(Shipped, ShippedModelTest,
+                         ::testing::Values(Expectation{"sml", 0.89, 512 * 1024},
+                                           Expectation{"lml", 0.935, 4 * 1024 * 1024}),
+                         [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace hiedge

@@ -1,0 +1,189 @@
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "hiedge/protocol.h"
+
+namespace hiedge::protocol {
+namespace {
+
+InferRequest SampleRequest() {
+  InferRequest r;
+  r.id = "req-1";
+  r.inputs.push_back({"input", "FP32", {2, 3}, {0.5f, -1.25f, 3.0f, 1e-7f, 0.0f, 42.0f}, {}});
+  r.outputs.push_back({"logits", true, 0});
+  r.timeout_us = 2500;
+  return r;
+}
+
+void ExpectSameRequest(const InferRequest& a, const InferRequest& b) {
+  EXPECT_EQ(a.id, b.id);
+  ASSERT_EQ(a.inputs.size(), b.inputs.size());
+  EXPECT_EQ(a.inputs[0].name, b.inputs[0].name);
+  EXPECT_EQ(a.inputs[0].shape, b.inputs[0].shape);
+  EXPECT_EQ(a.inputs[0].data, b.inputs[0].data);
+  ASSERT_EQ(a.outputs.size(), b.outputs.size());
+  EXPECT_EQ(a.outputs[0].binary_data, b.outputs[0].binary_data);
+  EXPECT_EQ(a.timeout_us, b.timeout_us);
+}
+
+TEST(InferCodecTest, JsonRequestRoundTrip) {
+  const EncodedBody body = EncodeInferRequest(SampleRequest(), /*binary=*/false);
+  EXPECT_FALSE(body.header_length.has_value());
+  auto parsed = ParseInferRequest(body.body, std::nullopt);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ExpectSameRequest(*parsed, SampleRequest());
+}
+
+TEST(InferCodecTest, BinaryRequestRoundTripIsBitExact) {
+  const EncodedBody body = EncodeInferRequest(SampleRequest(), /*binary=*/true);
+  ASSERT_TRUE(body.header_length.has_value());
+  EXPECT_EQ(body.body.size(), *body.header_length + 6 * sizeof(float));
+  // The binary tail holds the floats little-endian, in input order.
+  float first;
+  std::memcpy(&first, body.body.data() + *body.header_length, 4);
+  EXPECT_EQ(first, 0.5f);
+  auto parsed = ParseInferRequest(body.body, body.header_length);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ExpectSameRequest(*parsed, SampleRequest());
+}
+
+TEST(InferCodecTest, AcceptsNestedDataAndOtherNumericTypes) {
+  auto r = ParseInferRequest(
+      R"({"inputs":[{"name":"x","shape":[2,2],"datatype":"INT32","data":[[1,2],[3,4]]}]})",
+      std::nullopt);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->inputs[0].data, (std::vector<float>{1, 2, 3, 4}));
+  EXPECT_EQ(r->inputs[0].datatype, "INT32");
+}
+
+TEST(InferCodecTest, DecodesBinaryUint8) {
+  std::string json = R"({"inputs":[{"name":"x","shape":[3],"datatype":"UINT8","parameters":{"binary_data_size":3}}]})";
+  std::string body = json + std::string("\x01\x02\xff", 3);
+  auto r = ParseInferRequest(body, json.size());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->inputs[0].data, (std::vector<float>{1, 2, 255}));
+}
+
+TEST(InferCodecTest, RequestParametersAndOutputs) {
+  auto r = ParseInferRequest(
+      R"({"id":"a","parameters":{"binary_data_output":true,"timeout":100},
+          "inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[1]}],
+          "outputs":[{"name":"logits"},{"name":"logits","parameters":{"classification":3,"binary_data":false}}]})",
+      std::nullopt);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->binary_data_output);
+  EXPECT_EQ(r->timeout_us, 100);
+  ASSERT_EQ(r->outputs.size(), 2u);
+  EXPECT_TRUE(r->outputs[0].binary_data);  // Inherits the request default.
+  EXPECT_FALSE(r->outputs[1].binary_data);
+  EXPECT_EQ(r->outputs[1].classification, 3);
+}
+
+struct BadCase {
+  const char* what;
+  std::string body;
+  std::optional<size_t> header_length;
+  const char* message_part;
+};
+
+TEST(InferCodecTest, RejectsMalformedRequestsWithClearMessages) {
+  const std::string ok_json =
+      R"({"inputs":[{"name":"x","shape":[2],"datatype":"FP32","parameters":{"binary_data_size":8}}]})";
+  const std::vector<BadCase> cases = {
+      {"not json", "{inputs:", std::nullopt, "malformed JSON"},
+      {"not an object", "[1,2]", std::nullopt, "object"},
+      {"no inputs", "{}", std::nullopt, "no 'inputs'"},
+      {"empty inputs", R"({"inputs":[]})", std::nullopt, "empty"},
+      {"inputs not array", R"({"inputs":{}})", std::nullopt, "array"},
+      {"no name", R"({"inputs":[{"shape":[1],"datatype":"FP32","data":[1]}]})", std::nullopt, "name"},
+      {"unknown datatype", R"({"inputs":[{"name":"x","shape":[1],"datatype":"FP31","data":[1]}]})",
+       std::nullopt, "unknown datatype"},
+      {"negative dim", R"({"inputs":[{"name":"x","shape":[-1],"datatype":"FP32","data":[1]}]})",
+       std::nullopt, "shape"},
+      {"count mismatch", R"({"inputs":[{"name":"x","shape":[3],"datatype":"FP32","data":[1,2]}]})",
+       std::nullopt, "needs 3"},
+      {"string data", R"({"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":["a"]}]})",
+       std::nullopt, "must be numbers"},
+      {"no data", R"({"inputs":[{"name":"x","shape":[1],"datatype":"FP32"}]})", std::nullopt,
+       "neither"},
+      {"huge shape", R"({"inputs":[{"name":"x","shape":[100000,100000],"datatype":"FP32","data":[]}]})",
+       std::nullopt, "too large"},
+      {"binary short", ok_json + std::string(4, '\0'), ok_json.size(), "exceeds"},
+      {"binary extra", ok_json + std::string(12, '\0'), ok_json.size(), "declare"},
+      {"header too long", ok_json, ok_json.size() + 5, "exceeds the body"},
+      {"size vs shape",
+       R"({"inputs":[{"name":"x","shape":[3],"datatype":"FP32","parameters":{"binary_data_size":8}}]})" +
+           std::string(8, '\0'),
+       std::nullopt, ""},
+      {"bad timeout", R"({"parameters":{"timeout":-4},"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[1]}]})",
+       std::nullopt, "timeout"},
+  };
+  for (const BadCase& c : cases) {
+    auto r = ParseInferRequest(c.body, c.header_length);
+    ASSERT_FALSE(r.ok()) << c.what;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << c.what;
+    EXPECT_NE(r.status().message().find(c.message_part), std::string::npos)
+        << c.what << ": " << r.status().message();
+  }
+}
+
+TEST(InferCodecTest, BinarySizeMustMatchShape) {
+  const std::string json =
+      R"({"inputs":[{"name":"x","shape":[3],"datatype":"FP32","parameters":{"binary_data_size":8}}]})";
+  auto r = ParseInferRequest(json + std::string(8, '\0'), json.size());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("does not match shape"), std::string::npos);
+}
+
+TEST(InferCodecTest, ResponseRoundTripJsonAndBinary) {
+  InferResponse resp;
+  resp.model_name = "lml";
+  resp.model_version = "1";
+  resp.id = "7";
+  resp.outputs.push_back({"logits", "FP32", {1, 3}, {0.1f, 0.2f, -0.3f}, {}});
+  for (bool binary : {false, true}) {
+    const EncodedBody body = EncodeInferResponse(resp, binary ? std::vector<std::string>{"logits"}
+                                                              : std::vector<std::string>{});
+    EXPECT_EQ(body.header_length.has_value(), binary);
+    auto back = ParseInferResponse(body.body, body.header_length);
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    EXPECT_EQ(back->model_name, "lml");
+    EXPECT_EQ(back->id, "7");
+    EXPECT_EQ(back->outputs[0].data, resp.outputs[0].data);
+    EXPECT_EQ(back->outputs[0].shape, resp.outputs[0].shape);
+  }
+}
+
+TEST(InferCodecTest, BytesTensorsRoundTrip) {
+  InferResponse resp;
+  resp.model_name = "m";
+  resp.outputs.push_back({"logits", "BYTES", {1, 2}, {}, {"0.9:3", "0.1:7"}});
+  for (bool binary : {false, true}) {
+    const EncodedBody body = EncodeInferResponse(resp, binary ? std::vector<std::string>{"logits"}
+                                                              : std::vector<std::string>{});
+    auto back = ParseInferResponse(body.body, body.header_length);
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    EXPECT_EQ(back->outputs[0].strings, resp.outputs[0].strings);
+  }
+}
+
+TEST(InferCodecTest, ErrorResponsesBecomeStatuses) {
+  auto r = ParseInferResponse(ErrorJson("queue full"), std::nullopt);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("queue full"), std::string::npos);
+  EXPECT_EQ(ErrorJson("say \"hi\""), R"({"error":"say \"hi\""})");
+}
+
+TEST(MetadataCodecTest, ModelMetadataRoundTrip) {
+  ModelMetadata m{"lml", {"1"}, "hiedge_vgg", {{"input", "FP32", {-1, 1, 28, 28}}}, {{"logits", "FP32", {-1, 10}}}};
+  auto back = ParseModelMetadata(EncodeModelMetadata(m));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->name, "lml");
+  EXPECT_EQ(back->inputs[0].shape, (std::vector<int64_t>{-1, 1, 28, 28}));
+  EXPECT_EQ(back->outputs[0].name, "logits");
+  EXPECT_FALSE(ParseModelMetadata("{}").ok());
+}
+
+}  // namespace
+}  // namespace hiedge::protocol
