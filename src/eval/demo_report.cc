@@ -10,12 +10,12 @@ std::string DemoReportToText(const DemoReport& report) {
   out += "\nbeta sweep (theta* from validation, priced on test; cost per sample)\n";
   char line[256];
   std::snprintf(line, sizeof(line), "%6s %8s %9s %9s %9s %9s %12s\n", "beta", "theta*", "offload%",
-                "HI", "full", "none", "HI vs full");
+                "HI", "full", "none", "HI saves");
   out += line;
   for (const BetaSweepRow& r : report.sweep) {
     std::snprintf(line, sizeof(line), "%6.2f %8.4f %8.2f%% %9.4f %9.4f %9.4f %11.1f%%\n", r.beta,
                   r.theta > 1 ? 1.0 : r.theta, 100 * r.offload_fraction, r.hi_cost,
-                  r.full_offload_cost, r.no_offload_cost, -100 * r.reduction_vs_full);
+                  r.full_offload_cost, r.no_offload_cost, 100 * r.reduction_vs_full);
     out += line;
   }
   out += "\n";
