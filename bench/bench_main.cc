@@ -1,1 +1,120 @@
-int main() { return 0; }
+// hiedge benchmarks: S-ML batch-1 latency (with its arithmetic limit), L-ML throughput
+// by batch size, decision cost per sample, and end-to-end HI over loopback HTTP.
+// Run through scripts/bench.sh, which records the machine and settings beside results.
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "hiedge/data.h"
+#include "hiedge/decision.h"
+#include "hiedge/device.h"
+#include "hiedge/http_server.h"
+#include "hiedge/model.h"
+
+namespace hiedge {
+namespace {
+
+const std::string kModels = std::string(HIEDGE_SOURCE_DIR) + "/models";
+
+std::shared_ptr<InferenceBackend> Model(const std::string& name) {
+  static std::map<std::string, std::shared_ptr<InferenceBackend>> cache;
+  auto& slot = cache[name];
+  if (!slot) {
+    auto loaded = LoadModel(kModels + "/" + name + ".json");
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "bench: %s\n", loaded.status().ToString().c_str());
+      std::exit(1);
+    }
+    slot = std::move(loaded).value();
+  }
+  return slot;
+}
+
+const Dataset& TestImages() {
+  static const Dataset test = [] {
+    auto ds = LoadFashionMnist(kFashionMnistDir, Split::kTest);
+    if (!ds.ok()) {
+      std::fprintf(stderr, "bench: %s\n", ds.status().ToString().c_str());
+      std::exit(1);
+    }
+    return Head(*ds, 2048);
+  }();
+  return test;
+}
+
+FloatTensor Batch(size_t start, int64_t n) {
+  const Dataset& d = TestImages();
+  FloatTensor t{{n, d.channels, d.height, d.width}, {}};
+  for (int64_t i = 0; i < n; ++i) {
+    const float* image = d.image((start + static_cast<size_t>(i)) % d.size());
+    t.data.insert(t.data.end(), image, image + d.image_elements());
+  }
+  return t;
+}
+
+double PeakMacsPerSecond() {
+  static const double peak = MeasurePeakMacsPerSecond();
+  return peak;
+}
+
+void BM_SmlBatch1Latency(benchmark::State& state) {
+  auto model = Model("sml");
+  const FloatTensor one = Batch(0, 1);
+  for (auto _ : state) benchmark::DoNotOptimize(model->Infer(one));
+  const double macs = static_cast<double>(model->info().macs_per_sample);
+  state.counters["MACs"] = macs;
+  state.counters["peak_GMACs"] = PeakMacsPerSecond() / 1e9;
+  // The arithmetic limit: the time the MACs alone take at the measured GEMM peak.
+  state.counters["limit_us"] = macs / PeakMacsPerSecond() * 1e6;
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SmlBatch1Latency)->Unit(benchmark::kMicrosecond)->MinTime(2.0);
+
+void BM_LmlThroughput(benchmark::State& state) {
+  auto model = Model("lml");
+  const FloatTensor batch = Batch(0, state.range(0));
+  for (auto _ : state) benchmark::DoNotOptimize(model->Infer(batch));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+  state.counters["MACs"] = static_cast<double>(model->info().macs_per_sample);
+}
+BENCHMARK(BM_LmlThroughput)->Arg(1)->Arg(32)->Arg(256)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+
+void BM_DecisionPerSample(benchmark::State& state) {
+  const std::vector<float> logits = {0.3f, -1.2f, 4.1f, 0.0f, 2.2f, -0.7f, 1.9f, 0.4f, -2.0f, 3.8f};
+  for (auto _ : state) {
+    const std::vector<float> p = Softmax(logits.data(), logits.size());
+    const ArgMax top = FindArgMax(p.data(), p.size());
+    benchmark::DoNotOptimize(ShouldOffload(top.value, 0.9));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_DecisionPerSample)->Unit(benchmark::kNanosecond);
+
+// The device loop over loopback HTTP at a fixed theta; offload fraction reported.
+void BM_EndToEndHiLoopback(benchmark::State& state) {
+  const double theta = static_cast<double>(state.range(0)) / 1000.0;
+  InferenceService service;
+  if (!service.AddModel("lml", Model("lml")).ok()) state.SkipWithError("add model");
+  HttpServer server(&service, {"127.0.0.1", 0});
+  if (!server.Start().ok()) state.SkipWithError("server start");
+  auto client = MakeHttpOffloadClient({"127.0.0.1", server.port(), "lml", true});
+  auto local = Model("sml");
+  DeviceRuntime device(local.get(), client.get(), {theta, std::chrono::seconds(5)});
+  size_t i = 0, offloaded = 0, fallbacks = 0;
+  for (auto _ : state) {
+    auto r = device.Process(TestImages().image(i++ % TestImages().size()));
+    offloaded += r.ok() && r->offloaded ? 1 : 0;
+    fallbacks += r.ok() && r->fallback ? 1 : 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["offload_fraction"] = static_cast<double>(offloaded) / static_cast<double>(i);
+  state.counters["fallbacks"] = static_cast<double>(fallbacks);
+  server.Stop();
+}
+BENCHMARK(BM_EndToEndHiLoopback)->Arg(0)->Arg(800)->Arg(2000)->Unit(benchmark::kMicrosecond)->MinTime(3.0);
+
+}  // namespace
+}  // namespace hiedge
+
+BENCHMARK_MAIN();

@@ -52,3 +52,12 @@ Result<std::unique_ptr<InferenceBackend>> LoadModel(const std::string& card_path
 void SetInferenceThreads(int threads);
 
 }  // namespace hiedge
+
+namespace hiedge {
+
+// Measured peak multiply-accumulates per second of the torch backend: a large square
+// float32 matrix product on the current thread setting. For arithmetic limits
+// (MACs / peak) beside measured latencies.
+double MeasurePeakMacsPerSecond();
+
+}  // namespace hiedge

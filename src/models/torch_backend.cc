@@ -1,6 +1,8 @@
 // libtorch backends: hiedge's staged networks and TorchScript modules.
 #include <torch/script.h>
 
+#include <chrono>
+
 #include "hiedge/model.h"
 #include "hiedge/model_card.h"
 #include "networks.h"
@@ -164,6 +166,26 @@ Result<std::unique_ptr<InferenceBackend>> LoadModel(const std::string& card_path
 
 void SetInferenceThreads(int threads) {
   if (threads > 0) torch::set_num_threads(threads);
+}
+
+}  // namespace hiedge
+
+namespace hiedge {
+
+double MeasurePeakMacsPerSecond() {
+  torch::InferenceMode guard;
+  constexpr int64_t kN = 1024;
+  torch::Tensor a = torch::rand({kN, kN});
+  torch::Tensor b = torch::rand({kN, kN});
+  torch::mm(a, b);  // Warm-up.
+  double best = 0;
+  for (int rep = 0; rep < 5; ++rep) {
+    const auto start = std::chrono::steady_clock::now();
+    torch::Tensor c = torch::mm(a, b);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    best = std::max(best, static_cast<double>(kN * kN * kN) / s);
+  }
+  return best;
 }
 
 }  // namespace hiedge

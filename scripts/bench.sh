@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs hiedge's benchmarks and writes results/bench.json. Extra arguments go to
+# Google Benchmark (e.g. --benchmark_filter=Sml).
+#
+# OpenBLAS 0.3.21 does not recognise recent Xeons and falls back to slow SSE3
+# kernels; where /proc/cpuinfo shows avx512f this script sets
+# OPENBLAS_CORETYPE=SkylakeX for the benchmark process only, and says so.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh build >/dev/null
+export OPENBLAS_NUM_THREADS=1
+if grep -qw avx512f /proc/cpuinfo; then
+  export OPENBLAS_CORETYPE=SkylakeX
+  echo "bench: avx512f present: OPENBLAS_CORETYPE=SkylakeX set for this benchmark run"
+else
+  echo "bench: no avx512f: OpenBLAS picks its own kernels"
+fi
+mkdir -p results
+build/bench/hiedge_bench --benchmark_out=results/bench.json --benchmark_out_format=json \
+  --benchmark_counters_tabular=true "$@"
