@@ -64,3 +64,11 @@ TrainValidation SplitTrainValidation(const Dataset& full,
 const std::vector<std::string>& FashionMnistClassNames();
 
 }  // namespace hiedge
+
+namespace hiedge {
+
+// A shifted copy of `source`: contrast scaled by `contrast` around 0.5, plus Gaussian
+// pixel noise of standard deviation `noise_std`, clamped to [0, 1]. Seeded.
+Dataset Corrupt(const Dataset& source, float noise_std, float contrast, uint64_t seed);
+
+}  // namespace hiedge

@@ -26,15 +26,6 @@ struct DemoOptions {
   int threads = 1;                   // Intra-op threads for both models.
 };
 
-struct BetaSweepRow {
-  double beta = 0;
-  double theta = 0;              // θ*(β) chosen on validation.
-  double offload_fraction = 0;   // On test.
-  double hi_cost = 0;            // Mean cost per sample on test.
-  double full_offload_cost = 0;
-  double no_offload_cost = 0;
-  double reduction_vs_full = 0;  // 1 - hi / full.
-};
 
 struct DemoReport {
   double local_validation_accuracy = 0;

@@ -15,6 +15,8 @@ namespace hiedge {
 struct Predictions {
   std::vector<int> labels;        // Predicted class per sample.
   std::vector<float> confidences; // Max softmax per sample.
+  std::vector<float> logits;      // Row-major [samples, classes].
+  int classes = 0;
 };
 
 // Runs `model` over `data` in batches of `batch_size`.
@@ -66,6 +68,20 @@ StrategyResult Summarize(const std::string& strategy, double theta,
 std::string ResultsToJson(const std::vector<StrategyResult>& results);
 std::string ResultsToCsv(const std::vector<StrategyResult>& results);
 std::string ResultsToTable(const std::vector<StrategyResult>& results);
+
+struct BetaSweepRow {
+  double beta = 0;
+  double theta = 0;              // θ*(β) chosen on validation.
+  double offload_fraction = 0;   // On test.
+  double hi_cost = 0;            // Mean cost per sample on test.
+  double full_offload_cost = 0;
+  double no_offload_cost = 0;
+  double reduction_vs_full = 0;  // 1 - hi / full.
+};
+
+// For β = 0, 1/steps, ..., 1: θ*(β) chosen on `validation`, priced on `test`.
+std::vector<BetaSweepRow> SweepOffloadCost(const std::vector<SampleOutcome>& validation,
+                                           const std::vector<SampleOutcome>& test, int steps = 20);
 
 // Per-sample records as CSV (index, label, local prediction, confidence, decision, ...).
 std::string RecordsToCsv(const std::vector<SampleRecord>& records, const Dataset& data);

@@ -21,24 +21,6 @@ Result<Models> LoadModels(const DemoOptions& o) {
   return m;
 }
 
-std::vector<BetaSweepRow> SweepBeta(const std::vector<SampleOutcome>& validation,
-                                    const std::vector<SampleOutcome>& test) {
-  std::vector<BetaSweepRow> rows;
-  for (int step = 0; step <= 20; ++step) {
-    const CostModel cost{step / 20.0, 1.0};
-    BetaSweepRow row;
-    row.beta = cost.offload_cost;
-    row.theta = OptimalThreshold(validation, cost).theta;
-    const ThresholdPoint hi = EvaluateThreshold(test, row.theta, cost);
-    row.offload_fraction = hi.offload_fraction();
-    row.hi_cost = hi.mean_cost();
-    row.full_offload_cost = EvaluateThreshold(test, kAlwaysOffload, cost).mean_cost();
-    row.no_offload_cost = EvaluateThreshold(test, 0.0, cost).mean_cost();
-    row.reduction_vs_full = row.full_offload_cost > 0 ? 1 - row.hi_cost / row.full_offload_cost : 0;
-    rows.push_back(row);
-  }
-  return rows;
-}
 
 std::string Percent(double v) {
   char b[32];
@@ -100,7 +82,7 @@ Result<DemoReport> RunDemo(const DemoOptions& o) {
   // The β sweep prices recorded predictions of both models on the test set.
   HIEDGE_ASSIGN_OR_RETURN(Predictions local_test, Predict(*models.local, test, 256, false));
   HIEDGE_ASSIGN_OR_RETURN(Predictions remote_test, Predict(*models.remote, test, 256, false));
-  report.sweep = SweepBeta(val, JoinOutcomes(local_test, remote_test, test));
+  report.sweep = SweepOffloadCost(val, JoinOutcomes(local_test, remote_test, test));
 
   char note[256];
   std::snprintf(note, sizeof(note),

@@ -18,6 +18,8 @@ Result<Predictions> Predict(InferenceBackend& model, const Dataset& data, int ba
     FloatTensor batch{{static_cast<int64_t>(n), data.channels, data.height, data.width}, {}};
     batch.data.assign(data.image(start), data.image(start) + n * elems);
     HIEDGE_ASSIGN_OR_RETURN(FloatTensor logits, model.Infer(batch));
+    out.classes = static_cast<int>(logits.row_size());
+    out.logits.insert(out.logits.end(), logits.data.begin(), logits.data.end());
     for (int64_t r = 0; r < logits.rows(); ++r) {
       const std::vector<float> p = Softmax(logits.row(r), static_cast<size_t>(logits.row_size()));
       const ArgMax top = FindArgMax(p.data(), p.size());
@@ -44,6 +46,25 @@ std::vector<SampleOutcome> JoinOutcomes(const Predictions& local, const Predicti
               remote.labels[i] == data.labels[i]};
   }
   return out;
+}
+
+std::vector<BetaSweepRow> SweepOffloadCost(const std::vector<SampleOutcome>& validation,
+                                           const std::vector<SampleOutcome>& test, int steps) {
+  std::vector<BetaSweepRow> rows;
+  for (int step = 0; step <= steps; ++step) {
+    const CostModel cost{static_cast<double>(step) / steps, 1.0};
+    BetaSweepRow row;
+    row.beta = cost.offload_cost;
+    row.theta = OptimalThreshold(validation, cost).theta;
+    const ThresholdPoint hi = EvaluateThreshold(test, row.theta, cost);
+    row.offload_fraction = hi.offload_fraction();
+    row.hi_cost = hi.mean_cost();
+    row.full_offload_cost = EvaluateThreshold(test, kAlwaysOffload, cost).mean_cost();
+    row.no_offload_cost = EvaluateThreshold(test, 0.0, cost).mean_cost();
+    row.reduction_vs_full = row.full_offload_cost > 0 ? 1 - row.hi_cost / row.full_offload_cost : 0;
+    rows.push_back(row);
+  }
+  return rows;
 }
 
 }  // namespace hiedge

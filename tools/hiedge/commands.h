@@ -13,6 +13,7 @@ void AddCalibrateCommand(CLI::App& app, int* exit_code);
 void AddServeCommand(CLI::App& app, int* exit_code);
 void AddDeviceCommand(CLI::App& app, int* exit_code);
 void AddDemoCommand(CLI::App& app, int* exit_code);
+void AddEvalCommand(CLI::App& app, int* exit_code);
 
 // The one place a Status becomes an exit code: prints the error, returns 0 or 1..n.
 int ExitCodeFor(const Status& status);

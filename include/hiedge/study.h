@@ -1,0 +1,104 @@
+// The decision-module study: every offload decision fitted on the validation split
+// and compared on the test split, calibration, the accuracy guarantee on resamples,
+// and the online learner on a stream with a shift.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "hiedge/eval.h"
+#include "hiedge/guarantee.h"
+#include "hiedge/signals.h"
+#include "hiedge/temperature.h"
+
+namespace hiedge {
+
+// Predictions of the S-ML (local) and L-ML (remote) on one split, with its labels.
+struct SplitPredictions {
+  Predictions local;
+  Predictions remote;
+  std::vector<int32_t> labels;
+};
+
+struct StudyOptions {
+  double offload_cost = 0.1;   // β
+  double accuracy_margin = 0.01;  // Guarantee target: L-ML validation accuracy - margin.
+  double delta = 0.1;          // Guarantee: 1 - confidence.
+  int resamples = 100;         // Validation resamples for the guarantee.
+  size_t resample_size = 5000;
+  uint64_t seed = 7;
+};
+
+struct ModuleResult {
+  std::string module;          // max_softmax | margin | neg_entropy | logistic_top2
+  bool calibrated = false;     // On temperature-scaled probabilities.
+  double theta = 0;            // Chosen on validation (min cost at β); on the module's score.
+  double accuracy = 0;         // On test, at theta.
+  double offload_fraction = 0;
+  double mean_cost = 0;
+  DetectionStats detection;    // Offload decision vs "S-ML wrong", on test.
+  std::vector<double> curve_offload;   // Test accuracy-vs-offload curve.
+  std::vector<double> curve_accuracy;
+  std::vector<BetaSweepRow> sweep;     // θ*(β) on validation, cost on test.
+  std::string name() const { return module + (calibrated ? "+T" : ""); }
+};
+
+struct CalibrationResult {
+  double temperature = 1;
+  double ece_before = 0;       // On test.
+  double ece_after = 0;
+  std::vector<ReliabilityBin> before;
+  std::vector<ReliabilityBin> after;
+};
+
+struct GuaranteeResult {
+  double target_accuracy = 0;
+  double delta = 0;
+  int resamples = 0;
+  size_t resample_size = 0;
+  double met_rate = 0;         // Fraction of resamples whose θ meets the target on test.
+  double mean_offload_fraction = 0;
+  double mean_test_accuracy = 0;
+  double min_test_accuracy = 0;
+};
+
+struct OnlineResult {
+  std::string stream;          // "stationary" or "shift"
+  size_t shift_at = 0;         // Index of the first shifted sample (0: none).
+  std::vector<double> t;       // Sample counts at which the series are taken.
+  std::vector<double> learner_loss;  // Cumulative pseudo-loss.
+  std::vector<double> best_fixed_loss;  // Best fixed θ in hindsight over the prefix.
+  std::vector<double> regret;
+  std::vector<double> mean_threshold;
+};
+
+struct DecisionStudy {
+  double offload_cost = 0;  // β of the study.
+  double local_validation_accuracy = 0;
+  double remote_validation_accuracy = 0;
+  double local_test_accuracy = 0;
+  double remote_test_accuracy = 0;
+  CalibrationResult calibration;
+  std::vector<ModuleResult> modules;
+  GuaranteeResult guarantee;
+  std::vector<OnlineResult> online;
+};
+
+// `stream` holds test-set predictions of a stream whose second half is shifted
+// (e.g. corrupted images); empty to skip the shift experiment.
+Result<DecisionStudy> RunDecisionStudy(const SplitPredictions& validation, const SplitPredictions& test,
+                                       const SplitPredictions& shifted, const StudyOptions& options);
+
+// Writes study.json, modules.csv and the plots (PNG + SVG) under `dir`.
+Status WriteDecisionStudy(const DecisionStudy& study, const std::string& dir);
+std::string DecisionStudyToText(const DecisionStudy& study);
+
+}  // namespace hiedge
+
+namespace hiedge {
+
+// docs/results.md: the study's tables and plots, with the command that regenerates them.
+std::string DecisionStudyToMarkdown(const DecisionStudy& study, const std::string& plots_dir,
+                                    const std::string& command);
+
+}  // namespace hiedge

@@ -1,0 +1,18 @@
+#include <algorithm>
+#include <random>
+
+#include "hiedge/data.h"
+
+namespace hiedge {
+
+Dataset Corrupt(const Dataset& source, float noise_std, float contrast, uint64_t seed) {
+  Dataset out = source;
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> noise(0.0f, noise_std);
+  for (float& v : out.images) {
+    v = std::clamp(0.5f + (v - 0.5f) * contrast + (noise_std > 0 ? noise(rng) : 0.0f), 0.0f, 1.0f);
+  }
+  return out;
+}
+
+}  // namespace hiedge

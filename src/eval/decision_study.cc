@@ -1,0 +1,186 @@
+#include <algorithm>
+#include <numeric>
+#include <random>
+
+#include "hiedge/logistic.h"
+#include "hiedge/study.h"
+
+namespace hiedge {
+
+Result<OnlineResult> RunOnlineStudy(const SplitPredictions& stream, size_t shift_at,
+                                    const std::string& name, const StudyOptions& options);
+
+namespace {
+
+std::vector<bool> Correct(const Predictions& p, const std::vector<int32_t>& labels) {
+  std::vector<bool> out(labels.size());
+  for (size_t i = 0; i < labels.size(); ++i) out[i] = p.labels[i] == labels[i];
+  return out;
+}
+
+double Accuracy(const Predictions& p, const std::vector<int32_t>& labels) {
+  const std::vector<bool> c = Correct(p, labels);
+  return labels.empty() ? 0 : std::count(c.begin(), c.end(), true) / static_cast<double>(labels.size());
+}
+
+std::vector<float> MaxOf(const std::vector<float>& probabilities, int classes) {
+  std::vector<float> out;
+  for (size_t r = 0; r + classes <= probabilities.size(); r += classes) {
+    out.push_back(*std::max_element(probabilities.begin() + r, probabilities.begin() + r + classes));
+  }
+  return out;
+}
+
+// The module's score per sample; `logistic` is fitted on validation when null.
+Result<std::vector<float>> Scores(const std::string& module, const std::vector<float>& probs,
+                                  int classes, const LogisticModel& logistic) {
+  std::vector<float> out;
+  for (size_t r = 0; r + classes <= probs.size(); r += classes) {
+    const float* row = probs.data() + r;
+    if (module == "logistic_top2") {
+      out.push_back(logistic.Score(TopTwoOf(row, classes)));
+    } else {
+      HIEDGE_ASSIGN_OR_RETURN(Signal signal, ParseSignal(module));
+      out.push_back(SignalScore(signal, row, classes));
+    }
+  }
+  return out;
+}
+
+std::vector<SampleOutcome> Outcomes(const std::vector<float>& scores, const SplitPredictions& s) {
+  const std::vector<bool> local = Correct(s.local, s.labels), remote = Correct(s.remote, s.labels);
+  std::vector<SampleOutcome> out(scores.size());
+  for (size_t i = 0; i < scores.size(); ++i) out[i] = {scores[i], local[i], remote[i]};
+  return out;
+}
+
+Result<ModuleResult> EvaluateModule(const std::string& module, bool calibrated, double temperature,
+                                    const SplitPredictions& validation, const SplitPredictions& test,
+                                    const CostModel& cost) {
+  const int classes = validation.local.classes;
+  const double t = calibrated ? temperature : 1.0;
+  const std::vector<float> val_probs = ScaledSoftmax(validation.local.logits, classes, t);
+  const std::vector<float> test_probs = ScaledSoftmax(test.local.logits, classes, t);
+  LogisticModel logistic;
+  if (module == "logistic_top2") {
+    std::vector<TopTwo> features;
+    std::vector<bool> wrong;
+    const std::vector<bool> correct = Correct(validation.local, validation.labels);
+    for (size_t r = 0, i = 0; r + classes <= val_probs.size(); r += classes, ++i) {
+      features.push_back(TopTwoOf(val_probs.data() + r, classes));
+      wrong.push_back(!correct[i]);
+    }
+    HIEDGE_ASSIGN_OR_RETURN(logistic, FitLogistic(features, wrong));
+  }
+  HIEDGE_ASSIGN_OR_RETURN(std::vector<float> val_scores, Scores(module, val_probs, classes, logistic));
+  HIEDGE_ASSIGN_OR_RETURN(std::vector<float> test_scores, Scores(module, test_probs, classes, logistic));
+  const std::vector<SampleOutcome> val = Outcomes(val_scores, validation);
+  const std::vector<SampleOutcome> tst = Outcomes(test_scores, test);
+
+  ModuleResult m;
+  m.module = module;
+  m.calibrated = calibrated;
+  m.theta = OptimalThreshold(val, cost).theta;
+  const ThresholdPoint at = EvaluateThreshold(tst, m.theta, cost);
+  m.accuracy = at.accuracy();
+  m.offload_fraction = at.offload_fraction();
+  m.mean_cost = at.mean_cost();
+  std::vector<bool> offloaded(tst.size()), local_wrong(tst.size());
+  for (size_t i = 0; i < tst.size(); ++i) {
+    offloaded[i] = ShouldOffload(tst[i].confidence, m.theta);
+    local_wrong[i] = !tst[i].local_correct;
+  }
+  m.detection = DetectOffloads(offloaded, local_wrong);
+  const std::vector<ThresholdPoint> curve = ThresholdCurve(tst, cost);
+  const size_t step = std::max<size_t>(1, curve.size() / 300);
+  for (size_t i = 0; i < curve.size(); i += step) {
+    m.curve_offload.push_back(curve[i].offload_fraction());
+    m.curve_accuracy.push_back(curve[i].accuracy());
+  }
+  m.curve_offload.push_back(curve.back().offload_fraction());
+  m.curve_accuracy.push_back(curve.back().accuracy());
+  m.sweep = SweepOffloadCost(val, tst);
+  return m;
+}
+
+GuaranteeResult StudyGuarantee(const SplitPredictions& validation, const SplitPredictions& test,
+                               double target, const StudyOptions& o) {
+  GuaranteeResult g;
+  g.target_accuracy = target;
+  g.delta = o.delta;
+  g.resamples = o.resamples;
+  g.resample_size = std::min(o.resample_size, validation.labels.size());
+  const std::vector<SampleOutcome> val = Outcomes(validation.local.confidences, validation);
+  const std::vector<SampleOutcome> tst = Outcomes(test.local.confidences, test);
+  std::mt19937_64 rng(o.seed);
+  std::vector<size_t> order(val.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  int met = 0, certified = 0;
+  g.min_test_accuracy = 1;
+  for (int r = 0; r < o.resamples; ++r) {
+    for (size_t i = 0; i < g.resample_size; ++i) std::swap(order[i], order[i + rng() % (order.size() - i)]);
+    std::vector<SampleOutcome> subset;
+    for (size_t i = 0; i < g.resample_size; ++i) subset.push_back(val[order[i]]);
+    auto p = ThresholdWithGuarantee(subset, {target, o.delta, Bound::kClopperPearson, 1000}, {});
+    if (!p.ok()) continue;  // Not certifiable on this resample: no θ is claimed.
+    ++certified;
+    const ThresholdPoint on_test = EvaluateThreshold(tst, p->theta, {});
+    met += on_test.accuracy() >= target ? 1 : 0;
+    g.mean_offload_fraction += on_test.offload_fraction();
+    g.mean_test_accuracy += on_test.accuracy();
+    g.min_test_accuracy = std::min(g.min_test_accuracy, on_test.accuracy());
+  }
+  if (certified > 0) {
+    g.met_rate = static_cast<double>(met) / certified;
+    g.mean_offload_fraction /= certified;
+    g.mean_test_accuracy /= certified;
+  }
+  return g;
+}
+
+}  // namespace
+
+Result<DecisionStudy> RunDecisionStudy(const SplitPredictions& validation, const SplitPredictions& test,
+                                       const SplitPredictions& shifted, const StudyOptions& options) {
+  if (validation.labels.empty() || test.labels.empty() || validation.local.classes < 2) {
+    return Status::InvalidArgument("the study needs non-empty validation and test predictions");
+  }
+  DecisionStudy study;
+  study.offload_cost = options.offload_cost;
+  study.local_validation_accuracy = Accuracy(validation.local, validation.labels);
+  study.remote_validation_accuracy = Accuracy(validation.remote, validation.labels);
+  study.local_test_accuracy = Accuracy(test.local, test.labels);
+  study.remote_test_accuracy = Accuracy(test.remote, test.labels);
+
+  const int classes = validation.local.classes;
+  CalibrationResult& c = study.calibration;
+  HIEDGE_ASSIGN_OR_RETURN(c.temperature, FitTemperature(validation.local.logits, classes, validation.labels));
+  const std::vector<bool> test_correct = Correct(test.local, test.labels);
+  const std::vector<float> raw = MaxOf(ScaledSoftmax(test.local.logits, classes, 1.0), classes);
+  const std::vector<float> scaled = MaxOf(ScaledSoftmax(test.local.logits, classes, c.temperature), classes);
+  c.ece_before = ExpectedCalibrationError(raw, test_correct);
+  c.ece_after = ExpectedCalibrationError(scaled, test_correct);
+  c.before = ReliabilityDiagram(raw, test_correct);
+  c.after = ReliabilityDiagram(scaled, test_correct);
+
+  const CostModel cost{options.offload_cost, 1.0};
+  for (bool calibrated : {false, true}) {
+    for (const char* module : {"max_softmax", "margin", "neg_entropy", "logistic_top2"}) {
+      HIEDGE_ASSIGN_OR_RETURN(ModuleResult m, EvaluateModule(module, calibrated, c.temperature,
+                                                             validation, test, cost));
+      study.modules.push_back(std::move(m));
+    }
+  }
+  study.guarantee = StudyGuarantee(validation, test,
+                                   study.remote_validation_accuracy - options.accuracy_margin, options);
+  HIEDGE_ASSIGN_OR_RETURN(OnlineResult stationary, RunOnlineStudy(test, 0, "stationary", options));
+  study.online.push_back(std::move(stationary));
+  if (!shifted.labels.empty()) {
+    HIEDGE_ASSIGN_OR_RETURN(OnlineResult shift,
+                            RunOnlineStudy(shifted, shifted.labels.size() / 2, "shift", options));
+    study.online.push_back(std::move(shift));
+  }
+  return study;
+}
+
+}  // namespace hiedge

@@ -1,0 +1,81 @@
+#include <cstdio>
+
+#include "commands.h"
+#include "hiedge/files.h"
+#include "hiedge/study.h"
+
+namespace hiedge::cli {
+namespace {
+
+struct EvalArgs {
+  std::string local = "models/sml.json";
+  std::string remote = "models/lml.json";
+  std::string data_dir = kFashionMnistDir;
+  std::string out = "docs/results";
+  std::string markdown = "docs/results.md";
+  StudyOptions study;
+  int threads = 2;
+};
+
+Result<SplitPredictions> PredictSplit(InferenceBackend& local, InferenceBackend& remote,
+                                      const Dataset& data) {
+  SplitPredictions s;
+  HIEDGE_ASSIGN_OR_RETURN(s.local, Predict(local, data, 500, true));
+  HIEDGE_ASSIGN_OR_RETURN(s.remote, Predict(remote, data, 500, true));
+  s.labels = data.labels;
+  return s;
+}
+
+Status Eval(const EvalArgs& a) {
+  SetInferenceThreads(a.threads);
+  HIEDGE_ASSIGN_OR_RETURN(auto local, LoadModel(a.local));
+  HIEDGE_ASSIGN_OR_RETURN(auto remote, LoadModel(a.remote));
+  HIEDGE_ASSIGN_OR_RETURN(Dataset train, LoadFashionMnist(a.data_dir, Split::kTrain));
+  HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadFashionMnist(a.data_dir, Split::kTest));
+  const Dataset validation = SplitTrainValidation(train).validation;
+  // The shifted stream: clean first half, corrupted second half of the test set.
+  Dataset stream = Head(test, test.size() / 2);
+  const Dataset tail = Corrupt(Subset(test, [&] {
+                                 std::vector<size_t> idx;
+                                 for (size_t i = test.size() / 2; i < test.size(); ++i) idx.push_back(i);
+                                 return idx;
+                               }()),
+                               0.25f, 0.5f, a.study.seed);
+  stream.images.insert(stream.images.end(), tail.images.begin(), tail.images.end());
+  stream.labels.insert(stream.labels.end(), tail.labels.begin(), tail.labels.end());
+
+  HIEDGE_ASSIGN_OR_RETURN(SplitPredictions val, PredictSplit(*local, *remote, validation));
+  HIEDGE_ASSIGN_OR_RETURN(SplitPredictions tst, PredictSplit(*local, *remote, test));
+  HIEDGE_ASSIGN_OR_RETURN(SplitPredictions shifted, PredictSplit(*local, *remote, stream));
+  HIEDGE_ASSIGN_OR_RETURN(DecisionStudy study, RunDecisionStudy(val, tst, shifted, a.study));
+  std::printf("%s", DecisionStudyToText(study).c_str());
+  HIEDGE_RETURN_IF_ERROR(WriteDecisionStudy(study, a.out));
+  if (!a.markdown.empty()) {
+    HIEDGE_RETURN_IF_ERROR(WriteTextFile(
+        a.markdown, DecisionStudyToMarkdown(study, "results", "./scripts/results.sh")));
+  }
+  std::fprintf(stderr, "wrote %s/ (study.json, modules.csv, plots)%s%s\n", a.out.c_str(),
+               a.markdown.empty() ? "" : " and ", a.markdown.c_str());
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AddEvalCommand(CLI::App& app, int* exit_code) {
+  auto* cmd = app.add_subcommand(
+      "eval", "Compare every decision module (validation-fitted, test-evaluated), with plots");
+  auto a = std::make_shared<EvalArgs>();
+  cmd->add_option("--local", a->local, "S-ML model card")->capture_default_str();
+  cmd->add_option("--remote", a->remote, "L-ML model card")->capture_default_str();
+  cmd->add_option("--data", a->data_dir, "Fashion-MNIST folder")->capture_default_str();
+  cmd->add_option("--out", a->out, "Folder for JSON, CSV and plots")->capture_default_str();
+  cmd->add_option("--markdown", a->markdown, "Markdown report to write ('' = none)")->capture_default_str();
+  cmd->add_option("--beta", a->study.offload_cost, "Offload cost β")->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--delta", a->study.delta, "Guarantee: 1 - confidence")->check(CLI::Range(0.001, 0.5))->capture_default_str();
+  cmd->add_option("--resamples", a->study.resamples, "Guarantee: validation resamples")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--seed", a->study.seed)->capture_default_str();
+  cmd->add_option("--threads", a->threads, "Intra-op threads")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(Eval(*a)); });
+}
+
+}  // namespace hiedge::cli
