@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "hiedge/device_profile.h"
 #include "hiedge/eval.h"
 #include "hiedge/guarantee.h"
 #include "hiedge/signals.h"
@@ -27,6 +28,16 @@ struct StudyOptions {
   int resamples = 100;         // Validation resamples for the guarantee.
   size_t resample_size = 5000;
   uint64_t seed = 7;
+  std::vector<DeviceProfile> profiles;  // Devices to model latency and energy for.
+};
+
+// Modelled device cost of one strategy on one profiled device (not measured here).
+struct ProfiledStrategy {
+  std::string strategy;     // "No offload", "Full offload", "HI <module>"
+  std::string device;
+  double accuracy = 0;      // Measured on test with the shipped models.
+  double offload_fraction = 0;
+  ModelledCost cost;        // Per inference, from the device profile.
 };
 
 struct ModuleResult {
@@ -82,6 +93,7 @@ struct DecisionStudy {
   std::vector<ModuleResult> modules;
   GuaranteeResult guarantee;
   std::vector<OnlineResult> online;
+  std::vector<ProfiledStrategy> profiled;
 };
 
 // `stream` holds test-set predictions of a stream whose second half is shifted

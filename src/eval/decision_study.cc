@@ -171,6 +171,17 @@ Result<DecisionStudy> RunDecisionStudy(const SplitPredictions& validation, const
       study.modules.push_back(std::move(m));
     }
   }
+  for (const DeviceProfile& device : options.profiles) {
+    study.profiled.push_back({"No offload", device.name, study.local_test_accuracy, 0,
+                              ModelPerInference(device, true, 0)});
+    study.profiled.push_back({"Full offload", device.name, study.remote_test_accuracy, 1,
+                              ModelPerInference(device, false, 1)});
+    for (const ModuleResult& m : study.modules) {
+      if (m.calibrated) continue;
+      study.profiled.push_back({"HI " + m.name(), device.name, m.accuracy, m.offload_fraction,
+                                ModelPerInference(device, true, m.offload_fraction)});
+    }
+  }
   study.guarantee = StudyGuarantee(validation, test,
                                    study.remote_validation_accuracy - options.accuracy_margin, options);
   HIEDGE_ASSIGN_OR_RETURN(OnlineResult stationary, RunOnlineStudy(test, 0, "stationary", options));

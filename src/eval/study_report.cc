@@ -112,7 +112,17 @@ Status WriteDecisionStudy(const DecisionStudy& s, const std::string& dir) {
                              {"met_rate", g.met_rate}, {"mean_test_accuracy", g.mean_test_accuracy},
                              {"min_test_accuracy", g.min_test_accuracy},
                              {"mean_offload_fraction", g.mean_offload_fraction}}},
-              {"online", online}};
+              {"online", online},
+              {"profiled", [&] {
+                 json rows = json::array();
+                 for (const ProfiledStrategy& p : s.profiled) {
+                   rows.push_back({{"strategy", p.strategy}, {"device", p.device},
+                                   {"accuracy", p.accuracy}, {"offload_fraction", p.offload_fraction},
+                                   {"latency_ms_modelled", p.cost.latency_ms},
+                                   {"energy_mj_modelled", p.cost.energy_mj ? json(*p.cost.energy_mj) : json()}});
+                 }
+                 return rows;
+               }()}};
   HIEDGE_RETURN_IF_ERROR(WriteTextFile(dir + "/study.json", doc.dump(2) + "\n"));
   HIEDGE_RETURN_IF_ERROR(WriteTextFile(dir + "/modules.csv", csv));
 

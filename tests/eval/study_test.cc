@@ -57,6 +57,7 @@ TEST(DecisionStudyTest, EveryModuleCalibrationGuaranteeAndOnline) {
   options.resamples = 30;
   options.resample_size = 3000;
   options.accuracy_margin = 0.05;
+  options.profiles.push_back({"dev", "m", 2.0, 3.0, 10.0, 20.0, "test"});
   auto study = RunDecisionStudy(validation, test, test, options);
   ASSERT_TRUE(study.ok()) << study.status().ToString();
   ASSERT_EQ(study->modules.size(), 8u);  // 4 modules x {raw, calibrated}
@@ -73,6 +74,13 @@ TEST(DecisionStudyTest, EveryModuleCalibrationGuaranteeAndOnline) {
   EXPECT_EQ(study->online[0].t.back(), 4 * 6000.0);
   EXPECT_LT(study->online[0].regret.back() / study->online[0].t.back(), 0.05);
   EXPECT_EQ(study->online[1].shift_at, 3000u);
+  ASSERT_EQ(study->profiled.size(), 6u);  // none, full, 4 raw HI modules
+  EXPECT_DOUBLE_EQ(study->profiled[0].cost.latency_ms, 2.0);
+  EXPECT_DOUBLE_EQ(*study->profiled[1].cost.energy_mj, 20.0);
+  for (size_t i = 2; i < 6; ++i) {
+    const ProfiledStrategy& hi = study->profiled[i];
+    EXPECT_DOUBLE_EQ(hi.cost.latency_ms, 2.0 + 10.0 * hi.offload_fraction) << hi.strategy;
+  }
   EXPECT_NE(DecisionStudyToText(*study).find("logistic_top2"), std::string::npos);
   EXPECT_NE(DecisionStudyToMarkdown(*study, "results", "cmd").find("| logistic_top2+T |"), std::string::npos);
 }

@@ -13,6 +13,7 @@ struct EvalArgs {
   std::string data_dir = kFashionMnistDir;
   std::string out = "docs/results";
   std::string markdown = "docs/results.md";
+  std::string profiles = "data/device_profiles.json";
   StudyOptions study;
   int threads = 2;
 };
@@ -28,6 +29,11 @@ Result<SplitPredictions> PredictSplit(InferenceBackend& local, InferenceBackend&
 
 Status Eval(const EvalArgs& a) {
   SetInferenceThreads(a.threads);
+  StudyOptions options = a.study;
+  if (!a.profiles.empty()) {
+    HIEDGE_ASSIGN_OR_RETURN(std::string text, ReadTextFile(a.profiles));
+    HIEDGE_ASSIGN_OR_RETURN(options.profiles, ParseDeviceProfiles(text));
+  }
   HIEDGE_ASSIGN_OR_RETURN(auto local, LoadModel(a.local));
   HIEDGE_ASSIGN_OR_RETURN(auto remote, LoadModel(a.remote));
   HIEDGE_ASSIGN_OR_RETURN(Dataset train, LoadFashionMnist(a.data_dir, Split::kTrain));
@@ -47,7 +53,7 @@ Status Eval(const EvalArgs& a) {
   HIEDGE_ASSIGN_OR_RETURN(SplitPredictions val, PredictSplit(*local, *remote, validation));
   HIEDGE_ASSIGN_OR_RETURN(SplitPredictions tst, PredictSplit(*local, *remote, test));
   HIEDGE_ASSIGN_OR_RETURN(SplitPredictions shifted, PredictSplit(*local, *remote, stream));
-  HIEDGE_ASSIGN_OR_RETURN(DecisionStudy study, RunDecisionStudy(val, tst, shifted, a.study));
+  HIEDGE_ASSIGN_OR_RETURN(DecisionStudy study, RunDecisionStudy(val, tst, shifted, options));
   std::printf("%s", DecisionStudyToText(study).c_str());
   HIEDGE_RETURN_IF_ERROR(WriteDecisionStudy(study, a.out));
   if (!a.markdown.empty()) {
@@ -70,6 +76,7 @@ void AddEvalCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--data", a->data_dir, "Fashion-MNIST folder")->capture_default_str();
   cmd->add_option("--out", a->out, "Folder for JSON, CSV and plots")->capture_default_str();
   cmd->add_option("--markdown", a->markdown, "Markdown report to write ('' = none)")->capture_default_str();
+  cmd->add_option("--profiles", a->profiles, "Device profiles JSON ('' = none)")->capture_default_str();
   cmd->add_option("--beta", a->study.offload_cost, "Offload cost β")->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--delta", a->study.delta, "Guarantee: 1 - confidence")->check(CLI::Range(0.001, 0.5))->capture_default_str();
   cmd->add_option("--resamples", a->study.resamples, "Guarantee: validation resamples")->check(CLI::PositiveNumber)->capture_default_str();
