@@ -30,7 +30,8 @@ struct DemoOptions {
 struct DemoReport {
   double local_validation_accuracy = 0;
   double remote_validation_accuracy = 0;
-  double break_even_beta = 0;    // Offloading pays only below this β (validation).
+  double break_even_beta = 0;    // Offloading anything pays only below this β (validation).
+  double marginal_beta = 0;      // From this β on, θ* offloads under 1% (validation).
   std::vector<StrategyResult> strategies;
   std::vector<BetaSweepRow> sweep;
   std::vector<std::string> notes;

@@ -1,5 +1,4 @@
 #include <algorithm>
-#include <numeric>
 #include <random>
 
 #include "hiedge/logistic.h"
@@ -113,25 +112,27 @@ GuaranteeResult StudyGuarantee(const SplitPredictions& validation, const SplitPr
   const std::vector<SampleOutcome> val = Outcomes(validation.local.confidences, validation);
   const std::vector<SampleOutcome> tst = Outcomes(test.local.confidences, test);
   std::mt19937_64 rng(o.seed);
-  std::vector<size_t> order(val.size());
-  std::iota(order.begin(), order.end(), size_t{0});
-  int met = 0, certified = 0;
+  int met = 0, met_held_out = 0, certified = 0;
   g.min_test_accuracy = 1;
   for (int r = 0; r < o.resamples; ++r) {
-    for (size_t i = 0; i < g.resample_size; ++i) std::swap(order[i], order[i + rng() % (order.size() - i)]);
+    // Draws with replacement: i.i.d. samples of the validation population.
     std::vector<SampleOutcome> subset;
-    for (size_t i = 0; i < g.resample_size; ++i) subset.push_back(val[order[i]]);
+    for (size_t i = 0; i < g.resample_size; ++i) subset.push_back(val[rng() % val.size()]);
     auto p = ThresholdWithGuarantee(subset, {target, o.delta, Bound::kClopperPearson, 1000}, {});
     if (!p.ok()) continue;  // Not certifiable on this resample: no θ is claimed.
     ++certified;
     const ThresholdPoint on_test = EvaluateThreshold(tst, p->theta, {});
     met += on_test.accuracy() >= target ? 1 : 0;
+    met_held_out += EvaluateThreshold(val, p->theta, {}).accuracy() >= target ? 1 : 0;
     g.mean_offload_fraction += on_test.offload_fraction();
     g.mean_test_accuracy += on_test.accuracy();
     g.min_test_accuracy = std::min(g.min_test_accuracy, on_test.accuracy());
   }
+  const int abstained = o.resamples - certified;
+  g.certified_rate = static_cast<double>(certified) / o.resamples;
+  g.met_rate = static_cast<double>(met + abstained) / o.resamples;
+  g.met_rate_held_out = static_cast<double>(met_held_out + abstained) / o.resamples;
   if (certified > 0) {
-    g.met_rate = static_cast<double>(met) / certified;
     g.mean_offload_fraction /= certified;
     g.mean_test_accuracy /= certified;
   }

@@ -44,6 +44,7 @@ Status WriteDemoResults(const DemoReport& report, const std::string& dir) {
   nlohmann::json doc = {{"local_validation_accuracy", report.local_validation_accuracy},
                         {"remote_validation_accuracy", report.remote_validation_accuracy},
                         {"break_even_beta", report.break_even_beta},
+                        {"marginal_beta", report.marginal_beta},
                         {"strategies", nlohmann::json::parse(ResultsToJson(report.strategies))},
                         {"beta_sweep", sweep},
                         {"notes", report.notes}};

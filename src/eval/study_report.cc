@@ -50,10 +50,12 @@ std::string DecisionStudyToText(const DecisionStudy& s) {
   }
   const GuaranteeResult& g = s.guarantee;
   std::snprintf(line, sizeof(line),
-                "\nGuarantee: target %.2f%% at confidence %.0f%%, %d validation resamples of %zu: "
-                "met on test in %.1f%% (mean accuracy %.2f%%, min %.2f%%, mean offload %.1f%%).\n",
+                "\nGuarantee: target %.2f%% at confidence %.0f%%, %d validation resamples of %zu "
+                "(certified %.0f%%): no violation on the validation population in %.1f%%, on test "
+                "in %.1f%% (test: mean accuracy %.2f%%, min %.2f%%, mean offload %.1f%%).\n",
                 100 * g.target_accuracy, 100 * (1 - g.delta), g.resamples, g.resample_size,
-                100 * g.met_rate, 100 * g.mean_test_accuracy, 100 * g.min_test_accuracy,
+                100 * g.certified_rate,
+                100 * g.met_rate_held_out, 100 * g.met_rate, 100 * g.mean_test_accuracy, 100 * g.min_test_accuracy,
                 100 * g.mean_offload_fraction);
   out += line;
   for (const OnlineResult& o : s.online) {
@@ -109,7 +111,7 @@ Status WriteDecisionStudy(const DecisionStudy& s, const std::string& dir) {
               {"modules", modules},
               {"guarantee", {{"target_accuracy", g.target_accuracy}, {"delta", g.delta},
                              {"resamples", g.resamples}, {"resample_size", g.resample_size},
-                             {"met_rate", g.met_rate}, {"mean_test_accuracy", g.mean_test_accuracy},
+                             {"met_rate", g.met_rate}, {"certified_rate", g.certified_rate}, {"met_rate_held_out", g.met_rate_held_out}, {"mean_test_accuracy", g.mean_test_accuracy},
                              {"min_test_accuracy", g.min_test_accuracy},
                              {"mean_offload_fraction", g.mean_offload_fraction}}},
               {"online", online},

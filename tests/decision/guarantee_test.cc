@@ -29,6 +29,17 @@ TEST(BoundsTest, ClopperPearsonAndHoeffdingByHand) {
             std::pow(1 - ub, 50 - k);
   }
   EXPECT_NEAR(tail, 0.1, 1e-9);
+  // Large n, as in calibration on thousands of images.
+  for (size_t k : {0u, 7u, 120u, 1500u}) {
+    const size_t n = 2000;
+    const double upper = ClopperPearsonUpper(k, n, 0.1);
+    double cdf = 0;
+    for (size_t i = 0; i <= k; ++i) {
+      cdf += std::exp(std::lgamma(n + 1.0) - std::lgamma(i + 1.0) - std::lgamma(n - i + 1.0) +
+                      i * std::log(upper) + (n - i) * std::log1p(-upper));
+    }
+    EXPECT_NEAR(cdf, 0.1, 1e-6) << k;
+  }
   EXPECT_NEAR(HoeffdingUpper(5, 100, 0.05), 0.05 + std::sqrt(std::log(20.0) / 200), 1e-12);
   EXPECT_LT(ClopperPearsonUpper(5, 100, 0.05), HoeffdingUpper(5, 100, 0.05));
 }

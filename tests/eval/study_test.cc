@@ -70,6 +70,7 @@ TEST(DecisionStudyTest, EveryModuleCalibrationGuaranteeAndOnline) {
   EXPECT_NEAR(study->calibration.temperature, 3.0, 0.4);
   EXPECT_LT(study->calibration.ece_after, study->calibration.ece_before / 2);
   EXPECT_GE(study->guarantee.met_rate, 0.8);
+  EXPECT_GE(study->guarantee.met_rate_held_out, 0.8);
   ASSERT_EQ(study->online.size(), 2u);
   EXPECT_EQ(study->online[0].t.back(), 4 * 6000.0);
   EXPECT_LT(study->online[0].regret.back() / study->online[0].t.back(), 0.05);
