@@ -69,7 +69,7 @@ void BM_SmlBatch1Latency(benchmark::State& state) {
   state.counters["limit_us"] = macs / PeakMacsPerSecond() * 1e6;
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_SmlBatch1Latency)->Unit(benchmark::kMicrosecond)->MinTime(2.0);
+BENCHMARK(BM_SmlBatch1Latency)->Unit(benchmark::kMicrosecond)->MinTime(2.0)->UseRealTime();
 
 void BM_LmlThroughput(benchmark::State& state) {
   auto model = Model("lml");
@@ -78,7 +78,7 @@ void BM_LmlThroughput(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
   state.counters["MACs"] = static_cast<double>(model->info().macs_per_sample);
 }
-BENCHMARK(BM_LmlThroughput)->Arg(1)->Arg(32)->Arg(256)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(BM_LmlThroughput)->Arg(1)->Arg(32)->Arg(256)->Unit(benchmark::kMillisecond)->MinTime(2.0)->UseRealTime();
 
 void BM_DecisionPerSample(benchmark::State& state) {
   const std::vector<float> logits = {0.3f, -1.2f, 4.1f, 0.0f, 2.2f, -0.7f, 1.9f, 0.4f, -2.0f, 3.8f};
@@ -112,7 +112,7 @@ void BM_EndToEndHiLoopback(benchmark::State& state) {
   state.counters["fallbacks"] = static_cast<double>(fallbacks);
   server.Stop();
 }
-BENCHMARK(BM_EndToEndHiLoopback)->Arg(0)->Arg(800)->Arg(2000)->Unit(benchmark::kMicrosecond)->MinTime(3.0);
+BENCHMARK(BM_EndToEndHiLoopback)->Arg(0)->Arg(800)->Arg(2000)->Unit(benchmark::kMicrosecond)->MinTime(3.0)->UseRealTime();
 
 }  // namespace
 }  // namespace hiedge

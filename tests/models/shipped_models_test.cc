@@ -63,6 +63,7 @@ TEST_P(ShippedModelTest, MatchesItsCard) {
 
 INSTANTIATE_TEST_SUITE_P(Shipped, ShippedModelTest,
                          ::testing::Values(Expectation{"sml", 0.89, 512 * 1024},
+                                           Expectation{"resnet8", 0.89, 512 * 1024},
                                            Expectation{"lml", 0.935, 4 * 1024 * 1024}),
                          [](const auto& info) { return info.param.name; });
 
