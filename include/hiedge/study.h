@@ -10,7 +10,9 @@
 #include "hiedge/eval.h"
 #include "hiedge/guarantee.h"
 #include "hiedge/signals.h"
+#include "hiedge/schedule.h"
 #include "hiedge/temperature.h"
+#include "hiedge/timing.h"
 
 namespace hiedge {
 
@@ -29,6 +31,8 @@ struct StudyOptions {
   size_t resample_size = 5000;  // Drawn with replacement from validation.
   uint64_t seed = 7;
   std::vector<DeviceProfile> profiles;  // Devices to model latency and energy for.
+  JobTimes job_times;                   // Measured; 0 skips the makespan comparison.
+  std::vector<SplitMeasurement> partitioning;  // Measured; reported as given.
 };
 
 // Modelled device cost of one strategy on one profiled device (not measured here).
@@ -100,6 +104,9 @@ struct DecisionStudy {
   GuaranteeResult guarantee;
   std::vector<OnlineResult> online;
   std::vector<ProfiledStrategy> profiled;
+  JobTimes job_times;
+  std::vector<ScheduleResult> schedules;  // HI (max_softmax θ*), tinyML, full, OMA, OMD.
+  std::vector<SplitMeasurement> partitioning;
 };
 
 // `stream` holds test-set predictions of a stream whose second half is shifted

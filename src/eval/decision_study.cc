@@ -183,6 +183,19 @@ Result<DecisionStudy> RunDecisionStudy(const SplitPredictions& validation, const
                                 ModelPerInference(device, true, m.offload_fraction)});
     }
   }
+  study.job_times = options.job_times;
+  study.partitioning = options.partitioning;
+  if (options.job_times.local_ms > 0 && options.job_times.offload_ms > 0) {
+    const std::vector<SampleOutcome> jobs = Outcomes(test.local.confidences, test);
+    const JobTimes& t = options.job_times;
+    const ScheduleResult hi = ScheduleHi(jobs, study.modules.front().theta, t);
+    study.schedules = {hi,
+                       ScheduleNoOffload(jobs, t),
+                       ScheduleFullOffload(jobs, t),
+                       ScheduleOma(jobs, t, hi.makespan_ms, false, options.seed),
+                       ScheduleOma(jobs, t, hi.makespan_ms, true, options.seed),
+                       ScheduleOmd(jobs, t)};
+  }
   study.guarantee = StudyGuarantee(validation, test,
                                    study.remote_validation_accuracy - options.accuracy_margin, options);
   HIEDGE_ASSIGN_OR_RETURN(OnlineResult stationary, RunOnlineStudy(test, 0, "stationary", options));

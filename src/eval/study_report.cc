@@ -58,6 +58,12 @@ std::string DecisionStudyToText(const DecisionStudy& s) {
                 100 * g.met_rate_held_out, 100 * g.met_rate, 100 * g.mean_test_accuracy, 100 * g.min_test_accuracy,
                 100 * g.mean_offload_fraction);
   out += line;
+  for (const ScheduleResult& r : s.schedules) {
+    std::snprintf(line, sizeof(line), "%-20s accuracy %.2f%%, offloaded %zu, makespan %.2f s, %.0f images/s\n",
+                  r.strategy.c_str(), 100 * r.accuracy(), r.offloaded, r.makespan_ms / 1000,
+                  r.throughput_per_s());
+    out += line;
+  }
   for (const OnlineResult& o : s.online) {
     if (o.t.empty()) continue;
     std::snprintf(line, sizeof(line),
@@ -115,6 +121,26 @@ Status WriteDecisionStudy(const DecisionStudy& s, const std::string& dir) {
                              {"min_test_accuracy", g.min_test_accuracy},
                              {"mean_offload_fraction", g.mean_offload_fraction}}},
               {"online", online},
+              {"job_times", {{"local_ms", s.job_times.local_ms}, {"offload_ms", s.job_times.offload_ms}}},
+              {"schedules", [&] {
+                 json rows = json::array();
+                 for (const ScheduleResult& r : s.schedules) {
+                   rows.push_back({{"strategy", r.strategy}, {"accuracy", r.accuracy()},
+                                   {"offloaded", r.offloaded}, {"makespan_ms", r.makespan_ms},
+                                   {"throughput_per_s", r.throughput_per_s()}});
+                 }
+                 return rows;
+               }()},
+              {"partitioning", [&] {
+                 json rows = json::array();
+                 for (const SplitMeasurement& m : s.partitioning) {
+                   rows.push_back({{"split_after_stage", m.split_after_stage},
+                                   {"activation_shape", m.activation_shape},
+                                   {"activation_bytes", m.activation_bytes},
+                                   {"head_ms", m.head_ms}, {"tail_ms", m.tail_ms}});
+                 }
+                 return rows;
+               }()},
               {"profiled", [&] {
                  json rows = json::array();
                  for (const ProfiledStrategy& p : s.profiled) {

@@ -58,6 +58,7 @@ TEST(DecisionStudyTest, EveryModuleCalibrationGuaranteeAndOnline) {
   options.resample_size = 3000;
   options.accuracy_margin = 0.05;
   options.profiles.push_back({"dev", "m", 2.0, 3.0, 10.0, 20.0, "test"});
+  options.job_times = {1.0, 8.0};
   auto study = RunDecisionStudy(validation, test, test, options);
   ASSERT_TRUE(study.ok()) << study.status().ToString();
   ASSERT_EQ(study->modules.size(), 8u);  // 4 modules x {raw, calibrated}
@@ -75,6 +76,13 @@ TEST(DecisionStudyTest, EveryModuleCalibrationGuaranteeAndOnline) {
   EXPECT_EQ(study->online[0].t.back(), 4 * 6000.0);
   EXPECT_LT(study->online[0].regret.back() / study->online[0].t.back(), 0.05);
   EXPECT_EQ(study->online[1].shift_at, 3000u);
+  ASSERT_EQ(study->schedules.size(), 6u);  // HI, none, full, OMA x2, OMD
+  const ScheduleResult& hi = study->schedules[0];
+  EXPECT_EQ(hi.offloaded, static_cast<size_t>(study->modules[0].offload_fraction * 6000 + 0.5));
+  EXPECT_LE(study->schedules[3].makespan_ms, hi.makespan_ms + 1e-9);  // OMA meets HI's deadline.
+  EXPECT_GE(study->schedules[3].accuracy(), study->schedules[4].accuracy());  // random >= worst
+  EXPECT_LE(study->schedules[5].makespan_ms, hi.makespan_ms);  // OMD minimises makespan.
+  EXPECT_NE(DecisionStudyToMarkdown(*study, "r", "c").find("| OMD |"), std::string::npos);
   ASSERT_EQ(study->profiled.size(), 6u);  // none, full, 4 raw HI modules
   EXPECT_DOUBLE_EQ(study->profiled[0].cost.latency_ms, 2.0);
   EXPECT_DOUBLE_EQ(*study->profiled[1].cost.energy_mj, 20.0);

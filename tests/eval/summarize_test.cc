@@ -105,3 +105,22 @@ TEST(RunDeviceTest, AnswersEverySampleInOrder) {
 
 }  // namespace
 }  // namespace hiedge
+
+#include "hiedge/timing.h"
+
+namespace hiedge {
+namespace {
+
+TEST(MeasureJobTimesTest, TimesLocalAndLoopbackOffload) {
+  testing::FakeBackend local;
+  auto remote = std::make_shared<testing::FakeBackend>("remote");
+  auto times = MeasureJobTimes(local, remote, Labels({1, 2, 3}), 3);
+  ASSERT_TRUE(times.ok()) << times.status().ToString();
+  EXPECT_GT(times->local_ms, 0);
+  EXPECT_GT(times->offload_ms, times->local_ms);  // A round trip costs more than a local call.
+  EXPECT_EQ(remote->calls(), 3);
+  EXPECT_EQ(MeasureJobTimes(local, remote, Labels({}), 3).status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace hiedge

@@ -138,3 +138,29 @@ TEST(LoadModelTest, TorchScriptModelsLoadThroughTheirCard) {
 
 }  // namespace
 }  // namespace hiedge
+
+#include "hiedge/timing.h"
+
+namespace hiedge {
+namespace {
+
+TEST(PartitioningTest, EverySplitPointIsTimedWithItsActivation) {
+  auto model = LoadModel(kSmlCard);
+  ASSERT_TRUE(model.ok());
+  Dataset data;
+  data.channels = 1;
+  data.height = data.width = 28;
+  data.num_classes = 10;
+  data.images = Images(2).data;
+  data.labels = {0, 1};
+  auto splits = MeasurePartitioning(**model, data, 2);
+  ASSERT_TRUE(splits.ok()) << splits.status().ToString();
+  ASSERT_EQ(splits->size(), static_cast<size_t>((*model)->info().num_stages + 1));
+  EXPECT_EQ(splits->front().activation_bytes, 784 * 4);  // The image itself.
+  EXPECT_EQ((*splits)[1].activation_shape, (std::vector<int64_t>{16, 14, 14}));
+  EXPECT_EQ(splits->back().activation_bytes, 10 * 4);  // Logits.
+  EXPECT_EQ(MeasurePartitioning(**model, Dataset{}, 2).status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace hiedge

@@ -35,7 +35,7 @@ Status Eval(const EvalArgs& a) {
     HIEDGE_ASSIGN_OR_RETURN(options.profiles, ParseDeviceProfiles(text));
   }
   HIEDGE_ASSIGN_OR_RETURN(auto local, LoadModel(a.local));
-  HIEDGE_ASSIGN_OR_RETURN(auto remote, LoadModel(a.remote));
+  HIEDGE_ASSIGN_OR_RETURN(std::shared_ptr<InferenceBackend> remote, LoadModel(a.remote));
   HIEDGE_ASSIGN_OR_RETURN(Dataset train, LoadFashionMnist(a.data_dir, Split::kTrain));
   HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadFashionMnist(a.data_dir, Split::kTest));
   const Dataset validation = SplitTrainValidation(train).validation;
@@ -50,6 +50,9 @@ Status Eval(const EvalArgs& a) {
   stream.images.insert(stream.images.end(), tail.images.begin(), tail.images.end());
   stream.labels.insert(stream.labels.end(), tail.labels.begin(), tail.labels.end());
 
+  // Measured timings, batch 1, before the heavy batched work.
+  HIEDGE_ASSIGN_OR_RETURN(options.job_times, MeasureJobTimes(*local, remote, test, 300));
+  HIEDGE_ASSIGN_OR_RETURN(options.partitioning, MeasurePartitioning(*remote, test, 200));
   HIEDGE_ASSIGN_OR_RETURN(SplitPredictions val, PredictSplit(*local, *remote, validation));
   HIEDGE_ASSIGN_OR_RETURN(SplitPredictions tst, PredictSplit(*local, *remote, test));
   HIEDGE_ASSIGN_OR_RETURN(SplitPredictions shifted, PredictSplit(*local, *remote, stream));
