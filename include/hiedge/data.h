@@ -72,3 +72,11 @@ namespace hiedge {
 Dataset Corrupt(const Dataset& source, float noise_std, float contrast, uint64_t seed);
 
 }  // namespace hiedge
+
+namespace hiedge {
+
+// A two-class copy of `source`: label 1 for samples whose label is in `positive`,
+// 0 otherwise (e.g. Fashion-MNIST footwear {5, 7, 9} against the rest).
+Dataset RelabelBinary(const Dataset& source, const std::vector<int>& positive);
+
+}  // namespace hiedge

@@ -18,6 +18,8 @@ struct ModelCard {
   std::string dataset = "fashion-mnist";
   std::vector<int64_t> input_shape; // Per sample {C, H, W}.
   int num_classes = 10;
+  // Non-empty for a binary filter: label 1 = these original classes (e.g. {5, 7, 9}).
+  std::vector<int> positive_classes;
   std::vector<float> normalize_mean;  // Per channel; applied inside the model.
   std::vector<float> normalize_std;
   int64_t parameter_count = 0;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "hiedge/binary_filter.h"
 #include "hiedge/device_profile.h"
 #include "hiedge/eval.h"
 #include "hiedge/guarantee.h"
@@ -33,6 +34,8 @@ struct StudyOptions {
   std::vector<DeviceProfile> profiles;  // Devices to model latency and energy for.
   JobTimes job_times;                   // Measured; 0 skips the makespan comparison.
   std::vector<SplitMeasurement> partitioning;  // Measured; reported as given.
+  std::vector<FilterSample> filter;     // Binary-filter use case on test; empty skips it.
+  std::vector<int> filter_classes;      // The classes of interest, for the report.
 };
 
 // Modelled device cost of one strategy on one profiled device (not measured here).
@@ -107,6 +110,8 @@ struct DecisionStudy {
   JobTimes job_times;
   std::vector<ScheduleResult> schedules;  // HI (max_softmax θ*), tinyML, full, OMA, OMD.
   std::vector<SplitMeasurement> partitioning;
+  std::vector<int> filter_classes;
+  std::vector<BinaryFilterResult> filter;  // At threshold 0.5, for several β.
 };
 
 // `stream` holds test-set predictions of a stream whose second half is shifted

@@ -26,6 +26,7 @@ struct TrainOptions {
   int threads = 0;              // 0 = libtorch default.
   bool progress = true;
   std::string training_command;  // Recorded in the card.
+  std::vector<int> positive_classes;  // Recorded in the card (binary filters).
 };
 
 // Trains on `train`, reports accuracy on `validation` and `test`, writes weights and

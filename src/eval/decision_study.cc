@@ -183,6 +183,12 @@ Result<DecisionStudy> RunDecisionStudy(const SplitPredictions& validation, const
                                 ModelPerInference(device, true, m.offload_fraction)});
     }
   }
+  study.filter_classes = options.filter_classes;
+  if (!options.filter.empty()) {
+    for (double beta : {0.0, 0.1, 0.2, 0.5, 0.9}) {
+      study.filter.push_back(EvaluateBinaryFilter(options.filter, 0.5, beta));
+    }
+  }
   study.job_times = options.job_times;
   study.partitioning = options.partitioning;
   if (options.job_times.local_ms > 0 && options.job_times.offload_ms > 0) {

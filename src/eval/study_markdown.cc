@@ -73,6 +73,31 @@ std::string DecisionStudyToMarkdown(const DecisionStudy& s, const std::string& p
           "found for 32×32 CIFAR-10 images, partitioning these small images buys nothing over "
           "full offload.\n\n";
   }
+  if (!s.filter.empty()) {
+    const BinaryFilterResult& f = s.filter.front();
+    md += "## Binary-filter use case (seed 000, §4)\n\n";
+    std::string classes;
+    for (int c : s.filter_classes) classes += (classes.empty() ? "" : ", ") + std::to_string(c);
+    std::snprintf(line, sizeof(line),
+                  "A binary S-ML (`models/footwear.json`) tells footwear (classes %s: sandal, "
+                  "sneaker, ankle boot) from the rest; images with P(footwear) ≥ 0.5 are "
+                  "offloaded to the L-ML for the fine class. Of %zu test images, %zu are footwear; "
+                  "%zu are offloaded: %zu true positives, **%zu false positives** (offloaded, not "
+                  "footwear, cost 1 each) and **%zu false negatives** (footwear never classified). "
+                  "Footwear correctly fine-classified: %.2f%% with the filter, %.2f%% with full "
+                  "offload.\n\n",
+                  classes.c_str(), f.samples, f.positives, f.offloaded, f.true_positives,
+                  f.false_positives, f.false_negatives, 100 * f.accuracy(),
+                  100 * f.full_offload_accuracy());
+    md += line;
+    md += "| β | cost (filter) | cost (full offload) | reduction |\n|---|---|---|---|\n";
+    for (const BinaryFilterResult& r : s.filter) {
+      std::snprintf(line, sizeof(line), "| %.1f | %.1f | %.1f | %.1f%% |\n", r.offload_cost, r.cost,
+                    r.full_offload_cost, 100 * r.cost_reduction());
+      md += line;
+    }
+    md += "\n";
+  }
   if (!s.profiled.empty()) {
     md += "## Device latency and energy (modelled)\n\n";
     md += "Accuracy and offload fraction are **measured** here on the test set. Latency and "

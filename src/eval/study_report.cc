@@ -131,6 +131,21 @@ Status WriteDecisionStudy(const DecisionStudy& s, const std::string& dir) {
                  }
                  return rows;
                }()},
+              {"binary_filter", [&] {
+                 json rows = json::array();
+                 for (const BinaryFilterResult& f : s.filter) {
+                   rows.push_back({{"beta", f.offload_cost}, {"threshold", f.threshold},
+                                   {"samples", f.samples}, {"positives", f.positives},
+                                   {"offloaded", f.offloaded}, {"true_positives", f.true_positives},
+                                   {"false_positives", f.false_positives},
+                                   {"false_negatives", f.false_negatives},
+                                   {"accuracy", f.accuracy()},
+                                   {"full_offload_accuracy", f.full_offload_accuracy()},
+                                   {"cost", f.cost}, {"full_offload_cost", f.full_offload_cost},
+                                   {"cost_reduction", f.cost_reduction()}});
+                 }
+                 return rows;
+               }()},
               {"partitioning", [&] {
                  json rows = json::array();
                  for (const SplitMeasurement& m : s.partitioning) {

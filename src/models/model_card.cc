@@ -17,6 +17,7 @@ std::string ModelCard::ToJson() const {
             {"dataset", dataset},
             {"input_shape", input_shape},
             {"num_classes", num_classes},
+            {"positive_classes", positive_classes},
             {"normalize_mean", normalize_mean},
             {"normalize_std", normalize_std},
             {"parameter_count", parameter_count},
@@ -44,6 +45,7 @@ Result<ModelCard> ModelCard::FromJson(const std::string& text) {
     c.dataset = j.value("dataset", std::string("fashion-mnist"));
     c.input_shape = j.at("input_shape").get<std::vector<int64_t>>();
     c.num_classes = j.at("num_classes").get<int>();
+    c.positive_classes = j.value("positive_classes", std::vector<int>{});
     c.normalize_mean = j.value("normalize_mean", std::vector<float>{});
     c.normalize_std = j.value("normalize_std", std::vector<float>{});
     c.parameter_count = j.value("parameter_count", int64_t{0});

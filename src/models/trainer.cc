@@ -152,6 +152,8 @@ Result<ModelCard> TrainModel(const TrainOptions& o, const Dataset& train,
   card.validation_accuracy = Accuracy(net, validation);
   card.test_accuracy = Accuracy(net, test);
   card.training_command = o.training_command;
+  card.positive_classes = o.positive_classes;
+  if (!o.positive_classes.empty()) card.dataset = "fashion-mnist (binary: positive_classes vs rest)";
 
   std::error_code ec;
   std::filesystem::create_directories(o.output_dir, ec);

@@ -59,6 +59,8 @@ TEST(DecisionStudyTest, EveryModuleCalibrationGuaranteeAndOnline) {
   options.accuracy_margin = 0.05;
   options.profiles.push_back({"dev", "m", 2.0, 3.0, 10.0, 20.0, "test"});
   options.job_times = {1.0, 8.0};
+  options.filter = {{0.9f, true, true}, {0.2f, true, true}, {0.7f, false, true}, {0.1f, false, true}};
+  options.filter_classes = {5, 7, 9};
   auto study = RunDecisionStudy(validation, test, test, options);
   ASSERT_TRUE(study.ok()) << study.status().ToString();
   ASSERT_EQ(study->modules.size(), 8u);  // 4 modules x {raw, calibrated}
@@ -83,6 +85,10 @@ TEST(DecisionStudyTest, EveryModuleCalibrationGuaranteeAndOnline) {
   EXPECT_GE(study->schedules[3].accuracy(), study->schedules[4].accuracy());  // random >= worst
   EXPECT_LE(study->schedules[5].makespan_ms, hi.makespan_ms);  // OMD minimises makespan.
   EXPECT_NE(DecisionStudyToMarkdown(*study, "r", "c").find("| OMD |"), std::string::npos);
+  ASSERT_EQ(study->filter.size(), 5u);
+  EXPECT_EQ(study->filter[1].false_negatives, 1u);
+  EXPECT_EQ(study->filter[1].false_positives, 1u);
+  EXPECT_NE(DecisionStudyToMarkdown(*study, "r", "c").find("Binary-filter"), std::string::npos);
   ASSERT_EQ(study->profiled.size(), 6u);  // none, full, 4 raw HI modules
   EXPECT_DOUBLE_EQ(study->profiled[0].cost.latency_ms, 2.0);
   EXPECT_DOUBLE_EQ(*study->profiled[1].cost.energy_mj, 20.0);

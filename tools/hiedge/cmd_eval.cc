@@ -2,6 +2,7 @@
 
 #include "commands.h"
 #include "hiedge/files.h"
+#include "hiedge/model_card.h"
 #include "hiedge/study.h"
 
 namespace hiedge::cli {
@@ -14,6 +15,7 @@ struct EvalArgs {
   std::string out = "docs/results";
   std::string markdown = "docs/results.md";
   std::string profiles = "data/device_profiles.json";
+  std::string filter = "models/footwear.json";
   StudyOptions study;
   int threads = 2;
 };
@@ -56,6 +58,20 @@ Status Eval(const EvalArgs& a) {
   HIEDGE_ASSIGN_OR_RETURN(SplitPredictions val, PredictSplit(*local, *remote, validation));
   HIEDGE_ASSIGN_OR_RETURN(SplitPredictions tst, PredictSplit(*local, *remote, test));
   HIEDGE_ASSIGN_OR_RETURN(SplitPredictions shifted, PredictSplit(*local, *remote, stream));
+  if (!a.filter.empty()) {
+    HIEDGE_ASSIGN_OR_RETURN(ModelCard card, ReadModelCard(a.filter));
+    HIEDGE_ASSIGN_OR_RETURN(auto filter, LoadModel(a.filter));
+    HIEDGE_ASSIGN_OR_RETURN(Predictions fp, Predict(*filter, test, 500, true));
+    if (fp.classes != 2 || card.positive_classes.empty()) {
+      return Status::InvalidArgument(a.filter + " is not a binary filter (no positive_classes)");
+    }
+    options.filter_classes = card.positive_classes;
+    const Dataset binary = RelabelBinary(test, card.positive_classes);
+    for (size_t i = 0; i < test.size(); ++i) {
+      const std::vector<float> p = Softmax(fp.logits.data() + 2 * i, 2);
+      options.filter.push_back({p[1], binary.labels[i] == 1, tst.remote.labels[i] == test.labels[i]});
+    }
+  }
   HIEDGE_ASSIGN_OR_RETURN(DecisionStudy study, RunDecisionStudy(val, tst, shifted, options));
   std::printf("%s", DecisionStudyToText(study).c_str());
   HIEDGE_RETURN_IF_ERROR(WriteDecisionStudy(study, a.out));
@@ -79,6 +95,7 @@ void AddEvalCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--data", a->data_dir, "Fashion-MNIST folder")->capture_default_str();
   cmd->add_option("--out", a->out, "Folder for JSON, CSV and plots")->capture_default_str();
   cmd->add_option("--markdown", a->markdown, "Markdown report to write ('' = none)")->capture_default_str();
+  cmd->add_option("--filter", a->filter, "Binary-filter S-ML card ('' = skip)")->capture_default_str();
   cmd->add_option("--profiles", a->profiles, "Device profiles JSON ('' = none)")->capture_default_str();
   cmd->add_option("--beta", a->study.offload_cost, "Offload cost β")->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--delta", a->study.delta, "Guarantee: 1 - confidence")->check(CLI::Range(0.001, 0.5))->capture_default_str();

@@ -27,6 +27,9 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--seed", options->seed)->capture_default_str();
   cmd->add_option("--threads", options->threads, "Intra-op threads (0 = default)")->capture_default_str();
   cmd->add_flag("!--no-progress", options->progress, "Hide the progress bar");
+  cmd->add_option("--positive-classes", options->positive_classes,
+                  "Train a binary filter: these classes vs the rest (e.g. 5 7 9 = footwear)")
+      ->check(CLI::Range(0, 9));
   cmd->callback([options, data_dir, exit_code] {
     options->training_command = CommandLine();
     auto full = LoadFashionMnist(*data_dir, Split::kTrain);
@@ -34,6 +37,11 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
     auto test = LoadFashionMnist(*data_dir, Split::kTest);
     if (!test.ok()) { *exit_code = ExitCodeFor(test.status()); return; }
     TrainValidation split = SplitTrainValidation(*full);
+    if (!options->positive_classes.empty()) {
+      split.train = RelabelBinary(split.train, options->positive_classes);
+      split.validation = RelabelBinary(split.validation, options->positive_classes);
+      *test = RelabelBinary(*test, options->positive_classes);
+    }
     std::fprintf(stderr, "training %s (%s) on %zu images, validating on %zu\n",
                  options->name.c_str(), options->architecture.c_str(), split.train.size(),
                  split.validation.size());

@@ -16,3 +16,16 @@ Dataset Corrupt(const Dataset& source, float noise_std, float contrast, uint64_t
 }
 
 }  // namespace hiedge
+
+namespace hiedge {
+
+Dataset RelabelBinary(const Dataset& source, const std::vector<int>& positive) {
+  Dataset out = source;
+  out.num_classes = 2;
+  for (int32_t& label : out.labels) {
+    label = std::find(positive.begin(), positive.end(), label) != positive.end() ? 1 : 0;
+  }
+  return out;
+}
+
+}  // namespace hiedge
