@@ -1,5 +1,6 @@
 set terminal pngcairo size 900,600
 set output 'docs/results/accuracy_vs_offload.png'
+set termoption noenhanced
 set datafile separator ','
 set grid
 set key bottom right
@@ -17,6 +18,7 @@ plot 'docs/results/accuracy_vs_offload.csv' using 2:($1==0?$3:1/0) with lines lw
      'docs/results/accuracy_vs_offload.csv' using 2:($1==7?$3:1/0) with lines lw 2 title 'logistic_top2+T'
 set terminal svg size 900,600
 set output 'docs/results/accuracy_vs_offload.svg'
+set termoption noenhanced
 set datafile separator ','
 set grid
 set key bottom right

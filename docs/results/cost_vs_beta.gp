@@ -1,5 +1,6 @@
 set terminal pngcairo size 900,600
 set output 'docs/results/cost_vs_beta.png'
+set termoption noenhanced
 set datafile separator ','
 set grid
 set key bottom right
@@ -15,6 +16,7 @@ plot 'docs/results/cost_vs_beta.csv' using 2:($1==0?$3:1/0) with linespoints lw 
      'docs/results/cost_vs_beta.csv' using 2:($1==5?$3:1/0) with lines lw 2 title 'no offload'
 set terminal svg size 900,600
 set output 'docs/results/cost_vs_beta.svg'
+set termoption noenhanced
 set datafile separator ','
 set grid
 set key bottom right

@@ -1,5 +1,6 @@
 set terminal pngcairo size 900,600
 set output 'docs/results/online_threshold.png'
+set termoption noenhanced
 set datafile separator ','
 set grid
 set key bottom right
@@ -11,6 +12,7 @@ plot 'docs/results/online_threshold.csv' using 2:($1==0?$3:1/0) with lines lw 2 
      'docs/results/online_threshold.csv' using 2:($1==1?$3:1/0) with lines lw 2 title 'shift'
 set terminal svg size 900,600
 set output 'docs/results/online_threshold.svg'
+set termoption noenhanced
 set datafile separator ','
 set grid
 set key bottom right

@@ -58,8 +58,9 @@ ThresholdPoint EvaluateThreshold(const std::vector<SampleOutcome>& samples, doub
                                  const CostModel& cost);
 
 // Every distinct decision a threshold can make on `samples`, from offloading none to
-// offloading all, in increasing theta (and offload count). Candidate thetas are 0,
-// each distinct confidence above the smallest, and just above the largest.
+// offloading all, in increasing theta (and offload count). Candidate thetas are
+// min(0, smallest score), each distinct score above the smallest, and just above the
+// largest. Scores may be negative (e.g. negative entropy).
 // O(n log n). Empty input yields the single point theta = 0.
 std::vector<ThresholdPoint> ThresholdCurve(const std::vector<SampleOutcome>& samples,
                                            const CostModel& cost);

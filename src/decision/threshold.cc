@@ -56,9 +56,11 @@ std::vector<ThresholdPoint> ThresholdCurve(const std::vector<SampleOutcome>& sam
   std::vector<SampleOutcome> sorted = samples;
   std::sort(sorted.begin(), sorted.end(),
             [](const SampleOutcome& a, const SampleOutcome& b) { return a.confidence < b.confidence; });
-  // Start by offloading nothing, then move samples to the server in confidence order;
-  // a point is emitted only where a whole group of equal confidences has moved.
-  ThresholdPoint point = EvaluateThreshold(sorted, 0.0, cost);
+  // Start by offloading nothing (theta 0, or the lowest score if scores go negative),
+  // then move samples to the server in score order; a point is emitted only where a
+  // whole group of equal scores has moved.
+  const double none = sorted.empty() ? 0.0 : std::min(0.0, static_cast<double>(sorted.front().confidence));
+  ThresholdPoint point = EvaluateThreshold(sorted, none, cost);
   std::vector<ThresholdPoint> curve;
   size_t i = 0;
   curve.push_back(point);

@@ -18,7 +18,7 @@ std::string Quote(const std::string& s) {
 std::string Script(const PlotSpec& spec, const std::string& csv, const std::string& terminal,
                    const std::string& output) {
   std::string gp = "set terminal " + terminal + "\nset output " + Quote(output) + "\n";
-  gp += "set datafile separator ','\nset grid\nset key bottom right\n";
+  gp += "set termoption noenhanced\nset datafile separator ','\nset grid\nset key bottom right\n";
   gp += "set title " + Quote(spec.title) + "\nset xlabel " + Quote(spec.x_label) +
         "\nset ylabel " + Quote(spec.y_label) + "\n" + spec.extra + "\n";
   gp += "plot ";

@@ -121,6 +121,24 @@ TEST(ThresholdTest, EdgeCases) {
   EXPECT_EQ(EvaluateThreshold({{0.0f, false, true}}, 1e-9, {}).offloaded, 1u);
 }
 
+TEST(ThresholdTest, NegativeScoresStartFromOffloadingNothing) {
+  // Scores below zero (negative entropy): the curve still starts at zero offloads and
+  // never counts a sample twice.
+  const std::vector<SampleOutcome> s = {{-2.0f, false, true}, {-0.5f, true, true}, {-0.1f, true, false}};
+  const auto curve = ThresholdCurve(s, CostModel{0.1, 1.0});
+  ASSERT_EQ(curve.size(), 4u);
+  EXPECT_EQ(curve.front().offloaded, 0u);
+  EXPECT_EQ(curve.front().local_errors, 1u);
+  EXPECT_EQ(curve.back().offloaded, 3u);
+  for (const ThresholdPoint& p : curve) {
+    const ThresholdPoint again = EvaluateThreshold(s, p.theta, CostModel{0.1, 1.0});
+    EXPECT_EQ(again.offloaded, p.offloaded) << p.theta;
+    EXPECT_EQ(again.local_errors + again.remote_errors, p.local_errors + p.remote_errors);
+    EXPECT_LE(p.offload_fraction(), 1.0);
+  }
+  EXPECT_EQ(OptimalThreshold(s, CostModel{0.1, 1.0}).offloaded, 1u);
+}
+
 TEST(BreakEvenTest, ByHand) {
   // Offloading {0.3} saves 1 error for 1 offload: ratio 1.
   EXPECT_NEAR(BreakEvenOffloadCost(FiveSamples()), 1.0, 1e-12);
