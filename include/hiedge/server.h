@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "hiedge/batching.h"
 #include "hiedge/model.h"
 #include "hiedge/protocol.h"
 #include "hiedge/status.h"
@@ -25,8 +26,10 @@ inline constexpr const char* kLogitsName = "logits";
 // Thread-safe: all methods may be called concurrently.
 class InferenceService {
  public:
-  // Serves `backend` as `name`, version "1". AlreadyExists-style clash: InvalidArgument.
-  Status AddModel(const std::string& name, std::shared_ptr<InferenceBackend> backend);
+  // Serves `backend` as `name`, version "1", batching requests dynamically when
+  // `batching` is enabled. A name already served: InvalidArgument.
+  Status AddModel(const std::string& name, std::shared_ptr<InferenceBackend> backend,
+                  const BatchingConfig& batching = {});
 
   bool IsLive() const { return true; }
   bool IsReady() const { return ready_.load(); }
@@ -46,11 +49,14 @@ class InferenceService {
                                         const protocol::InferRequest& request);
 
  private:
-  Result<std::shared_ptr<InferenceBackend>> Find(const std::string& model,
-                                                 const std::string& version) const;
+  struct Served {
+    std::shared_ptr<InferenceBackend> backend;
+    std::shared_ptr<DynamicBatcher> batcher;  // Null without dynamic batching.
+  };
+  Result<Served> Find(const std::string& model, const std::string& version) const;
 
   mutable std::mutex mu_;
-  std::map<std::string, std::shared_ptr<InferenceBackend>> models_;  // Guarded by mu_.
+  std::map<std::string, Served> models_;  // Guarded by mu_.
   std::atomic<bool> ready_{true};
 };
 

@@ -65,10 +65,15 @@ protocol::Tensor Classify(const FloatTensor& logits, int k) {
 
 }  // namespace
 
-Status InferenceService::AddModel(const std::string& name, std::shared_ptr<InferenceBackend> backend) {
+Status InferenceService::AddModel(const std::string& name, std::shared_ptr<InferenceBackend> backend,
+                                  const BatchingConfig& batching) {
   if (name.empty() || backend == nullptr) return Status::InvalidArgument("model needs a name and a backend");
   std::lock_guard<std::mutex> lock(mu_);
-  if (!models_.emplace(name, std::move(backend)).second) {
+  if (models_.count(name) > 0) {
+    return Status::InvalidArgument("model '" + name + "' is already served");
+  }
+  Served served{backend, batching.enabled() ? std::make_shared<DynamicBatcher>(backend, batching) : nullptr};
+  if (!models_.emplace(name, std::move(served)).second) {
     return Status::InvalidArgument("model '" + name + "' is already served");
   }
   return Status::Ok();
@@ -78,8 +83,8 @@ protocol::ServerMetadata InferenceService::GetServerMetadata() const {
   return {kServerName, kServerVersion, {"binary_tensor_data", "classification"}};
 }
 
-Result<std::shared_ptr<InferenceBackend>> InferenceService::Find(const std::string& model,
-                                                                 const std::string& version) const {
+Result<InferenceService::Served> InferenceService::Find(const std::string& model,
+                                                        const std::string& version) const {
   std::lock_guard<std::mutex> lock(mu_);
   const auto it = models_.find(model);
   if (it == models_.end()) return Status::NotFound("unknown model '" + model + "'");
@@ -91,8 +96,8 @@ Result<std::shared_ptr<InferenceBackend>> InferenceService::Find(const std::stri
 
 Result<protocol::ModelMetadata> InferenceService::GetModelMetadata(const std::string& model,
                                                                    const std::string& version) const {
-  HIEDGE_ASSIGN_OR_RETURN(std::shared_ptr<InferenceBackend> backend, Find(model, version));
-  const ModelInfo& info = backend->info();
+  HIEDGE_ASSIGN_OR_RETURN(Served served, Find(model, version));
+  const ModelInfo& info = served.backend->info();
   protocol::ModelMetadata m;
   m.name = model;
   m.versions = {kModelVersion};
@@ -103,22 +108,22 @@ Result<protocol::ModelMetadata> InferenceService::GetModelMetadata(const std::st
 }
 
 Status InferenceService::CheckModelReady(const std::string& model, const std::string& version) const {
-  HIEDGE_ASSIGN_OR_RETURN(std::shared_ptr<InferenceBackend> backend, Find(model, version));
+  HIEDGE_ASSIGN_OR_RETURN(Served served, Find(model, version));
   return Status::Ok();
 }
 
 std::vector<std::string> InferenceService::ModelNames() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<std::string> names;
-  for (const auto& [name, backend] : models_) names.push_back(name);
+  for (const auto& [name, served] : models_) names.push_back(name);
   return names;
 }
 
 Result<protocol::InferResponse> InferenceService::Infer(const std::string& model,
                                                         const std::string& version,
                                                         const protocol::InferRequest& request) {
-  HIEDGE_ASSIGN_OR_RETURN(std::shared_ptr<InferenceBackend> backend, Find(model, version));
-  const ModelInfo& info = backend->info();
+  HIEDGE_ASSIGN_OR_RETURN(Served served, Find(model, version));
+  const ModelInfo& info = served.backend->info();
   HIEDGE_RETURN_IF_ERROR(ValidateInput(request, info));
   int classification = 0;
   for (const protocol::RequestedOutput& o : request.outputs) {
@@ -128,7 +133,9 @@ Result<protocol::InferResponse> InferenceService::Infer(const std::string& model
     classification = o.classification;
   }
   FloatTensor input{request.inputs[0].shape, request.inputs[0].data};
-  HIEDGE_ASSIGN_OR_RETURN(FloatTensor logits, backend->Infer(input));
+  HIEDGE_ASSIGN_OR_RETURN(FloatTensor logits, served.batcher
+                                                  ? served.batcher->Infer(input, request.timeout_us)
+                                                  : served.backend->Infer(input));
 
   protocol::InferResponse response;
   response.model_name = model;

@@ -15,6 +15,7 @@ struct ServeArgs {
   std::string models_dir = "models";
   std::vector<std::string> models = {"lml", "sml"};
   HttpServerOptions http;
+  BatchingConfig batching;
   int threads = 0;
 };
 
@@ -24,7 +25,7 @@ Status Serve(const ServeArgs& a) {
   for (const std::string& name : a.models) {
     HIEDGE_ASSIGN_OR_RETURN(std::unique_ptr<InferenceBackend> backend,
                             LoadModel(a.models_dir + "/" + name + ".json"));
-    HIEDGE_RETURN_IF_ERROR(service.AddModel(name, std::move(backend)));
+    HIEDGE_RETURN_IF_ERROR(service.AddModel(name, std::move(backend), a.batching));
   }
   HttpServer server(&service, a.http);
   HIEDGE_RETURN_IF_ERROR(server.Start());
@@ -50,6 +51,14 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--port", a->http.port, "0 = any free port")->check(CLI::Range(0, 65535))->capture_default_str();
   cmd->add_option("--max-body-bytes", a->http.max_body_bytes)->capture_default_str();
   cmd->add_option("--http-threads", a->http.worker_threads)->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--max-batch-size", a->batching.max_batch_size,
+                  "Dynamic batching: rows per batch (0 = off)")->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--preferred-batch-size", a->batching.preferred_batch_sizes,
+                  "Dynamic batching: run at once at these sizes");
+  cmd->add_option("--max-queue-delay-us", a->batching.max_queue_delay_us,
+                  "Dynamic batching: longest wait for a fuller batch")->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--max-queue-size", a->batching.max_queue_size,
+                  "Dynamic batching: queued requests at most (0 = unbounded); beyond: 503")->capture_default_str();
   cmd->add_option("--threads", a->threads, "Intra-op threads per inference (0 = default)")->capture_default_str();
   cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(Serve(*a)); });
 }

@@ -1,0 +1,95 @@
+// Dynamic batching, configured like Triton's dynamic_batching: requests for one model
+// are queued and run together as one batch.
+//
+// BatchQueue is the scheduling policy alone: no threads, no clock (times are passed
+// in, in microseconds), so it is tested deterministically. DynamicBatcher runs it
+// on a worker thread against a backend.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "hiedge/model.h"
+#include "hiedge/status.h"
+
+namespace hiedge {
+
+struct BatchingConfig {
+  int64_t max_batch_size = 0;                // Rows per batch; 0 disables batching.
+  std::vector<int64_t> preferred_batch_sizes;  // Run at once when the queue holds one of these.
+  int64_t max_queue_delay_us = 0;            // Longest the oldest request waits for company.
+  size_t max_queue_size = 0;                 // Requests queued at most; 0 = unbounded.
+  bool enabled() const { return max_batch_size > 0; }
+};
+
+// A queued request as the policy sees it.
+struct QueuedRequest {
+  uint64_t id = 0;
+  int64_t rows = 0;            // Batch dimension of the request's input.
+  int64_t enqueued_us = 0;
+  int64_t deadline_us = 0;     // Reject if not started by then; 0 = no timeout.
+};
+
+// Not thread-safe; DynamicBatcher guards it.
+class BatchQueue {
+ public:
+  explicit BatchQueue(BatchingConfig config) : config_(std::move(config)) {}
+
+  // ResourceExhausted when the queue is full; InvalidArgument when the request alone
+  // exceeds max_batch_size.
+  Status Enqueue(const QueuedRequest& request);
+
+  // Requests whose deadline passed before they could start, removed from the queue.
+  std::vector<QueuedRequest> TakeExpired(int64_t now_us);
+
+  // The next batch to run now (oldest first, whole requests, at most max_batch_size
+  // rows), or empty if it is better to wait: runs when the queue fills a batch or a
+  // preferred size, or when the oldest request has waited max_queue_delay_us.
+  std::vector<QueuedRequest> TakeBatch(int64_t now_us);
+
+  // When TakeBatch or TakeExpired could next return something without new arrivals;
+  // -1 if the queue is empty.
+  int64_t NextWakeUs() const;
+
+  size_t size() const { return queue_.size(); }
+  int64_t queued_rows() const;
+
+ private:
+  BatchingConfig config_;
+  std::deque<QueuedRequest> queue_;
+};
+
+// Runs batches of requests on a backend from one worker thread. Thread-safe.
+class DynamicBatcher {
+ public:
+  using Clock = std::function<int64_t()>;  // Monotonic microseconds.
+  DynamicBatcher(std::shared_ptr<InferenceBackend> backend, BatchingConfig config,
+                 Clock clock = nullptr);
+  ~DynamicBatcher();  // Fails queued requests with Unavailable and joins the worker.
+
+  // Blocks until the request's batch has run. `timeout_us` > 0 rejects it with
+  // Unavailable if it has not started within that time.
+  Result<FloatTensor> Infer(const FloatTensor& input, int64_t timeout_us = 0);
+
+ private:
+  struct Pending;
+  void Run();
+
+  std::shared_ptr<InferenceBackend> backend_;
+  Clock clock_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  BatchQueue queue_;                                      // Guarded by mu_.
+  std::vector<std::shared_ptr<Pending>> pending_;         // Guarded by mu_.
+  uint64_t next_id_ = 1;                                  // Guarded by mu_.
+  bool stopping_ = false;                                 // Guarded by mu_.
+  std::thread worker_;
+};
+
+}  // namespace hiedge

@@ -1,0 +1,123 @@
+#include <algorithm>
+#include <chrono>
+#include <future>
+
+#include "hiedge/batching.h"
+
+namespace hiedge {
+
+struct DynamicBatcher::Pending {
+  QueuedRequest meta;
+  const FloatTensor* input = nullptr;  // Owned by the caller, who waits on `done`.
+  std::promise<Result<FloatTensor>> done;
+};
+
+namespace {
+
+int64_t SteadyMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+DynamicBatcher::DynamicBatcher(std::shared_ptr<InferenceBackend> backend, BatchingConfig config,
+                               Clock clock)
+    : backend_(std::move(backend)),
+      clock_(clock ? std::move(clock) : Clock(SteadyMicros)),
+      queue_(std::move(config)) {
+  worker_ = std::thread([this] { Run(); });
+}
+
+DynamicBatcher::~DynamicBatcher() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  worker_.join();
+}
+
+Result<FloatTensor> DynamicBatcher::Infer(const FloatTensor& input, int64_t timeout_us) {
+  const std::vector<int64_t>& per_sample = backend_->info().input_shape;
+  if (input.shape.size() != per_sample.size() + 1 || input.shape[0] < 1 ||
+      !std::equal(per_sample.begin(), per_sample.end(), input.shape.begin() + 1) ||
+      static_cast<int64_t>(input.data.size()) != FloatTensor::NumElements(input.shape)) {
+    return Status::InvalidArgument("batched input of shape " + ShapeToString(input.shape) +
+                                   " does not match the model's per-sample shape " +
+                                   ShapeToString(per_sample));
+  }
+  auto pending = std::make_shared<Pending>();
+  pending->input = &input;
+  std::future<Result<FloatTensor>> result = pending->done.get_future();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return Status::Unavailable("model is shutting down");
+    const int64_t now = clock_();
+    pending->meta = {next_id_++, input.shape[0], now, timeout_us > 0 ? now + timeout_us : 0};
+    HIEDGE_RETURN_IF_ERROR(queue_.Enqueue(pending->meta));
+    pending_.push_back(pending);
+  }
+  wake_.notify_one();
+  return result.get();
+}
+
+void DynamicBatcher::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    if (stopping_) {
+      for (auto& p : pending_) p->done.set_value(Status::Unavailable("model is shutting down"));
+      pending_.clear();
+      return;
+    }
+    const int64_t now = clock_();
+    auto take = [&](const std::vector<QueuedRequest>& metas) {
+      std::vector<std::shared_ptr<Pending>> taken;
+      for (const QueuedRequest& m : metas) {
+        auto it = std::find_if(pending_.begin(), pending_.end(),
+                               [&](const auto& p) { return p->meta.id == m.id; });
+        taken.push_back(*it);
+        pending_.erase(it);
+      }
+      return taken;
+    };
+    for (auto& p : take(queue_.TakeExpired(now))) {
+      p->done.set_value(Status::Unavailable("request timed out after waiting " +
+                                            std::to_string(now - p->meta.enqueued_us) +
+                                            " us in the queue"));
+    }
+    std::vector<std::shared_ptr<Pending>> batch = take(queue_.TakeBatch(now));
+    if (batch.empty()) {
+      const int64_t wake = queue_.NextWakeUs();
+      // Capped waits keep an injected clock's jumps visible to the worker.
+      const int64_t wait_us = wake < 0 ? 10000 : std::clamp<int64_t>(wake - now, 1, 10000);
+      wake_.wait_for(lock, std::chrono::microseconds(wait_us));
+      continue;
+    }
+    lock.unlock();
+    FloatTensor joined{batch.front()->input->shape, {}};
+    joined.shape[0] = 0;
+    for (const auto& p : batch) {
+      joined.shape[0] += p->meta.rows;
+      joined.data.insert(joined.data.end(), p->input->data.begin(), p->input->data.end());
+    }
+    Result<FloatTensor> out = backend_->Infer(joined);
+    int64_t row = 0;
+    for (const auto& p : batch) {
+      if (!out.ok()) {
+        p->done.set_value(out.status());
+        continue;
+      }
+      const int64_t width = out->row_size();
+      FloatTensor mine{out->shape, {}};
+      mine.shape[0] = p->meta.rows;
+      mine.data.assign(out->data.begin() + row * width, out->data.begin() + (row + p->meta.rows) * width);
+      row += p->meta.rows;
+      p->done.set_value(std::move(mine));
+    }
+    lock.lock();
+  }
+}
+
+}  // namespace hiedge
