@@ -3,8 +3,11 @@
 // Run through scripts/bench.sh, which records the machine and settings beside results.
 #include <benchmark/benchmark.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <memory>
+#include <thread>
 
 #include "hiedge/data.h"
 #include "hiedge/decision.h"
@@ -113,6 +116,51 @@ void BM_EndToEndHiLoopback(benchmark::State& state) {
   server.Stop();
 }
 BENCHMARK(BM_EndToEndHiLoopback)->Arg(0)->Arg(800)->Arg(2000)->Unit(benchmark::kMicrosecond)->MinTime(3.0)->UseRealTime();
+
+// The L-ML behind the REST server with 64 concurrent clients sending batch-1 binary
+// requests, with and without dynamic batching (arg 1 / 0). Compare with
+// BM_LmlThroughput/256 (offline) from the same run.
+void BM_LmlServer64Clients(benchmark::State& state) {
+  constexpr int kClients = 64;
+  constexpr int kRequestsPerClient = 40;
+  BatchingConfig batching;
+  if (state.range(0) == 1) {
+    batching.max_batch_size = 64;
+    batching.max_queue_delay_us = 5000;
+  }
+  InferenceService service;
+  if (!service.AddModel("lml", Model("lml"), batching).ok()) state.SkipWithError("add model");
+  HttpServerOptions options{"127.0.0.1", 0};
+  options.worker_threads = kClients + 8;
+  options.keep_alive_timeout_seconds = 10;
+  HttpServer server(&service, options);
+  if (!server.Start().ok()) state.SkipWithError("server start");
+  size_t failures = 0;
+  for (auto _ : state) {
+    std::vector<std::thread> clients;
+    std::atomic<size_t> failed{0};
+    const auto start = std::chrono::steady_clock::now();
+    for (int c = 0; c < kClients; ++c) {
+      clients.emplace_back([&, c] {
+        auto client = MakeHttpOffloadClient({"127.0.0.1", server.port(), "lml", true});
+        for (int i = 0; i < kRequestsPerClient; ++i) {
+          const FloatTensor x = Batch(static_cast<size_t>(c * kRequestsPerClient + i), 1);
+          auto r = client->Infer(x, std::chrono::seconds(30));
+          if (!r.ok() && failed.fetch_add(1) == 0) {
+            std::fprintf(stderr, "bench: first failure: %s\n", r.status().ToString().c_str());
+          }
+        }
+      });
+    }
+    for (auto& t : clients) t.join();
+    state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    failures += failed.load();
+  }
+  state.SetItemsProcessed(state.iterations() * kClients * kRequestsPerClient);
+  state.counters["failures"] = static_cast<double>(failures);
+  server.Stop();
+}
+BENCHMARK(BM_LmlServer64Clients)->Arg(0)->Arg(1)->Iterations(2)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace hiedge

@@ -1,6 +1,7 @@
 #include <httplib.h>
 
 #include <charconv>
+#include <chrono>
 
 #include "hiedge/device.h"
 #include "hiedge/protocol.h"
@@ -34,7 +35,14 @@ class HttpOffloadClient final : public OffloadClient {
       headers.emplace(protocol::kHeaderLengthHeader, std::to_string(*body.header_length));
     }
     const char* content_type = body.header_length ? "application/octet-stream" : "application/json";
+    const auto start = std::chrono::steady_clock::now();
     httplib::Result res = client_.Post(path_.c_str(), headers, body.body, content_type);
+    // A kept-alive connection the server has just closed fails on first use; inference
+    // is idempotent, so one immediate retry on a fresh connection is safe.
+    if (!res && (res.error() == httplib::Error::Read || res.error() == httplib::Error::Write) &&
+        std::chrono::steady_clock::now() - start < deadline / 2) {
+      res = client_.Post(path_.c_str(), headers, body.body, content_type);
+    }
     if (!res) {
       const auto error = res.error();
       const std::string what = httplib::to_string(error);
