@@ -160,7 +160,8 @@ std::string DecisionStudyToMarkdown(const DecisionStudy& s, const std::string& p
                   o.t.back(), o.regret.back(), o.regret.back() / o.t.back(), o.mean_threshold.back());
     md += line;
   }
-  md += "\n![regret](" + plots + "/regret.svg)\n\n![mean threshold](" + plots +
+  md += "\n![cumulative cost](" + plots + "/online_cost.svg)\n\n![regret](" + plots +
+        "/regret.svg)\n\n![mean threshold](" + plots +
         "/online_threshold.svg)\n";
   return md;
 }

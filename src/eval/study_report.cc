@@ -210,6 +210,14 @@ Status WriteDecisionStudy(const DecisionStudy& s, const std::string& dir) {
     theta.series.push_back({o.stream, o.t, o.mean_threshold, "lines"});
   }
   HIEDGE_RETURN_IF_ERROR(RenderPlot(regret, dir + "/regret"));
+  PlotSpec cumulative{"Online threshold learning: cumulative cost", "samples",
+                      "cumulative cost (beta per offload, 1 per accepted disagreement)", {}, false,
+                      "set key top left"};
+  for (const OnlineResult& o : s.online) {
+    cumulative.series.push_back({o.stream + ": learner", o.t, o.learner_loss, "lines"});
+    cumulative.series.push_back({o.stream + ": best fixed theta in hindsight", o.t, o.best_fixed_loss, "lines"});
+  }
+  HIEDGE_RETURN_IF_ERROR(RenderPlot(cumulative, dir + "/online_cost"));
   return RenderPlot(theta, dir + "/online_threshold");
 }
 
