@@ -10,7 +10,7 @@ PACKAGES=(
   build-essential cmake pkg-config zlib1g-dev
   libtorch-dev libopenblas0-pthread
   dataset-fashion-mnist
-  libcpp-httplib-dev nlohmann-json3-dev libcli11-dev
+  libcpp-httplib-dev nlohmann-json3-dev libcli11-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   gnuplot-nox
 )

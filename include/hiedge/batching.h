@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "hiedge/model.h"
+#include "hiedge/model_stats.h"
 #include "hiedge/status.h"
 
 namespace hiedge {
@@ -69,8 +70,10 @@ class BatchQueue {
 class DynamicBatcher {
  public:
   using Clock = std::function<int64_t()>;  // Monotonic microseconds.
+  // `stats`, if not null, must outlive the batcher; it gets execution counts and the
+  // queue and compute time of every request.
   DynamicBatcher(std::shared_ptr<InferenceBackend> backend, BatchingConfig config,
-                 Clock clock = nullptr);
+                 ModelStats* stats = nullptr, Clock clock = nullptr);
   ~DynamicBatcher();  // Fails queued requests with Unavailable and joins the worker.
 
   // Blocks until the request's batch has run. `timeout_us` > 0 rejects it with
@@ -82,6 +85,7 @@ class DynamicBatcher {
   void Run();
 
   std::shared_ptr<InferenceBackend> backend_;
+  ModelStats* stats_;
   Clock clock_;
   std::mutex mu_;
   std::condition_variable wake_;

@@ -97,6 +97,14 @@ struct ServerMetadata {
 };
 
 std::string EncodeModelMetadata(const ModelMetadata& metadata);
+
+// Triton's model statistics JSON ({"model_stats": [...]}), durations in ns.
+struct StatisticsFigures {
+  uint64_t request_success, request_failure, inference_count, execution_count;
+  uint64_t request_duration_us, queue_duration_us, compute_duration_us;
+};
+std::string EncodeModelStatistics(const std::string& model, const std::string& version,
+                                  const StatisticsFigures& figures);
 std::string EncodeServerMetadata(const ServerMetadata& metadata);
 Result<ModelMetadata> ParseModelMetadata(std::string_view body);
 

@@ -12,6 +12,7 @@
 
 #include "hiedge/batching.h"
 #include "hiedge/model.h"
+#include "hiedge/model_stats.h"
 #include "hiedge/protocol.h"
 #include "hiedge/status.h"
 
@@ -43,6 +44,11 @@ class InferenceService {
   Status CheckModelReady(const std::string& model, const std::string& version) const;
   std::vector<std::string> ModelNames() const;
 
+  // Statistics of one model; NotFound for an unknown model.
+  Result<ModelStats::Snapshot> GetModelStats(const std::string& model) const;
+  // Prometheus text exposition of every model's statistics (Triton's metric names).
+  std::string RenderMetrics() const;
+
   // Runs one request. InvalidArgument for a request the model cannot take (wrong
   // input name, datatype, shape), NotFound for an unknown model.
   Result<protocol::InferResponse> Infer(const std::string& model, const std::string& version,
@@ -51,9 +57,12 @@ class InferenceService {
  private:
   struct Served {
     std::shared_ptr<InferenceBackend> backend;
+    std::shared_ptr<ModelStats> stats;
     std::shared_ptr<DynamicBatcher> batcher;  // Null without dynamic batching.
   };
   Result<Served> Find(const std::string& model, const std::string& version) const;
+  Result<protocol::InferResponse> InferOn(const Served& served, const std::string& model,
+                                          const protocol::InferRequest& request);
 
   mutable std::mutex mu_;
   std::map<std::string, Served> models_;  // Guarded by mu_.

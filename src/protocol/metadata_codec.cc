@@ -44,6 +44,22 @@ std::string EncodeModelMetadata(const ModelMetadata& m) {
       .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+std::string EncodeModelStatistics(const std::string& model, const std::string& version,
+                                  const StatisticsFigures& f) {
+  auto duration = [](uint64_t count, uint64_t us) { return json{{"count", count}, {"ns", us * 1000}}; };
+  const uint64_t requests = f.request_success + f.request_failure;
+  json stats = {{"name", model},
+                {"version", version},
+                {"inference_count", f.inference_count},
+                {"execution_count", f.execution_count},
+                {"inference_stats",
+                 {{"success", duration(f.request_success, f.request_duration_us)},
+                  {"fail", duration(f.request_failure, 0)},
+                  {"queue", duration(requests, f.queue_duration_us)},
+                  {"compute_infer", duration(requests, f.compute_duration_us)}}}};
+  return json{{"model_stats", json::array({stats})}}.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 std::string EncodeServerMetadata(const ServerMetadata& m) {
   return json{{"name", m.name}, {"version", m.version}, {"extensions", m.extensions}}.dump();
 }

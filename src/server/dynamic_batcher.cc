@@ -23,8 +23,9 @@ int64_t SteadyMicros() {
 }  // namespace
 
 DynamicBatcher::DynamicBatcher(std::shared_ptr<InferenceBackend> backend, BatchingConfig config,
-                               Clock clock)
+                               ModelStats* stats, Clock clock)
     : backend_(std::move(backend)),
+      stats_(stats),
       clock_(clock ? std::move(clock) : Clock(SteadyMicros)),
       queue_(std::move(config)) {
   worker_ = std::thread([this] { Run(); });
@@ -96,6 +97,13 @@ void DynamicBatcher::Run() {
       continue;
     }
     lock.unlock();
+    if (stats_ != nullptr) {
+      stats_->execution_count.fetch_add(1);
+      for (const auto& p : batch) {
+        stats_->queue_duration_us.fetch_add(static_cast<uint64_t>(std::max<int64_t>(0, now - p->meta.enqueued_us)));
+      }
+    }
+    const int64_t compute_start = clock_();
     FloatTensor joined{batch.front()->input->shape, {}};
     joined.shape[0] = 0;
     for (const auto& p : batch) {
@@ -103,6 +111,10 @@ void DynamicBatcher::Run() {
       joined.data.insert(joined.data.end(), p->input->data.begin(), p->input->data.end());
     }
     Result<FloatTensor> out = backend_->Infer(joined);
+    if (stats_ != nullptr) {
+      stats_->compute_duration_us.fetch_add(
+          static_cast<uint64_t>(std::max<int64_t>(0, clock_() - compute_start)) * batch.size());
+    }
     int64_t row = 0;
     for (const auto& p : batch) {
       if (!out.ok()) {

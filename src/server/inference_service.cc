@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <numeric>
 
@@ -72,7 +73,10 @@ Status InferenceService::AddModel(const std::string& name, std::shared_ptr<Infer
   if (models_.count(name) > 0) {
     return Status::InvalidArgument("model '" + name + "' is already served");
   }
-  Served served{backend, batching.enabled() ? std::make_shared<DynamicBatcher>(backend, batching) : nullptr};
+  auto stats = std::make_shared<ModelStats>();
+  auto batcher = batching.enabled() ? std::make_shared<DynamicBatcher>(backend, batching, stats.get())
+                                    : nullptr;
+  Served served{backend, stats, batcher};
   if (!models_.emplace(name, std::move(served)).second) {
     return Status::InvalidArgument("model '" + name + "' is already served");
   }
@@ -119,10 +123,34 @@ std::vector<std::string> InferenceService::ModelNames() const {
   return names;
 }
 
+Result<ModelStats::Snapshot> InferenceService::GetModelStats(const std::string& model) const {
+  HIEDGE_ASSIGN_OR_RETURN(Served served, Find(model, ""));
+  return served.stats->Read();
+}
+
 Result<protocol::InferResponse> InferenceService::Infer(const std::string& model,
                                                         const std::string& version,
                                                         const protocol::InferRequest& request) {
   HIEDGE_ASSIGN_OR_RETURN(Served served, Find(model, version));
+  ModelStats& stats = *served.stats;
+  const auto start = std::chrono::steady_clock::now();
+  stats.pending_requests.fetch_add(1);
+  Result<protocol::InferResponse> response = InferOn(served, model, request);
+  stats.pending_requests.fetch_sub(1);
+  const auto elapsed_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::steady_clock::now() - start).count();
+  stats.request_duration_us.fetch_add(static_cast<uint64_t>(elapsed_us));
+  if (response.ok()) {
+    stats.request_success.fetch_add(1);
+    stats.inference_count.fetch_add(static_cast<uint64_t>(request.inputs[0].shape[0]));
+  } else {
+    stats.request_failure.fetch_add(1);
+  }
+  return response;
+}
+
+Result<protocol::InferResponse> InferenceService::InferOn(const Served& served, const std::string& model,
+                                                          const protocol::InferRequest& request) {
   const ModelInfo& info = served.backend->info();
   HIEDGE_RETURN_IF_ERROR(ValidateInput(request, info));
   int classification = 0;
@@ -133,9 +161,17 @@ Result<protocol::InferResponse> InferenceService::Infer(const std::string& model
     classification = o.classification;
   }
   FloatTensor input{request.inputs[0].shape, request.inputs[0].data};
-  HIEDGE_ASSIGN_OR_RETURN(FloatTensor logits, served.batcher
-                                                  ? served.batcher->Infer(input, request.timeout_us)
-                                                  : served.backend->Infer(input));
+  FloatTensor logits;
+  if (served.batcher) {
+    HIEDGE_ASSIGN_OR_RETURN(logits, served.batcher->Infer(input, request.timeout_us));
+  } else {
+    const auto start = std::chrono::steady_clock::now();
+    HIEDGE_ASSIGN_OR_RETURN(logits, served.backend->Infer(input));
+    served.stats->execution_count.fetch_add(1);
+    served.stats->compute_duration_us.fetch_add(static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)
+            .count()));
+  }
 
   protocol::InferResponse response;
   response.model_name = model;

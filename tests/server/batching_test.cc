@@ -137,6 +137,14 @@ TEST(InferenceServiceBatchingTest, FullQueueIsResourceExhaustedThroughTheService
   EXPECT_GE(ok.load(), 1);
   EXPECT_GE(exhausted.load(), 1);
   EXPECT_EQ(ok.load() + exhausted.load(), 6);
+  auto stats = service.GetModelStats("m");
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->request_success, static_cast<uint64_t>(ok.load()));
+  EXPECT_EQ(stats->request_failure, static_cast<uint64_t>(exhausted.load()));
+  EXPECT_EQ(stats->execution_count, static_cast<uint64_t>(ok.load()));  // max batch 1
+  EXPECT_EQ(stats->pending_requests, 0);
+  EXPECT_NE(service.RenderMetrics().find("nv_inference_queue_duration_us{model=\"m\",version=\"1\"}"),
+            std::string::npos);
 }
 
 }  // namespace

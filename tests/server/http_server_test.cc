@@ -165,6 +165,29 @@ TEST_F(HttpServerTest, BadRequestsGetClear4xxAndServerKeepsServing) {
   }
 }
 
+TEST_F(HttpServerTest, MetricsAndStatsCountRequests) {
+  ExpectGoodRequestStillServed();
+  ExpectGoodRequestStillServed();
+  ASSERT_EQ(Infer(ImageJson(0.1f, "INT32"))->status, 400);
+  auto metrics = client_->Get("/metrics");
+  ASSERT_EQ(metrics->status, 200);
+  const std::string& text = metrics->body;
+  EXPECT_NE(text.find("nv_inference_request_success{model=\"fake\",version=\"1\"} 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("nv_inference_request_failure{model=\"fake\",version=\"1\"} 1"), std::string::npos);
+  EXPECT_NE(text.find("nv_inference_count{model=\"fake\",version=\"1\"} 2"), std::string::npos);
+  EXPECT_NE(text.find("nv_inference_exec_count{model=\"fake\",version=\"1\"} 2"), std::string::npos);
+  EXPECT_NE(text.find("nv_inference_pending_request_count{model=\"fake\",version=\"1\"} 0"), std::string::npos);
+  EXPECT_NE(text.find("nv_inference_compute_infer_duration_us"), std::string::npos);
+  auto stats = client_->Get("/v2/models/fake/stats");
+  ASSERT_EQ(stats->status, 200);
+  json j = json::parse(stats->body);
+  EXPECT_EQ(j["model_stats"][0]["name"], "fake");
+  EXPECT_EQ(j["model_stats"][0]["inference_stats"]["success"]["count"], 2);
+  EXPECT_EQ(j["model_stats"][0]["inference_stats"]["fail"]["count"], 1);
+  EXPECT_EQ(j["model_stats"][0]["execution_count"], 2);
+  EXPECT_EQ(client_->Get("/v2/models/nope/stats")->status, 404);
+}
+
 TEST_F(HttpServerTest, UnknownRouteIs404Json) {
   auto res = client_->Get("/v3/whatever");
   ASSERT_TRUE(res);

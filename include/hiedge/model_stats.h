@@ -1,0 +1,33 @@
+// Per-model inference statistics, kept as lock-free counters. The one source for the
+// Prometheus /metrics text (Triton's nv_inference_* names) and the stats endpoint.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace hiedge {
+
+// Thread-safe: every member is atomic. Durations are cumulative microseconds.
+struct ModelStats {
+  std::atomic<uint64_t> request_success{0};
+  std::atomic<uint64_t> request_failure{0};
+  std::atomic<uint64_t> inference_count{0};   // Rows (samples) inferred.
+  std::atomic<uint64_t> execution_count{0};   // Backend executions (batches).
+  std::atomic<uint64_t> request_duration_us{0};
+  std::atomic<uint64_t> queue_duration_us{0};
+  std::atomic<uint64_t> compute_duration_us{0};
+  std::atomic<int64_t> pending_requests{0};
+
+  struct Snapshot {
+    uint64_t request_success, request_failure, inference_count, execution_count;
+    uint64_t request_duration_us, queue_duration_us, compute_duration_us;
+    int64_t pending_requests;
+  };
+  Snapshot Read() const {
+    return {request_success.load(),   request_failure.load(),     inference_count.load(),
+            execution_count.load(),   request_duration_us.load(), queue_duration_us.load(),
+            compute_duration_us.load(), pending_requests.load()};
+  }
+};
+
+}  // namespace hiedge

@@ -1,0 +1,44 @@
+// Prometheus text exposition of the per-model statistics, with Triton's metric names
+// and labels. A fresh registry per scrape mirrors the atomic counters exactly.
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include "hiedge/server.h"
+
+namespace hiedge {
+
+std::string InferenceService::RenderMetrics() const {
+  prometheus::Registry registry;
+  auto counter = [&](const char* name, const char* help) -> prometheus::Family<prometheus::Counter>& {
+    return prometheus::BuildCounter().Name(name).Help(help).Register(registry);
+  };
+  auto& success = counter("nv_inference_request_success", "Number of successful inference requests");
+  auto& failure = counter("nv_inference_request_failure", "Number of failed inference requests");
+  auto& count = counter("nv_inference_count", "Number of inferences performed (batch rows)");
+  auto& exec = counter("nv_inference_exec_count", "Number of model executions (batches)");
+  auto& request = counter("nv_inference_request_duration_us", "Cumulative request duration (us)");
+  auto& queue = counter("nv_inference_queue_duration_us", "Cumulative time requests spent queued (us)");
+  auto& compute = counter("nv_inference_compute_infer_duration_us", "Cumulative model compute time (us)");
+  auto& pending = prometheus::BuildGauge()
+                      .Name("nv_inference_pending_request_count")
+                      .Help("Requests received but not yet answered")
+                      .Register(registry);
+  for (const std::string& name : ModelNames()) {
+    auto snapshot = GetModelStats(name);
+    if (!snapshot.ok()) continue;  // Removed between listing and reading.
+    const prometheus::Labels labels = {{"model", name}, {"version", "1"}};
+    success.Add(labels).Increment(static_cast<double>(snapshot->request_success));
+    failure.Add(labels).Increment(static_cast<double>(snapshot->request_failure));
+    count.Add(labels).Increment(static_cast<double>(snapshot->inference_count));
+    exec.Add(labels).Increment(static_cast<double>(snapshot->execution_count));
+    request.Add(labels).Increment(static_cast<double>(snapshot->request_duration_us));
+    queue.Add(labels).Increment(static_cast<double>(snapshot->queue_duration_us));
+    compute.Add(labels).Increment(static_cast<double>(snapshot->compute_duration_us));
+    pending.Add(labels).Set(static_cast<double>(snapshot->pending_requests));
+  }
+  return prometheus::TextSerializer().Serialize(registry.Collect());
+}
+
+}  // namespace hiedge
