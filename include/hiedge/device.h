@@ -26,6 +26,7 @@ struct HttpOffloadOptions {
   int port = 8000;
   std::string model = "lml";
   bool binary = true;  // Binary tensor data extension both ways (else JSON numbers).
+  std::string bearer_token;  // Sent as "Authorization: Bearer <token>" when set.
 };
 
 // Open Inference Protocol REST client over one persistent keep-alive connection.

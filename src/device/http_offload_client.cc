@@ -31,6 +31,9 @@ class HttpOffloadClient final : public OffloadClient {
     request.outputs.push_back({kLogitsName, options_.binary, 0});
     protocol::EncodedBody body = protocol::EncodeInferRequest(request, options_.binary);
     httplib::Headers headers;
+    if (!options_.bearer_token.empty()) {
+      headers.emplace("Authorization", "Bearer " + options_.bearer_token);
+    }
     if (body.header_length) {
       headers.emplace(protocol::kHeaderLengthHeader, std::to_string(*body.header_length));
     }

@@ -159,6 +159,19 @@ Status HttpServer::Start() {
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof(yes));
   });
   Route(s, *service_);
+  if (!options_.bearer_token.empty()) {
+    const std::string expected = "Bearer " + options_.bearer_token;
+    s.set_pre_routing_handler([expected](const httplib::Request& req, httplib::Response& res) {
+      if (req.path.rfind("/v2/health/", 0) == 0) return httplib::Server::HandlerResponse::Unhandled;
+      if (req.get_header_value("Authorization") == expected) {
+        return httplib::Server::HandlerResponse::Unhandled;
+      }
+      res.status = 401;
+      res.set_header("WWW-Authenticate", "Bearer");
+      res.set_content(protocol::ErrorJson("missing or wrong bearer token"), "application/json");
+      return httplib::Server::HandlerResponse::Handled;
+    });
+  }
   if (options_.port == 0) {
     port_ = s.bind_to_any_port(options_.host);
     if (port_ < 0) return Status::Unavailable("cannot bind to " + options_.host);

@@ -135,6 +135,30 @@ TEST(DeviceRuntimeTest, HttpOffloadFallsBackWhileServerIsDownAndResumes) {
   EXPECT_EQ(again->remote_prediction, 1);
 }
 
+TEST(DeviceRuntimeTest, OffloadCarriesTheBearerToken) {
+  testing::FakeBackend local("local");
+  InferenceService service;
+  ASSERT_TRUE(service.AddModel("remote", std::make_shared<testing::FakeBackend>("remote")).ok());
+  HttpServerOptions options{"127.0.0.1", 0};
+  options.bearer_token = "t0k";
+  HttpServer server(&service, options);
+  ASSERT_TRUE(server.Start().ok());
+  auto anonymous = MakeHttpOffloadClient({"127.0.0.1", server.port(), "remote", true});
+  HttpOffloadOptions with_token{"127.0.0.1", server.port(), "remote", true};
+  with_token.bearer_token = "t0k";
+  auto authorised = MakeHttpOffloadClient(with_token);
+  DeviceRuntime denied(&local, anonymous.get(), {kAlwaysOffload});
+  DeviceRuntime allowed(&local, authorised.get(), {kAlwaysOffload});
+  auto r = denied.Process(Image(0.35f).data());
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->fallback);
+  EXPECT_NE(r->offload_error.find("401"), std::string::npos) << r->offload_error;
+  r = allowed.Process(Image(0.35f).data());
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->fallback) << r->offload_error;
+  EXPECT_EQ(r->remote_prediction, 3);
+}
+
 TEST(DeviceRuntimeTest, SlowServerMissesDeadlineAndDeviceAnswersLocally) {
   testing::FakeBackend local("local");
   InferenceService service;

@@ -221,6 +221,26 @@ TEST_F(HttpServerTest, ManyConcurrentClientsAllGetTheirOwnAnswer) {
   EXPECT_EQ(backend_->calls(), kClients * kRequests);
 }
 
+TEST(HttpServerAuthTest, BearerTokenGuardsEverythingButHealth) {
+  InferenceService service;
+  ASSERT_TRUE(service.AddModel("fake", std::make_shared<testing::FakeBackend>()).ok());
+  HttpServerOptions options{"127.0.0.1", 0};
+  options.bearer_token = "s3cret";
+  HttpServer server(&service, options);
+  ASSERT_TRUE(server.Start().ok());
+  httplib::Client client("127.0.0.1", server.port());
+  EXPECT_EQ(client.Get("/v2/health/live")->status, 200);
+  EXPECT_EQ(client.Get("/v2/health/ready")->status, 200);
+  auto denied = client.Post("/v2/models/fake/infer", ImageJson(0.3f), "application/json");
+  EXPECT_EQ(denied->status, 401);
+  EXPECT_NE(denied->body.find("bearer token"), std::string::npos);
+  EXPECT_EQ(client.Get("/v2/models/fake", {{"Authorization", "Bearer wrong"}})->status, 401);
+  EXPECT_EQ(client.Get("/metrics")->status, 401);
+  auto allowed = client.Post("/v2/models/fake/infer", {{"Authorization", "Bearer s3cret"}},
+                             ImageJson(0.3f), "application/json");
+  EXPECT_EQ(allowed->status, 200);
+}
+
 TEST(HttpServerStartTest, PortInUseIsUnavailable) {
   InferenceService service;
   HttpServer first(&service, {"127.0.0.1", 0});

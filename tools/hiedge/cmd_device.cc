@@ -58,6 +58,7 @@ void AddDeviceCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--host", a->server.host, "Edge server host")->capture_default_str();
   cmd->add_option("--port", a->server.port, "Edge server port")->check(CLI::Range(1, 65535))->capture_default_str();
   cmd->add_option("--model", a->server.model, "Remote model name")->capture_default_str();
+  cmd->add_option("--auth-token", a->server.bearer_token, "Bearer token for the edge server");
   cmd->add_option("--binary", a->server.binary, "Use the binary tensor data extension")->capture_default_str();
   cmd->add_option("--deadline-ms", a->deadline_ms, "Offload deadline")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--data", a->data_dir)->capture_default_str();

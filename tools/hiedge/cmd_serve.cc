@@ -17,6 +17,7 @@ struct ServeArgs {
   HttpServerOptions http;
   BatchingConfig batching;
   int threads = 0;
+  double drain_seconds = 10;
 };
 
 Status Serve(const ServeArgs& a) {
@@ -34,9 +35,25 @@ Status Serve(const ServeArgs& a) {
   std::fprintf(stderr, "hiedge serving %zu model(s) on http://%s:%d (Open Inference Protocol v2)\n",
                a.models.size(), a.http.host.c_str(), server.port());
   while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  std::fprintf(stderr, "shutting down\n");
+  // Graceful shutdown: report not-ready so balancers stop sending, let in-flight
+  // requests finish (bounded), then stop.
   service.SetReady(false);
+  std::fprintf(stderr, "shutting down: not ready; draining up to %.1f s\n", a.drain_seconds);
+  const auto give_up = std::chrono::steady_clock::now() +
+                       std::chrono::milliseconds(static_cast<int64_t>(a.drain_seconds * 1000));
+  auto in_flight = [&service] {
+    int64_t pending = 0;
+    for (const std::string& name : service.ModelNames()) {
+      auto stats = service.GetModelStats(name);
+      if (stats.ok()) pending += stats->pending_requests;
+    }
+    return pending;
+  };
+  while (in_flight() > 0 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   server.Stop();
+  std::fprintf(stderr, "stopped\n");
   return Status::Ok();
 }
 
@@ -59,6 +76,10 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
                   "Dynamic batching: longest wait for a fuller batch")->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--max-queue-size", a->batching.max_queue_size,
                   "Dynamic batching: queued requests at most (0 = unbounded); beyond: 503")->capture_default_str();
+  cmd->add_option("--auth-token", a->http.bearer_token,
+                  "Require 'Authorization: Bearer <token>' on all but /v2/health/*");
+  cmd->add_option("--drain-seconds", a->drain_seconds,
+                  "On SIGTERM/SIGINT: longest wait for in-flight requests")->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--threads", a->threads, "Intra-op threads per inference (0 = default)")->capture_default_str();
   cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(Serve(*a)); });
 }
