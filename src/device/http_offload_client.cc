@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <chrono>
+#include <random>
+#include <thread>
 
 #include "hiedge/device.h"
 #include "hiedge/protocol.h"
@@ -14,22 +16,43 @@ class HttpOffloadClient final : public OffloadClient {
  public:
   explicit HttpOffloadClient(const HttpOffloadOptions& options)
       : options_(options), client_(options.host, options.port),
-        path_("/v2/models/" + options.model + "/infer") {
+        path_("/v2/models/" + options.model + "/infer"),
+        rng_(options.jitter_seed) {
     client_.set_keep_alive(true);
     client_.set_tcp_nodelay(true);
   }
 
   Result<FloatTensor> Infer(const FloatTensor& images, std::chrono::microseconds deadline) override {
-    const auto seconds = static_cast<time_t>(deadline.count() / 1000000);
-    const auto micros = static_cast<time_t>(deadline.count() % 1000000);
-    client_.set_connection_timeout(seconds, micros);
-    client_.set_read_timeout(seconds, micros);
-    client_.set_write_timeout(seconds, micros);
-
     protocol::InferRequest request;
     request.inputs.push_back({kInputName, "FP32", images.shape, images.data, {}});
     request.outputs.push_back({kLogitsName, options_.binary, 0});
-    protocol::EncodedBody body = protocol::EncodeInferRequest(request, options_.binary);
+    const protocol::EncodedBody body = protocol::EncodeInferRequest(request, options_.binary);
+    const auto give_up = Clock::now() + deadline;
+    for (int attempt = 0;; ++attempt) {
+      Result<FloatTensor> result = Attempt(body, give_up);
+      if (result.ok() || result.status().code() != StatusCode::kResourceExhausted) return result;
+      // 503: the server sheds load. Back off with jitter and retry while time remains.
+      const double cap = static_cast<double>(options_.backoff_base.count()) * (1 << std::min(attempt, 16));
+      const auto backoff = std::chrono::microseconds(static_cast<int64_t>(jitter_(rng_) * cap));
+      if (attempt >= options_.max_retries || Clock::now() + backoff >= give_up) {
+        return Status::Unavailable(result.status().message());
+      }
+      std::this_thread::sleep_for(backoff);
+    }
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  // One request within what is left of the deadline. ResourceExhausted means HTTP 503.
+  Result<FloatTensor> Attempt(const protocol::EncodedBody& body, Clock::time_point give_up) {
+    const auto left = std::chrono::duration_cast<std::chrono::microseconds>(give_up - Clock::now());
+    if (left.count() <= 0) return Status::DeadlineExceeded("offload deadline passed");
+    const auto seconds = static_cast<time_t>(left.count() / 1000000);
+    const auto micros = static_cast<time_t>(left.count() % 1000000);
+    client_.set_connection_timeout(seconds, micros);
+    client_.set_read_timeout(seconds, micros);
+    client_.set_write_timeout(seconds, micros);
     httplib::Headers headers;
     if (!options_.bearer_token.empty()) {
       headers.emplace("Authorization", "Bearer " + options_.bearer_token);
@@ -38,24 +61,28 @@ class HttpOffloadClient final : public OffloadClient {
       headers.emplace(protocol::kHeaderLengthHeader, std::to_string(*body.header_length));
     }
     const char* content_type = body.header_length ? "application/octet-stream" : "application/json";
-    const auto start = std::chrono::steady_clock::now();
+    const auto start = Clock::now();
     httplib::Result res = client_.Post(path_.c_str(), headers, body.body, content_type);
     // A kept-alive connection the server has just closed fails on first use; inference
     // is idempotent, so one immediate retry on a fresh connection is safe.
     if (!res && (res.error() == httplib::Error::Read || res.error() == httplib::Error::Write) &&
-        std::chrono::steady_clock::now() - start < deadline / 2) {
+        Clock::now() - start < (give_up - start) / 2) {
       res = client_.Post(path_.c_str(), headers, body.body, content_type);
     }
     if (!res) {
       const auto error = res.error();
-      const std::string what = httplib::to_string(error);
+      const std::string what = "offload to " + options_.host + ":" + std::to_string(options_.port) +
+                               " failed: " + httplib::to_string(error);
       if (error == httplib::Error::Read || error == httplib::Error::Write ||
           error == httplib::Error::ConnectionTimeout) {
-        return Status::DeadlineExceeded("offload to " + options_.host + ":" +
-                                        std::to_string(options_.port) + " failed: " + what);
+        return Status::DeadlineExceeded(what);
       }
-      return Status::Unavailable("offload to " + options_.host + ":" +
-                                 std::to_string(options_.port) + " failed: " + what);
+      return Status::Unavailable(what);
+    }
+    if (res->status != 200) {
+      const std::string what =
+          "server answered HTTP " + std::to_string(res->status) + ": " + res->body.substr(0, 200);
+      return res->status == 503 ? Status::ResourceExhausted(what) : Status::Unavailable(what);
     }
     std::optional<size_t> header_length;
     if (res->has_header(protocol::kHeaderLengthHeader)) {
@@ -66,10 +93,6 @@ class HttpOffloadClient final : public OffloadClient {
       }
       header_length = n;
     }
-    if (res->status != 200) {
-      return Status::Unavailable("server answered HTTP " + std::to_string(res->status) + ": " +
-                                 res->body.substr(0, 200));
-    }
     HIEDGE_ASSIGN_OR_RETURN(protocol::InferResponse response,
                             protocol::ParseInferResponse(res->body, header_length));
     for (protocol::Tensor& t : response.outputs) {
@@ -78,10 +101,11 @@ class HttpOffloadClient final : public OffloadClient {
     return Status::Internal("server response has no FP32 '" + std::string(kLogitsName) + "' output");
   }
 
- private:
   HttpOffloadOptions options_;
   httplib::Client client_;
   std::string path_;
+  std::mt19937_64 rng_;
+  std::uniform_real_distribution<double> jitter_{0.0, 1.0};
 };
 
 }  // namespace

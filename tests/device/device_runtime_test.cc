@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <thread>
 
 #include "hiedge/decision.h"
 #include "hiedge/device.h"
@@ -157,6 +158,44 @@ TEST(DeviceRuntimeTest, OffloadCarriesTheBearerToken) {
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->fallback) << r->offload_error;
   EXPECT_EQ(r->remote_prediction, 3);
+}
+
+// A server that sheds load: one slow execution at a time, one queued request at most.
+TEST(HttpOffloadClientTest, RetriesWithBackoffOn503WithinTheDeadline) {
+  InferenceService service;
+  BatchingConfig shed;
+  shed.max_batch_size = 1;
+  shed.max_queue_size = 1;
+  ASSERT_TRUE(service.AddModel("remote", std::make_shared<testing::FakeBackend>(
+                                             "remote", 3.0f, std::chrono::milliseconds(200)),
+                               shed).ok());
+  HttpServerOptions options{"127.0.0.1", 0};
+  HttpServer server(&service, options);
+  ASSERT_TRUE(server.Start().ok());
+  const FloatTensor image{{1, 1, 4, 4}, Image(0.75f)};
+  // Fill the server: one executing, one queued.
+  std::vector<std::thread> fillers;
+  for (int i = 0; i < 2; ++i) {
+    fillers.emplace_back([&] {
+      auto c = MakeHttpOffloadClient({"127.0.0.1", server.port(), "remote", true});
+      EXPECT_TRUE(c->Infer(image, std::chrono::seconds(5)).ok());
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(80));
+  HttpOffloadOptions no_retry{"127.0.0.1", server.port(), "remote", true};
+  no_retry.max_retries = 0;
+  auto impatient = MakeHttpOffloadClient(no_retry);
+  auto shed_now = impatient->Infer(image, std::chrono::seconds(5));
+  EXPECT_EQ(shed_now.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(shed_now.status().message().find("503"), std::string::npos) << shed_now.status().ToString();
+
+  HttpOffloadOptions patient = no_retry;
+  patient.max_retries = 8;
+  patient.backoff_base = std::chrono::milliseconds(20);
+  auto client = MakeHttpOffloadClient(patient);
+  auto eventually = client->Infer(image, std::chrono::seconds(5));
+  EXPECT_TRUE(eventually.ok()) << eventually.status().ToString();
+  for (auto& t : fillers) t.join();
 }
 
 TEST(DeviceRuntimeTest, SlowServerMissesDeadlineAndDeviceAnswersLocally) {
