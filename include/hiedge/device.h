@@ -27,8 +27,9 @@ struct HttpOffloadOptions {
   std::string model = "lml";
   bool binary = true;  // Binary tensor data extension both ways (else JSON numbers).
   std::string bearer_token;  // Sent as "Authorization: Bearer <token>" when set.
-  // Retries on 503 (server shedding load), each after a jittered backoff drawn
-  // uniformly from [0, backoff_base * 2^attempt], all within the request's deadline.
+  // Retries on 503 (server shedding load) and on connections dropped before an answer,
+  // each after a jittered backoff drawn uniformly from [0, backoff_base * 2^attempt],
+  // all within the request's deadline. A refused connection is not retried.
   int max_retries = 2;
   std::chrono::microseconds backoff_base{std::chrono::milliseconds(2)};
   uint64_t jitter_seed = 1;

@@ -31,7 +31,8 @@ class HttpOffloadClient final : public OffloadClient {
     for (int attempt = 0;; ++attempt) {
       Result<FloatTensor> result = Attempt(body, give_up);
       if (result.ok() || result.status().code() != StatusCode::kResourceExhausted) return result;
-      // 503: the server sheds load. Back off with jitter and retry while time remains.
+      // 503, or a connection that failed before any answer: the server is shedding load
+      // or its accept queue overflowed. Back off with jitter and retry while time remains.
       const double cap = static_cast<double>(options_.backoff_base.count()) * (1 << std::min(attempt, 16));
       const auto backoff = std::chrono::microseconds(static_cast<int64_t>(jitter_(rng_) * cap));
       if (attempt >= options_.max_retries || Clock::now() + backoff >= give_up) {
@@ -73,9 +74,11 @@ class HttpOffloadClient final : public OffloadClient {
       const auto error = res.error();
       const std::string what = "offload to " + options_.host + ":" + std::to_string(options_.port) +
                                " failed: " + httplib::to_string(error);
-      if (error == httplib::Error::Read || error == httplib::Error::Write ||
-          error == httplib::Error::ConnectionTimeout) {
-        return Status::DeadlineExceeded(what);
+      if (Clock::now() >= give_up) return Status::DeadlineExceeded(what);
+      // Failed before an answer and with time left: retryable like a 503 (inference is
+      // idempotent). A refused connection means the server is down: no retry.
+      if (error == httplib::Error::Read || error == httplib::Error::Write) {
+        return Status::ResourceExhausted(what);
       }
       return Status::Unavailable(what);
     }
