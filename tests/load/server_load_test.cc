@@ -62,3 +62,43 @@ TEST(ServerLoadTest, SixtyFourClientsTwoThousandRequestsNoneLostNoneWrong) {
 
 }  // namespace
 }  // namespace hiedge
+
+#include "hiedge/loadgen.h"
+
+namespace hiedge {
+namespace {
+
+TEST(LoadgenTest, SweepsConcurrencyAndReportsPercentiles) {
+  InferenceService service;
+  ASSERT_TRUE(service.AddModel("fake", std::make_shared<testing::FakeBackend>()).ok());
+  HttpServer server(&service, {"127.0.0.1", 0});
+  ASSERT_TRUE(server.Start().ok());
+  Dataset images;
+  images.channels = 1;
+  images.height = images.width = 4;
+  images.num_classes = 10;
+  images.images.assign(16 * 8, 0.5f);
+  images.labels.assign(8, 5);
+  LoadgenOptions options;
+  options.server = {"127.0.0.1", server.port(), "fake", true};
+  options.concurrency = {1, 4};
+  options.window = std::chrono::milliseconds(150);
+  options.max_windows = 4;
+  options.stability = 0.5;
+  auto levels = RunLoad(options, images);
+  ASSERT_TRUE(levels.ok()) << levels.status().ToString();
+  ASSERT_EQ(levels->size(), 2u);
+  for (const LoadLevel& l : *levels) {
+    EXPECT_GT(l.requests, 0u);
+    EXPECT_EQ(l.failures, 0u);
+    EXPECT_GT(l.throughput_per_s, 0);
+    EXPECT_LE(l.p50_ms, l.p90_ms);
+    EXPECT_LE(l.p90_ms, l.p99_ms);
+    EXPECT_GE(l.windows, 2);
+  }
+  EXPECT_NE(LoadLevelsToJson(*levels).find("\"p99_ms\""), std::string::npos);
+  EXPECT_EQ(RunLoad(options, Dataset{}).status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace hiedge

@@ -14,6 +14,7 @@ void AddServeCommand(CLI::App& app, int* exit_code);
 void AddDeviceCommand(CLI::App& app, int* exit_code);
 void AddDemoCommand(CLI::App& app, int* exit_code);
 void AddEvalCommand(CLI::App& app, int* exit_code);
+void AddLoadgenCommand(CLI::App& app, int* exit_code);
 
 // The one place a Status becomes an exit code: prints the error, returns 0 or 1..n.
 int ExitCodeFor(const Status& status);

@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   hiedge::cli::AddDeviceCommand(app, &exit_code);
   hiedge::cli::AddDemoCommand(app, &exit_code);
   hiedge::cli::AddEvalCommand(app, &exit_code);
+  hiedge::cli::AddLoadgenCommand(app, &exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

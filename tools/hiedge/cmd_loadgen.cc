@@ -1,0 +1,45 @@
+#include <cstdio>
+
+#include "commands.h"
+#include "hiedge/files.h"
+#include "hiedge/loadgen.h"
+
+namespace hiedge::cli {
+namespace {
+
+struct LoadgenArgs {
+  LoadgenOptions options;
+  int window_ms = 1000;
+  std::string data_dir = kFashionMnistDir;
+  std::string out;
+};
+
+Status Loadgen(LoadgenArgs a) {
+  a.options.window = std::chrono::milliseconds(a.window_ms);
+  HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadFashionMnist(a.data_dir, Split::kTest));
+  HIEDGE_ASSIGN_OR_RETURN(std::vector<LoadLevel> levels, RunLoad(a.options, Head(test, 1000)));
+  std::printf("%s", LoadLevelsToTable(levels).c_str());
+  if (!a.out.empty()) HIEDGE_RETURN_IF_ERROR(WriteTextFile(a.out, LoadLevelsToJson(levels)));
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AddLoadgenCommand(CLI::App& app, int* exit_code) {
+  auto* cmd = app.add_subcommand(
+      "loadgen", "Load a running server: concurrency sweep, stable windows, throughput and p50/p90/p99");
+  auto a = std::make_shared<LoadgenArgs>();
+  cmd->add_option("--host", a->options.server.host)->capture_default_str();
+  cmd->add_option("--port", a->options.server.port)->check(CLI::Range(1, 65535))->capture_default_str();
+  cmd->add_option("--model", a->options.server.model)->capture_default_str();
+  cmd->add_option("--auth-token", a->options.server.bearer_token, "Bearer token");
+  cmd->add_option("--concurrency", a->options.concurrency, "Concurrency levels to sweep")->capture_default_str();
+  cmd->add_option("--window-ms", a->window_ms, "Measurement window")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--stability", a->options.stability, "Windows agree within this fraction")->capture_default_str();
+  cmd->add_option("--max-windows", a->options.max_windows)->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--data", a->data_dir, "Fashion-MNIST folder (images sent)")->capture_default_str();
+  cmd->add_option("--out", a->out, "JSON results file");
+  cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(Loadgen(*a)); });
+}
+
+}  // namespace hiedge::cli
