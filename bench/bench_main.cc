@@ -3,6 +3,7 @@
 // Run through scripts/bench.sh, which records the machine and settings beside results.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -116,6 +117,52 @@ void BM_EndToEndHiLoopback(benchmark::State& state) {
   server.Stop();
 }
 BENCHMARK(BM_EndToEndHiLoopback)->Arg(0)->Arg(800)->Arg(2000)->Unit(benchmark::kMicrosecond)->MinTime(3.0)->UseRealTime();
+
+// A model with no compute, so a round trip measures the server: HTTP, protocol
+// encode/decode, validation and bookkeeping.
+class NoComputeBackend final : public InferenceBackend {
+ public:
+  NoComputeBackend() {
+    info_.name = "none";
+    info_.input_shape = {1, 28, 28};
+    info_.num_classes = 10;
+  }
+  const ModelInfo& info() const override { return info_; }
+  Result<FloatTensor> Infer(const FloatTensor& input) override {
+    return FloatTensor{{input.shape[0], 10}, std::vector<float>(static_cast<size_t>(input.shape[0]) * 10)};
+  }
+  Result<std::vector<FloatTensor>> InferAllExits(const FloatTensor& input) override {
+    HIEDGE_ASSIGN_OR_RETURN(FloatTensor y, Infer(input));
+    return std::vector<FloatTensor>{y};
+  }
+  Result<FloatTensor> RunStages(const FloatTensor& input, int, int) override { return Infer(input); }
+
+ private:
+  ModelInfo info_;
+};
+
+// Server overhead beyond model compute, one client, batch 1, binary: p50 round trip.
+void BM_ServerOverhead(benchmark::State& state) {
+  InferenceService service;
+  if (!service.AddModel("none", std::make_shared<NoComputeBackend>()).ok()) state.SkipWithError("add");
+  HttpServer server(&service, {"127.0.0.1", 0});
+  if (!server.Start().ok()) state.SkipWithError("server start");
+  auto client = MakeHttpOffloadClient({"127.0.0.1", server.port(), "none", true});
+  const FloatTensor x = Batch(0, 1);
+  std::vector<double> round_trips_us;
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    if (!client->Infer(x, std::chrono::seconds(5)).ok()) state.SkipWithError("request failed");
+    round_trips_us.push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(round_trips_us.begin(), round_trips_us.end());
+  state.counters["p50_us"] = round_trips_us[round_trips_us.size() / 2];
+  state.counters["p99_us"] = round_trips_us[round_trips_us.size() * 99 / 100];
+  state.SetItemsProcessed(state.iterations());
+  server.Stop();
+}
+BENCHMARK(BM_ServerOverhead)->Unit(benchmark::kMicrosecond)->MinTime(2.0)->UseRealTime();
 
 // The L-ML behind the REST server with 64 concurrent clients sending batch-1 binary
 // requests, with and without dynamic batching (arg 1 / 0). Compare with
