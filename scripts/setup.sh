@@ -12,7 +12,7 @@ PACKAGES=(
   dataset-fashion-mnist
   libcpp-httplib-dev nlohmann-json3-dev libcli11-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  gnuplot-nox
+  gnuplot-nox fonts-liberation
 )
 
 missing=()
