@@ -35,6 +35,11 @@ Result<std::vector<DeviceProfile>> ParseDeviceProfiles(const std::string& text) 
     if (!names.insert(d.name).second) {
       return Status::InvalidArgument("device profile '" + d.name + "' appears twice");
     }
+    for (const char* key : {"reference_model", "source"}) {
+      if (p.contains(key) && !p[key].is_string()) {
+        return Status::InvalidArgument("device profile '" + d.name + "': '" + key + "' must be a string");
+      }
+    }
     d.reference_model = p.value("reference_model", std::string());
     d.source = p.value("source", std::string());
     if (d.source.empty()) return Status::InvalidArgument("device profile '" + d.name + "' has no source");

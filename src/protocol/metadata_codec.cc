@@ -71,7 +71,10 @@ Result<ModelMetadata> ParseModelMetadata(std::string_view body) {
     return Status::InvalidArgument("model metadata has no 'name'");
   }
   m.name = j["name"].get<std::string>();
-  m.platform = j.value("platform", std::string());
+  if (j.contains("platform")) {
+    if (!j["platform"].is_string()) return Status::InvalidArgument("model metadata 'platform' must be a string");
+    m.platform = j["platform"].get<std::string>();
+  }
   if (j.contains("versions") && j["versions"].is_array()) {
     for (const json& v : j["versions"]) {
       if (v.is_string()) m.versions.push_back(v.get<std::string>());

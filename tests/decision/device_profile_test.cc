@@ -38,6 +38,8 @@ TEST(DeviceProfileTest, RejectsBadProfiles) {
   EXPECT_FALSE(ParseDeviceProfiles("[]").ok());
   EXPECT_FALSE(ParseDeviceProfiles(R"({"profiles":[{"name":"a"}]})").ok());  // No source.
   EXPECT_FALSE(ParseDeviceProfiles(
+      R"({"profiles":[{"name":"a","source":7,"local_latency_ms":1,"offload_latency_ms":1}]})").ok());
+  EXPECT_FALSE(ParseDeviceProfiles(
       R"({"profiles":[{"name":"a","source":"s","local_latency_ms":-1,"offload_latency_ms":1}]})").ok());
   EXPECT_FALSE(ParseDeviceProfiles(
       R"({"profiles":[{"name":"a","source":"s","local_latency_ms":1,"offload_latency_ms":1},

@@ -183,6 +183,9 @@ TEST(MetadataCodecTest, ModelMetadataRoundTrip) {
   EXPECT_EQ(back->inputs[0].shape, (std::vector<int64_t>{-1, 1, 28, 28}));
   EXPECT_EQ(back->outputs[0].name, "logits");
   EXPECT_FALSE(ParseModelMetadata("{}").ok());
+  // Found by the fuzzer: a non-string platform must be an error, not an exception.
+  EXPECT_EQ(ParseModelMetadata(R"({"name":"lml","versions":["1"],"platform":[]})").status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 }  // namespace
