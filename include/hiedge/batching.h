@@ -59,7 +59,6 @@ class BatchQueue {
   int64_t NextWakeUs() const;
 
   size_t size() const { return queue_.size(); }
-  int64_t queued_rows() const;
 
  private:
   BatchingConfig config_;

@@ -30,12 +30,6 @@ std::vector<QueuedRequest> BatchQueue::TakeExpired(int64_t now_us) {
   return expired;
 }
 
-int64_t BatchQueue::queued_rows() const {
-  int64_t rows = 0;
-  for (const QueuedRequest& r : queue_) rows += r.rows;
-  return rows;
-}
-
 std::vector<QueuedRequest> BatchQueue::TakeBatch(int64_t now_us) {
   if (queue_.empty()) return {};
   // The largest prefix of whole requests that fits in one batch.
