@@ -102,7 +102,7 @@ void BM_EndToEndHiLoopback(benchmark::State& state) {
   if (!service.AddModel("lml", Model("lml")).ok()) state.SkipWithError("add model");
   HttpServer server(&service, {"127.0.0.1", 0});
   if (!server.Start().ok()) state.SkipWithError("server start");
-  auto client = MakeHttpOffloadClient({"127.0.0.1", server.port(), "lml", true});
+  auto client = MakeOffloadClient({"127.0.0.1", server.port(), "lml", true});
   auto local = Model("sml");
   DeviceRuntime device(local.get(), client.get(), {theta, std::chrono::seconds(5)});
   size_t i = 0, offloaded = 0, fallbacks = 0;
@@ -147,7 +147,7 @@ void BM_ServerOverhead(benchmark::State& state) {
   if (!service.AddModel("none", std::make_shared<NoComputeBackend>()).ok()) state.SkipWithError("add");
   HttpServer server(&service, {"127.0.0.1", 0});
   if (!server.Start().ok()) state.SkipWithError("server start");
-  auto client = MakeHttpOffloadClient({"127.0.0.1", server.port(), "none", true});
+  auto client = MakeOffloadClient({"127.0.0.1", server.port(), "none", true});
   const FloatTensor x = Batch(0, 1);
   std::vector<double> round_trips_us;
   for (auto _ : state) {
@@ -189,7 +189,7 @@ void BM_LmlServer64Clients(benchmark::State& state) {
     const auto start = std::chrono::steady_clock::now();
     for (int c = 0; c < kClients; ++c) {
       clients.emplace_back([&, c] {
-        auto client = MakeHttpOffloadClient({"127.0.0.1", server.port(), "lml", true});
+        auto client = MakeOffloadClient({"127.0.0.1", server.port(), "lml", true});
         for (int i = 0; i < kRequestsPerClient; ++i) {
           const FloatTensor x = Batch(static_cast<size_t>(c * kRequestsPerClient + i), 1);
           auto r = client->Infer(x, std::chrono::seconds(30));

@@ -21,22 +21,33 @@ class OffloadClient {
   virtual Result<FloatTensor> Infer(const FloatTensor& images, std::chrono::microseconds deadline) = 0;
 };
 
-struct HttpOffloadOptions {
+enum class Transport { kRest, kGrpc };
+
+struct OffloadOptions {
   std::string host = "127.0.0.1";
   int port = 8000;
   std::string model = "lml";
-  bool binary = true;  // Binary tensor data extension both ways (else JSON numbers).
+  bool binary = true;  // REST: binary tensor data extension both ways (else JSON numbers).
   std::string bearer_token;  // Sent as "Authorization: Bearer <token>" when set.
-  // Retries on 503 (server shedding load) and on connections dropped before an answer,
-  // each after a jittered backoff drawn uniformly from [0, backoff_base * 2^attempt],
-  // all within the request's deadline. A refused connection is not retried.
+  // Retries on 503 / UNAVAILABLE (server shedding load) and on connections dropped
+  // before an answer, each after a jittered backoff drawn uniformly from
+  // [0, backoff_base * 2^attempt], all within the request's deadline. A server that is
+  // down (connection refused) is not retried: the device falls back at once.
   int max_retries = 2;
   std::chrono::microseconds backoff_base{std::chrono::milliseconds(2)};
   uint64_t jitter_seed = 1;
+  Transport transport = Transport::kRest;
+  std::string tls_root_cert_file;  // gRPC: non-empty = TLS, trusting this PEM root.
 };
 
-// Open Inference Protocol REST client over one persistent keep-alive connection.
-std::unique_ptr<OffloadClient> MakeHttpOffloadClient(const HttpOffloadOptions& options);
+// Open Inference Protocol client over one persistent connection (REST keep-alive or
+// a gRPC channel that reconnects by itself after a server restart).
+std::unique_ptr<OffloadClient> MakeOffloadClient(const OffloadOptions& options);
+std::unique_ptr<OffloadClient> MakeHttpOffloadClient(const OffloadOptions& options);
+std::unique_ptr<OffloadClient> MakeGrpcOffloadClient(const OffloadOptions& options);
+
+// "rest" or "grpc"; InvalidArgument otherwise.
+Result<Transport> ParseTransport(const std::string& name);
 
 struct DeviceOptions {
   double theta = 0;  // Offload iff max softmax < theta (0: never, > 1: always).

@@ -14,7 +14,7 @@
 namespace hiedge {
 
 struct LoadgenOptions {
-  HttpOffloadOptions server;
+  OffloadOptions server;
   std::vector<int> concurrency = {1, 2, 4, 8, 16, 32, 64};
   std::chrono::milliseconds window{1000};
   double stability = 0.10;  // Windows agree within ±10% on throughput and p50.

@@ -103,8 +103,19 @@ struct StatisticsFigures {
   uint64_t request_success, request_failure, inference_count, execution_count;
   uint64_t request_duration_us, queue_duration_us, compute_duration_us;
 };
-std::string EncodeModelStatistics(const std::string& model, const std::string& version,
-                                  const StatisticsFigures& figures);
+// The statistics as Triton reports them, shared by the REST and gRPC encoders.
+struct DurationStatistic {
+  uint64_t count = 0;
+  uint64_t ns = 0;
+};
+struct ModelStatisticsReport {
+  std::string name, version;
+  uint64_t inference_count = 0, execution_count = 0;
+  DurationStatistic success, fail, queue, compute_infer;
+};
+ModelStatisticsReport MakeStatisticsReport(const std::string& model, const std::string& version,
+                                           const StatisticsFigures& figures);
+std::string EncodeModelStatistics(const ModelStatisticsReport& report);
 std::string EncodeServerMetadata(const ServerMetadata& metadata);
 Result<ModelMetadata> ParseModelMetadata(std::string_view body);
 

@@ -27,10 +27,17 @@ inline constexpr const char* kLogitsName = "logits";
 // Thread-safe: all methods may be called concurrently.
 class InferenceService {
  public:
-  // Serves `backend` as `name`, version "1", batching requests dynamically when
+  // Serves `backend` as `name` at `version`, batching requests dynamically when
   // `batching` is enabled. A name already served: InvalidArgument.
   Status AddModel(const std::string& name, std::shared_ptr<InferenceBackend> backend,
-                  const BatchingConfig& batching = {});
+                  const BatchingConfig& batching = {}, const std::string& version = "1");
+  // Serves `backend` as `name`, replacing any model of that name in one atomic swap:
+  // requests already running finish on the old model, later ones get the new one.
+  // Statistics carry over, so Prometheus counters stay monotonic.
+  Status ReplaceModel(const std::string& name, std::shared_ptr<InferenceBackend> backend,
+                      const BatchingConfig& batching, const std::string& version);
+  // Stops serving `name` (in-flight requests finish). NotFound if not served.
+  Status RemoveModel(const std::string& name);
 
   bool IsLive() const { return true; }
   bool IsReady() const { return ready_.load(); }
@@ -44,8 +51,21 @@ class InferenceService {
   Status CheckModelReady(const std::string& model, const std::string& version) const;
   std::vector<std::string> ModelNames() const;
 
+  // How a model is served, for Triton's ModelConfig. NotFound as GetModelMetadata.
+  struct ServedConfig {
+    std::string name;
+    std::string version;
+    std::string platform;
+    ModelInfo info;
+    BatchingConfig batching;
+  };
+  Result<ServedConfig> GetModelConfig(const std::string& model, const std::string& version) const;
+
   // Statistics of one model; NotFound for an unknown model.
   Result<ModelStats::Snapshot> GetModelStats(const std::string& model) const;
+  // The same figures as Triton's model statistics (REST /stats and gRPC ModelStatistics).
+  Result<protocol::ModelStatisticsReport> GetStatisticsReport(const std::string& model,
+                                                              const std::string& version) const;
   // Prometheus text exposition of every model's statistics (Triton's metric names).
   std::string RenderMetrics() const;
 
@@ -56,10 +76,14 @@ class InferenceService {
 
  private:
   struct Served {
+    std::string version;
+    BatchingConfig batching;
     std::shared_ptr<InferenceBackend> backend;
     std::shared_ptr<ModelStats> stats;
     std::shared_ptr<DynamicBatcher> batcher;  // Null without dynamic batching.
   };
+  static Served MakeServed(std::shared_ptr<InferenceBackend> backend, const BatchingConfig& batching,
+                           const std::string& version, std::shared_ptr<ModelStats> stats);
   Result<Served> Find(const std::string& model, const std::string& version) const;
   Result<protocol::InferResponse> InferOn(const Served& served, const std::string& model,
                                           const protocol::InferRequest& request);

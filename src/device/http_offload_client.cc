@@ -3,8 +3,8 @@
 #include <charconv>
 #include <chrono>
 #include <random>
-#include <thread>
 
+#include "device/retry.h"
 #include "hiedge/device.h"
 #include "hiedge/protocol.h"
 #include "hiedge/server.h"
@@ -14,7 +14,7 @@ namespace {
 
 class HttpOffloadClient final : public OffloadClient {
  public:
-  explicit HttpOffloadClient(const HttpOffloadOptions& options)
+  explicit HttpOffloadClient(const OffloadOptions& options)
       : options_(options), client_(options.host, options.port),
         path_("/v2/models/" + options.model + "/infer"),
         rng_(options.jitter_seed) {
@@ -27,23 +27,13 @@ class HttpOffloadClient final : public OffloadClient {
     request.inputs.push_back({kInputName, "FP32", images.shape, images.data, {}});
     request.outputs.push_back({kLogitsName, options_.binary, 0});
     const protocol::EncodedBody body = protocol::EncodeInferRequest(request, options_.binary);
-    const auto give_up = Clock::now() + deadline;
-    for (int attempt = 0;; ++attempt) {
-      Result<FloatTensor> result = Attempt(body, give_up);
-      if (result.ok() || result.status().code() != StatusCode::kResourceExhausted) return result;
-      // 503, or a connection that failed before any answer: the server is shedding load
-      // or its accept queue overflowed. Back off with jitter and retry while time remains.
-      const double cap = static_cast<double>(options_.backoff_base.count()) * (1 << std::min(attempt, 16));
-      const auto backoff = std::chrono::microseconds(static_cast<int64_t>(jitter_(rng_) * cap));
-      if (attempt >= options_.max_retries || Clock::now() + backoff >= give_up) {
-        return Status::Unavailable(result.status().message());
-      }
-      std::this_thread::sleep_for(backoff);
-    }
+    return internal::CallWithRetries(
+        [&](Clock::time_point give_up) { return Attempt(body, give_up); }, Clock::now() + deadline,
+        options_, rng_);
   }
 
  private:
-  using Clock = std::chrono::steady_clock;
+  using Clock = internal::OffloadClock;
 
   // One request within what is left of the deadline. ResourceExhausted means HTTP 503.
   Result<FloatTensor> Attempt(const protocol::EncodedBody& body, Clock::time_point give_up) {
@@ -104,16 +94,15 @@ class HttpOffloadClient final : public OffloadClient {
     return Status::Internal("server response has no FP32 '" + std::string(kLogitsName) + "' output");
   }
 
-  HttpOffloadOptions options_;
+  OffloadOptions options_;
   httplib::Client client_;
   std::string path_;
   std::mt19937_64 rng_;
-  std::uniform_real_distribution<double> jitter_{0.0, 1.0};
 };
 
 }  // namespace
 
-std::unique_ptr<OffloadClient> MakeHttpOffloadClient(const HttpOffloadOptions& options) {
+std::unique_ptr<OffloadClient> MakeHttpOffloadClient(const OffloadOptions& options) {
   return std::make_unique<HttpOffloadClient>(options);
 }
 

@@ -64,7 +64,7 @@ Result<DemoReport> RunDemo(const DemoOptions& o) {
   HttpServer server(&service, HttpServerOptions{"127.0.0.1", o.port});
   HIEDGE_RETURN_IF_ERROR(server.Start());
   std::unique_ptr<OffloadClient> client =
-      MakeHttpOffloadClient({"127.0.0.1", server.port(), o.remote_model, true});
+      MakeOffloadClient({"127.0.0.1", server.port(), o.remote_model, true});
 
   struct Plan {
     std::string name;

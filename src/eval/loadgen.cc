@@ -35,7 +35,7 @@ Window Measure(const LoadgenOptions& o, const Dataset& images, int concurrency) 
   std::vector<std::thread> clients;
   for (int c = 0; c < concurrency; ++c) {
     clients.emplace_back([&] {
-      auto client = MakeHttpOffloadClient(o.server);
+      auto client = MakeOffloadClient(o.server);
       std::vector<double> mine;
       size_t failures = 0;
       while (Clock::now() < end) {

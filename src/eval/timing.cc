@@ -28,7 +28,7 @@ Result<JobTimes> MeasureJobTimes(InferenceBackend& local, std::shared_ptr<Infere
   HIEDGE_RETURN_IF_ERROR(service.AddModel("remote", std::move(remote)));
   HttpServer server(&service, {"127.0.0.1", 0});
   HIEDGE_RETURN_IF_ERROR(server.Start());
-  auto client = MakeHttpOffloadClient({"127.0.0.1", server.port(), "remote", true});
+  auto client = MakeOffloadClient({"127.0.0.1", server.port(), "remote", true});
   JobTimes t;
   for (size_t i = 0; i < n; ++i) {
     const FloatTensor x = OneImage(data, i);

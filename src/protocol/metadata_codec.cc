@@ -44,19 +44,32 @@ std::string EncodeModelMetadata(const ModelMetadata& m) {
       .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-std::string EncodeModelStatistics(const std::string& model, const std::string& version,
-                                  const StatisticsFigures& f) {
-  auto duration = [](uint64_t count, uint64_t us) { return json{{"count", count}, {"ns", us * 1000}}; };
+ModelStatisticsReport MakeStatisticsReport(const std::string& model, const std::string& version,
+                                           const StatisticsFigures& f) {
   const uint64_t requests = f.request_success + f.request_failure;
-  json stats = {{"name", model},
-                {"version", version},
-                {"inference_count", f.inference_count},
-                {"execution_count", f.execution_count},
+  ModelStatisticsReport r;
+  r.name = model;
+  r.version = version;
+  r.inference_count = f.inference_count;
+  r.execution_count = f.execution_count;
+  r.success = {f.request_success, f.request_duration_us * 1000};
+  r.fail = {f.request_failure, 0};
+  r.queue = {requests, f.queue_duration_us * 1000};
+  r.compute_infer = {requests, f.compute_duration_us * 1000};
+  return r;
+}
+
+std::string EncodeModelStatistics(const ModelStatisticsReport& r) {
+  auto duration = [](const DurationStatistic& d) { return json{{"count", d.count}, {"ns", d.ns}}; };
+  json stats = {{"name", r.name},
+                {"version", r.version},
+                {"inference_count", r.inference_count},
+                {"execution_count", r.execution_count},
                 {"inference_stats",
-                 {{"success", duration(f.request_success, f.request_duration_us)},
-                  {"fail", duration(f.request_failure, 0)},
-                  {"queue", duration(requests, f.queue_duration_us)},
-                  {"compute_infer", duration(requests, f.compute_duration_us)}}}};
+                 {{"success", duration(r.success)},
+                  {"fail", duration(r.fail)},
+                  {"queue", duration(r.queue)},
+                  {"compute_infer", duration(r.compute_infer)}}}};
   return json{{"model_stats", json::array({stats})}}.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 

@@ -73,6 +73,53 @@ Status FlattenData(const json& j, const std::string& datatype, Tensor* t) {
 
 }  // namespace
 
+Result<int64_t> ElementCount(const std::vector<int64_t>& shape, const std::string& name) {
+  int64_t elements = 1;
+  for (const int64_t d : shape) {
+    if (d < 0) return Status::InvalidArgument("tensor '" + name + "': shape must hold integers >= 0");
+    if (d == 0) {
+      elements = 0;
+    } else if (elements > kMaxElements / d) {
+      return Status::InvalidArgument("tensor '" + name + "' is too large");
+    } else {
+      elements *= d;
+    }
+  }
+  return elements;
+}
+
+Status DecodeRawContents(std::string_view bytes, int64_t elements, Tensor* t) {
+  if (t->datatype == "BYTES") {
+    HIEDGE_RETURN_IF_ERROR(DecodeBinaryStrings(bytes, &t->strings));
+    if (static_cast<int64_t>(t->strings.size()) != elements) {
+      return Status::InvalidArgument("tensor '" + t->name + "': BYTES element count does not match shape");
+    }
+    return Status::Ok();
+  }
+  const size_t expected = static_cast<size_t>(elements) * DatatypeSize(t->datatype);
+  if (bytes.size() != expected) {
+    return Status::InvalidArgument("tensor '" + t->name + "': " + std::to_string(bytes.size()) +
+                                   " data bytes do not match shape " + ShapeToString(t->shape) +
+                                   " of " + t->datatype + " (" + std::to_string(expected) + " bytes)");
+  }
+  DecodeNumeric(t->datatype, bytes, &t->data);
+  return Status::Ok();
+}
+
+size_t AppendRawContents(const Tensor& t, std::string* out) {
+  const size_t before = out->size();
+  if (t.datatype == "BYTES") {
+    for (const std::string& s : t.strings) {
+      const auto length = static_cast<uint32_t>(s.size());
+      out->append(reinterpret_cast<const char*>(&length), 4);
+      out->append(s);
+    }
+  } else {
+    out->append(reinterpret_cast<const char*>(t.data.data()), t.data.size() * sizeof(float));
+  }
+  return out->size() - before;
+}
+
 Result<Tensor> ParseTensor(const json& j, std::string_view binary, size_t* offset) {
   if (!j.is_object()) return Status::InvalidArgument("each tensor must be a JSON object");
   Tensor t;
@@ -93,17 +140,13 @@ Result<Tensor> ParseTensor(const json& j, std::string_view binary, size_t* offse
   if (shape == j.end() || !shape->is_array()) {
     return Status::InvalidArgument("tensor '" + t.name + "' is missing a 'shape' array");
   }
-  int64_t elements = 1;
   for (const json& d : *shape) {
-    if (!d.is_number_integer() || d.get<int64_t>() < 0) {
+    if (!d.is_number_integer()) {
       return Status::InvalidArgument("tensor '" + t.name + "': shape must hold integers >= 0");
     }
     t.shape.push_back(d.get<int64_t>());
-    elements = t.shape.back() == 0 ? 0 : elements * t.shape.back();
-    if (elements > kMaxElements) {
-      return Status::InvalidArgument("tensor '" + t.name + "' is too large");
-    }
   }
+  HIEDGE_ASSIGN_OR_RETURN(const int64_t elements, ElementCount(t.shape, t.name));
 
   const json* params = j.contains("parameters") ? &j["parameters"] : nullptr;
   if (params != nullptr && params->is_object() && params->contains("binary_data_size")) {
@@ -120,21 +163,7 @@ Result<Tensor> ParseTensor(const json& j, std::string_view binary, size_t* offse
     }
     std::string_view bytes = binary.substr(*offset, size);
     *offset += size;
-    if (t.datatype == "BYTES") {
-      HIEDGE_RETURN_IF_ERROR(DecodeBinaryStrings(bytes, &t.strings));
-      if (static_cast<int64_t>(t.strings.size()) != elements) {
-        return Status::InvalidArgument("tensor '" + t.name + "': BYTES element count does not match shape");
-      }
-      return t;
-    }
-    const size_t expected = static_cast<size_t>(elements) * DatatypeSize(t.datatype);
-    if (size != expected) {
-      return Status::InvalidArgument("tensor '" + t.name + "': binary_data_size " +
-                                     std::to_string(size) + " does not match shape " +
-                                     ShapeToString(t.shape) + " of " + t.datatype + " (" +
-                                     std::to_string(expected) + " bytes)");
-    }
-    DecodeNumeric(t.datatype, bytes, &t.data);
+    HIEDGE_RETURN_IF_ERROR(DecodeRawContents(bytes, elements, &t));
     return t;
   }
 
@@ -175,13 +204,7 @@ json EncodeTensor(const Tensor& t, bool binary, std::string* binary_out) {
       j["data"] = t.strings;
       return j;
     }
-    size_t size = 0;
-    for (const std::string& s : t.strings) {
-      const auto length = static_cast<uint32_t>(s.size());
-      binary_out->append(reinterpret_cast<const char*>(&length), 4);
-      binary_out->append(s);
-      size += 4 + s.size();
-    }
+    const size_t size = AppendRawContents(t, binary_out);
     j["parameters"] = {{"binary_data_size", size}};
     return j;
   }
@@ -191,8 +214,7 @@ json EncodeTensor(const Tensor& t, bool binary, std::string* binary_out) {
   }
   // Binary output is always FP32 little-endian: hiedge computes in float.
   j["datatype"] = "FP32";
-  binary_out->append(reinterpret_cast<const char*>(t.data.data()), t.data.size() * sizeof(float));
-  j["parameters"] = {{"binary_data_size", t.data.size() * sizeof(float)}};
+  j["parameters"] = {{"binary_data_size", AppendRawContents(t, binary_out)}};
   return j;
 }
 

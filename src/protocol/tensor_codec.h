@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "hiedge/protocol.h"
 
@@ -12,6 +13,17 @@ namespace hiedge::protocol::internal {
 
 // Largest tensor accepted, in elements; protects against absurd shapes.
 inline constexpr int64_t kMaxElements = int64_t{1} << 28;
+
+// Elements of `shape`; InvalidArgument for a negative dimension or more than kMaxElements.
+Result<int64_t> ElementCount(const std::vector<int64_t>& shape, const std::string& name);
+
+// Decodes raw little-endian tensor bytes (BYTES: elements each prefixed by a 4-byte
+// length) into t->data or t->strings; t's name, datatype and shape must be set.
+// InvalidArgument when the byte count does not match `elements` of t's datatype.
+Status DecodeRawContents(std::string_view bytes, int64_t elements, Tensor* t);
+
+// Appends t's raw bytes (numbers as FP32, BYTES length-prefixed); returns the count.
+size_t AppendRawContents(const Tensor& t, std::string* out);
 
 // Parses one tensor object. Binary data, if the tensor declares binary_data_size, is
 // read from `binary` at *offset, which advances past it.

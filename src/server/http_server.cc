@@ -89,14 +89,9 @@ void Route(httplib::Server& s, InferenceService& service) {
     res.set_content(service.RenderMetrics(), "text/plain; version=0.0.4");
   });
   s.Get(model + "/stats", [&service](const httplib::Request& req, httplib::Response& res) {
-    const std::string name = req.matches[1];
-    auto stats = service.GetModelStats(name);
-    if (!stats.ok()) return SendError(res, stats.status());
-    const ModelStats::Snapshot& x = *stats;
-    SendJson(res, protocol::EncodeModelStatistics(
-                      name, "1",
-                      {x.request_success, x.request_failure, x.inference_count, x.execution_count,
-                       x.request_duration_us, x.queue_duration_us, x.compute_duration_us}));
+    auto report = service.GetStatisticsReport(req.matches[1], VersionOf(req));
+    if (!report.ok()) return SendError(res, report.status());
+    SendJson(res, protocol::EncodeModelStatistics(*report));
   });
   s.Post(model + "/infer", [&service](const httplib::Request& req, httplib::Response& res) {
     HandleInfer(service, req, res);

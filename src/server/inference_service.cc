@@ -2,14 +2,13 @@
 #include <chrono>
 #include <cstdio>
 #include <numeric>
+#include <utility>
 
 #include "hiedge/decision.h"
 #include "hiedge/server.h"
 
 namespace hiedge {
 namespace {
-
-constexpr const char* kModelVersion = "1";
 
 std::vector<int64_t> BatchedShape(const std::vector<int64_t>& per_sample) {
   std::vector<int64_t> shape = {-1};
@@ -66,20 +65,53 @@ protocol::Tensor Classify(const FloatTensor& logits, int k) {
 
 }  // namespace
 
+InferenceService::Served InferenceService::MakeServed(std::shared_ptr<InferenceBackend> backend,
+                                                      const BatchingConfig& batching,
+                                                      const std::string& version,
+                                                      std::shared_ptr<ModelStats> stats) {
+  auto batcher = batching.enabled() ? std::make_shared<DynamicBatcher>(backend, batching, stats.get())
+                                    : nullptr;
+  return Served{version, batching, std::move(backend), std::move(stats), std::move(batcher)};
+}
+
 Status InferenceService::AddModel(const std::string& name, std::shared_ptr<InferenceBackend> backend,
-                                  const BatchingConfig& batching) {
-  if (name.empty() || backend == nullptr) return Status::InvalidArgument("model needs a name and a backend");
+                                  const BatchingConfig& batching, const std::string& version) {
+  if (name.empty() || backend == nullptr || version.empty()) {
+    return Status::InvalidArgument("model needs a name, a version and a backend");
+  }
   std::lock_guard<std::mutex> lock(mu_);
   if (models_.count(name) > 0) {
     return Status::InvalidArgument("model '" + name + "' is already served");
   }
-  auto stats = std::make_shared<ModelStats>();
-  auto batcher = batching.enabled() ? std::make_shared<DynamicBatcher>(backend, batching, stats.get())
-                                    : nullptr;
-  Served served{backend, stats, batcher};
-  if (!models_.emplace(name, std::move(served)).second) {
-    return Status::InvalidArgument("model '" + name + "' is already served");
+  models_.emplace(name, MakeServed(std::move(backend), batching, version, std::make_shared<ModelStats>()));
+  return Status::Ok();
+}
+
+Status InferenceService::ReplaceModel(const std::string& name, std::shared_ptr<InferenceBackend> backend,
+                                      const BatchingConfig& batching, const std::string& version) {
+  if (name.empty() || backend == nullptr || version.empty()) {
+    return Status::InvalidArgument("model needs a name, a version and a backend");
   }
+  Served old;  // Released after the lock: its batcher may wait for its worker.
+  std::lock_guard<std::mutex> lock(mu_);
+  const auto it = models_.find(name);
+  auto stats = it != models_.end() ? it->second.stats : std::make_shared<ModelStats>();
+  Served fresh = MakeServed(std::move(backend), batching, version, std::move(stats));
+  if (it == models_.end()) {
+    models_.emplace(name, std::move(fresh));
+  } else {
+    old = std::exchange(it->second, std::move(fresh));
+  }
+  return Status::Ok();
+}
+
+Status InferenceService::RemoveModel(const std::string& name) {
+  Served old;
+  std::lock_guard<std::mutex> lock(mu_);
+  const auto it = models_.find(name);
+  if (it == models_.end()) return Status::NotFound("unknown model '" + name + "'");
+  old = std::move(it->second);
+  models_.erase(it);
   return Status::Ok();
 }
 
@@ -92,7 +124,7 @@ Result<InferenceService::Served> InferenceService::Find(const std::string& model
   std::lock_guard<std::mutex> lock(mu_);
   const auto it = models_.find(model);
   if (it == models_.end()) return Status::NotFound("unknown model '" + model + "'");
-  if (!version.empty() && version != kModelVersion) {
+  if (!version.empty() && version != it->second.version) {
     return Status::NotFound("model '" + model + "' has no version '" + version + "'");
   }
   return it->second;
@@ -104,11 +136,18 @@ Result<protocol::ModelMetadata> InferenceService::GetModelMetadata(const std::st
   const ModelInfo& info = served.backend->info();
   protocol::ModelMetadata m;
   m.name = model;
-  m.versions = {kModelVersion};
+  m.versions = {served.version};
   m.platform = "hiedge_" + info.architecture;
   m.inputs = {{kInputName, "FP32", BatchedShape(info.input_shape)}};
   m.outputs = {{kLogitsName, "FP32", {-1, info.num_classes}}};
   return m;
+}
+
+Result<InferenceService::ServedConfig> InferenceService::GetModelConfig(
+    const std::string& model, const std::string& version) const {
+  HIEDGE_ASSIGN_OR_RETURN(Served served, Find(model, version));
+  const ModelInfo& info = served.backend->info();
+  return ServedConfig{model, served.version, "hiedge_" + info.architecture, info, served.batching};
 }
 
 Status InferenceService::CheckModelReady(const std::string& model, const std::string& version) const {
@@ -126,6 +165,16 @@ std::vector<std::string> InferenceService::ModelNames() const {
 Result<ModelStats::Snapshot> InferenceService::GetModelStats(const std::string& model) const {
   HIEDGE_ASSIGN_OR_RETURN(Served served, Find(model, ""));
   return served.stats->Read();
+}
+
+Result<protocol::ModelStatisticsReport> InferenceService::GetStatisticsReport(
+    const std::string& model, const std::string& version) const {
+  HIEDGE_ASSIGN_OR_RETURN(Served served, Find(model, version));
+  const ModelStats::Snapshot x = served.stats->Read();
+  return protocol::MakeStatisticsReport(
+      model, served.version,
+      {x.request_success, x.request_failure, x.inference_count, x.execution_count,
+       x.request_duration_us, x.queue_duration_us, x.compute_duration_us});
 }
 
 Result<protocol::InferResponse> InferenceService::Infer(const std::string& model,
@@ -175,7 +224,7 @@ Result<protocol::InferResponse> InferenceService::InferOn(const Served& served, 
 
   protocol::InferResponse response;
   response.model_name = model;
-  response.model_version = kModelVersion;
+  response.model_version = served.version;
   response.id = request.id;
   if (classification > 0) {
     response.outputs.push_back(Classify(logits, classification));

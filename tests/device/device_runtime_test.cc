@@ -114,7 +114,7 @@ TEST(DeviceRuntimeTest, HttpOffloadFallsBackWhileServerIsDownAndResumes) {
   auto server = std::make_unique<HttpServer>(&service, HttpServerOptions{"127.0.0.1", 0});
   ASSERT_TRUE(server->Start().ok());
   const int port = server->port();
-  auto client = MakeHttpOffloadClient({"127.0.0.1", port, "remote", true});
+  auto client = MakeOffloadClient({"127.0.0.1", port, "remote", true});
   DeviceRuntime device(&local, client.get(), {kAlwaysOffload, std::chrono::milliseconds(2000)});
 
   auto up = device.Process(Image(0.65f).data());
@@ -144,10 +144,10 @@ TEST(DeviceRuntimeTest, OffloadCarriesTheBearerToken) {
   options.bearer_token = "t0k";
   HttpServer server(&service, options);
   ASSERT_TRUE(server.Start().ok());
-  auto anonymous = MakeHttpOffloadClient({"127.0.0.1", server.port(), "remote", true});
-  HttpOffloadOptions with_token{"127.0.0.1", server.port(), "remote", true};
+  auto anonymous = MakeOffloadClient({"127.0.0.1", server.port(), "remote", true});
+  OffloadOptions with_token{"127.0.0.1", server.port(), "remote", true};
   with_token.bearer_token = "t0k";
-  auto authorised = MakeHttpOffloadClient(with_token);
+  auto authorised = MakeOffloadClient(with_token);
   DeviceRuntime denied(&local, anonymous.get(), {kAlwaysOffload});
   DeviceRuntime allowed(&local, authorised.get(), {kAlwaysOffload});
   auto r = denied.Process(Image(0.35f).data());
@@ -177,22 +177,22 @@ TEST(HttpOffloadClientTest, RetriesWithBackoffOn503WithinTheDeadline) {
   std::vector<std::thread> fillers;
   for (int i = 0; i < 2; ++i) {
     fillers.emplace_back([&] {
-      auto c = MakeHttpOffloadClient({"127.0.0.1", server.port(), "remote", true});
+      auto c = MakeOffloadClient({"127.0.0.1", server.port(), "remote", true});
       EXPECT_TRUE(c->Infer(image, std::chrono::seconds(5)).ok());
     });
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(80));
-  HttpOffloadOptions no_retry{"127.0.0.1", server.port(), "remote", true};
+  OffloadOptions no_retry{"127.0.0.1", server.port(), "remote", true};
   no_retry.max_retries = 0;
-  auto impatient = MakeHttpOffloadClient(no_retry);
+  auto impatient = MakeOffloadClient(no_retry);
   auto shed_now = impatient->Infer(image, std::chrono::seconds(5));
   EXPECT_EQ(shed_now.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(shed_now.status().message().find("503"), std::string::npos) << shed_now.status().ToString();
 
-  HttpOffloadOptions patient = no_retry;
+  OffloadOptions patient = no_retry;
   patient.max_retries = 8;
   patient.backoff_base = std::chrono::milliseconds(20);
-  auto client = MakeHttpOffloadClient(patient);
+  auto client = MakeOffloadClient(patient);
   auto eventually = client->Infer(image, std::chrono::seconds(5));
   EXPECT_TRUE(eventually.ok()) << eventually.status().ToString();
   for (auto& t : fillers) t.join();
@@ -205,7 +205,7 @@ TEST(DeviceRuntimeTest, SlowServerMissesDeadlineAndDeviceAnswersLocally) {
       "remote", std::make_shared<testing::FakeBackend>("remote", 3.0f, std::chrono::milliseconds(400))).ok());
   HttpServer server(&service, HttpServerOptions{"127.0.0.1", 0});
   ASSERT_TRUE(server.Start().ok());
-  auto client = MakeHttpOffloadClient({"127.0.0.1", server.port(), "remote", true});
+  auto client = MakeOffloadClient({"127.0.0.1", server.port(), "remote", true});
   DeviceRuntime device(&local, client.get(), {kAlwaysOffload, std::chrono::milliseconds(50)});
   auto r = device.Process(Image(0.35f).data());
   ASSERT_TRUE(r.ok());

@@ -20,7 +20,7 @@ class FaultTest : public ::testing::Test {
     server_ = std::make_unique<HttpServer>(&service_, HttpServerOptions{"127.0.0.1", 0});
     ASSERT_TRUE(server_->Start().ok());
     proxy_ = std::make_unique<testing::FaultProxy>(server_->port());
-    client_ = MakeHttpOffloadClient({"127.0.0.1", proxy_->port(), "remote", true});
+    client_ = MakeOffloadClient({"127.0.0.1", proxy_->port(), "remote", true});
   }
   void TearDown() override {
     client_.reset();
@@ -72,7 +72,7 @@ TEST_F(FaultTest, StalledAndDroppedConnectionsFallBackThenRecover) {
   ASSERT_TRUE(stalled.ok());
   EXPECT_TRUE(stalled->fallback);
   EXPECT_LT(stalled->offload_ms, 400.0);
-  client_ = MakeHttpOffloadClient({"127.0.0.1", proxy_->port(), "remote", true});
+  client_ = MakeOffloadClient({"127.0.0.1", proxy_->port(), "remote", true});
   proxy_->set_mode(testing::FaultProxy::Mode::kDrop);
   auto dropped = Process(milliseconds(300));
   ASSERT_TRUE(dropped.ok());

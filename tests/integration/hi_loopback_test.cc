@@ -34,7 +34,7 @@ TEST(HiLoopbackTest, DeviceAndServerOnShippedModels) {
   ASSERT_TRUE(service.AddModel("lml", remote).ok());
   HttpServer server(&service, {"127.0.0.1", 0});
   ASSERT_TRUE(server.Start().ok());
-  auto client = MakeHttpOffloadClient({"127.0.0.1", server.port(), "lml", true});
+  auto client = MakeOffloadClient({"127.0.0.1", server.port(), "lml", true});
   DeviceRuntime device(local->get(), client.get(), {config.theta, std::chrono::seconds(5)});
   double wall = 0;
   auto records = RunDevice(device, subset, "hi", &wall, false);

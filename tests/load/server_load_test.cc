@@ -33,7 +33,7 @@ TEST(ServerLoadTest, SixtyFourClientsTwoThousandRequestsNoneLostNoneWrong) {
   std::vector<std::thread> clients;
   for (int c = 0; c < kClients; ++c) {
     clients.emplace_back([&, c] {
-      auto client = MakeHttpOffloadClient({"127.0.0.1", server.port(), "fake", true});
+      auto client = MakeOffloadClient({"127.0.0.1", server.port(), "fake", true});
       testing::FakeBackend offline("offline");
       for (int i = 0; i < kRequests; ++i) {
         FloatTensor x{{1, 1, 4, 4}, std::vector<float>(16, 0.0f)};

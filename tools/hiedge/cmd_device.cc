@@ -13,7 +13,7 @@ struct DeviceArgs {
   std::string decision;  // Decision config; overrides --theta.
   double theta = 0.9;
   double beta = 0.1;
-  HttpOffloadOptions server;
+  OffloadOptions server;
   std::string data_dir = kFashionMnistDir;
   size_t limit = 0;
   int deadline_ms = 500;
@@ -30,7 +30,7 @@ Status RunDeviceCommand(DeviceArgs a) {
   HIEDGE_ASSIGN_OR_RETURN(auto local, LoadModel(a.local));
   HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadFashionMnist(a.data_dir, Split::kTest));
   if (a.limit > 0) test = Head(test, a.limit);
-  std::unique_ptr<OffloadClient> client = MakeHttpOffloadClient(a.server);
+  std::unique_ptr<OffloadClient> client = MakeOffloadClient(a.server);
   DeviceRuntime device(local.get(), client.get(),
                        {a.theta, std::chrono::milliseconds(a.deadline_ms)});
   double wall = 0;

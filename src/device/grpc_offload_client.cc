@@ -1,0 +1,111 @@
+#include <grpcpp/grpcpp.h>
+
+#include <random>
+
+#include "device/retry.h"
+#include "grpc_service.grpc.pb.h"
+#include "hiedge/device.h"
+#include "hiedge/files.h"
+#include "hiedge/server.h"
+#include "protocol/grpc_codec.h"
+
+namespace hiedge {
+namespace {
+
+using Clock = internal::OffloadClock;
+
+std::shared_ptr<grpc::Channel> MakeChannel(const OffloadOptions& o, std::string* error) {
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (!o.tls_root_cert_file.empty()) {
+    auto root = ReadTextFile(o.tls_root_cert_file);
+    if (!root.ok()) {
+      *error = root.status().message();
+      return nullptr;
+    }
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = *root;
+    credentials = grpc::SslCredentials(ssl);
+  }
+  grpc::ChannelArguments args;
+  // Reconnect quickly after a server restart (gRPC's default backoff starts at 1 s
+  // and grows to 120 s), so offloading resumes within a fraction of a second.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
+  args.SetMaxReceiveMessageSize(64 << 20);
+  return grpc::CreateCustomChannel(o.host + ":" + std::to_string(o.port), credentials, args);
+}
+
+class GrpcOffloadClient final : public OffloadClient {
+ public:
+  explicit GrpcOffloadClient(const OffloadOptions& options) : options_(options), rng_(options.jitter_seed) {
+    channel_ = MakeChannel(options_, &setup_error_);
+    if (channel_) stub_ = inference::GRPCInferenceService::NewStub(channel_);
+  }
+
+  Result<FloatTensor> Infer(const FloatTensor& images, std::chrono::microseconds deadline) override {
+    if (!stub_) return Status::Unavailable("gRPC channel not set up: " + setup_error_);
+    protocol::InferRequest request;
+    request.inputs.push_back({kInputName, "FP32", images.shape, images.data, {}});
+    request.outputs.push_back({kLogitsName, false, 0});
+    inference::ModelInferRequest message;
+    protocol::EncodeGrpcInferRequest(options_.model, request, &message);
+    return internal::CallWithRetries([&](Clock::time_point give_up) { return Attempt(message, give_up); },
+                                     Clock::now() + deadline, options_, rng_);
+  }
+
+ private:
+  // One RPC within what is left of the deadline. ResourceExhausted = retryable.
+  Result<FloatTensor> Attempt(const inference::ModelInferRequest& message, Clock::time_point give_up) {
+    if (Clock::now() >= give_up) return Status::DeadlineExceeded("offload deadline passed");
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::duration_cast<std::chrono::system_clock::duration>(give_up - Clock::now()));
+    if (!options_.bearer_token.empty()) context.AddMetadata("authorization", "Bearer " + options_.bearer_token);
+    inference::ModelInferResponse reply;
+    const grpc::Status status = stub_->ModelInfer(&context, message, &reply);
+    if (!status.ok()) {
+      const std::string what = "offload to " + options_.host + ":" + std::to_string(options_.port) +
+                               " failed: gRPC " + std::to_string(status.error_code()) + ": " +
+                               status.error_message();
+      switch (status.error_code()) {
+        case grpc::StatusCode::DEADLINE_EXCEEDED: return Status::DeadlineExceeded(what);
+        case grpc::StatusCode::UNAVAILABLE:
+          // A channel that cannot connect means the server is down: fall back at once.
+          // Otherwise the server is shedding load or dropped the call: retry.
+          if (channel_->GetState(false) == GRPC_CHANNEL_TRANSIENT_FAILURE) return Status::Unavailable(what);
+          return Status::ResourceExhausted(what);
+        default: return Status::Unavailable(what);
+      }
+    }
+    HIEDGE_ASSIGN_OR_RETURN(protocol::InferResponse response, protocol::ParseGrpcInferResponse(reply));
+    for (protocol::Tensor& t : response.outputs) {
+      if (t.name == kLogitsName && t.datatype == "FP32") return FloatTensor{t.shape, std::move(t.data)};
+    }
+    return Status::Internal("server response has no FP32 '" + std::string(kLogitsName) + "' output");
+  }
+
+  OffloadOptions options_;
+  std::string setup_error_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<inference::GRPCInferenceService::Stub> stub_;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace
+
+std::unique_ptr<OffloadClient> MakeGrpcOffloadClient(const OffloadOptions& options) {
+  return std::make_unique<GrpcOffloadClient>(options);
+}
+
+std::unique_ptr<OffloadClient> MakeOffloadClient(const OffloadOptions& options) {
+  return options.transport == Transport::kGrpc ? MakeGrpcOffloadClient(options) : MakeHttpOffloadClient(options);
+}
+
+Result<Transport> ParseTransport(const std::string& name) {
+  if (name == "rest") return Transport::kRest;
+  if (name == "grpc") return Transport::kGrpc;
+  return Status::InvalidArgument("unknown transport '" + name + "' (expected rest or grpc)");
+}
+
+}  // namespace hiedge

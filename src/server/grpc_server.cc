@@ -1,0 +1,168 @@
+#include "hiedge/grpc_server.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+
+#include "grpc_service.grpc.pb.h"
+#include "hiedge/files.h"
+#include "protocol/grpc_codec.h"
+#include "server/model_config_proto.h"
+
+namespace hiedge {
+namespace {
+
+grpc::Status ToGrpc(const Status& s) {
+  if (s.ok()) return grpc::Status::OK;
+  grpc::StatusCode code = grpc::StatusCode::INTERNAL;
+  switch (s.code()) {
+    case StatusCode::kInvalidArgument: code = grpc::StatusCode::INVALID_ARGUMENT; break;
+    case StatusCode::kFailedPrecondition: code = grpc::StatusCode::FAILED_PRECONDITION; break;
+    case StatusCode::kNotFound: code = grpc::StatusCode::NOT_FOUND; break;
+    case StatusCode::kResourceExhausted:
+    case StatusCode::kUnavailable: code = grpc::StatusCode::UNAVAILABLE; break;
+    case StatusCode::kDeadlineExceeded: code = grpc::StatusCode::DEADLINE_EXCEEDED; break;
+    case StatusCode::kUnimplemented: code = grpc::StatusCode::UNIMPLEMENTED; break;
+    default: break;
+  }
+  return grpc::Status(code, s.message());
+}
+
+class Service final : public inference::GRPCInferenceService::Service {
+ public:
+  Service(InferenceService* service, std::string token)
+      : service_(service), expected_auth_(token.empty() ? "" : "Bearer " + token) {}
+
+  grpc::Status ServerLive(grpc::ServerContext*, const inference::ServerLiveRequest*,
+                          inference::ServerLiveResponse* out) override {
+    out->set_live(service_->IsLive());
+    return grpc::Status::OK;
+  }
+  grpc::Status ServerReady(grpc::ServerContext*, const inference::ServerReadyRequest*,
+                           inference::ServerReadyResponse* out) override {
+    out->set_ready(service_->IsReady());
+    return grpc::Status::OK;
+  }
+  grpc::Status ModelReady(grpc::ServerContext*, const inference::ModelReadyRequest* in,
+                          inference::ModelReadyResponse* out) override {
+    out->set_ready(service_->IsReady() && service_->CheckModelReady(in->name(), in->version()).ok());
+    return grpc::Status::OK;
+  }
+  grpc::Status ServerMetadata(grpc::ServerContext* ctx, const inference::ServerMetadataRequest*,
+                              inference::ServerMetadataResponse* out) override {
+    if (auto denied = Authorize(ctx); !denied.ok()) return denied;
+    const protocol::ServerMetadata m = service_->GetServerMetadata();
+    out->set_name(m.name);
+    out->set_version(m.version);
+    for (const std::string& e : m.extensions) out->add_extensions(e);
+    return grpc::Status::OK;
+  }
+  grpc::Status ModelMetadata(grpc::ServerContext* ctx, const inference::ModelMetadataRequest* in,
+                             inference::ModelMetadataResponse* out) override {
+    if (auto denied = Authorize(ctx); !denied.ok()) return denied;
+    auto m = service_->GetModelMetadata(in->name(), in->version());
+    if (!m.ok()) return ToGrpc(m.status());
+    protocol::EncodeGrpcModelMetadata(*m, out);
+    return grpc::Status::OK;
+  }
+  grpc::Status ModelInfer(grpc::ServerContext* ctx, const inference::ModelInferRequest* in,
+                          inference::ModelInferResponse* out) override {
+    if (auto denied = Authorize(ctx); !denied.ok()) return denied;
+    auto request = protocol::ParseGrpcInferRequest(*in);
+    if (!request.ok()) return ToGrpc(request.status());
+    auto response = service_->Infer(in->model_name(), in->model_version(), *request);
+    if (!response.ok()) return ToGrpc(response.status());
+    protocol::EncodeGrpcInferResponse(*response, out);
+    return grpc::Status::OK;
+  }
+  grpc::Status ModelConfig(grpc::ServerContext* ctx, const inference::ModelConfigRequest* in,
+                           inference::ModelConfigResponse* out) override {
+    if (auto denied = Authorize(ctx); !denied.ok()) return denied;
+    auto config = service_->GetModelConfig(in->name(), in->version());
+    if (!config.ok()) return ToGrpc(config.status());
+    FillModelConfig(*config, out->mutable_config());
+    return grpc::Status::OK;
+  }
+  grpc::Status ModelStatistics(grpc::ServerContext* ctx, const inference::ModelStatisticsRequest* in,
+                               inference::ModelStatisticsResponse* out) override {
+    if (auto denied = Authorize(ctx); !denied.ok()) return denied;
+    // An empty name asks for every model.
+    const std::vector<std::string> names =
+        in->name().empty() ? service_->ModelNames() : std::vector<std::string>{in->name()};
+    for (const std::string& name : names) {
+      auto report = service_->GetStatisticsReport(name, in->version());
+      if (!report.ok()) {
+        if (!in->name().empty()) return ToGrpc(report.status());
+        continue;  // Unloaded between listing and reading.
+      }
+      FillModelStatistics(*report, out->add_model_stats());
+    }
+    return grpc::Status::OK;
+  }
+
+ private:
+  grpc::Status Authorize(grpc::ServerContext* ctx) const {
+    if (expected_auth_.empty()) return grpc::Status::OK;
+    const auto& metadata = ctx->client_metadata();
+    const auto it = metadata.find("authorization");
+    if (it != metadata.end() && std::string(it->second.data(), it->second.size()) == expected_auth_) {
+      return grpc::Status::OK;
+    }
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "missing or wrong bearer token");
+  }
+
+  InferenceService* service_;
+  std::string expected_auth_;
+};
+
+}  // namespace
+
+class GrpcServer::Impl {
+ public:
+  Impl(InferenceService* service, const std::string& token) : service(service, token) {}
+  Service service;
+  std::unique_ptr<grpc::Server> server;
+};
+
+GrpcServer::GrpcServer(InferenceService* service, GrpcServerOptions options)
+    : service_(service), options_(std::move(options)) {}
+
+GrpcServer::~GrpcServer() { Stop(0); }
+
+Status GrpcServer::Start() {
+  if (impl_) return Status::FailedPrecondition("gRPC server already started");
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {
+    if (options_.tls_cert_file.empty() || options_.tls_key_file.empty()) {
+      return Status::InvalidArgument("TLS needs both a certificate and a private key file");
+    }
+    HIEDGE_ASSIGN_OR_RETURN(std::string cert, ReadTextFile(options_.tls_cert_file));
+    HIEDGE_ASSIGN_OR_RETURN(std::string key, ReadTextFile(options_.tls_key_file));
+    grpc::SslServerCredentialsOptions ssl;
+    ssl.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
+    credentials = grpc::SslServerCredentials(ssl);
+  }
+  auto impl = std::make_unique<Impl>(service_, options_.bearer_token);
+  grpc::ServerBuilder builder;
+  // No SO_REUSEPORT: a second server must not silently share a busy port.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_message_bytes));
+  builder.AddListeningPort(options_.host + ":" + std::to_string(options_.port), credentials, &port_);
+  builder.RegisterService(&impl->service);
+  impl->server = builder.BuildAndStart();
+  if (!impl->server || port_ == 0) {
+    return Status::Unavailable("cannot serve gRPC on " + options_.host + ":" +
+                               std::to_string(options_.port) + " (address in use or invalid?)");
+  }
+  impl_ = std::move(impl);
+  return Status::Ok();
+}
+
+void GrpcServer::Stop(int grace_ms) {
+  if (!impl_) return;
+  impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(grace_ms));
+  impl_->server->Wait();
+  impl_.reset();
+}
+
+}  // namespace hiedge

@@ -1,0 +1,192 @@
+#include "hiedge/model_repository.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <future>
+
+#include "hiedge/files.h"
+#include "testing/fake_backend.h"
+
+namespace hiedge {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A card file holding "logit <x>" loads as a FakeBackend with that confidence logit;
+// anything else fails to load, like a corrupt model file.
+Result<std::unique_ptr<InferenceBackend>> FakeLoader(const std::string& card_path) {
+  HIEDGE_ASSIGN_OR_RETURN(std::string text, ReadTextFile(card_path));
+  if (text.rfind("logit ", 0) != 0) return Status::DataLoss("not a model: " + text.substr(0, 20));
+  return std::unique_ptr<InferenceBackend>(
+      std::make_unique<testing::FakeBackend>("fake", std::stof(text.substr(6)), std::chrono::milliseconds(50)));
+}
+
+class ModelRepositoryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::path(::testing::TempDir()) /
+            ("repo_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(root_);
+    fs::create_directories(root_);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  void Write(const std::string& relative, const std::string& text) {
+    ASSERT_TRUE(WriteTextFile((root_ / relative).string(), text).ok());
+  }
+  // The logit the served model puts on its predicted class.
+  float ServedLogit(const std::string& model) {
+    protocol::InferRequest request;
+    request.inputs.push_back({"input", "FP32", {1, 1, 4, 4}, std::vector<float>(16, 0.0f), {}});
+    auto response = service_.Infer(model, "", request);
+    EXPECT_TRUE(response.ok()) << response.status().ToString();
+    if (!response.ok()) return -1;
+    return response->outputs[0].data[0];
+  }
+  std::string Version(const std::string& model) {
+    auto m = service_.GetModelMetadata(model, "");
+    return m.ok() ? m->versions[0] : "";
+  }
+  std::vector<ModelRepository::Event> Poll(ModelRepository& repo) {
+    auto events = repo.Poll();
+    EXPECT_TRUE(events.ok()) << events.status().ToString();
+    return events.ok() ? *events : std::vector<ModelRepository::Event>{};
+  }
+
+  fs::path root_;
+  InferenceService service_;
+};
+
+constexpr const char* kBatchedConfig = R"(
+name: "lml"
+platform: "hiedge"
+backend: "hiedge"           # Triton fields hiedge ignores are accepted:
+instance_group [ { kind: KIND_GPU, count: 2, gpus: [ 0 ] } ]
+optimization { cuda { graphs: true } }
+parameters { key: "note" value: { string_value: "x" } }
+max_batch_size: 64
+dynamic_batching {
+  preferred_batch_size: [ 16, 32 ]
+  max_queue_delay_microseconds: 500
+  default_queue_policy { max_queue_size: 128 }
+}
+)";
+
+TEST_F(ModelRepositoryTest, LoadsLatestVersionOfEveryModelWithItsBatching) {
+  Write("lml/config.pbtxt", kBatchedConfig);
+  Write("lml/1/model.json", "logit 1");
+  Write("lml/2/model.json", "logit 2");
+  Write("lml/notes/model.json", "ignored: not a version folder");
+  Write("sml/config.pbtxt", "default_model_filename: \"sml.json\"\n");
+  Write("sml/7/sml.json", "logit 7");
+  Write("not_a_model/readme.txt", "no config.pbtxt: skipped");
+  ModelRepository repo(root_.string(), &service_, FakeLoader);
+  auto events = Poll(repo);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].model, "lml");
+  EXPECT_EQ(events[0].action, "loaded") << events[0].status.ToString();
+  EXPECT_EQ(events[0].version, "2");
+  EXPECT_EQ(service_.ModelNames(), (std::vector<std::string>{"lml", "sml"}));
+  EXPECT_EQ(ServedLogit("lml"), 2.0f);
+  EXPECT_EQ(ServedLogit("sml"), 7.0f);
+  EXPECT_EQ(Version("sml"), "7");
+  auto config = service_.GetModelConfig("lml", "");
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->batching.max_batch_size, 64);
+  EXPECT_EQ(config->batching.preferred_batch_sizes, (std::vector<int64_t>{16, 32}));
+  EXPECT_EQ(config->batching.max_queue_delay_us, 500);
+  EXPECT_EQ(config->batching.max_queue_size, 128u);
+  EXPECT_FALSE(service_.GetModelConfig("sml", "")->batching.enabled());
+  EXPECT_TRUE(Poll(repo).empty()) << "nothing changed, nothing reloaded";
+}
+
+TEST_F(ModelRepositoryTest, SpecificVersionPolicyPicksTheHighestListed) {
+  Write("m/config.pbtxt", "version_policy { specific { versions: [1, 3] } }");
+  for (int v : {1, 2, 3, 4}) Write("m/" + std::to_string(v) + "/model.json", "logit " + std::to_string(v));
+  ModelRepository repo(root_.string(), &service_, FakeLoader);
+  Poll(repo);
+  EXPECT_EQ(Version("m"), "3");
+}
+
+TEST_F(ModelRepositoryTest, ReloadSwapsAtomicallyWhileRequestsRun) {
+  Write("m/config.pbtxt", "");
+  Write("m/1/model.json", "logit 1");
+  ModelRepository repo(root_.string(), &service_, FakeLoader);
+  Poll(repo);
+  // A request already running on version 1 (the fake takes 50 ms) ...
+  auto in_flight = std::async(std::launch::async, [this] { return ServedLogit("m"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  Write("m/2/model.json", "logit 2");
+  auto events = Poll(repo);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].action, "reloaded");
+  EXPECT_EQ(events[0].version, "2");
+  // ... finishes on the old model; new requests see the new one.
+  EXPECT_EQ(in_flight.get(), 1.0f);
+  EXPECT_EQ(ServedLogit("m"), 2.0f);
+  EXPECT_EQ(Version("m"), "2");
+}
+
+TEST_F(ModelRepositoryTest, FailedLoadKeepsServingTheOldModel) {
+  Write("m/config.pbtxt", "max_batch_size: 4");
+  Write("m/1/model.json", "logit 1");
+  ModelRepository repo(root_.string(), &service_, FakeLoader);
+  Poll(repo);
+
+  Write("m/2/model.json", "corrupt weights");
+  auto events = Poll(repo);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].action, "failed");
+  EXPECT_EQ(events[0].version, "1") << "still serving version 1";
+  EXPECT_EQ(events[0].status.code(), StatusCode::kDataLoss);
+  EXPECT_NE(events[0].status.message().find("m/2/model.json"), std::string::npos) << events[0].status.message();
+  EXPECT_EQ(ServedLogit("m"), 1.0f);
+
+  Write("m/config.pbtxt", "max_batch_size: {{{");
+  events = Poll(repo);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].status.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(events[0].status.message().find("line 1"), std::string::npos) << events[0].status.message();
+  EXPECT_EQ(ServedLogit("m"), 1.0f);
+
+  Write("m/config.pbtxt", "name: \"other\"");
+  events = Poll(repo);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].action, "failed");
+  EXPECT_EQ(ServedLogit("m"), 1.0f);
+
+  // Fixed: the next scan loads it.
+  Write("m/config.pbtxt", "");
+  Write("m/2/model.json", "logit 2");
+  events = Poll(repo);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].action, "reloaded");
+  EXPECT_EQ(ServedLogit("m"), 2.0f);
+}
+
+TEST_F(ModelRepositoryTest, RemovedModelIsUnloadedAndModelWithoutVersionsFails) {
+  Write("a/config.pbtxt", "");
+  Write("a/1/model.json", "logit 1");
+  Write("b/config.pbtxt", "");
+  ModelRepository repo(root_.string(), &service_, FakeLoader);
+  auto events = Poll(repo);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].model, "b");
+  EXPECT_EQ(events[1].action, "failed");
+  EXPECT_EQ(events[1].status.code(), StatusCode::kNotFound);
+  fs::remove_all(root_ / "a");
+  events = Poll(repo);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].action, "unloaded");
+  EXPECT_TRUE(service_.ModelNames().empty());
+}
+
+TEST(ModelRepositoryRootTest, MissingRootIsNotFound) {
+  InferenceService service;
+  ModelRepository repo("/nonexistent/repository", &service, FakeLoader);
+  EXPECT_EQ(repo.Poll().status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace hiedge
