@@ -1,0 +1,58 @@
+// Choosing among several edge servers by measured round-trip time (queueing
+// included): the groundwork for seed 004's multi-server architecture.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "hiedge/device.h"
+
+namespace hiedge {
+
+struct EndpointSelectorOptions {
+  double ewma_weight = 0.2;             // Weight of the newest RTT in the smoothed RTT.
+  int64_t probe_interval_us = 1000000;  // Re-measure an endpoint unused this long.
+  int64_t down_cooldown_us = 500000;    // Avoid a failed endpoint this long.
+};
+
+// Pure policy on plain numbers; time is passed in (microseconds, any epoch). Not
+// thread-safe. Choose():
+//  1. an endpoint never measured (in order), so every server gets a first RTT;
+//  2. else an endpoint that is up and whose last measurement is older than
+//     probe_interval (the stalest first), so a server that got faster is noticed;
+//  3. else the up endpoint with the lowest smoothed RTT;
+//  4. if all are down, the one whose cooldown ends first.
+class EndpointSelector {
+ public:
+  EndpointSelector(size_t endpoints, EndpointSelectorOptions options = {});
+  size_t Choose(int64_t now_us) const;
+  void RecordSuccess(size_t endpoint, double rtt_us, int64_t now_us);
+  void RecordFailure(size_t endpoint, int64_t now_us);
+  double SmoothedRttUs(size_t endpoint) const { return state_[endpoint].rtt_us; }
+  bool IsDown(size_t endpoint, int64_t now_us) const { return now_us < state_[endpoint].down_until_us; }
+  size_t size() const { return state_.size(); }
+
+ private:
+  struct State {
+    bool measured = false;
+    double rtt_us = 0;
+    int64_t last_used_us = 0;
+    int64_t down_until_us = INT64_MIN;
+  };
+  EndpointSelectorOptions options_;
+  std::vector<State> state_;
+};
+
+// An OffloadClient over several servers: each request goes to the endpoint the
+// selector chooses; when it fails with time left, the next choice is tried (each
+// endpoint at most once per request). Not thread-safe. `clock` returns microseconds
+// (steady clock when null); injected for tests.
+std::unique_ptr<OffloadClient> MakeMultiEndpointClient(std::vector<std::unique_ptr<OffloadClient>> endpoints,
+                                                       EndpointSelectorOptions options = {},
+                                                       std::function<int64_t()> clock = nullptr);
+
+}  // namespace hiedge

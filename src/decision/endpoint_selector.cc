@@ -1,0 +1,47 @@
+#include "hiedge/endpoint_selector.h"
+
+#include <algorithm>
+
+namespace hiedge {
+
+EndpointSelector::EndpointSelector(size_t endpoints, EndpointSelectorOptions options)
+    : options_(options), state_(endpoints) {}
+
+size_t EndpointSelector::Choose(int64_t now_us) const {
+  for (size_t i = 0; i < state_.size(); ++i) {
+    if (!state_[i].measured && !IsDown(i, now_us)) return i;
+  }
+  size_t best = state_.size();
+  size_t stalest = state_.size();
+  for (size_t i = 0; i < state_.size(); ++i) {
+    if (IsDown(i, now_us)) continue;
+    if (now_us - state_[i].last_used_us >= options_.probe_interval_us &&
+        (stalest == state_.size() || state_[i].last_used_us < state_[stalest].last_used_us)) {
+      stalest = i;
+    }
+    if (best == state_.size() || state_[i].rtt_us < state_[best].rtt_us) best = i;
+  }
+  if (stalest < state_.size()) return stalest;
+  if (best < state_.size()) return best;
+  size_t soonest = 0;
+  for (size_t i = 1; i < state_.size(); ++i) {
+    if (state_[i].down_until_us < state_[soonest].down_until_us) soonest = i;
+  }
+  return soonest;
+}
+
+void EndpointSelector::RecordSuccess(size_t endpoint, double rtt_us, int64_t now_us) {
+  State& s = state_[endpoint];
+  s.rtt_us = s.measured ? (1 - options_.ewma_weight) * s.rtt_us + options_.ewma_weight * rtt_us : rtt_us;
+  s.measured = true;
+  s.last_used_us = now_us;
+  s.down_until_us = INT64_MIN;
+}
+
+void EndpointSelector::RecordFailure(size_t endpoint, int64_t now_us) {
+  State& s = state_[endpoint];
+  s.last_used_us = now_us;
+  s.down_until_us = now_us + options_.down_cooldown_us;
+}
+
+}  // namespace hiedge

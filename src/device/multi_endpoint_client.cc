@@ -1,0 +1,62 @@
+#include <algorithm>
+#include <chrono>
+
+#include "hiedge/endpoint_selector.h"
+
+namespace hiedge {
+namespace {
+
+int64_t SteadyMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+class MultiEndpointClient final : public OffloadClient {
+ public:
+  MultiEndpointClient(std::vector<std::unique_ptr<OffloadClient>> endpoints, EndpointSelectorOptions options,
+                      std::function<int64_t()> clock)
+      : endpoints_(std::move(endpoints)),
+        selector_(endpoints_.size(), options),
+        clock_(clock ? std::move(clock) : std::function<int64_t()>(SteadyMicros)) {}
+
+  Result<FloatTensor> Infer(const FloatTensor& images, std::chrono::microseconds deadline) override {
+    if (endpoints_.empty()) return Status::Unavailable("no edge server endpoints configured");
+    const int64_t give_up = clock_() + deadline.count();
+    std::vector<bool> tried(endpoints_.size(), false);
+    Status last = Status::Unavailable("no endpoint tried");
+    for (size_t attempt = 0; attempt < endpoints_.size(); ++attempt) {
+      const int64_t start = clock_();
+      if (start >= give_up) break;
+      size_t pick = selector_.Choose(start);
+      if (tried[pick]) {  // The selector's favourite failed already: take any untried.
+        pick = static_cast<size_t>(std::find(tried.begin(), tried.end(), false) - tried.begin());
+      }
+      tried[pick] = true;
+      Result<FloatTensor> result = endpoints_[pick]->Infer(images, std::chrono::microseconds(give_up - start));
+      const int64_t end = clock_();
+      if (result.ok()) {
+        selector_.RecordSuccess(pick, static_cast<double>(end - start), end);
+        return result;
+      }
+      selector_.RecordFailure(pick, end);
+      last = result.status();
+    }
+    return last;
+  }
+
+ private:
+  std::vector<std::unique_ptr<OffloadClient>> endpoints_;
+  EndpointSelector selector_;
+  std::function<int64_t()> clock_;
+};
+
+}  // namespace
+
+std::unique_ptr<OffloadClient> MakeMultiEndpointClient(std::vector<std::unique_ptr<OffloadClient>> endpoints,
+                                                       EndpointSelectorOptions options,
+                                                       std::function<int64_t()> clock) {
+  return std::make_unique<MultiEndpointClient>(std::move(endpoints), options, std::move(clock));
+}
+
+}  // namespace hiedge

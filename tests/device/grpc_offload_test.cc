@@ -1,0 +1,138 @@
+// The device's gRPC link against the real gRPC server on loopback.
+#include <gtest/gtest.h>
+
+#include "hiedge/device.h"
+#include "hiedge/grpc_server.h"
+#include "testing/fake_backend.h"
+
+namespace hiedge {
+namespace {
+
+constexpr double kAlwaysOffload = 2.0;
+
+std::vector<float> Image(float first_pixel) {
+  std::vector<float> pixels(16, 0.0f);
+  pixels[0] = first_pixel;
+  return pixels;
+}
+
+OffloadOptions GrpcOptions(int port) {
+  OffloadOptions o;
+  o.port = port;
+  o.model = "remote";
+  o.transport = Transport::kGrpc;
+  return o;
+}
+
+class GrpcOffloadTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(service_.AddModel("remote", std::make_shared<testing::FakeBackend>("remote", 9.0f)).ok());
+  }
+  std::unique_ptr<GrpcServer> Serve(GrpcServerOptions options) {
+    auto server = std::make_unique<GrpcServer>(&service_, options);
+    EXPECT_TRUE(server->Start().ok());
+    return server;
+  }
+  InferenceService service_;
+  testing::FakeBackend local_{"local"};
+};
+
+TEST_F(GrpcOffloadTest, FallsBackAtOnceWhileDownAndResumesWithinTwoSecondsOfARestart) {
+  GrpcServerOptions options;
+  options.port = 0;
+  auto server = Serve(options);
+  const int port = server->port();
+  auto client = MakeOffloadClient(GrpcOptions(port));
+  DeviceRuntime device(&local_, client.get(), {kAlwaysOffload, std::chrono::milliseconds(2000)});
+  auto up = device.Process(Image(0.65f).data());
+  ASSERT_TRUE(up.ok());
+  EXPECT_FALSE(up->fallback) << up->offload_error;
+  EXPECT_EQ(up->remote_prediction, 6);
+
+  server->Stop(0);
+  for (int i = 0; i < 3; ++i) {
+    auto down = device.Process(Image(0.45f).data());
+    ASSERT_TRUE(down.ok());
+    EXPECT_TRUE(down->fallback);
+    EXPECT_EQ(down->final_prediction, 4);
+    EXPECT_LT(down->offload_ms, 1000) << "a dead server must not eat the 2 s deadline";
+  }
+
+  options.port = port;
+  server = Serve(options);
+  const auto restarted = std::chrono::steady_clock::now();
+  bool resumed = false;
+  while (!resumed && std::chrono::steady_clock::now() - restarted < std::chrono::seconds(3)) {
+    auto r = device.Process(Image(0.15f).data());
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->final_prediction, 1);
+    resumed = !r->fallback;
+    if (!resumed) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - restarted).count();
+  EXPECT_TRUE(resumed);
+  EXPECT_LT(seconds, 2.0);
+}
+
+TEST_F(GrpcOffloadTest, CarriesTheTokenAndSpeaksTls) {
+  GrpcServerOptions options;
+  options.port = 0;
+  options.bearer_token = "t0ken";
+  options.tls_cert_file = std::string(HIEDGE_SOURCE_DIR) + "/tests/testdata/tls/server.crt";
+  options.tls_key_file = std::string(HIEDGE_SOURCE_DIR) + "/tests/testdata/tls/server.key";
+  auto server = Serve(options);
+  OffloadOptions o = GrpcOptions(server->port());
+  o.host = "localhost";
+  o.tls_root_cert_file = options.tls_cert_file;
+  auto anonymous = MakeOffloadClient(o);
+  auto denied = anonymous->Infer(FloatTensor{{1, 1, 4, 4}, Image(0.35f)}, std::chrono::seconds(2));
+  ASSERT_FALSE(denied.ok());
+  EXPECT_NE(denied.status().message().find("bearer"), std::string::npos) << denied.status().message();
+  o.bearer_token = "t0ken";
+  auto authorised = MakeOffloadClient(o);
+  auto ok = authorised->Infer(FloatTensor{{1, 1, 4, 4}, Image(0.35f)}, std::chrono::seconds(2));
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(std::max_element(ok->data.begin(), ok->data.end()) - ok->data.begin(), 3);
+
+  o.tls_root_cert_file = "/nonexistent/root.pem";
+  auto broken = MakeOffloadClient(o);
+  EXPECT_EQ(broken->Infer(FloatTensor{{1, 1, 4, 4}, Image(0.35f)}, std::chrono::seconds(1)).status().code(),
+            StatusCode::kUnavailable);
+}
+
+TEST_F(GrpcOffloadTest, ShedLoadIsRetriedThenFallsBackWithinTheDeadline) {
+  // A batcher whose queue holds one request and a slow model: concurrent requests
+  // beyond it are shed with UNAVAILABLE, which the client retries with backoff.
+  InferenceService busy;
+  BatchingConfig batching;
+  batching.max_batch_size = 1;
+  batching.max_queue_size = 1;
+  ASSERT_TRUE(busy.AddModel("remote", std::make_shared<testing::FakeBackend>("remote", 9.0f,
+                                                                             std::chrono::milliseconds(300)),
+                            batching).ok());
+  GrpcServerOptions options;
+  options.port = 0;
+  GrpcServer server(&busy, options);
+  ASSERT_TRUE(server.Start().ok());
+  std::vector<std::thread> hogs;
+  for (int i = 0; i < 3; ++i) {
+    hogs.emplace_back([&] {
+      auto c = MakeOffloadClient(GrpcOptions(server.port()));
+      (void)c->Infer(FloatTensor{{1, 1, 4, 4}, Image(0.5f)}, std::chrono::seconds(5));
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  OffloadOptions o = GrpcOptions(server.port());
+  o.max_retries = 1;
+  auto client = MakeOffloadClient(o);
+  const auto start = std::chrono::steady_clock::now();
+  auto r = client->Infer(FloatTensor{{1, 1, 4, 4}, Image(0.5f)}, std::chrono::milliseconds(100));
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_FALSE(r.ok());
+  EXPECT_LT(took, std::chrono::milliseconds(400));
+  for (auto& t : hogs) t.join();
+}
+
+}  // namespace
+}  // namespace hiedge
