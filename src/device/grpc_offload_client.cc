@@ -32,6 +32,7 @@ std::shared_ptr<grpc::Channel> MakeChannel(const OffloadOptions& o, std::string*
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
+  args.SetInt(GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS, 100);
   args.SetMaxReceiveMessageSize(64 << 20);
   return grpc::CreateCustomChannel(o.host + ":" + std::to_string(o.port), credentials, args);
 }

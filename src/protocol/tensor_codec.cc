@@ -98,8 +98,8 @@ Status DecodeRawContents(std::string_view bytes, int64_t elements, Tensor* t) {
   }
   const size_t expected = static_cast<size_t>(elements) * DatatypeSize(t->datatype);
   if (bytes.size() != expected) {
-    return Status::InvalidArgument("tensor '" + t->name + "': " + std::to_string(bytes.size()) +
-                                   " data bytes do not match shape " + ShapeToString(t->shape) +
+    return Status::InvalidArgument("tensor '" + t->name + "': data of " + std::to_string(bytes.size()) +
+                                   " bytes does not match shape " + ShapeToString(t->shape) +
                                    " of " + t->datatype + " (" + std::to_string(expected) + " bytes)");
   }
   DecodeNumeric(t->datatype, bytes, &t->data);

@@ -1,7 +1,9 @@
+#include <charconv>
 #include <cstdio>
 
 #include "commands.h"
 #include "hiedge/decision_config.h"
+#include "hiedge/endpoint_selector.h"
 #include "hiedge/eval.h"
 #include "hiedge/files.h"
 
@@ -14,6 +16,8 @@ struct DeviceArgs {
   double theta = 0.9;
   double beta = 0.1;
   OffloadOptions server;
+  std::vector<std::string> endpoints = {"127.0.0.1:8000"};
+  std::string transport = "rest";
   std::string data_dir = kFashionMnistDir;
   size_t limit = 0;
   int deadline_ms = 500;
@@ -30,7 +34,23 @@ Status RunDeviceCommand(DeviceArgs a) {
   HIEDGE_ASSIGN_OR_RETURN(auto local, LoadModel(a.local));
   HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadFashionMnist(a.data_dir, Split::kTest));
   if (a.limit > 0) test = Head(test, a.limit);
-  std::unique_ptr<OffloadClient> client = MakeOffloadClient(a.server);
+  HIEDGE_ASSIGN_OR_RETURN(a.server.transport, ParseTransport(a.transport));
+  std::vector<std::unique_ptr<OffloadClient>> links;
+  for (const std::string& endpoint : a.endpoints) {
+    OffloadOptions o = a.server;
+    const size_t colon = endpoint.rfind(':');
+    int port = 0;
+    if (colon == std::string::npos || colon == 0 ||
+        std::from_chars(endpoint.data() + colon + 1, endpoint.data() + endpoint.size(), port).ec != std::errc() ||
+        port < 1 || port > 65535) {
+      return Status::InvalidArgument("--server '" + endpoint + "' is not host:port");
+    }
+    o.host = endpoint.substr(0, colon);
+    o.port = port;
+    links.push_back(MakeOffloadClient(o));
+  }
+  std::unique_ptr<OffloadClient> client =
+      links.size() == 1 ? std::move(links[0]) : MakeMultiEndpointClient(std::move(links));
   DeviceRuntime device(local.get(), client.get(),
                        {a.theta, std::chrono::milliseconds(a.deadline_ms)});
   double wall = 0;
@@ -55,11 +75,16 @@ void AddDeviceCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--theta", a->theta, "Offload iff max softmax < theta (without --decision)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--beta", a->beta, "Offload cost for the cost column")->capture_default_str();
-  cmd->add_option("--host", a->server.host, "Edge server host")->capture_default_str();
-  cmd->add_option("--port", a->server.port, "Edge server port")->check(CLI::Range(1, 65535))->capture_default_str();
+  cmd->add_option("--server", a->endpoints,
+                  "Edge server host:port; repeat for several, chosen per request by measured "
+                  "round-trip time with failover")->capture_default_str();
+  cmd->add_option("--transport", a->transport, "Offload protocol: rest or grpc (the server's gRPC port)")
+      ->check(CLI::IsMember({"rest", "grpc"}))->capture_default_str();
+  cmd->add_option("--tls-root-cert", a->server.tls_root_cert_file, "gRPC over TLS, trusting this PEM root")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--model", a->server.model, "Remote model name")->capture_default_str();
   cmd->add_option("--auth-token", a->server.bearer_token, "Bearer token for the edge server");
-  cmd->add_option("--binary", a->server.binary, "Use the binary tensor data extension")->capture_default_str();
+  cmd->add_option("--binary", a->server.binary, "REST: use the binary tensor data extension")->capture_default_str();
   cmd->add_option("--deadline-ms", a->deadline_ms, "Offload deadline")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--data", a->data_dir)->capture_default_str();
   cmd->add_option("--limit", a->limit, "Test samples (0 = all)")->capture_default_str();
