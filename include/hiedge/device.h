@@ -3,6 +3,8 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <vector>
 #include <memory>
 #include <string>
 
@@ -51,10 +53,14 @@ Result<Transport> ParseTransport(const std::string& name);
 
 struct DeviceOptions {
   double theta = 0;  // Offload iff max softmax < theta (0: never, > 1: always).
-  std::chrono::microseconds offload_deadline{std::chrono::milliseconds(500)};
+  std::chrono::microseconds offload_deadline{std::chrono::milliseconds(500)};  // Per request.
+  // Batched offload: unsure samples wait to share one request, at most
+  // `offload_batch` samples per request and `offload_batch_delay` of waiting for the
+  // oldest. 1 sends each unsure sample at once, on its own.
+  size_t offload_batch = 1;
+  std::chrono::microseconds offload_batch_delay{0};
 };
 
-// Everything the device knows of one sample after answering it.
 struct SampleRecord {
   int local_prediction = -1;
   float confidence = 0;      // S-ML max softmax.
@@ -71,20 +77,53 @@ struct SampleRecord {
 };
 
 // Not thread-safe. `local` and `remote` are borrowed and must outlive the runtime;
-// `remote` may be null (then every offload falls back).
+// `remote` may be null (then every offload falls back). `clock` returns microseconds
+// (steady clock when null) and times everything the records report; injected so the
+// batching delay is tested without sleeps.
 class DeviceRuntime {
  public:
-  DeviceRuntime(InferenceBackend* local, OffloadClient* remote, DeviceOptions options);
-  // Answers one image (per-sample shape of the local model). Always yields exactly one
-  // final prediction; errors of the local model itself are returned as a status.
+  DeviceRuntime(InferenceBackend* local, OffloadClient* remote, DeviceOptions options,
+                std::function<int64_t()> clock = nullptr);
+
+  struct Answer {
+    size_t sample = 0;  // The id given to Submit.
+    SampleRecord record;
+  };
+
+  // Streaming use. Runs the S-ML on one image (per-sample shape of the local model) and
+  // returns the answers that became final: this sample's when it stays local, and every
+  // queued sample's when this one fills the offload batch or the oldest queued sample
+  // has waited offload_batch_delay. Every submitted sample is answered exactly once,
+  // by Submit, Poll or Flush. Errors of the local model itself are returned as a status
+  // (the failing sample is not queued).
+  Result<std::vector<Answer>> Submit(size_t sample, const float* image);
+  // Sends the queue if its oldest sample has waited offload_batch_delay (call when idle).
+  std::vector<Answer> Poll();
+  // Sends whatever is queued (end of stream).
+  std::vector<Answer> Flush();
+  size_t queued() const { return queue_.size(); }
+
+  // One image, answered now: Submit then Flush. FailedPrecondition while samples are queued.
   Result<SampleRecord> Process(const float* image);
+
   const DeviceOptions& options() const { return options_; }
 
  private:
+  struct Queued {
+    size_t sample;
+    SampleRecord record;
+    int64_t enqueued_us;
+    std::vector<float> image;
+  };
+  std::vector<Answer> SendQueue();
+  double MillisSince(int64_t start_us) const;
+
   InferenceBackend* local_;
   OffloadClient* remote_;
   DeviceOptions options_;
-  std::vector<int64_t> batch_shape_;
+  std::function<int64_t()> clock_;
+  std::vector<int64_t> sample_shape_;
+  std::vector<Queued> queue_;
 };
 
 }  // namespace hiedge

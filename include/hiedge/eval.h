@@ -53,7 +53,8 @@ struct StrategyResult {
   double offload_fraction() const { return samples ? double(offloaded) / samples : 0; }
 };
 
-// Runs `device` over every sample of `data`, one at a time, as a device would.
+// Streams every sample of `data` through `device`, as a device would (unsure samples
+// batched per its offload options), and returns one record per sample in order.
 // A local-model error stops the run and is returned.
 Result<std::vector<SampleRecord>> RunDevice(DeviceRuntime& device, const Dataset& data,
                                             const std::string& label, double* wall_seconds,

@@ -1,34 +1,45 @@
+#include <algorithm>
+
 #include "hiedge/decision.h"
 #include "hiedge/device.h"
 
 namespace hiedge {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double MillisSince(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+int64_t SteadyMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace
 
-DeviceRuntime::DeviceRuntime(InferenceBackend* local, OffloadClient* remote, DeviceOptions options)
-    : local_(local), remote_(remote), options_(options) {
-  batch_shape_ = {1};
-  const auto& per_sample = local_->info().input_shape;
-  batch_shape_.insert(batch_shape_.end(), per_sample.begin(), per_sample.end());
+DeviceRuntime::DeviceRuntime(InferenceBackend* local, OffloadClient* remote, DeviceOptions options,
+                             std::function<int64_t()> clock)
+    : local_(local),
+      remote_(remote),
+      options_(options),
+      clock_(clock ? std::move(clock) : std::function<int64_t()>(SteadyMicros)),
+      sample_shape_(local->info().input_shape) {
+  options_.offload_batch = std::max<size_t>(options_.offload_batch, 1);
 }
 
-Result<SampleRecord> DeviceRuntime::Process(const float* image) {
-  SampleRecord r;
-  FloatTensor input{batch_shape_, {}};
-  input.data.assign(image, image + FloatTensor::NumElements(batch_shape_));
+double DeviceRuntime::MillisSince(int64_t start_us) const {
+  return static_cast<double>(clock_() - start_us) / 1000.0;
+}
 
-  auto start = Clock::now();
+Result<std::vector<DeviceRuntime::Answer>> DeviceRuntime::Submit(size_t sample, const float* image) {
+  SampleRecord r;
+  std::vector<int64_t> shape = {1};
+  shape.insert(shape.end(), sample_shape_.begin(), sample_shape_.end());
+  FloatTensor input{shape, {}};
+  input.data.assign(image, image + FloatTensor::NumElements(shape));
+
+  int64_t start = clock_();
   HIEDGE_ASSIGN_OR_RETURN(FloatTensor logits, local_->Infer(input));
   r.local_ms = MillisSince(start);
 
-  start = Clock::now();
+  start = clock_();
   const std::vector<float> probabilities = Softmax(logits.data);
   const ArgMax top = FindArgMax(probabilities.data(), probabilities.size());
   r.local_prediction = top.index;
@@ -36,27 +47,74 @@ Result<SampleRecord> DeviceRuntime::Process(const float* image) {
   r.offloaded = ShouldOffload(r.confidence, options_.theta);
   r.decision_ms = MillisSince(start);
   r.final_prediction = r.local_prediction;
-  if (!r.offloaded) return r;
 
-  start = Clock::now();
+  std::vector<Answer> answers;
+  if (!r.offloaded) {
+    answers.push_back({sample, r});
+  } else {
+    queue_.push_back({sample, r, clock_(), std::move(input.data)});
+  }
+  if (queue_.size() >= options_.offload_batch) {
+    std::vector<Answer> sent = SendQueue();
+    answers.insert(answers.end(), sent.begin(), sent.end());
+  } else {
+    std::vector<Answer> due = Poll();
+    answers.insert(answers.end(), due.begin(), due.end());
+  }
+  return answers;
+}
+
+std::vector<DeviceRuntime::Answer> DeviceRuntime::Poll() {
+  if (queue_.empty() || clock_() - queue_.front().enqueued_us < options_.offload_batch_delay.count()) return {};
+  return SendQueue();
+}
+
+std::vector<DeviceRuntime::Answer> DeviceRuntime::Flush() { return SendQueue(); }
+
+std::vector<DeviceRuntime::Answer> DeviceRuntime::SendQueue() {
+  if (queue_.empty()) return {};
+  const auto rows = static_cast<int64_t>(queue_.size());
+  std::vector<int64_t> shape = {rows};
+  shape.insert(shape.end(), sample_shape_.begin(), sample_shape_.end());
+  FloatTensor batch{shape, {}};
+  batch.data.reserve(static_cast<size_t>(FloatTensor::NumElements(shape)));
+  for (const Queued& q : queue_) batch.data.insert(batch.data.end(), q.image.begin(), q.image.end());
+
+  const int64_t start = clock_();
   Result<FloatTensor> remote = remote_ != nullptr
-                                   ? remote_->Infer(input, options_.offload_deadline)
+                                   ? remote_->Infer(batch, options_.offload_deadline)
                                    : Result<FloatTensor>(Status::Unavailable("no edge server configured"));
-  r.offload_ms = MillisSince(start);
-  if (remote.ok() && r.offload_ms > options_.offload_deadline.count() / 1000.0) {
+  const double round_trip_ms = MillisSince(start);
+  if (remote.ok() && round_trip_ms > static_cast<double>(options_.offload_deadline.count()) / 1000.0) {
     remote = Status::DeadlineExceeded("offload answered after its deadline");
   }
-  if (remote.ok() && (remote->rows() != 1 || remote->row_size() < 1)) {
-    remote = Status::Internal("server returned logits of shape " + ShapeToString(remote->shape));
+  if (remote.ok() && (remote->rows() != rows || remote->row_size() < 1)) {
+    remote = Status::Internal("server returned logits of shape " + ShapeToString(remote->shape) + " for " +
+                              std::to_string(rows) + " samples");
   }
-  if (!remote.ok()) {
-    r.fallback = true;
-    r.offload_error = remote.status().ToString();
-    return r;
+  std::vector<Answer> answers;
+  for (size_t i = 0; i < queue_.size(); ++i) {
+    SampleRecord r = queue_[i].record;
+    // Waiting for the batch is part of the sample's offload time.
+    r.offload_ms = round_trip_ms + static_cast<double>(start - queue_[i].enqueued_us) / 1000.0;
+    if (!remote.ok()) {
+      r.fallback = true;
+      r.offload_error = remote.status().ToString();
+    } else {
+      r.remote_prediction = FindArgMax(remote->row(static_cast<int64_t>(i)), static_cast<size_t>(remote->row_size())).index;
+      r.final_prediction = r.remote_prediction;
+    }
+    answers.push_back({queue_[i].sample, std::move(r)});
   }
-  r.remote_prediction = FindArgMax(remote->data.data(), remote->data.size()).index;
-  r.final_prediction = r.remote_prediction;
-  return r;
+  queue_.clear();
+  return answers;
+}
+
+Result<SampleRecord> DeviceRuntime::Process(const float* image) {
+  if (!queue_.empty()) return Status::FailedPrecondition("Process() while samples are queued for offload");
+  HIEDGE_ASSIGN_OR_RETURN(std::vector<Answer> answers, Submit(0, image));
+  if (answers.empty()) answers = Flush();
+  return std::move(answers.front().record);
 }
 
 }  // namespace hiedge

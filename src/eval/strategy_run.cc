@@ -19,14 +19,28 @@ double Percentile(std::vector<double> values, double q) {
 Result<std::vector<SampleRecord>> RunDevice(DeviceRuntime& device, const Dataset& data,
                                             const std::string& label, double* wall_seconds,
                                             bool progress) {
-  std::vector<SampleRecord> records;
-  records.reserve(data.size());
+  std::vector<SampleRecord> records(data.size());
+  std::vector<bool> answered(data.size(), false);
+  size_t done = 0;
+  auto take = [&](std::vector<DeviceRuntime::Answer> answers) {
+    for (DeviceRuntime::Answer& a : answers) {
+      answered[a.sample] = true;
+      records[a.sample] = std::move(a.record);
+      ++done;
+    }
+  };
   ProgressBar bar(static_cast<int64_t>(data.size()), label, progress);
   const auto start = std::chrono::steady_clock::now();
   for (size_t i = 0; i < data.size(); ++i) {
-    HIEDGE_ASSIGN_OR_RETURN(SampleRecord r, device.Process(data.image(i)));
-    records.push_back(std::move(r));
-    bar.Update(static_cast<int64_t>(i + 1));
+    HIEDGE_ASSIGN_OR_RETURN(std::vector<DeviceRuntime::Answer> answers, device.Submit(i, data.image(i)));
+    take(std::move(answers));
+    bar.Update(static_cast<int64_t>(done));
+  }
+  take(device.Flush());
+  bar.Update(static_cast<int64_t>(done));
+  if (done != data.size() || std::find(answered.begin(), answered.end(), false) != answered.end()) {
+    return Status::Internal("device answered " + std::to_string(done) + " of " + std::to_string(data.size()) +
+                            " samples");
   }
   *wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return records;

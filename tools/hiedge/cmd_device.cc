@@ -21,6 +21,8 @@ struct DeviceArgs {
   std::string data_dir = kFashionMnistDir;
   size_t limit = 0;
   int deadline_ms = 500;
+  size_t offload_batch = 1;
+  double offload_batch_delay_ms = 2;
   std::string out = "results/device";
 };
 
@@ -51,8 +53,12 @@ Status RunDeviceCommand(DeviceArgs a) {
   }
   std::unique_ptr<OffloadClient> client =
       links.size() == 1 ? std::move(links[0]) : MakeMultiEndpointClient(std::move(links));
-  DeviceRuntime device(local.get(), client.get(),
-                       {a.theta, std::chrono::milliseconds(a.deadline_ms)});
+  DeviceOptions options;
+  options.theta = a.theta;
+  options.offload_deadline = std::chrono::milliseconds(a.deadline_ms);
+  options.offload_batch = a.offload_batch;
+  options.offload_batch_delay = std::chrono::microseconds(static_cast<int64_t>(a.offload_batch_delay_ms * 1000));
+  DeviceRuntime device(local.get(), client.get(), options);
   double wall = 0;
   HIEDGE_ASSIGN_OR_RETURN(std::vector<SampleRecord> records, RunDevice(device, test, "device", &wall));
   const std::vector<StrategyResult> results = {
@@ -86,6 +92,11 @@ void AddDeviceCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--auth-token", a->server.bearer_token, "Bearer token for the edge server");
   cmd->add_option("--binary", a->server.binary, "REST: use the binary tensor data extension")->capture_default_str();
   cmd->add_option("--deadline-ms", a->deadline_ms, "Offload deadline")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--offload-batch", a->offload_batch,
+                  "Unsure samples sent per request (1 = each at once)")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--offload-batch-delay-ms", a->offload_batch_delay_ms,
+                  "Longest an unsure sample waits for a fuller offload batch")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--data", a->data_dir)->capture_default_str();
   cmd->add_option("--limit", a->limit, "Test samples (0 = all)")->capture_default_str();
   cmd->add_option("--out", a->out, "Results folder")->capture_default_str();
