@@ -1,16 +1,29 @@
 #!/usr/bin/env bash
-# Builds the protocol parser fuzzer with clang's libFuzzer under ASan and UBSan and
-# runs it for a fixed number of executions (default 1,000,000) from the seed corpus
-# in tests/fuzz/corpus/. Not part of ./scripts/test.sh; needs clang (Debian: clang).
+# Builds the parser fuzzers with clang's libFuzzer under ASan and UBSan and runs each
+# for a fixed number of executions (default 1,000,000) from its seed corpus in
+# tests/fuzz/corpus/<target>/:
+#   infer_request_fuzzer  REST JSON + binary tensor data, model metadata
+#   grpc_message_fuzzer   protobuf ModelInferRequest/Response, config.pbtxt text
+# Not part of ./scripts/test.sh; needs clang (Debian: clang).
 # Usage: scripts/fuzz.sh [executions]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${1:-1000000}"
 OUT=build-fuzz
-mkdir -p "$OUT" "$OUT/corpus"
-clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-  -Iinclude -Isrc/protocol \
-  tests/fuzz/infer_request_fuzzer.cc src/protocol/*.cc src/common/status.cc src/common/tensor.cc \
-  -o "$OUT/infer_request_fuzzer"
-cp -n tests/fuzz/corpus/infer_request/* "$OUT/corpus/" 2>/dev/null || true
-"$OUT/infer_request_fuzzer" -runs="$RUNS" -max_len=4096 "$OUT/corpus"
+mkdir -p "$OUT"
+CXX=(clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
+mkdir -p "$OUT/proto"
+protoc --proto_path=proto --cpp_out="$OUT/proto" proto/model_config.proto proto/grpc_service.proto
+"${CXX[@]}" -Iinclude -Isrc/protocol \
+  tests/fuzz/infer_request_fuzzer.cc src/protocol/infer_codec.cc src/protocol/metadata_codec.cc \
+  src/protocol/tensor_codec.cc src/common/status.cc src/common/tensor.cc -o "$OUT/infer_request_fuzzer"
+"${CXX[@]}" -Iinclude -Isrc -Isrc/protocol -I"$OUT/proto" \
+  tests/fuzz/grpc_message_fuzzer.cc src/protocol/grpc_codec.cc src/protocol/tensor_codec.cc \
+  src/server/model_config_proto.cc src/common/status.cc src/common/tensor.cc \
+  "$OUT/proto/grpc_service.pb.cc" "$OUT/proto/model_config.pb.cc" -lprotobuf -o "$OUT/grpc_message_fuzzer"
+for target in infer_request grpc_message; do
+  mkdir -p "$OUT/corpus/$target"
+  cp -n tests/fuzz/corpus/"$target"/* "$OUT/corpus/$target/" 2>/dev/null || true
+  echo "fuzz: ${target}_fuzzer, $RUNS executions"
+  "$OUT/${target}_fuzzer" -runs="$RUNS" -max_len=4096 "$OUT/corpus/$target"
+done
