@@ -13,6 +13,7 @@
 #include "hiedge/data.h"
 #include "hiedge/decision.h"
 #include "hiedge/device.h"
+#include "hiedge/grpc_server.h"
 #include "hiedge/http_server.h"
 #include "hiedge/model.h"
 
@@ -141,13 +142,45 @@ class NoComputeBackend final : public InferenceBackend {
   ModelInfo info_;
 };
 
-// Server overhead beyond model compute, one client, batch 1, binary: p50 round trip.
+// Both transports over one service; arg 0 of the benchmark picks the client's.
+struct BothServers {
+  BothServers(InferenceService* service, int http_workers = 16) {
+    HttpServerOptions http_options{"127.0.0.1", 0};
+    http_options.worker_threads = http_workers;
+    http_options.keep_alive_timeout_seconds = 10;
+    http = std::make_unique<HttpServer>(service, http_options);
+    GrpcServerOptions grpc_options;
+    grpc_options.port = 0;
+    grpc = std::make_unique<GrpcServer>(service, grpc_options);
+    ok = http->Start().ok() && grpc->Start().ok();
+  }
+  ~BothServers() {
+    grpc->Stop();
+    http->Stop();
+  }
+  std::unique_ptr<OffloadClient> Client(Transport transport, const std::string& model) const {
+    OffloadOptions o{"127.0.0.1", http->port(), model, true};
+    o.transport = transport;
+    if (transport == Transport::kGrpc) o.port = grpc->port();
+    return MakeOffloadClient(o);
+  }
+  std::unique_ptr<HttpServer> http;
+  std::unique_ptr<GrpcServer> grpc;
+  bool ok = false;
+};
+
+Transport TransportArg(const benchmark::State& state, int index) {
+  return state.range(index) == 1 ? Transport::kGrpc : Transport::kRest;
+}
+
+// Server overhead beyond model compute, one client, batch 1, binary/raw tensors: p50
+// round trip. Arg: 0 = REST, 1 = gRPC.
 void BM_ServerOverhead(benchmark::State& state) {
   InferenceService service;
   if (!service.AddModel("none", std::make_shared<NoComputeBackend>()).ok()) state.SkipWithError("add");
-  HttpServer server(&service, {"127.0.0.1", 0});
-  if (!server.Start().ok()) state.SkipWithError("server start");
-  auto client = MakeOffloadClient({"127.0.0.1", server.port(), "none", true});
+  BothServers servers(&service);
+  if (!servers.ok) state.SkipWithError("server start");
+  auto client = servers.Client(TransportArg(state, 0), "none");
   const FloatTensor x = Batch(0, 1);
   std::vector<double> round_trips_us;
   for (auto _ : state) {
@@ -160,13 +193,12 @@ void BM_ServerOverhead(benchmark::State& state) {
   state.counters["p50_us"] = round_trips_us[round_trips_us.size() / 2];
   state.counters["p99_us"] = round_trips_us[round_trips_us.size() * 99 / 100];
   state.SetItemsProcessed(state.iterations());
-  server.Stop();
 }
-BENCHMARK(BM_ServerOverhead)->Unit(benchmark::kMicrosecond)->MinTime(2.0)->UseRealTime();
+BENCHMARK(BM_ServerOverhead)->ArgName("grpc")->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->MinTime(2.0)->UseRealTime();
 
-// The L-ML behind the REST server with 64 concurrent clients sending batch-1 binary
-// requests, with and without dynamic batching (arg 1 / 0). Compare with
-// BM_LmlThroughput/256 (offline) from the same run.
+// The L-ML behind the server with 64 concurrent clients sending batch-1 requests,
+// without and with dynamic batching (first arg 0 / 1), over REST or gRPC (second arg
+// 0 / 1). Compare with BM_LmlThroughput/256 (offline) from the same run.
 void BM_LmlServer64Clients(benchmark::State& state) {
   constexpr int kClients = 64;
   constexpr int kRequestsPerClient = 40;
@@ -177,11 +209,9 @@ void BM_LmlServer64Clients(benchmark::State& state) {
   }
   InferenceService service;
   if (!service.AddModel("lml", Model("lml"), batching).ok()) state.SkipWithError("add model");
-  HttpServerOptions options{"127.0.0.1", 0};
-  options.worker_threads = kClients + 8;
-  options.keep_alive_timeout_seconds = 10;
-  HttpServer server(&service, options);
-  if (!server.Start().ok()) state.SkipWithError("server start");
+  BothServers servers(&service, kClients + 8);
+  if (!servers.ok) state.SkipWithError("server start");
+  const Transport transport = TransportArg(state, 1);
   size_t failures = 0;
   for (auto _ : state) {
     std::vector<std::thread> clients;
@@ -189,7 +219,7 @@ void BM_LmlServer64Clients(benchmark::State& state) {
     const auto start = std::chrono::steady_clock::now();
     for (int c = 0; c < kClients; ++c) {
       clients.emplace_back([&, c] {
-        auto client = MakeOffloadClient({"127.0.0.1", server.port(), "lml", true});
+        auto client = servers.Client(transport, "lml");
         for (int i = 0; i < kRequestsPerClient; ++i) {
           const FloatTensor x = Batch(static_cast<size_t>(c * kRequestsPerClient + i), 1);
           auto r = client->Infer(x, std::chrono::seconds(30));
@@ -205,9 +235,13 @@ void BM_LmlServer64Clients(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * kClients * kRequestsPerClient);
   state.counters["failures"] = static_cast<double>(failures);
-  server.Stop();
 }
-BENCHMARK(BM_LmlServer64Clients)->Arg(0)->Arg(1)->Iterations(2)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_LmlServer64Clients)
+    ->ArgNames({"batching", "grpc"})
+    ->ArgsProduct({{0, 1}, {0, 1}})
+    ->Iterations(2)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace hiedge

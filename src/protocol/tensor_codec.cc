@@ -19,9 +19,54 @@ void DecodeLittleEndian(std::string_view bytes, std::vector<float>* out) {
   }
 }
 
-// Converts raw little-endian bytes of `datatype` into floats. FP16/BF16 are not
-// converted (left empty) and so are rejected by any model that needs values.
+// IEEE 754 half precision to float, exactly (every half is a float).
+float HalfToFloat(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  uint32_t exponent = (h >> 10) & 0x1fu;
+  uint32_t mantissa = h & 0x3ffu;
+  uint32_t bits;
+  if (exponent == 0x1f) {
+    bits = sign | 0x7f800000u | (mantissa << 13);  // Inf or NaN.
+  } else if (exponent != 0) {
+    bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
+  } else if (mantissa == 0) {
+    bits = sign;  // Zero.
+  } else {
+    // Subnormal half: normalise into a float.
+    exponent = 113;
+    while ((mantissa & 0x400u) == 0) {
+      mantissa <<= 1;
+      --exponent;
+    }
+    bits = sign | (exponent << 23) | ((mantissa & 0x3ffu) << 13);
+  }
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+template <typename Convert>
+void DecodeHalfWidth(std::string_view bytes, std::vector<float>* out, Convert convert) {
+  const size_t n = bytes.size() / 2;
+  out->resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    uint16_t h;
+    std::memcpy(&h, bytes.data() + 2 * i, 2);
+    (*out)[i] = convert(h);
+  }
+}
+
+// Converts raw little-endian bytes of `datatype` into floats.
 void DecodeNumeric(std::string_view datatype, std::string_view bytes, std::vector<float>* out) {
+  if (datatype == "FP16") return DecodeHalfWidth(bytes, out, HalfToFloat);
+  if (datatype == "BF16") {
+    return DecodeHalfWidth(bytes, out, [](uint16_t h) {
+      const uint32_t bits = static_cast<uint32_t>(h) << 16;
+      float f;
+      std::memcpy(&f, &bits, 4);
+      return f;
+    });
+  }
   if (datatype == "FP32") return DecodeLittleEndian<float>(bytes, out);
   if (datatype == "FP64") return DecodeLittleEndian<double>(bytes, out);
   if (datatype == "INT8") return DecodeLittleEndian<int8_t>(bytes, out);

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <cstring>
 
 #include "hiedge/protocol.h"
@@ -186,6 +188,29 @@ TEST(MetadataCodecTest, ModelMetadataRoundTrip) {
   // Found by the fuzzer: a non-string platform must be an error, not an exception.
   EXPECT_EQ(ParseModelMetadata(R"({"name":"lml","versions":["1"],"platform":[]})").status().code(),
             StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace hiedge::protocol
+
+namespace hiedge::protocol {
+namespace {
+
+// Found by the fuzzer: FP16 binary data used to parse "ok" with no values.
+TEST(InferCodecTest, HalfPrecisionBinaryDataIsConvertedExactly) {
+  const uint16_t halves[] = {0x3C00, 0xC000, 0x3800, 0x7BFF, 0x0001, 0x8000};
+  std::string body =
+      R"({"inputs":[{"name":"h","shape":[6],"datatype":"FP16","parameters":{"binary_data_size":12}},)"
+      R"({"name":"b","shape":[1],"datatype":"BF16","parameters":{"binary_data_size":2}}]})";
+  const size_t header = body.size();
+  body.append(reinterpret_cast<const char*>(halves), sizeof(halves));
+  const uint16_t bf16 = 0x3FC0;  // 1.5
+  body.append(reinterpret_cast<const char*>(&bf16), 2);
+  auto r = ParseInferRequest(body, header);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->inputs[0].data, (std::vector<float>{1.0f, -2.0f, 0.5f, 65504.0f, 5.9604645e-08f, -0.0f}));
+  EXPECT_TRUE(std::signbit(r->inputs[0].data[5]));
+  EXPECT_EQ(r->inputs[1].data, (std::vector<float>{1.5f}));
 }
 
 }  // namespace
