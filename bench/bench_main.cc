@@ -96,28 +96,10 @@ void BM_DecisionPerSample(benchmark::State& state) {
 }
 BENCHMARK(BM_DecisionPerSample)->Unit(benchmark::kNanosecond);
 
-// The device loop over loopback HTTP at a fixed theta; offload fraction reported.
-void BM_EndToEndHiLoopback(benchmark::State& state) {
-  const double theta = static_cast<double>(state.range(0)) / 1000.0;
-  InferenceService service;
-  if (!service.AddModel("lml", Model("lml")).ok()) state.SkipWithError("add model");
-  HttpServer server(&service, {"127.0.0.1", 0});
-  if (!server.Start().ok()) state.SkipWithError("server start");
-  auto client = MakeOffloadClient({"127.0.0.1", server.port(), "lml", true});
-  auto local = Model("sml");
-  DeviceRuntime device(local.get(), client.get(), {theta, std::chrono::seconds(5)});
-  size_t i = 0, offloaded = 0, fallbacks = 0;
-  for (auto _ : state) {
-    auto r = device.Process(TestImages().image(i++ % TestImages().size()));
-    offloaded += r.ok() && r->offloaded ? 1 : 0;
-    fallbacks += r.ok() && r->fallback ? 1 : 0;
-  }
-  state.SetItemsProcessed(state.iterations());
-  state.counters["offload_fraction"] = static_cast<double>(offloaded) / static_cast<double>(i);
-  state.counters["fallbacks"] = static_cast<double>(fallbacks);
-  server.Stop();
-}
-BENCHMARK(BM_EndToEndHiLoopback)->Arg(0)->Arg(800)->Arg(2000)->Unit(benchmark::kMicrosecond)->MinTime(3.0)->UseRealTime();
+// The device loop over loopback at a fixed theta (arg 0, in thousandths), over REST or
+// gRPC (arg 1: 0 / 1), sending unsure samples one by one or in batches (arg 2: samples
+// per offload request, 2 ms delay bound); offload fraction reported.
+void BM_EndToEndHiLoopback(benchmark::State& state);
 
 // A model with no compute, so a round trip measures the server: HTTP, protocol
 // encode/decode, validation and bookkeeping.
@@ -172,6 +154,52 @@ struct BothServers {
 Transport TransportArg(const benchmark::State& state, int index) {
   return state.range(index) == 1 ? Transport::kGrpc : Transport::kRest;
 }
+
+void BM_EndToEndHiLoopback(benchmark::State& state) {
+  InferenceService service;
+  if (!service.AddModel("lml", Model("lml")).ok()) state.SkipWithError("add model");
+  BothServers servers(&service);
+  if (!servers.ok) state.SkipWithError("server start");
+  auto client = servers.Client(TransportArg(state, 1), "lml");
+  auto local = Model("sml");
+  DeviceOptions options;
+  options.theta = static_cast<double>(state.range(0)) / 1000.0;
+  options.offload_deadline = std::chrono::seconds(5);
+  options.offload_batch = static_cast<size_t>(state.range(2));
+  options.offload_batch_delay = std::chrono::milliseconds(2);
+  DeviceRuntime device(local.get(), client.get(), options);
+  size_t i = 0, answered = 0, offloaded = 0, fallbacks = 0;
+  auto count = [&](const std::vector<DeviceRuntime::Answer>& answers) {
+    for (const auto& a : answers) {
+      ++answered;
+      offloaded += a.record.offloaded ? 1 : 0;
+      fallbacks += a.record.fallback ? 1 : 0;
+    }
+  };
+  for (auto _ : state) {
+    auto answers = device.Submit(i, TestImages().image(i % TestImages().size()));
+    ++i;
+    if (answers.ok()) count(*answers);
+  }
+  count(device.Flush());
+  state.SetItemsProcessed(state.iterations());
+  state.counters["offload_fraction"] = static_cast<double>(offloaded) / static_cast<double>(answered);
+  state.counters["fallbacks"] = static_cast<double>(fallbacks);
+  state.counters["unanswered"] = static_cast<double>(i - answered);
+}
+BENCHMARK(BM_EndToEndHiLoopback)
+    ->ArgNames({"theta_milli", "grpc", "offload_batch"})
+    ->Args({0, 0, 1})
+    ->Args({800, 0, 1})
+    ->Args({800, 1, 1})
+    ->Args({800, 0, 8})
+    ->Args({800, 1, 8})
+    ->Args({2000, 0, 1})
+    ->Args({2000, 1, 1})
+    ->Args({2000, 1, 8})
+    ->Unit(benchmark::kMicrosecond)
+    ->MinTime(3.0)
+    ->UseRealTime();
 
 // Server overhead beyond model compute, one client, batch 1, binary/raw tensors: p50
 // round trip. Arg: 0 = REST, 1 = gRPC.

@@ -11,6 +11,7 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread
   dataset-fashion-mnist
   libcpp-httplib-dev nlohmann-json3-dev libcli11-dev prometheus-cpp-dev
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libgtest-dev libgmock-dev libbenchmark-dev
   gnuplot-nox fonts-liberation
 )

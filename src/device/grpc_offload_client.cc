@@ -33,6 +33,9 @@ std::shared_ptr<grpc::Channel> MakeChannel(const OffloadOptions& o, std::string*
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
   args.SetInt(GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS, 100);
+  // One connection per client, as separate devices would have (gRPC otherwise shares
+  // one connection among all channels to the same server in a process).
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   args.SetMaxReceiveMessageSize(64 << 20);
   return grpc::CreateCustomChannel(o.host + ":" + std::to_string(o.port), credentials, args);
 }

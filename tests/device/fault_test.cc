@@ -1,9 +1,13 @@
-// The device link through a fault-injecting proxy: deadlines hold on a slow or stalled
-// link, dropped connections fall back, and offloading resumes when the link heals.
+// The device link through a fault-injecting proxy, over REST and over gRPC: deadlines
+// hold on a slow or stalled link, dropped connections fall back, and offloading
+// resumes when the link heals.
 #include <gtest/gtest.h>
+
+#include <thread>
 
 #include "hiedge/decision.h"
 #include "hiedge/device.h"
+#include "hiedge/grpc_server.h"
 #include "hiedge/http_server.h"
 #include "testing/fake_backend.h"
 #include "testing/fault_proxy.h"
@@ -13,19 +17,29 @@ namespace {
 
 using std::chrono::milliseconds;
 
-class FaultTest : public ::testing::Test {
+class FaultTest : public ::testing::TestWithParam<Transport> {
  protected:
   void SetUp() override {
     ASSERT_TRUE(service_.AddModel("remote", std::make_shared<testing::FakeBackend>("remote", 9.0f)).ok());
     server_ = std::make_unique<HttpServer>(&service_, HttpServerOptions{"127.0.0.1", 0});
     ASSERT_TRUE(server_->Start().ok());
-    proxy_ = std::make_unique<testing::FaultProxy>(server_->port());
-    client_ = MakeOffloadClient({"127.0.0.1", proxy_->port(), "remote", true});
+    GrpcServerOptions grpc_options;
+    grpc_options.port = 0;
+    grpc_ = std::make_unique<GrpcServer>(&service_, grpc_options);
+    ASSERT_TRUE(grpc_->Start().ok());
+    proxy_ = std::make_unique<testing::FaultProxy>(GetParam() == Transport::kGrpc ? grpc_->port() : server_->port());
+    client_ = MakeClient();
   }
   void TearDown() override {
     client_.reset();
     proxy_.reset();
+    grpc_->Stop(0);
     server_->Stop();
+  }
+  std::unique_ptr<OffloadClient> MakeClient() {
+    OffloadOptions o{"127.0.0.1", proxy_->port(), "remote", true};
+    o.transport = GetParam();
+    return MakeOffloadClient(o);
   }
 
   Result<SampleRecord> Process(milliseconds deadline) {
@@ -38,18 +52,19 @@ class FaultTest : public ::testing::Test {
   testing::FakeBackend local_{"local"};
   InferenceService service_;
   std::unique_ptr<HttpServer> server_;
+  std::unique_ptr<GrpcServer> grpc_;
   std::unique_ptr<testing::FaultProxy> proxy_;
   std::unique_ptr<OffloadClient> client_;
 };
 
-TEST_F(FaultTest, HealthyLinkOffloads) {
+TEST_P(FaultTest, HealthyLinkOffloads) {
   auto r = Process(milliseconds(2000));
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->fallback) << r->offload_error;
   EXPECT_EQ(r->remote_prediction, 4);
 }
 
-TEST_F(FaultTest, SlowLinkDeadlineHolds) {
+TEST_P(FaultTest, SlowLinkDeadlineHolds) {
   proxy_->set_delay(milliseconds(400));
   auto r = Process(milliseconds(100));
   ASSERT_TRUE(r.ok());
@@ -58,7 +73,7 @@ TEST_F(FaultTest, SlowLinkDeadlineHolds) {
   EXPECT_LT(r->offload_ms, 350.0);    // Bounded by the deadline, not the link.
 }
 
-TEST_F(FaultTest, BandwidthCapSlowsButDelivers) {
+TEST_P(FaultTest, BandwidthCapSlowsButDelivers) {
   proxy_->set_bandwidth(20000);  // 20 kB/s: a ~0.5 kB request and answer take tens of ms.
   auto r = Process(milliseconds(3000));
   ASSERT_TRUE(r.ok());
@@ -66,22 +81,35 @@ TEST_F(FaultTest, BandwidthCapSlowsButDelivers) {
   EXPECT_GT(r->offload_ms, 10.0);
 }
 
-TEST_F(FaultTest, StalledAndDroppedConnectionsFallBackThenRecover) {
+TEST_P(FaultTest, StalledAndDroppedConnectionsFallBackThenRecover) {
   proxy_->set_mode(testing::FaultProxy::Mode::kStall);
   auto stalled = Process(milliseconds(150));
   ASSERT_TRUE(stalled.ok());
   EXPECT_TRUE(stalled->fallback);
   EXPECT_LT(stalled->offload_ms, 400.0);
-  client_ = MakeOffloadClient({"127.0.0.1", proxy_->port(), "remote", true});
+  client_ = MakeClient();
   proxy_->set_mode(testing::FaultProxy::Mode::kDrop);
   auto dropped = Process(milliseconds(300));
   ASSERT_TRUE(dropped.ok());
   EXPECT_TRUE(dropped->fallback);
   proxy_->set_mode(testing::FaultProxy::Mode::kForward);
-  auto healed = Process(milliseconds(2000));
-  ASSERT_TRUE(healed.ok());
-  EXPECT_FALSE(healed->fallback) << healed->offload_error;
+  // REST reconnects on the next request; a gRPC channel after a failed connect waits
+  // out its reconnect backoff (100-500 ms), answering locally meanwhile.
+  const auto healed_at = std::chrono::steady_clock::now();
+  bool recovered = false;
+  while (!recovered && std::chrono::steady_clock::now() - healed_at < std::chrono::seconds(2)) {
+    auto r = Process(milliseconds(2000));
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->final_prediction, 4);
+    recovered = !r->fallback;
+    if (!recovered) std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_TRUE(recovered);
+  EXPECT_LT(std::chrono::steady_clock::now() - healed_at, milliseconds(1000));
 }
+
+INSTANTIATE_TEST_SUITE_P(Transports, FaultTest, ::testing::Values(Transport::kRest, Transport::kGrpc),
+                         [](const auto& info) { return info.param == Transport::kGrpc ? "Grpc" : "Rest"; });
 
 }  // namespace
 }  // namespace hiedge

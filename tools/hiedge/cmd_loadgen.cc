@@ -12,10 +12,12 @@ struct LoadgenArgs {
   int window_ms = 1000;
   std::string data_dir = kFashionMnistDir;
   std::string out;
+  std::string transport = "rest";
 };
 
 Status Loadgen(LoadgenArgs a) {
   a.options.window = std::chrono::milliseconds(a.window_ms);
+  HIEDGE_ASSIGN_OR_RETURN(a.options.server.transport, ParseTransport(a.transport));
   HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadFashionMnist(a.data_dir, Split::kTest));
   HIEDGE_ASSIGN_OR_RETURN(std::vector<LoadLevel> levels, RunLoad(a.options, Head(test, 1000)));
   std::printf("%s", LoadLevelsToTable(levels).c_str());
@@ -32,6 +34,10 @@ void AddLoadgenCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--host", a->options.server.host)->capture_default_str();
   cmd->add_option("--port", a->options.server.port)->check(CLI::Range(1, 65535))->capture_default_str();
   cmd->add_option("--model", a->options.server.model)->capture_default_str();
+  cmd->add_option("--transport", a->transport, "rest, or grpc (then --port is the gRPC port)")
+      ->check(CLI::IsMember({"rest", "grpc"}))->capture_default_str();
+  cmd->add_option("--tls-root-cert", a->options.server.tls_root_cert_file, "gRPC over TLS, trusting this PEM root")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--auth-token", a->options.server.bearer_token, "Bearer token");
   cmd->add_option("--concurrency", a->options.concurrency, "Concurrency levels to sweep")->capture_default_str();
   cmd->add_option("--window-ms", a->window_ms, "Measurement window")->check(CLI::PositiveNumber)->capture_default_str();
