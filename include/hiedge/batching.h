@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "hiedge/clock.h"
 #include "hiedge/model.h"
 #include "hiedge/model_stats.h"
 #include "hiedge/status.h"
@@ -68,7 +69,7 @@ class BatchQueue {
 // Runs batches of requests on a backend from one worker thread. Thread-safe.
 class DynamicBatcher {
  public:
-  using Clock = std::function<int64_t()>;  // Monotonic microseconds.
+  using Clock = MicrosClock;
   // `stats`, if not null, must outlive the batcher; it gets execution counts and the
   // queue and compute time of every request.
   DynamicBatcher(std::shared_ptr<InferenceBackend> backend, BatchingConfig config,

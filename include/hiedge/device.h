@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "hiedge/clock.h"
 #include "hiedge/model.h"
 #include "hiedge/status.h"
 #include "hiedge/tensor.h"
@@ -83,7 +84,7 @@ struct SampleRecord {
 class DeviceRuntime {
  public:
   DeviceRuntime(InferenceBackend* local, OffloadClient* remote, DeviceOptions options,
-                std::function<int64_t()> clock = nullptr);
+                MicrosClock clock = nullptr);
 
   struct Answer {
     size_t sample = 0;  // The id given to Submit.
@@ -121,7 +122,7 @@ class DeviceRuntime {
   InferenceBackend* local_;
   OffloadClient* remote_;
   DeviceOptions options_;
-  std::function<int64_t()> clock_;
+  MicrosClock clock_;
   std::vector<int64_t> sample_shape_;
   std::vector<Queued> queue_;
 };

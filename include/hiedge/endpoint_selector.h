@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "hiedge/clock.h"
 #include "hiedge/device.h"
 
 namespace hiedge {
@@ -53,6 +54,6 @@ class EndpointSelector {
 // (steady clock when null); injected for tests.
 std::unique_ptr<OffloadClient> MakeMultiEndpointClient(std::vector<std::unique_ptr<OffloadClient>> endpoints,
                                                        EndpointSelectorOptions options = {},
-                                                       std::function<int64_t()> clock = nullptr);
+                                                       MicrosClock clock = nullptr);
 
 }  // namespace hiedge

@@ -1,25 +1,17 @@
 #include <algorithm>
 
+#include "hiedge/clock.h"
 #include "hiedge/decision.h"
 #include "hiedge/device.h"
 
 namespace hiedge {
-namespace {
-
-int64_t SteadyMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 DeviceRuntime::DeviceRuntime(InferenceBackend* local, OffloadClient* remote, DeviceOptions options,
-                             std::function<int64_t()> clock)
+                             MicrosClock clock)
     : local_(local),
       remote_(remote),
       options_(options),
-      clock_(clock ? std::move(clock) : std::function<int64_t()>(SteadyMicros)),
+      clock_(clock ? std::move(clock) : MicrosClock(SteadyMicros)),
       sample_shape_(local->info().input_shape) {
   options_.offload_batch = std::max<size_t>(options_.offload_batch, 1);
 }

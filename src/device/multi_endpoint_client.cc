@@ -1,24 +1,19 @@
 #include <algorithm>
 #include <chrono>
 
+#include "hiedge/clock.h"
 #include "hiedge/endpoint_selector.h"
 
 namespace hiedge {
 namespace {
 
-int64_t SteadyMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 class MultiEndpointClient final : public OffloadClient {
  public:
   MultiEndpointClient(std::vector<std::unique_ptr<OffloadClient>> endpoints, EndpointSelectorOptions options,
-                      std::function<int64_t()> clock)
+                      MicrosClock clock)
       : endpoints_(std::move(endpoints)),
         selector_(endpoints_.size(), options),
-        clock_(clock ? std::move(clock) : std::function<int64_t()>(SteadyMicros)) {}
+        clock_(clock ? std::move(clock) : MicrosClock(SteadyMicros)) {}
 
   Result<FloatTensor> Infer(const FloatTensor& images, std::chrono::microseconds deadline) override {
     if (endpoints_.empty()) return Status::Unavailable("no edge server endpoints configured");
@@ -48,14 +43,14 @@ class MultiEndpointClient final : public OffloadClient {
  private:
   std::vector<std::unique_ptr<OffloadClient>> endpoints_;
   EndpointSelector selector_;
-  std::function<int64_t()> clock_;
+  MicrosClock clock_;
 };
 
 }  // namespace
 
 std::unique_ptr<OffloadClient> MakeMultiEndpointClient(std::vector<std::unique_ptr<OffloadClient>> endpoints,
                                                        EndpointSelectorOptions options,
-                                                       std::function<int64_t()> clock) {
+                                                       MicrosClock clock) {
   return std::make_unique<MultiEndpointClient>(std::move(endpoints), options, std::move(clock));
 }
 

@@ -3,6 +3,7 @@
 #include <future>
 
 #include "hiedge/batching.h"
+#include "hiedge/clock.h"
 
 namespace hiedge {
 
@@ -11,16 +12,6 @@ struct DynamicBatcher::Pending {
   const FloatTensor* input = nullptr;  // Owned by the caller, who waits on `done`.
   std::promise<Result<FloatTensor>> done;
 };
-
-namespace {
-
-int64_t SteadyMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 DynamicBatcher::DynamicBatcher(std::shared_ptr<InferenceBackend> backend, BatchingConfig config,
                                ModelStats* stats, Clock clock)
