@@ -23,12 +23,20 @@ Result<std::vector<TensorMetadata>> ParseTensorMetadata(const json& j, const cha
   }
   std::vector<TensorMetadata> out;
   for (const json& t : j[key]) {
-    try {
-      out.push_back({t.at("name").get<std::string>(), t.at("datatype").get<std::string>(),
-                     t.at("shape").get<std::vector<int64_t>>()});
-    } catch (const json::exception& e) {
-      return Status::InvalidArgument(std::string("model metadata tensor: ") + e.what());
+    if (!t.is_object() || !t.contains("name") || !t["name"].is_string() || !t.contains("datatype") ||
+        !t["datatype"].is_string() || !t.contains("shape") || !t["shape"].is_array()) {
+      return Status::InvalidArgument(std::string("model metadata '") + key +
+                                     "' entries need a string name and datatype and a shape array");
     }
+    TensorMetadata m{t["name"].get<std::string>(), t["datatype"].get<std::string>(), {}};
+    for (const json& d : t["shape"]) {
+      // Integers only: a float such as 1e300 would not convert to int64 safely.
+      if (!d.is_number_integer()) {
+        return Status::InvalidArgument("model metadata tensor '" + m.name + "': shape must hold integers");
+      }
+      m.shape.push_back(d.get<int64_t>());
+    }
+    out.push_back(std::move(m));
   }
   return out;
 }

@@ -188,6 +188,19 @@ TEST(MetadataCodecTest, ModelMetadataRoundTrip) {
   // Found by the fuzzer: a non-string platform must be an error, not an exception.
   EXPECT_EQ(ParseModelMetadata(R"({"name":"lml","versions":["1"],"platform":[]})").status().code(),
             StatusCode::kInvalidArgument);
+  // Found by the fuzzer under UBSan: a shape dimension too large for int64 arrives as a
+  // JSON float, whose conversion was undefined behaviour.
+  EXPECT_EQ(ParseModelMetadata(
+                R"({"name":"m","inputs":[{"name":"x","datatype":"FP32","shape":[1,2811111111111111111111111]}],"outputs":[]})")
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseModelMetadata(R"({"name":"m","inputs":[{"name":"x","datatype":"FP32","shape":[1.5]}],"outputs":[]})")
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseModelMetadata(R"({"name":"m","inputs":[7],"outputs":[]})").status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 }  // namespace
