@@ -1,7 +1,12 @@
 // hiedge benchmarks: S-ML batch-1 latency (with its arithmetic limit), L-ML throughput
 // by batch size, decision cost per sample, and end-to-end HI over loopback HTTP.
 // Run through scripts/bench.sh, which records the machine and settings beside results.
+#include <arpa/inet.h>
 #include <benchmark/benchmark.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -201,8 +206,79 @@ BENCHMARK(BM_EndToEndHiLoopback)
     ->MinTime(3.0)
     ->UseRealTime();
 
-// Server overhead beyond model compute, one client, batch 1, binary/raw tensors: p50
-// round trip. Arg: 0 = REST, 1 = gRPC.
+// A bare TCP ping-pong over loopback: the client sends `request_bytes`, a thread
+// answers `reply_bytes`. The round trip every transport pays before any protocol work.
+class LoopbackEcho {
+ public:
+  LoopbackEcho(size_t request_bytes, size_t reply_bytes) : request_(request_bytes, 'x'), reply_(reply_bytes, 'y') {
+    listener_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    bind(listener_, reinterpret_cast<sockaddr*>(&addr), len);
+    listen(listener_, 1);
+    getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
+    client_ = socket(AF_INET, SOCK_STREAM, 0);
+    ok_ = connect(client_, reinterpret_cast<sockaddr*>(&addr), len) == 0;
+    const int one = 1;
+    setsockopt(client_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    server_ = std::thread([this, one] {
+      const int conn = accept(listener_, nullptr, nullptr);
+      setsockopt(conn, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      std::string buffer(request_.size(), 0);
+      while (ReadAll(conn, buffer.data(), buffer.size())) {
+        if (!WriteAll(conn, reply_.data(), reply_.size())) break;
+      }
+      close(conn);
+    });
+  }
+  ~LoopbackEcho() {
+    shutdown(client_, SHUT_RDWR);
+    close(client_);
+    server_.join();
+    close(listener_);
+  }
+  bool RoundTrip() {
+    std::string buffer(reply_.size(), 0);
+    return ok_ && WriteAll(client_, request_.data(), request_.size()) &&
+           ReadAll(client_, buffer.data(), buffer.size());
+  }
+
+ private:
+  static bool ReadAll(int fd, char* p, size_t n) {
+    while (n > 0) {
+      const ssize_t got = read(fd, p, n);
+      if (got <= 0) return false;
+      p += got;
+      n -= static_cast<size_t>(got);
+    }
+    return true;
+  }
+  static bool WriteAll(int fd, const char* p, size_t n) {
+    while (n > 0) {
+      const ssize_t put = write(fd, p, n);
+      if (put <= 0) return false;
+      p += put;
+      n -= static_cast<size_t>(put);
+    }
+    return true;
+  }
+  std::string request_, reply_;
+  int listener_ = -1, client_ = -1;
+  bool ok_ = false;
+  std::thread server_;
+};
+
+double MicrosSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Server overhead beyond model compute: one client, batch 1, binary/raw tensors, a
+// model with no compute. Each iteration also times a bare TCP ping-pong of the same
+// size, interleaved so both see the same machine load; overhead_p50_us = p50 round
+// trip minus p50 ping-pong is the protocol + queue + bookkeeping cost of both sides.
+// Arg: 0 = REST, 1 = gRPC.
 void BM_ServerOverhead(benchmark::State& state) {
   InferenceService service;
   if (!service.AddModel("none", std::make_shared<NoComputeBackend>()).ok()) state.SkipWithError("add");
@@ -210,16 +286,22 @@ void BM_ServerOverhead(benchmark::State& state) {
   if (!servers.ok) state.SkipWithError("server start");
   auto client = servers.Client(TransportArg(state, 0), "none");
   const FloatTensor x = Batch(0, 1);
-  std::vector<double> round_trips_us;
+  LoopbackEcho echo(x.data.size() * sizeof(float) + 200, 200);
+  std::vector<double> round_trips_us, echo_us;
   for (auto _ : state) {
-    const auto start = std::chrono::steady_clock::now();
+    auto start = std::chrono::steady_clock::now();
     if (!client->Infer(x, std::chrono::seconds(5)).ok()) state.SkipWithError("request failed");
-    round_trips_us.push_back(
-        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+    round_trips_us.push_back(MicrosSince(start));
+    start = std::chrono::steady_clock::now();
+    if (!echo.RoundTrip()) state.SkipWithError("echo failed");
+    echo_us.push_back(MicrosSince(start));
   }
   std::sort(round_trips_us.begin(), round_trips_us.end());
+  std::sort(echo_us.begin(), echo_us.end());
   state.counters["p50_us"] = round_trips_us[round_trips_us.size() / 2];
   state.counters["p99_us"] = round_trips_us[round_trips_us.size() * 99 / 100];
+  state.counters["tcp_p50_us"] = echo_us[echo_us.size() / 2];
+  state.counters["overhead_p50_us"] = round_trips_us[round_trips_us.size() / 2] - echo_us[echo_us.size() / 2];
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_ServerOverhead)->ArgName("grpc")->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->MinTime(2.0)->UseRealTime();

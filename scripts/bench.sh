@@ -18,3 +18,13 @@ fi
 mkdir -p results
 build/bench/hiedge_bench --benchmark_out=results/bench.json --benchmark_out_format=json \
   --benchmark_counters_tabular=true "$@"
+
+# The server-overhead benchmark once more with client and server threads on one core:
+# on this VM a wakeup across vCPUs costs tens of microseconds per hop, which the
+# unpinned run above includes and a real two-machine deployment does not have.
+if command -v taskset >/dev/null && [ "$(nproc)" -gt 1 ]; then
+  echo "bench: ServerOverhead again pinned to CPU 0 (taskset -c 0), to separate cross-core wakeups"
+  taskset -c 0 build/bench/hiedge_bench --benchmark_filter=ServerOverhead \
+    --benchmark_out=results/bench_overhead_pinned.json --benchmark_out_format=json \
+    --benchmark_counters_tabular=true
+fi
