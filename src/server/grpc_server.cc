@@ -147,6 +147,8 @@ Status GrpcServer::Start() {
   // No SO_REUSEPORT: a second server must not silently share a busy port.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_message_bytes));
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 2);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 8);
   builder.AddListeningPort(options_.host + ":" + std::to_string(options_.port), credentials, &port_);
   builder.RegisterService(&impl->service);
   impl->server = builder.BuildAndStart();

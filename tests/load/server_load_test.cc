@@ -87,6 +87,9 @@ size_t ResidentBytes() {
 // A storm far beyond a small queue, over both transports at once: the server sheds the
 // excess with 503 / UNAVAILABLE, never crashes or hangs, serves normally afterwards,
 // and its memory stays flat from storm to storm (the queue bounds what it holds).
+// A REST connection burst can also overflow httplib's listen backlog (5, compiled into
+// Debian's library), dropping a connection before any answer: the client treats that
+// like a 503 (retryable shedding), so it is counted apart, never as a wrong answer.
 TEST(ServerStormTest, QueueFullStormShedsWithBoundedMemory) {
   auto backend = std::make_shared<testing::FakeBackend>("fake", 3.0f, std::chrono::milliseconds(2));
   InferenceService service;
@@ -104,7 +107,7 @@ TEST(ServerStormTest, QueueFullStormShedsWithBoundedMemory) {
   GrpcServer grpc(&service, grpc_options);
   ASSERT_TRUE(grpc.Start().ok());
 
-  std::atomic<int> ok{0}, shed{0}, other{0};
+  std::atomic<int> ok{0}, shed{0}, dropped{0}, other{0};
   auto storm = [&] {
     std::vector<std::thread> clients;
     for (int c = 0; c < 64; ++c) {
@@ -123,6 +126,9 @@ TEST(ServerStormTest, QueueFullStormShedsWithBoundedMemory) {
           } else if (r.status().message().find("503") != std::string::npos ||
                      r.status().message().find("gRPC 14") != std::string::npos) {
             shed.fetch_add(1);
+          } else if (r.status().message().find("failed: Read") != std::string::npos ||
+                     r.status().message().find("failed: Write") != std::string::npos) {
+            dropped.fetch_add(1);
           } else if (other.fetch_add(1) < 3) {
             ADD_FAILURE() << r.status().ToString();
           }
@@ -139,8 +145,11 @@ TEST(ServerStormTest, QueueFullStormShedsWithBoundedMemory) {
   EXPECT_GT(ok.load(), 0);
   EXPECT_EQ(other.load(), 0);
   const double growth_mb = (static_cast<double>(after_last) - static_cast<double>(after_first)) / (1 << 20);
-  std::fprintf(stderr, "storm: %d served, %d shed; RSS %.1f MB after round 1, %+.1f MB after 3 more rounds\n",
-               ok.load(), shed.load(), static_cast<double>(after_first) / (1 << 20), growth_mb);
+  EXPECT_LT(dropped.load(), shed.load() / 10) << "503/UNAVAILABLE is the main way to shed";
+  std::fprintf(stderr,
+               "storm: %d served, %d shed (503/UNAVAILABLE), %d connections dropped; RSS %.1f MB after "
+               "round 1, %+.1f MB after 3 more rounds\n",
+               ok.load(), shed.load(), dropped.load(), static_cast<double>(after_first) / (1 << 20), growth_mb);
   EXPECT_LT(growth_mb, 16.0);
   auto stats = service.GetModelStats("fake");
   ASSERT_TRUE(stats.ok());
