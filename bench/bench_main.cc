@@ -88,7 +88,13 @@ void BM_LmlThroughput(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
   state.counters["MACs"] = static_cast<double>(model->info().macs_per_sample);
 }
-BENCHMARK(BM_LmlThroughput)->Arg(1)->Arg(32)->Arg(256)->Unit(benchmark::kMillisecond)->MinTime(2.0)->UseRealTime();
+BENCHMARK(BM_LmlThroughput)
+    ->Arg(1)
+    ->Arg(32)
+    ->Arg(256)
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(2.0)
+    ->UseRealTime();
 
 void BM_DecisionPerSample(benchmark::State& state) {
   const std::vector<float> logits = {0.3f, -1.2f, 4.1f, 0.0f, 2.2f, -0.7f, 1.9f, 0.4f, -2.0f, 3.8f};
@@ -117,13 +123,16 @@ class NoComputeBackend final : public InferenceBackend {
   }
   const ModelInfo& info() const override { return info_; }
   Result<FloatTensor> Infer(const FloatTensor& input) override {
-    return FloatTensor{{input.shape[0], 10}, std::vector<float>(static_cast<size_t>(input.shape[0]) * 10)};
+    return FloatTensor{{input.shape[0], 10},
+                       std::vector<float>(static_cast<size_t>(input.shape[0]) * 10)};
   }
   Result<std::vector<FloatTensor>> InferAllExits(const FloatTensor& input) override {
     HIEDGE_ASSIGN_OR_RETURN(FloatTensor y, Infer(input));
     return std::vector<FloatTensor>{y};
   }
-  Result<FloatTensor> RunStages(const FloatTensor& input, int, int) override { return Infer(input); }
+  Result<FloatTensor> RunStages(const FloatTensor& input, int, int) override {
+    return Infer(input);
+  }
 
  private:
   ModelInfo info_;
@@ -188,7 +197,8 @@ void BM_EndToEndHiLoopback(benchmark::State& state) {
   }
   count(device.Flush());
   state.SetItemsProcessed(state.iterations());
-  state.counters["offload_fraction"] = static_cast<double>(offloaded) / static_cast<double>(answered);
+  state.counters["offload_fraction"] =
+      static_cast<double>(offloaded) / static_cast<double>(answered);
   state.counters["fallbacks"] = static_cast<double>(fallbacks);
   state.counters["unanswered"] = static_cast<double>(i - answered);
 }
@@ -210,7 +220,8 @@ BENCHMARK(BM_EndToEndHiLoopback)
 // answers `reply_bytes`. The round trip every transport pays before any protocol work.
 class LoopbackEcho {
  public:
-  LoopbackEcho(size_t request_bytes, size_t reply_bytes) : request_(request_bytes, 'x'), reply_(reply_bytes, 'y') {
+  LoopbackEcho(size_t request_bytes, size_t reply_bytes)
+      : request_(request_bytes, 'x'), reply_(reply_bytes, 'y') {
     listener_ = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -271,7 +282,8 @@ class LoopbackEcho {
 };
 
 double MicrosSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+  return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
+      .count();
 }
 
 // Server overhead beyond model compute: one client, batch 1, binary/raw tensors, a
@@ -281,7 +293,8 @@ double MicrosSince(std::chrono::steady_clock::time_point start) {
 // Arg: 0 = REST, 1 = gRPC.
 void BM_ServerOverhead(benchmark::State& state) {
   InferenceService service;
-  if (!service.AddModel("none", std::make_shared<NoComputeBackend>()).ok()) state.SkipWithError("add");
+  if (!service.AddModel("none", std::make_shared<NoComputeBackend>()).ok())
+    state.SkipWithError("add");
   BothServers servers(&service);
   if (!servers.ok) state.SkipWithError("server start");
   auto client = servers.Client(TransportArg(state, 0), "none");
@@ -301,10 +314,17 @@ void BM_ServerOverhead(benchmark::State& state) {
   state.counters["p50_us"] = round_trips_us[round_trips_us.size() / 2];
   state.counters["p99_us"] = round_trips_us[round_trips_us.size() * 99 / 100];
   state.counters["tcp_p50_us"] = echo_us[echo_us.size() / 2];
-  state.counters["overhead_p50_us"] = round_trips_us[round_trips_us.size() / 2] - echo_us[echo_us.size() / 2];
+  state.counters["overhead_p50_us"] =
+      round_trips_us[round_trips_us.size() / 2] - echo_us[echo_us.size() / 2];
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_ServerOverhead)->ArgName("grpc")->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->MinTime(2.0)->UseRealTime();
+BENCHMARK(BM_ServerOverhead)
+    ->ArgName("grpc")
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMicrosecond)
+    ->MinTime(2.0)
+    ->UseRealTime();
 
 // Images per second of 64 concurrent clients, each sending kRequests batch-1 requests
 // to `model` through `servers` over `transport`; failures counted.
@@ -328,7 +348,8 @@ double ServedThroughput(const BothServers& servers, Transport transport, size_t*
   }
   for (auto& t : clients) t.join();
   *failures += failed.load();
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return kClients * kRequests / seconds;
 }
 
@@ -365,8 +386,9 @@ void BM_LmlServingRatios(benchmark::State& state) {
       benchmark::DoNotOptimize(model->Infer(offline_batch));
       ++runs;
     }
-    offline.push_back(256.0 * runs /
-                      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    offline.push_back(
+        256.0 * runs /
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     plain.push_back(ServedThroughput(unbatched, transport, &failures));
     dynamic.push_back(ServedThroughput(batched, transport, &failures));
   }
@@ -377,7 +399,12 @@ void BM_LmlServingRatios(benchmark::State& state) {
   state.counters["batched_vs_unbatched"] = Median(dynamic) / Median(plain);
   state.counters["failures"] = static_cast<double>(failures);
 }
-BENCHMARK(BM_LmlServingRatios)->ArgName("grpc")->Arg(0)->Arg(1)->Iterations(5)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_LmlServingRatios)
+    ->ArgName("grpc")
+    ->Arg(0)
+    ->Arg(1)
+    ->Iterations(5)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace hiedge

@@ -23,19 +23,19 @@
 namespace hiedge {
 
 struct BatchingConfig {
-  int64_t max_batch_size = 0;                // Rows per batch; 0 disables batching.
+  int64_t max_batch_size = 0;                  // Rows per batch; 0 disables batching.
   std::vector<int64_t> preferred_batch_sizes;  // Run at once when the queue holds one of these.
-  int64_t max_queue_delay_us = 0;            // Longest the oldest request waits for company.
-  size_t max_queue_size = 0;                 // Requests queued at most; 0 = unbounded.
+  int64_t max_queue_delay_us = 0;              // Longest the oldest request waits for company.
+  size_t max_queue_size = 0;                   // Requests queued at most; 0 = unbounded.
   bool enabled() const { return max_batch_size > 0; }
 };
 
 // A queued request as the policy sees it.
 struct QueuedRequest {
   uint64_t id = 0;
-  int64_t rows = 0;            // Batch dimension of the request's input.
+  int64_t rows = 0;  // Batch dimension of the request's input.
   int64_t enqueued_us = 0;
-  int64_t deadline_us = 0;     // Reject if not started by then; 0 = no timeout.
+  int64_t deadline_us = 0;  // Reject if not started by then; 0 = no timeout.
 };
 
 // Not thread-safe; DynamicBatcher guards it.
@@ -89,10 +89,10 @@ class DynamicBatcher {
   Clock clock_;
   std::mutex mu_;
   std::condition_variable wake_;
-  BatchQueue queue_;                                      // Guarded by mu_.
-  std::vector<std::shared_ptr<Pending>> pending_;         // Guarded by mu_.
-  uint64_t next_id_ = 1;                                  // Guarded by mu_.
-  bool stopping_ = false;                                 // Guarded by mu_.
+  BatchQueue queue_;                               // Guarded by mu_.
+  std::vector<std::shared_ptr<Pending>> pending_;  // Guarded by mu_.
+  uint64_t next_id_ = 1;                           // Guarded by mu_.
+  bool stopping_ = false;                          // Guarded by mu_.
   std::thread worker_;
 };
 

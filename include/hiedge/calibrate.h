@@ -10,7 +10,8 @@
 namespace hiedge {
 
 // θ* minimising total cost for `cost` on `validation`.
-DecisionConfig CalibrateMinCost(const std::vector<SampleOutcome>& validation, const CostModel& cost);
+DecisionConfig CalibrateMinCost(const std::vector<SampleOutcome>& validation,
+                                const CostModel& cost);
 
 // The fewest-offload θ whose validation accuracy reaches `target_accuracy`.
 Result<DecisionConfig> CalibrateAccuracyTarget(const std::vector<SampleOutcome>& validation,

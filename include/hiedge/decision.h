@@ -22,7 +22,7 @@ ArgMax FindArgMax(const float* values, size_t count);
 
 // What HI needs to know of one sample to price a decision.
 struct SampleOutcome {
-  float confidence = 0;       // S-ML max softmax probability, in [0, 1].
+  float confidence = 0;         // S-ML max softmax probability, in [0, 1].
   bool local_correct = false;   // S-ML's answer is right.
   bool remote_correct = false;  // L-ML's answer is right.
 };

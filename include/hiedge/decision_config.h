@@ -10,15 +10,15 @@ namespace hiedge {
 struct DecisionConfig {
   std::string rule = "max_softmax";  // Offload iff max softmax < theta.
   double theta = 0;
-  double offload_cost = 0.1;         // β the threshold was chosen for.
+  double offload_cost = 0.1;           // β the threshold was chosen for.
   std::string objective = "min_cost";  // min_cost | accuracy_target
-  double target_accuracy = 0;        // With objective accuracy_target.
+  double target_accuracy = 0;          // With objective accuracy_target.
   // Figures on the calibration (validation) split at this theta.
   size_t calibration_samples = 0;
   double calibration_accuracy = 0;
   double calibration_offload_fraction = 0;
   double calibration_mean_cost = 0;
-  std::string local_model;           // Card paths the calibration used.
+  std::string local_model;  // Card paths the calibration used.
   std::string remote_model;
 
   std::string ToJson() const;

@@ -13,25 +13,24 @@ namespace hiedge {
 
 struct DemoOptions {
   std::string models_dir = "models";
-  std::string local_model = "sml";   // Card <models_dir>/<name>.json
+  std::string local_model = "sml";  // Card <models_dir>/<name>.json
   std::string remote_model = "lml";
   std::string data_dir = kFashionMnistDir;
   std::string results_dir = "results";
-  double offload_cost = 0.1;         // β for the HI(θ*, β) row and the cost column.
-  double accuracy_margin = 0.01;     // HI target = L-ML validation accuracy - margin.
-  size_t limit = 0;                  // Test samples to use; 0 = all.
-  int port = 0;                      // Loopback port of the in-process server; 0 = any free.
+  double offload_cost = 0.1;      // β for the HI(θ*, β) row and the cost column.
+  double accuracy_margin = 0.01;  // HI target = L-ML validation accuracy - margin.
+  size_t limit = 0;               // Test samples to use; 0 = all.
+  int port = 0;                   // Loopback port of the in-process server; 0 = any free.
   std::chrono::microseconds offload_deadline{std::chrono::milliseconds(500)};
   bool progress = true;
-  int threads = 1;                   // Intra-op threads for both models.
+  int threads = 1;  // Intra-op threads for both models.
 };
-
 
 struct DemoReport {
   double local_validation_accuracy = 0;
   double remote_validation_accuracy = 0;
-  double break_even_beta = 0;    // Offloading anything pays only below this β (validation).
-  double marginal_beta = 0;      // From this β on, θ* offloads under 1% (validation).
+  double break_even_beta = 0;  // Offloading anything pays only below this β (validation).
+  double marginal_beta = 0;    // From this β on, θ* offloads under 1% (validation).
   std::vector<StrategyResult> strategies;
   std::vector<BetaSweepRow> sweep;
   std::vector<std::string> notes;

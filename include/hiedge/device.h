@@ -4,9 +4,9 @@
 
 #include <chrono>
 #include <functional>
-#include <vector>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "hiedge/clock.h"
 #include "hiedge/model.h"
@@ -21,7 +21,8 @@ class OffloadClient {
   virtual ~OffloadClient() = default;
   // Remote logits [N, classes] for images [N, ...], or an error. Must return within
   // about `deadline`; DeadlineExceeded when it could not.
-  virtual Result<FloatTensor> Infer(const FloatTensor& images, std::chrono::microseconds deadline) = 0;
+  virtual Result<FloatTensor> Infer(const FloatTensor& images,
+                                    std::chrono::microseconds deadline) = 0;
 };
 
 enum class Transport { kRest, kGrpc };
@@ -30,7 +31,7 @@ struct OffloadOptions {
   std::string host = "127.0.0.1";
   int port = 8000;
   std::string model = "lml";
-  bool binary = true;  // REST: binary tensor data extension both ways (else JSON numbers).
+  bool binary = true;        // REST: binary tensor data extension both ways (else JSON numbers).
   std::string bearer_token;  // Sent as "Authorization: Bearer <token>" when set.
   // Retries on 503 / UNAVAILABLE (server shedding load) and on connections dropped
   // before an answer, each after a jittered backoff drawn uniformly from
@@ -64,15 +65,15 @@ struct DeviceOptions {
 
 struct SampleRecord {
   int local_prediction = -1;
-  float confidence = 0;      // S-ML max softmax.
-  bool offloaded = false;    // The decision said offload.
+  float confidence = 0;        // S-ML max softmax.
+  bool offloaded = false;      // The decision said offload.
   int remote_prediction = -1;  // -1 unless the server answered in time.
-  bool fallback = false;     // Offload failed or missed its deadline; local answer used.
+  bool fallback = false;       // Offload failed or missed its deadline; local answer used.
   int final_prediction = -1;   // The one answer given for the sample.
-  double local_ms = 0;       // S-ML inference.
-  double decision_ms = 0;    // Softmax + threshold.
-  double offload_ms = 0;     // Offload round trip (0 when not offloaded).
-  std::string offload_error; // Why the fallback happened.
+  double local_ms = 0;         // S-ML inference.
+  double decision_ms = 0;      // Softmax + threshold.
+  double offload_ms = 0;       // Offload round trip (0 when not offloaded).
+  std::string offload_error;   // Why the fallback happened.
 
   double total_ms() const { return local_ms + decision_ms + offload_ms; }
 };

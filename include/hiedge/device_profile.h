@@ -18,7 +18,7 @@ struct DeviceProfile {
   std::optional<double> local_energy_mj;  // Absent when the source gives none.
   double offload_latency_ms = 0;
   std::optional<double> offload_energy_mj;
-  std::string source;           // Where every figure comes from.
+  std::string source;  // Where every figure comes from.
 };
 
 // Parses {"profiles": [...]} (see data/device_profiles.json). InvalidArgument on a
@@ -31,6 +31,7 @@ struct ModelledCost {
   double latency_ms = 0;
   std::optional<double> energy_mj;
 };
-ModelledCost ModelPerInference(const DeviceProfile& profile, bool runs_local, double offload_fraction);
+ModelledCost ModelPerInference(const DeviceProfile& profile, bool runs_local,
+                               double offload_fraction);
 
 }  // namespace hiedge

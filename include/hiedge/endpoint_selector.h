@@ -34,7 +34,9 @@ class EndpointSelector {
   void RecordSuccess(size_t endpoint, double rtt_us, int64_t now_us);
   void RecordFailure(size_t endpoint, int64_t now_us);
   double SmoothedRttUs(size_t endpoint) const { return state_[endpoint].rtt_us; }
-  bool IsDown(size_t endpoint, int64_t now_us) const { return now_us < state_[endpoint].down_until_us; }
+  bool IsDown(size_t endpoint, int64_t now_us) const {
+    return now_us < state_[endpoint].down_until_us;
+  }
   size_t size() const { return state_.size(); }
 
  private:
@@ -52,8 +54,8 @@ class EndpointSelector {
 // selector chooses; when it fails with time left, the next choice is tried (each
 // endpoint at most once per request). Not thread-safe. `clock` returns microseconds
 // (steady clock when null); injected for tests.
-std::unique_ptr<OffloadClient> MakeMultiEndpointClient(std::vector<std::unique_ptr<OffloadClient>> endpoints,
-                                                       EndpointSelectorOptions options = {},
-                                                       MicrosClock clock = nullptr);
+std::unique_ptr<OffloadClient> MakeMultiEndpointClient(
+    std::vector<std::unique_ptr<OffloadClient>> endpoints, EndpointSelectorOptions options = {},
+    MicrosClock clock = nullptr);
 
 }  // namespace hiedge

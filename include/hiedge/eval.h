@@ -13,9 +13,9 @@ namespace hiedge {
 
 // Per-sample predictions of one model on a dataset.
 struct Predictions {
-  std::vector<int> labels;        // Predicted class per sample.
-  std::vector<float> confidences; // Max softmax per sample.
-  std::vector<float> logits;      // Row-major [samples, classes].
+  std::vector<int> labels;         // Predicted class per sample.
+  std::vector<float> confidences;  // Max softmax per sample.
+  std::vector<float> logits;       // Row-major [samples, classes].
   int classes = 0;
 };
 
@@ -40,13 +40,13 @@ struct StrategyResult {
   size_t device_errors = 0;  // Wrong answers given by the device's own model.
   size_t server_errors = 0;  // Wrong answers given by the server's model.
   double accuracy = 0;
-  double offload_cost = 0;   // β used for `cost`.
-  double cost = 0;           // β per offload + 1 per misclassification (total).
+  double offload_cost = 0;     // β used for `cost`.
+  double cost = 0;             // β per offload + 1 per misclassification (total).
   double mean_latency_ms = 0;  // Per inference, as seen on the device.
   double p50_latency_ms = 0;
   double p99_latency_ms = 0;
   double mean_local_ms = 0;
-  double mean_offload_ms = 0;  // Over offloaded samples.
+  double mean_offload_ms = 0;   // Over offloaded samples.
   double throughput_per_s = 0;  // Samples answered per second of wall time.
   double wall_seconds = 0;
 
@@ -72,9 +72,9 @@ std::string ResultsToTable(const std::vector<StrategyResult>& results);
 
 struct BetaSweepRow {
   double beta = 0;
-  double theta = 0;              // θ*(β) chosen on validation.
-  double offload_fraction = 0;   // On test.
-  double hi_cost = 0;            // Mean cost per sample on test.
+  double theta = 0;             // θ*(β) chosen on validation.
+  double offload_fraction = 0;  // On test.
+  double hi_cost = 0;           // Mean cost per sample on test.
   double full_offload_cost = 0;
   double no_offload_cost = 0;
   double reduction_vs_full = 0;  // 1 - hi / full.

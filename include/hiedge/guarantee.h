@@ -23,7 +23,7 @@ struct GuaranteeOptions {
   double target_accuracy = 0.93;  // A*: the HI system's accuracy to guarantee.
   double delta = 0.05;            // 1 - confidence level.
   Bound bound = Bound::kClopperPearson;
-  int grid = 1000;                // Thresholds tested: 1 (offload all), then j/grid down to 0.
+  int grid = 1000;  // Thresholds tested: 1 (offload all), then j/grid down to 0.
 };
 
 // The threshold offloading the fewest samples whose HI error rate on `samples`
@@ -33,6 +33,7 @@ struct GuaranteeOptions {
 // without a multiple-testing correction. FailedPrecondition when even offloading
 // everything cannot be certified; InvalidArgument for empty samples or bad options.
 Result<ThresholdPoint> ThresholdWithGuarantee(const std::vector<SampleOutcome>& samples,
-                                              const GuaranteeOptions& options, const CostModel& cost);
+                                              const GuaranteeOptions& options,
+                                              const CostModel& cost);
 
 }  // namespace hiedge

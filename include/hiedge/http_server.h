@@ -13,12 +13,12 @@ namespace hiedge {
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
-  int port = 8000;                          // 0 picks a free port.
-  size_t max_body_bytes = size_t{16} << 20; // Larger bodies get 413.
-  int worker_threads = 16;                  // Concurrent connections served.
-  int keep_alive_timeout_seconds = 1;       // Idle connection lifetime; bounds Stop().
-  std::string bearer_token;                 // Non-empty: every route but /v2/health/*
-                                            // needs "Authorization: Bearer <token>" (else 401).
+  int port = 8000;                           // 0 picks a free port.
+  size_t max_body_bytes = size_t{16} << 20;  // Larger bodies get 413.
+  int worker_threads = 16;                   // Concurrent connections served.
+  int keep_alive_timeout_seconds = 1;        // Idle connection lifetime; bounds Stop().
+  std::string bearer_token;                  // Non-empty: every route but /v2/health/*
+                                             // needs "Authorization: Bearer <token>" (else 401).
 };
 
 // Serves on a background thread between Start() and Stop(). The service must outlive

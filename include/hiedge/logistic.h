@@ -22,15 +22,16 @@ struct LogisticModel {
 };
 
 struct LogisticFitOptions {
-  int max_iterations = 50;  // Newton steps.
-  double l2 = 1e-3;         // Ridge penalty on the weights (not the bias).
-  double tolerance = 1e-10; // Stop when the step's max |change| is below this.
+  int max_iterations = 50;   // Newton steps.
+  double l2 = 1e-3;          // Ridge penalty on the weights (not the bias).
+  double tolerance = 1e-10;  // Stop when the step's max |change| is below this.
 };
 
 // Fits by Newton's method (iteratively reweighted least squares). InvalidArgument
 // for empty or mismatched input. A single-class target (all right or all wrong) is
 // fine: the ridge penalty keeps the weights finite.
-Result<LogisticModel> FitLogistic(const std::vector<TopTwo>& features, const std::vector<bool>& wrong,
+Result<LogisticModel> FitLogistic(const std::vector<TopTwo>& features,
+                                  const std::vector<bool>& wrong,
                                   const LogisticFitOptions& options = {});
 
 }  // namespace hiedge

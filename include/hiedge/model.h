@@ -13,8 +13,8 @@
 namespace hiedge {
 
 struct ModelInfo {
-  std::string name;          // e.g. "sml"
-  std::string architecture;  // e.g. "small_cnn", "resnet8", "vgg", "torchscript"
+  std::string name;                  // e.g. "sml"
+  std::string architecture;          // e.g. "small_cnn", "resnet8", "vgg", "torchscript"
   std::vector<int64_t> input_shape;  // Per sample, e.g. {1, 28, 28}.
   int num_classes = 0;
   int64_t parameter_count = 0;

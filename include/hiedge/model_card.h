@@ -11,25 +11,25 @@
 namespace hiedge {
 
 struct ModelCard {
-  std::string name;                 // Model name served and logged, e.g. "sml".
-  std::string architecture;         // small_cnn | resnet8 | vgg | torchscript
-  std::string format = "hiedge";    // hiedge | torchscript
-  std::string weights;              // Weights file, relative to the card's folder.
+  std::string name;               // Model name served and logged, e.g. "sml".
+  std::string architecture;       // small_cnn | resnet8 | vgg | torchscript
+  std::string format = "hiedge";  // hiedge | torchscript
+  std::string weights;            // Weights file, relative to the card's folder.
   std::string dataset = "fashion-mnist";
-  std::vector<int64_t> input_shape; // Per sample {C, H, W}.
+  std::vector<int64_t> input_shape;  // Per sample {C, H, W}.
   int num_classes = 10;
   // Non-empty for a binary filter: label 1 = these original classes (e.g. {5, 7, 9}).
   std::vector<int> positive_classes;
   std::vector<float> normalize_mean;  // Per channel; applied inside the model.
   std::vector<float> normalize_std;
   int64_t parameter_count = 0;
-  int64_t size_bytes = 0;           // float32 weight bytes = 4 * parameter_count.
+  int64_t size_bytes = 0;  // float32 weight bytes = 4 * parameter_count.
   int64_t macs_per_sample = 0;
   uint64_t seed = 0;
   int epochs = 0;
   int batch_size = 0;
-  double validation_accuracy = 0;   // Fraction in [0, 1] on the fixed validation split.
-  double test_accuracy = 0;         // Fraction in [0, 1] on the test split.
+  double validation_accuracy = 0;  // Fraction in [0, 1] on the fixed validation split.
+  double test_accuracy = 0;        // Fraction in [0, 1] on the test split.
   double training_seconds = 0;
   std::string training_command;
 

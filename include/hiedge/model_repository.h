@@ -28,7 +28,8 @@ namespace hiedge {
 
 class ModelRepository {
  public:
-  using Loader = std::function<Result<std::unique_ptr<InferenceBackend>>(const std::string& card_path)>;
+  using Loader =
+      std::function<Result<std::unique_ptr<InferenceBackend>>(const std::string& card_path)>;
 
   struct Event {
     std::string model;
@@ -54,7 +55,7 @@ class ModelRepository {
   std::string root_;
   InferenceService* service_;
   Loader loader_;
-  std::map<std::string, std::string> fingerprints_;  // Model -> files seen last scan.
+  std::map<std::string, std::string> fingerprints_;    // Model -> files seen last scan.
   std::map<std::string, std::string> served_version_;  // Model -> version served ("" none).
 };
 

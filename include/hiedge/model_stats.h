@@ -11,8 +11,8 @@ namespace hiedge {
 struct ModelStats {
   std::atomic<uint64_t> request_success{0};
   std::atomic<uint64_t> request_failure{0};
-  std::atomic<uint64_t> inference_count{0};   // Rows (samples) inferred.
-  std::atomic<uint64_t> execution_count{0};   // Backend executions (batches).
+  std::atomic<uint64_t> inference_count{0};  // Rows (samples) inferred.
+  std::atomic<uint64_t> execution_count{0};  // Backend executions (batches).
   std::atomic<uint64_t> request_duration_us{0};
   std::atomic<uint64_t> queue_duration_us{0};
   std::atomic<uint64_t> compute_duration_us{0};
@@ -24,8 +24,8 @@ struct ModelStats {
     int64_t pending_requests;
   };
   Snapshot Read() const {
-    return {request_success.load(),   request_failure.load(),     inference_count.load(),
-            execution_count.load(),   request_duration_us.load(), queue_duration_us.load(),
+    return {request_success.load(),     request_failure.load(),     inference_count.load(),
+            execution_count.load(),     request_duration_us.load(), queue_duration_us.load(),
             compute_duration_us.load(), pending_requests.load()};
   }
 };

@@ -22,9 +22,9 @@ struct OnlineHedgeOptions {
 
 // One decision of the learner for one sample.
 struct OnlineDecision {
-  double theta = 0;           // Threshold drawn for this sample.
-  bool offload = false;       // confidence < theta.
-  bool audit = false;         // Accepted by theta but sent anyway for feedback.
+  double theta = 0;                // Threshold drawn for this sample.
+  bool offload = false;            // confidence < theta.
+  bool audit = false;              // Accepted by theta but sent anyway for feedback.
   double observe_probability = 0;  // P(offload or audit) given the confidence.
   bool sent() const { return offload || audit; }
 };
@@ -59,8 +59,8 @@ class OnlineThresholdLearner {
 
 // Pseudo-loss of a fixed threshold on a labelled stream (β per offload, 1 per
 // accepted local error): the comparator for regret.
-double FixedThresholdLoss(const std::vector<float>& confidences, const std::vector<bool>& local_wrong,
-                          double theta, double offload_cost);
+double FixedThresholdLoss(const std::vector<float>& confidences,
+                          const std::vector<bool>& local_wrong, double theta, double offload_cost);
 
 // The best fixed grid threshold in hindsight over a stream, and its loss.
 struct HindsightBest {
@@ -68,6 +68,7 @@ struct HindsightBest {
   double loss = 0;
 };
 HindsightBest BestFixedThreshold(const std::vector<float>& confidences,
-                                 const std::vector<bool>& local_wrong, const OnlineHedgeOptions& options);
+                                 const std::vector<bool>& local_wrong,
+                                 const OnlineHedgeOptions& options);
 
 }  // namespace hiedge

@@ -82,8 +82,9 @@ class InferenceService {
     std::shared_ptr<ModelStats> stats;
     std::shared_ptr<DynamicBatcher> batcher;  // Null without dynamic batching.
   };
-  static Served MakeServed(std::shared_ptr<InferenceBackend> backend, const BatchingConfig& batching,
-                           const std::string& version, std::shared_ptr<ModelStats> stats);
+  static Served MakeServed(std::shared_ptr<InferenceBackend> backend,
+                           const BatchingConfig& batching, const std::string& version,
+                           std::shared_ptr<ModelStats> stats);
   Result<Served> Find(const std::string& model, const std::string& version) const;
   Result<protocol::InferResponse> InferOn(const Served& served, const std::string& model,
                                           const protocol::InferRequest& request);

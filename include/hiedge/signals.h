@@ -44,6 +44,7 @@ struct DetectionStats {
 };
 
 // Requires offloaded.size() == local_wrong.size().
-DetectionStats DetectOffloads(const std::vector<bool>& offloaded, const std::vector<bool>& local_wrong);
+DetectionStats DetectOffloads(const std::vector<bool>& offloaded,
+                              const std::vector<bool>& local_wrong);
 
 }  // namespace hiedge

@@ -32,7 +32,9 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status DataLoss(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
   static Status FailedPrecondition(std::string m) {
@@ -64,7 +66,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : state_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : state_(std::move(status)) {}  // NOLINT: implicit by design
 
   bool ok() const { return std::holds_alternative<T>(state_); }
@@ -87,9 +89,9 @@ class [[nodiscard]] Result {
 }  // namespace hiedge
 
 // Returns the status of `expr` from the enclosing function if it is not OK.
-#define HIEDGE_RETURN_IF_ERROR(expr)          \
-  do {                                        \
-    ::hiedge::Status hiedge_status_ = (expr); \
+#define HIEDGE_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::hiedge::Status hiedge_status_ = (expr);        \
     if (!hiedge_status_.ok()) return hiedge_status_; \
   } while (0)
 

@@ -22,7 +22,7 @@ Result<double> FitTemperature(const std::vector<float>& logits, int classes,
 std::vector<float> ScaledSoftmax(const std::vector<float>& logits, int classes, double temperature);
 
 struct ReliabilityBin {
-  double lower = 0;          // Confidence range [lower, upper).
+  double lower = 0;  // Confidence range [lower, upper).
   double upper = 0;
   size_t count = 0;
   double mean_confidence = 0;

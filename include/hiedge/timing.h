@@ -17,16 +17,16 @@ Result<JobTimes> MeasureJobTimes(InferenceBackend& local, std::shared_ptr<Infere
                                  const Dataset& data, int samples);
 
 struct SplitMeasurement {
-  int split_after_stage = 0;     // Device runs stages [0, split); server the rest.
+  int split_after_stage = 0;              // Device runs stages [0, split); server the rest.
   std::vector<int64_t> activation_shape;  // What crosses the link, per sample.
-  int64_t activation_bytes = 0;  // float32
-  double head_ms = 0;            // Device part, batch 1.
-  double tail_ms = 0;            // Server part, batch 1.
+  int64_t activation_bytes = 0;           // float32
+  double head_ms = 0;                     // Device part, batch 1.
+  double tail_ms = 0;                     // Server part, batch 1.
 };
 
 // Splits `model` after every stage (0 = send the image, num_stages = run all on the
 // device) and times both parts at batch 1 over `samples` images.
-Result<std::vector<SplitMeasurement>> MeasurePartitioning(InferenceBackend& model, const Dataset& data,
-                                                          int samples);
+Result<std::vector<SplitMeasurement>> MeasurePartitioning(InferenceBackend& model,
+                                                          const Dataset& data, int samples);
 
 }  // namespace hiedge

@@ -20,12 +20,12 @@ struct TrainOptions {
   double momentum = 0.9;        // SGD with Nesterov momentum.
   double weight_decay = 5e-4;
   double label_smoothing = 0.1;
-  bool augment = true;          // Random crop (padding 2) and horizontal flip.
+  bool augment = true;                  // Random crop (padding 2) and horizontal flip.
   double early_exit_loss_weight = 0.3;  // Weight of each early exit's loss.
   uint64_t seed = 1;
-  int threads = 0;              // 0 = libtorch default.
+  int threads = 0;  // 0 = libtorch default.
   bool progress = true;
-  std::string training_command;  // Recorded in the card.
+  std::string training_command;       // Recorded in the card.
   std::vector<int> positive_classes;  // Recorded in the card (binary filters).
 };
 

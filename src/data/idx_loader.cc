@@ -51,8 +51,8 @@ Result<uint32_t> ReadBigEndian32(gzFile f, const std::string& path, const char* 
 Status CheckLabels(const std::vector<int32_t>& labels, int num_classes, const std::string& path) {
   for (size_t i = 0; i < labels.size(); ++i) {
     if (labels[i] < 0 || labels[i] >= num_classes) {
-      return Status::InvalidArgument(path + ": label " + std::to_string(labels[i]) +
-                                     " at index " + std::to_string(i) + " is outside [0, " +
+      return Status::InvalidArgument(path + ": label " + std::to_string(labels[i]) + " at index " +
+                                     std::to_string(i) + " is outside [0, " +
                                      std::to_string(num_classes) + ")");
     }
   }
@@ -75,8 +75,8 @@ Result<Dataset> LoadIdx(const std::string& images_path, const std::string& label
   HIEDGE_ASSIGN_OR_RETURN(uint32_t rows, ReadBigEndian32(images_file.get(), images_path, "rows"));
   HIEDGE_ASSIGN_OR_RETURN(uint32_t cols, ReadBigEndian32(images_file.get(), images_path, "cols"));
   if (rows == 0 || cols == 0 || rows > 4096 || cols > 4096) {
-    return Status::DataLoss(images_path + ": implausible image size " + std::to_string(rows) +
-                            "x" + std::to_string(cols));
+    return Status::DataLoss(images_path + ": implausible image size " + std::to_string(rows) + "x" +
+                            std::to_string(cols));
   }
 
   HIEDGE_ASSIGN_OR_RETURN(uint32_t label_magic,
@@ -97,11 +97,11 @@ Result<Dataset> LoadIdx(const std::string& images_path, const std::string& label
   ds.width = cols;
   ds.num_classes = num_classes;
   std::vector<unsigned char> pixels(static_cast<size_t>(count) * rows * cols);
-  HIEDGE_RETURN_IF_ERROR(ReadExactly(images_file.get(), pixels.data(), pixels.size(), images_path,
-                                     "pixels"));
+  HIEDGE_RETURN_IF_ERROR(
+      ReadExactly(images_file.get(), pixels.data(), pixels.size(), images_path, "pixels"));
   std::vector<unsigned char> raw_labels(count);
-  HIEDGE_RETURN_IF_ERROR(ReadExactly(labels_file.get(), raw_labels.data(), raw_labels.size(),
-                                     labels_path, "labels"));
+  HIEDGE_RETURN_IF_ERROR(
+      ReadExactly(labels_file.get(), raw_labels.data(), raw_labels.size(), labels_path, "labels"));
   ds.images.resize(pixels.size());
   for (size_t i = 0; i < pixels.size(); ++i) ds.images[i] = pixels[i] / 255.0f;
   ds.labels.assign(raw_labels.begin(), raw_labels.end());

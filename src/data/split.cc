@@ -46,8 +46,8 @@ TrainValidation SplitTrainValidation(const Dataset& full, size_t validation_size
 }
 
 const std::vector<std::string>& FashionMnistClassNames() {
-  static const std::vector<std::string> kNames = {"T-shirt/top", "Trouser", "Pullover", "Dress",
-                                                  "Coat",        "Sandal",  "Shirt",    "Sneaker",
+  static const std::vector<std::string> kNames = {"T-shirt/top", "Trouser",   "Pullover", "Dress",
+                                                  "Coat",        "Sandal",    "Shirt",    "Sneaker",
                                                   "Bag",         "Ankle boot"};
   return kNames;
 }

@@ -24,7 +24,8 @@ BinaryFilterResult EvaluateBinaryFilter(const std::vector<FilterSample>& samples
       ++r.false_positives;
     }
   }
-  r.cost = offload_cost * static_cast<double>(r.true_positives) + static_cast<double>(r.false_positives);
+  r.cost =
+      offload_cost * static_cast<double>(r.true_positives) + static_cast<double>(r.false_positives);
   r.full_offload_cost = offload_cost * static_cast<double>(r.positives) +
                         static_cast<double>(r.samples - r.positives);
   return r;

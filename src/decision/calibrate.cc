@@ -16,7 +16,8 @@ DecisionConfig ConfigFor(const ThresholdPoint& p, const CostModel& cost) {
 
 }  // namespace
 
-DecisionConfig CalibrateMinCost(const std::vector<SampleOutcome>& validation, const CostModel& cost) {
+DecisionConfig CalibrateMinCost(const std::vector<SampleOutcome>& validation,
+                                const CostModel& cost) {
   DecisionConfig c = ConfigFor(OptimalThreshold(validation, cost), cost);
   c.objective = "min_cost";
   return c;
@@ -24,7 +25,8 @@ DecisionConfig CalibrateMinCost(const std::vector<SampleOutcome>& validation, co
 
 Result<DecisionConfig> CalibrateAccuracyTarget(const std::vector<SampleOutcome>& validation,
                                                double target_accuracy, const CostModel& cost) {
-  HIEDGE_ASSIGN_OR_RETURN(ThresholdPoint p, ThresholdForAccuracy(validation, target_accuracy, cost));
+  HIEDGE_ASSIGN_OR_RETURN(ThresholdPoint p,
+                          ThresholdForAccuracy(validation, target_accuracy, cost));
   DecisionConfig c = ConfigFor(p, cost);
   c.objective = "accuracy_target";
   c.target_accuracy = target_accuracy;

@@ -12,7 +12,8 @@ namespace {
 Result<std::optional<double>> OptionalFigure(const json& p, const char* key) {
   if (!p.contains(key) || p[key].is_null()) return std::optional<double>();
   if (!p[key].is_number() || p[key].get<double>() < 0) {
-    return Status::InvalidArgument(std::string("device profile: '") + key + "' must be a number >= 0");
+    return Status::InvalidArgument(std::string("device profile: '") + key +
+                                   "' must be a number >= 0");
   }
   return std::optional<double>(p[key].get<double>());
 }
@@ -37,14 +38,18 @@ Result<std::vector<DeviceProfile>> ParseDeviceProfiles(const std::string& text) 
     }
     for (const char* key : {"reference_model", "source"}) {
       if (p.contains(key) && !p[key].is_string()) {
-        return Status::InvalidArgument("device profile '" + d.name + "': '" + key + "' must be a string");
+        return Status::InvalidArgument("device profile '" + d.name + "': '" + key +
+                                       "' must be a string");
       }
     }
     d.reference_model = p.value("reference_model", std::string());
     d.source = p.value("source", std::string());
-    if (d.source.empty()) return Status::InvalidArgument("device profile '" + d.name + "' has no source");
-    HIEDGE_ASSIGN_OR_RETURN(std::optional<double> local_latency, OptionalFigure(p, "local_latency_ms"));
-    HIEDGE_ASSIGN_OR_RETURN(std::optional<double> offload_latency, OptionalFigure(p, "offload_latency_ms"));
+    if (d.source.empty())
+      return Status::InvalidArgument("device profile '" + d.name + "' has no source");
+    HIEDGE_ASSIGN_OR_RETURN(std::optional<double> local_latency,
+                            OptionalFigure(p, "local_latency_ms"));
+    HIEDGE_ASSIGN_OR_RETURN(std::optional<double> offload_latency,
+                            OptionalFigure(p, "offload_latency_ms"));
     if (!local_latency || !offload_latency) {
       return Status::InvalidArgument("device profile '" + d.name + "' needs both latencies");
     }

@@ -32,7 +32,8 @@ size_t EndpointSelector::Choose(int64_t now_us) const {
 
 void EndpointSelector::RecordSuccess(size_t endpoint, double rtt_us, int64_t now_us) {
   State& s = state_[endpoint];
-  s.rtt_us = s.measured ? (1 - options_.ewma_weight) * s.rtt_us + options_.ewma_weight * rtt_us : rtt_us;
+  s.rtt_us =
+      s.measured ? (1 - options_.ewma_weight) * s.rtt_us + options_.ewma_weight * rtt_us : rtt_us;
   s.measured = true;
   s.last_used_us = now_us;
   s.down_until_us = INT64_MIN;

@@ -80,8 +80,9 @@ Result<ThresholdPoint> ThresholdWithGuarantee(const std::vector<SampleOutcome>& 
   }
   auto certified = [&](const ThresholdPoint& p) {
     const size_t errors = p.local_errors + p.remote_errors;
-    const double upper = o.bound == Bound::kClopperPearson ? ClopperPearsonUpper(errors, p.samples, o.delta)
-                                                           : HoeffdingUpper(errors, p.samples, o.delta);
+    const double upper = o.bound == Bound::kClopperPearson
+                             ? ClopperPearsonUpper(errors, p.samples, o.delta)
+                             : HoeffdingUpper(errors, p.samples, o.delta);
     return upper <= 1 - o.target_accuracy + 1e-12;
   };
   ThresholdPoint best = EvaluateThreshold(samples, kAlwaysOffload, cost);

@@ -12,7 +12,8 @@ double Sigmoid(double z) {
 }
 
 // Solves the 3x3 system a x = b by Gaussian elimination with partial pivoting.
-bool Solve3(std::array<std::array<double, 3>, 3> a, std::array<double, 3> b, std::array<double, 3>* x) {
+bool Solve3(std::array<std::array<double, 3>, 3> a, std::array<double, 3> b,
+            std::array<double, 3>* x) {
   for (int c = 0; c < 3; ++c) {
     int pivot = c;
     for (int r = c + 1; r < 3; ++r) {
@@ -41,10 +42,12 @@ double LogisticModel::ProbabilityWrong(const TopTwo& t) const {
   return Sigmoid(weight_p1 * t.p1 + weight_p2 * t.p2 + bias);
 }
 
-Result<LogisticModel> FitLogistic(const std::vector<TopTwo>& features, const std::vector<bool>& wrong,
+Result<LogisticModel> FitLogistic(const std::vector<TopTwo>& features,
+                                  const std::vector<bool>& wrong,
                                   const LogisticFitOptions& options) {
   if (features.empty() || features.size() != wrong.size()) {
-    return Status::InvalidArgument("logistic fit needs as many labels as samples, and at least one");
+    return Status::InvalidArgument(
+        "logistic fit needs as many labels as samples, and at least one");
   }
   std::array<double, 3> theta = {0, 0, 0};  // p1, p2, bias
   const double n = static_cast<double>(features.size());

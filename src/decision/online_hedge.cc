@@ -1,7 +1,7 @@
-#include "hiedge/online.h"
-
 #include <algorithm>
 #include <cmath>
+
+#include "hiedge/online.h"
 
 namespace hiedge {
 
@@ -58,7 +58,8 @@ OnlineDecision OnlineThresholdLearner::Decide(float confidence) {
   return d;
 }
 
-void OnlineThresholdLearner::Update(float confidence, const OnlineDecision& decision, bool local_wrong) {
+void OnlineThresholdLearner::Update(float confidence, const OnlineDecision& decision,
+                                    bool local_wrong) {
   const double accept_loss_estimate =
       decision.sent() && local_wrong ? 1.0 / std::max(decision.observe_probability, 1e-6) : 0.0;
   for (size_t k = 0; k < thresholds_.size(); ++k) {
@@ -78,8 +79,8 @@ void OnlineThresholdLearner::Update(float confidence, const OnlineDecision& deci
   }
 }
 
-double FixedThresholdLoss(const std::vector<float>& confidences, const std::vector<bool>& local_wrong,
-                          double theta, double offload_cost) {
+double FixedThresholdLoss(const std::vector<float>& confidences,
+                          const std::vector<bool>& local_wrong, double theta, double offload_cost) {
   double loss = 0;
   for (size_t i = 0; i < confidences.size() && i < local_wrong.size(); ++i) {
     loss += confidences[i] < theta ? offload_cost : (local_wrong[i] ? 1.0 : 0.0);
@@ -88,7 +89,8 @@ double FixedThresholdLoss(const std::vector<float>& confidences, const std::vect
 }
 
 HindsightBest BestFixedThreshold(const std::vector<float>& confidences,
-                                 const std::vector<bool>& local_wrong, const OnlineHedgeOptions& options) {
+                                 const std::vector<bool>& local_wrong,
+                                 const OnlineHedgeOptions& options) {
   HindsightBest best{0, FixedThresholdLoss(confidences, local_wrong, 0, options.offload_cost)};
   const int grid = std::max(options.grid, 2);
   for (int k = 1; k < grid; ++k) {

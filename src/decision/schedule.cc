@@ -55,14 +55,14 @@ ScheduleResult ScheduleOma(const std::vector<SampleOutcome>& jobs, const JobTime
   const size_t n = jobs.size();
   // Device and link work in parallel: makespan = max(local * t_l, offloaded * t_o).
   // More offloads means more accuracy, so take as many as the deadline allows.
-  size_t k = t.offload_ms > 0 ? static_cast<size_t>(std::floor(deadline_ms / t.offload_ms + 1e-9)) : n;
+  size_t k =
+      t.offload_ms > 0 ? static_cast<size_t>(std::floor(deadline_ms / t.offload_ms + 1e-9)) : n;
   k = std::min(k, n);
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), size_t{0});
   if (worst_case) {
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-      return jobs[a].confidence > jobs[b].confidence;
-    });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return jobs[a].confidence > jobs[b].confidence; });
   } else {
     std::mt19937_64 rng(seed);
     for (size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
@@ -72,7 +72,8 @@ ScheduleResult ScheduleOma(const std::vector<SampleOutcome>& jobs, const JobTime
     r.errors += (i < k ? j.remote_correct : j.local_correct) ? 0 : 1;
   }
   r.offloaded = k;
-  r.makespan_ms = std::max(static_cast<double>(n - k) * t.local_ms, static_cast<double>(k) * t.offload_ms);
+  r.makespan_ms =
+      std::max(static_cast<double>(n - k) * t.local_ms, static_cast<double>(k) * t.offload_ms);
   return r;
 }
 

@@ -6,9 +6,12 @@ namespace hiedge {
 
 const char* SignalName(Signal signal) {
   switch (signal) {
-    case Signal::kMaxSoftmax: return "max_softmax";
-    case Signal::kMargin: return "margin";
-    case Signal::kNegativeEntropy: return "neg_entropy";
+    case Signal::kMaxSoftmax:
+      return "max_softmax";
+    case Signal::kMargin:
+      return "margin";
+    case Signal::kNegativeEntropy:
+      return "neg_entropy";
   }
   return "unknown";
 }
@@ -17,7 +20,8 @@ Result<Signal> ParseSignal(const std::string& name) {
   for (Signal s : AllSignals()) {
     if (name == SignalName(s)) return s;
   }
-  return Status::InvalidArgument("unknown signal '" + name + "' (max_softmax, margin, neg_entropy)");
+  return Status::InvalidArgument("unknown signal '" + name +
+                                 "' (max_softmax, margin, neg_entropy)");
 }
 
 const std::vector<Signal>& AllSignals() {
@@ -41,7 +45,8 @@ TopTwo TopTwoOf(const float* p, size_t count) {
 
 float SignalScore(Signal signal, const float* p, size_t count) {
   switch (signal) {
-    case Signal::kMaxSoftmax: return TopTwoOf(p, count).p1;
+    case Signal::kMaxSoftmax:
+      return TopTwoOf(p, count).p1;
     case Signal::kMargin: {
       const TopTwo t = TopTwoOf(p, count);
       return t.p1 - t.p2;
@@ -72,7 +77,8 @@ double DetectionStats::f1() const {
   return p + r > 0 ? 2 * p * r / (p + r) : 0;
 }
 
-DetectionStats DetectOffloads(const std::vector<bool>& offloaded, const std::vector<bool>& local_wrong) {
+DetectionStats DetectOffloads(const std::vector<bool>& offloaded,
+                              const std::vector<bool>& local_wrong) {
   DetectionStats s;
   for (size_t i = 0; i < offloaded.size() && i < local_wrong.size(); ++i) {
     if (offloaded[i]) {

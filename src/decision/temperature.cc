@@ -20,7 +20,8 @@ double NegativeLogLikelihood(const std::vector<float>& logits, int classes,
 
 Result<double> FitTemperature(const std::vector<float>& logits, int classes,
                               const std::vector<int32_t>& labels) {
-  if (classes < 2 || labels.empty() || logits.size() != labels.size() * static_cast<size_t>(classes)) {
+  if (classes < 2 || labels.empty() ||
+      logits.size() != labels.size() * static_cast<size_t>(classes)) {
     return Status::InvalidArgument("temperature fit needs logits [n, classes] for n >= 1 labels");
   }
   for (int32_t l : labels) {
@@ -29,7 +30,9 @@ Result<double> FitTemperature(const std::vector<float>& logits, int classes,
   // NLL is unimodal in log T for fixed logits; golden-section search on [log 0.05, log 20].
   const double ratio = (std::sqrt(5.0) - 1) / 2;
   double lo = std::log(0.05), hi = std::log(20.0);
-  auto f = [&](double log_t) { return NegativeLogLikelihood(logits, classes, labels, std::exp(log_t)); };
+  auto f = [&](double log_t) {
+    return NegativeLogLikelihood(logits, classes, labels, std::exp(log_t));
+  };
   double a = hi - ratio * (hi - lo), b = lo + ratio * (hi - lo);
   double fa = f(a), fb = f(b);
   for (int it = 0; it < 60; ++it) {
@@ -50,7 +53,8 @@ Result<double> FitTemperature(const std::vector<float>& logits, int classes,
   return std::exp((lo + hi) / 2);
 }
 
-std::vector<float> ScaledSoftmax(const std::vector<float>& logits, int classes, double temperature) {
+std::vector<float> ScaledSoftmax(const std::vector<float>& logits, int classes,
+                                 double temperature) {
   std::vector<float> out(logits.size());
   for (size_t start = 0; start + static_cast<size_t>(classes) <= logits.size(); start += classes) {
     const float* row = logits.data() + start;

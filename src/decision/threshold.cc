@@ -54,12 +54,14 @@ ThresholdPoint EvaluateThreshold(const std::vector<SampleOutcome>& samples, doub
 std::vector<ThresholdPoint> ThresholdCurve(const std::vector<SampleOutcome>& samples,
                                            const CostModel& cost) {
   std::vector<SampleOutcome> sorted = samples;
-  std::sort(sorted.begin(), sorted.end(),
-            [](const SampleOutcome& a, const SampleOutcome& b) { return a.confidence < b.confidence; });
+  std::sort(sorted.begin(), sorted.end(), [](const SampleOutcome& a, const SampleOutcome& b) {
+    return a.confidence < b.confidence;
+  });
   // Start by offloading nothing (theta 0, or the lowest score if scores go negative),
   // then move samples to the server in score order; a point is emitted only where a
   // whole group of equal scores has moved.
-  const double none = sorted.empty() ? 0.0 : std::min(0.0, static_cast<double>(sorted.front().confidence));
+  const double none =
+      sorted.empty() ? 0.0 : std::min(0.0, static_cast<double>(sorted.front().confidence));
   ThresholdPoint point = EvaluateThreshold(sorted, none, cost);
   std::vector<ThresholdPoint> curve;
   size_t i = 0;
@@ -87,10 +89,9 @@ std::vector<ThresholdPoint> ThresholdCurve(const std::vector<SampleOutcome>& sam
 ThresholdPoint OptimalThreshold(const std::vector<SampleOutcome>& samples, const CostModel& cost) {
   std::vector<ThresholdPoint> curve = ThresholdCurve(samples, cost);
   // min_element keeps the first minimum: the one with the fewest offloads.
-  return *std::min_element(curve.begin(), curve.end(),
-                           [](const ThresholdPoint& a, const ThresholdPoint& b) {
-                             return a.cost < b.cost - 1e-12;
-                           });
+  return *std::min_element(
+      curve.begin(), curve.end(),
+      [](const ThresholdPoint& a, const ThresholdPoint& b) { return a.cost < b.cost - 1e-12; });
 }
 
 Result<ThresholdPoint> ThresholdForAccuracy(const std::vector<SampleOutcome>& samples,

@@ -20,7 +20,8 @@ double DeviceRuntime::MillisSince(int64_t start_us) const {
   return static_cast<double>(clock_() - start_us) / 1000.0;
 }
 
-Result<std::vector<DeviceRuntime::Answer>> DeviceRuntime::Submit(size_t sample, const float* image) {
+Result<std::vector<DeviceRuntime::Answer>> DeviceRuntime::Submit(size_t sample,
+                                                                 const float* image) {
   SampleRecord r;
   std::vector<int64_t> shape = {1};
   shape.insert(shape.end(), sample_shape_.begin(), sample_shape_.end());
@@ -57,7 +58,9 @@ Result<std::vector<DeviceRuntime::Answer>> DeviceRuntime::Submit(size_t sample, 
 }
 
 std::vector<DeviceRuntime::Answer> DeviceRuntime::Poll() {
-  if (queue_.empty() || clock_() - queue_.front().enqueued_us < options_.offload_batch_delay.count()) return {};
+  if (queue_.empty() ||
+      clock_() - queue_.front().enqueued_us < options_.offload_batch_delay.count())
+    return {};
   return SendQueue();
 }
 
@@ -70,19 +73,21 @@ std::vector<DeviceRuntime::Answer> DeviceRuntime::SendQueue() {
   shape.insert(shape.end(), sample_shape_.begin(), sample_shape_.end());
   FloatTensor batch{shape, {}};
   batch.data.reserve(static_cast<size_t>(FloatTensor::NumElements(shape)));
-  for (const Queued& q : queue_) batch.data.insert(batch.data.end(), q.image.begin(), q.image.end());
+  for (const Queued& q : queue_)
+    batch.data.insert(batch.data.end(), q.image.begin(), q.image.end());
 
   const int64_t start = clock_();
-  Result<FloatTensor> remote = remote_ != nullptr
-                                   ? remote_->Infer(batch, options_.offload_deadline)
-                                   : Result<FloatTensor>(Status::Unavailable("no edge server configured"));
+  Result<FloatTensor> remote =
+      remote_ != nullptr ? remote_->Infer(batch, options_.offload_deadline)
+                         : Result<FloatTensor>(Status::Unavailable("no edge server configured"));
   const double round_trip_ms = MillisSince(start);
-  if (remote.ok() && round_trip_ms > static_cast<double>(options_.offload_deadline.count()) / 1000.0) {
+  if (remote.ok() &&
+      round_trip_ms > static_cast<double>(options_.offload_deadline.count()) / 1000.0) {
     remote = Status::DeadlineExceeded("offload answered after its deadline");
   }
   if (remote.ok() && (remote->rows() != rows || remote->row_size() < 1)) {
-    remote = Status::Internal("server returned logits of shape " + ShapeToString(remote->shape) + " for " +
-                              std::to_string(rows) + " samples");
+    remote = Status::Internal("server returned logits of shape " + ShapeToString(remote->shape) +
+                              " for " + std::to_string(rows) + " samples");
   }
   std::vector<Answer> answers;
   for (size_t i = 0; i < queue_.size(); ++i) {
@@ -93,7 +98,9 @@ std::vector<DeviceRuntime::Answer> DeviceRuntime::SendQueue() {
       r.fallback = true;
       r.offload_error = remote.status().ToString();
     } else {
-      r.remote_prediction = FindArgMax(remote->row(static_cast<int64_t>(i)), static_cast<size_t>(remote->row_size())).index;
+      r.remote_prediction =
+          FindArgMax(remote->row(static_cast<int64_t>(i)), static_cast<size_t>(remote->row_size()))
+              .index;
       r.final_prediction = r.remote_prediction;
     }
     answers.push_back({queue_[i].sample, std::move(r)});
@@ -103,7 +110,8 @@ std::vector<DeviceRuntime::Answer> DeviceRuntime::SendQueue() {
 }
 
 Result<SampleRecord> DeviceRuntime::Process(const float* image) {
-  if (!queue_.empty()) return Status::FailedPrecondition("Process() while samples are queued for offload");
+  if (!queue_.empty())
+    return Status::FailedPrecondition("Process() while samples are queued for offload");
   HIEDGE_ASSIGN_OR_RETURN(std::vector<Answer> answers, Submit(0, image));
   if (answers.empty()) answers = Flush();
   return std::move(answers.front().record);

@@ -42,30 +42,36 @@ std::shared_ptr<grpc::Channel> MakeChannel(const OffloadOptions& o, std::string*
 
 class GrpcOffloadClient final : public OffloadClient {
  public:
-  explicit GrpcOffloadClient(const OffloadOptions& options) : options_(options), rng_(options.jitter_seed) {
+  explicit GrpcOffloadClient(const OffloadOptions& options)
+      : options_(options), rng_(options.jitter_seed) {
     channel_ = MakeChannel(options_, &setup_error_);
     if (channel_) stub_ = inference::GRPCInferenceService::NewStub(channel_);
   }
 
-  Result<FloatTensor> Infer(const FloatTensor& images, std::chrono::microseconds deadline) override {
+  Result<FloatTensor> Infer(const FloatTensor& images,
+                            std::chrono::microseconds deadline) override {
     if (!stub_) return Status::Unavailable("gRPC channel not set up: " + setup_error_);
     protocol::InferRequest request;
     request.inputs.push_back({kInputName, "FP32", images.shape, images.data, {}});
     request.outputs.push_back({kLogitsName, false, 0});
     inference::ModelInferRequest message;
     protocol::EncodeGrpcInferRequest(options_.model, request, &message);
-    return internal::CallWithRetries([&](Clock::time_point give_up) { return Attempt(message, give_up); },
-                                     Clock::now() + deadline, options_, rng_);
+    return internal::CallWithRetries(
+        [&](Clock::time_point give_up) { return Attempt(message, give_up); },
+        Clock::now() + deadline, options_, rng_);
   }
 
  private:
   // One RPC within what is left of the deadline. ResourceExhausted = retryable.
-  Result<FloatTensor> Attempt(const inference::ModelInferRequest& message, Clock::time_point give_up) {
+  Result<FloatTensor> Attempt(const inference::ModelInferRequest& message,
+                              Clock::time_point give_up) {
     if (Clock::now() >= give_up) return Status::DeadlineExceeded("offload deadline passed");
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::duration_cast<std::chrono::system_clock::duration>(give_up - Clock::now()));
-    if (!options_.bearer_token.empty()) context.AddMetadata("authorization", "Bearer " + options_.bearer_token);
+    context.set_deadline(
+        std::chrono::system_clock::now() +
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(give_up - Clock::now()));
+    if (!options_.bearer_token.empty())
+      context.AddMetadata("authorization", "Bearer " + options_.bearer_token);
     inference::ModelInferResponse reply;
     const grpc::Status status = stub_->ModelInfer(&context, message, &reply);
     if (!status.ok()) {
@@ -73,20 +79,26 @@ class GrpcOffloadClient final : public OffloadClient {
                                " failed: gRPC " + std::to_string(status.error_code()) + ": " +
                                status.error_message();
       switch (status.error_code()) {
-        case grpc::StatusCode::DEADLINE_EXCEEDED: return Status::DeadlineExceeded(what);
+        case grpc::StatusCode::DEADLINE_EXCEEDED:
+          return Status::DeadlineExceeded(what);
         case grpc::StatusCode::UNAVAILABLE:
           // A channel that cannot connect means the server is down: fall back at once.
           // Otherwise the server is shedding load or dropped the call: retry.
-          if (channel_->GetState(false) == GRPC_CHANNEL_TRANSIENT_FAILURE) return Status::Unavailable(what);
+          if (channel_->GetState(false) == GRPC_CHANNEL_TRANSIENT_FAILURE)
+            return Status::Unavailable(what);
           return Status::ResourceExhausted(what);
-        default: return Status::Unavailable(what);
+        default:
+          return Status::Unavailable(what);
       }
     }
-    HIEDGE_ASSIGN_OR_RETURN(protocol::InferResponse response, protocol::ParseGrpcInferResponse(reply));
+    HIEDGE_ASSIGN_OR_RETURN(protocol::InferResponse response,
+                            protocol::ParseGrpcInferResponse(reply));
     for (protocol::Tensor& t : response.outputs) {
-      if (t.name == kLogitsName && t.datatype == "FP32") return FloatTensor{t.shape, std::move(t.data)};
+      if (t.name == kLogitsName && t.datatype == "FP32")
+        return FloatTensor{t.shape, std::move(t.data)};
     }
-    return Status::Internal("server response has no FP32 '" + std::string(kLogitsName) + "' output");
+    return Status::Internal("server response has no FP32 '" + std::string(kLogitsName) +
+                            "' output");
   }
 
   OffloadOptions options_;
@@ -103,7 +115,8 @@ std::unique_ptr<OffloadClient> MakeGrpcOffloadClient(const OffloadOptions& optio
 }
 
 std::unique_ptr<OffloadClient> MakeOffloadClient(const OffloadOptions& options) {
-  return options.transport == Transport::kGrpc ? MakeGrpcOffloadClient(options) : MakeHttpOffloadClient(options);
+  return options.transport == Transport::kGrpc ? MakeGrpcOffloadClient(options)
+                                               : MakeHttpOffloadClient(options);
 }
 
 Result<Transport> ParseTransport(const std::string& name) {

@@ -15,14 +15,16 @@ namespace {
 class HttpOffloadClient final : public OffloadClient {
  public:
   explicit HttpOffloadClient(const OffloadOptions& options)
-      : options_(options), client_(options.host, options.port),
+      : options_(options),
+        client_(options.host, options.port),
         path_("/v2/models/" + options.model + "/infer"),
         rng_(options.jitter_seed) {
     client_.set_keep_alive(true);
     client_.set_tcp_nodelay(true);
   }
 
-  Result<FloatTensor> Infer(const FloatTensor& images, std::chrono::microseconds deadline) override {
+  Result<FloatTensor> Infer(const FloatTensor& images,
+                            std::chrono::microseconds deadline) override {
     protocol::InferRequest request;
     request.inputs.push_back({kInputName, "FP32", images.shape, images.data, {}});
     request.outputs.push_back({kLogitsName, options_.binary, 0});
@@ -89,9 +91,11 @@ class HttpOffloadClient final : public OffloadClient {
     HIEDGE_ASSIGN_OR_RETURN(protocol::InferResponse response,
                             protocol::ParseInferResponse(res->body, header_length));
     for (protocol::Tensor& t : response.outputs) {
-      if (t.name == kLogitsName && t.datatype == "FP32") return FloatTensor{t.shape, std::move(t.data)};
+      if (t.name == kLogitsName && t.datatype == "FP32")
+        return FloatTensor{t.shape, std::move(t.data)};
     }
-    return Status::Internal("server response has no FP32 '" + std::string(kLogitsName) + "' output");
+    return Status::Internal("server response has no FP32 '" + std::string(kLogitsName) +
+                            "' output");
   }
 
   OffloadOptions options_;

@@ -9,13 +9,14 @@ namespace {
 
 class MultiEndpointClient final : public OffloadClient {
  public:
-  MultiEndpointClient(std::vector<std::unique_ptr<OffloadClient>> endpoints, EndpointSelectorOptions options,
-                      MicrosClock clock)
+  MultiEndpointClient(std::vector<std::unique_ptr<OffloadClient>> endpoints,
+                      EndpointSelectorOptions options, MicrosClock clock)
       : endpoints_(std::move(endpoints)),
         selector_(endpoints_.size(), options),
         clock_(clock ? std::move(clock) : MicrosClock(SteadyMicros)) {}
 
-  Result<FloatTensor> Infer(const FloatTensor& images, std::chrono::microseconds deadline) override {
+  Result<FloatTensor> Infer(const FloatTensor& images,
+                            std::chrono::microseconds deadline) override {
     if (endpoints_.empty()) return Status::Unavailable("no edge server endpoints configured");
     const int64_t give_up = clock_() + deadline.count();
     std::vector<bool> tried(endpoints_.size(), false);
@@ -28,7 +29,8 @@ class MultiEndpointClient final : public OffloadClient {
         pick = static_cast<size_t>(std::find(tried.begin(), tried.end(), false) - tried.begin());
       }
       tried[pick] = true;
-      Result<FloatTensor> result = endpoints_[pick]->Infer(images, std::chrono::microseconds(give_up - start));
+      Result<FloatTensor> result =
+          endpoints_[pick]->Infer(images, std::chrono::microseconds(give_up - start));
       const int64_t end = clock_();
       if (result.ok()) {
         selector_.RecordSuccess(pick, static_cast<double>(end - start), end);
@@ -48,9 +50,9 @@ class MultiEndpointClient final : public OffloadClient {
 
 }  // namespace
 
-std::unique_ptr<OffloadClient> MakeMultiEndpointClient(std::vector<std::unique_ptr<OffloadClient>> endpoints,
-                                                       EndpointSelectorOptions options,
-                                                       MicrosClock clock) {
+std::unique_ptr<OffloadClient> MakeMultiEndpointClient(
+    std::vector<std::unique_ptr<OffloadClient>> endpoints, EndpointSelectorOptions options,
+    MicrosClock clock) {
   return std::make_unique<MultiEndpointClient>(std::move(endpoints), options, std::move(clock));
 }
 

@@ -25,7 +25,8 @@ Result<FloatTensor> CallWithRetries(Attempt&& attempt, OffloadClock::time_point 
   for (int tries = 0;; ++tries) {
     Result<FloatTensor> result = attempt(give_up);
     if (result.ok() || result.status().code() != StatusCode::kResourceExhausted) return result;
-    const double cap = static_cast<double>(options.backoff_base.count()) * (1 << std::min(tries, 16));
+    const double cap =
+        static_cast<double>(options.backoff_base.count()) * (1 << std::min(tries, 16));
     const auto backoff = std::chrono::microseconds(static_cast<int64_t>(jitter(rng) * cap));
     if (tries >= options.max_retries || OffloadClock::now() + backoff >= give_up) {
       return Status::Unavailable(result.status().message());

@@ -19,13 +19,15 @@ std::vector<bool> Correct(const Predictions& p, const std::vector<int32_t>& labe
 
 double Accuracy(const Predictions& p, const std::vector<int32_t>& labels) {
   const std::vector<bool> c = Correct(p, labels);
-  return labels.empty() ? 0 : std::count(c.begin(), c.end(), true) / static_cast<double>(labels.size());
+  return labels.empty() ? 0
+                        : std::count(c.begin(), c.end(), true) / static_cast<double>(labels.size());
 }
 
 std::vector<float> MaxOf(const std::vector<float>& probabilities, int classes) {
   std::vector<float> out;
   for (size_t r = 0; r + classes <= probabilities.size(); r += classes) {
-    out.push_back(*std::max_element(probabilities.begin() + r, probabilities.begin() + r + classes));
+    out.push_back(
+        *std::max_element(probabilities.begin() + r, probabilities.begin() + r + classes));
   }
   return out;
 }
@@ -54,8 +56,8 @@ std::vector<SampleOutcome> Outcomes(const std::vector<float>& scores, const Spli
 }
 
 Result<ModuleResult> EvaluateModule(const std::string& module, bool calibrated, double temperature,
-                                    const SplitPredictions& validation, const SplitPredictions& test,
-                                    const CostModel& cost) {
+                                    const SplitPredictions& validation,
+                                    const SplitPredictions& test, const CostModel& cost) {
   const int classes = validation.local.classes;
   const double t = calibrated ? temperature : 1.0;
   const std::vector<float> val_probs = ScaledSoftmax(validation.local.logits, classes, t);
@@ -71,8 +73,10 @@ Result<ModuleResult> EvaluateModule(const std::string& module, bool calibrated, 
     }
     HIEDGE_ASSIGN_OR_RETURN(logistic, FitLogistic(features, wrong));
   }
-  HIEDGE_ASSIGN_OR_RETURN(std::vector<float> val_scores, Scores(module, val_probs, classes, logistic));
-  HIEDGE_ASSIGN_OR_RETURN(std::vector<float> test_scores, Scores(module, test_probs, classes, logistic));
+  HIEDGE_ASSIGN_OR_RETURN(std::vector<float> val_scores,
+                          Scores(module, val_probs, classes, logistic));
+  HIEDGE_ASSIGN_OR_RETURN(std::vector<float> test_scores,
+                          Scores(module, test_probs, classes, logistic));
   const std::vector<SampleOutcome> val = Outcomes(val_scores, validation);
   const std::vector<SampleOutcome> tst = Outcomes(test_scores, test);
 
@@ -141,8 +145,10 @@ GuaranteeResult StudyGuarantee(const SplitPredictions& validation, const SplitPr
 
 }  // namespace
 
-Result<DecisionStudy> RunDecisionStudy(const SplitPredictions& validation, const SplitPredictions& test,
-                                       const SplitPredictions& shifted, const StudyOptions& options) {
+Result<DecisionStudy> RunDecisionStudy(const SplitPredictions& validation,
+                                       const SplitPredictions& test,
+                                       const SplitPredictions& shifted,
+                                       const StudyOptions& options) {
   if (validation.labels.empty() || test.labels.empty() || validation.local.classes < 2) {
     return Status::InvalidArgument("the study needs non-empty validation and test predictions");
   }
@@ -155,10 +161,12 @@ Result<DecisionStudy> RunDecisionStudy(const SplitPredictions& validation, const
 
   const int classes = validation.local.classes;
   CalibrationResult& c = study.calibration;
-  HIEDGE_ASSIGN_OR_RETURN(c.temperature, FitTemperature(validation.local.logits, classes, validation.labels));
+  HIEDGE_ASSIGN_OR_RETURN(c.temperature,
+                          FitTemperature(validation.local.logits, classes, validation.labels));
   const std::vector<bool> test_correct = Correct(test.local, test.labels);
   const std::vector<float> raw = MaxOf(ScaledSoftmax(test.local.logits, classes, 1.0), classes);
-  const std::vector<float> scaled = MaxOf(ScaledSoftmax(test.local.logits, classes, c.temperature), classes);
+  const std::vector<float> scaled =
+      MaxOf(ScaledSoftmax(test.local.logits, classes, c.temperature), classes);
   c.ece_before = ExpectedCalibrationError(raw, test_correct);
   c.ece_after = ExpectedCalibrationError(scaled, test_correct);
   c.before = ReliabilityDiagram(raw, test_correct);
@@ -202,8 +210,8 @@ Result<DecisionStudy> RunDecisionStudy(const SplitPredictions& validation, const
                        ScheduleOma(jobs, t, hi.makespan_ms, true, options.seed),
                        ScheduleOmd(jobs, t)};
   }
-  study.guarantee = StudyGuarantee(validation, test,
-                                   study.remote_validation_accuracy - options.accuracy_margin, options);
+  study.guarantee = StudyGuarantee(
+      validation, test, study.remote_validation_accuracy - options.accuracy_margin, options);
   HIEDGE_ASSIGN_OR_RETURN(OnlineResult stationary, RunOnlineStudy(test, 0, "stationary", options));
   study.online.push_back(std::move(stationary));
   if (!shifted.labels.empty()) {

@@ -21,7 +21,6 @@ Result<Models> LoadModels(const DemoOptions& o) {
   return m;
 }
 
-
 std::string Percent(double v) {
   char b[32];
   std::snprintf(b, sizeof(b), "%.2f%%", 100 * v);
@@ -40,8 +39,10 @@ Result<DemoReport> RunDemo(const DemoOptions& o) {
 
   // Calibration sees only the validation split.
   DemoReport report;
-  HIEDGE_ASSIGN_OR_RETURN(Predictions local_val, Predict(*models.local, validation, 256, o.progress));
-  HIEDGE_ASSIGN_OR_RETURN(Predictions remote_val, Predict(*models.remote, validation, 256, o.progress));
+  HIEDGE_ASSIGN_OR_RETURN(Predictions local_val,
+                          Predict(*models.local, validation, 256, o.progress));
+  HIEDGE_ASSIGN_OR_RETURN(Predictions remote_val,
+                          Predict(*models.remote, validation, 256, o.progress));
   const std::vector<SampleOutcome> val = JoinOutcomes(local_val, remote_val, validation);
   report.local_validation_accuracy = AccuracyOf(local_val, validation);
   report.remote_validation_accuracy = AccuracyOf(remote_val, validation);
@@ -98,10 +99,10 @@ Result<DemoReport> RunDemo(const DemoOptions& o) {
                 "at all above beta = %.3f (a handful of near-certain fixes).",
                 report.marginal_beta, report.break_even_beta);
   report.notes.push_back(note);
-  report.notes.push_back("Calibration used the validation split (" +
-                         std::to_string(validation.size()) + " images carved from training); S-ML " +
-                         Percent(report.local_validation_accuracy) + ", L-ML " +
-                         Percent(report.remote_validation_accuracy) + " on it.");
+  report.notes.push_back(
+      "Calibration used the validation split (" + std::to_string(validation.size()) +
+      " images carved from training); S-ML " + Percent(report.local_validation_accuracy) +
+      ", L-ML " + Percent(report.remote_validation_accuracy) + " on it.");
   return report;
 }
 

@@ -22,7 +22,8 @@ struct Window {
 double Percentile(std::vector<double> v, double q) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5))];
+  return v[std::min(v.size() - 1,
+                    static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5))];
 }
 
 // Closed loop: `concurrency` clients each send a request as soon as the last returns.
@@ -40,8 +41,9 @@ Window Measure(const LoadgenOptions& o, const Dataset& images, int concurrency) 
       size_t failures = 0;
       while (Clock::now() < end) {
         const size_t i = next.fetch_add(1) % images.size();
-        FloatTensor x{{1, images.channels, images.height, images.width},
-                      std::vector<float>(images.image(i), images.image(i) + images.image_elements())};
+        FloatTensor x{
+            {1, images.channels, images.height, images.width},
+            std::vector<float>(images.image(i), images.image(i) + images.image_elements())};
         const auto t0 = Clock::now();
         const bool ok = client->Infer(x, o.deadline).ok();
         const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
@@ -81,9 +83,11 @@ Result<std::vector<LoadLevel>> RunLoad(const LoadgenOptions& o, const Dataset& i
     while (level.windows < o.max_windows) {
       current = Measure(o, images, concurrency);
       ++level.windows;
-      const double tp_prev = previous.requests / previous.seconds, tp_now = current.requests / current.seconds;
+      const double tp_prev = previous.requests / previous.seconds,
+                   tp_now = current.requests / current.seconds;
       if (Within(tp_prev, tp_now, o.stability) &&
-          Within(Percentile(previous.latencies_ms, 0.5), Percentile(current.latencies_ms, 0.5), o.stability)) {
+          Within(Percentile(previous.latencies_ms, 0.5), Percentile(current.latencies_ms, 0.5),
+                 o.stability)) {
         level.stable = true;
         break;
       }
@@ -111,10 +115,15 @@ Result<std::vector<LoadLevel>> RunLoad(const LoadgenOptions& o, const Dataset& i
 std::string LoadLevelsToJson(const std::vector<LoadLevel>& levels) {
   nlohmann::json out = nlohmann::json::array();
   for (const LoadLevel& l : levels) {
-    out.push_back({{"concurrency", l.concurrency}, {"windows", l.windows}, {"stable", l.stable},
-                   {"requests", l.requests}, {"failures", l.failures},
-                   {"throughput_per_s", l.throughput_per_s}, {"p50_ms", l.p50_ms},
-                   {"p90_ms", l.p90_ms}, {"p99_ms", l.p99_ms}});
+    out.push_back({{"concurrency", l.concurrency},
+                   {"windows", l.windows},
+                   {"stable", l.stable},
+                   {"requests", l.requests},
+                   {"failures", l.failures},
+                   {"throughput_per_s", l.throughput_per_s},
+                   {"p50_ms", l.p50_ms},
+                   {"p90_ms", l.p90_ms},
+                   {"p99_ms", l.p99_ms}});
   }
   return out.dump(2) + "\n";
 }

@@ -19,8 +19,8 @@ std::string Script(const PlotSpec& spec, const std::string& csv, const std::stri
                    const std::string& output) {
   std::string gp = "set terminal " + terminal + "\nset output " + Quote(output) + "\n";
   gp += "set termoption noenhanced\nset datafile separator ','\nset grid\nset key bottom right\n";
-  gp += "set title " + Quote(spec.title) + "\nset xlabel " + Quote(spec.x_label) +
-        "\nset ylabel " + Quote(spec.y_label) + "\n" + spec.extra + "\n";
+  gp += "set title " + Quote(spec.title) + "\nset xlabel " + Quote(spec.x_label) + "\nset ylabel " +
+        Quote(spec.y_label) + "\n" + spec.extra + "\n";
   gp += "plot ";
   for (size_t i = 0; i < spec.series.size(); ++i) {
     if (i > 0) gp += ", \\\n     ";
@@ -55,8 +55,8 @@ Status RenderPlot(const PlotSpec& spec, const std::string& stem) {
   while (fgets(buffer, sizeof(buffer), pipe) != nullptr) output += buffer;
   const int rc = pclose(pipe);
   if (rc != 0) {
-    return Status::Unavailable("gnuplot failed on " + stem + ".gp (is gnuplot installed?): " +
-                               output.substr(0, 300));
+    return Status::Unavailable("gnuplot failed on " + stem +
+                               ".gp (is gnuplot installed?): " + output.substr(0, 300));
   }
   return Status::Ok();
 }

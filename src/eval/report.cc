@@ -37,12 +37,13 @@ std::string ResultsToCsv(const std::vector<StrategyResult>& results) {
       "mean_offload_ms,throughput_per_s,wall_seconds\n";
   char line[512];
   for (const StrategyResult& r : results) {
-    std::snprintf(line, sizeof(line),
-                  "\"%s\",%.6f,%zu,%zu,%.6f,%zu,%zu,%zu,%.6f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.2f,%.3f\n",
-                  r.strategy.c_str(), r.theta, r.samples, r.offloaded, r.offload_fraction(),
-                  r.fallbacks, r.device_errors, r.server_errors, r.accuracy, r.offload_cost, r.cost,
-                  r.mean_latency_ms, r.p50_latency_ms, r.p99_latency_ms, r.mean_local_ms,
-                  r.mean_offload_ms, r.throughput_per_s, r.wall_seconds);
+    std::snprintf(
+        line, sizeof(line),
+        "\"%s\",%.6f,%zu,%zu,%.6f,%zu,%zu,%zu,%.6f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.2f,%.3f\n",
+        r.strategy.c_str(), r.theta, r.samples, r.offloaded, r.offload_fraction(), r.fallbacks,
+        r.device_errors, r.server_errors, r.accuracy, r.offload_cost, r.cost, r.mean_latency_ms,
+        r.p50_latency_ms, r.p99_latency_ms, r.mean_local_ms, r.mean_offload_ms, r.throughput_per_s,
+        r.wall_seconds);
     out += line;
   }
   return out;
@@ -52,8 +53,8 @@ std::string ResultsToTable(const std::vector<StrategyResult>& results) {
   std::string out;
   char line[512];
   std::snprintf(line, sizeof(line), "%-28s %8s %8s %9s %9s %9s %9s %10s %10s %9s\n", "strategy",
-                "theta", "offloads", "offload%", "dev.err", "srv.err", "accuracy", "cost",
-                "lat.ms", "samples/s");
+                "theta", "offloads", "offload%", "dev.err", "srv.err", "accuracy", "cost", "lat.ms",
+                "samples/s");
   out += line;
   out += std::string(118, '-') + "\n";
   for (const StrategyResult& r : results) {

@@ -32,15 +32,16 @@ Result<std::vector<SampleRecord>> RunDevice(DeviceRuntime& device, const Dataset
   ProgressBar bar(static_cast<int64_t>(data.size()), label, progress);
   const auto start = std::chrono::steady_clock::now();
   for (size_t i = 0; i < data.size(); ++i) {
-    HIEDGE_ASSIGN_OR_RETURN(std::vector<DeviceRuntime::Answer> answers, device.Submit(i, data.image(i)));
+    HIEDGE_ASSIGN_OR_RETURN(std::vector<DeviceRuntime::Answer> answers,
+                            device.Submit(i, data.image(i)));
     take(std::move(answers));
     bar.Update(static_cast<int64_t>(done));
   }
   take(device.Flush());
   bar.Update(static_cast<int64_t>(done));
   if (done != data.size() || std::find(answered.begin(), answered.end(), false) != answered.end()) {
-    return Status::Internal("device answered " + std::to_string(done) + " of " + std::to_string(data.size()) +
-                            " samples");
+    return Status::Internal("device answered " + std::to_string(done) + " of " +
+                            std::to_string(data.size()) + " samples");
   }
   *wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return records;

@@ -45,8 +45,8 @@ Result<JobTimes> MeasureJobTimes(InferenceBackend& local, std::shared_ptr<Infere
   return t;
 }
 
-Result<std::vector<SplitMeasurement>> MeasurePartitioning(InferenceBackend& model, const Dataset& data,
-                                                          int samples) {
+Result<std::vector<SplitMeasurement>> MeasurePartitioning(InferenceBackend& model,
+                                                          const Dataset& data, int samples) {
   const size_t n = std::min(data.size(), static_cast<size_t>(std::max(samples, 1)));
   if (n == 0) return Status::InvalidArgument("no images to time");
   const int stages = model.info().num_stages;

@@ -35,7 +35,8 @@ std::string ModelCard::ToJson() const {
 
 Result<ModelCard> ModelCard::FromJson(const std::string& text) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return Status::InvalidArgument("model card is not a JSON object");
+  if (j.is_discarded() || !j.is_object())
+    return Status::InvalidArgument("model card is not a JSON object");
   ModelCard c;
   try {
     c.name = j.at("name").get<std::string>();

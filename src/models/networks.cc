@@ -51,9 +51,9 @@ StagedNet BuildSmallCnn(const ArchitectureSpec& s) {
                             nn::Linear(48, s.num_classes));
   nn::Sequential exit_head(nn::MaxPool2d(2), nn::Flatten(),
                            nn::Linear(16 * (h / 4) * (w / 4), s.num_classes));
-  return StagedNet(std::vector<nn::Sequential>{SmallCnnStage(c, 16), SmallCnnStage(16, 32),
-                                               classifier},
-                   std::vector<int>{0}, std::vector<nn::Sequential>{exit_head}, s.mean, s.std);
+  return StagedNet(
+      std::vector<nn::Sequential>{SmallCnnStage(c, 16), SmallCnnStage(16, 32), classifier},
+      std::vector<int>{0}, std::vector<nn::Sequential>{exit_head}, s.mean, s.std);
 }
 
 // resnet8: the MLPerf Tiny layout (stem conv16, blocks 16/32/64, global pool, dense).
@@ -90,15 +90,14 @@ StagedNet BuildVgg(const ArchitectureSpec& s) {
 }  // namespace
 
 ResidualBlockImpl::ResidualBlockImpl(int64_t in_channels, int64_t out_channels, int64_t stride) {
-  body = register_module("body", nn::Sequential(Conv3x3(in_channels, out_channels, stride),
-                                                nn::BatchNorm2d(out_channels),
-                                                nn::ReLU(nn::ReLUOptions(true)),
-                                                Conv3x3(out_channels, out_channels),
-                                                nn::BatchNorm2d(out_channels)));
+  body = register_module(
+      "body", nn::Sequential(Conv3x3(in_channels, out_channels, stride),
+                             nn::BatchNorm2d(out_channels), nn::ReLU(nn::ReLUOptions(true)),
+                             Conv3x3(out_channels, out_channels), nn::BatchNorm2d(out_channels)));
   shortcut = register_module("shortcut", nn::Sequential());
   if (stride != 1 || in_channels != out_channels) {
-    shortcut->push_back(nn::Conv2d(
-        nn::Conv2dOptions(in_channels, out_channels, 1).stride(stride).bias(false)));
+    shortcut->push_back(
+        nn::Conv2d(nn::Conv2dOptions(in_channels, out_channels, 1).stride(stride).bias(false)));
     shortcut->push_back(nn::BatchNorm2d(out_channels));
   }
 }
@@ -115,9 +114,9 @@ int64_t ResidualBlockImpl::CountMacs(const torch::Tensor& x) const {
   return macs;
 }
 
-StagedNetImpl::StagedNetImpl(std::vector<nn::Sequential> stage_list,
-                             std::vector<int> exit_stages, std::vector<nn::Sequential> heads,
-                             std::vector<float> mean_values, std::vector<float> std_values)
+StagedNetImpl::StagedNetImpl(std::vector<nn::Sequential> stage_list, std::vector<int> exit_stages,
+                             std::vector<nn::Sequential> heads, std::vector<float> mean_values,
+                             std::vector<float> std_values)
     : exit_after_stage(std::move(exit_stages)) {
   for (size_t i = 0; i < stage_list.size(); ++i) {
     stages.push_back(register_module("stage" + std::to_string(i), stage_list[i]));

@@ -27,13 +27,14 @@ Status CheckImageBatch(const FloatTensor& input, const ModelInfo& info) {
       !std::equal(info.input_shape.begin(), info.input_shape.end(), input.shape.begin() + 1) ||
       input.shape[0] < 1) {
     return Status::InvalidArgument("model " + info.name + " expects input [N," +
-                                   ShapeToString(info.input_shape).substr(1) + " with N >= 1, got " +
-                                   ShapeToString(input.shape));
+                                   ShapeToString(info.input_shape).substr(1) +
+                                   " with N >= 1, got " + ShapeToString(input.shape));
   }
   if (static_cast<int64_t>(input.data.size()) != FloatTensor::NumElements(input.shape)) {
     return Status::InvalidArgument("input holds " + std::to_string(input.data.size()) +
                                    " values but its shape " + ShapeToString(input.shape) +
-                                   " needs " + std::to_string(FloatTensor::NumElements(input.shape)));
+                                   " needs " +
+                                   std::to_string(FloatTensor::NumElements(input.shape)));
   }
   return Status::Ok();
 }
@@ -50,7 +51,8 @@ auto Guarded(Fn&& fn) -> decltype(fn()) {
 
 class StagedNetBackend final : public InferenceBackend {
  public:
-  StagedNetBackend(models::StagedNet net, ModelInfo info) : net_(std::move(net)), info_(std::move(info)) {
+  StagedNetBackend(models::StagedNet net, ModelInfo info)
+      : net_(std::move(net)), info_(std::move(info)) {
     net_->eval();
   }
   const ModelInfo& info() const override { return info_; }
@@ -154,8 +156,8 @@ Result<std::unique_ptr<InferenceBackend>> LoadModel(const std::string& card_path
                                   card.normalize_mean, card.normalize_std};
     HIEDGE_ASSIGN_OR_RETURN(models::StagedNet net, models::BuildNetwork(spec));
     torch::load(net, weights);
-    ModelInfo info = InfoFromCard(card, static_cast<int>(net->stages.size()),
-                                  net->exit_after_stage);
+    ModelInfo info =
+        InfoFromCard(card, static_cast<int>(net->stages.size()), net->exit_after_stage);
     info.parameter_count = net->ParameterCount();
     info.macs_per_sample = net->CountMacs(card.input_shape);
     return std::unique_ptr<InferenceBackend>(new StagedNetBackend(std::move(net), std::move(info)));
@@ -182,7 +184,8 @@ double MeasurePeakMacsPerSecond() {
   for (int rep = 0; rep < 5; ++rep) {
     const auto start = std::chrono::steady_clock::now();
     torch::Tensor c = torch::mm(a, b);
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     best = std::max(best, static_cast<double>(kN * kN * kN) / s);
   }
   return best;

@@ -18,8 +18,8 @@ torch::Tensor ImagesTensor(const Dataset& ds) {
 }
 
 torch::Tensor LabelsTensor(const Dataset& ds) {
-  return torch::from_blob(const_cast<int32_t*>(ds.labels.data()),
-                          {static_cast<int64_t>(ds.size())}, torch::kInt32)
+  return torch::from_blob(const_cast<int32_t*>(ds.labels.data()), {static_cast<int64_t>(ds.size())},
+                          torch::kInt32)
       .to(torch::kInt64);
 }
 
@@ -67,8 +67,8 @@ void ComputeNormalisation(const Dataset& ds, std::vector<float>* mean, std::vect
 
 }  // namespace
 
-Result<ModelCard> TrainModel(const TrainOptions& o, const Dataset& train,
-                             const Dataset& validation, const Dataset& test) {
+Result<ModelCard> TrainModel(const TrainOptions& o, const Dataset& train, const Dataset& validation,
+                             const Dataset& test) {
   if (train.size() == 0) return Status::InvalidArgument("empty training set");
   if (o.epochs <= 0 || o.batch_size <= 0 || o.learning_rate <= 0) {
     return Status::InvalidArgument("epochs, batch size and learning rate must be positive");
@@ -76,16 +76,15 @@ Result<ModelCard> TrainModel(const TrainOptions& o, const Dataset& train,
   torch::manual_seed(o.seed);
   if (o.threads > 0) torch::set_num_threads(o.threads);
 
-  models::ArchitectureSpec spec{o.architecture, {train.channels, train.height, train.width},
-                                train.num_classes, {}, {}};
+  models::ArchitectureSpec spec{
+      o.architecture, {train.channels, train.height, train.width}, train.num_classes, {}, {}};
   ComputeNormalisation(train, &spec.mean, &spec.std);
   HIEDGE_ASSIGN_OR_RETURN(models::StagedNet net, models::BuildNetwork(spec));
 
-  torch::optim::SGD optimizer(
-      net->parameters(), torch::optim::SGDOptions(o.learning_rate)
-                             .momentum(o.momentum)
-                             .nesterov(true)
-                             .weight_decay(o.weight_decay));
+  torch::optim::SGD optimizer(net->parameters(), torch::optim::SGDOptions(o.learning_rate)
+                                                     .momentum(o.momentum)
+                                                     .nesterov(true)
+                                                     .weight_decay(o.weight_decay));
   torch::Tensor images = ImagesTensor(train);
   torch::Tensor labels = LabelsTensor(train);
   const int64_t n = images.size(0);
@@ -97,8 +96,7 @@ Result<ModelCard> TrainModel(const TrainOptions& o, const Dataset& train,
   for (int epoch = 1; epoch <= o.epochs; ++epoch) {
     net->train();
     ProgressBar bar(steps_per_epoch,
-                    "epoch " + std::to_string(epoch) + "/" + std::to_string(o.epochs),
-                    o.progress);
+                    "epoch " + std::to_string(epoch) + "/" + std::to_string(o.epochs), o.progress);
     torch::Tensor order = torch::randperm(n, torch::kInt64);
     double loss_sum = 0;
     int64_t correct = 0;
@@ -108,7 +106,8 @@ Result<ModelCard> TrainModel(const TrainOptions& o, const Dataset& train,
       for (auto& group : optimizer.param_groups()) {
         static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
       }
-      torch::Tensor idx = order.narrow(0, b * o.batch_size, std::min(o.batch_size * 1L, n - b * o.batch_size));
+      torch::Tensor idx =
+          order.narrow(0, b * o.batch_size, std::min(o.batch_size * 1L, n - b * o.batch_size));
       torch::Tensor x = images.index_select(0, idx);
       torch::Tensor y = labels.index_select(0, idx);
       if (o.augment) x = Augment(x);
@@ -127,8 +126,8 @@ Result<ModelCard> TrainModel(const TrainOptions& o, const Dataset& train,
       bar.Update(b + 1, status);
     }
     bar.Finish();
-    std::fprintf(stderr, "epoch %d/%d: loss %.4f, train accuracy %.4f, %.0f s\n", epoch,
-                 o.epochs, loss_sum / static_cast<double>(steps_per_epoch),
+    std::fprintf(stderr, "epoch %d/%d: loss %.4f, train accuracy %.4f, %.0f s\n", epoch, o.epochs,
+                 loss_sum / static_cast<double>(steps_per_epoch),
                  static_cast<double>(correct) / static_cast<double>(n),
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
@@ -153,7 +152,8 @@ Result<ModelCard> TrainModel(const TrainOptions& o, const Dataset& train,
   card.test_accuracy = Accuracy(net, test);
   card.training_command = o.training_command;
   card.positive_classes = o.positive_classes;
-  if (!o.positive_classes.empty()) card.dataset = "fashion-mnist (binary: positive_classes vs rest)";
+  if (!o.positive_classes.empty())
+    card.dataset = "fashion-mnist (binary: positive_classes vs rest)";
 
   std::error_code ec;
   std::filesystem::create_directories(o.output_dir, ec);

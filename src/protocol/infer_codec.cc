@@ -30,7 +30,8 @@ EncodedBody Assemble(const json& j, std::string binary) {
 Result<std::string> OptionalString(const json& j, const char* key) {
   const auto it = j.find(key);
   if (it == j.end()) return std::string();
-  if (!it->is_string()) return Status::InvalidArgument(std::string("'") + key + "' must be a string");
+  if (!it->is_string())
+    return Status::InvalidArgument(std::string("'") + key + "' must be a string");
   return it->get<std::string>();
 }
 
@@ -64,7 +65,8 @@ Result<RequestedOutput> ParseRequestedOutput(const json& j, bool binary_default)
     const json& p = j["parameters"];
     if (!p.is_object()) return Status::InvalidArgument("output 'parameters' must be an object");
     if (p.contains("binary_data")) {
-      if (!p["binary_data"].is_boolean()) return Status::InvalidArgument("'binary_data' must be a boolean");
+      if (!p["binary_data"].is_boolean())
+        return Status::InvalidArgument("'binary_data' must be a boolean");
       o.binary_data = p["binary_data"].get<bool>();
     }
     if (p.contains("classification")) {
@@ -125,7 +127,8 @@ Result<InferResponse> ParseInferResponse(std::string_view body,
   HIEDGE_ASSIGN_OR_RETURN(auto parts, SplitBody(body, header_length));
   HIEDGE_ASSIGN_OR_RETURN(json j, ParseJsonObject(parts.first));
   if (j.contains("error")) {
-    const std::string message = j["error"].is_string() ? j["error"].get<std::string>() : Dump(j["error"]);
+    const std::string message =
+        j["error"].is_string() ? j["error"].get<std::string>() : Dump(j["error"]);
     return Status::Unavailable("server error: " + message);
   }
   InferResponse r;

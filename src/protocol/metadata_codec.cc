@@ -23,8 +23,9 @@ Result<std::vector<TensorMetadata>> ParseTensorMetadata(const json& j, const cha
   }
   std::vector<TensorMetadata> out;
   for (const json& t : j[key]) {
-    if (!t.is_object() || !t.contains("name") || !t["name"].is_string() || !t.contains("datatype") ||
-        !t["datatype"].is_string() || !t.contains("shape") || !t["shape"].is_array()) {
+    if (!t.is_object() || !t.contains("name") || !t["name"].is_string() ||
+        !t.contains("datatype") || !t["datatype"].is_string() || !t.contains("shape") ||
+        !t["shape"].is_array()) {
       return Status::InvalidArgument(std::string("model metadata '") + key +
                                      "' entries need a string name and datatype and a shape array");
     }
@@ -32,7 +33,8 @@ Result<std::vector<TensorMetadata>> ParseTensorMetadata(const json& j, const cha
     for (const json& d : t["shape"]) {
       // Integers only: a float such as 1e300 would not convert to int64 safely.
       if (!d.is_number_integer()) {
-        return Status::InvalidArgument("model metadata tensor '" + m.name + "': shape must hold integers");
+        return Status::InvalidArgument("model metadata tensor '" + m.name +
+                                       "': shape must hold integers");
       }
       m.shape.push_back(d.get<int64_t>());
     }
@@ -78,7 +80,8 @@ std::string EncodeModelStatistics(const ModelStatisticsReport& r) {
                   {"fail", duration(r.fail)},
                   {"queue", duration(r.queue)},
                   {"compute_infer", duration(r.compute_infer)}}}};
-  return json{{"model_stats", json::array({stats})}}.dump(-1, ' ', false, json::error_handler_t::replace);
+  return json{{"model_stats", json::array({stats})}}.dump(-1, ' ', false,
+                                                          json::error_handler_t::replace);
 }
 
 std::string EncodeServerMetadata(const ServerMetadata& m) {
@@ -93,7 +96,8 @@ Result<ModelMetadata> ParseModelMetadata(std::string_view body) {
   }
   m.name = j["name"].get<std::string>();
   if (j.contains("platform")) {
-    if (!j["platform"].is_string()) return Status::InvalidArgument("model metadata 'platform' must be a string");
+    if (!j["platform"].is_string())
+      return Status::InvalidArgument("model metadata 'platform' must be a string");
     m.platform = j["platform"].get<std::string>();
   }
   if (j.contains("versions") && j["versions"].is_array()) {

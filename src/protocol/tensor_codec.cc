@@ -121,7 +121,8 @@ Status FlattenData(const json& j, const std::string& datatype, Tensor* t) {
 Result<int64_t> ElementCount(const std::vector<int64_t>& shape, const std::string& name) {
   int64_t elements = 1;
   for (const int64_t d : shape) {
-    if (d < 0) return Status::InvalidArgument("tensor '" + name + "': shape must hold integers >= 0");
+    if (d < 0)
+      return Status::InvalidArgument("tensor '" + name + "': shape must hold integers >= 0");
     if (d == 0) {
       elements = 0;
     } else if (elements > kMaxElements / d) {
@@ -137,15 +138,17 @@ Status DecodeRawContents(std::string_view bytes, int64_t elements, Tensor* t) {
   if (t->datatype == "BYTES") {
     HIEDGE_RETURN_IF_ERROR(DecodeBinaryStrings(bytes, &t->strings));
     if (static_cast<int64_t>(t->strings.size()) != elements) {
-      return Status::InvalidArgument("tensor '" + t->name + "': BYTES element count does not match shape");
+      return Status::InvalidArgument("tensor '" + t->name +
+                                     "': BYTES element count does not match shape");
     }
     return Status::Ok();
   }
   const size_t expected = static_cast<size_t>(elements) * DatatypeSize(t->datatype);
   if (bytes.size() != expected) {
-    return Status::InvalidArgument("tensor '" + t->name + "': data of " + std::to_string(bytes.size()) +
-                                   " bytes does not match shape " + ShapeToString(t->shape) +
-                                   " of " + t->datatype + " (" + std::to_string(expected) + " bytes)");
+    return Status::InvalidArgument("tensor '" + t->name + "': data of " +
+                                   std::to_string(bytes.size()) + " bytes does not match shape " +
+                                   ShapeToString(t->shape) + " of " + t->datatype + " (" +
+                                   std::to_string(expected) + " bytes)");
   }
   DecodeNumeric(t->datatype, bytes, &t->data);
   return Status::Ok();
@@ -179,7 +182,8 @@ Result<Tensor> ParseTensor(const json& j, std::string_view binary, size_t* offse
   }
   t.datatype = datatype->get<std::string>();
   if (!IsKnownDatatype(t.datatype)) {
-    return Status::InvalidArgument("tensor '" + t.name + "': unknown datatype '" + t.datatype + "'");
+    return Status::InvalidArgument("tensor '" + t.name + "': unknown datatype '" + t.datatype +
+                                   "'");
   }
   const auto shape = j.find("shape");
   if (shape == j.end() || !shape->is_array()) {
@@ -201,10 +205,9 @@ Result<Tensor> ParseTensor(const json& j, std::string_view binary, size_t* offse
     }
     const size_t size = size_json.get<size_t>();
     if (size > binary.size() - *offset) {
-      return Status::InvalidArgument("tensor '" + t.name + "': binary_data_size " +
-                                     std::to_string(size) + " exceeds the " +
-                                     std::to_string(binary.size() - *offset) +
-                                     " binary bytes left in the body");
+      return Status::InvalidArgument(
+          "tensor '" + t.name + "': binary_data_size " + std::to_string(size) + " exceeds the " +
+          std::to_string(binary.size() - *offset) + " binary bytes left in the body");
     }
     std::string_view bytes = binary.substr(*offset, size);
     *offset += size;
@@ -214,7 +217,8 @@ Result<Tensor> ParseTensor(const json& j, std::string_view binary, size_t* offse
 
   const auto data = j.find("data");
   if (data == j.end()) {
-    return Status::InvalidArgument("tensor '" + t.name + "' has neither 'data' nor binary_data_size");
+    return Status::InvalidArgument("tensor '" + t.name +
+                                   "' has neither 'data' nor binary_data_size");
   }
   HIEDGE_RETURN_IF_ERROR(FlattenData(*data, t.datatype, &t));
   const auto count = static_cast<int64_t>(t.data.size() + t.strings.size());
@@ -228,7 +232,8 @@ Result<Tensor> ParseTensor(const json& j, std::string_view binary, size_t* offse
 
 Result<std::vector<Tensor>> ParseTensors(const json& array, std::string_view binary,
                                          const char* what) {
-  if (!array.is_array()) return Status::InvalidArgument(std::string("'") + what + "' must be an array");
+  if (!array.is_array())
+    return Status::InvalidArgument(std::string("'") + what + "' must be an array");
   std::vector<Tensor> tensors;
   size_t offset = 0;
   for (const json& j : array) {
@@ -237,7 +242,8 @@ Result<std::vector<Tensor>> ParseTensors(const json& array, std::string_view bin
   }
   if (offset != binary.size()) {
     return Status::InvalidArgument("body holds " + std::to_string(binary.size()) +
-                                   " binary bytes but the tensors declare " + std::to_string(offset));
+                                   " binary bytes but the tensors declare " +
+                                   std::to_string(offset));
   }
   return tensors;
 }
@@ -283,9 +289,7 @@ Result<json> ParseJsonObject(std::string_view text) {
 
 }  // namespace internal
 
-bool IsKnownDatatype(std::string_view d) {
-  return d == "BYTES" || DatatypeSize(d) > 0;
-}
+bool IsKnownDatatype(std::string_view d) { return d == "BYTES" || DatatypeSize(d) > 0; }
 
 size_t DatatypeSize(std::string_view d) {
   if (d == "BOOL" || d == "INT8" || d == "UINT8") return 1;

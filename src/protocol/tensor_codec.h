@@ -38,8 +38,8 @@ Result<std::vector<Tensor>> ParseTensors(const nlohmann::json& array, std::strin
 nlohmann::json EncodeTensor(const Tensor& t, bool binary, std::string* binary_out);
 
 // Splits a body into JSON text and binary tail by the header length.
-Result<std::pair<std::string_view, std::string_view>> SplitBody(std::string_view body,
-                                                               std::optional<size_t> header_length);
+Result<std::pair<std::string_view, std::string_view>> SplitBody(
+    std::string_view body, std::optional<size_t> header_length);
 
 // Parses JSON text into an object, or InvalidArgument.
 Result<nlohmann::json> ParseJsonObject(std::string_view text);

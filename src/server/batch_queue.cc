@@ -7,7 +7,8 @@ namespace hiedge {
 Status BatchQueue::Enqueue(const QueuedRequest& r) {
   if (r.rows > config_.max_batch_size) {
     return Status::InvalidArgument("request batch " + std::to_string(r.rows) +
-                                   " exceeds max_batch_size " + std::to_string(config_.max_batch_size));
+                                   " exceeds max_batch_size " +
+                                   std::to_string(config_.max_batch_size));
   }
   if (config_.max_queue_size > 0 && queue_.size() >= config_.max_queue_size) {
     return Status::ResourceExhausted("queue full: " + std::to_string(queue_.size()) +
@@ -39,9 +40,9 @@ std::vector<QueuedRequest> BatchQueue::TakeBatch(int64_t now_us) {
     rows += queue_[count++].rows;
   }
   const bool full = rows == config_.max_batch_size || count < queue_.size();
-  const bool preferred = std::find(config_.preferred_batch_sizes.begin(),
-                                   config_.preferred_batch_sizes.end(), rows) !=
-                         config_.preferred_batch_sizes.end();
+  const bool preferred =
+      std::find(config_.preferred_batch_sizes.begin(), config_.preferred_batch_sizes.end(), rows) !=
+      config_.preferred_batch_sizes.end();
   const bool waited = now_us - queue_.front().enqueued_us >= config_.max_queue_delay_us;
   if (!full && !preferred && !waited) return {};
   std::vector<QueuedRequest> batch(queue_.begin(), queue_.begin() + static_cast<long>(count));

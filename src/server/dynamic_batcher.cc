@@ -91,7 +91,8 @@ void DynamicBatcher::Run() {
     if (stats_ != nullptr) {
       stats_->execution_count.fetch_add(1);
       for (const auto& p : batch) {
-        stats_->queue_duration_us.fetch_add(static_cast<uint64_t>(std::max<int64_t>(0, now - p->meta.enqueued_us)));
+        stats_->queue_duration_us.fetch_add(
+            static_cast<uint64_t>(std::max<int64_t>(0, now - p->meta.enqueued_us)));
       }
     }
     const int64_t compute_start = clock_();
@@ -115,7 +116,8 @@ void DynamicBatcher::Run() {
       const int64_t width = out->row_size();
       FloatTensor mine{out->shape, {}};
       mine.shape[0] = p->meta.rows;
-      mine.data.assign(out->data.begin() + row * width, out->data.begin() + (row + p->meta.rows) * width);
+      mine.data.assign(out->data.begin() + row * width,
+                       out->data.begin() + (row + p->meta.rows) * width);
       row += p->meta.rows;
       p->done.set_value(std::move(mine));
     }

@@ -16,14 +16,27 @@ grpc::Status ToGrpc(const Status& s) {
   if (s.ok()) return grpc::Status::OK;
   grpc::StatusCode code = grpc::StatusCode::INTERNAL;
   switch (s.code()) {
-    case StatusCode::kInvalidArgument: code = grpc::StatusCode::INVALID_ARGUMENT; break;
-    case StatusCode::kFailedPrecondition: code = grpc::StatusCode::FAILED_PRECONDITION; break;
-    case StatusCode::kNotFound: code = grpc::StatusCode::NOT_FOUND; break;
+    case StatusCode::kInvalidArgument:
+      code = grpc::StatusCode::INVALID_ARGUMENT;
+      break;
+    case StatusCode::kFailedPrecondition:
+      code = grpc::StatusCode::FAILED_PRECONDITION;
+      break;
+    case StatusCode::kNotFound:
+      code = grpc::StatusCode::NOT_FOUND;
+      break;
     case StatusCode::kResourceExhausted:
-    case StatusCode::kUnavailable: code = grpc::StatusCode::UNAVAILABLE; break;
-    case StatusCode::kDeadlineExceeded: code = grpc::StatusCode::DEADLINE_EXCEEDED; break;
-    case StatusCode::kUnimplemented: code = grpc::StatusCode::UNIMPLEMENTED; break;
-    default: break;
+    case StatusCode::kUnavailable:
+      code = grpc::StatusCode::UNAVAILABLE;
+      break;
+    case StatusCode::kDeadlineExceeded:
+      code = grpc::StatusCode::DEADLINE_EXCEEDED;
+      break;
+    case StatusCode::kUnimplemented:
+      code = grpc::StatusCode::UNIMPLEMENTED;
+      break;
+    default:
+      break;
   }
   return grpc::Status(code, s.message());
 }
@@ -45,7 +58,8 @@ class Service final : public inference::GRPCInferenceService::Service {
   }
   grpc::Status ModelReady(grpc::ServerContext*, const inference::ModelReadyRequest* in,
                           inference::ModelReadyResponse* out) override {
-    out->set_ready(service_->IsReady() && service_->CheckModelReady(in->name(), in->version()).ok());
+    out->set_ready(service_->IsReady() &&
+                   service_->CheckModelReady(in->name(), in->version()).ok());
     return grpc::Status::OK;
   }
   grpc::Status ServerMetadata(grpc::ServerContext* ctx, const inference::ServerMetadataRequest*,
@@ -83,7 +97,8 @@ class Service final : public inference::GRPCInferenceService::Service {
     FillModelConfig(*config, out->mutable_config());
     return grpc::Status::OK;
   }
-  grpc::Status ModelStatistics(grpc::ServerContext* ctx, const inference::ModelStatisticsRequest* in,
+  grpc::Status ModelStatistics(grpc::ServerContext* ctx,
+                               const inference::ModelStatisticsRequest* in,
                                inference::ModelStatisticsResponse* out) override {
     if (auto denied = Authorize(ctx); !denied.ok()) return denied;
     // An empty name asks for every model.
@@ -105,7 +120,8 @@ class Service final : public inference::GRPCInferenceService::Service {
     if (expected_auth_.empty()) return grpc::Status::OK;
     const auto& metadata = ctx->client_metadata();
     const auto it = metadata.find("authorization");
-    if (it != metadata.end() && std::string(it->second.data(), it->second.size()) == expected_auth_) {
+    if (it != metadata.end() &&
+        std::string(it->second.data(), it->second.size()) == expected_auth_) {
       return grpc::Status::OK;
     }
     return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "missing or wrong bearer token");
@@ -149,7 +165,8 @@ Status GrpcServer::Start() {
   builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_message_bytes));
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 2);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 8);
-  builder.AddListeningPort(options_.host + ":" + std::to_string(options_.port), credentials, &port_);
+  builder.AddListeningPort(options_.host + ":" + std::to_string(options_.port), credentials,
+                           &port_);
   builder.RegisterService(&impl->service);
   impl->server = builder.BuildAndStart();
   if (!impl->server || port_ == 0) {

@@ -52,7 +52,8 @@ void HandleInfer(InferenceService& service, const httplib::Request& req, httplib
   for (const auto& o : request->outputs) {
     if (o.binary_data && o.classification == 0) binary_outputs.push_back(o.name);
   }
-  if (request->outputs.empty() && request->binary_data_output) binary_outputs.push_back(kLogitsName);
+  if (request->outputs.empty() && request->binary_data_output)
+    binary_outputs.push_back(kLogitsName);
   protocol::EncodedBody body = protocol::EncodeInferResponse(*response, binary_outputs);
   res.status = 200;
   if (body.header_length) {
@@ -99,37 +100,45 @@ void Route(httplib::Server& s, InferenceService& service) {
   // Fills in a JSON body for errors httplib raises itself (404 route, 413 size, ...).
   s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
-    std::string message = res.status == 413 ? "request body exceeds the server's size limit"
+    std::string message = res.status == 413   ? "request body exceeds the server's size limit"
                           : res.status == 404 ? "no route for " + req.method + " " + req.path
                                               : "HTTP error " + std::to_string(res.status);
     res.set_content(protocol::ErrorJson(message), "application/json");
   });
-  s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-    std::string message = "internal error";
-    try {
-      if (ep) std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      message = std::string("internal error: ") + e.what();
-    } catch (...) {
-    }
-    res.status = 500;
-    res.set_content(protocol::ErrorJson(message), "application/json");
-  });
+  s.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+        std::string message = "internal error";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          message = std::string("internal error: ") + e.what();
+        } catch (...) {
+        }
+        res.status = 500;
+        res.set_content(protocol::ErrorJson(message), "application/json");
+      });
 }
 
 }  // namespace
 
 int HttpStatusFor(const Status& status) {
   switch (status.code()) {
-    case StatusCode::kOk: return 200;
+    case StatusCode::kOk:
+      return 200;
     case StatusCode::kInvalidArgument:
-    case StatusCode::kFailedPrecondition: return 400;
-    case StatusCode::kNotFound: return 404;
+    case StatusCode::kFailedPrecondition:
+      return 400;
+    case StatusCode::kNotFound:
+      return 404;
     case StatusCode::kResourceExhausted:
-    case StatusCode::kUnavailable: return 503;
-    case StatusCode::kDeadlineExceeded: return 504;
-    case StatusCode::kUnimplemented: return 501;
-    default: return 500;
+    case StatusCode::kUnavailable:
+      return 503;
+    case StatusCode::kDeadlineExceeded:
+      return 504;
+    case StatusCode::kUnimplemented:
+      return 501;
+    default:
+      return 500;
   }
 }
 

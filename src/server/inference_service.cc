@@ -30,9 +30,9 @@ Status ValidateInput(const protocol::InferRequest& request, const ModelInfo& inf
     return Status::InvalidArgument("input '" + input.name + "' has datatype " + input.datatype +
                                    ", model '" + info.name + "' expects FP32");
   }
-  const bool shape_ok = input.shape.size() == info.input_shape.size() + 1 && input.shape[0] >= 1 &&
-                        std::equal(info.input_shape.begin(), info.input_shape.end(),
-                                   input.shape.begin() + 1);
+  const bool shape_ok =
+      input.shape.size() == info.input_shape.size() + 1 && input.shape[0] >= 1 &&
+      std::equal(info.input_shape.begin(), info.input_shape.end(), input.shape.begin() + 1);
   if (!shape_ok) {
     return Status::InvalidArgument("input '" + input.name + "' has shape " +
                                    ShapeToString(input.shape) + ", model '" + info.name +
@@ -69,12 +69,14 @@ InferenceService::Served InferenceService::MakeServed(std::shared_ptr<InferenceB
                                                       const BatchingConfig& batching,
                                                       const std::string& version,
                                                       std::shared_ptr<ModelStats> stats) {
-  auto batcher = batching.enabled() ? std::make_shared<DynamicBatcher>(backend, batching, stats.get())
-                                    : nullptr;
+  auto batcher = batching.enabled()
+                     ? std::make_shared<DynamicBatcher>(backend, batching, stats.get())
+                     : nullptr;
   return Served{version, batching, std::move(backend), std::move(stats), std::move(batcher)};
 }
 
-Status InferenceService::AddModel(const std::string& name, std::shared_ptr<InferenceBackend> backend,
+Status InferenceService::AddModel(const std::string& name,
+                                  std::shared_ptr<InferenceBackend> backend,
                                   const BatchingConfig& batching, const std::string& version) {
   if (name.empty() || backend == nullptr || version.empty()) {
     return Status::InvalidArgument("model needs a name, a version and a backend");
@@ -83,11 +85,13 @@ Status InferenceService::AddModel(const std::string& name, std::shared_ptr<Infer
   if (models_.count(name) > 0) {
     return Status::InvalidArgument("model '" + name + "' is already served");
   }
-  models_.emplace(name, MakeServed(std::move(backend), batching, version, std::make_shared<ModelStats>()));
+  models_.emplace(
+      name, MakeServed(std::move(backend), batching, version, std::make_shared<ModelStats>()));
   return Status::Ok();
 }
 
-Status InferenceService::ReplaceModel(const std::string& name, std::shared_ptr<InferenceBackend> backend,
+Status InferenceService::ReplaceModel(const std::string& name,
+                                      std::shared_ptr<InferenceBackend> backend,
                                       const BatchingConfig& batching, const std::string& version) {
   if (name.empty() || backend == nullptr || version.empty()) {
     return Status::InvalidArgument("model needs a name, a version and a backend");
@@ -130,8 +134,8 @@ Result<InferenceService::Served> InferenceService::Find(const std::string& model
   return it->second;
 }
 
-Result<protocol::ModelMetadata> InferenceService::GetModelMetadata(const std::string& model,
-                                                                   const std::string& version) const {
+Result<protocol::ModelMetadata> InferenceService::GetModelMetadata(
+    const std::string& model, const std::string& version) const {
   HIEDGE_ASSIGN_OR_RETURN(Served served, Find(model, version));
   const ModelInfo& info = served.backend->info();
   protocol::ModelMetadata m;
@@ -150,7 +154,8 @@ Result<InferenceService::ServedConfig> InferenceService::GetModelConfig(
   return ServedConfig{model, served.version, "hiedge_" + info.architecture, info, served.batching};
 }
 
-Status InferenceService::CheckModelReady(const std::string& model, const std::string& version) const {
+Status InferenceService::CheckModelReady(const std::string& model,
+                                         const std::string& version) const {
   HIEDGE_ASSIGN_OR_RETURN(Served served, Find(model, version));
   return Status::Ok();
 }
@@ -187,7 +192,8 @@ Result<protocol::InferResponse> InferenceService::Infer(const std::string& model
   Result<protocol::InferResponse> response = InferOn(served, model, request);
   stats.pending_requests.fetch_sub(1);
   const auto elapsed_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                              std::chrono::steady_clock::now() - start).count();
+                              std::chrono::steady_clock::now() - start)
+                              .count();
   stats.request_duration_us.fetch_add(static_cast<uint64_t>(elapsed_us));
   if (response.ok()) {
     stats.request_success.fetch_add(1);
@@ -198,7 +204,8 @@ Result<protocol::InferResponse> InferenceService::Infer(const std::string& model
   return response;
 }
 
-Result<protocol::InferResponse> InferenceService::InferOn(const Served& served, const std::string& model,
+Result<protocol::InferResponse> InferenceService::InferOn(const Served& served,
+                                                          const std::string& model,
                                                           const protocol::InferRequest& request) {
   const ModelInfo& info = served.backend->info();
   HIEDGE_RETURN_IF_ERROR(ValidateInput(request, info));
@@ -217,9 +224,10 @@ Result<protocol::InferResponse> InferenceService::InferOn(const Served& served, 
     const auto start = std::chrono::steady_clock::now();
     HIEDGE_ASSIGN_OR_RETURN(logits, served.backend->Infer(input));
     served.stats->execution_count.fetch_add(1);
-    served.stats->compute_duration_us.fetch_add(static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)
-            .count()));
+    served.stats->compute_duration_us.fetch_add(
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::steady_clock::now() - start)
+                                  .count()));
   }
 
   protocol::InferResponse response;

@@ -11,16 +11,20 @@ namespace hiedge {
 
 std::string InferenceService::RenderMetrics() const {
   prometheus::Registry registry;
-  auto counter = [&](const char* name, const char* help) -> prometheus::Family<prometheus::Counter>& {
+  auto counter = [&](const char* name,
+                     const char* help) -> prometheus::Family<prometheus::Counter>& {
     return prometheus::BuildCounter().Name(name).Help(help).Register(registry);
   };
-  auto& success = counter("nv_inference_request_success", "Number of successful inference requests");
+  auto& success =
+      counter("nv_inference_request_success", "Number of successful inference requests");
   auto& failure = counter("nv_inference_request_failure", "Number of failed inference requests");
   auto& count = counter("nv_inference_count", "Number of inferences performed (batch rows)");
   auto& exec = counter("nv_inference_exec_count", "Number of model executions (batches)");
   auto& request = counter("nv_inference_request_duration_us", "Cumulative request duration (us)");
-  auto& queue = counter("nv_inference_queue_duration_us", "Cumulative time requests spent queued (us)");
-  auto& compute = counter("nv_inference_compute_infer_duration_us", "Cumulative model compute time (us)");
+  auto& queue =
+      counter("nv_inference_queue_duration_us", "Cumulative time requests spent queued (us)");
+  auto& compute =
+      counter("nv_inference_compute_infer_duration_us", "Cumulative model compute time (us)");
   auto& pending = prometheus::BuildGauge()
                       .Name("nv_inference_pending_request_count")
                       .Help("Requests received but not yet answered")

@@ -9,10 +9,11 @@ namespace {
 // Collects the text parser's complaints instead of letting it log them.
 class ErrorCollector : public google::protobuf::io::ErrorCollector {
  public:
-  void AddError(int line, google::protobuf::io::ColumnNumber column, const std::string& message) override {
+  void AddError(int line, google::protobuf::io::ColumnNumber column,
+                const std::string& message) override {
     if (!first.empty()) return;
-    first = "config.pbtxt line " + std::to_string(line + 1) + ", column " + std::to_string(column + 1) +
-            ": " + message;
+    first = "config.pbtxt line " + std::to_string(line + 1) + ", column " +
+            std::to_string(column + 1) + ": " + message;
   }
   void AddWarning(int, google::protobuf::io::ColumnNumber, const std::string&) override {}
   std::string first;
@@ -40,9 +41,11 @@ void FillModelConfig(const InferenceService::ServedConfig& c, inference::ModelCo
   output->add_dims(c.info.num_classes);
   if (c.batching.enabled()) {
     auto* db = out->mutable_dynamic_batching();
-    for (const int64_t size : c.batching.preferred_batch_sizes) db->add_preferred_batch_size(static_cast<int32_t>(size));
+    for (const int64_t size : c.batching.preferred_batch_sizes)
+      db->add_preferred_batch_size(static_cast<int32_t>(size));
     db->set_max_queue_delay_microseconds(static_cast<uint64_t>(c.batching.max_queue_delay_us));
-    db->mutable_default_queue_policy()->set_max_queue_size(static_cast<uint32_t>(c.batching.max_queue_size));
+    db->mutable_default_queue_policy()->set_max_queue_size(
+        static_cast<uint32_t>(c.batching.max_queue_size));
     db->mutable_default_queue_policy()->set_allow_timeout_override(true);
   }
   auto* group = out->add_instance_group();
@@ -50,7 +53,8 @@ void FillModelConfig(const InferenceService::ServedConfig& c, inference::ModelCo
   group->set_kind(inference::ModelInstanceGroup::KIND_CPU);
 }
 
-void FillModelStatistics(const protocol::ModelStatisticsReport& r, inference::ModelStatistics* out) {
+void FillModelStatistics(const protocol::ModelStatisticsReport& r,
+                         inference::ModelStatistics* out) {
   out->set_name(r.name);
   out->set_version(r.version);
   out->set_inference_count(r.inference_count);
@@ -73,7 +77,8 @@ Result<inference::ModelConfig> ParseModelConfigText(std::string_view text) {
   parser.RecordErrorsTo(&errors);
   inference::ModelConfig config;
   if (!parser.ParseFromString(std::string(text), &config)) {
-    return Status::InvalidArgument(errors.first.empty() ? "config.pbtxt does not parse" : errors.first);
+    return Status::InvalidArgument(errors.first.empty() ? "config.pbtxt does not parse"
+                                                        : errors.first);
   }
   return config;
 }

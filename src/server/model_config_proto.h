@@ -14,7 +14,8 @@
 namespace hiedge {
 
 void FillModelConfig(const InferenceService::ServedConfig& config, inference::ModelConfig* out);
-void FillModelStatistics(const protocol::ModelStatisticsReport& report, inference::ModelStatistics* out);
+void FillModelStatistics(const protocol::ModelStatisticsReport& report,
+                         inference::ModelStatistics* out);
 
 // Parses Triton's protobuf text format (config.pbtxt). Fields of Triton's full
 // ModelConfig that hiedge does not use are accepted and ignored. InvalidArgument with

@@ -36,13 +36,14 @@ std::vector<int64_t> VersionFolders(const fs::path& model_dir) {
 std::string Fingerprint(const fs::path& model_dir) {
   std::vector<std::string> parts;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(model_dir, fs::directory_options::follow_directory_symlink, ec);
+  for (auto it = fs::recursive_directory_iterator(
+           model_dir, fs::directory_options::follow_directory_symlink, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (!it->is_regular_file(ec)) continue;
     const auto size = fs::file_size(it->path(), ec);
     const auto time = fs::last_write_time(it->path(), ec).time_since_epoch().count();
-    parts.push_back(it->path().lexically_relative(model_dir).string() + ":" + std::to_string(size) + ":" +
-                    std::to_string(time));
+    parts.push_back(it->path().lexically_relative(model_dir).string() + ":" + std::to_string(size) +
+                    ":" + std::to_string(time));
   }
   std::sort(parts.begin(), parts.end());
   std::string joined;
@@ -50,8 +51,8 @@ std::string Fingerprint(const fs::path& model_dir) {
   return joined;
 }
 
-Result<int64_t> ChooseVersion(const inference::ModelConfig& config, const std::vector<int64_t>& present,
-                              const std::string& model) {
+Result<int64_t> ChooseVersion(const inference::ModelConfig& config,
+                              const std::vector<int64_t>& present, const std::string& model) {
   std::vector<int64_t> allowed = present;
   if (config.has_version_policy() && config.version_policy().has_specific()) {
     const auto& wanted = config.version_policy().specific().versions();
@@ -69,22 +70,26 @@ Result<int64_t> ChooseVersion(const inference::ModelConfig& config, const std::v
 }  // namespace
 
 ModelRepository::ModelRepository(std::string root, InferenceService* service, Loader loader)
-    : root_(std::move(root)), service_(service), loader_(loader ? std::move(loader) : Loader(LoadModel)) {}
+    : root_(std::move(root)),
+      service_(service),
+      loader_(loader ? std::move(loader) : Loader(LoadModel)) {}
 
 Status ModelRepository::LoadOne(const std::string& model, std::string* version) {
   const fs::path dir = fs::path(root_) / model;
   HIEDGE_ASSIGN_OR_RETURN(const std::string text, ReadTextFile((dir / kConfigFile).string()));
   HIEDGE_ASSIGN_OR_RETURN(const inference::ModelConfig config, ParseModelConfigText(text));
   if (!config.name().empty() && config.name() != model) {
-    return Status::InvalidArgument("config.pbtxt names model '" + config.name() + "' but its folder is '" +
-                                   model + "'");
+    return Status::InvalidArgument("config.pbtxt names model '" + config.name() +
+                                   "' but its folder is '" + model + "'");
   }
   HIEDGE_ASSIGN_OR_RETURN(const int64_t chosen, ChooseVersion(config, VersionFolders(dir), model));
-  const std::string card = config.default_model_filename().empty() ? kDefaultCard : config.default_model_filename();
+  const std::string card =
+      config.default_model_filename().empty() ? kDefaultCard : config.default_model_filename();
   const std::string card_path = (dir / std::to_string(chosen) / card).string();
   auto backend = loader_(card_path);
   if (!backend.ok()) {
-    return Status(backend.status().code(), "loading " + card_path + ": " + backend.status().message());
+    return Status(backend.status().code(),
+                  "loading " + card_path + ": " + backend.status().message());
   }
   *version = std::to_string(chosen);
   return service_->ReplaceModel(model, std::shared_ptr<InferenceBackend>(std::move(*backend)),
@@ -93,7 +98,8 @@ Status ModelRepository::LoadOne(const std::string& model, std::string* version) 
 
 Result<std::vector<ModelRepository::Event>> ModelRepository::Poll() {
   std::error_code ec;
-  if (!fs::is_directory(root_, ec)) return Status::NotFound("model repository '" + root_ + "' is not a folder");
+  if (!fs::is_directory(root_, ec))
+    return Status::NotFound("model repository '" + root_ + "' is not a folder");
   std::vector<Event> events;
   std::map<std::string, std::string> seen;
   for (const auto& entry : fs::directory_iterator(root_, ec)) {

@@ -20,8 +20,8 @@ class IdxLoaderTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
-           ("hiedge_idx_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+           ("hiedge_idx_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+            "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -92,13 +92,15 @@ TEST_F(IdxLoaderTest, WrongMagicIsDataLoss) {
 }
 
 TEST_F(IdxLoaderTest, CountMismatchIsDataLoss) {
-  auto ds = LoadIdx(Write("img", Images(3), false), Write("lbl", Labels(std::string("\x01\x02", 2)), false));
+  auto ds = LoadIdx(Write("img", Images(3), false),
+                    Write("lbl", Labels(std::string("\x01\x02", 2)), false));
   EXPECT_EQ(ds.status().code(), StatusCode::kDataLoss);
   EXPECT_NE(ds.status().message().find("3 images"), std::string::npos);
 }
 
 TEST_F(IdxLoaderTest, OutOfRangeLabelIsInvalidArgument) {
-  auto ds = LoadIdx(Write("img", Images(), false), Write("lbl", Labels(std::string("\x00\x0a\x01", 3)), false));
+  auto ds = LoadIdx(Write("img", Images(), false),
+                    Write("lbl", Labels(std::string("\x00\x0a\x01", 3)), false));
   EXPECT_EQ(ds.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(ds.status().message().find("label 10"), std::string::npos);
 }

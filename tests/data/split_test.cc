@@ -30,7 +30,7 @@ TEST(SplitTest, PartitionsWithoutOverlapAndKeepsPairs) {
   for (const Dataset* part : {&split.train, &split.validation}) {
     for (size_t i = 0; i < part->size(); ++i) {
       const float id = part->image(i)[0];
-      EXPECT_EQ(part->image(i)[1], -id);  // Pixels stay together.
+      EXPECT_EQ(part->image(i)[1], -id);                          // Pixels stay together.
       EXPECT_EQ(part->labels[i], static_cast<int32_t>(id) % 10);  // Labels follow images.
       EXPECT_TRUE(seen.insert(id).second) << "sample " << id << " appears twice";
     }

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "hiedge/binary_filter.h"
+
+#include <gtest/gtest.h>
 
 namespace hiedge {
 namespace {
@@ -8,11 +8,11 @@ namespace {
 TEST(BinaryFilterTest, CountsAndCostsByHand) {
   // (P(interest), of interest, L-ML right)
   const std::vector<FilterSample> s = {
-      {0.9f, true, true},    // TP, fine right
-      {0.8f, true, false},   // TP, fine wrong
-      {0.3f, true, true},    // FN: dropped
-      {0.7f, false, true},   // FP: costs 1
-      {0.1f, false, true},   // TN
+      {0.9f, true, true},   // TP, fine right
+      {0.8f, true, false},  // TP, fine wrong
+      {0.3f, true, true},   // FN: dropped
+      {0.7f, false, true},  // FP: costs 1
+      {0.1f, false, true},  // TN
   };
   const BinaryFilterResult r = EvaluateBinaryFilter(s, 0.5, 0.2);
   EXPECT_EQ(r.positives, 3u);

@@ -1,12 +1,15 @@
-#include <gtest/gtest.h>
-
 #include "hiedge/calibrate.h"
+
+#include <gtest/gtest.h>
 
 namespace hiedge {
 namespace {
 
-const std::vector<SampleOutcome> kSamples = {
-    {0.3f, false, true}, {0.5f, false, false}, {0.5f, true, true}, {0.9f, true, true}, {0.95f, false, true}};
+const std::vector<SampleOutcome> kSamples = {{0.3f, false, true},
+                                             {0.5f, false, false},
+                                             {0.5f, true, true},
+                                             {0.9f, true, true},
+                                             {0.95f, false, true}};
 
 TEST(CalibrateTest, MinCostConfigCarriesValidationFigures) {
   const DecisionConfig c = CalibrateMinCost(kSamples, CostModel{0.3, 1.0});
@@ -40,11 +43,12 @@ TEST(DecisionConfigTest, JsonRoundTrip) {
 TEST(DecisionConfigTest, RejectsBadConfigs) {
   EXPECT_FALSE(DecisionConfig::FromJson("not json").ok());
   EXPECT_FALSE(DecisionConfig::FromJson("[1]").ok());
-  EXPECT_FALSE(DecisionConfig::FromJson("{}").ok());                        // No theta.
-  EXPECT_FALSE(DecisionConfig::FromJson(R"({"theta": "high"})").ok());      // Wrong type.
-  EXPECT_FALSE(DecisionConfig::FromJson(R"({"theta": -1})").ok());          // Out of range.
+  EXPECT_FALSE(DecisionConfig::FromJson("{}").ok());                    // No theta.
+  EXPECT_FALSE(DecisionConfig::FromJson(R"({"theta": "high"})").ok());  // Wrong type.
+  EXPECT_FALSE(DecisionConfig::FromJson(R"({"theta": -1})").ok());      // Out of range.
   EXPECT_FALSE(DecisionConfig::FromJson(R"({"theta": 0.5, "rule": "x"})").ok());
-  EXPECT_EQ(ReadDecisionConfig("/nonexistent/decision.json").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(ReadDecisionConfig("/nonexistent/decision.json").status().code(),
+            StatusCode::kNotFound);
 }
 
 }  // namespace

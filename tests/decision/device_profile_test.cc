@@ -1,6 +1,7 @@
+#include "hiedge/device_profile.h"
+
 #include <gtest/gtest.h>
 
-#include "hiedge/device_profile.h"
 #include "hiedge/files.h"
 
 namespace hiedge {
@@ -37,14 +38,21 @@ TEST(DeviceProfileTest, ModelsLatencyAndEnergyByHand) {
 TEST(DeviceProfileTest, RejectsBadProfiles) {
   EXPECT_FALSE(ParseDeviceProfiles("[]").ok());
   EXPECT_FALSE(ParseDeviceProfiles(R"({"profiles":[{"name":"a"}]})").ok());  // No source.
-  EXPECT_FALSE(ParseDeviceProfiles(
-      R"({"profiles":[{"name":"a","source":7,"local_latency_ms":1,"offload_latency_ms":1}]})").ok());
-  EXPECT_FALSE(ParseDeviceProfiles(
-      R"({"profiles":[{"name":"a","source":"s","local_latency_ms":-1,"offload_latency_ms":1}]})").ok());
-  EXPECT_FALSE(ParseDeviceProfiles(
-      R"({"profiles":[{"name":"a","source":"s","local_latency_ms":1,"offload_latency_ms":1},
-                      {"name":"a","source":"s","local_latency_ms":1,"offload_latency_ms":1}]})").ok());
-  EXPECT_FALSE(ParseDeviceProfiles(R"({"profiles":[{"name":"a","source":"s","local_latency_ms":1}]})").ok());
+  EXPECT_FALSE(
+      ParseDeviceProfiles(
+          R"({"profiles":[{"name":"a","source":7,"local_latency_ms":1,"offload_latency_ms":1}]})")
+          .ok());
+  EXPECT_FALSE(
+      ParseDeviceProfiles(
+          R"({"profiles":[{"name":"a","source":"s","local_latency_ms":-1,"offload_latency_ms":1}]})")
+          .ok());
+  EXPECT_FALSE(
+      ParseDeviceProfiles(
+          R"({"profiles":[{"name":"a","source":"s","local_latency_ms":1,"offload_latency_ms":1},
+                      {"name":"a","source":"s","local_latency_ms":1,"offload_latency_ms":1}]})")
+          .ok());
+  EXPECT_FALSE(
+      ParseDeviceProfiles(R"({"profiles":[{"name":"a","source":"s","local_latency_ms":1}]})").ok());
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
+#include "hiedge/guarantee.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
-
-#include "hiedge/guarantee.h"
 
 namespace hiedge {
 namespace {

@@ -1,8 +1,8 @@
+#include "hiedge/online.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
-
-#include "hiedge/online.h"
 
 namespace hiedge {
 namespace {
@@ -56,7 +56,8 @@ TEST(OnlineHedgeTest, RegretGrowsSublinearlyOnAStationaryStream) {
   auto regret_at = [&](size_t t) {
     const Stream prefix{{s.confidence.begin(), s.confidence.begin() + t},
                         {s.wrong.begin(), s.wrong.begin() + t}};
-    return run.cumulative_loss[t - 1] - BestFixedThreshold(prefix.confidence, prefix.wrong, options).loss;
+    return run.cumulative_loss[t - 1] -
+           BestFixedThreshold(prefix.confidence, prefix.wrong, options).loss;
   };
   const double r10k = regret_at(10000), r40k = regret_at(40000);
   // Average regret per sample shrinks as the stream grows...
@@ -69,8 +70,8 @@ TEST(OnlineHedgeTest, RegretGrowsSublinearlyOnAStationaryStream) {
 TEST(OnlineHedgeTest, ReAdaptsAfterADistributionShift) {
   std::mt19937 rng(8);
   Stream s;
-  Append(&s, rng, 20000, 0.5);   // Reliable device: best θ = 1 - 0.3/0.5 = 0.4.
-  Append(&s, rng, 20000, 2.0);   // Shift: device gets worse, best θ = 0.85.
+  Append(&s, rng, 20000, 0.5);  // Reliable device: best θ = 1 - 0.3/0.5 = 0.4.
+  Append(&s, rng, 20000, 2.0);  // Shift: device gets worse, best θ = 0.85.
   OnlineHedgeOptions options;
   options.offload_cost = 0.3;
   options.horizon = 10000;

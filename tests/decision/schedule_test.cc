@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "hiedge/schedule.h"
+
+#include <gtest/gtest.h>
 
 namespace hiedge {
 namespace {

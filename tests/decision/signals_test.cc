@@ -1,10 +1,11 @@
+#include "hiedge/signals.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 
 #include "hiedge/logistic.h"
-#include "hiedge/signals.h"
 
 namespace hiedge {
 namespace {
@@ -70,7 +71,8 @@ TEST(LogisticTest, LearnsThatLowConfidenceMeansWrong) {
 }
 
 TEST(LogisticTest, GradientVanishesAtTheFit) {
-  const std::vector<TopTwo> x = {{0.9f, 0.05f}, {0.5f, 0.4f}, {0.6f, 0.3f}, {0.99f, 0.0f}, {0.45f, 0.44f}};
+  const std::vector<TopTwo> x = {
+      {0.9f, 0.05f}, {0.5f, 0.4f}, {0.6f, 0.3f}, {0.99f, 0.0f}, {0.45f, 0.44f}};
   const std::vector<bool> wrong = {false, true, false, false, true};
   const LogisticFitOptions options{100, 1e-3, 1e-14};
   auto m = FitLogistic(x, wrong, options);

@@ -1,9 +1,9 @@
+#include "hiedge/temperature.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
-
-#include "hiedge/temperature.h"
 
 namespace hiedge {
 namespace {

@@ -10,7 +10,10 @@ namespace {
 
 // Hand-worked case (confidence, local correct, remote correct).
 std::vector<SampleOutcome> FiveSamples() {
-  return {{0.3f, false, true}, {0.5f, false, false}, {0.5f, true, true}, {0.9f, true, true},
+  return {{0.3f, false, true},
+          {0.5f, false, false},
+          {0.5f, true, true},
+          {0.9f, true, true},
           {0.95f, false, true}};
 }
 
@@ -33,8 +36,8 @@ TEST(ArgMaxTest, TiesGoToLowestIndex) {
 
 TEST(ThresholdTest, EvaluateCountsOffloadsAndErrors) {
   const ThresholdPoint p = EvaluateThreshold(FiveSamples(), 0.5, CostModel{0.3, 1.0});
-  EXPECT_EQ(p.offloaded, 1u);       // Only 0.3 < 0.5.
-  EXPECT_EQ(p.local_errors, 2u);    // 0.5 (wrong) and 0.95 (wrong).
+  EXPECT_EQ(p.offloaded, 1u);     // Only 0.3 < 0.5.
+  EXPECT_EQ(p.local_errors, 2u);  // 0.5 (wrong) and 0.95 (wrong).
   EXPECT_EQ(p.remote_errors, 0u);
   EXPECT_NEAR(p.cost, 2.3, 1e-12);
   EXPECT_NEAR(p.accuracy(), 0.6, 1e-12);
@@ -82,7 +85,8 @@ TEST(ThresholdTest, MatchesBruteForceOnRandomData) {
     for (auto& o : s) o = {level(rng) / 20.0f, coin(rng), coin(rng)};
     const CostModel cost{trial / 50.0, 1.0};
     double best = 1e300;
-    for (int t = 0; t <= 22; ++t) best = std::min(best, EvaluateThreshold(s, t / 20.0 + 1e-4, cost).cost);
+    for (int t = 0; t <= 22; ++t)
+      best = std::min(best, EvaluateThreshold(s, t / 20.0 + 1e-4, cost).cost);
     best = std::min(best, EvaluateThreshold(s, 0.0, cost).cost);
     const ThresholdPoint opt = OptimalThreshold(s, cost);
     EXPECT_NEAR(opt.cost, best, 1e-9) << "trial " << trial;
@@ -124,7 +128,8 @@ TEST(ThresholdTest, EdgeCases) {
 TEST(ThresholdTest, NegativeScoresStartFromOffloadingNothing) {
   // Scores below zero (negative entropy): the curve still starts at zero offloads and
   // never counts a sample twice.
-  const std::vector<SampleOutcome> s = {{-2.0f, false, true}, {-0.5f, true, true}, {-0.1f, true, false}};
+  const std::vector<SampleOutcome> s = {
+      {-2.0f, false, true}, {-0.5f, true, true}, {-0.1f, true, false}};
   const auto curve = ThresholdCurve(s, CostModel{0.1, 1.0});
   ASSERT_EQ(curve.size(), 4u);
   EXPECT_EQ(curve.front().offloaded, 0u);

@@ -20,7 +20,8 @@ class EchoClient final : public OffloadClient {
     batches.push_back(images.rows());
     *clock_ += rtt_us;
     if (!fail_with.ok()) return fail_with;
-    FloatTensor logits{{images.rows(), 10}, std::vector<float>(static_cast<size_t>(images.rows()) * 10, 0)};
+    FloatTensor logits{{images.rows(), 10},
+                       std::vector<float>(static_cast<size_t>(images.rows()) * 10, 0)};
     for (int64_t r = 0; r < images.rows(); ++r) {
       const int c = (testing::FakeBackend::ClassOf(images.row(r)[0]) + 1) % 10;
       logits.data[static_cast<size_t>(r * 10 + c)] = 5;

@@ -17,7 +17,8 @@ class ScriptedClient final : public OffloadClient {
   Result<FloatTensor> Infer(const FloatTensor& images, std::chrono::microseconds) override {
     ++calls;
     if (!fail_with.ok()) return fail_with;
-    FloatTensor logits{{images.rows(), 10}, std::vector<float>(static_cast<size_t>(images.rows()) * 10, 0)};
+    FloatTensor logits{{images.rows(), 10},
+                       std::vector<float>(static_cast<size_t>(images.rows()) * 10, 0)};
     logits.data[static_cast<size_t>(answer)] = 5;
     return logits;
   }
@@ -110,7 +111,8 @@ TEST(DeviceRuntimeTest, EverySampleGetsExactlyOneAnswerUnderRandomFailures) {
 TEST(DeviceRuntimeTest, HttpOffloadFallsBackWhileServerIsDownAndResumes) {
   testing::FakeBackend local("local");
   InferenceService service;
-  ASSERT_TRUE(service.AddModel("remote", std::make_shared<testing::FakeBackend>("remote", 9.0f)).ok());
+  ASSERT_TRUE(
+      service.AddModel("remote", std::make_shared<testing::FakeBackend>("remote", 9.0f)).ok());
   auto server = std::make_unique<HttpServer>(&service, HttpServerOptions{"127.0.0.1", 0});
   ASSERT_TRUE(server->Start().ok());
   const int port = server->port();
@@ -166,9 +168,12 @@ TEST(HttpOffloadClientTest, RetriesWithBackoffOn503WithinTheDeadline) {
   BatchingConfig shed;
   shed.max_batch_size = 1;
   shed.max_queue_size = 1;
-  ASSERT_TRUE(service.AddModel("remote", std::make_shared<testing::FakeBackend>(
-                                             "remote", 3.0f, std::chrono::milliseconds(200)),
-                               shed).ok());
+  ASSERT_TRUE(service
+                  .AddModel("remote",
+                            std::make_shared<testing::FakeBackend>("remote", 3.0f,
+                                                                   std::chrono::milliseconds(200)),
+                            shed)
+                  .ok());
   HttpServerOptions options{"127.0.0.1", 0};
   HttpServer server(&service, options);
   ASSERT_TRUE(server.Start().ok());
@@ -187,7 +192,8 @@ TEST(HttpOffloadClientTest, RetriesWithBackoffOn503WithinTheDeadline) {
   auto impatient = MakeOffloadClient(no_retry);
   auto shed_now = impatient->Infer(image, std::chrono::seconds(5));
   EXPECT_EQ(shed_now.status().code(), StatusCode::kUnavailable);
-  EXPECT_NE(shed_now.status().message().find("503"), std::string::npos) << shed_now.status().ToString();
+  EXPECT_NE(shed_now.status().message().find("503"), std::string::npos)
+      << shed_now.status().ToString();
 
   OffloadOptions patient = no_retry;
   patient.max_retries = 8;
@@ -201,8 +207,10 @@ TEST(HttpOffloadClientTest, RetriesWithBackoffOn503WithinTheDeadline) {
 TEST(DeviceRuntimeTest, SlowServerMissesDeadlineAndDeviceAnswersLocally) {
   testing::FakeBackend local("local");
   InferenceService service;
-  ASSERT_TRUE(service.AddModel(
-      "remote", std::make_shared<testing::FakeBackend>("remote", 3.0f, std::chrono::milliseconds(400))).ok());
+  ASSERT_TRUE(service
+                  .AddModel("remote", std::make_shared<testing::FakeBackend>(
+                                          "remote", 3.0f, std::chrono::milliseconds(400)))
+                  .ok());
   HttpServer server(&service, HttpServerOptions{"127.0.0.1", 0});
   ASSERT_TRUE(server.Start().ok());
   auto client = MakeOffloadClient({"127.0.0.1", server.port(), "remote", true});

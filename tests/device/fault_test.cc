@@ -20,14 +20,16 @@ using std::chrono::milliseconds;
 class FaultTest : public ::testing::TestWithParam<Transport> {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(service_.AddModel("remote", std::make_shared<testing::FakeBackend>("remote", 9.0f)).ok());
+    ASSERT_TRUE(
+        service_.AddModel("remote", std::make_shared<testing::FakeBackend>("remote", 9.0f)).ok());
     server_ = std::make_unique<HttpServer>(&service_, HttpServerOptions{"127.0.0.1", 0});
     ASSERT_TRUE(server_->Start().ok());
     GrpcServerOptions grpc_options;
     grpc_options.port = 0;
     grpc_ = std::make_unique<GrpcServer>(&service_, grpc_options);
     ASSERT_TRUE(grpc_->Start().ok());
-    proxy_ = std::make_unique<testing::FaultProxy>(GetParam() == Transport::kGrpc ? grpc_->port() : server_->port());
+    proxy_ = std::make_unique<testing::FaultProxy>(
+        GetParam() == Transport::kGrpc ? grpc_->port() : server_->port());
     client_ = MakeClient();
   }
   void TearDown() override {
@@ -108,8 +110,11 @@ TEST_P(FaultTest, StalledAndDroppedConnectionsFallBackThenRecover) {
   EXPECT_LT(std::chrono::steady_clock::now() - healed_at, milliseconds(1000));
 }
 
-INSTANTIATE_TEST_SUITE_P(Transports, FaultTest, ::testing::Values(Transport::kRest, Transport::kGrpc),
-                         [](const auto& info) { return info.param == Transport::kGrpc ? "Grpc" : "Rest"; });
+INSTANTIATE_TEST_SUITE_P(Transports, FaultTest,
+                         ::testing::Values(Transport::kRest, Transport::kGrpc),
+                         [](const auto& info) {
+                           return info.param == Transport::kGrpc ? "Grpc" : "Rest";
+                         });
 
 }  // namespace
 }  // namespace hiedge

@@ -27,7 +27,8 @@ OffloadOptions GrpcOptions(int port) {
 class GrpcOffloadTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(service_.AddModel("remote", std::make_shared<testing::FakeBackend>("remote", 9.0f)).ok());
+    ASSERT_TRUE(
+        service_.AddModel("remote", std::make_shared<testing::FakeBackend>("remote", 9.0f)).ok());
   }
   std::unique_ptr<GrpcServer> Serve(GrpcServerOptions options) {
     auto server = std::make_unique<GrpcServer>(&service_, options);
@@ -70,7 +71,8 @@ TEST_F(GrpcOffloadTest, FallsBackAtOnceWhileDownAndResumesWithinTwoSecondsOfARes
     resumed = !r->fallback;
     if (!resumed) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - restarted).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - restarted).count();
   EXPECT_TRUE(resumed);
   EXPECT_LT(seconds, 2.0);
 }
@@ -88,7 +90,8 @@ TEST_F(GrpcOffloadTest, CarriesTheTokenAndSpeaksTls) {
   auto anonymous = MakeOffloadClient(o);
   auto denied = anonymous->Infer(FloatTensor{{1, 1, 4, 4}, Image(0.35f)}, std::chrono::seconds(2));
   ASSERT_FALSE(denied.ok());
-  EXPECT_NE(denied.status().message().find("bearer"), std::string::npos) << denied.status().message();
+  EXPECT_NE(denied.status().message().find("bearer"), std::string::npos)
+      << denied.status().message();
   o.bearer_token = "t0ken";
   auto authorised = MakeOffloadClient(o);
   auto ok = authorised->Infer(FloatTensor{{1, 1, 4, 4}, Image(0.35f)}, std::chrono::seconds(2));
@@ -97,7 +100,9 @@ TEST_F(GrpcOffloadTest, CarriesTheTokenAndSpeaksTls) {
 
   o.tls_root_cert_file = "/nonexistent/root.pem";
   auto broken = MakeOffloadClient(o);
-  EXPECT_EQ(broken->Infer(FloatTensor{{1, 1, 4, 4}, Image(0.35f)}, std::chrono::seconds(1)).status().code(),
+  EXPECT_EQ(broken->Infer(FloatTensor{{1, 1, 4, 4}, Image(0.35f)}, std::chrono::seconds(1))
+                .status()
+                .code(),
             StatusCode::kUnavailable);
 }
 
@@ -108,9 +113,11 @@ TEST_F(GrpcOffloadTest, ShedLoadIsRetriedThenFallsBackWithinTheDeadline) {
   BatchingConfig batching;
   batching.max_batch_size = 1;
   batching.max_queue_size = 1;
-  ASSERT_TRUE(busy.AddModel("remote", std::make_shared<testing::FakeBackend>("remote", 9.0f,
-                                                                             std::chrono::milliseconds(300)),
-                            batching).ok());
+  ASSERT_TRUE(busy.AddModel("remote",
+                            std::make_shared<testing::FakeBackend>("remote", 9.0f,
+                                                                   std::chrono::milliseconds(300)),
+                            batching)
+                  .ok());
   GrpcServerOptions options;
   options.port = 0;
   GrpcServer server(&busy, options);

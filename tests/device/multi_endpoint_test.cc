@@ -8,7 +8,8 @@ namespace {
 // A scripted endpoint on a shared fake clock: each call advances time by its latency
 // and answers with its id as the only logit, or fails when `down`.
 struct FakeEndpoint final : OffloadClient {
-  FakeEndpoint(int id, int64_t* clock, int64_t latency_us) : id(id), clock(clock), latency_us(latency_us) {}
+  FakeEndpoint(int id, int64_t* clock, int64_t latency_us)
+      : id(id), clock(clock), latency_us(latency_us) {}
   Result<FloatTensor> Infer(const FloatTensor&, std::chrono::microseconds deadline) override {
     ++calls;
     if (down) {
@@ -38,7 +39,8 @@ class MultiEndpointTest : public ::testing::Test {
       fakes_.push_back(e.get());
       endpoints.push_back(std::move(e));
     }
-    client_ = MakeMultiEndpointClient(std::move(endpoints), {0.3, 10000000, 200000}, [this] { return now_; });
+    client_ = MakeMultiEndpointClient(std::move(endpoints), {0.3, 10000000, 200000},
+                                      [this] { return now_; });
   }
   int Send(std::chrono::microseconds deadline = std::chrono::milliseconds(50)) {
     auto r = client_->Infer(FloatTensor{{1, 1}, {0}}, deadline);

@@ -1,3 +1,5 @@
+#include "hiedge/study.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -5,7 +7,6 @@
 #include <random>
 
 #include "hiedge/plot.h"
-#include "hiedge/study.h"
 
 namespace hiedge {
 namespace {
@@ -59,7 +60,8 @@ TEST(DecisionStudyTest, EveryModuleCalibrationGuaranteeAndOnline) {
   options.accuracy_margin = 0.05;
   options.profiles.push_back({"dev", "m", 2.0, 3.0, 10.0, 20.0, "test"});
   options.job_times = {1.0, 8.0};
-  options.filter = {{0.9f, true, true}, {0.2f, true, true}, {0.7f, false, true}, {0.1f, false, true}};
+  options.filter = {
+      {0.9f, true, true}, {0.2f, true, true}, {0.7f, false, true}, {0.1f, false, true}};
   options.filter_classes = {5, 7, 9};
   auto study = RunDecisionStudy(validation, test, test, options);
   ASSERT_TRUE(study.ok()) << study.status().ToString();
@@ -97,7 +99,8 @@ TEST(DecisionStudyTest, EveryModuleCalibrationGuaranteeAndOnline) {
     EXPECT_DOUBLE_EQ(hi.cost.latency_ms, 2.0 + 10.0 * hi.offload_fraction) << hi.strategy;
   }
   EXPECT_NE(DecisionStudyToText(*study).find("logistic_top2"), std::string::npos);
-  EXPECT_NE(DecisionStudyToMarkdown(*study, "results", "cmd").find("| logistic_top2+T |"), std::string::npos);
+  EXPECT_NE(DecisionStudyToMarkdown(*study, "results", "cmd").find("| logistic_top2+T |"),
+            std::string::npos);
 }
 
 TEST(DecisionStudyTest, EmptyInputIsRejected) {

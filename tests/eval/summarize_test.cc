@@ -119,7 +119,8 @@ TEST(MeasureJobTimesTest, TimesLocalAndLoopbackOffload) {
   EXPECT_GT(times->local_ms, 0);
   EXPECT_GT(times->offload_ms, times->local_ms);  // A round trip costs more than a local call.
   EXPECT_EQ(remote->calls(), 3);
-  EXPECT_EQ(MeasureJobTimes(local, remote, Labels({}), 3).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(MeasureJobTimes(local, remote, Labels({}), 3).status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -2,11 +2,11 @@
 // and ModelInferResponse through the OIP codec, and config.pbtxt text through the
 // model repository's config reader. The first byte picks the parser. Run via
 // scripts/fuzz.sh.
+#include <google/protobuf/stubs/logging.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
-
-#include <google/protobuf/stubs/logging.h>
 
 #include "protocol/grpc_codec.h"
 #include "server/model_config_proto.h"
@@ -36,11 +36,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     case 1: {
       inference::ModelInferResponse message;
-      if (message.ParseFromArray(bytes, length)) (void)hiedge::protocol::ParseGrpcInferResponse(message);
+      if (message.ParseFromArray(bytes, length))
+        (void)hiedge::protocol::ParseGrpcInferResponse(message);
       break;
     }
     default: {
-      auto config = hiedge::ParseModelConfigText(std::string_view(bytes, static_cast<size_t>(length)));
+      auto config =
+          hiedge::ParseModelConfigText(std::string_view(bytes, static_cast<size_t>(length)));
       if (config.ok()) (void)hiedge::BatchingFromModelConfig(*config);
       break;
     }

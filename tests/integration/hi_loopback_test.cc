@@ -61,7 +61,8 @@ TEST(HiLoopbackTest, DeviceAndServerOnShippedModels) {
   }
   EXPECT_GT(offloaded, 0u);
   EXPECT_LT(offloaded, subset.size() / 2);
-  const StrategyResult hi = Summarize("hi", config.theta, *records, subset, CostModel{0.1, 1.0}, wall);
+  const StrategyResult hi =
+      Summarize("hi", config.theta, *records, subset, CostModel{0.1, 1.0}, wall);
   EXPECT_GE(hi.accuracy, AccuracyOf(*local_offline, subset));
   EXPECT_EQ(hi.fallbacks, 0u);
 }

@@ -1,8 +1,8 @@
 // The edge server as a real process, killed with SIGKILL in the middle of a device's
 // stream and restarted on the same ports: every sample still gets exactly one answer,
 // and offloading resumes within 2 s of the restart. Over REST and over gRPC.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -27,9 +27,12 @@ const std::string kModels = std::string(HIEDGE_SOURCE_DIR) + "/models";
 class ServerProcess {
  public:
   ServerProcess(int http_port, int grpc_port, const std::string& log) : log_(log) {
-    std::vector<std::string> args = {HIEDGE_BINARY, "serve", "--models-dir", kModels, "--model", "sml",
-                                     "--port", std::to_string(http_port), "--grpc-port",
-                                     std::to_string(grpc_port), "--threads", "1"};
+    std::vector<std::string> args = {HIEDGE_BINARY,  "serve",
+                                     "--models-dir", kModels,
+                                     "--model",      "sml",
+                                     "--port",       std::to_string(http_port),
+                                     "--grpc-port",  std::to_string(grpc_port),
+                                     "--threads",    "1"};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -47,7 +50,8 @@ class ServerProcess {
     const std::regex line(R"(http://[^:]+:(\d+) and grpc://[^:]+:(\d+))");
     for (auto give_up = Clock::now() + std::chrono::seconds(30); Clock::now() < give_up;) {
       std::ifstream in(log_);
-      const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      const std::string text((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
       std::smatch m;
       if (std::regex_search(text, m, line)) {
         *http_port = std::stoi(m[1]);
@@ -80,7 +84,8 @@ TEST_P(ServerKillTest, EverySampleAnsweredOnceAndOffloadResumesWithinTwoSeconds)
   ASSERT_TRUE(local.ok()) << local.status().ToString();
   auto test = LoadFashionMnist(kFashionMnistDir, Split::kTest);
   ASSERT_TRUE(test.ok());
-  const std::string log = ::testing::TempDir() + "/hiedge_kill_" + std::to_string(getpid()) + ".log";
+  const std::string log =
+      ::testing::TempDir() + "/hiedge_kill_" + std::to_string(getpid()) + ".log";
 
   auto server = std::make_unique<ServerProcess>(0, 0, log);
   ASSERT_TRUE(server->spawned());
@@ -137,16 +142,21 @@ TEST_P(ServerKillTest, EverySampleAnsweredOnceAndOffloadResumesWithinTwoSeconds)
   }
   for (size_t i = 0; i < 50; ++i) EXPECT_FALSE(records[i].fallback) << i;
   for (size_t i = 50; i < 80; ++i) EXPECT_TRUE(records[i].fallback) << i;
-  for (size_t i = records.size() - 20; i < records.size(); ++i) EXPECT_FALSE(records[i].fallback) << i;
+  for (size_t i = records.size() - 20; i < records.size(); ++i)
+    EXPECT_FALSE(records[i].fallback) << i;
   EXPECT_GE(fallbacks, 30u);
   ASSERT_GE(resumed_after_s, 0) << "offloading never resumed";
   EXPECT_LT(resumed_after_s, 2.0) << "process start + model load + reconnect";
-  std::fprintf(stderr, "offloading resumed %.3f s after the restart (%zu fallbacks)\n", resumed_after_s, fallbacks);
+  std::fprintf(stderr, "offloading resumed %.3f s after the restart (%zu fallbacks)\n",
+               resumed_after_s, fallbacks);
   std::filesystem::remove(log);
 }
 
-INSTANTIATE_TEST_SUITE_P(Transports, ServerKillTest, ::testing::Values(Transport::kRest, Transport::kGrpc),
-                         [](const auto& info) { return info.param == Transport::kGrpc ? "Grpc" : "Rest"; });
+INSTANTIATE_TEST_SUITE_P(Transports, ServerKillTest,
+                         ::testing::Values(Transport::kRest, Transport::kGrpc),
+                         [](const auto& info) {
+                           return info.param == Transport::kGrpc ? "Grpc" : "Rest";
+                         });
 
 }  // namespace
 }  // namespace hiedge

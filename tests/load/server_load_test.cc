@@ -3,7 +3,6 @@
 // inference of the same input. Uses the deterministic fake model so the test measures
 // the server, not the model.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <atomic>
@@ -53,7 +52,8 @@ TEST_P(ServerLoadTest, SixtyFourClientsTwoThousandRequestsNoneLostNoneWrong) {
         x.data[0] = static_cast<float>((c * 7 + i) % 100) / 100.0f;
         auto remote = client->Infer(x, std::chrono::seconds(30));
         if (!remote.ok()) {
-          if (lost.fetch_add(1) < 3) ADD_FAILURE() << "request lost: " << remote.status().ToString();
+          if (lost.fetch_add(1) < 3)
+            ADD_FAILURE() << "request lost: " << remote.status().ToString();
           continue;
         }
         answered.fetch_add(1);
@@ -73,8 +73,11 @@ TEST_P(ServerLoadTest, SixtyFourClientsTwoThousandRequestsNoneLostNoneWrong) {
   EXPECT_EQ(stats->pending_requests, 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Transports, ServerLoadTest, ::testing::Values(Transport::kRest, Transport::kGrpc),
-                         [](const auto& info) { return info.param == Transport::kGrpc ? "Grpc" : "Rest"; });
+INSTANTIATE_TEST_SUITE_P(Transports, ServerLoadTest,
+                         ::testing::Values(Transport::kRest, Transport::kGrpc),
+                         [](const auto& info) {
+                           return info.param == Transport::kGrpc ? "Grpc" : "Rest";
+                         });
 
 // Resident set size of this process, in bytes.
 size_t ResidentBytes() {
@@ -120,7 +123,8 @@ TEST(ServerStormTest, QueueFullStormShedsWithBoundedMemory) {
         }
         auto client = MakeOffloadClient(link);
         for (int i = 0; i < 60; ++i) {
-          auto r = client->Infer(FloatTensor{{1, 1, 4, 4}, std::vector<float>(16, 0.5f)}, std::chrono::seconds(5));
+          auto r = client->Infer(FloatTensor{{1, 1, 4, 4}, std::vector<float>(16, 0.5f)},
+                                 std::chrono::seconds(5));
           if (r.ok()) {
             ok.fetch_add(1);
           } else if (r.status().message().find("503") != std::string::npos ||
@@ -144,18 +148,24 @@ TEST(ServerStormTest, QueueFullStormShedsWithBoundedMemory) {
   EXPECT_GT(shed.load(), 0) << "the storm must overflow the 8-request queue";
   EXPECT_GT(ok.load(), 0);
   EXPECT_EQ(other.load(), 0);
-  const double growth_mb = (static_cast<double>(after_last) - static_cast<double>(after_first)) / (1 << 20);
+  const double growth_mb =
+      (static_cast<double>(after_last) - static_cast<double>(after_first)) / (1 << 20);
   EXPECT_LT(dropped.load(), shed.load() / 10) << "503/UNAVAILABLE is the main way to shed";
-  std::fprintf(stderr,
-               "storm: %d served, %d shed (503/UNAVAILABLE), %d connections dropped; RSS %.1f MB after "
-               "round 1, %+.1f MB after 3 more rounds\n",
-               ok.load(), shed.load(), dropped.load(), static_cast<double>(after_first) / (1 << 20), growth_mb);
+  std::fprintf(
+      stderr,
+      "storm: %d served, %d shed (503/UNAVAILABLE), %d connections dropped; RSS %.1f MB after "
+      "round 1, %+.1f MB after 3 more rounds\n",
+      ok.load(), shed.load(), dropped.load(), static_cast<double>(after_first) / (1 << 20),
+      growth_mb);
   EXPECT_LT(growth_mb, 16.0);
   auto stats = service.GetModelStats("fake");
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(stats->pending_requests, 0);
   auto client = MakeOffloadClient({"127.0.0.1", http.port(), "fake", true});
-  EXPECT_TRUE(client->Infer(FloatTensor{{1, 1, 4, 4}, std::vector<float>(16, 0.5f)}, std::chrono::seconds(5)).ok());
+  EXPECT_TRUE(
+      client
+          ->Infer(FloatTensor{{1, 1, 4, 4}, std::vector<float>(16, 0.5f)}, std::chrono::seconds(5))
+          .ok());
 }
 
 }  // namespace

@@ -1,3 +1,5 @@
+#include "hiedge/model_card.h"
+
 #include <gtest/gtest.h>
 #include <torch/script.h>
 
@@ -5,7 +7,6 @@
 
 #include "hiedge/files.h"
 #include "hiedge/model.h"
-#include "hiedge/model_card.h"
 
 namespace hiedge {
 namespace {
@@ -15,7 +16,8 @@ const std::string kSmlCard = std::string(HIEDGE_SOURCE_DIR) + "/models/sml.json"
 
 FloatTensor Images(int64_t n) {
   FloatTensor t{{n, 1, 28, 28}, std::vector<float>(static_cast<size_t>(n) * 784)};
-  for (size_t i = 0; i < t.data.size(); ++i) t.data[i] = static_cast<float>((i * 37) % 255) / 255.0f;
+  for (size_t i = 0; i < t.data.size(); ++i)
+    t.data[i] = static_cast<float>((i * 37) % 255) / 255.0f;
   return t;
 }
 
@@ -38,10 +40,14 @@ TEST(ModelCardTest, JsonRoundTrip) {
 TEST(ModelCardTest, RejectsBadCards) {
   EXPECT_FALSE(ModelCard::FromJson("{").ok());
   EXPECT_FALSE(ModelCard::FromJson(R"({"name":"m"})").ok());
-  EXPECT_FALSE(ModelCard::FromJson(
-      R"({"name":"m","architecture":"vgg","weights":"w","input_shape":[28,28],"num_classes":10})").ok());
-  EXPECT_FALSE(ModelCard::FromJson(
-      R"({"name":"m","architecture":"vgg","weights":"w","input_shape":[1,28,28],"num_classes":10,"format":"onnx"})").ok());
+  EXPECT_FALSE(
+      ModelCard::FromJson(
+          R"({"name":"m","architecture":"vgg","weights":"w","input_shape":[28,28],"num_classes":10})")
+          .ok());
+  EXPECT_FALSE(
+      ModelCard::FromJson(
+          R"({"name":"m","architecture":"vgg","weights":"w","input_shape":[1,28,28],"num_classes":10,"format":"onnx"})")
+          .ok());
   EXPECT_EQ(ReadModelCard("/nonexistent.json").status().code(), StatusCode::kNotFound);
 }
 
@@ -61,7 +67,8 @@ TEST(LoadModelTest, MissingWeightsAndUnknownArchitectureFailCleanly) {
   // Weights of another architecture do not load silently.
   broken = *card;
   broken.architecture = "resnet8";
-  broken.weights = fs::relative(fs::path(HIEDGE_SOURCE_DIR) / "models" / card->weights, dir).string();
+  broken.weights =
+      fs::relative(fs::path(HIEDGE_SOURCE_DIR) / "models" / card->weights, dir).string();
   ASSERT_TRUE(WriteModelCard(broken, (dir / "c.json").string()).ok());
   EXPECT_EQ(LoadModel((dir / "c.json").string()).status().code(), StatusCode::kDataLoss);
   fs::remove_all(dir);
@@ -82,14 +89,16 @@ TEST(LoadModelTest, StagesExitsAndBatchesAgree) {
   ASSERT_TRUE(head.ok());
   auto tail = m.RunStages(*head, 1, m.info().num_stages);
   ASSERT_TRUE(tail.ok());
-  for (size_t i = 0; i < logits->data.size(); ++i) EXPECT_NEAR(tail->data[i], logits->data[i], 1e-4);
+  for (size_t i = 0; i < logits->data.size(); ++i)
+    EXPECT_NEAR(tail->data[i], logits->data[i], 1e-4);
 
   // The last exit is the final one; S-ML has one early exit.
   auto exits = m.InferAllExits(images);
   ASSERT_TRUE(exits.ok());
   ASSERT_EQ(exits->size(), m.info().early_exit_after_stage.size() + 1);
   EXPECT_EQ(m.info().early_exit_after_stage.size(), 1u);
-  for (size_t i = 0; i < logits->data.size(); ++i) EXPECT_NEAR(exits->back().data[i], logits->data[i], 1e-4);
+  for (size_t i = 0; i < logits->data.size(); ++i)
+    EXPECT_NEAR(exits->back().data[i], logits->data[i], 1e-4);
 
   // Batch of 3 equals three batches of 1.
   for (int64_t r = 0; r < 3; ++r) {
@@ -159,7 +168,8 @@ TEST(PartitioningTest, EverySplitPointIsTimedWithItsActivation) {
   EXPECT_EQ(splits->front().activation_bytes, 784 * 4);  // The image itself.
   EXPECT_EQ((*splits)[1].activation_shape, (std::vector<int64_t>{16, 14, 14}));
   EXPECT_EQ(splits->back().activation_bytes, 10 * 4);  // Logits.
-  EXPECT_EQ(MeasurePartitioning(**model, Dataset{}, 2).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(MeasurePartitioning(**model, Dataset{}, 2).status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -17,7 +17,10 @@ std::string FloatBytes(std::vector<float> v) {
 TEST(GrpcCodecTest, DecodesHandEncodedWireBytesOfTheStandardProto) {
   std::string wire;
   wire += "\x0a\x03lml";
-  std::string input = std::string("\x0a\x05input") + "\x12\x04" "FP32" + "\x1a\x02\x01\x02";
+  std::string input = std::string("\x0a\x05input") +
+                      "\x12\x04"
+                      "FP32" +
+                      "\x1a\x02\x01\x02";
   wire += "\x2a" + std::string(1, static_cast<char>(input.size())) + input;
   wire += "\x3a\x08" + FloatBytes({1.5f, -2.0f});
   inference::ModelInferRequest message;
@@ -116,10 +119,13 @@ TEST(GrpcCodecTest, WrongCountsAndTypesAreInvalidArgument) {
   message.add_raw_input_contents(std::string(5, 'x'));
   r = ParseGrpcInferRequest(message);
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("does not match shape"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("does not match shape"), std::string::npos)
+      << r.status().message();
 
   t->set_datatype("BYTES");
-  message.set_raw_input_contents(0, std::string("\x09\x00\x00\x00" "ab", 6));
+  message.set_raw_input_contents(0, std::string("\x09\x00\x00\x00"
+                                                "ab",
+                                                6));
   EXPECT_EQ(ParseGrpcInferRequest(message).status().code(), StatusCode::kInvalidArgument);
 
   message.clear_raw_input_contents();

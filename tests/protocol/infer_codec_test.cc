@@ -1,7 +1,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-
 #include <cstring>
 
 #include "hiedge/protocol.h"
@@ -60,7 +59,8 @@ TEST(InferCodecTest, AcceptsNestedDataAndOtherNumericTypes) {
 }
 
 TEST(InferCodecTest, DecodesBinaryUint8) {
-  std::string json = R"({"inputs":[{"name":"x","shape":[3],"datatype":"UINT8","parameters":{"binary_data_size":3}}]})";
+  std::string json =
+      R"({"inputs":[{"name":"x","shape":[3],"datatype":"UINT8","parameters":{"binary_data_size":3}}]})";
   std::string body = json + std::string("\x01\x02\xff", 3);
   auto r = ParseInferRequest(body, json.size());
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -98,7 +98,8 @@ TEST(InferCodecTest, RejectsMalformedRequestsWithClearMessages) {
       {"no inputs", "{}", std::nullopt, "no 'inputs'"},
       {"empty inputs", R"({"inputs":[]})", std::nullopt, "empty"},
       {"inputs not array", R"({"inputs":{}})", std::nullopt, "array"},
-      {"no name", R"({"inputs":[{"shape":[1],"datatype":"FP32","data":[1]}]})", std::nullopt, "name"},
+      {"no name", R"({"inputs":[{"shape":[1],"datatype":"FP32","data":[1]}]})", std::nullopt,
+       "name"},
       {"unknown datatype", R"({"inputs":[{"name":"x","shape":[1],"datatype":"FP31","data":[1]}]})",
        std::nullopt, "unknown datatype"},
       {"negative dim", R"({"inputs":[{"name":"x","shape":[-1],"datatype":"FP32","data":[1]}]})",
@@ -109,7 +110,8 @@ TEST(InferCodecTest, RejectsMalformedRequestsWithClearMessages) {
        std::nullopt, "must be numbers"},
       {"no data", R"({"inputs":[{"name":"x","shape":[1],"datatype":"FP32"}]})", std::nullopt,
        "neither"},
-      {"huge shape", R"({"inputs":[{"name":"x","shape":[100000,100000],"datatype":"FP32","data":[]}]})",
+      {"huge shape",
+       R"({"inputs":[{"name":"x","shape":[100000,100000],"datatype":"FP32","data":[]}]})",
        std::nullopt, "too large"},
       {"binary short", ok_json + std::string(4, '\0'), ok_json.size(), "exceeds"},
       {"binary extra", ok_json + std::string(12, '\0'), ok_json.size(), "declare"},
@@ -118,7 +120,8 @@ TEST(InferCodecTest, RejectsMalformedRequestsWithClearMessages) {
        R"({"inputs":[{"name":"x","shape":[3],"datatype":"FP32","parameters":{"binary_data_size":8}}]})" +
            std::string(8, '\0'),
        std::nullopt, ""},
-      {"bad timeout", R"({"parameters":{"timeout":-4},"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[1]}]})",
+      {"bad timeout",
+       R"({"parameters":{"timeout":-4},"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[1]}]})",
        std::nullopt, "timeout"},
   };
   for (const BadCase& c : cases) {
@@ -145,8 +148,8 @@ TEST(InferCodecTest, ResponseRoundTripJsonAndBinary) {
   resp.id = "7";
   resp.outputs.push_back({"logits", "FP32", {1, 3}, {0.1f, 0.2f, -0.3f}, {}});
   for (bool binary : {false, true}) {
-    const EncodedBody body = EncodeInferResponse(resp, binary ? std::vector<std::string>{"logits"}
-                                                              : std::vector<std::string>{});
+    const EncodedBody body = EncodeInferResponse(
+        resp, binary ? std::vector<std::string>{"logits"} : std::vector<std::string>{});
     EXPECT_EQ(body.header_length.has_value(), binary);
     auto back = ParseInferResponse(body.body, body.header_length);
     ASSERT_TRUE(back.ok()) << back.status().ToString();
@@ -162,8 +165,8 @@ TEST(InferCodecTest, BytesTensorsRoundTrip) {
   resp.model_name = "m";
   resp.outputs.push_back({"logits", "BYTES", {1, 2}, {}, {"0.9:3", "0.1:7"}});
   for (bool binary : {false, true}) {
-    const EncodedBody body = EncodeInferResponse(resp, binary ? std::vector<std::string>{"logits"}
-                                                              : std::vector<std::string>{});
+    const EncodedBody body = EncodeInferResponse(
+        resp, binary ? std::vector<std::string>{"logits"} : std::vector<std::string>{});
     auto back = ParseInferResponse(body.body, body.header_length);
     ASSERT_TRUE(back.ok()) << back.status().ToString();
     EXPECT_EQ(back->outputs[0].strings, resp.outputs[0].strings);
@@ -178,7 +181,11 @@ TEST(InferCodecTest, ErrorResponsesBecomeStatuses) {
 }
 
 TEST(MetadataCodecTest, ModelMetadataRoundTrip) {
-  ModelMetadata m{"lml", {"1"}, "hiedge_vgg", {{"input", "FP32", {-1, 1, 28, 28}}}, {{"logits", "FP32", {-1, 10}}}};
+  ModelMetadata m{"lml",
+                  {"1"},
+                  "hiedge_vgg",
+                  {{"input", "FP32", {-1, 1, 28, 28}}},
+                  {{"logits", "FP32", {-1, 10}}}};
   auto back = ParseModelMetadata(EncodeModelMetadata(m));
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(back->name, "lml");
@@ -190,15 +197,18 @@ TEST(MetadataCodecTest, ModelMetadataRoundTrip) {
             StatusCode::kInvalidArgument);
   // Found by the fuzzer under UBSan: a shape dimension too large for int64 arrives as a
   // JSON float, whose conversion was undefined behaviour.
-  EXPECT_EQ(ParseModelMetadata(
-                R"({"name":"m","inputs":[{"name":"x","datatype":"FP32","shape":[1,2811111111111111111111111]}],"outputs":[]})")
-                .status()
-                .code(),
-            StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseModelMetadata(R"({"name":"m","inputs":[{"name":"x","datatype":"FP32","shape":[1.5]}],"outputs":[]})")
-                .status()
-                .code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      ParseModelMetadata(
+          R"({"name":"m","inputs":[{"name":"x","datatype":"FP32","shape":[1,2811111111111111111111111]}],"outputs":[]})")
+          .status()
+          .code(),
+      StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      ParseModelMetadata(
+          R"({"name":"m","inputs":[{"name":"x","datatype":"FP32","shape":[1.5]}],"outputs":[]})")
+          .status()
+          .code(),
+      StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseModelMetadata(R"({"name":"m","inputs":[7],"outputs":[]})").status().code(),
             StatusCode::kInvalidArgument);
 }
@@ -221,7 +231,8 @@ TEST(InferCodecTest, HalfPrecisionBinaryDataIsConvertedExactly) {
   body.append(reinterpret_cast<const char*>(&bf16), 2);
   auto r = ParseInferRequest(body, header);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(r->inputs[0].data, (std::vector<float>{1.0f, -2.0f, 0.5f, 65504.0f, 5.9604645e-08f, -0.0f}));
+  EXPECT_EQ(r->inputs[0].data,
+            (std::vector<float>{1.0f, -2.0f, 0.5f, 65504.0f, 5.9604645e-08f, -0.0f}));
   EXPECT_TRUE(std::signbit(r->inputs[0].data[5]));
   EXPECT_EQ(r->inputs[1].data, (std::vector<float>{1.5f}));
 }

@@ -1,9 +1,10 @@
+#include "hiedge/batching.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <thread>
 
-#include "hiedge/batching.h"
 #include "hiedge/server.h"
 #include "testing/fake_backend.h"
 
@@ -23,11 +24,11 @@ BatchingConfig Config(int64_t max_batch, int64_t delay_us, size_t max_queue = 0,
 TEST(BatchQueueTest, WaitsForCompanyUntilTheDelay) {
   BatchQueue q(Config(8, 1000));
   ASSERT_TRUE(q.Enqueue({1, 2, 0, 0}).ok());
-  EXPECT_TRUE(q.TakeBatch(500).empty());   // 2 of 8 rows, waited 500 < 1000 us.
+  EXPECT_TRUE(q.TakeBatch(500).empty());  // 2 of 8 rows, waited 500 < 1000 us.
   EXPECT_EQ(q.NextWakeUs(), 1000);
   ASSERT_TRUE(q.Enqueue({2, 3, 600, 0}).ok());
   EXPECT_TRUE(q.TakeBatch(900).empty());
-  const auto batch = q.TakeBatch(1000);    // The oldest has waited long enough.
+  const auto batch = q.TakeBatch(1000);  // The oldest has waited long enough.
   ASSERT_EQ(batch.size(), 2u);
   EXPECT_EQ(batch[0].id, 1u);
   EXPECT_EQ(batch[1].id, 2u);
@@ -39,10 +40,10 @@ TEST(BatchQueueTest, FullOrPreferredBatchesRunAtOnce) {
   BatchQueue q(Config(4, 1000000, 0, {3}));
   ASSERT_TRUE(q.Enqueue({1, 2, 0, 0}).ok());
   ASSERT_TRUE(q.Enqueue({2, 2, 0, 0}).ok());
-  EXPECT_EQ(q.TakeBatch(0).size(), 2u);    // 4 rows = max_batch_size.
+  EXPECT_EQ(q.TakeBatch(0).size(), 2u);  // 4 rows = max_batch_size.
   ASSERT_TRUE(q.Enqueue({3, 1, 0, 0}).ok());
   ASSERT_TRUE(q.Enqueue({4, 2, 0, 0}).ok());
-  EXPECT_EQ(q.TakeBatch(0).size(), 2u);    // 3 rows is preferred.
+  EXPECT_EQ(q.TakeBatch(0).size(), 2u);  // 3 rows is preferred.
 }
 
 TEST(BatchQueueTest, NeverSplitsARequestAndKeepsOrder) {
@@ -50,7 +51,7 @@ TEST(BatchQueueTest, NeverSplitsARequestAndKeepsOrder) {
   ASSERT_TRUE(q.Enqueue({1, 3, 0, 0}).ok());
   ASSERT_TRUE(q.Enqueue({2, 3, 0, 0}).ok());
   auto first = q.TakeBatch(0);
-  ASSERT_EQ(first.size(), 1u);             // 3 + 3 > 4: the second waits.
+  ASSERT_EQ(first.size(), 1u);  // 3 + 3 > 4: the second waits.
   EXPECT_EQ(first[0].id, 1u);
   EXPECT_EQ(q.TakeBatch(0)[0].id, 2u);
 }
@@ -68,7 +69,7 @@ TEST(BatchQueueTest, ExpiredRequestsAreTakenOutBeforeRunning) {
   BatchQueue q(Config(8, 1000));
   ASSERT_TRUE(q.Enqueue({1, 1, 0, 300}).ok());
   ASSERT_TRUE(q.Enqueue({2, 1, 0, 0}).ok());
-  EXPECT_EQ(q.NextWakeUs(), 300);          // The deadline comes before the delay.
+  EXPECT_EQ(q.NextWakeUs(), 300);  // The deadline comes before the delay.
   EXPECT_TRUE(q.TakeExpired(299).empty());
   const auto expired = q.TakeExpired(300);
   ASSERT_EQ(expired.size(), 1u);
@@ -105,7 +106,8 @@ TEST(DynamicBatcherTest, ConcurrentRequestsAreBatchedAndAnsweredCorrectly) {
 
 TEST(DynamicBatcherTest, QueueTimeoutAndBadShapeAreRejected) {
   // A slow model keeps the worker busy while a second request times out in the queue.
-  auto backend = std::make_shared<testing::FakeBackend>("slow", 3.0f, std::chrono::milliseconds(200));
+  auto backend =
+      std::make_shared<testing::FakeBackend>("slow", 3.0f, std::chrono::milliseconds(200));
   DynamicBatcher batcher(backend, Config(1, 0));
   FloatTensor x{{1, 1, 4, 4}, std::vector<float>(16, 0.0f)};
   std::thread busy([&] { EXPECT_TRUE(batcher.Infer(x).ok()); });
@@ -119,7 +121,8 @@ TEST(DynamicBatcherTest, QueueTimeoutAndBadShapeAreRejected) {
 }
 
 TEST(InferenceServiceBatchingTest, FullQueueIsResourceExhaustedThroughTheService) {
-  auto backend = std::make_shared<testing::FakeBackend>("slow", 3.0f, std::chrono::milliseconds(100));
+  auto backend =
+      std::make_shared<testing::FakeBackend>("slow", 3.0f, std::chrono::milliseconds(100));
   InferenceService service;
   ASSERT_TRUE(service.AddModel("m", backend, Config(1, 0, 1)).ok());
   protocol::InferRequest request;
@@ -143,8 +146,9 @@ TEST(InferenceServiceBatchingTest, FullQueueIsResourceExhaustedThroughTheService
   EXPECT_EQ(stats->request_failure, static_cast<uint64_t>(exhausted.load()));
   EXPECT_EQ(stats->execution_count, static_cast<uint64_t>(ok.load()));  // max batch 1
   EXPECT_EQ(stats->pending_requests, 0);
-  EXPECT_NE(service.RenderMetrics().find("nv_inference_queue_duration_us{model=\"m\",version=\"1\"}"),
-            std::string::npos);
+  EXPECT_NE(
+      service.RenderMetrics().find("nv_inference_queue_duration_us{model=\"m\",version=\"1\"}"),
+      std::string::npos);
 }
 
 }  // namespace

@@ -1,12 +1,13 @@
-#include <gtest/gtest.h>
+#include "hiedge/grpc_server.h"
+
 #include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 #include <httplib.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "grpc_service.grpc.pb.h"
-#include "hiedge/grpc_server.h"
 #include "hiedge/http_server.h"
 #include "testing/fake_backend.h"
 
@@ -25,7 +26,8 @@ inference::ModelInferRequest RawRequest(float first_pixel, const std::string& mo
   for (int64_t d : {1, 1, 4, 4}) input->add_shape(d);
   std::vector<float> pixels(16, 0.0f);
   pixels[0] = first_pixel;
-  r.add_raw_input_contents(std::string(reinterpret_cast<const char*>(pixels.data()), 16 * sizeof(float)));
+  r.add_raw_input_contents(
+      std::string(reinterpret_cast<const char*>(pixels.data()), 16 * sizeof(float)));
   return r;
 }
 
@@ -83,7 +85,8 @@ TEST_F(GrpcServerTest, HealthAndMetadata) {
     ASSERT_TRUE(stub->ServerReady(&ctx, {}, &ready).ok());
     EXPECT_TRUE(ready.ready());
   }
-  for (const auto& [name, expect] : std::vector<std::pair<std::string, bool>>{{"fake", true}, {"nope", false}}) {
+  for (const auto& [name, expect] :
+       std::vector<std::pair<std::string, bool>>{{"fake", true}, {"nope", false}}) {
     grpc::ClientContext ctx;
     inference::ModelReadyRequest req;
     req.set_name(name);
@@ -212,12 +215,14 @@ TEST_F(GrpcServerTest, MalformedRequestsGetInvalidArgumentAndServerKeepsServing)
     grpc::ClientContext ctx;
     inference::ModelInferResponse reply;
     const grpc::Status s = stub->ModelInfer(&ctx, request, &reply);
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << what << ": " << s.error_message();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << what << ": " << s.error_message();
     EXPECT_FALSE(s.error_message().empty()) << what;
   }
   grpc::ClientContext ctx;
   inference::ModelInferResponse reply;
-  EXPECT_EQ(stub->ModelInfer(&ctx, RawRequest(0.1f, "nope"), &reply).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(stub->ModelInfer(&ctx, RawRequest(0.1f, "nope"), &reply).error_code(),
+            grpc::StatusCode::NOT_FOUND);
   grpc::ClientContext again;
   ASSERT_TRUE(stub->ModelInfer(&again, RawRequest(0.25f), &reply).ok());
   EXPECT_EQ(ArgmaxOfRawLogits(reply), 2);
@@ -280,8 +285,10 @@ TEST_F(GrpcServerTest, StatisticsMatchRestStats) {
   EXPECT_EQ(g.execution_count(), rest["execution_count"].get<uint64_t>());
   EXPECT_EQ(g.inference_stats().success().count(), 5u);
   EXPECT_EQ(g.inference_stats().fail().count(), 1u);
-  EXPECT_EQ(g.inference_stats().success().ns(), rest["inference_stats"]["success"]["ns"].get<uint64_t>());
-  EXPECT_EQ(g.inference_stats().queue().ns(), rest["inference_stats"]["queue"]["ns"].get<uint64_t>());
+  EXPECT_EQ(g.inference_stats().success().ns(),
+            rest["inference_stats"]["success"]["ns"].get<uint64_t>());
+  EXPECT_EQ(g.inference_stats().queue().ns(),
+            rest["inference_stats"]["queue"]["ns"].get<uint64_t>());
   EXPECT_EQ(g.inference_stats().compute_infer().ns(),
             rest["inference_stats"]["compute_infer"]["ns"].get<uint64_t>());
   http.Stop();
@@ -301,7 +308,8 @@ TEST_F(GrpcServerTest, BearerTokenGuardsAllButHealth) {
     grpc::ClientContext ctx;
     if (!header.empty()) ctx.AddMetadata("authorization", header);
     inference::ModelInferResponse reply;
-    EXPECT_EQ(stub->ModelInfer(&ctx, RawRequest(0.3f), &reply).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_EQ(stub->ModelInfer(&ctx, RawRequest(0.3f), &reply).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
   }
   grpc::ClientContext ctx;
   ctx.AddMetadata("authorization", "Bearer s3cret");
@@ -316,7 +324,8 @@ TEST_F(GrpcServerTest, TlsServesTrustingClientsOnly) {
   options.tls_key_file = std::string(HIEDGE_SOURCE_DIR) + "/tests/testdata/tls/server.key";
   StartServer(options);
   std::ifstream cert_file(options.tls_cert_file);
-  const std::string cert((std::istreambuf_iterator<char>(cert_file)), std::istreambuf_iterator<char>());
+  const std::string cert((std::istreambuf_iterator<char>(cert_file)),
+                         std::istreambuf_iterator<char>());
   grpc::SslCredentialsOptions ssl;
   ssl.pem_root_certs = cert;
   auto secure = Stub(grpc::SslCredentials(ssl), "localhost");

@@ -1,10 +1,11 @@
+#include "hiedge/http_server.h"
+
 #include <gtest/gtest.h>
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "hiedge/http_server.h"
 #include "testing/fake_backend.h"
 
 namespace hiedge {
@@ -37,7 +38,8 @@ class HttpServerTest : public ::testing::Test {
   // Posts an infer request and returns the response; checks it is an OIP error when not 200.
   httplib::Result Infer(const std::string& body, const httplib::Headers& headers = {},
                         const std::string& model = "fake") {
-    auto res = client_->Post(("/v2/models/" + model + "/infer").c_str(), headers, body, "application/json");
+    auto res = client_->Post(("/v2/models/" + model + "/infer").c_str(), headers, body,
+                             "application/json");
     if (res && res->status != 200) {
       json error = json::parse(res->body, nullptr, false);
       EXPECT_TRUE(error.is_object() && error.contains("error") && error["error"].is_string())
@@ -105,7 +107,8 @@ TEST_F(HttpServerTest, BinaryInferenceBothWays) {
   request.inputs[0].data[16] = 0.55f;  // Second image -> class 5.
   request.outputs.push_back({"logits", true, 0});
   const protocol::EncodedBody body = protocol::EncodeInferRequest(request, true);
-  auto res = Infer(body.body, {{protocol::kHeaderLengthHeader, std::to_string(*body.header_length)}});
+  auto res =
+      Infer(body.body, {{protocol::kHeaderLengthHeader, std::to_string(*body.header_length)}});
   ASSERT_EQ(res->status, 200) << res->body;
   ASSERT_TRUE(res->has_header(protocol::kHeaderLengthHeader));
   auto response = protocol::ParseInferResponse(
@@ -145,13 +148,29 @@ TEST_F(HttpServerTest, BadRequestsGetClear4xxAndServerKeepsServing) {
       {"malformed JSON", "{\"inputs\": [", {}, "fake", 400, "malformed JSON"},
       {"wrong shape", ImageJson(0.1f, "FP32", "[1,1,2,8]"), {}, "fake", 400, "expects [-1,1,4,4]"},
       {"wrong datatype", ImageJson(0.1f, "INT32"), {}, "fake", 400, "expects FP32"},
-      {"unknown input", R"({"inputs":[{"name":"image","datatype":"FP32","shape":[1],"data":[1]}]})",
-       {}, "fake", 400, "unknown input"},
-      {"unknown output", ImageJson(0.1f).substr(0, ImageJson(0.1f).size() - 1) + R"(,"outputs":[{"name":"probs"}]})",
-       {}, "fake", 400, "unknown output"},
-      {"binary size mismatch", binary_json + std::string(60, '\0'),
-       {{protocol::kHeaderLengthHeader, std::to_string(binary_json.size())}}, "fake", 400, "exceeds"},
-      {"bad header length", ImageJson(0.1f), {{protocol::kHeaderLengthHeader, "abc"}}, "fake", 400,
+      {"unknown input",
+       R"({"inputs":[{"name":"image","datatype":"FP32","shape":[1],"data":[1]}]})",
+       {},
+       "fake",
+       400,
+       "unknown input"},
+      {"unknown output",
+       ImageJson(0.1f).substr(0, ImageJson(0.1f).size() - 1) + R"(,"outputs":[{"name":"probs"}]})",
+       {},
+       "fake",
+       400,
+       "unknown output"},
+      {"binary size mismatch",
+       binary_json + std::string(60, '\0'),
+       {{protocol::kHeaderLengthHeader, std::to_string(binary_json.size())}},
+       "fake",
+       400,
+       "exceeds"},
+      {"bad header length",
+       ImageJson(0.1f),
+       {{protocol::kHeaderLengthHeader, "abc"}},
+       "fake",
+       400,
        "not a non-negative integer"},
       {"unknown model", ImageJson(0.1f), {}, "nope", 404, "unknown model"},
       {"oversize body", std::string(100 * 1024, ' '), {}, "fake", 413, "size limit"},
@@ -172,11 +191,16 @@ TEST_F(HttpServerTest, MetricsAndStatsCountRequests) {
   auto metrics = client_->Get("/metrics");
   ASSERT_EQ(metrics->status, 200);
   const std::string& text = metrics->body;
-  EXPECT_NE(text.find("nv_inference_request_success{model=\"fake\",version=\"1\"} 2"), std::string::npos) << text;
-  EXPECT_NE(text.find("nv_inference_request_failure{model=\"fake\",version=\"1\"} 1"), std::string::npos);
+  EXPECT_NE(text.find("nv_inference_request_success{model=\"fake\",version=\"1\"} 2"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("nv_inference_request_failure{model=\"fake\",version=\"1\"} 1"),
+            std::string::npos);
   EXPECT_NE(text.find("nv_inference_count{model=\"fake\",version=\"1\"} 2"), std::string::npos);
-  EXPECT_NE(text.find("nv_inference_exec_count{model=\"fake\",version=\"1\"} 2"), std::string::npos);
-  EXPECT_NE(text.find("nv_inference_pending_request_count{model=\"fake\",version=\"1\"} 0"), std::string::npos);
+  EXPECT_NE(text.find("nv_inference_exec_count{model=\"fake\",version=\"1\"} 2"),
+            std::string::npos);
+  EXPECT_NE(text.find("nv_inference_pending_request_count{model=\"fake\",version=\"1\"} 0"),
+            std::string::npos);
   EXPECT_NE(text.find("nv_inference_compute_infer_duration_us"), std::string::npos);
   auto stats = client_->Get("/v2/models/fake/stats");
   ASSERT_EQ(stats->status, 200);
@@ -205,13 +229,15 @@ TEST_F(HttpServerTest, ManyConcurrentClientsAllGetTheirOwnAnswer) {
       httplib::Client client("127.0.0.1", server_->port());
       for (int i = 0; i < kRequests; ++i) {
         const int expected = (c + i) % 10;
-        auto res = client.Post("/v2/models/fake/infer", ImageJson(expected / 10.0f + 0.05f), "application/json");
+        auto res = client.Post("/v2/models/fake/infer", ImageJson(expected / 10.0f + 0.05f),
+                               "application/json");
         if (!res || res->status != 200) {
           failed.fetch_add(1);
           continue;
         }
         const auto logits = json::parse(res->body)["outputs"][0]["data"].get<std::vector<float>>();
-        if (std::max_element(logits.begin(), logits.end()) - logits.begin() != expected) wrong.fetch_add(1);
+        if (std::max_element(logits.begin(), logits.end()) - logits.begin() != expected)
+          wrong.fetch_add(1);
       }
     });
   }

@@ -18,15 +18,16 @@ namespace fs = std::filesystem;
 Result<std::unique_ptr<InferenceBackend>> FakeLoader(const std::string& card_path) {
   HIEDGE_ASSIGN_OR_RETURN(std::string text, ReadTextFile(card_path));
   if (text.rfind("logit ", 0) != 0) return Status::DataLoss("not a model: " + text.substr(0, 20));
-  return std::unique_ptr<InferenceBackend>(
-      std::make_unique<testing::FakeBackend>("fake", std::stof(text.substr(6)), std::chrono::milliseconds(50)));
+  return std::unique_ptr<InferenceBackend>(std::make_unique<testing::FakeBackend>(
+      "fake", std::stof(text.substr(6)), std::chrono::milliseconds(50)));
 }
 
 class ModelRepositoryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::path(::testing::TempDir()) /
-            ("repo_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    root_ =
+        fs::path(::testing::TempDir()) /
+        ("repo_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(root_);
     fs::create_directories(root_);
   }
@@ -103,7 +104,8 @@ TEST_F(ModelRepositoryTest, LoadsLatestVersionOfEveryModelWithItsBatching) {
 
 TEST_F(ModelRepositoryTest, SpecificVersionPolicyPicksTheHighestListed) {
   Write("m/config.pbtxt", "version_policy { specific { versions: [1, 3] } }");
-  for (int v : {1, 2, 3, 4}) Write("m/" + std::to_string(v) + "/model.json", "logit " + std::to_string(v));
+  for (int v : {1, 2, 3, 4})
+    Write("m/" + std::to_string(v) + "/model.json", "logit " + std::to_string(v));
   ModelRepository repo(root_.string(), &service_, FakeLoader);
   Poll(repo);
   EXPECT_EQ(Version("m"), "3");
@@ -140,14 +142,16 @@ TEST_F(ModelRepositoryTest, FailedLoadKeepsServingTheOldModel) {
   EXPECT_EQ(events[0].action, "failed");
   EXPECT_EQ(events[0].version, "1") << "still serving version 1";
   EXPECT_EQ(events[0].status.code(), StatusCode::kDataLoss);
-  EXPECT_NE(events[0].status.message().find("m/2/model.json"), std::string::npos) << events[0].status.message();
+  EXPECT_NE(events[0].status.message().find("m/2/model.json"), std::string::npos)
+      << events[0].status.message();
   EXPECT_EQ(ServedLogit("m"), 1.0f);
 
   Write("m/config.pbtxt", "max_batch_size: {{{");
   events = Poll(repo);
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].status.code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(events[0].status.message().find("line 1"), std::string::npos) << events[0].status.message();
+  EXPECT_NE(events[0].status.message().find("line 1"), std::string::npos)
+      << events[0].status.message();
   EXPECT_EQ(ServedLogit("m"), 1.0f);
 
   Write("m/config.pbtxt", "name: \"other\"");

@@ -28,10 +28,12 @@ class FakeBackend final : public InferenceBackend {
   Result<FloatTensor> Infer(const FloatTensor& input) override {
     calls_.fetch_add(1);
     if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
-    if (input.shape.size() != 4 || input.shape[1] != 1 || input.shape[2] != 4 || input.shape[3] != 4) {
+    if (input.shape.size() != 4 || input.shape[1] != 1 || input.shape[2] != 4 ||
+        input.shape[3] != 4) {
       return Status::InvalidArgument("fake expects [N,1,4,4]");
     }
-    FloatTensor out{{input.shape[0], 10}, std::vector<float>(static_cast<size_t>(input.shape[0]) * 10, 0)};
+    FloatTensor out{{input.shape[0], 10},
+                    std::vector<float>(static_cast<size_t>(input.shape[0]) * 10, 0)};
     for (int64_t r = 0; r < input.shape[0]; ++r) {
       out.data[static_cast<size_t>(r * 10 + ClassOf(input.row(r)[0]))] = logit_;
     }
@@ -41,7 +43,9 @@ class FakeBackend final : public InferenceBackend {
     HIEDGE_ASSIGN_OR_RETURN(FloatTensor logits, Infer(input));
     return std::vector<FloatTensor>{logits};
   }
-  Result<FloatTensor> RunStages(const FloatTensor& input, int, int) override { return Infer(input); }
+  Result<FloatTensor> RunStages(const FloatTensor& input, int, int) override {
+    return Infer(input);
+  }
 
   static int ClassOf(float first_pixel) {
     const int c = static_cast<int>(first_pixel * 10);

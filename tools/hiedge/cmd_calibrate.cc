@@ -51,7 +51,8 @@ void AddCalibrateCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--remote", a->remote, "L-ML model card")->capture_default_str();
   cmd->add_option("--data", a->data_dir, "Fashion-MNIST folder")->capture_default_str();
   cmd->add_option("--beta", a->beta, "Cost of one offload (1 = one misclassification)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_option("--target-accuracy", a->target_accuracy,
                   "Instead of min cost: fewest offloads reaching this accuracy (0-1)")
       ->check(CLI::Range(0.0, 1.0));

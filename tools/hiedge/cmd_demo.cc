@@ -16,10 +16,11 @@ Status Demo(DemoArgs a) {
   a.options.offload_deadline = std::chrono::milliseconds(a.deadline_ms);
   a.options.progress = a.progress;
   HIEDGE_ASSIGN_OR_RETURN(DemoReport report, RunDemo(a.options));
-  std::printf("\nHierarchical inference on Fashion-MNIST test (%zu images), device <-> edge server "
-              "over HTTP (Open Inference Protocol v2)\n\n%s",
-              report.strategies.empty() ? size_t{0} : report.strategies.front().samples,
-              DemoReportToText(report).c_str());
+  std::printf(
+      "\nHierarchical inference on Fashion-MNIST test (%zu images), device <-> edge server "
+      "over HTTP (Open Inference Protocol v2)\n\n%s",
+      report.strategies.empty() ? size_t{0} : report.strategies.front().samples,
+      DemoReportToText(report).c_str());
   HIEDGE_RETURN_IF_ERROR(WriteDemoResults(report, a.options.results_dir));
   std::printf("results: %s/demo.json, strategies.csv, beta_sweep.csv\n",
               a.options.results_dir.c_str());
@@ -38,13 +39,23 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--remote", o.remote_model, "L-ML card name")->capture_default_str();
   cmd->add_option("--data", o.data_dir, "Fashion-MNIST folder")->capture_default_str();
   cmd->add_option("--results", o.results_dir, "Results folder")->capture_default_str();
-  cmd->add_option("--beta", o.offload_cost, "Offload cost β")->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--beta", o.offload_cost, "Offload cost β")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_option("--accuracy-margin", o.accuracy_margin,
-                  "Target = L-ML validation accuracy minus this")->check(CLI::Range(0.0, 1.0))->capture_default_str();
+                  "Target = L-ML validation accuracy minus this")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   cmd->add_option("--limit", o.limit, "Test samples (0 = all 10,000)")->capture_default_str();
-  cmd->add_option("--port", o.port, "Server port (0 = any free)")->check(CLI::Range(0, 65535))->capture_default_str();
-  cmd->add_option("--deadline-ms", a->deadline_ms, "Offload deadline")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--threads", o.threads, "Intra-op threads")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--port", o.port, "Server port (0 = any free)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  cmd->add_option("--deadline-ms", a->deadline_ms, "Offload deadline")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--threads", o.threads, "Intra-op threads")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_flag("!--no-progress", a->progress, "Hide progress bars");
   cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(Demo(*a)); });
 }

@@ -43,7 +43,8 @@ Status RunDeviceCommand(DeviceArgs a) {
     const size_t colon = endpoint.rfind(':');
     int port = 0;
     if (colon == std::string::npos || colon == 0 ||
-        std::from_chars(endpoint.data() + colon + 1, endpoint.data() + endpoint.size(), port).ec != std::errc() ||
+        std::from_chars(endpoint.data() + colon + 1, endpoint.data() + endpoint.size(), port).ec !=
+            std::errc() ||
         port < 1 || port > 65535) {
       return Status::InvalidArgument("--server '" + endpoint + "' is not host:port");
     }
@@ -57,10 +58,12 @@ Status RunDeviceCommand(DeviceArgs a) {
   options.theta = a.theta;
   options.offload_deadline = std::chrono::milliseconds(a.deadline_ms);
   options.offload_batch = a.offload_batch;
-  options.offload_batch_delay = std::chrono::microseconds(static_cast<int64_t>(a.offload_batch_delay_ms * 1000));
+  options.offload_batch_delay =
+      std::chrono::microseconds(static_cast<int64_t>(a.offload_batch_delay_ms * 1000));
   DeviceRuntime device(local.get(), client.get(), options);
   double wall = 0;
-  HIEDGE_ASSIGN_OR_RETURN(std::vector<SampleRecord> records, RunDevice(device, test, "device", &wall));
+  HIEDGE_ASSIGN_OR_RETURN(std::vector<SampleRecord> records,
+                          RunDevice(device, test, "device", &wall));
   const std::vector<StrategyResult> results = {
       Summarize("HI(theta)", a.theta, records, test, CostModel{a.beta, 1.0}, wall)};
   std::printf("%s", ResultsToTable(results).c_str());
@@ -79,24 +82,35 @@ void AddDeviceCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--local", a->local, "S-ML model card")->capture_default_str();
   cmd->add_option("--decision", a->decision, "Decision config from `hiedge calibrate`");
   cmd->add_option("--theta", a->theta, "Offload iff max softmax < theta (without --decision)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_option("--beta", a->beta, "Offload cost for the cost column")->capture_default_str();
   cmd->add_option("--server", a->endpoints,
                   "Edge server host:port; repeat for several, chosen per request by measured "
-                  "round-trip time with failover")->capture_default_str();
-  cmd->add_option("--transport", a->transport, "Offload protocol: rest or grpc (the server's gRPC port)")
-      ->check(CLI::IsMember({"rest", "grpc"}))->capture_default_str();
-  cmd->add_option("--tls-root-cert", a->server.tls_root_cert_file, "gRPC over TLS, trusting this PEM root")
+                  "round-trip time with failover")
+      ->capture_default_str();
+  cmd->add_option("--transport", a->transport,
+                  "Offload protocol: rest or grpc (the server's gRPC port)")
+      ->check(CLI::IsMember({"rest", "grpc"}))
+      ->capture_default_str();
+  cmd->add_option("--tls-root-cert", a->server.tls_root_cert_file,
+                  "gRPC over TLS, trusting this PEM root")
       ->check(CLI::ExistingFile);
   cmd->add_option("--model", a->server.model, "Remote model name")->capture_default_str();
   cmd->add_option("--auth-token", a->server.bearer_token, "Bearer token for the edge server");
-  cmd->add_option("--binary", a->server.binary, "REST: use the binary tensor data extension")->capture_default_str();
-  cmd->add_option("--deadline-ms", a->deadline_ms, "Offload deadline")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--binary", a->server.binary, "REST: use the binary tensor data extension")
+      ->capture_default_str();
+  cmd->add_option("--deadline-ms", a->deadline_ms, "Offload deadline")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_option("--offload-batch", a->offload_batch,
-                  "Unsure samples sent per request (1 = each at once)")->check(CLI::PositiveNumber)->capture_default_str();
+                  "Unsure samples sent per request (1 = each at once)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_option("--offload-batch-delay-ms", a->offload_batch_delay_ms,
                   "Longest an unsure sample waits for a fuller offload batch")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_option("--data", a->data_dir)->capture_default_str();
   cmd->add_option("--limit", a->limit, "Test samples (0 = all)")->capture_default_str();
   cmd->add_option("--out", a->out, "Results folder")->capture_default_str();

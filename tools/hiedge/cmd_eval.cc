@@ -43,11 +43,13 @@ Status Eval(const EvalArgs& a) {
   const Dataset validation = SplitTrainValidation(train).validation;
   // The shifted stream: clean first half, corrupted second half of the test set.
   Dataset stream = Head(test, test.size() / 2);
-  const Dataset tail = Corrupt(Subset(test, [&] {
-                                 std::vector<size_t> idx;
-                                 for (size_t i = test.size() / 2; i < test.size(); ++i) idx.push_back(i);
-                                 return idx;
-                               }()),
+  const Dataset tail = Corrupt(Subset(test,
+                                      [&] {
+                                        std::vector<size_t> idx;
+                                        for (size_t i = test.size() / 2; i < test.size(); ++i)
+                                          idx.push_back(i);
+                                        return idx;
+                                      }()),
                                0.25f, 0.5f, a.study.seed);
   stream.images.insert(stream.images.end(), tail.images.begin(), tail.images.end());
   stream.labels.insert(stream.labels.end(), tail.labels.begin(), tail.labels.end());
@@ -69,7 +71,8 @@ Status Eval(const EvalArgs& a) {
     const Dataset binary = RelabelBinary(test, card.positive_classes);
     for (size_t i = 0; i < test.size(); ++i) {
       const std::vector<float> p = Softmax(fp.logits.data() + 2 * i, 2);
-      options.filter.push_back({p[1], binary.labels[i] == 1, tst.remote.labels[i] == test.labels[i]});
+      options.filter.push_back(
+          {p[1], binary.labels[i] == 1, tst.remote.labels[i] == test.labels[i]});
     }
   }
   HIEDGE_ASSIGN_OR_RETURN(DecisionStudy study, RunDecisionStudy(val, tst, shifted, options));
@@ -94,14 +97,25 @@ void AddEvalCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--remote", a->remote, "L-ML model card")->capture_default_str();
   cmd->add_option("--data", a->data_dir, "Fashion-MNIST folder")->capture_default_str();
   cmd->add_option("--out", a->out, "Folder for JSON, CSV and plots")->capture_default_str();
-  cmd->add_option("--markdown", a->markdown, "Markdown report to write ('' = none)")->capture_default_str();
-  cmd->add_option("--filter", a->filter, "Binary-filter S-ML card ('' = skip)")->capture_default_str();
-  cmd->add_option("--profiles", a->profiles, "Device profiles JSON ('' = none)")->capture_default_str();
-  cmd->add_option("--beta", a->study.offload_cost, "Offload cost β")->check(CLI::NonNegativeNumber)->capture_default_str();
-  cmd->add_option("--delta", a->study.delta, "Guarantee: 1 - confidence")->check(CLI::Range(0.001, 0.5))->capture_default_str();
-  cmd->add_option("--resamples", a->study.resamples, "Guarantee: validation resamples")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--markdown", a->markdown, "Markdown report to write ('' = none)")
+      ->capture_default_str();
+  cmd->add_option("--filter", a->filter, "Binary-filter S-ML card ('' = skip)")
+      ->capture_default_str();
+  cmd->add_option("--profiles", a->profiles, "Device profiles JSON ('' = none)")
+      ->capture_default_str();
+  cmd->add_option("--beta", a->study.offload_cost, "Offload cost β")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--delta", a->study.delta, "Guarantee: 1 - confidence")
+      ->check(CLI::Range(0.001, 0.5))
+      ->capture_default_str();
+  cmd->add_option("--resamples", a->study.resamples, "Guarantee: validation resamples")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_option("--seed", a->study.seed)->capture_default_str();
-  cmd->add_option("--threads", a->threads, "Intra-op threads")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--threads", a->threads, "Intra-op threads")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(Eval(*a)); });
 }
 

@@ -29,21 +29,33 @@ Status Loadgen(LoadgenArgs a) {
 
 void AddLoadgenCommand(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand(
-      "loadgen", "Load a running server: concurrency sweep, stable windows, throughput and p50/p90/p99");
+      "loadgen",
+      "Load a running server: concurrency sweep, stable windows, throughput and p50/p90/p99");
   auto a = std::make_shared<LoadgenArgs>();
   cmd->add_option("--host", a->options.server.host)->capture_default_str();
-  cmd->add_option("--port", a->options.server.port)->check(CLI::Range(1, 65535))->capture_default_str();
+  cmd->add_option("--port", a->options.server.port)
+      ->check(CLI::Range(1, 65535))
+      ->capture_default_str();
   cmd->add_option("--model", a->options.server.model)->capture_default_str();
   cmd->add_option("--transport", a->transport, "rest, or grpc (then --port is the gRPC port)")
-      ->check(CLI::IsMember({"rest", "grpc"}))->capture_default_str();
-  cmd->add_option("--tls-root-cert", a->options.server.tls_root_cert_file, "gRPC over TLS, trusting this PEM root")
+      ->check(CLI::IsMember({"rest", "grpc"}))
+      ->capture_default_str();
+  cmd->add_option("--tls-root-cert", a->options.server.tls_root_cert_file,
+                  "gRPC over TLS, trusting this PEM root")
       ->check(CLI::ExistingFile);
   cmd->add_option("--auth-token", a->options.server.bearer_token, "Bearer token");
-  cmd->add_option("--concurrency", a->options.concurrency, "Concurrency levels to sweep")->capture_default_str();
-  cmd->add_option("--window-ms", a->window_ms, "Measurement window")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--stability", a->options.stability, "Windows agree within this fraction")->capture_default_str();
-  cmd->add_option("--max-windows", a->options.max_windows)->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--data", a->data_dir, "Fashion-MNIST folder (images sent)")->capture_default_str();
+  cmd->add_option("--concurrency", a->options.concurrency, "Concurrency levels to sweep")
+      ->capture_default_str();
+  cmd->add_option("--window-ms", a->window_ms, "Measurement window")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--stability", a->options.stability, "Windows agree within this fraction")
+      ->capture_default_str();
+  cmd->add_option("--max-windows", a->options.max_windows)
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--data", a->data_dir, "Fashion-MNIST folder (images sent)")
+      ->capture_default_str();
   cmd->add_option("--out", a->out, "JSON results file");
   cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(Loadgen(*a)); });
 }

@@ -112,43 +112,61 @@ Status Serve(const ServeArgs& a) {
 }  // namespace
 
 void AddServeCommand(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand("serve", "Run the edge server (Open Inference Protocol v2 over REST and gRPC)");
+  auto* cmd = app.add_subcommand(
+      "serve", "Run the edge server (Open Inference Protocol v2 over REST and gRPC)");
   auto a = std::make_shared<ServeArgs>();
   cmd->add_option("--models-dir", a->models_dir, "Folder of model cards")->capture_default_str();
-  cmd->add_option("--model", a->models, "Models to serve (card names in --models-dir)")->capture_default_str();
-  cmd->add_option("--model-repository", a->repository,
-                  "Serve a Triton-layout repository (<repo>/<model>/config.pbtxt + numbered version "
-                  "folders) instead of --model; batching comes from each config.pbtxt")
+  cmd->add_option("--model", a->models, "Models to serve (card names in --models-dir)")
+      ->capture_default_str();
+  cmd->add_option(
+         "--model-repository", a->repository,
+         "Serve a Triton-layout repository (<repo>/<model>/config.pbtxt + numbered version "
+         "folders) instead of --model; batching comes from each config.pbtxt")
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--repository-poll-seconds", a->poll_seconds,
                   "Rescan the repository this often; changed models reload atomically, a failed "
                   "load keeps the old one (0 = load once)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_option("--host", a->http.host)->capture_default_str();
-  cmd->add_option("--port", a->http.port, "0 = any free port")->check(CLI::Range(0, 65535))->capture_default_str();
+  cmd->add_option("--port", a->http.port, "0 = any free port")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
   cmd->add_option("--grpc-port", a->grpc.port, "gRPC port (0 = any free port, -1 = no gRPC)")
-      ->check(CLI::Range(-1, 65535))->capture_default_str();
-  cmd->add_option("--grpc-tls-cert", a->grpc.tls_cert_file, "Serve gRPC over TLS with this PEM certificate chain")
+      ->check(CLI::Range(-1, 65535))
+      ->capture_default_str();
+  cmd->add_option("--grpc-tls-cert", a->grpc.tls_cert_file,
+                  "Serve gRPC over TLS with this PEM certificate chain")
       ->check(CLI::ExistingFile);
   cmd->add_option("--grpc-tls-key", a->grpc.tls_key_file, "PEM private key for --grpc-tls-cert")
       ->check(CLI::ExistingFile);
   cmd->add_option("--max-body-bytes", a->http.max_body_bytes, "Largest request body / gRPC message")
       ->capture_default_str();
-  cmd->add_option("--http-threads", a->http.worker_threads)->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--http-threads", a->http.worker_threads)
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_option("--max-batch-size", a->batching.max_batch_size,
-                  "Dynamic batching: rows per batch (0 = off)")->check(CLI::NonNegativeNumber)->capture_default_str();
+                  "Dynamic batching: rows per batch (0 = off)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_option("--preferred-batch-size", a->batching.preferred_batch_sizes,
                   "Dynamic batching: run at once at these sizes");
   cmd->add_option("--max-queue-delay-us", a->batching.max_queue_delay_us,
-                  "Dynamic batching: longest wait for a fuller batch")->check(CLI::NonNegativeNumber)->capture_default_str();
+                  "Dynamic batching: longest wait for a fuller batch")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_option("--max-queue-size", a->batching.max_queue_size,
-                  "Dynamic batching: queued requests at most (0 = unbounded); beyond: 503")->capture_default_str();
+                  "Dynamic batching: queued requests at most (0 = unbounded); beyond: 503")
+      ->capture_default_str();
   cmd->add_option("--auth-token", a->http.bearer_token,
                   "Require 'Authorization: Bearer <token>' on REST (all but /v2/health/*) and gRPC "
                   "(all but ServerLive/ServerReady/ModelReady)");
   cmd->add_option("--drain-seconds", a->drain_seconds,
-                  "On SIGTERM/SIGINT: longest wait for in-flight requests")->check(CLI::NonNegativeNumber)->capture_default_str();
-  cmd->add_option("--threads", a->threads, "Intra-op threads per inference (0 = default)")->capture_default_str();
+                  "On SIGTERM/SIGINT: longest wait for in-flight requests")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--threads", a->threads, "Intra-op threads per inference (0 = default)")
+      ->capture_default_str();
   cmd->callback([a, exit_code] {
     a->grpc.max_message_bytes = a->http.max_body_bytes;
     *exit_code = ExitCodeFor(Serve(*a));

@@ -7,7 +7,8 @@
 namespace hiedge::cli {
 
 void AddTrainCommand(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand("train", "Train a model on Fashion-MNIST and write weights + card");
+  auto* cmd =
+      app.add_subcommand("train", "Train a model on Fashion-MNIST and write weights + card");
   auto options = std::make_shared<TrainOptions>();
   auto data_dir = std::make_shared<std::string>(kFashionMnistDir);
   cmd->add_option("--arch", options->architecture, "small_cnn | resnet8 | vgg")
@@ -18,14 +19,21 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--out", options->output_dir, "Output folder")->capture_default_str();
   cmd->add_option("--data", *data_dir, "Fashion-MNIST folder (idx files)")->capture_default_str();
   cmd->add_option("--epochs", options->epochs)->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--batch-size", options->batch_size)->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--batch-size", options->batch_size)
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_option("--lr", options->learning_rate, "Peak learning rate (cosine schedule)")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_option("--weight-decay", options->weight_decay)->capture_default_str();
-  cmd->add_option("--label-smoothing", options->label_smoothing)->check(CLI::Range(0.0, 1.0))->capture_default_str();
-  cmd->add_option("--augment", options->augment, "Random crop (pad 2) + horizontal flip")->capture_default_str();
+  cmd->add_option("--label-smoothing", options->label_smoothing)
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  cmd->add_option("--augment", options->augment, "Random crop (pad 2) + horizontal flip")
+      ->capture_default_str();
   cmd->add_option("--seed", options->seed)->capture_default_str();
-  cmd->add_option("--threads", options->threads, "Intra-op threads (0 = default)")->capture_default_str();
+  cmd->add_option("--threads", options->threads, "Intra-op threads (0 = default)")
+      ->capture_default_str();
   cmd->add_flag("!--no-progress", options->progress, "Hide the progress bar");
   cmd->add_option("--positive-classes", options->positive_classes,
                   "Train a binary filter: these classes vs the rest (e.g. 5 7 9 = footwear)")
@@ -33,9 +41,15 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
   cmd->callback([options, data_dir, exit_code] {
     options->training_command = CommandLine();
     auto full = LoadFashionMnist(*data_dir, Split::kTrain);
-    if (!full.ok()) { *exit_code = ExitCodeFor(full.status()); return; }
+    if (!full.ok()) {
+      *exit_code = ExitCodeFor(full.status());
+      return;
+    }
     auto test = LoadFashionMnist(*data_dir, Split::kTest);
-    if (!test.ok()) { *exit_code = ExitCodeFor(test.status()); return; }
+    if (!test.ok()) {
+      *exit_code = ExitCodeFor(test.status());
+      return;
+    }
     TrainValidation split = SplitTrainValidation(*full);
     if (!options->positive_classes.empty()) {
       split.train = RelabelBinary(split.train, options->positive_classes);
@@ -46,7 +60,10 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
                  options->name.c_str(), options->architecture.c_str(), split.train.size(),
                  split.validation.size());
     auto card = TrainModel(*options, split.train, split.validation, *test);
-    if (!card.ok()) { *exit_code = ExitCodeFor(card.status()); return; }
+    if (!card.ok()) {
+      *exit_code = ExitCodeFor(card.status());
+      return;
+    }
     std::printf("%s", card->ToJson().c_str());
   });
 }

@@ -12,12 +12,17 @@ int ExitCodeFor(const Status& status) {
   if (status.ok()) return 0;
   std::fprintf(stderr, "hiedge: error: %s\n", status.ToString().c_str());
   switch (status.code()) {
-    case StatusCode::kInvalidArgument: return 2;
-    case StatusCode::kNotFound: return 3;
-    case StatusCode::kDataLoss: return 4;
+    case StatusCode::kInvalidArgument:
+      return 2;
+    case StatusCode::kNotFound:
+      return 3;
+    case StatusCode::kDataLoss:
+      return 4;
     case StatusCode::kUnavailable:
-    case StatusCode::kDeadlineExceeded: return 5;
-    default: return 1;
+    case StatusCode::kDeadlineExceeded:
+      return 5;
+    default:
+      return 1;
   }
 }
 
