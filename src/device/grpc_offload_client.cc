@@ -29,8 +29,9 @@ std::shared_ptr<grpc::Channel> MakeChannel(const OffloadOptions& o, std::string*
   grpc::ChannelArguments args;
   // Reconnect quickly after a server restart (gRPC's default backoff starts at 1 s
   // and grows to 120 s), so offloading resumes within a fraction of a second.
+  // GRPC_ARG_MIN_RECONNECT_BACKOFF_MS is gRPC core's minimum *connect timeout*: it
+  // stays at its default (20 s) so a busy server's slow handshake is not abandoned.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
   args.SetInt(GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS, 100);
   // One connection per client, as separate devices would have (gRPC otherwise shares
