@@ -382,7 +382,7 @@ void BM_LmlServingRatios(benchmark::State& state) {
   for (auto _ : state) {
     const auto start = std::chrono::steady_clock::now();
     int runs = 0;
-    while (runs < 4) {
+    while (runs < 8) {
       benchmark::DoNotOptimize(model->Infer(offline_batch));
       ++runs;
     }
