@@ -194,3 +194,30 @@ TEST(ModelRepositoryRootTest, MissingRootIsNotFound) {
 
 }  // namespace
 }  // namespace hiedge
+
+namespace hiedge {
+namespace {
+
+// The repository shipped in model_repository/ (symlinks to the shipped models) loads
+// with the real loader, with the batching its config.pbtxt asks for.
+TEST(ShippedModelRepositoryTest, ServesLmlAndSmlWithConfiguredBatching) {
+  InferenceService service;
+  ModelRepository repo(std::string(HIEDGE_SOURCE_DIR) + "/model_repository", &service);
+  auto events = repo.Poll();
+  ASSERT_TRUE(events.ok()) << events.status().ToString();
+  ASSERT_EQ(events->size(), 2u);
+  for (const auto& e : *events)
+    EXPECT_TRUE(e.status.ok()) << e.model << ": " << e.status.ToString();
+  EXPECT_EQ(service.ModelNames(), (std::vector<std::string>{"lml", "sml"}));
+  auto lml = service.GetModelConfig("lml", "1");
+  ASSERT_TRUE(lml.ok()) << lml.status().ToString();
+  EXPECT_EQ(lml->info.architecture, "vgg");
+  EXPECT_TRUE(lml->batching.enabled());
+  EXPECT_EQ(lml->batching.max_batch_size, 64);
+  auto sml = service.GetModelConfig("sml", "1");
+  ASSERT_TRUE(sml.ok());
+  EXPECT_FALSE(sml->batching.enabled());
+}
+
+}  // namespace
+}  // namespace hiedge
