@@ -15,6 +15,9 @@ struct GrpcServerOptions {
   std::string host = "127.0.0.1";
   int port = 8001;                              // 0 picks a free port.
   size_t max_message_bytes = size_t{16} << 20;  // Larger requests: RESOURCE_EXHAUSTED.
+  // Threads serving RPCs at most (pollers included). RPCs beyond them are refused with
+  // RESOURCE_EXHAUSTED at once, so a storm cannot grow threads or memory without bound.
+  int max_threads = 128;
   // Non-empty: every RPC but ServerLive/ServerReady/ModelReady needs the metadata
   // "authorization: Bearer <token>" (else UNAUTHENTICATED).
   std::string bearer_token;

@@ -82,6 +82,8 @@ class GrpcOffloadClient final : public OffloadClient {
       switch (status.error_code()) {
         case grpc::StatusCode::DEADLINE_EXCEEDED:
           return Status::DeadlineExceeded(what);
+        case grpc::StatusCode::RESOURCE_EXHAUSTED:  // Out of server threads: shedding.
+          return Status::ResourceExhausted(what);
         case grpc::StatusCode::UNAVAILABLE:
           // A channel that cannot connect means the server is down: fall back at once.
           // Otherwise the server is shedding load or dropped the call: retry.

@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <atomic>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "grpc_service.grpc.pb.h"
 #include "hiedge/http_server.h"
@@ -357,6 +359,51 @@ TEST(GrpcServerStartTest, BadTlsFilesAndBusyPortAreErrors) {
   options.port = first.port();
   GrpcServer second(&service, options);
   EXPECT_EQ(second.Start().code(), StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace hiedge
+
+namespace hiedge {
+namespace {
+
+// More concurrent RPCs than server threads: the excess is refused at once with
+// RESOURCE_EXHAUSTED (no unbounded thread growth), the rest are served.
+TEST(GrpcServerLimitsTest, RpcsBeyondTheThreadLimitAreRefusedNotQueued) {
+  InferenceService service;
+  ASSERT_TRUE(service
+                  .AddModel("slow", std::make_shared<testing::FakeBackend>(
+                                        "slow", 3.0f, std::chrono::milliseconds(300)))
+                  .ok());
+  GrpcServerOptions options;
+  options.port = 0;
+  options.max_threads = 6;
+  GrpcServer server(&service, options);
+  ASSERT_TRUE(server.Start().ok());
+  std::atomic<int> ok{0}, exhausted{0}, other{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 24; ++c) {
+    clients.emplace_back([&] {
+      auto stub = inference::GRPCInferenceService::NewStub(grpc::CreateChannel(
+          "127.0.0.1:" + std::to_string(server.port()), grpc::InsecureChannelCredentials()));
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+      inference::ModelInferResponse reply;
+      const grpc::Status s = stub->ModelInfer(&ctx, RawRequest(0.5f, "slow"), &reply);
+      if (s.ok()) {
+        ok.fetch_add(1);
+      } else if (s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+        exhausted.fetch_add(1);
+      } else {
+        other.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_GT(ok.load(), 0);
+  EXPECT_GT(exhausted.load(), 0);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(ok.load() + exhausted.load(), 24);
 }
 
 }  // namespace

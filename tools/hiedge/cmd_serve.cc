@@ -135,6 +135,10 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--grpc-port", a->grpc.port, "gRPC port (0 = any free port, -1 = no gRPC)")
       ->check(CLI::Range(-1, 65535))
       ->capture_default_str();
+  cmd->add_option("--grpc-max-threads", a->grpc.max_threads,
+                  "gRPC threads at most; RPCs beyond get RESOURCE_EXHAUSTED at once")
+      ->check(CLI::Range(4, 100000))
+      ->capture_default_str();
   cmd->add_option("--grpc-tls-cert", a->grpc.tls_cert_file,
                   "Serve gRPC over TLS with this PEM certificate chain")
       ->check(CLI::ExistingFile);
