@@ -1,19 +1,26 @@
-// The edge server as a real process, killed with SIGKILL in the middle of a device's
-// stream and restarted on the same ports: every sample still gets exactly one answer,
-// and offloading resumes within 2 s of the restart. Over REST and over gRPC.
+// The edge server as a real process (`hiedge serve`):
+//  - killed with SIGKILL in the middle of a device's stream and restarted on the same
+//    ports: every sample still gets exactly one answer, and offloading resumes within
+//    2 s of the restart, over REST and over gRPC;
+//  - serving a model repository that changes under it: a new version is picked up,
+//    a broken one is refused while the old one keeps serving.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <regex>
 #include <thread>
 
 #include "hiedge/data.h"
 #include "hiedge/device.h"
+#include "hiedge/files.h"
+#include "hiedge/protocol.h"
 
 extern char** environ;
 
@@ -26,13 +33,15 @@ const std::string kModels = std::string(HIEDGE_SOURCE_DIR) + "/models";
 // `hiedge serve` in a child process, its stderr in a log file.
 class ServerProcess {
  public:
-  ServerProcess(int http_port, int grpc_port, const std::string& log) : log_(log) {
-    std::vector<std::string> args = {HIEDGE_BINARY,  "serve",
-                                     "--models-dir", kModels,
-                                     "--model",      "sml",
-                                     "--port",       std::to_string(http_port),
-                                     "--grpc-port",  std::to_string(grpc_port),
-                                     "--threads",    "1"};
+  // Serves the shipped S-ML card unless `models` gives other serve arguments.
+  ServerProcess(int http_port, int grpc_port, const std::string& log,
+                std::vector<std::string> models = {"--models-dir", kModels, "--model", "sml"})
+      : log_(log) {
+    std::vector<std::string> args = {HIEDGE_BINARY, "serve",
+                                     "--port",      std::to_string(http_port),
+                                     "--grpc-port", std::to_string(grpc_port),
+                                     "--threads",   "1"};
+    args.insert(args.end(), models.begin(), models.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -70,6 +79,10 @@ class ServerProcess {
     spawned_ = false;
   }
   bool spawned() const { return spawned_; }
+  std::string Log() const {
+    std::ifstream in(log_);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
 
  private:
   std::string log_;
@@ -157,6 +170,68 @@ INSTANTIATE_TEST_SUITE_P(Transports, ServerKillTest,
                          [](const auto& info) {
                            return info.param == Transport::kGrpc ? "Grpc" : "Rest";
                          });
+
+// The version the server reports for `model` over REST ("" if none).
+std::string ServedVersion(int port, const std::string& model) {
+  httplib::Client client("127.0.0.1", port);
+  auto res = client.Get(("/v2/models/" + model).c_str());
+  if (!res || res->status != 200) return "";
+  auto metadata = protocol::ParseModelMetadata(res->body);
+  return metadata.ok() && !metadata->versions.empty() ? metadata->versions[0] : "";
+}
+
+TEST(ServerProcessTest, RepositoryChangesAreServedWithoutARestart) {
+  namespace fs = std::filesystem;
+  const fs::path repo =
+      fs::path(::testing::TempDir()) / ("hiedge_repo_" + std::to_string(getpid()));
+  fs::remove_all(repo);
+  auto add_version = [&](int v) {
+    fs::create_directories(repo / "m" / std::to_string(v));
+    for (const char* file : {"sml.json", "sml.pt"}) {
+      fs::create_symlink(fs::path(kModels) / file, repo / "m" / std::to_string(v) / file);
+    }
+  };
+  ASSERT_TRUE(WriteTextFile((repo / "m" / "config.pbtxt").string(),
+                            "default_model_filename: \"sml.json\"\n")
+                  .ok());
+  add_version(1);
+  const std::string log =
+      ::testing::TempDir() + "/hiedge_repo_" + std::to_string(getpid()) + ".log";
+  ServerProcess server(0, 0, log,
+                       {"--model-repository", repo.string(), "--repository-poll-seconds", "0.2"});
+  ASSERT_TRUE(server.spawned());
+  int http_port = 0, grpc_port = 0;
+  ASSERT_TRUE(server.WaitServing(&http_port, &grpc_port)) << server.Log();
+  EXPECT_EQ(ServedVersion(http_port, "m"), "1");
+
+  auto wait_for = [&](const std::function<bool()>& done) {
+    for (auto give_up = Clock::now() + std::chrono::seconds(10); Clock::now() < give_up;) {
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  };
+  add_version(2);
+  EXPECT_TRUE(wait_for([&] { return ServedVersion(http_port, "m") == "2"; })) << server.Log();
+
+  // A broken version 3: refused, version 2 keeps serving.
+  fs::create_directories(repo / "m" / "3");
+  ASSERT_TRUE(WriteTextFile((repo / "m" / "3" / "sml.json").string(), "{ not a model card").ok());
+  EXPECT_TRUE(wait_for([&] { return server.Log().find("failed m") != std::string::npos; }))
+      << server.Log();
+  EXPECT_EQ(ServedVersion(http_port, "m"), "2");
+  OffloadOptions options;
+  options.model = "m";
+  options.port = http_port;
+  auto client = MakeOffloadClient(options);
+  auto test = LoadFashionMnist(kFashionMnistDir, Split::kTest);
+  ASSERT_TRUE(test.ok());
+  FloatTensor image{{1, 1, 28, 28}, std::vector<float>(test->image(0), test->image(0) + 784)};
+  EXPECT_TRUE(client->Infer(image, std::chrono::seconds(5)).ok());
+  server.Kill();
+  fs::remove_all(repo);
+  fs::remove(log);
+}
 
 }  // namespace
 }  // namespace hiedge
