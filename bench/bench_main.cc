@@ -18,9 +18,9 @@
 #include "hiedge/data.h"
 #include "hiedge/decision.h"
 #include "hiedge/device.h"
-#include "hiedge/grpc_server.h"
 #include "hiedge/http_server.h"
 #include "hiedge/model.h"
+#include "testing/both_servers.h"
 
 namespace hiedge {
 namespace {
@@ -139,31 +139,15 @@ class NoComputeBackend final : public InferenceBackend {
 };
 
 // Both transports over one service; arg 0 of the benchmark picks the client's.
-struct BothServers {
-  BothServers(InferenceService* service, int http_workers = 16) {
-    HttpServerOptions http_options{"127.0.0.1", 0};
-    http_options.worker_threads = http_workers;
-    http_options.keep_alive_timeout_seconds = 10;
-    http = std::make_unique<HttpServer>(service, http_options);
-    GrpcServerOptions grpc_options;
-    grpc_options.port = 0;
-    grpc = std::make_unique<GrpcServer>(service, grpc_options);
-    ok = http->Start().ok() && grpc->Start().ok();
-  }
-  ~BothServers() {
-    grpc->Stop();
-    http->Stop();
-  }
-  std::unique_ptr<OffloadClient> Client(Transport transport, const std::string& model) const {
-    OffloadOptions o{"127.0.0.1", http->port(), model, true};
-    o.transport = transport;
-    if (transport == Transport::kGrpc) o.port = grpc->port();
-    return MakeOffloadClient(o);
-  }
-  std::unique_ptr<HttpServer> http;
-  std::unique_ptr<GrpcServer> grpc;
-  bool ok = false;
-};
+using testing::BothServers;
+
+// Keep-alive connections for the whole run, `workers` of them served at once.
+HttpServerOptions HttpWorkers(int workers) {
+  HttpServerOptions o;
+  o.worker_threads = workers;
+  o.keep_alive_timeout_seconds = 10;
+  return o;
+}
 
 Transport TransportArg(const benchmark::State& state, int index) {
   return state.range(index) == 1 ? Transport::kGrpc : Transport::kRest;
@@ -172,8 +156,8 @@ Transport TransportArg(const benchmark::State& state, int index) {
 void BM_EndToEndHiLoopback(benchmark::State& state) {
   InferenceService service;
   if (!service.AddModel("lml", Model("lml")).ok()) state.SkipWithError("add model");
-  BothServers servers(&service);
-  if (!servers.ok) state.SkipWithError("server start");
+  BothServers servers(&service, HttpWorkers(16));
+  if (!servers.ok()) state.SkipWithError("server start");
   auto client = servers.Client(TransportArg(state, 1), "lml");
   auto local = Model("sml");
   DeviceOptions options;
@@ -295,8 +279,8 @@ void BM_ServerOverhead(benchmark::State& state) {
   InferenceService service;
   if (!service.AddModel("none", std::make_shared<NoComputeBackend>()).ok())
     state.SkipWithError("add");
-  BothServers servers(&service);
-  if (!servers.ok) state.SkipWithError("server start");
+  BothServers servers(&service, HttpWorkers(16));
+  if (!servers.ok()) state.SkipWithError("server start");
   auto client = servers.Client(TransportArg(state, 0), "none");
   const FloatTensor x = Batch(0, 1);
   LoopbackEcho echo(x.data.size() * sizeof(float) + 200, 200);
@@ -374,8 +358,9 @@ void BM_LmlServingRatios(benchmark::State& state) {
       !batched_service.AddModel("lml", model, batching).ok()) {
     state.SkipWithError("add model");
   }
-  BothServers unbatched(&unbatched_service, 72), batched(&batched_service, 72);
-  if (!unbatched.ok || !batched.ok) state.SkipWithError("server start");
+  BothServers unbatched(&unbatched_service, HttpWorkers(72)),
+      batched(&batched_service, HttpWorkers(72));
+  if (!unbatched.ok() || !batched.ok()) state.SkipWithError("server start");
   const FloatTensor offline_batch = Batch(0, 256);
   std::vector<double> offline, plain, dynamic;
   size_t failures = 0;

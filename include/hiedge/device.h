@@ -124,7 +124,7 @@ class DeviceRuntime {
   OffloadClient* remote_;
   DeviceOptions options_;
   MicrosClock clock_;
-  std::vector<int64_t> sample_shape_;
+  std::vector<int64_t> one_sample_shape_;  // {1, ...per-sample shape of the local model}
   std::vector<Queued> queue_;
 };
 

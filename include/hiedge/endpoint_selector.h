@@ -37,7 +37,6 @@ class EndpointSelector {
   bool IsDown(size_t endpoint, int64_t now_us) const {
     return now_us < state_[endpoint].down_until_us;
   }
-  size_t size() const { return state_.size(); }
 
  private:
   struct State {

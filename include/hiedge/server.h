@@ -85,6 +85,9 @@ class InferenceService {
   static Served MakeServed(std::shared_ptr<InferenceBackend> backend,
                            const BatchingConfig& batching, const std::string& version,
                            std::shared_ptr<ModelStats> stats);
+  // AddModel (replace = false) and ReplaceModel (replace = true).
+  Status Install(const std::string& name, std::shared_ptr<InferenceBackend> backend,
+                 const BatchingConfig& batching, const std::string& version, bool replace);
   Result<Served> Find(const std::string& model, const std::string& version) const;
   Result<protocol::InferResponse> InferOn(const Served& served, const std::string& model,
                                           const protocol::InferRequest& request);

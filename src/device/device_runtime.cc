@@ -12,7 +12,9 @@ DeviceRuntime::DeviceRuntime(InferenceBackend* local, OffloadClient* remote, Dev
       remote_(remote),
       options_(options),
       clock_(clock ? std::move(clock) : MicrosClock(SteadyMicros)),
-      sample_shape_(local->info().input_shape) {
+      one_sample_shape_({1}) {
+  const std::vector<int64_t>& per_sample = local->info().input_shape;
+  one_sample_shape_.insert(one_sample_shape_.end(), per_sample.begin(), per_sample.end());
   options_.offload_batch = std::max<size_t>(options_.offload_batch, 1);
 }
 
@@ -23,10 +25,8 @@ double DeviceRuntime::MillisSince(int64_t start_us) const {
 Result<std::vector<DeviceRuntime::Answer>> DeviceRuntime::Submit(size_t sample,
                                                                  const float* image) {
   SampleRecord r;
-  std::vector<int64_t> shape = {1};
-  shape.insert(shape.end(), sample_shape_.begin(), sample_shape_.end());
-  FloatTensor input{shape, {}};
-  input.data.assign(image, image + FloatTensor::NumElements(shape));
+  FloatTensor input{one_sample_shape_, {}};
+  input.data.assign(image, image + FloatTensor::NumElements(one_sample_shape_));
 
   int64_t start = clock_();
   HIEDGE_ASSIGN_OR_RETURN(FloatTensor logits, local_->Infer(input));
@@ -69,8 +69,8 @@ std::vector<DeviceRuntime::Answer> DeviceRuntime::Flush() { return SendQueue(); 
 std::vector<DeviceRuntime::Answer> DeviceRuntime::SendQueue() {
   if (queue_.empty()) return {};
   const auto rows = static_cast<int64_t>(queue_.size());
-  std::vector<int64_t> shape = {rows};
-  shape.insert(shape.end(), sample_shape_.begin(), sample_shape_.end());
+  std::vector<int64_t> shape = one_sample_shape_;
+  shape[0] = rows;
   FloatTensor batch{shape, {}};
   batch.data.reserve(static_cast<size_t>(FloatTensor::NumElements(shape)));
   for (const Queued& q : queue_)

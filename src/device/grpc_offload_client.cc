@@ -2,7 +2,7 @@
 
 #include <random>
 
-#include "device/retry.h"
+#include "device/offload_link.h"
 #include "grpc_service.grpc.pb.h"
 #include "hiedge/device.h"
 #include "hiedge/files.h"
@@ -52,9 +52,7 @@ class GrpcOffloadClient final : public OffloadClient {
   Result<FloatTensor> Infer(const FloatTensor& images,
                             std::chrono::microseconds deadline) override {
     if (!stub_) return Status::Unavailable("gRPC channel not set up: " + setup_error_);
-    protocol::InferRequest request;
-    request.inputs.push_back({kInputName, "FP32", images.shape, images.data, {}});
-    request.outputs.push_back({kLogitsName, false, 0});
+    const protocol::InferRequest request = internal::LogitsRequest(images, false);
     inference::ModelInferRequest message;
     protocol::EncodeGrpcInferRequest(options_.model, request, &message);
     return internal::CallWithRetries(
@@ -96,12 +94,7 @@ class GrpcOffloadClient final : public OffloadClient {
     }
     HIEDGE_ASSIGN_OR_RETURN(protocol::InferResponse response,
                             protocol::ParseGrpcInferResponse(reply));
-    for (protocol::Tensor& t : response.outputs) {
-      if (t.name == kLogitsName && t.datatype == "FP32")
-        return FloatTensor{t.shape, std::move(t.data)};
-    }
-    return Status::Internal("server response has no FP32 '" + std::string(kLogitsName) +
-                            "' output");
+    return internal::LogitsOf(std::move(response));
   }
 
   OffloadOptions options_;

@@ -4,7 +4,7 @@
 #include <chrono>
 #include <random>
 
-#include "device/retry.h"
+#include "device/offload_link.h"
 #include "hiedge/device.h"
 #include "hiedge/protocol.h"
 #include "hiedge/server.h"
@@ -25,9 +25,7 @@ class HttpOffloadClient final : public OffloadClient {
 
   Result<FloatTensor> Infer(const FloatTensor& images,
                             std::chrono::microseconds deadline) override {
-    protocol::InferRequest request;
-    request.inputs.push_back({kInputName, "FP32", images.shape, images.data, {}});
-    request.outputs.push_back({kLogitsName, options_.binary, 0});
+    const protocol::InferRequest request = internal::LogitsRequest(images, options_.binary);
     const protocol::EncodedBody body = protocol::EncodeInferRequest(request, options_.binary);
     return internal::CallWithRetries(
         [&](Clock::time_point give_up) { return Attempt(body, give_up); }, Clock::now() + deadline,
@@ -90,12 +88,7 @@ class HttpOffloadClient final : public OffloadClient {
     }
     HIEDGE_ASSIGN_OR_RETURN(protocol::InferResponse response,
                             protocol::ParseInferResponse(res->body, header_length));
-    for (protocol::Tensor& t : response.outputs) {
-      if (t.name == kLogitsName && t.datatype == "FP32")
-        return FloatTensor{t.shape, std::move(t.data)};
-    }
-    return Status::Internal("server response has no FP32 '" + std::string(kLogitsName) +
-                            "' output");
+    return internal::LogitsOf(std::move(response));
   }
 
   OffloadOptions options_;

@@ -78,27 +78,28 @@ InferenceService::Served InferenceService::MakeServed(std::shared_ptr<InferenceB
 Status InferenceService::AddModel(const std::string& name,
                                   std::shared_ptr<InferenceBackend> backend,
                                   const BatchingConfig& batching, const std::string& version) {
-  if (name.empty() || backend == nullptr || version.empty()) {
-    return Status::InvalidArgument("model needs a name, a version and a backend");
-  }
-  std::lock_guard<std::mutex> lock(mu_);
-  if (models_.count(name) > 0) {
-    return Status::InvalidArgument("model '" + name + "' is already served");
-  }
-  models_.emplace(
-      name, MakeServed(std::move(backend), batching, version, std::make_shared<ModelStats>()));
-  return Status::Ok();
+  return Install(name, std::move(backend), batching, version, /*replace=*/false);
 }
 
 Status InferenceService::ReplaceModel(const std::string& name,
                                       std::shared_ptr<InferenceBackend> backend,
                                       const BatchingConfig& batching, const std::string& version) {
+  return Install(name, std::move(backend), batching, version, /*replace=*/true);
+}
+
+Status InferenceService::Install(const std::string& name, std::shared_ptr<InferenceBackend> backend,
+                                 const BatchingConfig& batching, const std::string& version,
+                                 bool replace) {
   if (name.empty() || backend == nullptr || version.empty()) {
     return Status::InvalidArgument("model needs a name, a version and a backend");
   }
   Served old;  // Released after the lock: its batcher may wait for its worker.
   std::lock_guard<std::mutex> lock(mu_);
   const auto it = models_.find(name);
+  if (it != models_.end() && !replace) {
+    return Status::InvalidArgument("model '" + name + "' is already served");
+  }
+  // Statistics carry over a replacement.
   auto stats = it != models_.end() ? it->second.stats : std::make_shared<ModelStats>();
   Served fresh = MakeServed(std::move(backend), batching, version, std::move(stats));
   if (it == models_.end()) {

@@ -7,8 +7,7 @@
 
 #include "hiedge/decision.h"
 #include "hiedge/device.h"
-#include "hiedge/grpc_server.h"
-#include "hiedge/http_server.h"
+#include "testing/both_servers.h"
 #include "testing/fake_backend.h"
 #include "testing/fault_proxy.h"
 
@@ -22,25 +21,19 @@ class FaultTest : public ::testing::TestWithParam<Transport> {
   void SetUp() override {
     ASSERT_TRUE(
         service_.AddModel("remote", std::make_shared<testing::FakeBackend>("remote", 9.0f)).ok());
-    server_ = std::make_unique<HttpServer>(&service_, HttpServerOptions{"127.0.0.1", 0});
-    ASSERT_TRUE(server_->Start().ok());
-    GrpcServerOptions grpc_options;
-    grpc_options.port = 0;
-    grpc_ = std::make_unique<GrpcServer>(&service_, grpc_options);
-    ASSERT_TRUE(grpc_->Start().ok());
-    proxy_ = std::make_unique<testing::FaultProxy>(
-        GetParam() == Transport::kGrpc ? grpc_->port() : server_->port());
+    servers_ = std::make_unique<testing::BothServers>(&service_);
+    ASSERT_TRUE(servers_->ok());
+    proxy_ = std::make_unique<testing::FaultProxy>(servers_->port(GetParam()));
     client_ = MakeClient();
   }
   void TearDown() override {
     client_.reset();
     proxy_.reset();
-    grpc_->Stop(0);
-    server_->Stop();
+    servers_.reset();
   }
   std::unique_ptr<OffloadClient> MakeClient() {
-    OffloadOptions o{"127.0.0.1", proxy_->port(), "remote", true};
-    o.transport = GetParam();
+    OffloadOptions o = servers_->Link(GetParam(), "remote");
+    o.port = proxy_->port();
     return MakeOffloadClient(o);
   }
 
@@ -53,8 +46,7 @@ class FaultTest : public ::testing::TestWithParam<Transport> {
 
   testing::FakeBackend local_{"local"};
   InferenceService service_;
-  std::unique_ptr<HttpServer> server_;
-  std::unique_ptr<GrpcServer> grpc_;
+  std::unique_ptr<testing::BothServers> servers_;
   std::unique_ptr<testing::FaultProxy> proxy_;
   std::unique_ptr<OffloadClient> client_;
 };
@@ -112,9 +104,7 @@ TEST_P(FaultTest, StalledAndDroppedConnectionsFallBackThenRecover) {
 
 INSTANTIATE_TEST_SUITE_P(Transports, FaultTest,
                          ::testing::Values(Transport::kRest, Transport::kGrpc),
-                         [](const auto& info) {
-                           return info.param == Transport::kGrpc ? "Grpc" : "Rest";
-                         });
+                         testing::TransportTestName<::testing::TestParamInfo<Transport>>);
 
 }  // namespace
 }  // namespace hiedge

@@ -21,6 +21,7 @@
 #include "hiedge/device.h"
 #include "hiedge/files.h"
 #include "hiedge/protocol.h"
+#include "testing/both_servers.h"
 
 extern char** environ;
 
@@ -167,9 +168,7 @@ TEST_P(ServerKillTest, EverySampleAnsweredOnceAndOffloadResumesWithinTwoSeconds)
 
 INSTANTIATE_TEST_SUITE_P(Transports, ServerKillTest,
                          ::testing::Values(Transport::kRest, Transport::kGrpc),
-                         [](const auto& info) {
-                           return info.param == Transport::kGrpc ? "Grpc" : "Rest";
-                         });
+                         testing::TransportTestName<::testing::TestParamInfo<Transport>>);
 
 // The version the server reports for `model` over REST ("" if none).
 std::string ServedVersion(int port, const std::string& model) {

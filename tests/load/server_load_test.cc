@@ -10,8 +10,8 @@
 #include <thread>
 
 #include "hiedge/device.h"
-#include "hiedge/grpc_server.h"
 #include "hiedge/http_server.h"
+#include "testing/both_servers.h"
 #include "testing/fake_backend.h"
 
 namespace hiedge {
@@ -28,24 +28,17 @@ TEST_P(ServerLoadTest, SixtyFourClientsTwoThousandRequestsNoneLostNoneWrong) {
   batching.max_batch_size = 32;
   batching.max_queue_delay_us = 200;
   ASSERT_TRUE(service.AddModel("fake", backend, batching).ok());
-  HttpServerOptions options{"127.0.0.1", 0};
+  HttpServerOptions options;
   options.worker_threads = kClients + 8;
   options.keep_alive_timeout_seconds = 10;
-  HttpServer server(&service, options);
-  ASSERT_TRUE(server.Start().ok());
-  GrpcServerOptions grpc_options;
-  grpc_options.port = 0;
-  GrpcServer grpc(&service, grpc_options);
-  ASSERT_TRUE(grpc.Start().ok());
-  OffloadOptions link{"127.0.0.1", server.port(), "fake", true};
-  link.transport = GetParam();
-  if (GetParam() == Transport::kGrpc) link.port = grpc.port();
+  testing::BothServers servers(&service, options);
+  ASSERT_TRUE(servers.ok());
 
   std::atomic<int> lost{0}, wrong{0}, answered{0};
   std::vector<std::thread> clients;
   for (int c = 0; c < kClients; ++c) {
     clients.emplace_back([&, c] {
-      auto client = MakeOffloadClient(link);
+      auto client = servers.Client(GetParam(), "fake");
       testing::FakeBackend offline("offline");
       for (int i = 0; i < kRequests; ++i) {
         FloatTensor x{{1, 1, 4, 4}, std::vector<float>(16, 0.0f)};
@@ -75,9 +68,7 @@ TEST_P(ServerLoadTest, SixtyFourClientsTwoThousandRequestsNoneLostNoneWrong) {
 
 INSTANTIATE_TEST_SUITE_P(Transports, ServerLoadTest,
                          ::testing::Values(Transport::kRest, Transport::kGrpc),
-                         [](const auto& info) {
-                           return info.param == Transport::kGrpc ? "Grpc" : "Rest";
-                         });
+                         testing::TransportTestName<::testing::TestParamInfo<Transport>>);
 
 // Resident set size of this process, in bytes.
 size_t ResidentBytes() {
@@ -100,27 +91,20 @@ TEST(ServerStormTest, QueueFullStormShedsWithBoundedMemory) {
   batching.max_batch_size = 4;
   batching.max_queue_size = 8;
   ASSERT_TRUE(service.AddModel("fake", backend, batching).ok());
-  HttpServerOptions options{"127.0.0.1", 0};
+  HttpServerOptions options;
   options.worker_threads = 40;
   options.keep_alive_timeout_seconds = 10;
-  HttpServer http(&service, options);
-  ASSERT_TRUE(http.Start().ok());
-  GrpcServerOptions grpc_options;
-  grpc_options.port = 0;
-  GrpcServer grpc(&service, grpc_options);
-  ASSERT_TRUE(grpc.Start().ok());
+  testing::BothServers servers(&service, options);
+  ASSERT_TRUE(servers.ok());
 
   std::atomic<int> ok{0}, shed{0}, dropped{0}, other{0};
   auto storm = [&] {
     std::vector<std::thread> clients;
     for (int c = 0; c < 64; ++c) {
       clients.emplace_back([&, c] {
-        OffloadOptions link{"127.0.0.1", http.port(), "fake", true};
+        OffloadOptions link =
+            servers.Link(c % 2 == 1 ? Transport::kGrpc : Transport::kRest, "fake");
         link.max_retries = 0;  // Measure shedding, not the client's patience.
-        if (c % 2 == 1) {
-          link.transport = Transport::kGrpc;
-          link.port = grpc.port();
-        }
         auto client = MakeOffloadClient(link);
         for (int i = 0; i < 60; ++i) {
           auto r = client->Infer(FloatTensor{{1, 1, 4, 4}, std::vector<float>(16, 0.5f)},
@@ -161,7 +145,7 @@ TEST(ServerStormTest, QueueFullStormShedsWithBoundedMemory) {
   auto stats = service.GetModelStats("fake");
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(stats->pending_requests, 0);
-  auto client = MakeOffloadClient({"127.0.0.1", http.port(), "fake", true});
+  auto client = servers.Client(Transport::kRest, "fake");
   EXPECT_TRUE(
       client
           ->Infer(FloatTensor{{1, 1, 4, 4}, std::vector<float>(16, 0.5f)}, std::chrono::seconds(5))

@@ -1,5 +1,6 @@
-// Bounded retries with jittered exponential backoff inside a deadline, shared by the
-// offload transports. Internal to src/device.
+// What the REST and gRPC offload clients share: the request they send, how they read
+// the answer, and bounded retries with jittered exponential backoff inside a deadline.
+// Internal to src/device.
 #pragma once
 
 #include <algorithm>
@@ -8,10 +9,30 @@
 #include <thread>
 
 #include "hiedge/device.h"
+#include "hiedge/protocol.h"
+#include "hiedge/server.h"
 
 namespace hiedge::internal {
 
 using OffloadClock = std::chrono::steady_clock;
+
+// The offload request for `images`: one FP32 input, the logits output (as binary data
+// when the transport supports it).
+inline protocol::InferRequest LogitsRequest(const FloatTensor& images, bool binary_output) {
+  protocol::InferRequest request;
+  request.inputs.push_back({kInputName, "FP32", images.shape, images.data, {}});
+  request.outputs.push_back({kLogitsName, binary_output, 0});
+  return request;
+}
+
+// The logits of a server's answer, or Internal when it has none.
+inline Result<FloatTensor> LogitsOf(protocol::InferResponse response) {
+  for (protocol::Tensor& t : response.outputs) {
+    if (t.name == kLogitsName && t.datatype == "FP32")
+      return FloatTensor{t.shape, std::move(t.data)};
+  }
+  return Status::Internal("server response has no FP32 '" + std::string(kLogitsName) + "' output");
+}
 
 // Calls attempt(give_up) until it succeeds or fails for good. An attempt signals a
 // retryable failure (server shedding load, connection dropped before an answer) with
