@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -162,45 +165,96 @@ TEST(DeviceRuntimeTest, OffloadCarriesTheBearerToken) {
   EXPECT_EQ(r->remote_prediction, 3);
 }
 
-// A server that sheds load: one slow execution at a time, one queued request at most.
+// Holds every execution until Open(); counts executions entered. Lets a test fill a
+// server's queue deterministically instead of racing sleeps against a slow model.
+class GatedBackend final : public InferenceBackend {
+ public:
+  const ModelInfo& info() const override { return inner_.info(); }
+  Result<FloatTensor> Infer(const FloatTensor& input) override {
+    entered_.fetch_add(1);
+    std::unique_lock lock(mu_);
+    opened_cv_.wait(lock, [&] { return open_; });
+    return inner_.Infer(input);
+  }
+  Result<std::vector<FloatTensor>> InferAllExits(const FloatTensor& input) override {
+    return inner_.InferAllExits(input);
+  }
+  Result<FloatTensor> RunStages(const FloatTensor& input, int, int) override {
+    return Infer(input);
+  }
+  void Open() {
+    std::lock_guard lock(mu_);
+    open_ = true;
+    opened_cv_.notify_all();
+  }
+  int entered() const { return entered_.load(); }
+
+ private:
+  testing::FakeBackend inner_{"remote"};
+  std::mutex mu_;
+  std::condition_variable opened_cv_;
+  bool open_ = false;  // Guarded by mu_.
+  std::atomic<int> entered_{0};
+};
+
+// Polls `condition` (no timing assumption: only a 10 s safety bound).
+template <typename Condition>
+bool Eventually(Condition condition) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+// A server that sheds load: one execution at a time, one queued request at most.
 TEST(HttpOffloadClientTest, RetriesWithBackoffOn503WithinTheDeadline) {
   InferenceService service;
   BatchingConfig shed;
   shed.max_batch_size = 1;
   shed.max_queue_size = 1;
-  ASSERT_TRUE(service
-                  .AddModel("remote",
-                            std::make_shared<testing::FakeBackend>("remote", 3.0f,
-                                                                   std::chrono::milliseconds(200)),
-                            shed)
-                  .ok());
-  HttpServerOptions options{"127.0.0.1", 0};
-  HttpServer server(&service, options);
+  auto gated = std::make_shared<GatedBackend>();
+  ASSERT_TRUE(service.AddModel("remote", gated, shed).ok());
+  auto pending = [&] { return service.GetModelStats("remote")->pending_requests; };
+  auto failures = [&] { return service.GetModelStats("remote")->request_failure; };
+  HttpServer server(&service, HttpServerOptions{"127.0.0.1", 0});
   ASSERT_TRUE(server.Start().ok());
   const FloatTensor image{{1, 1, 4, 4}, Image(0.75f)};
-  // Fill the server: one executing, one queued.
-  std::vector<std::thread> fillers;
-  for (int i = 0; i < 2; ++i) {
-    fillers.emplace_back([&] {
-      auto c = MakeOffloadClient({"127.0.0.1", server.port(), "remote", true});
-      EXPECT_TRUE(c->Infer(image, std::chrono::seconds(5)).ok());
-    });
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(80));
   OffloadOptions no_retry{"127.0.0.1", server.port(), "remote", true};
   no_retry.max_retries = 0;
+  // Fill the server: one executing (held by the gate), then one queued.
+  std::vector<std::thread> fillers;
+  auto fill = [&] {
+    fillers.emplace_back([&] {
+      auto c = MakeOffloadClient(no_retry);
+      EXPECT_TRUE(c->Infer(image, std::chrono::seconds(20)).ok());
+    });
+  };
+  fill();
+  ASSERT_TRUE(Eventually([&] { return gated->entered() == 1; }));
+  fill();
+  ASSERT_TRUE(Eventually([&] { return pending() == 2; }));
+
   auto impatient = MakeOffloadClient(no_retry);
   auto shed_now = impatient->Infer(image, std::chrono::seconds(5));
   EXPECT_EQ(shed_now.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(shed_now.status().message().find("503"), std::string::npos)
       << shed_now.status().ToString();
+  EXPECT_EQ(failures(), 1u);
 
+  // A patient client is shed too, backs off, and is served once the server drains.
   OffloadOptions patient = no_retry;
   patient.max_retries = 8;
   patient.backoff_base = std::chrono::milliseconds(20);
   auto client = MakeOffloadClient(patient);
-  auto eventually = client->Infer(image, std::chrono::seconds(5));
+  Result<FloatTensor> eventually = Status::Internal("not run");
+  std::thread patient_thread([&] { eventually = client->Infer(image, std::chrono::seconds(20)); });
+  EXPECT_TRUE(Eventually([&] { return failures() >= 2; }));
+  gated->Open();
+  patient_thread.join();
   EXPECT_TRUE(eventually.ok()) << eventually.status().ToString();
+  EXPECT_EQ(gated->entered(), 3);
   for (auto& t : fillers) t.join();
 }
 
