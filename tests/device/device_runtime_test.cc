@@ -9,6 +9,7 @@
 #include "hiedge/decision.h"
 #include "hiedge/device.h"
 #include "hiedge/http_server.h"
+#include "testing/eventually.h"
 #include "testing/fake_backend.h"
 
 namespace hiedge {
@@ -197,17 +198,6 @@ class GatedBackend final : public InferenceBackend {
   std::atomic<int> entered_{0};
 };
 
-// Polls `condition` (no timing assumption: only a 10 s safety bound).
-template <typename Condition>
-bool Eventually(Condition condition) {
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > give_up) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
-}
-
 // A server that sheds load: one execution at a time, one queued request at most.
 TEST(HttpOffloadClientTest, RetriesWithBackoffOn503WithinTheDeadline) {
   InferenceService service;
@@ -232,9 +222,9 @@ TEST(HttpOffloadClientTest, RetriesWithBackoffOn503WithinTheDeadline) {
     });
   };
   fill();
-  ASSERT_TRUE(Eventually([&] { return gated->entered() == 1; }));
+  EXPECT_TRUE(testing::Eventually([&] { return gated->entered() == 1; }));
   fill();
-  ASSERT_TRUE(Eventually([&] { return pending() == 2; }));
+  EXPECT_TRUE(testing::Eventually([&] { return pending() == 2; }));
 
   auto impatient = MakeOffloadClient(no_retry);
   auto shed_now = impatient->Infer(image, std::chrono::seconds(5));
@@ -250,7 +240,7 @@ TEST(HttpOffloadClientTest, RetriesWithBackoffOn503WithinTheDeadline) {
   auto client = MakeOffloadClient(patient);
   Result<FloatTensor> eventually = Status::Internal("not run");
   std::thread patient_thread([&] { eventually = client->Infer(image, std::chrono::seconds(20)); });
-  EXPECT_TRUE(Eventually([&] { return failures() >= 2; }));
+  EXPECT_TRUE(testing::Eventually([&] { return failures() >= 2; }));
   gated->Open();
   patient_thread.join();
   EXPECT_TRUE(eventually.ok()) << eventually.status().ToString();

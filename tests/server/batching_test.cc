@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "hiedge/server.h"
+#include "testing/eventually.h"
 #include "testing/fake_backend.h"
 
 namespace hiedge {
@@ -111,7 +112,7 @@ TEST(DynamicBatcherTest, QueueTimeoutAndBadShapeAreRejected) {
   DynamicBatcher batcher(backend, Config(1, 0));
   FloatTensor x{{1, 1, 4, 4}, std::vector<float>(16, 0.0f)};
   std::thread busy([&] { EXPECT_TRUE(batcher.Infer(x).ok()); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_TRUE(testing::Eventually([&] { return backend->calls() == 1; }));
   auto late = batcher.Infer(x, /*timeout_us=*/1000);
   EXPECT_EQ(late.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(late.status().message().find("timed out"), std::string::npos);

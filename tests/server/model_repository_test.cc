@@ -6,6 +6,7 @@
 #include <future>
 
 #include "hiedge/files.h"
+#include "testing/eventually.h"
 #include "testing/fake_backend.h"
 
 namespace hiedge {
@@ -118,7 +119,8 @@ TEST_F(ModelRepositoryTest, ReloadSwapsAtomicallyWhileRequestsRun) {
   Poll(repo);
   // A request already running on version 1 (the fake takes 50 ms) ...
   auto in_flight = std::async(std::launch::async, [this] { return ServedLogit("m"); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(
+      testing::Eventually([&] { return service_.GetModelStats("m")->pending_requests == 1; }));
   Write("m/2/model.json", "logit 2");
   auto events = Poll(repo);
   ASSERT_EQ(events.size(), 1u);
