@@ -79,4 +79,8 @@ namespace hiedge {
 // 0 otherwise (e.g. Fashion-MNIST footwear {5, 7, 9} against the rest).
 Dataset RelabelBinary(const Dataset& source, const std::vector<int>& positive);
 
+// The samples of `classes` only, relabelled to their index in `classes` (so output k
+// of a model trained on it is original class classes[k]). Order is kept.
+Dataset RestrictClasses(const Dataset& source, const std::vector<int>& classes);
+
 }  // namespace hiedge

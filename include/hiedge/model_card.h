@@ -12,7 +12,7 @@ namespace hiedge {
 
 struct ModelCard {
   std::string name;               // Model name served and logged, e.g. "sml".
-  std::string architecture;       // small_cnn | resnet8 | vgg | torchscript
+  std::string architecture;       // small_cnn | resnet8 | vgg | expert | torchscript
   std::string format = "hiedge";  // hiedge | torchscript
   std::string weights;            // Weights file, relative to the card's folder.
   std::string dataset = "fashion-mnist";
@@ -20,6 +20,13 @@ struct ModelCard {
   int num_classes = 10;
   // Non-empty for a binary filter: label 1 = these original classes (e.g. {5, 7, 9}).
   std::vector<int> positive_classes;
+  // Non-empty for a model of some classes only: output k is original class classes[k].
+  std::vector<int> classes;
+  // Non-empty for a model on mid-layer features (a two-level expert): its input is the
+  // output of the first `feature_stages` stages of the model whose card is
+  // `feature_model` (a path relative to this card's folder).
+  std::string feature_model;
+  int feature_stages = 0;
   std::vector<float> normalize_mean;  // Per channel; applied inside the model.
   std::vector<float> normalize_std;
   int64_t parameter_count = 0;

@@ -11,7 +11,7 @@
 namespace hiedge {
 
 struct TrainOptions {
-  std::string architecture = "small_cnn";  // small_cnn | resnet8 | vgg
+  std::string architecture = "small_cnn";  // small_cnn | resnet8 | vgg | expert
   std::string name = "sml";                // Output files: <output_dir>/<name>.pt and .json
   std::string output_dir = "models";
   int epochs = 20;
@@ -27,6 +27,9 @@ struct TrainOptions {
   bool progress = true;
   std::string training_command;       // Recorded in the card.
   std::vector<int> positive_classes;  // Recorded in the card (binary filters).
+  std::vector<int> classes;           // Recorded in the card (models of some classes).
+  std::string feature_model;          // Recorded in the card (models on features).
+  int feature_stages = 0;
 };
 
 // Trains on `train`, reports accuracy on `validation` and `test`, writes weights and

@@ -15,6 +15,21 @@ Dataset Corrupt(const Dataset& source, float noise_std, float contrast, uint64_t
   return out;
 }
 
+Dataset RestrictClasses(const Dataset& source, const std::vector<int>& classes) {
+  std::vector<size_t> kept;
+  std::vector<int32_t> labels;
+  for (size_t i = 0; i < source.size(); ++i) {
+    auto it = std::find(classes.begin(), classes.end(), source.labels[i]);
+    if (it == classes.end()) continue;
+    kept.push_back(i);
+    labels.push_back(static_cast<int32_t>(it - classes.begin()));
+  }
+  Dataset out = Subset(source, kept);
+  out.labels = std::move(labels);
+  out.num_classes = static_cast<int>(classes.size());
+  return out;
+}
+
 }  // namespace hiedge
 
 namespace hiedge {

@@ -18,6 +18,9 @@ std::string ModelCard::ToJson() const {
             {"input_shape", input_shape},
             {"num_classes", num_classes},
             {"positive_classes", positive_classes},
+            {"classes", classes},
+            {"feature_model", feature_model},
+            {"feature_stages", feature_stages},
             {"normalize_mean", normalize_mean},
             {"normalize_std", normalize_std},
             {"parameter_count", parameter_count},
@@ -47,6 +50,9 @@ Result<ModelCard> ModelCard::FromJson(const std::string& text) {
     c.input_shape = j.at("input_shape").get<std::vector<int64_t>>();
     c.num_classes = j.at("num_classes").get<int>();
     c.positive_classes = j.value("positive_classes", std::vector<int>{});
+    c.classes = j.value("classes", std::vector<int>{});
+    c.feature_model = j.value("feature_model", std::string());
+    c.feature_stages = j.value("feature_stages", 0);
     c.normalize_mean = j.value("normalize_mean", std::vector<float>{});
     c.normalize_std = j.value("normalize_std", std::vector<float>{});
     c.parameter_count = j.value("parameter_count", int64_t{0});
@@ -66,6 +72,12 @@ Result<ModelCard> ModelCard::FromJson(const std::string& text) {
     return Status::InvalidArgument("model card: input_shape must be [C, H, W]");
   }
   if (c.num_classes < 2) return Status::InvalidArgument("model card: num_classes must be >= 2");
+  if (!c.classes.empty() && static_cast<int>(c.classes.size()) != c.num_classes) {
+    return Status::InvalidArgument("model card: classes must list num_classes original classes");
+  }
+  if (!c.feature_model.empty() && c.feature_stages < 1) {
+    return Status::InvalidArgument("model card: feature_stages must be >= 1 with feature_model");
+  }
   if (c.format != "hiedge" && c.format != "torchscript") {
     return Status::InvalidArgument("model card: unknown format '" + c.format + "'");
   }

@@ -87,6 +87,19 @@ StagedNet BuildVgg(const ArchitectureSpec& s) {
   return StagedNet(stages, std::vector<int>{}, std::vector<nn::Sequential>{}, s.mean, s.std);
 }
 
+// expert: a second-level model of the two-level architecture (seed 004) on mid-layer
+// features [C, H, W]: conv64 -> pool -> dense96 -> dense(classes).
+StagedNet BuildExpert(const ArchitectureSpec& s) {
+  const int64_t c = s.input_shape[0], h = s.input_shape[1], w = s.input_shape[2];
+  nn::Sequential features;
+  AddConvBnRelu(features, c, 64);
+  features->push_back(nn::MaxPool2d(2));
+  nn::Sequential head(nn::Flatten(), nn::Dropout(0.3), nn::Linear(64 * (h / 2) * (w / 2), 96),
+                      nn::ReLU(nn::ReLUOptions(true)), nn::Linear(96, s.num_classes));
+  return StagedNet(std::vector<nn::Sequential>{features, head}, std::vector<int>{},
+                   std::vector<nn::Sequential>{}, s.mean, s.std);
+}
+
 }  // namespace
 
 ResidualBlockImpl::ResidualBlockImpl(int64_t in_channels, int64_t out_channels, int64_t stride) {
@@ -175,11 +188,15 @@ int64_t StagedNetImpl::ParameterCount() const {
   return n;
 }
 
-std::vector<std::string> ArchitectureNames() { return {"small_cnn", "resnet8", "vgg"}; }
+std::vector<std::string> ArchitectureNames() { return {"small_cnn", "resnet8", "vgg", "expert"}; }
 
 Result<StagedNet> BuildNetwork(const ArchitectureSpec& spec) {
-  if (spec.input_shape.size() != 3 || spec.input_shape[1] < 8 || spec.input_shape[2] < 8) {
-    return Status::InvalidArgument("input shape must be [C, H, W] with H, W >= 8");
+  // Image networks pool three times; the expert (on features) once.
+  const int64_t min_side = spec.architecture == "expert" ? 2 : 8;
+  if (spec.input_shape.size() != 3 || spec.input_shape[1] < min_side ||
+      spec.input_shape[2] < min_side) {
+    return Status::InvalidArgument("input shape must be [C, H, W] with H, W >= " +
+                                   std::to_string(min_side));
   }
   if (spec.mean.size() != static_cast<size_t>(spec.input_shape[0]) ||
       spec.std.size() != spec.mean.size()) {
@@ -188,6 +205,7 @@ Result<StagedNet> BuildNetwork(const ArchitectureSpec& spec) {
   if (spec.architecture == "small_cnn") return BuildSmallCnn(spec);
   if (spec.architecture == "resnet8") return BuildResNet8(spec);
   if (spec.architecture == "vgg") return BuildVgg(spec);
+  if (spec.architecture == "expert") return BuildExpert(spec);
   return Status::InvalidArgument("unknown architecture '" + spec.architecture + "'");
 }
 

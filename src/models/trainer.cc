@@ -61,7 +61,8 @@ void ComputeNormalisation(const Dataset& ds, std::vector<float>* mean, std::vect
   torch::Tensor s = images.std({0, 2, 3});
   for (int64_t c = 0; c < ds.channels; ++c) {
     mean->push_back(std::round(m[c].item<float>() * 1e4f) / 1e4f);
-    std->push_back(std::round(s[c].item<float>() * 1e4f) / 1e4f);
+    // A channel that never varies (a dead ReLU in features) must not divide by zero.
+    std->push_back(std::max(1e-3f, std::round(s[c].item<float>() * 1e4f) / 1e4f));
   }
 }
 
@@ -152,8 +153,13 @@ Result<ModelCard> TrainModel(const TrainOptions& o, const Dataset& train, const 
   card.test_accuracy = Accuracy(net, test);
   card.training_command = o.training_command;
   card.positive_classes = o.positive_classes;
+  card.classes = o.classes;
+  card.feature_model = o.feature_model;
+  card.feature_stages = o.feature_stages;
   if (!o.positive_classes.empty())
     card.dataset = "fashion-mnist (binary: positive_classes vs rest)";
+  if (!o.classes.empty()) card.dataset = "fashion-mnist (these classes only)";
+  if (!o.feature_model.empty()) card.dataset += " as features of " + o.feature_model;
 
   std::error_code ec;
   std::filesystem::create_directories(o.output_dir, ec);

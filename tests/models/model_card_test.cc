@@ -37,6 +37,28 @@ TEST(ModelCardTest, JsonRoundTrip) {
   EXPECT_DOUBLE_EQ(back->test_accuracy, 0.9);
 }
 
+TEST(ModelCardTest, ExpertFieldsRoundTripAndAreChecked) {
+  ModelCard c;
+  c.name = "expert0";
+  c.architecture = "expert";
+  c.weights = "expert0.pt";
+  c.input_shape = {32, 7, 7};
+  c.num_classes = 3;
+  c.classes = {0, 2, 6};
+  c.feature_model = "sml.json";
+  c.feature_stages = 2;
+  auto back = ModelCard::FromJson(c.ToJson());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->classes, c.classes);
+  EXPECT_EQ(back->feature_model, "sml.json");
+  EXPECT_EQ(back->feature_stages, 2);
+  c.classes = {0, 2};  // Not num_classes entries.
+  EXPECT_EQ(ModelCard::FromJson(c.ToJson()).status().code(), StatusCode::kInvalidArgument);
+  c.classes = {0, 2, 6};
+  c.feature_stages = 0;
+  EXPECT_EQ(ModelCard::FromJson(c.ToJson()).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST(ModelCardTest, RejectsBadCards) {
   EXPECT_FALSE(ModelCard::FromJson("{").ok());
   EXPECT_FALSE(ModelCard::FromJson(R"({"name":"m"})").ok());

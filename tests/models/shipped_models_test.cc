@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "hiedge/eval.h"
+#include "hiedge/features.h"
 #include "hiedge/model.h"
 #include "hiedge/model_card.h"
 
@@ -54,9 +55,11 @@ TEST_P(ShippedModelTest, MatchesItsCard) {
   EXPECT_LE(static_cast<int64_t>(file_bytes), card->size_bytes * 3 / 2 + 65536);
 
   ASSERT_GT(Test().size(), 0u);
-  // A binary filter is scored on the test set relabelled to its two classes.
-  const Dataset test =
-      card->positive_classes.empty() ? Test() : RelabelBinary(Test(), card->positive_classes);
+  // Scored on the test set as the card describes the model's data (a binary filter's
+  // two classes, an expert's classes and input features).
+  auto seen = DatasetForCard(*card, card_path, Test());
+  ASSERT_TRUE(seen.ok()) << seen.status().ToString();
+  const Dataset& test = *seen;
   EXPECT_EQ(card->num_classes, test.num_classes);
   auto predictions = Predict(**model, test, 500);
   ASSERT_TRUE(predictions.ok()) << predictions.status().ToString();
@@ -69,7 +72,12 @@ INSTANTIATE_TEST_SUITE_P(Shipped, ShippedModelTest,
                          ::testing::Values(Expectation{"sml", 0.89, 512 * 1024},
                                            Expectation{"resnet8", 0.89, 512 * 1024},
                                            Expectation{"footwear", 0.99, 512 * 1024},
-                                           Expectation{"lml", 0.935, 4 * 1024 * 1024}),
+                                           Expectation{"lml", 0.935, 4 * 1024 * 1024},
+                                           // Two-level experts (seed 004), on sml features.
+                                           Expectation{"expert0", 0.84, 512 * 1024},
+                                           Expectation{"expert1", 0.97, 512 * 1024},
+                                           Expectation{"expert2", 0.97, 512 * 1024},
+                                           Expectation{"expert3", 0.97, 512 * 1024}),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace

@@ -1,7 +1,9 @@
 #include <cstdio>
+#include <filesystem>
 
 #include "commands.h"
 #include "hiedge/data.h"
+#include "hiedge/features.h"
 #include "hiedge/train.h"
 
 namespace hiedge::cli {
@@ -11,8 +13,9 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
       app.add_subcommand("train", "Train a model on Fashion-MNIST and write weights + card");
   auto options = std::make_shared<TrainOptions>();
   auto data_dir = std::make_shared<std::string>(kFashionMnistDir);
-  cmd->add_option("--arch", options->architecture, "small_cnn | resnet8 | vgg")
-      ->check(CLI::IsMember({"small_cnn", "resnet8", "vgg"}))
+  cmd->add_option("--arch", options->architecture,
+                  "small_cnn | resnet8 | vgg | expert (on features)")
+      ->check(CLI::IsMember({"small_cnn", "resnet8", "vgg", "expert"}))
       ->capture_default_str();
   cmd->add_option("--name", options->name, "Model name (output <dir>/<name>.pt/.json)")
       ->capture_default_str();
@@ -38,7 +41,19 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--positive-classes", options->positive_classes,
                   "Train a binary filter: these classes vs the rest (e.g. 5 7 9 = footwear)")
       ->check(CLI::Range(0, 9));
-  cmd->callback([options, data_dir, exit_code] {
+  cmd->add_option("--classes", options->classes,
+                  "Train on these classes only; output k = the k-th class listed")
+      ->check(CLI::Range(0, 9));
+  auto features_from = std::make_shared<std::string>();
+  cmd->add_option("--features-from", *features_from,
+                  "Train on another model's mid-layer features (its card; a two-level expert)")
+      ->check(CLI::ExistingFile);
+  auto feature_stages = std::make_shared<int>(2);
+  cmd->add_option("--feature-stages", *feature_stages,
+                  "Stages of --features-from whose output is the input")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->callback([options, data_dir, features_from, feature_stages, exit_code] {
     options->training_command = CommandLine();
     auto full = LoadFashionMnist(*data_dir, Split::kTrain);
     if (!full.ok()) {
@@ -51,10 +66,25 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
       return;
     }
     TrainValidation split = SplitTrainValidation(*full);
-    if (!options->positive_classes.empty()) {
-      split.train = RelabelBinary(split.train, options->positive_classes);
-      split.validation = RelabelBinary(split.validation, options->positive_classes);
-      *test = RelabelBinary(*test, options->positive_classes);
+    // The data the model will see, made as its card will describe it.
+    ModelCard planned;
+    planned.positive_classes = options->positive_classes;
+    planned.classes = options->classes;
+    if (!features_from->empty()) {
+      planned.feature_model =
+          std::filesystem::relative(*features_from, options->output_dir).generic_string();
+      planned.feature_stages = *feature_stages;
+      options->feature_model = planned.feature_model;
+      options->feature_stages = *feature_stages;
+    }
+    const std::string card_path = options->output_dir + "/" + options->name + ".json";
+    for (Dataset* data : {&split.train, &split.validation, &*test}) {
+      auto seen = DatasetForCard(planned, card_path, *data);
+      if (!seen.ok()) {
+        *exit_code = ExitCodeFor(seen.status());
+        return;
+      }
+      *data = std::move(*seen);
     }
     std::fprintf(stderr, "training %s (%s) on %zu images, validating on %zu\n",
                  options->name.c_str(), options->architecture.c_str(), split.train.size(),

@@ -15,6 +15,8 @@ void AddDeviceCommand(CLI::App& app, int* exit_code);
 void AddDemoCommand(CLI::App& app, int* exit_code);
 void AddEvalCommand(CLI::App& app, int* exit_code);
 void AddLoadgenCommand(CLI::App& app, int* exit_code);
+void AddSuperclassesCommand(CLI::App& app, int* exit_code);
+void AddTwoLevelCommand(CLI::App& app, int* exit_code);
 
 // The one place a Status becomes an exit code: prints the error, returns 0 or 1..n.
 int ExitCodeFor(const Status& status);

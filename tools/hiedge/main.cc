@@ -50,6 +50,8 @@ int main(int argc, char** argv) {
   hiedge::cli::AddDemoCommand(app, &exit_code);
   hiedge::cli::AddEvalCommand(app, &exit_code);
   hiedge::cli::AddLoadgenCommand(app, &exit_code);
+  hiedge::cli::AddSuperclassesCommand(app, &exit_code);
+  hiedge::cli::AddTwoLevelCommand(app, &exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

@@ -1,0 +1,25 @@
+// Mid-layer features as data, and the data a model sees as its card describes it
+// (some classes only, a binary relabelling, or another model's mid-layer features).
+#pragma once
+
+#include <string>
+
+#include "hiedge/data.h"
+#include "hiedge/model.h"
+#include "hiedge/model_card.h"
+
+namespace hiedge {
+
+// The activation after stages [0, stages) of `backend` for every sample of `source`,
+// as a Dataset of shape [C, H, W] (a flat [D] activation becomes [D, 1, 1]); labels
+// are kept. InvalidArgument when stages is not in [1, num_stages).
+Result<Dataset> ExtractFeatures(InferenceBackend& backend, int stages, const Dataset& source,
+                                size_t batch_size = 500);
+
+// `images` as the model of `card` (read from `card_path`) takes and predicts them:
+// restricted to card.classes, relabelled binary for card.positive_classes, then mapped
+// through the first card.feature_stages stages of card.feature_model (loaded here).
+Result<Dataset> DatasetForCard(const ModelCard& card, const std::string& card_path,
+                               const Dataset& images);
+
+}  // namespace hiedge

@@ -1,0 +1,99 @@
+// Building and evaluating seed 004's two-level architecture on a dataset: superclasses
+// from a first-level model's mid-layer features, and the accuracy and cost of Alg. 2
+// routing to second-level models (experts).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hiedge/data.h"
+#include "hiedge/model.h"
+#include "hiedge/two_level.h"
+#include "hiedge/two_level_config.h"
+
+namespace hiedge {
+
+// Superclasses for `first_level` cut after `stages`: class medians of its features on
+// `train` (seed 004 §2(1)), grouped into k by seeded k-means.
+Result<Superclasses> SuperclassesFromFeatures(InferenceBackend& first_level, int stages,
+                                              const Dataset& train, int k, uint64_t seed);
+
+// Everything Alg. 2 needs about one sample, precomputed: the first level's class
+// probabilities and each expert's answer (its best class, mapped to the original
+// class id, and confidence).
+struct TwoLevelSample {
+  std::vector<float> first_level_probabilities;
+  int first_level_class = 0;
+  std::vector<SecondLevelAnswer> expert_answers;  // Index = superclass.
+  int label = 0;
+};
+
+// Runs the first-level model and every expert on `data` (each expert on the features).
+Result<std::vector<TwoLevelSample>> ScoreTwoLevel(InferenceBackend& first_level,
+                                                  const TwoLevelConfig& config,
+                                                  std::vector<InferenceBackend*> experts,
+                                                  std::vector<std::vector<int>> expert_classes,
+                                                  const Dataset& data);
+
+// Outcome of Alg. 2 over scored samples.
+struct TwoLevelOutcome {
+  size_t samples = 0;
+  double accuracy = 0;
+  double first_level_accuracy = 0;
+  double superclass_accuracy = 0;   // Top superclass of C^L is the label's.
+  double mean_expert_queries = 0;   // Second-level inferences per sample.
+  double recall_fraction = 0;       // Samples whose recall step ran.
+  double multi_query_fraction = 0;  // Samples asking more than one expert at once.
+};
+TwoLevelOutcome SimulateTwoLevel(const std::vector<TwoLevelSample>& samples,
+                                 const Superclasses& superclasses,
+                                 const RoutingThresholds& thresholds);
+
+// The thresholds of highest accuracy on `samples` (validation) over a fixed grid,
+// among those asking at most `max_mean_queries` experts per sample; ties go to fewer
+// queries.
+RoutingThresholds CalibrateTwoLevel(const std::vector<TwoLevelSample>& samples,
+                                    const Superclasses& superclasses, double max_mean_queries);
+
+// The whole study behind `hiedge twolevel`: thresholds calibrated on validation,
+// accuracy and cost on test beside the first-level model alone and the large model,
+// and an Alg. 1 placement for a seeded multi-cluster scenario.
+struct TwoLevelStudyOptions {
+  std::string config_path = "models/two_level.json";
+  std::string large_model = "models/lml.json";  // Empty: no large-model baseline.
+  std::string data_dir = kFashionMnistDir;
+  double max_mean_queries = 1.5;  // Budget of expert inferences per sample.
+  int clusters = 3;               // Alg. 1 scenario.
+  double experts_per_server = 2;  // Memory per server, in expert models.
+  uint64_t seed = 1;
+};
+
+struct TwoLevelStudy {
+  TwoLevelConfig config;  // With the calibrated thresholds.
+  struct Row {
+    std::string strategy;
+    double accuracy = 0;
+    double mean_expert_queries = 0;
+    double recall_fraction = 0;
+    double device_macs = 0;   // Per sample.
+    double server_macs = 0;   // Per sample, mean over samples.
+    double upload_bytes = 0;  // Per sample, FP32 payload.
+  };
+  std::vector<Row> rows;
+  double validation_accuracy = 0;
+  double superclass_accuracy = 0;  // Test: top superclass of C^L is right.
+  // Alg. 1 scenario: demand[c][n], the placement, and the share of each cluster's
+  // expert queries its own server answers (modelled from demand).
+  std::vector<std::vector<double>> demand;
+  std::vector<std::vector<int>> placement;
+  std::vector<double> local_share;
+
+  std::string ToJson() const;
+  std::string ToTable() const;
+};
+
+Result<TwoLevelStudy> RunTwoLevelStudy(const TwoLevelStudyOptions& options);
+
+}  // namespace hiedge

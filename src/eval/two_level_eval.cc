@@ -1,0 +1,111 @@
+#include "hiedge/two_level_eval.h"
+
+#include "hiedge/decision.h"
+#include "hiedge/eval.h"
+#include "hiedge/features.h"
+
+namespace hiedge {
+
+Result<Superclasses> SuperclassesFromFeatures(InferenceBackend& first_level, int stages,
+                                              const Dataset& train, int k, uint64_t seed) {
+  HIEDGE_ASSIGN_OR_RETURN(Dataset features, ExtractFeatures(first_level, stages, train));
+  HIEDGE_ASSIGN_OR_RETURN(auto medians, ClassMedians(features.images, features.image_elements(),
+                                                     features.labels, features.num_classes));
+  return ClusterIntoSuperclasses(medians, k, seed);
+}
+
+Result<std::vector<TwoLevelSample>> ScoreTwoLevel(InferenceBackend& first_level,
+                                                  const TwoLevelConfig& config,
+                                                  std::vector<InferenceBackend*> experts,
+                                                  std::vector<std::vector<int>> expert_classes,
+                                                  const Dataset& data) {
+  const auto superclasses = static_cast<size_t>(config.superclasses.count());
+  if (experts.size() != superclasses || expert_classes.size() != superclasses) {
+    return Status::InvalidArgument("two-level: one expert per superclass needed");
+  }
+  HIEDGE_ASSIGN_OR_RETURN(Predictions first, Predict(first_level, data));
+  HIEDGE_ASSIGN_OR_RETURN(Dataset features,
+                          ExtractFeatures(first_level, config.feature_stages, data));
+  std::vector<TwoLevelSample> samples(data.size());
+  const auto classes = static_cast<size_t>(first.classes);
+  for (size_t i = 0; i < data.size(); ++i) {
+    samples[i].first_level_probabilities = Softmax(first.logits.data() + i * classes, classes);
+    samples[i].first_level_class = first.labels[i];
+    samples[i].label = data.labels[i];
+    samples[i].expert_answers.resize(superclasses);
+  }
+  for (size_t s = 0; s < superclasses; ++s) {
+    HIEDGE_ASSIGN_OR_RETURN(Predictions answer, Predict(*experts[s], features));
+    for (size_t i = 0; i < data.size(); ++i) {
+      const auto local = static_cast<size_t>(answer.labels[i]);
+      if (local >= expert_classes[s].size()) {
+        return Status::InvalidArgument("two-level: expert " + std::to_string(s) +
+                                       " answers a class outside its list");
+      }
+      samples[i].expert_answers[s] = {static_cast<int>(s), expert_classes[s][local],
+                                      answer.confidences[i]};
+    }
+  }
+  return samples;
+}
+
+TwoLevelOutcome SimulateTwoLevel(const std::vector<TwoLevelSample>& samples,
+                                 const Superclasses& superclasses,
+                                 const RoutingThresholds& thresholds) {
+  TwoLevelOutcome o;
+  o.samples = samples.size();
+  if (samples.empty()) return o;
+  size_t correct = 0, first_correct = 0, superclass_correct = 0, queries = 0, recalls = 0,
+         multi = 0;
+  std::vector<SecondLevelAnswer> asked;
+  for (const TwoLevelSample& sample : samples) {
+    const std::vector<double> confidences =
+        SuperclassConfidences(sample.first_level_probabilities, superclasses);
+    const SecondLevelPlan plan = PlanSecondLevel(confidences, thresholds);
+    asked.clear();
+    for (int s : plan.first) asked.push_back(sample.expert_answers[static_cast<size_t>(s)]);
+    if (NeedsRecall(asked, plan, thresholds)) {
+      ++recalls;
+      for (int s : plan.recall) asked.push_back(sample.expert_answers[static_cast<size_t>(s)]);
+    }
+    queries += asked.size();
+    multi += plan.first.size() > 1;
+    correct += BestAnswer(asked).class_id == sample.label;
+    first_correct += sample.first_level_class == sample.label;
+    superclass_correct += plan.first[0] == superclasses.of_class[static_cast<size_t>(sample.label)];
+  }
+  const double n = static_cast<double>(samples.size());
+  o.accuracy = static_cast<double>(correct) / n;
+  o.first_level_accuracy = static_cast<double>(first_correct) / n;
+  o.superclass_accuracy = static_cast<double>(superclass_correct) / n;
+  o.mean_expert_queries = static_cast<double>(queries) / n;
+  o.recall_fraction = static_cast<double>(recalls) / n;
+  o.multi_query_fraction = static_cast<double>(multi) / n;
+  return o;
+}
+
+RoutingThresholds CalibrateTwoLevel(const std::vector<TwoLevelSample>& samples,
+                                    const Superclasses& superclasses, double max_mean_queries) {
+  RoutingThresholds best{1.0, 1.0, 0.0, 1};  // Top superclass only: one query per sample.
+  TwoLevelOutcome best_outcome = SimulateTwoLevel(samples, superclasses, best);
+  for (double accept_top : {0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0}) {
+    for (double consider : {0.02, 0.05, 0.1, 0.2}) {
+      for (double recall_below : {0.0, 0.5, 0.7, 0.9}) {
+        for (int max_parallel : {2, 3}) {
+          const RoutingThresholds t{accept_top, consider, recall_below, max_parallel};
+          const TwoLevelOutcome o = SimulateTwoLevel(samples, superclasses, t);
+          if (o.mean_expert_queries > max_mean_queries) continue;
+          if (o.accuracy > best_outcome.accuracy ||
+              (o.accuracy == best_outcome.accuracy &&
+               o.mean_expert_queries < best_outcome.mean_expert_queries)) {
+            best = t;
+            best_outcome = o;
+          }
+        }
+      }
+    }
+  }
+  return best;
+}
+
+}  // namespace hiedge

@@ -1,0 +1,182 @@
+// `hiedge twolevel`: seed 004's two-level architecture measured on Fashion-MNIST.
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "hiedge/eval.h"
+#include "hiedge/model_card.h"
+#include "hiedge/two_level_eval.h"
+
+namespace hiedge {
+namespace {
+
+// Cluster demands: (-log u)^2 normalised, so each cluster sees a few superclasses
+// mostly (seed 004's clusters of differing input distributions). Seeded.
+std::vector<std::vector<double>> ScenarioDemand(int clusters, int superclasses, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<std::vector<double>> demand(static_cast<size_t>(clusters));
+  for (auto& row : demand) {
+    double total = 0;
+    for (int n = 0; n < superclasses; ++n) {
+      const double u = (static_cast<double>(rng() >> 11) + 0.5) * 0x1.0p-53;
+      row.push_back(std::pow(-std::log(u), 2));
+      total += row.back();
+    }
+    for (double& d : row) d /= total;
+  }
+  return demand;
+}
+
+struct LoadedExperts {
+  std::vector<std::unique_ptr<InferenceBackend>> owned;
+  std::vector<std::vector<int>> classes;
+  double mean_macs = 0;
+};
+
+Result<LoadedExperts> LoadExperts(const TwoLevelConfig& config, const std::string& folder) {
+  if (config.experts.size() != static_cast<size_t>(config.superclasses.count())) {
+    return Status::InvalidArgument("two-level config lists no expert per superclass");
+  }
+  LoadedExperts e;
+  for (size_t s = 0; s < config.experts.size(); ++s) {
+    const std::string path = folder + "/" + config.experts[s];
+    HIEDGE_ASSIGN_OR_RETURN(ModelCard card, ReadModelCard(path));
+    if (card.classes != config.superclasses.members[s]) {
+      return Status::InvalidArgument(path + ": its classes are not superclass " +
+                                     std::to_string(s) + "'s");
+    }
+    HIEDGE_ASSIGN_OR_RETURN(auto model, LoadModel(path));
+    e.mean_macs += static_cast<double>(model->info().macs_per_sample) /
+                   static_cast<double>(config.experts.size());
+    e.classes.push_back(card.classes);
+    e.owned.push_back(std::move(model));
+  }
+  return e;
+}
+
+}  // namespace
+
+Result<TwoLevelStudy> RunTwoLevelStudy(const TwoLevelStudyOptions& o) {
+  TwoLevelStudy study;
+  HIEDGE_ASSIGN_OR_RETURN(study.config, ReadTwoLevelConfig(o.config_path));
+  const std::string folder = CardDirectory(o.config_path);
+  HIEDGE_ASSIGN_OR_RETURN(auto first, LoadModel(folder + "/" + study.config.feature_model));
+  HIEDGE_ASSIGN_OR_RETURN(LoadedExperts experts, LoadExperts(study.config, folder));
+  std::vector<InferenceBackend*> expert_ptrs;
+  for (auto& e : experts.owned) expert_ptrs.push_back(e.get());
+
+  HIEDGE_ASSIGN_OR_RETURN(Dataset full, LoadFashionMnist(o.data_dir, Split::kTrain));
+  const Dataset validation = SplitTrainValidation(full).validation;
+  HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadFashionMnist(o.data_dir, Split::kTest));
+  std::fprintf(stderr, "twolevel: scoring %zu validation and %zu test images\n", validation.size(),
+               test.size());
+  HIEDGE_ASSIGN_OR_RETURN(auto val_samples, ScoreTwoLevel(*first, study.config, expert_ptrs,
+                                                          experts.classes, validation));
+  HIEDGE_ASSIGN_OR_RETURN(auto test_samples,
+                          ScoreTwoLevel(*first, study.config, expert_ptrs, experts.classes, test));
+  const Superclasses& sc = study.config.superclasses;
+  study.config.thresholds = CalibrateTwoLevel(val_samples, sc, o.max_mean_queries);
+  study.validation_accuracy = SimulateTwoLevel(val_samples, sc, study.config.thresholds).accuracy;
+
+  const double device_macs = static_cast<double>(first->info().macs_per_sample);
+  const double image_bytes = 4.0 * static_cast<double>(test.image_elements());
+  double feature_bytes = 0;
+  {
+    const FloatTensor one{{1, test.channels, test.height, test.width},
+                          std::vector<float>(test.image(0), test.image(0) + test.image_elements())};
+    HIEDGE_ASSIGN_OR_RETURN(FloatTensor f, first->RunStages(one, 0, study.config.feature_stages));
+    feature_bytes = 4.0 * static_cast<double>(f.data.size());
+  }
+  const RoutingThresholds top_only{0.0, 1.0, 0.0, 1};
+  const TwoLevelOutcome top = SimulateTwoLevel(test_samples, sc, top_only);
+  const TwoLevelOutcome alg2 = SimulateTwoLevel(test_samples, sc, study.config.thresholds);
+  study.superclass_accuracy = top.superclass_accuracy;
+  study.rows.push_back({"first level only (" + first->info().name + ")", top.first_level_accuracy,
+                        0, 0, device_macs, 0, 0});
+  if (!o.large_model.empty()) {
+    HIEDGE_ASSIGN_OR_RETURN(auto large, LoadModel(o.large_model));
+    HIEDGE_ASSIGN_OR_RETURN(Predictions p, Predict(*large, test));
+    study.rows.push_back({"full offload (" + large->info().name + ")", AccuracyOf(p, test), 0, 0, 0,
+                          static_cast<double>(large->info().macs_per_sample), image_bytes});
+  }
+  study.rows.push_back({"two-level, top superclass", top.accuracy, top.mean_expert_queries, 0,
+                        device_macs, top.mean_expert_queries * experts.mean_macs, feature_bytes});
+  study.rows.push_back({"two-level, Alg. 2 + recall", alg2.accuracy, alg2.mean_expert_queries,
+                        alg2.recall_fraction, device_macs,
+                        alg2.mean_expert_queries * experts.mean_macs, feature_bytes});
+
+  study.demand = ScenarioDemand(o.clusters, sc.count(), o.seed);
+  PlacementInput placement{
+      study.demand, std::vector<double>(static_cast<size_t>(o.clusters), o.experts_per_server),
+      1.0};
+  HIEDGE_ASSIGN_OR_RETURN(study.placement, PlaceSecondLevelModels(placement));
+  for (size_t c = 0; c < study.placement.size(); ++c) {
+    double local = 0;
+    for (int n : study.placement[c]) local += study.demand[c][static_cast<size_t>(n)];
+    study.local_share.push_back(local);
+  }
+  return study;
+}
+
+std::string TwoLevelStudy::ToJson() const {
+  nlohmann::json rows_json = nlohmann::json::array();
+  for (const Row& r : rows) {
+    rows_json.push_back({{"strategy", r.strategy},
+                         {"accuracy", r.accuracy},
+                         {"mean_expert_queries", r.mean_expert_queries},
+                         {"recall_fraction", r.recall_fraction},
+                         {"device_macs_per_sample", r.device_macs},
+                         {"server_macs_per_sample", r.server_macs},
+                         {"upload_bytes_per_sample", r.upload_bytes}});
+  }
+  nlohmann::json j = {{"split", "test"},
+                      {"thresholds_calibrated_on", "validation"},
+                      {"validation_accuracy", validation_accuracy},
+                      {"superclass_accuracy", superclass_accuracy},
+                      {"config", nlohmann::json::parse(config.ToJson())},
+                      {"strategies", rows_json},
+                      {"placement",
+                       {{"demand", demand},
+                        {"models_on_cluster", placement},
+                        {"local_share_modelled", local_share}}}};
+  return j.dump(2) + "\n";
+}
+
+std::string TwoLevelStudy::ToTable() const {
+  std::string out;
+  char line[256];
+  std::snprintf(line, sizeof(line), "%-34s %9s %8s %7s %10s %10s %9s\n", "strategy (test)",
+                "accuracy", "queries", "recall", "dev MMAC", "srv MMAC", "upload B");
+  out += line;
+  for (const Row& r : rows) {
+    std::snprintf(line, sizeof(line), "%-34s %8.2f%% %8.3f %6.1f%% %10.3f %10.3f %9.0f\n",
+                  r.strategy.c_str(), 100 * r.accuracy, r.mean_expert_queries,
+                  100 * r.recall_fraction, r.device_macs / 1e6, r.server_macs / 1e6,
+                  r.upload_bytes);
+    out += line;
+  }
+  std::snprintf(line, sizeof(line),
+                "superclass of C^L right on %.2f%% of test; thresholds (validation accuracy "
+                "%.2f%%): accept_top %.2f, consider %.2f, recall_below %.2f, max_parallel %d\n",
+                100 * superclass_accuracy, 100 * validation_accuracy, config.thresholds.accept_top,
+                config.thresholds.consider, config.thresholds.recall_below,
+                config.thresholds.max_parallel);
+  out += line;
+  out += "Alg. 1 placement (modelled scenario, seeded demand):\n";
+  for (size_t c = 0; c < placement.size(); ++c) {
+    std::string models, shares;
+    for (int n : placement[c]) models += " " + std::to_string(n);
+    for (double d : demand[c]) {
+      std::snprintf(line, sizeof(line), " %.2f", d);
+      shares += line;
+    }
+    std::snprintf(line, sizeof(line),
+                  "  cluster %zu: demand [%s ], experts {%s }, %.0f%% of its queries local\n", c,
+                  shares.c_str(), models.c_str(), 100 * local_share[c]);
+    out += line;
+  }
+  return out;
+}
+
+}  // namespace hiedge

@@ -1,0 +1,101 @@
+#include "hiedge/two_level_eval.h"
+
+#include <gtest/gtest.h>
+
+#include "hiedge/features.h"
+#include "hiedge/model_card.h"
+
+namespace hiedge {
+namespace {
+
+// Four classes in two superclasses {0, 1} and {2, 3}; three samples whose routing
+// outcome is worked out by hand (see each comment).
+class TwoLevelSimulationTest : public ::testing::Test {
+ protected:
+  Superclasses superclasses_ = *MakeSuperclasses({0, 0, 1, 1});
+  std::vector<TwoLevelSample> samples_ = {
+      // Confident and right: C^L = (0.9, 0.1); expert 0 says class 0.
+      {{0.6f, 0.3f, 0.05f, 0.05f}, 0, {{0, 0, 0.95}, {1, 2, 0.5}}, 0},
+      // Wrong top superclass: C^L = (0.55, 0.45); only asking both experts finds class 2.
+      {{0.4f, 0.15f, 0.35f, 0.1f}, 0, {{0, 1, 0.55}, {1, 2, 0.9}}, 2},
+      // Right superclass, unsure expert (0.4): recall asks expert 0 too (0.3), still 3.
+      {{0.05f, 0.05f, 0.5f, 0.4f}, 2, {{0, 0, 0.3}, {1, 3, 0.4}}, 3},
+  };
+};
+
+TEST_F(TwoLevelSimulationTest, TopSuperclassOnly) {
+  const TwoLevelOutcome o = SimulateTwoLevel(samples_, superclasses_, {0.0, 1.0, 0.0, 1});
+  EXPECT_NEAR(o.accuracy, 2.0 / 3, 1e-12);
+  EXPECT_NEAR(o.mean_expert_queries, 1.0, 1e-12);
+  EXPECT_NEAR(o.superclass_accuracy, 2.0 / 3, 1e-12);
+  EXPECT_NEAR(o.first_level_accuracy, 1.0 / 3, 1e-12);
+  EXPECT_EQ(o.recall_fraction, 0.0);
+}
+
+TEST_F(TwoLevelSimulationTest, ParallelQueriesAndRecallFixTheErrors) {
+  const TwoLevelOutcome o = SimulateTwoLevel(samples_, superclasses_, {0.9, 0.1, 0.6, 2});
+  EXPECT_NEAR(o.accuracy, 1.0, 1e-12);
+  EXPECT_NEAR(o.mean_expert_queries, 5.0 / 3, 1e-12);  // 1 + 2 (parallel) + 2 (recall).
+  EXPECT_NEAR(o.recall_fraction, 1.0 / 3, 1e-12);
+  EXPECT_NEAR(o.multi_query_fraction, 1.0 / 3, 1e-12);
+}
+
+TEST_F(TwoLevelSimulationTest, CalibrationRespectsTheQueryBudget) {
+  const RoutingThresholds tight = CalibrateTwoLevel(samples_, superclasses_, 1.0);
+  const TwoLevelOutcome at_tight = SimulateTwoLevel(samples_, superclasses_, tight);
+  EXPECT_LE(at_tight.mean_expert_queries, 1.0);
+  EXPECT_NEAR(at_tight.accuracy, 2.0 / 3, 1e-12);
+  const RoutingThresholds loose = CalibrateTwoLevel(samples_, superclasses_, 2.0);
+  const TwoLevelOutcome at_loose = SimulateTwoLevel(samples_, superclasses_, loose);
+  EXPECT_NEAR(at_loose.accuracy, 1.0, 1e-12);
+  EXPECT_LE(at_loose.mean_expert_queries, 2.0);
+  EXPECT_EQ(SimulateTwoLevel({}, superclasses_, loose).samples, 0u);
+}
+
+// The shipped two-level deployment: features, experts and routing end to end on part
+// of the test split.
+TEST(ShippedTwoLevelTest, ExpertsAnswerWithinTheirSuperclassAndRoutingBeatsChance) {
+  const std::string folder = std::string(HIEDGE_SOURCE_DIR) + "/models";
+  auto config = ReadTwoLevelConfig(folder + "/two_level.json");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  auto first = LoadModel(folder + "/" + config->feature_model);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  std::vector<std::unique_ptr<InferenceBackend>> owned;
+  std::vector<InferenceBackend*> experts;
+  std::vector<std::vector<int>> classes;
+  for (const std::string& e : config->experts) {
+    auto card = ReadModelCard(folder + "/" + e);
+    ASSERT_TRUE(card.ok()) << card.status().ToString();
+    auto model = LoadModel(folder + "/" + e);
+    ASSERT_TRUE(model.ok()) << model.status().ToString();
+    classes.push_back(card->classes);
+    experts.push_back(model->get());
+    owned.push_back(std::move(*model));
+  }
+  auto test = LoadFashionMnist(kFashionMnistDir, Split::kTest);
+  ASSERT_TRUE(test.ok()) << test.status().ToString();
+  const Dataset part = Head(*test, 1000);
+  auto samples = ScoreTwoLevel(**first, *config, experts, classes, part);
+  ASSERT_TRUE(samples.ok()) << samples.status().ToString();
+  ASSERT_EQ(samples->size(), 1000u);
+  for (const TwoLevelSample& s : *samples) {
+    for (size_t n = 0; n < s.expert_answers.size(); ++n) {
+      EXPECT_EQ(config->superclasses.of_class[static_cast<size_t>(s.expert_answers[n].class_id)],
+                static_cast<int>(n));
+    }
+  }
+  const TwoLevelOutcome o = SimulateTwoLevel(*samples, config->superclasses, config->thresholds);
+  EXPECT_GT(o.superclass_accuracy, 0.9);
+  EXPECT_GT(o.accuracy, 0.85);
+  EXPECT_GE(o.mean_expert_queries, 1.0);
+  // Wrong inputs are refused, not crashed on.
+  experts.pop_back();
+  EXPECT_EQ(ScoreTwoLevel(**first, *config, experts, classes, part).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(ExtractFeatures(**first, 0, part).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ExtractFeatures(**first, (*first)->info().num_stages, part).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace hiedge

@@ -1,0 +1,136 @@
+// `hiedge superclasses` and `hiedge twolevel`: seed 004's two-level architecture.
+#include <cstdio>
+#include <filesystem>
+
+#include "commands.h"
+#include "hiedge/files.h"
+#include "hiedge/model_card.h"
+#include "hiedge/two_level_eval.h"
+
+namespace hiedge::cli {
+namespace {
+
+struct SuperclassArgs {
+  std::string model = "models/sml.json";
+  int stages = 2;
+  int k = 4;
+  uint64_t seed = 1;
+  std::string data_dir = kFashionMnistDir;
+  std::string out = "models/two_level.json";
+};
+
+std::string Join(const std::vector<int>& values, const char* separator) {
+  std::string s;
+  for (size_t i = 0; i < values.size(); ++i) {
+    s += (i ? separator : "") + std::to_string(values[i]);
+  }
+  return s;
+}
+
+Status BuildSuperclasses(const SuperclassArgs& a) {
+  HIEDGE_ASSIGN_OR_RETURN(auto model, LoadModel(a.model));
+  HIEDGE_ASSIGN_OR_RETURN(Dataset full, LoadFashionMnist(a.data_dir, Split::kTrain));
+  const Dataset train = SplitTrainValidation(full).train;
+  std::fprintf(stderr, "superclasses: features of %s after stage %d on %zu training images\n",
+               a.model.c_str(), a.stages, train.size());
+  HIEDGE_ASSIGN_OR_RETURN(Superclasses superclasses,
+                          SuperclassesFromFeatures(*model, a.stages, train, a.k, a.seed));
+  const std::string folder = CardDirectory(a.out);
+  TwoLevelConfig config;
+  config.feature_model = std::filesystem::relative(a.model, folder).generic_string();
+  config.feature_stages = a.stages;
+  config.superclasses = superclasses;
+  config.class_names = FashionMnistClassNames();
+  for (int s = 0; s < superclasses.count(); ++s) {
+    config.experts.push_back("expert" + std::to_string(s) + ".json");
+  }
+  HIEDGE_RETURN_IF_ERROR(WriteTwoLevelConfig(config, a.out));
+  std::printf("%s", config.ToJson().c_str());
+  std::fprintf(stderr, "wrote %s; train its experts with:\n", a.out.c_str());
+  for (int s = 0; s < superclasses.count(); ++s) {
+    const auto& members = superclasses.members[static_cast<size_t>(s)];
+    std::string names;
+    for (int c : members) names += " " + config.class_names[static_cast<size_t>(c)];
+    std::fprintf(stderr, "  # superclass %d:%s\n", s, names.c_str());
+    if (members.size() < 2) {
+      std::fprintf(stderr, "  (one class: no expert needed, but the file must exist)\n");
+    }
+    std::fprintf(stderr,
+                 "  ./build/hiedge train --arch expert --features-from %s --feature-stages %d "
+                 "--classes %s --name expert%d --out %s\n",
+                 a.model.c_str(), a.stages, Join(members, " ").c_str(), s, folder.c_str());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AddSuperclassesCommand(CLI::App& app, int* exit_code) {
+  auto* cmd = app.add_subcommand(
+      "superclasses",
+      "Group classes into superclasses by k-means over the class medians of a model's "
+      "mid-layer features (seed 004), and write a two-level config");
+  auto a = std::make_shared<SuperclassArgs>();
+  cmd->add_option("--model", a->model, "First-level model card")
+      ->check(CLI::ExistingFile)
+      ->capture_default_str();
+  cmd->add_option("--stages", a->stages, "Stages that run on the device before the cut")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--k", a->k, "Number of superclasses")
+      ->check(CLI::Range(1, 10))
+      ->capture_default_str();
+  cmd->add_option("--seed", a->seed)->capture_default_str();
+  cmd->add_option("--data", a->data_dir, "Fashion-MNIST folder")->capture_default_str();
+  cmd->add_option("--out", a->out, "Two-level config to write")->capture_default_str();
+  cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(BuildSuperclasses(*a)); });
+}
+
+}  // namespace hiedge::cli
+
+namespace hiedge::cli {
+
+void AddTwoLevelCommand(CLI::App& app, int* exit_code) {
+  auto* cmd = app.add_subcommand(
+      "twolevel",
+      "Evaluate the two-level architecture (seed 004): calibrate Alg. 2 thresholds on "
+      "validation, score on test against the first-level and large models, place experts "
+      "(Alg. 1)");
+  auto o = std::make_shared<TwoLevelStudyOptions>();
+  auto json_out = std::make_shared<std::string>();
+  auto save = std::make_shared<bool>(false);
+  cmd->add_option("--config", o->config_path, "Two-level config (from `hiedge superclasses`)")
+      ->check(CLI::ExistingFile)
+      ->capture_default_str();
+  cmd->add_option("--large", o->large_model, "Large model for the full-offload row ('' = none)")
+      ->capture_default_str();
+  cmd->add_option("--data", o->data_dir, "Fashion-MNIST folder")->capture_default_str();
+  cmd->add_option("--max-queries", o->max_mean_queries,
+                  "Budget: mean expert inferences per sample when calibrating")
+      ->check(CLI::Range(1.0, 10.0))
+      ->capture_default_str();
+  cmd->add_option("--clusters", o->clusters, "Clusters (edge servers) in the Alg. 1 scenario")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  cmd->add_option("--experts-per-server", o->experts_per_server,
+                  "Memory of each server, in expert models")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Seed of the scenario's demand")->capture_default_str();
+  cmd->add_option("--json", *json_out, "Also write the results as JSON here");
+  cmd->add_flag("--save-thresholds", *save, "Write the calibrated thresholds into --config");
+  cmd->callback([o, json_out, save, exit_code] {
+    auto study = RunTwoLevelStudy(*o);
+    if (!study.ok()) {
+      *exit_code = ExitCodeFor(study.status());
+      return;
+    }
+    std::printf("%s", study->ToTable().c_str());
+    Status written;
+    if (!json_out->empty()) written = WriteTextFile(*json_out, study->ToJson());
+    if (written.ok() && *save) written = WriteTwoLevelConfig(study->config, o->config_path);
+    *exit_code = ExitCodeFor(written);
+  });
+}
+
+}  // namespace hiedge::cli
