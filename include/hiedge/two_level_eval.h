@@ -37,6 +37,17 @@ Result<std::vector<TwoLevelSample>> ScoreTwoLevel(InferenceBackend& first_level,
                                                   std::vector<std::vector<int>> expert_classes,
                                                   const Dataset& data);
 
+// Alg. 2 on one scored sample: the answer and what it took.
+struct RoutedSample {
+  int final_class = -1;
+  int queries = 0;        // Experts asked.
+  bool recalled = false;  // The recall step ran.
+  bool parallel = false;  // More than one expert was asked at once.
+  int top_superclass = -1;
+};
+RoutedSample RouteTwoLevel(const TwoLevelSample& sample, const Superclasses& superclasses,
+                           const RoutingThresholds& thresholds);
+
 // Outcome of Alg. 2 over scored samples.
 struct TwoLevelOutcome {
   size_t samples = 0;
@@ -95,5 +106,32 @@ struct TwoLevelStudy {
 };
 
 Result<TwoLevelStudy> RunTwoLevelStudy(const TwoLevelStudyOptions& options);
+
+// A networked two-level run (`hiedge twolevel-device`): every sample of `data` through
+// `device` (two_level_device.h), one answer each.
+class TwoLevelDevice;
+struct TwoLevelSampleRecord;
+Result<std::vector<TwoLevelSampleRecord>> RunTwoLevelDevice(TwoLevelDevice& device,
+                                                            const Dataset& data,
+                                                            double* wall_seconds, bool progress);
+
+struct TwoLevelRunSummary {
+  size_t samples = 0;
+  double accuracy = 0;
+  double first_level_accuracy = 0;
+  double mean_experts_asked = 0;
+  double forwarded_fraction = 0;  // Of expert answers, those from a non-local server.
+  size_t fallbacks = 0;           // Samples no expert answered (first-level answer given).
+  double recall_fraction = 0;
+  double p50_first_level_ms = 0;
+  double p50_second_level_ms = 0;
+  double p99_total_ms = 0;
+  double samples_per_second = 0;
+
+  std::string ToJson() const;
+  std::string ToTable() const;
+};
+TwoLevelRunSummary SummarizeTwoLevelRun(const std::vector<TwoLevelSampleRecord>& records,
+                                        const Dataset& data, double wall_seconds);
 
 }  // namespace hiedge

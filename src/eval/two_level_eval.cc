@@ -49,6 +49,24 @@ Result<std::vector<TwoLevelSample>> ScoreTwoLevel(InferenceBackend& first_level,
   return samples;
 }
 
+RoutedSample RouteTwoLevel(const TwoLevelSample& sample, const Superclasses& superclasses,
+                           const RoutingThresholds& thresholds) {
+  const SecondLevelPlan plan = PlanSecondLevel(
+      SuperclassConfidences(sample.first_level_probabilities, superclasses), thresholds);
+  std::vector<SecondLevelAnswer> asked;
+  for (int s : plan.first) asked.push_back(sample.expert_answers[static_cast<size_t>(s)]);
+  RoutedSample routed;
+  if (NeedsRecall(asked, plan, thresholds)) {
+    routed.recalled = true;
+    for (int s : plan.recall) asked.push_back(sample.expert_answers[static_cast<size_t>(s)]);
+  }
+  routed.final_class = BestAnswer(asked).class_id;
+  routed.queries = static_cast<int>(asked.size());
+  routed.parallel = plan.first.size() > 1;
+  routed.top_superclass = plan.first[0];
+  return routed;
+}
+
 TwoLevelOutcome SimulateTwoLevel(const std::vector<TwoLevelSample>& samples,
                                  const Superclasses& superclasses,
                                  const RoutingThresholds& thresholds) {
@@ -57,22 +75,15 @@ TwoLevelOutcome SimulateTwoLevel(const std::vector<TwoLevelSample>& samples,
   if (samples.empty()) return o;
   size_t correct = 0, first_correct = 0, superclass_correct = 0, queries = 0, recalls = 0,
          multi = 0;
-  std::vector<SecondLevelAnswer> asked;
   for (const TwoLevelSample& sample : samples) {
-    const std::vector<double> confidences =
-        SuperclassConfidences(sample.first_level_probabilities, superclasses);
-    const SecondLevelPlan plan = PlanSecondLevel(confidences, thresholds);
-    asked.clear();
-    for (int s : plan.first) asked.push_back(sample.expert_answers[static_cast<size_t>(s)]);
-    if (NeedsRecall(asked, plan, thresholds)) {
-      ++recalls;
-      for (int s : plan.recall) asked.push_back(sample.expert_answers[static_cast<size_t>(s)]);
-    }
-    queries += asked.size();
-    multi += plan.first.size() > 1;
-    correct += BestAnswer(asked).class_id == sample.label;
+    const RoutedSample routed = RouteTwoLevel(sample, superclasses, thresholds);
+    queries += static_cast<size_t>(routed.queries);
+    recalls += routed.recalled;
+    multi += routed.parallel;
+    correct += routed.final_class == sample.label;
     first_correct += sample.first_level_class == sample.label;
-    superclass_correct += plan.first[0] == superclasses.of_class[static_cast<size_t>(sample.label)];
+    superclass_correct +=
+        routed.top_superclass == superclasses.of_class[static_cast<size_t>(sample.label)];
   }
   const double n = static_cast<double>(samples.size());
   o.accuracy = static_cast<double>(correct) / n;

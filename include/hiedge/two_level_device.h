@@ -1,0 +1,66 @@
+// The device side of seed 004's two-level architecture over the network: the
+// first-level model runs here, and its mid-layer features go to second-level models
+// (experts) on edge servers, chosen by Alg. 2 and placed by Alg. 1.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "hiedge/clock.h"
+#include "hiedge/device.h"
+#include "hiedge/model.h"
+#include "hiedge/two_level_config.h"
+
+namespace hiedge {
+
+struct TwoLevelSampleRecord {
+  int first_level_class = -1;
+  int final_class = -1;      // The one answer given for the sample.
+  std::vector<int> asked;    // Superclasses whose expert was asked, in order.
+  std::vector<int> servers;  // Server (cluster) that answered each asked expert; -1 = none.
+  int answered = 0;          // Experts that answered in time.
+  int forwarded = 0;         // Answers from a server other than the local one.
+  bool recalled = false;     // Alg. 2's recall step ran.
+  bool fallback = false;     // No expert answered: the first level's class was used.
+  double first_level_ms = 0;
+  double second_level_ms = 0;  // All expert round trips.
+  std::string error;           // Why an expert was not answered (the last reason).
+};
+
+// Not thread-safe: one per device thread. Borrows `first_level` and the clients, which
+// must outlive it.
+class TwoLevelDevice {
+ public:
+  // clients[c][s]: the client for superclass s's expert on server (cluster) c, or null
+  // where that server does not hold it; this is the Alg. 1 placement. `deadline`
+  // bounds each expert request. `clock` returns microseconds (steady when null).
+  TwoLevelDevice(InferenceBackend* first_level, TwoLevelConfig config,
+                 std::vector<std::vector<OffloadClient*>> clients, int local_cluster,
+                 std::chrono::microseconds deadline, MicrosClock clock = nullptr);
+
+  // One image [C, H, W] as floats. Errors only for a bad input or a failing local
+  // model; an unreachable expert falls back, flagged.
+  Result<TwoLevelSampleRecord> Process(const float* image);
+
+  // Smoothed measured round trip of each server (µs; 0 until measured).
+  const std::vector<double>& estimated_wait_us() const { return wait_us_; }
+
+ private:
+  // Asks superclass s's expert on the best server holding it, failing over to the
+  // others; appends the answer, if any, to `answers`.
+  void Ask(int superclass, const FloatTensor& features, std::vector<SecondLevelAnswer>* answers,
+           TwoLevelSampleRecord* record);
+
+  InferenceBackend* first_level_;
+  TwoLevelConfig config_;
+  std::vector<std::vector<OffloadClient*>> clients_;
+  std::vector<std::vector<int>> models_on_;
+  int local_cluster_;
+  std::chrono::microseconds deadline_;
+  MicrosClock clock_;
+  std::vector<double> wait_us_;
+  std::vector<int64_t> feature_shape_;  // [1, C, H, W] of one sample's features.
+};
+
+}  // namespace hiedge

@@ -1,0 +1,113 @@
+#include "hiedge/two_level_device.h"
+
+#include <algorithm>
+
+#include "hiedge/decision.h"
+
+namespace hiedge {
+namespace {
+
+double MillisBetween(int64_t from_us, int64_t to_us) {
+  return static_cast<double>(to_us - from_us) / 1000.0;
+}
+
+}  // namespace
+
+TwoLevelDevice::TwoLevelDevice(InferenceBackend* first_level, TwoLevelConfig config,
+                               std::vector<std::vector<OffloadClient*>> clients, int local_cluster,
+                               std::chrono::microseconds deadline, MicrosClock clock)
+    : first_level_(first_level),
+      config_(std::move(config)),
+      clients_(std::move(clients)),
+      local_cluster_(local_cluster),
+      deadline_(deadline),
+      clock_(clock ? std::move(clock) : MicrosClock(SteadyMicros)),
+      wait_us_(clients_.size(), 0.0) {
+  models_on_.resize(clients_.size());
+  for (size_t c = 0; c < clients_.size(); ++c) {
+    for (size_t s = 0; s < clients_[c].size(); ++s) {
+      if (clients_[c][s] != nullptr) models_on_[c].push_back(static_cast<int>(s));
+    }
+  }
+}
+
+Result<TwoLevelSampleRecord> TwoLevelDevice::Process(const float* image) {
+  TwoLevelSampleRecord record;
+  const ModelInfo& info = first_level_->info();
+  std::vector<int64_t> shape{1};
+  shape.insert(shape.end(), info.input_shape.begin(), info.input_shape.end());
+  size_t elements = 1;
+  for (int64_t d : info.input_shape) elements *= static_cast<size_t>(d);
+  const int64_t start_us = clock_();
+  HIEDGE_ASSIGN_OR_RETURN(
+      FloatTensor features,
+      first_level_->RunStages({shape, std::vector<float>(image, image + elements)}, 0,
+                              config_.feature_stages));
+  HIEDGE_ASSIGN_OR_RETURN(
+      FloatTensor logits,
+      first_level_->RunStages(features, config_.feature_stages, info.num_stages));
+  const std::vector<float> probabilities = Softmax(logits.data);
+  record.first_level_class = static_cast<int>(
+      std::max_element(probabilities.begin(), probabilities.end()) - probabilities.begin());
+  const int64_t first_done_us = clock_();
+  record.first_level_ms = MillisBetween(start_us, first_done_us);
+
+  const SecondLevelPlan plan = PlanSecondLevel(
+      SuperclassConfidences(probabilities, config_.superclasses), config_.thresholds);
+  std::vector<SecondLevelAnswer> answers;
+  for (int s : plan.first) Ask(s, features, &answers, &record);
+  if (NeedsRecall(answers, plan, config_.thresholds)) {
+    record.recalled = true;
+    for (int s : plan.recall) Ask(s, features, &answers, &record);
+  }
+  record.second_level_ms = MillisBetween(first_done_us, clock_());
+  record.answered = static_cast<int>(answers.size());
+  if (answers.empty()) {
+    record.fallback = true;
+    record.final_class = record.first_level_class;
+  } else {
+    record.final_class = BestAnswer(answers).class_id;
+  }
+  return record;
+}
+
+void TwoLevelDevice::Ask(int superclass, const FloatTensor& features,
+                         std::vector<SecondLevelAnswer>* answers, TwoLevelSampleRecord* record) {
+  record->asked.push_back(superclass);
+  record->servers.push_back(-1);
+  std::vector<std::vector<int>> untried = models_on_;
+  const auto& members = config_.superclasses.members[static_cast<size_t>(superclass)];
+  for (;;) {
+    const int server = ChooseSecondLevelServer(superclass, untried, local_cluster_, wait_us_);
+    if (server < 0) {
+      if (record->error.empty()) {
+        record->error = "no server holds the expert of superclass " + std::to_string(superclass);
+      }
+      return;
+    }
+    const auto c = static_cast<size_t>(server);
+    auto& held = untried[c];
+    held.erase(std::remove(held.begin(), held.end(), superclass), held.end());
+    const int64_t sent_us = clock_();
+    Result<FloatTensor> logits =
+        clients_[c][static_cast<size_t>(superclass)]->Infer(features, deadline_);
+    const double rtt_us = static_cast<double>(clock_() - sent_us);
+    if (!logits.ok() || logits->data.size() != members.size()) {
+      record->error = logits.ok() ? "expert answered " + std::to_string(logits->data.size()) +
+                                        " logits for " + std::to_string(members.size()) + " classes"
+                                  : logits.status().ToString();
+      // Prefer other holders until this server proves itself again.
+      wait_us_[c] = std::max(wait_us_[c], static_cast<double>(deadline_.count()));
+      continue;
+    }
+    wait_us_[c] = wait_us_[c] == 0 ? rtt_us : 0.8 * wait_us_[c] + 0.2 * rtt_us;
+    const std::vector<float> p = Softmax(logits->data);
+    const auto best = static_cast<size_t>(std::max_element(p.begin(), p.end()) - p.begin());
+    answers->push_back({superclass, members[best], p[best]});
+    record->servers.back() = server;
+    if (server != local_cluster_) ++record->forwarded;
+    return;
+  }
+}
+
+}  // namespace hiedge

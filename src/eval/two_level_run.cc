@@ -1,0 +1,100 @@
+// A networked two-level run and its summary.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "hiedge/progress.h"
+#include "hiedge/two_level_device.h"
+#include "hiedge/two_level_eval.h"
+
+namespace hiedge {
+namespace {
+
+double Percentile(std::vector<double> values, double q) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  return values[std::min(values.size() - 1, static_cast<size_t>(q * values.size()))];
+}
+
+}  // namespace
+
+Result<std::vector<TwoLevelSampleRecord>> RunTwoLevelDevice(TwoLevelDevice& device,
+                                                            const Dataset& data,
+                                                            double* wall_seconds, bool progress) {
+  std::vector<TwoLevelSampleRecord> records;
+  records.reserve(data.size());
+  ProgressBar bar(static_cast<int64_t>(data.size()), "two-level device", progress);
+  const auto start = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < data.size(); ++i) {
+    HIEDGE_ASSIGN_OR_RETURN(TwoLevelSampleRecord r, device.Process(data.image(i)));
+    records.push_back(std::move(r));
+    bar.Update(static_cast<int64_t>(i + 1));
+  }
+  *wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return records;
+}
+
+TwoLevelRunSummary SummarizeTwoLevelRun(const std::vector<TwoLevelSampleRecord>& records,
+                                        const Dataset& data, double wall_seconds) {
+  TwoLevelRunSummary s;
+  s.samples = records.size();
+  if (records.empty()) return s;
+  size_t correct = 0, first_correct = 0, asked = 0, answers = 0, forwarded = 0, recalls = 0;
+  std::vector<double> first_ms, second_ms, total_ms;
+  for (size_t i = 0; i < records.size(); ++i) {
+    const TwoLevelSampleRecord& r = records[i];
+    correct += r.final_class == data.labels[i];
+    first_correct += r.first_level_class == data.labels[i];
+    asked += r.asked.size();
+    answers += static_cast<size_t>(r.answered);
+    forwarded += static_cast<size_t>(r.forwarded);
+    recalls += r.recalled;
+    s.fallbacks += r.fallback;
+    first_ms.push_back(r.first_level_ms);
+    second_ms.push_back(r.second_level_ms);
+    total_ms.push_back(r.first_level_ms + r.second_level_ms);
+  }
+  const double n = static_cast<double>(records.size());
+  s.accuracy = static_cast<double>(correct) / n;
+  s.first_level_accuracy = static_cast<double>(first_correct) / n;
+  s.mean_experts_asked = static_cast<double>(asked) / n;
+  s.forwarded_fraction =
+      answers ? static_cast<double>(forwarded) / static_cast<double>(answers) : 0;
+  s.recall_fraction = static_cast<double>(recalls) / n;
+  s.p50_first_level_ms = Percentile(first_ms, 0.5);
+  s.p50_second_level_ms = Percentile(second_ms, 0.5);
+  s.p99_total_ms = Percentile(total_ms, 0.99);
+  s.samples_per_second = wall_seconds > 0 ? n / wall_seconds : 0;
+  return s;
+}
+
+std::string TwoLevelRunSummary::ToJson() const {
+  nlohmann::json j = {{"samples", samples},
+                      {"accuracy", accuracy},
+                      {"first_level_accuracy", first_level_accuracy},
+                      {"mean_experts_asked", mean_experts_asked},
+                      {"forwarded_fraction", forwarded_fraction},
+                      {"fallbacks", fallbacks},
+                      {"recall_fraction", recall_fraction},
+                      {"p50_first_level_ms", p50_first_level_ms},
+                      {"p50_second_level_ms", p50_second_level_ms},
+                      {"p99_total_ms", p99_total_ms},
+                      {"samples_per_second", samples_per_second}};
+  return j.dump(2) + "\n";
+}
+
+std::string TwoLevelRunSummary::ToTable() const {
+  char text[640];
+  std::snprintf(text, sizeof(text),
+                "samples %zu: accuracy %.2f%% (first level %.2f%%), experts asked %.3f/sample, "
+                "%.1f%% of answers forwarded to another server, %zu fallbacks, recall on "
+                "%.1f%%\nlatency: first level p50 %.3f ms, second level p50 %.3f ms, total p99 "
+                "%.3f ms; %.0f samples/s\n",
+                samples, 100 * accuracy, 100 * first_level_accuracy, mean_experts_asked,
+                100 * forwarded_fraction, fallbacks, 100 * recall_fraction, p50_first_level_ms,
+                p50_second_level_ms, p99_total_ms, samples_per_second);
+  return text;
+}
+
+}  // namespace hiedge

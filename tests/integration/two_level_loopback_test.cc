@@ -1,0 +1,121 @@
+// Seed 004 over the network: the shipped first-level model on the device, the shipped
+// experts on two loopback REST servers placed like Alg. 1 would, answers checked
+// against the offline study sample by sample; then a server dies.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "hiedge/http_server.h"
+#include "hiedge/model_card.h"
+#include "hiedge/two_level_device.h"
+#include "hiedge/two_level_eval.h"
+
+namespace hiedge {
+namespace {
+
+const std::string kModels = std::string(HIEDGE_SOURCE_DIR) + "/models";
+
+TEST(TwoLevelLoopbackTest, DeviceRoutesFeaturesToExpertsOnTwoServers) {
+  auto config = ReadTwoLevelConfig(kModels + "/two_level.json");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  const int superclasses = config->superclasses.count();
+  ASSERT_GE(superclasses, 3);
+  auto first = LoadModel(kModels + "/" + config->feature_model);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  std::vector<std::shared_ptr<InferenceBackend>> experts;
+  std::vector<std::vector<int>> classes;
+  for (const std::string& e : config->experts) {
+    auto card = ReadModelCard(kModels + "/" + e);
+    auto model = LoadModel(kModels + "/" + e);
+    ASSERT_TRUE(card.ok() && model.ok());
+    classes.push_back(card->classes);
+    experts.push_back(std::move(model).value());
+  }
+  // Cluster 0 (local) holds experts {0, 1}; cluster 1 holds {1, 2, ..}: expert 1 is
+  // replicated, the rest are only reachable by forwarding to cluster 1.
+  std::vector<std::unique_ptr<InferenceService>> services;
+  std::vector<std::unique_ptr<HttpServer>> servers;
+  std::vector<std::unique_ptr<OffloadClient>> owned_clients;
+  std::vector<std::vector<OffloadClient*>> clients(
+      2, std::vector<OffloadClient*>(static_cast<size_t>(superclasses)));
+  for (int c = 0; c < 2; ++c) {
+    services.push_back(std::make_unique<InferenceService>());
+    std::vector<int> held = c == 0 ? std::vector<int>{0, 1} : std::vector<int>{};
+    if (c == 1) {
+      for (int s = 1; s < superclasses; ++s) held.push_back(s);
+    }
+    for (int s : held) {
+      const std::string name = "expert" + std::to_string(s);
+      ASSERT_TRUE(services[c]->AddModel(name, experts[static_cast<size_t>(s)]).ok());
+    }
+    servers.push_back(
+        std::make_unique<HttpServer>(services[c].get(), HttpServerOptions{"127.0.0.1", 0}));
+    ASSERT_TRUE(servers[c]->Start().ok());
+    for (int s : held) {
+      owned_clients.push_back(
+          MakeOffloadClient({"127.0.0.1", servers[c]->port(), "expert" + std::to_string(s), true}));
+      clients[static_cast<size_t>(c)][static_cast<size_t>(s)] = owned_clients.back().get();
+    }
+  }
+  // Route to several experts now and then, so parallel asks and recall are exercised.
+  config->thresholds = {0.9, 0.001, 0.95, 3};
+  TwoLevelDevice device(first->get(), *config, clients, /*local_cluster=*/0,
+                        std::chrono::seconds(5));
+
+  auto test = LoadFashionMnist(kFashionMnistDir, Split::kTest);
+  ASSERT_TRUE(test.ok());
+  const Dataset subset = Head(*test, 300);
+  std::vector<InferenceBackend*> expert_ptrs;
+  for (auto& e : experts) expert_ptrs.push_back(e.get());
+  auto offline = ScoreTwoLevel(**first, *config, expert_ptrs, classes, subset);
+  ASSERT_TRUE(offline.ok()) << offline.status().ToString();
+
+  size_t mismatches = 0, forwarded = 0, multi = 0, recalled = 0;
+  for (size_t i = 0; i < subset.size(); ++i) {
+    auto r = device.Process(subset.image(i));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    const RoutedSample expected =
+        RouteTwoLevel((*offline)[i], config->superclasses, config->thresholds);
+    EXPECT_FALSE(r->fallback) << i << ": " << r->error;
+    EXPECT_EQ(r->first_level_class, (*offline)[i].first_level_class) << i;
+    EXPECT_EQ(r->answered, expected.queries) << i;
+    EXPECT_EQ(r->recalled, expected.recalled) << i;
+    mismatches += r->final_class != expected.final_class;  // Batch-size numerics only.
+    for (size_t k = 0; k < r->asked.size(); ++k) {
+      // Local first: experts 0 and 1 from cluster 0, the others from cluster 1.
+      EXPECT_EQ(r->servers[k], r->asked[k] <= 1 ? 0 : 1) << i;
+    }
+    forwarded += static_cast<size_t>(r->forwarded);
+    multi += r->asked.size() > 1;
+    recalled += r->recalled;
+  }
+  EXPECT_LE(mismatches, 1u);
+  EXPECT_GT(forwarded, 50u);
+  EXPECT_GT(multi, 0u);
+  EXPECT_GT(recalled, 0u);
+  EXPECT_GT(device.estimated_wait_us()[1], 0.0);
+
+  // Cluster 1 dies: its experts' samples fall back to the first level, flagged; the
+  // rest are still answered by cluster 0.
+  servers[1]->Stop();
+  size_t fallbacks = 0, answered = 0;
+  for (size_t i = 0; i < 100; ++i) {
+    auto r = device.Process(subset.image(i));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    const bool only_remote =
+        std::all_of(r->asked.begin(), r->asked.end(), [](int s) { return s >= 2; });
+    EXPECT_EQ(r->fallback, only_remote) << i << ": " << r->error;
+    if (r->fallback) {
+      ++fallbacks;
+      EXPECT_EQ(r->final_class, r->first_level_class);
+      EXPECT_FALSE(r->error.empty());
+    } else {
+      ++answered;
+    }
+  }
+  EXPECT_GT(fallbacks, 0u);
+  EXPECT_GT(answered, 0u);
+}
+
+}  // namespace
+}  // namespace hiedge
