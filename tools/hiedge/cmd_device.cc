@@ -1,4 +1,3 @@
-#include <charconv>
 #include <cstdio>
 
 #include "commands.h"
@@ -40,16 +39,7 @@ Status RunDeviceCommand(DeviceArgs a) {
   std::vector<std::unique_ptr<OffloadClient>> links;
   for (const std::string& endpoint : a.endpoints) {
     OffloadOptions o = a.server;
-    const size_t colon = endpoint.rfind(':');
-    int port = 0;
-    if (colon == std::string::npos || colon == 0 ||
-        std::from_chars(endpoint.data() + colon + 1, endpoint.data() + endpoint.size(), port).ec !=
-            std::errc() ||
-        port < 1 || port > 65535) {
-      return Status::InvalidArgument("--server '" + endpoint + "' is not host:port");
-    }
-    o.host = endpoint.substr(0, colon);
-    o.port = port;
+    HIEDGE_RETURN_IF_ERROR(ParseHostPort(endpoint, &o));
     links.push_back(MakeOffloadClient(o));
   }
   std::unique_ptr<OffloadClient> client =

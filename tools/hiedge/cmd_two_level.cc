@@ -1,10 +1,12 @@
 // `hiedge superclasses` and `hiedge twolevel`: seed 004's two-level architecture.
+#include <charconv>
 #include <cstdio>
 #include <filesystem>
 
 #include "commands.h"
 #include "hiedge/files.h"
 #include "hiedge/model_card.h"
+#include "hiedge/two_level_device.h"
 #include "hiedge/two_level_eval.h"
 
 namespace hiedge::cli {
@@ -131,6 +133,97 @@ void AddTwoLevelCommand(CLI::App& app, int* exit_code) {
     if (written.ok() && *save) written = WriteTwoLevelConfig(study->config, o->config_path);
     *exit_code = ExitCodeFor(written);
   });
+}
+
+}  // namespace hiedge::cli
+
+namespace hiedge::cli {
+namespace {
+
+struct TwoLevelDeviceArgs {
+  std::string config = "models/two_level.json";
+  // "host:port=s1,s2,..": a server and the superclasses whose experts it serves (as
+  // models "expert<s>"); the first is the device's own cluster.
+  std::vector<std::string> servers;
+  std::string transport = "rest";
+  int deadline_ms = 500;
+  std::string data_dir = kFashionMnistDir;
+  size_t limit = 0;
+  std::string out = "results/twolevel_device";
+};
+
+Status RunTwoLevelDeviceCommand(const TwoLevelDeviceArgs& a) {
+  SetInferenceThreads(1);
+  HIEDGE_ASSIGN_OR_RETURN(TwoLevelConfig config, ReadTwoLevelConfig(a.config));
+  HIEDGE_ASSIGN_OR_RETURN(auto first,
+                          LoadModel(CardDirectory(a.config) + "/" + config.feature_model));
+  HIEDGE_ASSIGN_OR_RETURN(Transport transport, ParseTransport(a.transport));
+  const auto superclasses = static_cast<size_t>(config.superclasses.count());
+  std::vector<std::unique_ptr<OffloadClient>> owned;
+  std::vector<std::vector<OffloadClient*>> clients;
+  for (const std::string& spec : a.servers) {
+    const size_t equals = spec.find('=');
+    OffloadOptions o;
+    o.transport = transport;
+    HIEDGE_RETURN_IF_ERROR(ParseHostPort(spec.substr(0, equals), &o));
+    if (equals == std::string::npos) {
+      return Status::InvalidArgument("--server '" + spec + "' lists no superclasses (=s1,s2)");
+    }
+    clients.emplace_back(superclasses, nullptr);
+    std::string list = spec.substr(equals + 1);
+    for (size_t at = 0; at <= list.size();) {
+      const size_t comma = std::min(list.find(',', at), list.size());
+      const std::string item = list.substr(at, comma - at);
+      int s = -1;
+      if (std::from_chars(item.data(), item.data() + item.size(), s).ec != std::errc() || s < 0 ||
+          static_cast<size_t>(s) >= superclasses) {
+        return Status::InvalidArgument("--server '" + spec + "': '" + item +
+                                       "' is not a superclass (0.." +
+                                       std::to_string(superclasses - 1) + ")");
+      }
+      o.model = "expert" + std::to_string(s);
+      owned.push_back(MakeOffloadClient(o));
+      clients.back()[static_cast<size_t>(s)] = owned.back().get();
+      at = comma + 1;
+    }
+  }
+  HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadFashionMnist(a.data_dir, Split::kTest));
+  if (a.limit > 0) test = Head(test, a.limit);
+  TwoLevelDevice device(first.get(), config, clients, 0, std::chrono::milliseconds(a.deadline_ms));
+  double wall = 0;
+  HIEDGE_ASSIGN_OR_RETURN(auto records, RunTwoLevelDevice(device, test, &wall, true));
+  const TwoLevelRunSummary summary = SummarizeTwoLevelRun(records, test, wall);
+  std::printf("%s", summary.ToTable().c_str());
+  HIEDGE_RETURN_IF_ERROR(WriteTextFile(a.out + "/summary.json", summary.ToJson()));
+  std::fprintf(stderr, "wrote %s/summary.json\n", a.out.c_str());
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AddTwoLevelDeviceCommand(CLI::App& app, int* exit_code) {
+  auto* cmd = app.add_subcommand(
+      "twolevel-device",
+      "Run the two-level device (seed 004) over the test set: first level here, mid-layer "
+      "features to expert models on running edge servers");
+  auto a = std::make_shared<TwoLevelDeviceArgs>();
+  cmd->add_option("--config", a->config, "Two-level config")
+      ->check(CLI::ExistingFile)
+      ->capture_default_str();
+  cmd->add_option("--server", a->servers,
+                  "host:port=s1,s2,...: a server holding the experts of these superclasses "
+                  "(served as models expert<s>); the first is this device's cluster")
+      ->required();
+  cmd->add_option("--transport", a->transport, "rest or grpc")
+      ->check(CLI::IsMember({"rest", "grpc"}))
+      ->capture_default_str();
+  cmd->add_option("--deadline-ms", a->deadline_ms, "Deadline of each expert request")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--data", a->data_dir)->capture_default_str();
+  cmd->add_option("--limit", a->limit, "Test samples (0 = all)")->capture_default_str();
+  cmd->add_option("--out", a->out, "Results folder")->capture_default_str();
+  cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(RunTwoLevelDeviceCommand(*a)); });
 }
 
 }  // namespace hiedge::cli

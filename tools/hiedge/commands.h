@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "hiedge/device.h"
 #include "hiedge/status.h"
 
 namespace hiedge::cli {
@@ -17,9 +18,13 @@ void AddEvalCommand(CLI::App& app, int* exit_code);
 void AddLoadgenCommand(CLI::App& app, int* exit_code);
 void AddSuperclassesCommand(CLI::App& app, int* exit_code);
 void AddTwoLevelCommand(CLI::App& app, int* exit_code);
+void AddTwoLevelDeviceCommand(CLI::App& app, int* exit_code);
 
 // The one place a Status becomes an exit code: prints the error, returns 0 or 1..n.
 int ExitCodeFor(const Status& status);
+
+// Sets options->host and ->port from "host:port"; InvalidArgument otherwise.
+Status ParseHostPort(const std::string& endpoint, OffloadOptions* options);
 
 // The full command line, for model cards and result files.
 std::string CommandLine();

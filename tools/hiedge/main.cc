@@ -1,4 +1,5 @@
 // hiedge: hierarchical inference at the network edge. A thin front end over the library.
+#include <charconv>
 #include <cstdio>
 
 #include "commands.h"
@@ -24,6 +25,20 @@ int ExitCodeFor(const Status& status) {
     default:
       return 1;
   }
+}
+
+Status ParseHostPort(const std::string& endpoint, OffloadOptions* options) {
+  const size_t colon = endpoint.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos || colon == 0 ||
+      std::from_chars(endpoint.data() + colon + 1, endpoint.data() + endpoint.size(), port).ec !=
+          std::errc() ||
+      port < 1 || port > 65535) {
+    return Status::InvalidArgument("'" + endpoint + "' is not host:port");
+  }
+  options->host = endpoint.substr(0, colon);
+  options->port = port;
+  return Status::Ok();
 }
 
 std::string CommandLine() { return g_command_line; }
@@ -52,6 +67,7 @@ int main(int argc, char** argv) {
   hiedge::cli::AddLoadgenCommand(app, &exit_code);
   hiedge::cli::AddSuperclassesCommand(app, &exit_code);
   hiedge::cli::AddTwoLevelCommand(app, &exit_code);
+  hiedge::cli::AddTwoLevelDeviceCommand(app, &exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }
