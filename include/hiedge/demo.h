@@ -8,6 +8,7 @@
 
 #include "hiedge/data.h"
 #include "hiedge/eval.h"
+#include "hiedge/two_level_eval.h"
 
 namespace hiedge {
 
@@ -24,6 +25,8 @@ struct DemoOptions {
   std::chrono::microseconds offload_deadline{std::chrono::milliseconds(500)};
   bool progress = true;
   int threads = 1;  // Intra-op threads for both models.
+  // Two-level architecture (seed 004) section: config in models_dir; "" skips it.
+  std::string two_level_config = "two_level.json";
 };
 
 struct DemoReport {
@@ -34,6 +37,10 @@ struct DemoReport {
   std::vector<StrategyResult> strategies;
   std::vector<BetaSweepRow> sweep;
   std::vector<std::string> notes;
+  // The two-level run on loopback (seed 004), when DemoOptions::two_level_config is set.
+  bool has_two_level = false;
+  TwoLevelRunSummary two_level;
+  std::vector<std::vector<int>> two_level_placement;  // Experts per cluster (Alg. 1).
 };
 
 Result<DemoReport> RunDemo(const DemoOptions& options);

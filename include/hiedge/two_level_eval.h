@@ -3,6 +3,7 @@
 // routing to second-level models (experts).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -30,11 +31,21 @@ struct TwoLevelSample {
   int label = 0;
 };
 
+// A two-level deployment loaded from its config: the first-level model and one expert
+// per superclass (experts[s] answers classes[s], which are superclass s's members).
+struct TwoLevelModels {
+  TwoLevelConfig config;
+  std::unique_ptr<InferenceBackend> first_level;
+  std::vector<std::shared_ptr<InferenceBackend>> experts;
+  std::vector<std::vector<int>> classes;
+  double mean_expert_macs = 0;  // Per sample.
+};
+// Paths in the config are relative to its folder. InvalidArgument when an expert's
+// card does not cover exactly its superclass; loading errors as LoadModel's.
+Result<TwoLevelModels> LoadTwoLevelModels(const std::string& config_path);
+
 // Runs the first-level model and every expert on `data` (each expert on the features).
-Result<std::vector<TwoLevelSample>> ScoreTwoLevel(InferenceBackend& first_level,
-                                                  const TwoLevelConfig& config,
-                                                  std::vector<InferenceBackend*> experts,
-                                                  std::vector<std::vector<int>> expert_classes,
+Result<std::vector<TwoLevelSample>> ScoreTwoLevel(const TwoLevelModels& models,
                                                   const Dataset& data);
 
 // Alg. 2 on one scored sample: the answer and what it took.
@@ -131,6 +142,29 @@ struct TwoLevelRunSummary {
   std::string ToJson() const;
   std::string ToTable() const;
 };
+// The model name a server gives superclass s's expert: "expert<s>".
+inline std::string ExpertModelName(int superclass) { return "expert" + std::to_string(superclass); }
+
+// Seeded per-cluster demand over superclasses for Alg. 1 scenarios: each cluster sees
+// a few superclasses mostly (weights (-log u)^2, normalised).
+std::vector<std::vector<double>> ScenarioDemand(int clusters, int superclasses, uint64_t seed);
+
+// The two-level system on loopback, end to end: experts placed on `clusters` REST
+// servers by Alg. 1 (ScenarioDemand, `experts_per_server` of room each), the device in
+// cluster 0 running `config_path`'s first level over `data`. `placement` receives the
+// placement.
+struct TwoLevelLoopbackOptions {
+  std::string config_path = "models/two_level.json";
+  int clusters = 2;
+  double experts_per_server = 3;
+  uint64_t seed = 1;
+  std::chrono::microseconds deadline{std::chrono::milliseconds(500)};
+  bool progress = true;
+};
+Result<TwoLevelRunSummary> RunTwoLevelOnLoopback(const TwoLevelLoopbackOptions& options,
+                                                 const Dataset& data,
+                                                 std::vector<std::vector<int>>* placement);
+
 TwoLevelRunSummary SummarizeTwoLevelRun(const std::vector<TwoLevelSampleRecord>& records,
                                         const Dataset& data, double wall_seconds);
 

@@ -87,6 +87,16 @@ Result<DemoReport> RunDemo(const DemoOptions& o) {
   }
   server.Stop();
 
+  if (!o.two_level_config.empty()) {
+    TwoLevelLoopbackOptions two_level;
+    two_level.config_path = o.models_dir + "/" + o.two_level_config;
+    two_level.deadline = o.offload_deadline;
+    two_level.progress = o.progress;
+    HIEDGE_ASSIGN_OR_RETURN(report.two_level,
+                            RunTwoLevelOnLoopback(two_level, test, &report.two_level_placement));
+    report.has_two_level = true;
+  }
+
   // The β sweep prices recorded predictions of both models on the test set.
   HIEDGE_ASSIGN_OR_RETURN(Predictions local_test, Predict(*models.local, test, 256, false));
   HIEDGE_ASSIGN_OR_RETURN(Predictions remote_test, Predict(*models.remote, test, 256, false));

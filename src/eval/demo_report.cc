@@ -18,6 +18,17 @@ std::string DemoReportToText(const DemoReport& report) {
                   r.full_offload_cost, r.no_offload_cost, 100 * r.reduction_vs_full);
     out += line;
   }
+  if (report.has_two_level) {
+    out += "\ntwo-level architecture (seed 004): S-ML features to superclass experts on ";
+    out +=
+        std::to_string(report.two_level_placement.size()) + " loopback servers, placed by Alg. 1:";
+    for (size_t c = 0; c < report.two_level_placement.size(); ++c) {
+      out += " server " + std::to_string(c) + " {";
+      for (int s : report.two_level_placement[c]) out += " " + std::to_string(s);
+      out += " }";
+    }
+    out += "\n" + report.two_level.ToTable();
+  }
   out += "\n";
   for (const std::string& note : report.notes) out += "note: " + note + "\n";
   return out;
@@ -48,6 +59,10 @@ Status WriteDemoResults(const DemoReport& report, const std::string& dir) {
                         {"strategies", nlohmann::json::parse(ResultsToJson(report.strategies))},
                         {"beta_sweep", sweep},
                         {"notes", report.notes}};
+  if (report.has_two_level) {
+    doc["two_level"] = nlohmann::json::parse(report.two_level.ToJson());
+    doc["two_level"]["placement"] = report.two_level_placement;
+  }
   HIEDGE_RETURN_IF_ERROR(WriteTextFile(dir + "/demo.json", doc.dump(2) + "\n"));
   HIEDGE_RETURN_IF_ERROR(WriteTextFile(dir + "/strategies.csv", ResultsToCsv(report.strategies)));
   return WriteTextFile(dir + "/beta_sweep.csv", sweep_csv);

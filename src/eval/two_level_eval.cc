@@ -3,6 +3,7 @@
 #include "hiedge/decision.h"
 #include "hiedge/eval.h"
 #include "hiedge/features.h"
+#include "hiedge/model_card.h"
 
 namespace hiedge {
 
@@ -14,13 +15,37 @@ Result<Superclasses> SuperclassesFromFeatures(InferenceBackend& first_level, int
   return ClusterIntoSuperclasses(medians, k, seed);
 }
 
-Result<std::vector<TwoLevelSample>> ScoreTwoLevel(InferenceBackend& first_level,
-                                                  const TwoLevelConfig& config,
-                                                  std::vector<InferenceBackend*> experts,
-                                                  std::vector<std::vector<int>> expert_classes,
+Result<TwoLevelModels> LoadTwoLevelModels(const std::string& config_path) {
+  TwoLevelModels m;
+  HIEDGE_ASSIGN_OR_RETURN(m.config, ReadTwoLevelConfig(config_path));
+  const std::string folder = CardDirectory(config_path);
+  const auto superclasses = static_cast<size_t>(m.config.superclasses.count());
+  if (m.config.experts.size() != superclasses) {
+    return Status::InvalidArgument(config_path + ": lists no expert per superclass");
+  }
+  HIEDGE_ASSIGN_OR_RETURN(m.first_level, LoadModel(folder + "/" + m.config.feature_model));
+  for (size_t s = 0; s < superclasses; ++s) {
+    const std::string path = folder + "/" + m.config.experts[s];
+    HIEDGE_ASSIGN_OR_RETURN(ModelCard card, ReadModelCard(path));
+    if (card.classes != m.config.superclasses.members[s]) {
+      return Status::InvalidArgument(path + ": its classes are not superclass " +
+                                     std::to_string(s) + "'s");
+    }
+    HIEDGE_ASSIGN_OR_RETURN(auto model, LoadModel(path));
+    m.mean_expert_macs +=
+        static_cast<double>(model->info().macs_per_sample) / static_cast<double>(superclasses);
+    m.classes.push_back(card.classes);
+    m.experts.push_back(std::move(model));
+  }
+  return m;
+}
+
+Result<std::vector<TwoLevelSample>> ScoreTwoLevel(const TwoLevelModels& models,
                                                   const Dataset& data) {
+  const TwoLevelConfig& config = models.config;
+  InferenceBackend& first_level = *models.first_level;
   const auto superclasses = static_cast<size_t>(config.superclasses.count());
-  if (experts.size() != superclasses || expert_classes.size() != superclasses) {
+  if (models.experts.size() != superclasses || models.classes.size() != superclasses) {
     return Status::InvalidArgument("two-level: one expert per superclass needed");
   }
   HIEDGE_ASSIGN_OR_RETURN(Predictions first, Predict(first_level, data));
@@ -35,14 +60,14 @@ Result<std::vector<TwoLevelSample>> ScoreTwoLevel(InferenceBackend& first_level,
     samples[i].expert_answers.resize(superclasses);
   }
   for (size_t s = 0; s < superclasses; ++s) {
-    HIEDGE_ASSIGN_OR_RETURN(Predictions answer, Predict(*experts[s], features));
+    HIEDGE_ASSIGN_OR_RETURN(Predictions answer, Predict(*models.experts[s], features));
     for (size_t i = 0; i < data.size(); ++i) {
       const auto local = static_cast<size_t>(answer.labels[i]);
-      if (local >= expert_classes[s].size()) {
+      if (local >= models.classes[s].size()) {
         return Status::InvalidArgument("two-level: expert " + std::to_string(s) +
                                        " answers a class outside its list");
       }
-      samples[i].expert_answers[s] = {static_cast<int>(s), expert_classes[s][local],
+      samples[i].expert_answers[s] = {static_cast<int>(s), models.classes[s][local],
                                       answer.confidences[i]};
     }
   }

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "hiedge/http_server.h"
 #include "hiedge/progress.h"
 #include "hiedge/two_level_device.h"
 #include "hiedge/two_level_eval.h"
@@ -33,6 +34,44 @@ Result<std::vector<TwoLevelSampleRecord>> RunTwoLevelDevice(TwoLevelDevice& devi
   }
   *wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return records;
+}
+
+Result<TwoLevelRunSummary> RunTwoLevelOnLoopback(const TwoLevelLoopbackOptions& o,
+                                                 const Dataset& data,
+                                                 std::vector<std::vector<int>>* placement) {
+  HIEDGE_ASSIGN_OR_RETURN(TwoLevelModels models, LoadTwoLevelModels(o.config_path));
+  const int superclasses = models.config.superclasses.count();
+  PlacementInput input{ScenarioDemand(o.clusters, superclasses, o.seed),
+                       std::vector<double>(static_cast<size_t>(o.clusters), o.experts_per_server),
+                       1.0};
+  HIEDGE_ASSIGN_OR_RETURN(*placement, PlaceSecondLevelModels(input));
+  // One REST server per cluster, holding the experts Alg. 1 put there.
+  std::vector<std::unique_ptr<InferenceService>> services;
+  std::vector<std::unique_ptr<HttpServer>> servers;
+  std::vector<std::unique_ptr<OffloadClient>> owned;
+  std::vector<std::vector<OffloadClient*>> clients;
+  for (const std::vector<int>& held : *placement) {
+    services.push_back(std::make_unique<InferenceService>());
+    for (int s : held) {
+      HIEDGE_RETURN_IF_ERROR(
+          services.back()->AddModel(ExpertModelName(s), models.experts[static_cast<size_t>(s)]));
+    }
+    servers.push_back(
+        std::make_unique<HttpServer>(services.back().get(), HttpServerOptions{"127.0.0.1", 0}));
+    HIEDGE_RETURN_IF_ERROR(servers.back()->Start());
+    clients.emplace_back(static_cast<size_t>(superclasses), nullptr);
+    for (int s : held) {
+      owned.push_back(
+          MakeOffloadClient({"127.0.0.1", servers.back()->port(), ExpertModelName(s), true}));
+      clients.back()[static_cast<size_t>(s)] = owned.back().get();
+    }
+  }
+  TwoLevelDevice device(models.first_level.get(), models.config, clients, 0, o.deadline);
+  double wall = 0;
+  auto records = RunTwoLevelDevice(device, data, &wall, o.progress);
+  for (auto& server : servers) server->Stop();
+  if (!records.ok()) return records.status();
+  return SummarizeTwoLevelRun(*records, data, wall);
 }
 
 TwoLevelRunSummary SummarizeTwoLevelRun(const std::vector<TwoLevelSampleRecord>& records,

@@ -9,10 +9,7 @@
 #include "hiedge/two_level_eval.h"
 
 namespace hiedge {
-namespace {
 
-// Cluster demands: (-log u)^2 normalised, so each cluster sees a few superclasses
-// mostly (seed 004's clusters of differing input distributions). Seeded.
 std::vector<std::vector<double>> ScenarioDemand(int clusters, int superclasses, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::vector<std::vector<double>> demand(static_cast<size_t>(clusters));
@@ -28,53 +25,19 @@ std::vector<std::vector<double>> ScenarioDemand(int clusters, int superclasses, 
   return demand;
 }
 
-struct LoadedExperts {
-  std::vector<std::unique_ptr<InferenceBackend>> owned;
-  std::vector<std::vector<int>> classes;
-  double mean_macs = 0;
-};
-
-Result<LoadedExperts> LoadExperts(const TwoLevelConfig& config, const std::string& folder) {
-  if (config.experts.size() != static_cast<size_t>(config.superclasses.count())) {
-    return Status::InvalidArgument("two-level config lists no expert per superclass");
-  }
-  LoadedExperts e;
-  for (size_t s = 0; s < config.experts.size(); ++s) {
-    const std::string path = folder + "/" + config.experts[s];
-    HIEDGE_ASSIGN_OR_RETURN(ModelCard card, ReadModelCard(path));
-    if (card.classes != config.superclasses.members[s]) {
-      return Status::InvalidArgument(path + ": its classes are not superclass " +
-                                     std::to_string(s) + "'s");
-    }
-    HIEDGE_ASSIGN_OR_RETURN(auto model, LoadModel(path));
-    e.mean_macs += static_cast<double>(model->info().macs_per_sample) /
-                   static_cast<double>(config.experts.size());
-    e.classes.push_back(card.classes);
-    e.owned.push_back(std::move(model));
-  }
-  return e;
-}
-
-}  // namespace
-
 Result<TwoLevelStudy> RunTwoLevelStudy(const TwoLevelStudyOptions& o) {
   TwoLevelStudy study;
-  HIEDGE_ASSIGN_OR_RETURN(study.config, ReadTwoLevelConfig(o.config_path));
-  const std::string folder = CardDirectory(o.config_path);
-  HIEDGE_ASSIGN_OR_RETURN(auto first, LoadModel(folder + "/" + study.config.feature_model));
-  HIEDGE_ASSIGN_OR_RETURN(LoadedExperts experts, LoadExperts(study.config, folder));
-  std::vector<InferenceBackend*> expert_ptrs;
-  for (auto& e : experts.owned) expert_ptrs.push_back(e.get());
+  HIEDGE_ASSIGN_OR_RETURN(TwoLevelModels models, LoadTwoLevelModels(o.config_path));
+  study.config = models.config;
+  InferenceBackend* first = models.first_level.get();
 
   HIEDGE_ASSIGN_OR_RETURN(Dataset full, LoadFashionMnist(o.data_dir, Split::kTrain));
   const Dataset validation = SplitTrainValidation(full).validation;
   HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadFashionMnist(o.data_dir, Split::kTest));
   std::fprintf(stderr, "twolevel: scoring %zu validation and %zu test images\n", validation.size(),
                test.size());
-  HIEDGE_ASSIGN_OR_RETURN(auto val_samples, ScoreTwoLevel(*first, study.config, expert_ptrs,
-                                                          experts.classes, validation));
-  HIEDGE_ASSIGN_OR_RETURN(auto test_samples,
-                          ScoreTwoLevel(*first, study.config, expert_ptrs, experts.classes, test));
+  HIEDGE_ASSIGN_OR_RETURN(auto val_samples, ScoreTwoLevel(models, validation));
+  HIEDGE_ASSIGN_OR_RETURN(auto test_samples, ScoreTwoLevel(models, test));
   const Superclasses& sc = study.config.superclasses;
   study.config.thresholds = CalibrateTwoLevel(val_samples, sc, o.max_mean_queries);
   study.validation_accuracy = SimulateTwoLevel(val_samples, sc, study.config.thresholds).accuracy;
@@ -101,10 +64,11 @@ Result<TwoLevelStudy> RunTwoLevelStudy(const TwoLevelStudyOptions& o) {
                           static_cast<double>(large->info().macs_per_sample), image_bytes});
   }
   study.rows.push_back({"two-level, top superclass", top.accuracy, top.mean_expert_queries, 0,
-                        device_macs, top.mean_expert_queries * experts.mean_macs, feature_bytes});
+                        device_macs, top.mean_expert_queries * models.mean_expert_macs,
+                        feature_bytes});
   study.rows.push_back({"two-level, Alg. 2 + recall", alg2.accuracy, alg2.mean_expert_queries,
                         alg2.recall_fraction, device_macs,
-                        alg2.mean_expert_queries * experts.mean_macs, feature_bytes});
+                        alg2.mean_expert_queries * models.mean_expert_macs, feature_bytes});
 
   study.demand = ScenarioDemand(o.clusters, sc.count(), o.seed);
   PlacementInput placement{

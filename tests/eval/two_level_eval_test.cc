@@ -55,27 +55,13 @@ TEST_F(TwoLevelSimulationTest, CalibrationRespectsTheQueryBudget) {
 // The shipped two-level deployment: features, experts and routing end to end on part
 // of the test split.
 TEST(ShippedTwoLevelTest, ExpertsAnswerWithinTheirSuperclassAndRoutingBeatsChance) {
-  const std::string folder = std::string(HIEDGE_SOURCE_DIR) + "/models";
-  auto config = ReadTwoLevelConfig(folder + "/two_level.json");
-  ASSERT_TRUE(config.ok()) << config.status().ToString();
-  auto first = LoadModel(folder + "/" + config->feature_model);
-  ASSERT_TRUE(first.ok()) << first.status().ToString();
-  std::vector<std::unique_ptr<InferenceBackend>> owned;
-  std::vector<InferenceBackend*> experts;
-  std::vector<std::vector<int>> classes;
-  for (const std::string& e : config->experts) {
-    auto card = ReadModelCard(folder + "/" + e);
-    ASSERT_TRUE(card.ok()) << card.status().ToString();
-    auto model = LoadModel(folder + "/" + e);
-    ASSERT_TRUE(model.ok()) << model.status().ToString();
-    classes.push_back(card->classes);
-    experts.push_back(model->get());
-    owned.push_back(std::move(*model));
-  }
+  auto models = LoadTwoLevelModels(std::string(HIEDGE_SOURCE_DIR) + "/models/two_level.json");
+  ASSERT_TRUE(models.ok()) << models.status().ToString();
+  const TwoLevelConfig* config = &models->config;
   auto test = LoadFashionMnist(kFashionMnistDir, Split::kTest);
   ASSERT_TRUE(test.ok()) << test.status().ToString();
   const Dataset part = Head(*test, 1000);
-  auto samples = ScoreTwoLevel(**first, *config, experts, classes, part);
+  auto samples = ScoreTwoLevel(*models, part);
   ASSERT_TRUE(samples.ok()) << samples.status().ToString();
   ASSERT_EQ(samples->size(), 1000u);
   for (const TwoLevelSample& s : *samples) {
@@ -89,12 +75,14 @@ TEST(ShippedTwoLevelTest, ExpertsAnswerWithinTheirSuperclassAndRoutingBeatsChanc
   EXPECT_GT(o.accuracy, 0.85);
   EXPECT_GE(o.mean_expert_queries, 1.0);
   // Wrong inputs are refused, not crashed on.
-  experts.pop_back();
-  EXPECT_EQ(ScoreTwoLevel(**first, *config, experts, classes, part).status().code(),
+  InferenceBackend& first = *models->first_level;
+  EXPECT_EQ(ExtractFeatures(first, 0, part).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ExtractFeatures(first, first.info().num_stages, part).status().code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(ExtractFeatures(**first, 0, part).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(ExtractFeatures(**first, (*first)->info().num_stages, part).status().code(),
-            StatusCode::kInvalidArgument);
+  models->experts.pop_back();
+  EXPECT_EQ(ScoreTwoLevel(*models, part).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(LoadTwoLevelModels("/nonexistent/two_level.json").status().code(),
+            StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -16,21 +16,12 @@ namespace {
 const std::string kModels = std::string(HIEDGE_SOURCE_DIR) + "/models";
 
 TEST(TwoLevelLoopbackTest, DeviceRoutesFeaturesToExpertsOnTwoServers) {
-  auto config = ReadTwoLevelConfig(kModels + "/two_level.json");
-  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  auto models = LoadTwoLevelModels(kModels + "/two_level.json");
+  ASSERT_TRUE(models.ok()) << models.status().ToString();
+  TwoLevelConfig* config = &models->config;
   const int superclasses = config->superclasses.count();
   ASSERT_GE(superclasses, 3);
-  auto first = LoadModel(kModels + "/" + config->feature_model);
-  ASSERT_TRUE(first.ok()) << first.status().ToString();
-  std::vector<std::shared_ptr<InferenceBackend>> experts;
-  std::vector<std::vector<int>> classes;
-  for (const std::string& e : config->experts) {
-    auto card = ReadModelCard(kModels + "/" + e);
-    auto model = LoadModel(kModels + "/" + e);
-    ASSERT_TRUE(card.ok() && model.ok());
-    classes.push_back(card->classes);
-    experts.push_back(std::move(model).value());
-  }
+  auto& experts = models->experts;
   // Cluster 0 (local) holds experts {0, 1}; cluster 1 holds {1, 2, ..}: expert 1 is
   // replicated, the rest are only reachable by forwarding to cluster 1.
   std::vector<std::unique_ptr<InferenceService>> services;
@@ -45,8 +36,7 @@ TEST(TwoLevelLoopbackTest, DeviceRoutesFeaturesToExpertsOnTwoServers) {
       for (int s = 1; s < superclasses; ++s) held.push_back(s);
     }
     for (int s : held) {
-      const std::string name = "expert" + std::to_string(s);
-      ASSERT_TRUE(services[c]->AddModel(name, experts[static_cast<size_t>(s)]).ok());
+      ASSERT_TRUE(services[c]->AddModel(ExpertModelName(s), experts[static_cast<size_t>(s)]).ok());
     }
     servers.push_back(
         std::make_unique<HttpServer>(services[c].get(), HttpServerOptions{"127.0.0.1", 0}));
@@ -59,15 +49,13 @@ TEST(TwoLevelLoopbackTest, DeviceRoutesFeaturesToExpertsOnTwoServers) {
   }
   // Route to several experts now and then, so parallel asks and recall are exercised.
   config->thresholds = {0.9, 0.001, 0.95, 3};
-  TwoLevelDevice device(first->get(), *config, clients, /*local_cluster=*/0,
+  TwoLevelDevice device(models->first_level.get(), *config, clients, /*local_cluster=*/0,
                         std::chrono::seconds(5));
 
   auto test = LoadFashionMnist(kFashionMnistDir, Split::kTest);
   ASSERT_TRUE(test.ok());
   const Dataset subset = Head(*test, 300);
-  std::vector<InferenceBackend*> expert_ptrs;
-  for (auto& e : experts) expert_ptrs.push_back(e.get());
-  auto offline = ScoreTwoLevel(**first, *config, expert_ptrs, classes, subset);
+  auto offline = ScoreTwoLevel(*models, subset);
   ASSERT_TRUE(offline.ok()) << offline.status().ToString();
 
   size_t mismatches = 0, forwarded = 0, multi = 0, recalled = 0;
@@ -115,6 +103,32 @@ TEST(TwoLevelLoopbackTest, DeviceRoutesFeaturesToExpertsOnTwoServers) {
   }
   EXPECT_GT(fallbacks, 0u);
   EXPECT_GT(answered, 0u);
+}
+
+TEST(TwoLevelLoopbackTest, AlgorithmOnePlacementServesEverySuperclass) {
+  auto test = LoadFashionMnist(kFashionMnistDir, Split::kTest);
+  ASSERT_TRUE(test.ok());
+  TwoLevelLoopbackOptions options;
+  options.config_path = kModels + "/two_level.json";
+  options.clusters = 3;
+  options.experts_per_server = 2;
+  options.progress = false;
+  std::vector<std::vector<int>> placement;
+  auto summary = RunTwoLevelOnLoopback(options, Head(*test, 200), &placement);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  ASSERT_EQ(placement.size(), 3u);
+  std::vector<int> held;
+  for (const auto& models : placement) held.insert(held.end(), models.begin(), models.end());
+  for (int s = 0; s < 4; ++s) {
+    EXPECT_NE(std::find(held.begin(), held.end(), s), held.end()) << "superclass " << s;
+  }
+  EXPECT_EQ(summary->samples, 200u);
+  EXPECT_EQ(summary->fallbacks, 0u);
+  EXPECT_GT(summary->accuracy, 0.85);
+  EXPECT_GE(summary->mean_experts_asked, 1.0);
+  options.config_path = kModels + "/missing.json";
+  EXPECT_EQ(RunTwoLevelOnLoopback(options, Head(*test, 10), &placement).status().code(),
+            StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -53,6 +53,9 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--deadline-ms", a->deadline_ms, "Offload deadline")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cmd->add_option("--two-level", o.two_level_config,
+                  "Two-level config in --models-dir for the seed-004 section ('' = skip)")
+      ->capture_default_str();
   cmd->add_option("--threads", o.threads, "Intra-op threads")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

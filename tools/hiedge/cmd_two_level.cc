@@ -181,7 +181,7 @@ Status RunTwoLevelDeviceCommand(const TwoLevelDeviceArgs& a) {
                                        "' is not a superclass (0.." +
                                        std::to_string(superclasses - 1) + ")");
       }
-      o.model = "expert" + std::to_string(s);
+      o.model = ExpertModelName(s);
       owned.push_back(MakeOffloadClient(o));
       clients.back()[static_cast<size_t>(s)] = owned.back().get();
       at = comma + 1;
