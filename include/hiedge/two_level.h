@@ -66,7 +66,15 @@ struct RoutingThresholds {
   double consider = 0.05;     // T^L_min: superclasses below it are never asked.
   double recall_below = 0.6;  // T^H: a second-level answer below it triggers recall.
   int max_parallel = 3;       // P_max: superclasses asked per sample at most.
+  // HI in front of the two levels (beyond seed 004): a sample whose first-level max
+  // softmax is >= accept_locally is answered on the device, no expert asked. Above 1:
+  // never (the seed's behaviour).
+  double accept_locally = 1.1;
 };
+
+// True when the first level's own answer stands (max probability >= accept_locally).
+bool AnswersLocally(std::span<const float> class_probabilities,
+                    const RoutingThresholds& thresholds);
 
 // Which second-level models see a sample. `first` is asked at once: the top
 // superclass alone when its C^L >= accept_top, otherwise every superclass with C^L >=

@@ -21,6 +21,7 @@ struct TwoLevelSampleRecord {
   std::vector<int> servers;  // Server (cluster) that answered each asked expert; -1 = none.
   int answered = 0;          // Experts that answered in time.
   int forwarded = 0;         // Answers from a server other than the local one.
+  bool local = false;        // accept_locally: the first level answered alone, no expert asked.
   bool recalled = false;     // Alg. 2's recall step ran.
   bool fallback = false;     // No expert answered: the first level's class was used.
   double first_level_ms = 0;

@@ -55,6 +55,7 @@ struct RoutedSample {
   bool recalled = false;  // The recall step ran.
   bool parallel = false;  // More than one expert was asked at once.
   int top_superclass = -1;
+  bool local = false;  // Answered by the first level alone (accept_locally).
 };
 RoutedSample RouteTwoLevel(const TwoLevelSample& sample, const Superclasses& superclasses,
                            const RoutingThresholds& thresholds);
@@ -68,6 +69,7 @@ struct TwoLevelOutcome {
   double mean_expert_queries = 0;   // Second-level inferences per sample.
   double recall_fraction = 0;       // Samples whose recall step ran.
   double multi_query_fraction = 0;  // Samples asking more than one expert at once.
+  double local_fraction = 0;        // Samples the first level answered alone.
 };
 TwoLevelOutcome SimulateTwoLevel(const std::vector<TwoLevelSample>& samples,
                                  const Superclasses& superclasses,
@@ -75,9 +77,12 @@ TwoLevelOutcome SimulateTwoLevel(const std::vector<TwoLevelSample>& samples,
 
 // The thresholds of highest accuracy on `samples` (validation) over a fixed grid,
 // among those asking at most `max_mean_queries` experts per sample; ties go to fewer
-// queries.
+// queries. With `answer_locally` the grid also covers accept_locally (HI in front),
+// the only way below one query per sample; if nothing on the grid meets the budget,
+// the cheapest grid point.
 RoutingThresholds CalibrateTwoLevel(const std::vector<TwoLevelSample>& samples,
-                                    const Superclasses& superclasses, double max_mean_queries);
+                                    const Superclasses& superclasses, double max_mean_queries,
+                                    bool answer_locally = false);
 
 // The whole study behind `hiedge twolevel`: thresholds calibrated on validation,
 // accuracy and cost on test beside the first-level model alone and the large model,
@@ -87,21 +92,25 @@ struct TwoLevelStudyOptions {
   std::string large_model = "models/lml.json";  // Empty: no large-model baseline.
   std::string data_dir = kFashionMnistDir;
   double max_mean_queries = 1.5;  // Budget of expert inferences per sample.
+  // Budget of the "HI + two-level" row: low, so the first level must answer alone often.
+  double hi_max_mean_queries = 0.3;
   int clusters = 3;               // Alg. 1 scenario.
   double experts_per_server = 2;  // Memory per server, in expert models.
   uint64_t seed = 1;
 };
 
 struct TwoLevelStudy {
-  TwoLevelConfig config;  // With the calibrated thresholds.
+  TwoLevelConfig config;            // With the calibrated thresholds.
+  RoutingThresholds hi_thresholds;  // Of the HI + two-level row.
   struct Row {
     std::string strategy;
     double accuracy = 0;
     double mean_expert_queries = 0;
     double recall_fraction = 0;
-    double device_macs = 0;   // Per sample.
-    double server_macs = 0;   // Per sample, mean over samples.
-    double upload_bytes = 0;  // Per sample, FP32 payload.
+    double device_macs = 0;     // Per sample.
+    double server_macs = 0;     // Per sample, mean over samples.
+    double upload_bytes = 0;    // Per sample, FP32 payload.
+    double local_fraction = 0;  // Samples the device answered alone.
   };
   std::vector<Row> rows;
   double validation_accuracy = 0;
@@ -134,6 +143,7 @@ struct TwoLevelRunSummary {
   double forwarded_fraction = 0;  // Of expert answers, those from a non-local server.
   size_t fallbacks = 0;           // Samples no expert answered (first-level answer given).
   double recall_fraction = 0;
+  double local_fraction = 0;  // Samples the first level answered alone.
   double p50_first_level_ms = 0;
   double p50_second_level_ms = 0;
   double p99_total_ms = 0;

@@ -12,7 +12,8 @@ std::string TwoLevelConfig::ToJson() const {
   json thresholds_json = {{"accept_top", thresholds.accept_top},
                           {"consider", thresholds.consider},
                           {"recall_below", thresholds.recall_below},
-                          {"max_parallel", thresholds.max_parallel}};
+                          {"max_parallel", thresholds.max_parallel},
+                          {"accept_locally", thresholds.accept_locally}};
   json j = {{"feature_model", feature_model},
             {"feature_stages", feature_stages},
             {"superclasses", superclasses.members},
@@ -41,6 +42,7 @@ Result<TwoLevelConfig> TwoLevelConfig::FromJson(const std::string& text) {
       c.thresholds.consider = t.value("consider", c.thresholds.consider);
       c.thresholds.recall_below = t.value("recall_below", c.thresholds.recall_below);
       c.thresholds.max_parallel = t.value("max_parallel", c.thresholds.max_parallel);
+      c.thresholds.accept_locally = t.value("accept_locally", c.thresholds.accept_locally);
     }
   } catch (const json::exception& e) {
     return Status::InvalidArgument(std::string("two-level config: ") + e.what());
@@ -78,9 +80,10 @@ Result<TwoLevelConfig> TwoLevelConfig::FromJson(const std::string& text) {
                                    " experts for " + std::to_string(members.size()) +
                                    " superclasses");
   }
-  if (!(c.thresholds.consider >= 0 && c.thresholds.consider <= 1 && c.thresholds.accept_top >= 0 &&
-        c.thresholds.accept_top <= 1 && c.thresholds.recall_below >= 0 &&
-        c.thresholds.recall_below <= 1 && c.thresholds.max_parallel >= 1)) {
+  const RoutingThresholds& t = c.thresholds;
+  if (!(t.consider >= 0 && t.consider <= 1 && t.accept_top >= 0 && t.accept_top <= 1 &&
+        t.recall_below >= 0 && t.recall_below <= 1 && t.max_parallel >= 1 &&
+        t.accept_locally >= 0 && t.accept_locally <= 2)) {
     return Status::InvalidArgument("two-level config: thresholds out of range");
   }
   return c;

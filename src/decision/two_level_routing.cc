@@ -111,6 +111,13 @@ SecondLevelPlan PlanSecondLevel(std::span<const double> confidences,
   return plan;
 }
 
+bool AnswersLocally(std::span<const float> class_probabilities,
+                    const RoutingThresholds& thresholds) {
+  return !class_probabilities.empty() &&
+         *std::max_element(class_probabilities.begin(), class_probabilities.end()) >=
+             thresholds.accept_locally;
+}
+
 const SecondLevelAnswer& BestAnswer(std::span<const SecondLevelAnswer> answers) {
   size_t best = 0;
   for (size_t i = 1; i < answers.size(); ++i) {

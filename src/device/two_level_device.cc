@@ -52,6 +52,11 @@ Result<TwoLevelSampleRecord> TwoLevelDevice::Process(const float* image) {
   const int64_t first_done_us = clock_();
   record.first_level_ms = MillisBetween(start_us, first_done_us);
 
+  if (AnswersLocally(probabilities, config_.thresholds)) {
+    record.local = true;
+    record.final_class = record.first_level_class;
+    return record;
+  }
   const SecondLevelPlan plan = PlanSecondLevel(
       SuperclassConfidences(probabilities, config_.superclasses), config_.thresholds);
   std::vector<SecondLevelAnswer> answers;

@@ -81,6 +81,12 @@ RoutedSample RouteTwoLevel(const TwoLevelSample& sample, const Superclasses& sup
   std::vector<SecondLevelAnswer> asked;
   for (int s : plan.first) asked.push_back(sample.expert_answers[static_cast<size_t>(s)]);
   RoutedSample routed;
+  routed.top_superclass = plan.first[0];
+  if (AnswersLocally(sample.first_level_probabilities, thresholds)) {
+    routed.local = true;
+    routed.final_class = sample.first_level_class;
+    return routed;
+  }
   if (NeedsRecall(asked, plan, thresholds)) {
     routed.recalled = true;
     for (int s : plan.recall) asked.push_back(sample.expert_answers[static_cast<size_t>(s)]);
@@ -88,7 +94,6 @@ RoutedSample RouteTwoLevel(const TwoLevelSample& sample, const Superclasses& sup
   routed.final_class = BestAnswer(asked).class_id;
   routed.queries = static_cast<int>(asked.size());
   routed.parallel = plan.first.size() > 1;
-  routed.top_superclass = plan.first[0];
   return routed;
 }
 
@@ -99,12 +104,13 @@ TwoLevelOutcome SimulateTwoLevel(const std::vector<TwoLevelSample>& samples,
   o.samples = samples.size();
   if (samples.empty()) return o;
   size_t correct = 0, first_correct = 0, superclass_correct = 0, queries = 0, recalls = 0,
-         multi = 0;
+         multi = 0, local = 0;
   for (const TwoLevelSample& sample : samples) {
     const RoutedSample routed = RouteTwoLevel(sample, superclasses, thresholds);
     queries += static_cast<size_t>(routed.queries);
     recalls += routed.recalled;
     multi += routed.parallel;
+    local += routed.local;
     correct += routed.final_class == sample.label;
     first_correct += sample.first_level_class == sample.label;
     superclass_correct +=
@@ -117,31 +123,43 @@ TwoLevelOutcome SimulateTwoLevel(const std::vector<TwoLevelSample>& samples,
   o.mean_expert_queries = static_cast<double>(queries) / n;
   o.recall_fraction = static_cast<double>(recalls) / n;
   o.multi_query_fraction = static_cast<double>(multi) / n;
+  o.local_fraction = static_cast<double>(local) / n;
   return o;
 }
 
 RoutingThresholds CalibrateTwoLevel(const std::vector<TwoLevelSample>& samples,
-                                    const Superclasses& superclasses, double max_mean_queries) {
-  RoutingThresholds best{1.0, 1.0, 0.0, 1};  // Top superclass only: one query per sample.
-  TwoLevelOutcome best_outcome = SimulateTwoLevel(samples, superclasses, best);
-  for (double accept_top : {0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0}) {
-    for (double consider : {0.02, 0.05, 0.1, 0.2}) {
-      for (double recall_below : {0.0, 0.5, 0.7, 0.9}) {
-        for (int max_parallel : {2, 3}) {
-          const RoutingThresholds t{accept_top, consider, recall_below, max_parallel};
-          const TwoLevelOutcome o = SimulateTwoLevel(samples, superclasses, t);
-          if (o.mean_expert_queries > max_mean_queries) continue;
-          if (o.accuracy > best_outcome.accuracy ||
-              (o.accuracy == best_outcome.accuracy &&
-               o.mean_expert_queries < best_outcome.mean_expert_queries)) {
-            best = t;
-            best_outcome = o;
+                                    const Superclasses& superclasses, double max_mean_queries,
+                                    bool answer_locally) {
+  RoutingThresholds best, cheapest;
+  double best_accuracy = -1, best_queries = 0, cheapest_queries = 1e300;
+  const std::vector<double> local_grid =
+      answer_locally ? std::vector<double>{1.1, 0.999, 0.99, 0.98, 0.95, 0.9, 0.8, 0.7, 0.6, 0.5}
+                     : std::vector<double>{1.1};
+  for (double accept_locally : local_grid) {
+    for (double accept_top : {0.5, 0.8, 0.9, 0.99, 1.0}) {
+      for (double consider : {0.02, 0.05, 0.1, 0.2}) {
+        for (double recall_below : {0.0, 0.5, 0.7, 0.9}) {
+          for (int max_parallel : {2, 3}) {
+            const RoutingThresholds t{accept_top, consider, recall_below, max_parallel,
+                                      accept_locally};
+            const TwoLevelOutcome o = SimulateTwoLevel(samples, superclasses, t);
+            if (o.mean_expert_queries < cheapest_queries) {
+              cheapest = t;
+              cheapest_queries = o.mean_expert_queries;
+            }
+            if (o.mean_expert_queries > max_mean_queries) continue;
+            if (o.accuracy > best_accuracy ||
+                (o.accuracy == best_accuracy && o.mean_expert_queries < best_queries)) {
+              best = t;
+              best_accuracy = o.accuracy;
+              best_queries = o.mean_expert_queries;
+            }
           }
         }
       }
     }
   }
-  return best;
+  return best_accuracy >= 0 ? best : cheapest;
 }
 
 }  // namespace hiedge

@@ -79,7 +79,8 @@ TwoLevelRunSummary SummarizeTwoLevelRun(const std::vector<TwoLevelSampleRecord>&
   TwoLevelRunSummary s;
   s.samples = records.size();
   if (records.empty()) return s;
-  size_t correct = 0, first_correct = 0, asked = 0, answers = 0, forwarded = 0, recalls = 0;
+  size_t correct = 0, first_correct = 0, asked = 0, answers = 0, forwarded = 0, recalls = 0,
+         local = 0;
   std::vector<double> first_ms, second_ms, total_ms;
   for (size_t i = 0; i < records.size(); ++i) {
     const TwoLevelSampleRecord& r = records[i];
@@ -89,6 +90,7 @@ TwoLevelRunSummary SummarizeTwoLevelRun(const std::vector<TwoLevelSampleRecord>&
     answers += static_cast<size_t>(r.answered);
     forwarded += static_cast<size_t>(r.forwarded);
     recalls += r.recalled;
+    local += r.local;
     s.fallbacks += r.fallback;
     first_ms.push_back(r.first_level_ms);
     second_ms.push_back(r.second_level_ms);
@@ -101,6 +103,7 @@ TwoLevelRunSummary SummarizeTwoLevelRun(const std::vector<TwoLevelSampleRecord>&
   s.forwarded_fraction =
       answers ? static_cast<double>(forwarded) / static_cast<double>(answers) : 0;
   s.recall_fraction = static_cast<double>(recalls) / n;
+  s.local_fraction = static_cast<double>(local) / n;
   s.p50_first_level_ms = Percentile(first_ms, 0.5);
   s.p50_second_level_ms = Percentile(second_ms, 0.5);
   s.p99_total_ms = Percentile(total_ms, 0.99);
@@ -116,6 +119,7 @@ std::string TwoLevelRunSummary::ToJson() const {
                       {"forwarded_fraction", forwarded_fraction},
                       {"fallbacks", fallbacks},
                       {"recall_fraction", recall_fraction},
+                      {"answered_locally_fraction", local_fraction},
                       {"p50_first_level_ms", p50_first_level_ms},
                       {"p50_second_level_ms", p50_second_level_ms},
                       {"p99_total_ms", p99_total_ms},
@@ -124,15 +128,15 @@ std::string TwoLevelRunSummary::ToJson() const {
 }
 
 std::string TwoLevelRunSummary::ToTable() const {
-  char text[640];
+  char text[768];
   std::snprintf(text, sizeof(text),
-                "samples %zu: accuracy %.2f%% (first level %.2f%%), experts asked %.3f/sample, "
-                "%.1f%% of answers forwarded to another server, %zu fallbacks, recall on "
-                "%.1f%%\nlatency: first level p50 %.3f ms, second level p50 %.3f ms, total p99 "
-                "%.3f ms; %.0f samples/s\n",
-                samples, 100 * accuracy, 100 * first_level_accuracy, mean_experts_asked,
-                100 * forwarded_fraction, fallbacks, 100 * recall_fraction, p50_first_level_ms,
-                p50_second_level_ms, p99_total_ms, samples_per_second);
+                "samples %zu: accuracy %.2f%% (first level %.2f%%), %.1f%% answered on the "
+                "device, experts asked %.3f/sample, %.1f%% of answers forwarded to another "
+                "server, %zu fallbacks, recall on %.1f%%\nlatency: first level p50 %.3f ms, "
+                "second level p50 %.3f ms, total p99 %.3f ms; %.0f samples/s\n",
+                samples, 100 * accuracy, 100 * first_level_accuracy, 100 * local_fraction,
+                mean_experts_asked, 100 * forwarded_fraction, fallbacks, 100 * recall_fraction,
+                p50_first_level_ms, p50_second_level_ms, p99_total_ms, samples_per_second);
   return text;
 }
 

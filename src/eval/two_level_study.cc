@@ -56,19 +56,26 @@ Result<TwoLevelStudy> RunTwoLevelStudy(const TwoLevelStudyOptions& o) {
   const TwoLevelOutcome alg2 = SimulateTwoLevel(test_samples, sc, study.config.thresholds);
   study.superclass_accuracy = top.superclass_accuracy;
   study.rows.push_back({"first level only (" + first->info().name + ")", top.first_level_accuracy,
-                        0, 0, device_macs, 0, 0});
+                        0, 0, device_macs, 0, 0, 1.0});
   if (!o.large_model.empty()) {
     HIEDGE_ASSIGN_OR_RETURN(auto large, LoadModel(o.large_model));
     HIEDGE_ASSIGN_OR_RETURN(Predictions p, Predict(*large, test));
     study.rows.push_back({"full offload (" + large->info().name + ")", AccuracyOf(p, test), 0, 0, 0,
                           static_cast<double>(large->info().macs_per_sample), image_bytes});
   }
-  study.rows.push_back({"two-level, top superclass", top.accuracy, top.mean_expert_queries, 0,
-                        device_macs, top.mean_expert_queries * models.mean_expert_macs,
-                        feature_bytes});
-  study.rows.push_back({"two-level, Alg. 2 + recall", alg2.accuracy, alg2.mean_expert_queries,
-                        alg2.recall_fraction, device_macs,
-                        alg2.mean_expert_queries * models.mean_expert_macs, feature_bytes});
+  auto add_two_level = [&](const std::string& name, const TwoLevelOutcome& outcome) {
+    study.rows.push_back({name, outcome.accuracy, outcome.mean_expert_queries,
+                          outcome.recall_fraction, device_macs,
+                          outcome.mean_expert_queries * models.mean_expert_macs,
+                          feature_bytes * (1 - outcome.local_fraction), outcome.local_fraction});
+  };
+  add_two_level("two-level, top superclass", top);
+  add_two_level("two-level, Alg. 2 + recall", alg2);
+  study.hi_thresholds = CalibrateTwoLevel(val_samples, sc, o.hi_max_mean_queries, true);
+  char hi_name[64];
+  std::snprintf(hi_name, sizeof(hi_name), "HI + two-level (<= %.2f experts)",
+                o.hi_max_mean_queries);
+  add_two_level(hi_name, SimulateTwoLevel(test_samples, sc, study.hi_thresholds));
 
   study.demand = ScenarioDemand(o.clusters, sc.count(), o.seed);
   PlacementInput placement{
@@ -92,13 +99,15 @@ std::string TwoLevelStudy::ToJson() const {
                          {"recall_fraction", r.recall_fraction},
                          {"device_macs_per_sample", r.device_macs},
                          {"server_macs_per_sample", r.server_macs},
-                         {"upload_bytes_per_sample", r.upload_bytes}});
+                         {"upload_bytes_per_sample", r.upload_bytes},
+                         {"answered_locally_fraction", r.local_fraction}});
   }
   nlohmann::json j = {{"split", "test"},
                       {"thresholds_calibrated_on", "validation"},
                       {"validation_accuracy", validation_accuracy},
                       {"superclass_accuracy", superclass_accuracy},
                       {"config", nlohmann::json::parse(config.ToJson())},
+                      {"hi_two_level_accept_locally", hi_thresholds.accept_locally},
                       {"strategies", rows_json},
                       {"placement",
                        {{"demand", demand},
@@ -110,14 +119,14 @@ std::string TwoLevelStudy::ToJson() const {
 std::string TwoLevelStudy::ToTable() const {
   std::string out;
   char line[256];
-  std::snprintf(line, sizeof(line), "%-34s %9s %8s %7s %10s %10s %9s\n", "strategy (test)",
-                "accuracy", "queries", "recall", "dev MMAC", "srv MMAC", "upload B");
+  std::snprintf(line, sizeof(line), "%-34s %9s %7s %8s %7s %9s %9s %9s\n", "strategy (test)",
+                "accuracy", "local", "queries", "recall", "dev MMAC", "srv MMAC", "upload B");
   out += line;
   for (const Row& r : rows) {
-    std::snprintf(line, sizeof(line), "%-34s %8.2f%% %8.3f %6.1f%% %10.3f %10.3f %9.0f\n",
-                  r.strategy.c_str(), 100 * r.accuracy, r.mean_expert_queries,
-                  100 * r.recall_fraction, r.device_macs / 1e6, r.server_macs / 1e6,
-                  r.upload_bytes);
+    std::snprintf(line, sizeof(line), "%-34s %8.2f%% %6.1f%% %8.3f %6.1f%% %9.3f %9.3f %9.0f\n",
+                  r.strategy.c_str(), 100 * r.accuracy, 100 * r.local_fraction,
+                  r.mean_expert_queries, 100 * r.recall_fraction, r.device_macs / 1e6,
+                  r.server_macs / 1e6, r.upload_bytes);
     out += line;
   }
   std::snprintf(line, sizeof(line),
@@ -126,6 +135,10 @@ std::string TwoLevelStudy::ToTable() const {
                 100 * superclass_accuracy, 100 * validation_accuracy, config.thresholds.accept_top,
                 config.thresholds.consider, config.thresholds.recall_below,
                 config.thresholds.max_parallel);
+  out += line;
+  std::snprintf(line, sizeof(line),
+                "HI + two-level: the first level answers alone at max softmax >= %.3f\n",
+                hi_thresholds.accept_locally);
   out += line;
   out += "Alg. 1 placement (modelled scenario, seeded demand):\n";
   for (size_t c = 0; c < placement.size(); ++c) {

@@ -11,7 +11,7 @@ TEST(TwoLevelConfigTest, RoundTrips) {
   c.feature_stages = 2;
   c.superclasses = *MakeSuperclasses({0, 1, 0, 1, 2});
   c.experts = {"e0.json", "e1.json", "e2.json"};
-  c.thresholds = {0.8, 0.1, 0.5, 2};
+  c.thresholds = {0.8, 0.1, 0.5, 2, 0.95};
   auto back = TwoLevelConfig::FromJson(c.ToJson());
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(back->superclasses.of_class, c.superclasses.of_class);
@@ -19,6 +19,7 @@ TEST(TwoLevelConfigTest, RoundTrips) {
   EXPECT_EQ(back->feature_stages, 2);
   EXPECT_DOUBLE_EQ(back->thresholds.accept_top, 0.8);
   EXPECT_EQ(back->thresholds.max_parallel, 2);
+  EXPECT_DOUBLE_EQ(back->thresholds.accept_locally, 0.95);
 }
 
 TEST(TwoLevelConfigTest, RejectsBadConfigs) {

@@ -50,6 +50,21 @@ TEST_F(TwoLevelSimulationTest, CalibrationRespectsTheQueryBudget) {
   EXPECT_NEAR(at_loose.accuracy, 1.0, 1e-12);
   EXPECT_LE(at_loose.mean_expert_queries, 2.0);
   EXPECT_EQ(SimulateTwoLevel({}, superclasses_, loose).samples, 0u);
+  EXPECT_GT(loose.accept_locally, 1.0) << "answering locally only when asked to";
+}
+
+TEST_F(TwoLevelSimulationTest, AnsweringLocallyPutsHiInFrontOfTheExperts) {
+  // Sample 0's first level is 0.6 sure and right; the others are below 0.5.
+  RoutingThresholds t{0.0, 1.0, 0.0, 1, /*accept_locally=*/0.55};
+  const TwoLevelOutcome o = SimulateTwoLevel(samples_, superclasses_, t);
+  EXPECT_NEAR(o.local_fraction, 1.0 / 3, 1e-12);
+  EXPECT_NEAR(o.mean_expert_queries, 2.0 / 3, 1e-12);
+  EXPECT_NEAR(o.accuracy, 2.0 / 3, 1e-12);
+  // A budget under one query per sample is met only by answering locally.
+  const RoutingThresholds hi = CalibrateTwoLevel(samples_, superclasses_, 0.7, true);
+  EXPECT_LE(hi.accept_locally, 1.0);
+  EXPECT_LE(SimulateTwoLevel(samples_, superclasses_, hi).mean_expert_queries, 0.7);
+  EXPECT_FALSE(AnswersLocally(std::vector<float>{}, t));
 }
 
 // The shipped two-level deployment: features, experts and routing end to end on part

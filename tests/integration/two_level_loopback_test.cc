@@ -68,6 +68,7 @@ TEST(TwoLevelLoopbackTest, DeviceRoutesFeaturesToExpertsOnTwoServers) {
     EXPECT_EQ(r->first_level_class, (*offline)[i].first_level_class) << i;
     EXPECT_EQ(r->answered, expected.queries) << i;
     EXPECT_EQ(r->recalled, expected.recalled) << i;
+    EXPECT_EQ(r->local, expected.local) << i;
     mismatches += r->final_class != expected.final_class;  // Batch-size numerics only.
     for (size_t k = 0; k < r->asked.size(); ++k) {
       // Local first: experts 0 and 1 from cluster 0, the others from cluster 1.
@@ -82,6 +83,23 @@ TEST(TwoLevelLoopbackTest, DeviceRoutesFeaturesToExpertsOnTwoServers) {
   EXPECT_GT(multi, 0u);
   EXPECT_GT(recalled, 0u);
   EXPECT_GT(device.estimated_wait_us()[1], 0.0);
+
+  // HI in front: confident samples never leave the device.
+  TwoLevelConfig hi = *config;
+  hi.thresholds.accept_locally = 0.9;
+  TwoLevelDevice hi_device(models->first_level.get(), hi, clients, 0, std::chrono::seconds(5));
+  size_t local = 0;
+  for (size_t i = 0; i < 100; ++i) {
+    auto r = hi_device.Process(subset.image(i));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    const RoutedSample expected = RouteTwoLevel((*offline)[i], hi.superclasses, hi.thresholds);
+    EXPECT_EQ(r->local, expected.local) << i;
+    EXPECT_EQ(r->answered, expected.queries) << i;
+    if (r->local) EXPECT_TRUE(r->asked.empty()) << i;
+    local += r->local;
+  }
+  EXPECT_GT(local, 30u);
+  EXPECT_LT(local, 100u);
 
   // Cluster 1 dies: its experts' samples fall back to the first level, flagged; the
   // rest are still answered by cluster 0.
