@@ -4,6 +4,7 @@
 # tests/fuzz/corpus/<target>/:
 #   infer_request_fuzzer  REST JSON + binary tensor data, model metadata
 #   grpc_message_fuzzer   protobuf ModelInferRequest/Response, config.pbtxt text
+#   config_json_fuzzer    model cards, decision configs, two-level configs (JSON)
 # Not part of ./scripts/test.sh; needs clang (Debian: clang).
 # Usage: scripts/fuzz.sh [executions]
 set -euo pipefail
@@ -21,7 +22,11 @@ protoc --proto_path=proto --cpp_out="$OUT/proto" proto/model_config.proto proto/
   tests/fuzz/grpc_message_fuzzer.cc src/protocol/grpc_codec.cc src/protocol/tensor_codec.cc \
   src/server/model_config_proto.cc src/common/status.cc src/common/tensor.cc \
   "$OUT/proto/grpc_service.pb.cc" "$OUT/proto/model_config.pb.cc" -lprotobuf -o "$OUT/grpc_message_fuzzer"
-for target in infer_request grpc_message; do
+"${CXX[@]}" -Iinclude -Isrc \
+  tests/fuzz/config_json_fuzzer.cc src/models/model_card.cc src/decision/decision_config.cc \
+  src/decision/two_level_config.cc src/decision/superclasses.cc src/common/files.cc \
+  src/common/status.cc -o "$OUT/config_json_fuzzer"
+for target in infer_request grpc_message config_json; do
   mkdir -p "$OUT/corpus/$target"
   cp -n tests/fuzz/corpus/"$target"/* "$OUT/corpus/$target/" 2>/dev/null || true
   echo "fuzz: ${target}_fuzzer, $RUNS executions"

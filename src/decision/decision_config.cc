@@ -1,7 +1,9 @@
 #include "hiedge/decision_config.h"
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "common/json_integers.h"
 #include "hiedge/files.h"
 
 namespace hiedge {
@@ -39,7 +41,8 @@ Result<DecisionConfig> DecisionConfig::FromJson(const std::string& text) {
     c.target_accuracy = j.value("target_accuracy", 0.0);
     if (j.contains("calibration")) {
       const json& cal = j["calibration"];
-      c.calibration_samples = cal.value("samples", size_t{0});
+      HIEDGE_ASSIGN_OR_RETURN(c.calibration_samples,
+                              json_integers::GetOr<size_t>(cal, "samples", 0));
       c.calibration_accuracy = cal.value("accuracy", 0.0);
       c.calibration_offload_fraction = cal.value("offload_fraction", 0.0);
       c.calibration_mean_cost = cal.value("mean_cost", 0.0);
@@ -53,6 +56,11 @@ Result<DecisionConfig> DecisionConfig::FromJson(const std::string& text) {
     return Status::InvalidArgument("decision config: unknown rule '" + c.rule + "'");
   }
   if (!(c.theta >= 0)) return Status::InvalidArgument("decision config: theta must be >= 0");
+  for (double v : {c.theta, c.offload_cost, c.target_accuracy, c.calibration_accuracy,
+                   c.calibration_offload_fraction, c.calibration_mean_cost}) {
+    if (!std::isfinite(v))
+      return Status::InvalidArgument("decision config: a number is not finite");
+  }
   return c;
 }
 

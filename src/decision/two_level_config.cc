@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/json_integers.h"
 #include "hiedge/files.h"
 
 namespace hiedge {
@@ -32,8 +33,14 @@ Result<TwoLevelConfig> TwoLevelConfig::FromJson(const std::string& text) {
   std::vector<std::vector<int>> members;
   try {
     c.feature_model = j.at("feature_model").get<std::string>();
-    c.feature_stages = j.at("feature_stages").get<int>();
-    members = j.at("superclasses").get<std::vector<std::vector<int>>>();
+    HIEDGE_ASSIGN_OR_RETURN(c.feature_stages,
+                            json_integers::Get<int>(j.at("feature_stages"), "feature_stages"));
+    const json& lists = j.at("superclasses");
+    if (!lists.is_array()) return Status::InvalidArgument("two-level config: superclasses");
+    for (const json& list : lists) {
+      HIEDGE_ASSIGN_OR_RETURN(auto classes, json_integers::GetArray<int>(list, "superclasses"));
+      members.push_back(std::move(classes));
+    }
     c.class_names = j.value("class_names", std::vector<std::string>{});
     c.experts = j.value("experts", std::vector<std::string>{});
     if (j.contains("thresholds")) {
@@ -41,7 +48,9 @@ Result<TwoLevelConfig> TwoLevelConfig::FromJson(const std::string& text) {
       c.thresholds.accept_top = t.value("accept_top", c.thresholds.accept_top);
       c.thresholds.consider = t.value("consider", c.thresholds.consider);
       c.thresholds.recall_below = t.value("recall_below", c.thresholds.recall_below);
-      c.thresholds.max_parallel = t.value("max_parallel", c.thresholds.max_parallel);
+      HIEDGE_ASSIGN_OR_RETURN(
+          c.thresholds.max_parallel,
+          json_integers::GetOr<int>(t, "max_parallel", c.thresholds.max_parallel));
       c.thresholds.accept_locally = t.value("accept_locally", c.thresholds.accept_locally);
     }
   } catch (const json::exception& e) {

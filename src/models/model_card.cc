@@ -1,8 +1,10 @@
 #include "hiedge/model_card.h"
 
+#include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "common/json_integers.h"
 #include "hiedge/files.h"
 
 namespace hiedge {
@@ -47,26 +49,35 @@ Result<ModelCard> ModelCard::FromJson(const std::string& text) {
     c.format = j.value("format", std::string("hiedge"));
     c.weights = j.at("weights").get<std::string>();
     c.dataset = j.value("dataset", std::string("fashion-mnist"));
-    c.input_shape = j.at("input_shape").get<std::vector<int64_t>>();
-    c.num_classes = j.at("num_classes").get<int>();
-    c.positive_classes = j.value("positive_classes", std::vector<int>{});
-    c.classes = j.value("classes", std::vector<int>{});
+    using json_integers::GetArrayOr;
+    using json_integers::GetOr;
+    HIEDGE_ASSIGN_OR_RETURN(c.input_shape, GetArrayOr<int64_t>(j, "input_shape"));
+    HIEDGE_ASSIGN_OR_RETURN(c.num_classes,
+                            json_integers::Get<int>(j.at("num_classes"), "num_classes"));
+    HIEDGE_ASSIGN_OR_RETURN(c.positive_classes, GetArrayOr<int>(j, "positive_classes"));
+    HIEDGE_ASSIGN_OR_RETURN(c.classes, GetArrayOr<int>(j, "classes"));
     c.feature_model = j.value("feature_model", std::string());
-    c.feature_stages = j.value("feature_stages", 0);
+    HIEDGE_ASSIGN_OR_RETURN(c.feature_stages, GetOr<int>(j, "feature_stages", 0));
     c.normalize_mean = j.value("normalize_mean", std::vector<float>{});
     c.normalize_std = j.value("normalize_std", std::vector<float>{});
-    c.parameter_count = j.value("parameter_count", int64_t{0});
-    c.size_bytes = j.value("size_bytes", int64_t{0});
-    c.macs_per_sample = j.value("macs_per_sample", int64_t{0});
-    c.seed = j.value("seed", uint64_t{0});
-    c.epochs = j.value("epochs", 0);
-    c.batch_size = j.value("batch_size", 0);
+    HIEDGE_ASSIGN_OR_RETURN(c.parameter_count, GetOr<int64_t>(j, "parameter_count", 0));
+    HIEDGE_ASSIGN_OR_RETURN(c.size_bytes, GetOr<int64_t>(j, "size_bytes", 0));
+    HIEDGE_ASSIGN_OR_RETURN(c.macs_per_sample, GetOr<int64_t>(j, "macs_per_sample", 0));
+    HIEDGE_ASSIGN_OR_RETURN(c.seed, GetOr<uint64_t>(j, "seed", 0));
+    HIEDGE_ASSIGN_OR_RETURN(c.epochs, GetOr<int>(j, "epochs", 0));
+    HIEDGE_ASSIGN_OR_RETURN(c.batch_size, GetOr<int>(j, "batch_size", 0));
     c.validation_accuracy = j.value("validation_accuracy", 0.0);
     c.test_accuracy = j.value("test_accuracy", 0.0);
     c.training_seconds = j.value("training_seconds", 0.0);
     c.training_command = j.value("training_command", std::string());
   } catch (const json::exception& e) {
     return Status::InvalidArgument(std::string("model card: ") + e.what());
+  }
+  std::vector<double> reals = {c.validation_accuracy, c.test_accuracy, c.training_seconds};
+  reals.insert(reals.end(), c.normalize_mean.begin(), c.normalize_mean.end());
+  reals.insert(reals.end(), c.normalize_std.begin(), c.normalize_std.end());
+  for (double v : reals) {
+    if (!std::isfinite(v)) return Status::InvalidArgument("model card: a number is not finite");
   }
   if (c.input_shape.size() != 3) {
     return Status::InvalidArgument("model card: input_shape must be [C, H, W]");

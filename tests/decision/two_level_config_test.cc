@@ -46,6 +46,12 @@ TEST(TwoLevelConfigTest, RejectsBadConfigs) {
             bad);
   EXPECT_EQ(code(R"({"feature_model":"m","feature_stages":2,"superclasses":[[0],[-1]]})"), bad);
   EXPECT_EQ(code(R"({"feature_model":7,"feature_stages":2,"superclasses":[[0]]})"), bad);
+  // Floats where integers belong (found by the config fuzzer).
+  EXPECT_EQ(code(R"({"feature_model":"m","feature_stages":1e300,"superclasses":[[0]]})"), bad);
+  EXPECT_EQ(code(R"({"feature_model":"m","feature_stages":2,"superclasses":[[0.5]]})"), bad);
+  EXPECT_EQ(code(R"({"feature_model":"m","feature_stages":2,"superclasses":[[0]],
+                     "thresholds":{"max_parallel":1e300}})"),
+            bad);
   EXPECT_TRUE(TwoLevelConfig::FromJson(
                   R"({"feature_model":"m","feature_stages":2,"superclasses":[[1],[0]]})")
                   .ok());

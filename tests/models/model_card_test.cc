@@ -59,6 +59,29 @@ TEST(ModelCardTest, ExpertFieldsRoundTripAndAreChecked) {
   EXPECT_EQ(ModelCard::FromJson(c.ToJson()).status().code(), StatusCode::kInvalidArgument);
 }
 
+// Found by the config fuzzer: a float where an integer belongs was undefined
+// behaviour, and a non-finite number wrote a card that could not be read back.
+TEST(ModelCardTest, RejectsNonIntegerAndNonFiniteNumbers) {
+  const std::string base =
+      R"({"name":"m","architecture":"vgg","weights":"w","input_shape":[1,28,28],)";
+  auto code = [&](const std::string& rest) {
+    return ModelCard::FromJson(base + rest).status().code();
+  };
+  EXPECT_TRUE(ModelCard::FromJson(base + R"("num_classes":10})").ok());
+  EXPECT_EQ(code(R"("num_classes":1e300})"), StatusCode::kInvalidArgument);
+  EXPECT_EQ(code(R"("num_classes":10.5})"), StatusCode::kInvalidArgument);
+  EXPECT_EQ(code(R"("num_classes":10,"epochs":99999999999})"), StatusCode::kInvalidArgument);
+  EXPECT_EQ(code(R"("num_classes":10,"seed":-1})"), StatusCode::kInvalidArgument);
+  EXPECT_EQ(code(R"("num_classes":10,"classes":[1e300]})"), StatusCode::kInvalidArgument);
+  EXPECT_EQ(code(R"("num_classes":10,"test_accuracy":1e999})"), StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      ModelCard::FromJson(
+          R"({"name":"m","architecture":"vgg","weights":"w","input_shape":[1,2e300,28],"num_classes":10})")
+          .status()
+          .code(),
+      StatusCode::kInvalidArgument);
+}
+
 TEST(ModelCardTest, RejectsBadCards) {
   EXPECT_FALSE(ModelCard::FromJson("{").ok());
   EXPECT_FALSE(ModelCard::FromJson(R"({"name":"m"})").ok());
