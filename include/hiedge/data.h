@@ -80,7 +80,9 @@ namespace hiedge {
 Dataset RelabelBinary(const Dataset& source, const std::vector<int>& positive);
 
 // The samples of `classes` only, relabelled to their index in `classes` (so output k
-// of a model trained on it is original class classes[k]). Order is kept.
-Dataset RestrictClasses(const Dataset& source, const std::vector<int>& classes);
+// of a model trained on it is original class classes[k]). Order is kept. With
+// `keep_others`, every other sample stays too, labelled classes.size() ("other").
+Dataset RestrictClasses(const Dataset& source, const std::vector<int>& classes,
+                        bool keep_others = false);
 
 }  // namespace hiedge

@@ -22,6 +22,9 @@ struct ModelCard {
   std::vector<int> positive_classes;
   // Non-empty for a model of some classes only: output k is original class classes[k].
   std::vector<int> classes;
+  // With `classes`: one more output, "none of these" (trained on every other class),
+  // so a second-level model can say a sample is not its superclass's.
+  bool other_class = false;
   // Non-empty for a model on mid-layer features (a two-level expert): its input is the
   // output of the first `feature_stages` stages of the model whose card is
   // `feature_model` (a path relative to this card's folder).

@@ -28,6 +28,7 @@ struct TrainOptions {
   std::string training_command;       // Recorded in the card.
   std::vector<int> positive_classes;  // Recorded in the card (binary filters).
   std::vector<int> classes;           // Recorded in the card (models of some classes).
+  bool other_class = false;           // Recorded in the card.
   std::string feature_model;          // Recorded in the card (models on features).
   int feature_stages = 0;
 };

@@ -95,6 +95,14 @@ struct SecondLevelAnswer {
   double confidence = 0;
 };
 
+// Superclass `superclass`'s expert answer from its output probabilities: the most
+// probable of its own `classes` (original ids), with that probability as C^H. An
+// "other" output past them is never the answer; it only takes probability away, so a
+// sample from another superclass gets a low C^H and triggers recall. Requires
+// probabilities.size() >= classes.size() > 0.
+SecondLevelAnswer ExpertAnswer(int superclass, std::span<const float> probabilities,
+                               std::span<const int> classes);
+
 // The answer of highest confidence (the earliest on ties). Requires answers non-empty.
 const SecondLevelAnswer& BestAnswer(std::span<const SecondLevelAnswer> answers);
 

@@ -15,18 +15,18 @@ Dataset Corrupt(const Dataset& source, float noise_std, float contrast, uint64_t
   return out;
 }
 
-Dataset RestrictClasses(const Dataset& source, const std::vector<int>& classes) {
+Dataset RestrictClasses(const Dataset& source, const std::vector<int>& classes, bool keep_others) {
   std::vector<size_t> kept;
   std::vector<int32_t> labels;
   for (size_t i = 0; i < source.size(); ++i) {
     auto it = std::find(classes.begin(), classes.end(), source.labels[i]);
-    if (it == classes.end()) continue;
+    if (it == classes.end() && !keep_others) continue;
     kept.push_back(i);
-    labels.push_back(static_cast<int32_t>(it - classes.begin()));
+    labels.push_back(static_cast<int32_t>(it - classes.begin()));  // end: "other".
   }
   Dataset out = Subset(source, kept);
   out.labels = std::move(labels);
-  out.num_classes = static_cast<int>(classes.size());
+  out.num_classes = static_cast<int>(classes.size()) + (keep_others ? 1 : 0);
   return out;
 }
 

@@ -118,6 +118,15 @@ bool AnswersLocally(std::span<const float> class_probabilities,
              thresholds.accept_locally;
 }
 
+SecondLevelAnswer ExpertAnswer(int superclass, std::span<const float> probabilities,
+                               std::span<const int> classes) {
+  size_t best = 0;
+  for (size_t k = 1; k < classes.size(); ++k) {
+    if (probabilities[k] > probabilities[best]) best = k;
+  }
+  return {superclass, classes[best], probabilities[best]};
+}
+
 const SecondLevelAnswer& BestAnswer(std::span<const SecondLevelAnswer> answers) {
   size_t best = 0;
   for (size_t i = 1; i < answers.size(); ++i) {

@@ -97,7 +97,9 @@ void TwoLevelDevice::Ask(int superclass, const FloatTensor& features,
     Result<FloatTensor> logits =
         clients_[c][static_cast<size_t>(superclass)]->Infer(features, deadline_);
     const double rtt_us = static_cast<double>(clock_() - sent_us);
-    if (!logits.ok() || logits->data.size() != members.size()) {
+    // The expert's own classes, plus an "other" output if it has one.
+    if (!logits.ok() || logits->data.size() < members.size() ||
+        logits->data.size() > members.size() + 1) {
       record->error = logits.ok() ? "expert answered " + std::to_string(logits->data.size()) +
                                         " logits for " + std::to_string(members.size()) + " classes"
                                   : logits.status().ToString();
@@ -106,9 +108,7 @@ void TwoLevelDevice::Ask(int superclass, const FloatTensor& features,
       continue;
     }
     wait_us_[c] = wait_us_[c] == 0 ? rtt_us : 0.8 * wait_us_[c] + 0.2 * rtt_us;
-    const std::vector<float> p = Softmax(logits->data);
-    const auto best = static_cast<size_t>(std::max_element(p.begin(), p.end()) - p.begin());
-    answers->push_back({superclass, members[best], p[best]});
+    answers->push_back(ExpertAnswer(superclass, Softmax(logits->data), members));
     record->servers.back() = server;
     if (server != local_cluster_) ++record->forwarded;
     return;

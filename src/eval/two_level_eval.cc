@@ -61,14 +61,16 @@ Result<std::vector<TwoLevelSample>> ScoreTwoLevel(const TwoLevelModels& models,
   }
   for (size_t s = 0; s < superclasses; ++s) {
     HIEDGE_ASSIGN_OR_RETURN(Predictions answer, Predict(*models.experts[s], features));
+    const auto outputs = static_cast<size_t>(answer.classes);
+    const std::vector<int>& classes = models.classes[s];
+    if (outputs < classes.size() || outputs > classes.size() + 1) {
+      return Status::InvalidArgument("two-level: expert " + std::to_string(s) + " has " +
+                                     std::to_string(outputs) + " outputs for " +
+                                     std::to_string(classes.size()) + " classes");
+    }
     for (size_t i = 0; i < data.size(); ++i) {
-      const auto local = static_cast<size_t>(answer.labels[i]);
-      if (local >= models.classes[s].size()) {
-        return Status::InvalidArgument("two-level: expert " + std::to_string(s) +
-                                       " answers a class outside its list");
-      }
-      samples[i].expert_answers[s] = {static_cast<int>(s), models.classes[s][local],
-                                      answer.confidences[i]};
+      const std::vector<float> p = Softmax(answer.logits.data() + i * outputs, outputs);
+      samples[i].expert_answers[s] = ExpertAnswer(static_cast<int>(s), p, classes);
     }
   }
   return samples;

@@ -38,7 +38,8 @@ Result<Dataset> ExtractFeatures(InferenceBackend& backend, int stages, const Dat
 
 Result<Dataset> DatasetForCard(const ModelCard& card, const std::string& card_path,
                                const Dataset& images) {
-  Dataset data = card.classes.empty() ? images : RestrictClasses(images, card.classes);
+  Dataset data =
+      card.classes.empty() ? images : RestrictClasses(images, card.classes, card.other_class);
   if (!card.positive_classes.empty()) data = RelabelBinary(data, card.positive_classes);
   if (card.feature_model.empty()) return data;
   const std::string source_path = CardDirectory(card_path) + "/" + card.feature_model;

@@ -21,6 +21,7 @@ std::string ModelCard::ToJson() const {
             {"num_classes", num_classes},
             {"positive_classes", positive_classes},
             {"classes", classes},
+            {"other_class", other_class},
             {"feature_model", feature_model},
             {"feature_stages", feature_stages},
             {"normalize_mean", normalize_mean},
@@ -56,6 +57,7 @@ Result<ModelCard> ModelCard::FromJson(const std::string& text) {
                             json_integers::Get<int>(j.at("num_classes"), "num_classes"));
     HIEDGE_ASSIGN_OR_RETURN(c.positive_classes, GetArrayOr<int>(j, "positive_classes"));
     HIEDGE_ASSIGN_OR_RETURN(c.classes, GetArrayOr<int>(j, "classes"));
+    c.other_class = j.value("other_class", false);
     c.feature_model = j.value("feature_model", std::string());
     HIEDGE_ASSIGN_OR_RETURN(c.feature_stages, GetOr<int>(j, "feature_stages", 0));
     c.normalize_mean = j.value("normalize_mean", std::vector<float>{});
@@ -83,8 +85,14 @@ Result<ModelCard> ModelCard::FromJson(const std::string& text) {
     return Status::InvalidArgument("model card: input_shape must be [C, H, W]");
   }
   if (c.num_classes < 2) return Status::InvalidArgument("model card: num_classes must be >= 2");
-  if (!c.classes.empty() && static_cast<int>(c.classes.size()) != c.num_classes) {
-    return Status::InvalidArgument("model card: classes must list num_classes original classes");
+  if (!c.classes.empty() &&
+      static_cast<int>(c.classes.size()) + (c.other_class ? 1 : 0) != c.num_classes) {
+    return Status::InvalidArgument(
+        "model card: classes must list num_classes original classes (one fewer with "
+        "other_class)");
+  }
+  if (c.other_class && c.classes.empty()) {
+    return Status::InvalidArgument("model card: other_class needs classes");
   }
   if (!c.feature_model.empty() && c.feature_stages < 1) {
     return Status::InvalidArgument("model card: feature_stages must be >= 1 with feature_model");

@@ -154,11 +154,15 @@ Result<ModelCard> TrainModel(const TrainOptions& o, const Dataset& train, const 
   card.training_command = o.training_command;
   card.positive_classes = o.positive_classes;
   card.classes = o.classes;
+  card.other_class = o.other_class;
   card.feature_model = o.feature_model;
   card.feature_stages = o.feature_stages;
   if (!o.positive_classes.empty())
     card.dataset = "fashion-mnist (binary: positive_classes vs rest)";
-  if (!o.classes.empty()) card.dataset = "fashion-mnist (these classes only)";
+  if (!o.classes.empty()) {
+    card.dataset = o.other_class ? "fashion-mnist (these classes; the rest as 'other')"
+                                 : "fashion-mnist (these classes only)";
+  }
   if (!o.feature_model.empty()) card.dataset += " as features of " + o.feature_model;
 
   std::error_code ec;

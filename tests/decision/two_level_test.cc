@@ -158,6 +158,18 @@ TEST(RoutingTest, RecallRunsOnlyBelowTheSecondLevelThreshold) {
   EXPECT_EQ(BestAnswer(both).class_id, 6) << "highest confidence, earliest on ties";
 }
 
+TEST(RoutingTest, ExpertAnswerNeverPicksTheOtherOutput) {
+  const std::vector<int> classes{2, 5};
+  // Own classes 2 and 5, then "other" with most of the mass.
+  const std::vector<float> p{0.1f, 0.3f, 0.6f};
+  const SecondLevelAnswer a = ExpertAnswer(1, p, classes);
+  EXPECT_EQ(a.superclass, 1);
+  EXPECT_EQ(a.class_id, 5);
+  EXPECT_FLOAT_EQ(static_cast<float>(a.confidence), 0.3f);
+  const std::vector<float> without_other{0.7f, 0.3f};
+  EXPECT_EQ(ExpertAnswer(1, without_other, classes).class_id, 2);
+}
+
 TEST(RoutingTest, ServerChoicePrefersLocalThenShortestWait) {
   const std::vector<std::vector<int>> models_on{{0, 1}, {1, 2}, {2}};
   const std::vector<double> wait{100, 50, 20};

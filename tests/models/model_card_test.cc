@@ -52,8 +52,15 @@ TEST(ModelCardTest, ExpertFieldsRoundTripAndAreChecked) {
   EXPECT_EQ(back->classes, c.classes);
   EXPECT_EQ(back->feature_model, "sml.json");
   EXPECT_EQ(back->feature_stages, 2);
-  c.classes = {0, 2};  // Not num_classes entries.
+  c.classes = {0, 2};  // Not num_classes entries...
   EXPECT_EQ(ModelCard::FromJson(c.ToJson()).status().code(), StatusCode::kInvalidArgument);
+  c.other_class = true;  // ... unless the last output is "other".
+  auto with_other = ModelCard::FromJson(c.ToJson());
+  ASSERT_TRUE(with_other.ok()) << with_other.status().ToString();
+  EXPECT_TRUE(with_other->other_class);
+  c.classes = {};
+  EXPECT_EQ(ModelCard::FromJson(c.ToJson()).status().code(), StatusCode::kInvalidArgument);
+  c.other_class = false;
   c.classes = {0, 2, 6};
   c.feature_stages = 0;
   EXPECT_EQ(ModelCard::FromJson(c.ToJson()).status().code(), StatusCode::kInvalidArgument);

@@ -44,6 +44,8 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--classes", options->classes,
                   "Train on these classes only; output k = the k-th class listed")
       ->check(CLI::Range(0, 9));
+  cmd->add_flag("--other-class", options->other_class,
+                "With --classes: one more output for every other class (\"not mine\")");
   auto features_from = std::make_shared<std::string>();
   cmd->add_option("--features-from", *features_from,
                   "Train on another model's mid-layer features (its card; a two-level expert)")
@@ -70,6 +72,11 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
     ModelCard planned;
     planned.positive_classes = options->positive_classes;
     planned.classes = options->classes;
+    planned.other_class = options->other_class;
+    if (options->other_class && options->classes.empty()) {
+      *exit_code = ExitCodeFor(Status::InvalidArgument("--other-class needs --classes"));
+      return;
+    }
     if (!features_from->empty()) {
       planned.feature_model =
           std::filesystem::relative(*features_from, options->output_dir).generic_string();
