@@ -8,6 +8,16 @@
 namespace hiedge {
 
 Result<std::string> ReadTextFile(const std::string& path);
+
+// Reads `path` and parses its text with `parse` (text -> Result<T>); a parse error
+// keeps its code and is prefixed with the path.
+template <typename T, typename Parse>
+Result<T> ReadAndParse(const std::string& path, Parse parse) {
+  HIEDGE_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path));
+  Result<T> parsed = parse(text);
+  if (!parsed.ok()) return Status(parsed.status().code(), path + ": " + parsed.status().message());
+  return parsed;
+}
 // Creates missing parent folders.
 Status WriteTextFile(const std::string& path, const std::string& content);
 

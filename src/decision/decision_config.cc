@@ -65,10 +65,7 @@ Result<DecisionConfig> DecisionConfig::FromJson(const std::string& text) {
 }
 
 Result<DecisionConfig> ReadDecisionConfig(const std::string& path) {
-  HIEDGE_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path));
-  auto parsed = DecisionConfig::FromJson(text);
-  if (!parsed.ok()) return Status(parsed.status().code(), path + ": " + parsed.status().message());
-  return parsed;
+  return ReadAndParse<DecisionConfig>(path, DecisionConfig::FromJson);
 }
 
 Status WriteDecisionConfig(const DecisionConfig& config, const std::string& path) {

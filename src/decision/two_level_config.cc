@@ -99,10 +99,7 @@ Result<TwoLevelConfig> TwoLevelConfig::FromJson(const std::string& text) {
 }
 
 Result<TwoLevelConfig> ReadTwoLevelConfig(const std::string& path) {
-  HIEDGE_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path));
-  auto parsed = TwoLevelConfig::FromJson(text);
-  if (!parsed.ok()) return Status(parsed.status().code(), path + ": " + parsed.status().message());
-  return parsed;
+  return ReadAndParse<TwoLevelConfig>(path, TwoLevelConfig::FromJson);
 }
 
 Status WriteTwoLevelConfig(const TwoLevelConfig& config, const std::string& path) {

@@ -104,10 +104,7 @@ Result<ModelCard> ModelCard::FromJson(const std::string& text) {
 }
 
 Result<ModelCard> ReadModelCard(const std::string& path) {
-  HIEDGE_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path));
-  auto parsed = ModelCard::FromJson(text);
-  if (!parsed.ok()) return Status(parsed.status().code(), path + ": " + parsed.status().message());
-  return parsed;
+  return ReadAndParse<ModelCard>(path, ModelCard::FromJson);
 }
 
 Status WriteModelCard(const ModelCard& card, const std::string& path) {
