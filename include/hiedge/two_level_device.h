@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,7 +31,8 @@ struct TwoLevelSampleRecord {
 };
 
 // Not thread-safe: one per device thread. Borrows `first_level` and the clients, which
-// must outlive it.
+// must outlive it. Experts of one sample are asked in parallel (each on its own
+// clients), so `clock` must be safe to call from several threads.
 class TwoLevelDevice {
  public:
   // clients[c][s]: the client for superclass s's expert on server (cluster) c, or null
@@ -48,10 +50,20 @@ class TwoLevelDevice {
   const std::vector<double>& estimated_wait_us() const { return wait_us_; }
 
  private:
+  struct AskOutcome {
+    std::optional<SecondLevelAnswer> answer;
+    int server = -1;  // That answered.
+    double rtt_us = 0;
+    std::vector<int> failed_servers;
+    std::string error;  // The last failure's reason.
+  };
   // Asks superclass s's expert on the best server holding it, failing over to the
-  // others; appends the answer, if any, to `answers`.
-  void Ask(int superclass, const FloatTensor& features, std::vector<SecondLevelAnswer>* answers,
-           TwoLevelSampleRecord* record);
+  // others. Reads shared state only, so several run at once.
+  AskOutcome Ask(int superclass, const FloatTensor& features) const;
+  // Asks these superclasses' experts (in parallel when several), then records the
+  // answers and the measured waits in order.
+  void AskAll(const std::vector<int>& superclasses, const FloatTensor& features,
+              std::vector<SecondLevelAnswer>* answers, TwoLevelSampleRecord* record);
 
   InferenceBackend* first_level_;
   TwoLevelConfig config_;
@@ -61,7 +73,6 @@ class TwoLevelDevice {
   std::chrono::microseconds deadline_;
   MicrosClock clock_;
   std::vector<double> wait_us_;
-  std::vector<int64_t> feature_shape_;  // [1, C, H, W] of one sample's features.
 };
 
 }  // namespace hiedge

@@ -1,6 +1,7 @@
 #include "hiedge/two_level_device.h"
 
 #include <algorithm>
+#include <future>
 
 #include "hiedge/decision.h"
 
@@ -60,10 +61,10 @@ Result<TwoLevelSampleRecord> TwoLevelDevice::Process(const float* image) {
   const SecondLevelPlan plan = PlanSecondLevel(
       SuperclassConfidences(probabilities, config_.superclasses), config_.thresholds);
   std::vector<SecondLevelAnswer> answers;
-  for (int s : plan.first) Ask(s, features, &answers, &record);
+  AskAll(plan.first, features, &answers, &record);
   if (NeedsRecall(answers, plan, config_.thresholds)) {
     record.recalled = true;
-    for (int s : plan.recall) Ask(s, features, &answers, &record);
+    AskAll(plan.recall, features, &answers, &record);
   }
   record.second_level_ms = MillisBetween(first_done_us, clock_());
   record.answered = static_cast<int>(answers.size());
@@ -76,19 +77,17 @@ Result<TwoLevelSampleRecord> TwoLevelDevice::Process(const float* image) {
   return record;
 }
 
-void TwoLevelDevice::Ask(int superclass, const FloatTensor& features,
-                         std::vector<SecondLevelAnswer>* answers, TwoLevelSampleRecord* record) {
-  record->asked.push_back(superclass);
-  record->servers.push_back(-1);
+TwoLevelDevice::AskOutcome TwoLevelDevice::Ask(int superclass, const FloatTensor& features) const {
+  AskOutcome outcome;
   std::vector<std::vector<int>> untried = models_on_;
   const auto& members = config_.superclasses.members[static_cast<size_t>(superclass)];
   for (;;) {
     const int server = ChooseSecondLevelServer(superclass, untried, local_cluster_, wait_us_);
     if (server < 0) {
-      if (record->error.empty()) {
-        record->error = "no server holds the expert of superclass " + std::to_string(superclass);
+      if (outcome.error.empty()) {
+        outcome.error = "no server holds the expert of superclass " + std::to_string(superclass);
       }
-      return;
+      return outcome;
     }
     const auto c = static_cast<size_t>(server);
     auto& held = untried[c];
@@ -100,18 +99,49 @@ void TwoLevelDevice::Ask(int superclass, const FloatTensor& features,
     // The expert's own classes, plus an "other" output if it has one.
     if (!logits.ok() || logits->data.size() < members.size() ||
         logits->data.size() > members.size() + 1) {
-      record->error = logits.ok() ? "expert answered " + std::to_string(logits->data.size()) +
+      outcome.error = logits.ok() ? "expert answered " + std::to_string(logits->data.size()) +
                                         " logits for " + std::to_string(members.size()) + " classes"
                                   : logits.status().ToString();
-      // Prefer other holders until this server proves itself again.
-      wait_us_[c] = std::max(wait_us_[c], static_cast<double>(deadline_.count()));
+      outcome.failed_servers.push_back(server);
       continue;
     }
-    wait_us_[c] = wait_us_[c] == 0 ? rtt_us : 0.8 * wait_us_[c] + 0.2 * rtt_us;
-    answers->push_back(ExpertAnswer(superclass, Softmax(logits->data), members));
-    record->servers.back() = server;
-    if (server != local_cluster_) ++record->forwarded;
-    return;
+    outcome.answer = ExpertAnswer(superclass, Softmax(logits->data), members);
+    outcome.server = server;
+    outcome.rtt_us = rtt_us;
+    return outcome;
+  }
+}
+
+void TwoLevelDevice::AskAll(const std::vector<int>& superclasses, const FloatTensor& features,
+                            std::vector<SecondLevelAnswer>* answers, TwoLevelSampleRecord* record) {
+  std::vector<AskOutcome> outcomes(superclasses.size());
+  if (superclasses.size() == 1) {
+    outcomes[0] = Ask(superclasses[0], features);
+  } else {
+    // In parallel, as the seed's Alg. 2 does: each expert has its own clients, and Ask
+    // only reads shared state.
+    std::vector<std::future<AskOutcome>> pending;
+    for (int s : superclasses) {
+      pending.push_back(
+          std::async(std::launch::async, [this, s, &features] { return Ask(s, features); }));
+    }
+    for (size_t k = 0; k < pending.size(); ++k) outcomes[k] = pending[k].get();
+  }
+  for (size_t k = 0; k < superclasses.size(); ++k) {
+    const AskOutcome& o = outcomes[k];
+    record->asked.push_back(superclasses[k]);
+    record->servers.push_back(o.server);
+    // A failed server is avoided until it proves itself again.
+    for (int failed : o.failed_servers) {
+      auto& wait = wait_us_[static_cast<size_t>(failed)];
+      wait = std::max(wait, static_cast<double>(deadline_.count()));
+    }
+    if (!o.error.empty()) record->error = o.error;
+    if (!o.answer) continue;
+    auto& wait = wait_us_[static_cast<size_t>(o.server)];
+    wait = wait == 0 ? o.rtt_us : 0.8 * wait + 0.2 * o.rtt_us;
+    answers->push_back(*o.answer);
+    if (o.server != local_cluster_) ++record->forwarded;
   }
 }
 
