@@ -73,6 +73,8 @@ class TwoLevelDevice {
   std::chrono::microseconds deadline_;
   MicrosClock clock_;
   std::vector<double> wait_us_;
+  std::vector<int64_t> sample_shape_;  // [1, ...input_shape] of one image.
+  size_t sample_elements_ = 1;
 };
 
 }  // namespace hiedge

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "hiedge/data.h"
+#include "hiedge/device.h"
+#include "hiedge/http_server.h"
 #include "hiedge/model.h"
 #include "hiedge/two_level.h"
 #include "hiedge/two_level_config.h"
@@ -158,6 +160,27 @@ inline std::string ExpertModelName(int superclass) { return "expert" + std::to_s
 // Seeded per-cluster demand over superclasses for Alg. 1 scenarios: each cluster sees
 // a few superclasses mostly (weights (-log u)^2, normalised).
 std::vector<std::vector<double>> ScenarioDemand(int clusters, int superclasses, uint64_t seed);
+
+// Loopback REST servers, one per cluster, each serving the experts `placement` puts
+// there (as ExpertModelName(s)), and a client per (cluster, expert) for
+// TwoLevelDevice. Borrows `models`, which must outlive it. Stops its servers when
+// destroyed.
+class LoopbackExpertServers {
+ public:
+  static Result<std::unique_ptr<LoopbackExpertServers>> Start(
+      const TwoLevelModels& models, const std::vector<std::vector<int>>& placement);
+  ~LoopbackExpertServers();
+  // clients()[c][s]: superclass s's expert on cluster c, null where not placed.
+  const std::vector<std::vector<OffloadClient*>>& clients() const { return clients_; }
+  void Stop(size_t cluster);
+
+ private:
+  LoopbackExpertServers() = default;
+  std::vector<std::unique_ptr<InferenceService>> services_;
+  std::vector<std::unique_ptr<HttpServer>> servers_;
+  std::vector<std::unique_ptr<OffloadClient>> owned_clients_;
+  std::vector<std::vector<OffloadClient*>> clients_;
+};
 
 // The two-level system on loopback, end to end: experts placed on `clusters` REST
 // servers by Alg. 1 (ScenarioDemand, `experts_per_server` of room each), the device in

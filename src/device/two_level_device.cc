@@ -30,23 +30,22 @@ TwoLevelDevice::TwoLevelDevice(InferenceBackend* first_level, TwoLevelConfig con
       if (clients_[c][s] != nullptr) models_on_[c].push_back(static_cast<int>(s));
     }
   }
+  const std::vector<int64_t>& per_sample = first_level_->info().input_shape;
+  sample_shape_ = {1};
+  sample_shape_.insert(sample_shape_.end(), per_sample.begin(), per_sample.end());
+  for (int64_t d : per_sample) sample_elements_ *= static_cast<size_t>(d);
 }
 
 Result<TwoLevelSampleRecord> TwoLevelDevice::Process(const float* image) {
   TwoLevelSampleRecord record;
-  const ModelInfo& info = first_level_->info();
-  std::vector<int64_t> shape{1};
-  shape.insert(shape.end(), info.input_shape.begin(), info.input_shape.end());
-  size_t elements = 1;
-  for (int64_t d : info.input_shape) elements *= static_cast<size_t>(d);
   const int64_t start_us = clock_();
   HIEDGE_ASSIGN_OR_RETURN(
       FloatTensor features,
-      first_level_->RunStages({shape, std::vector<float>(image, image + elements)}, 0,
-                              config_.feature_stages));
+      first_level_->RunStages({sample_shape_, std::vector<float>(image, image + sample_elements_)},
+                              0, config_.feature_stages));
   HIEDGE_ASSIGN_OR_RETURN(
       FloatTensor logits,
-      first_level_->RunStages(features, config_.feature_stages, info.num_stages));
+      first_level_->RunStages(features, config_.feature_stages, first_level_->info().num_stages));
   const std::vector<float> probabilities = Softmax(logits.data);
   record.first_level_class = static_cast<int>(
       std::max_element(probabilities.begin(), probabilities.end()) - probabilities.begin());

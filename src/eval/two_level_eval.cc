@@ -80,8 +80,6 @@ RoutedSample RouteTwoLevel(const TwoLevelSample& sample, const Superclasses& sup
                            const RoutingThresholds& thresholds) {
   const SecondLevelPlan plan = PlanSecondLevel(
       SuperclassConfidences(sample.first_level_probabilities, superclasses), thresholds);
-  std::vector<SecondLevelAnswer> asked;
-  for (int s : plan.first) asked.push_back(sample.expert_answers[static_cast<size_t>(s)]);
   RoutedSample routed;
   routed.top_superclass = plan.first[0];
   if (AnswersLocally(sample.first_level_probabilities, thresholds)) {
@@ -89,6 +87,8 @@ RoutedSample RouteTwoLevel(const TwoLevelSample& sample, const Superclasses& sup
     routed.final_class = sample.first_level_class;
     return routed;
   }
+  std::vector<SecondLevelAnswer> asked;
+  for (int s : plan.first) asked.push_back(sample.expert_answers[static_cast<size_t>(s)]);
   if (NeedsRecall(asked, plan, thresholds)) {
     routed.recalled = true;
     for (int s : plan.recall) asked.push_back(sample.expert_answers[static_cast<size_t>(s)]);

@@ -36,6 +36,38 @@ Result<std::vector<TwoLevelSampleRecord>> RunTwoLevelDevice(TwoLevelDevice& devi
   return records;
 }
 
+Result<std::unique_ptr<LoopbackExpertServers>> LoopbackExpertServers::Start(
+    const TwoLevelModels& models, const std::vector<std::vector<int>>& placement) {
+  std::unique_ptr<LoopbackExpertServers> l(new LoopbackExpertServers());
+  const auto superclasses = models.experts.size();
+  for (const std::vector<int>& held : placement) {
+    l->services_.push_back(std::make_unique<InferenceService>());
+    for (int s : held) {
+      if (s < 0 || static_cast<size_t>(s) >= superclasses) {
+        return Status::InvalidArgument("placement names superclass " + std::to_string(s));
+      }
+      HIEDGE_RETURN_IF_ERROR(l->services_.back()->AddModel(ExpertModelName(s),
+                                                           models.experts[static_cast<size_t>(s)]));
+    }
+    l->servers_.push_back(
+        std::make_unique<HttpServer>(l->services_.back().get(), HttpServerOptions{"127.0.0.1", 0}));
+    HIEDGE_RETURN_IF_ERROR(l->servers_.back()->Start());
+    l->clients_.emplace_back(superclasses, nullptr);
+    for (int s : held) {
+      l->owned_clients_.push_back(
+          MakeOffloadClient({"127.0.0.1", l->servers_.back()->port(), ExpertModelName(s), true}));
+      l->clients_.back()[static_cast<size_t>(s)] = l->owned_clients_.back().get();
+    }
+  }
+  return l;
+}
+
+LoopbackExpertServers::~LoopbackExpertServers() {
+  for (auto& server : servers_) server->Stop();
+}
+
+void LoopbackExpertServers::Stop(size_t cluster) { servers_[cluster]->Stop(); }
+
 Result<TwoLevelRunSummary> RunTwoLevelOnLoopback(const TwoLevelLoopbackOptions& o,
                                                  const Dataset& data,
                                                  std::vector<std::vector<int>>* placement) {
@@ -45,33 +77,11 @@ Result<TwoLevelRunSummary> RunTwoLevelOnLoopback(const TwoLevelLoopbackOptions& 
                        std::vector<double>(static_cast<size_t>(o.clusters), o.experts_per_server),
                        1.0};
   HIEDGE_ASSIGN_OR_RETURN(*placement, PlaceSecondLevelModels(input));
-  // One REST server per cluster, holding the experts Alg. 1 put there.
-  std::vector<std::unique_ptr<InferenceService>> services;
-  std::vector<std::unique_ptr<HttpServer>> servers;
-  std::vector<std::unique_ptr<OffloadClient>> owned;
-  std::vector<std::vector<OffloadClient*>> clients;
-  for (const std::vector<int>& held : *placement) {
-    services.push_back(std::make_unique<InferenceService>());
-    for (int s : held) {
-      HIEDGE_RETURN_IF_ERROR(
-          services.back()->AddModel(ExpertModelName(s), models.experts[static_cast<size_t>(s)]));
-    }
-    servers.push_back(
-        std::make_unique<HttpServer>(services.back().get(), HttpServerOptions{"127.0.0.1", 0}));
-    HIEDGE_RETURN_IF_ERROR(servers.back()->Start());
-    clients.emplace_back(static_cast<size_t>(superclasses), nullptr);
-    for (int s : held) {
-      owned.push_back(
-          MakeOffloadClient({"127.0.0.1", servers.back()->port(), ExpertModelName(s), true}));
-      clients.back()[static_cast<size_t>(s)] = owned.back().get();
-    }
-  }
-  TwoLevelDevice device(models.first_level.get(), models.config, clients, 0, o.deadline);
+  HIEDGE_ASSIGN_OR_RETURN(auto servers, LoopbackExpertServers::Start(models, *placement));
+  TwoLevelDevice device(models.first_level.get(), models.config, servers->clients(), 0, o.deadline);
   double wall = 0;
-  auto records = RunTwoLevelDevice(device, data, &wall, o.progress);
-  for (auto& server : servers) server->Stop();
-  if (!records.ok()) return records.status();
-  return SummarizeTwoLevelRun(*records, data, wall);
+  HIEDGE_ASSIGN_OR_RETURN(auto records, RunTwoLevelDevice(device, data, &wall, o.progress));
+  return SummarizeTwoLevelRun(records, data, wall);
 }
 
 TwoLevelRunSummary SummarizeTwoLevelRun(const std::vector<TwoLevelSampleRecord>& records,

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 
-#include "hiedge/http_server.h"
 #include "hiedge/model_card.h"
 #include "hiedge/two_level_device.h"
 #include "hiedge/two_level_eval.h"
@@ -21,32 +20,13 @@ TEST(TwoLevelLoopbackTest, DeviceRoutesFeaturesToExpertsOnTwoServers) {
   TwoLevelConfig* config = &models->config;
   const int superclasses = config->superclasses.count();
   ASSERT_GE(superclasses, 3);
-  auto& experts = models->experts;
   // Cluster 0 (local) holds experts {0, 1}; cluster 1 holds {1, 2, ..}: expert 1 is
   // replicated, the rest are only reachable by forwarding to cluster 1.
-  std::vector<std::unique_ptr<InferenceService>> services;
-  std::vector<std::unique_ptr<HttpServer>> servers;
-  std::vector<std::unique_ptr<OffloadClient>> owned_clients;
-  std::vector<std::vector<OffloadClient*>> clients(
-      2, std::vector<OffloadClient*>(static_cast<size_t>(superclasses)));
-  for (int c = 0; c < 2; ++c) {
-    services.push_back(std::make_unique<InferenceService>());
-    std::vector<int> held = c == 0 ? std::vector<int>{0, 1} : std::vector<int>{};
-    if (c == 1) {
-      for (int s = 1; s < superclasses; ++s) held.push_back(s);
-    }
-    for (int s : held) {
-      ASSERT_TRUE(services[c]->AddModel(ExpertModelName(s), experts[static_cast<size_t>(s)]).ok());
-    }
-    servers.push_back(
-        std::make_unique<HttpServer>(services[c].get(), HttpServerOptions{"127.0.0.1", 0}));
-    ASSERT_TRUE(servers[c]->Start().ok());
-    for (int s : held) {
-      owned_clients.push_back(
-          MakeOffloadClient({"127.0.0.1", servers[c]->port(), "expert" + std::to_string(s), true}));
-      clients[static_cast<size_t>(c)][static_cast<size_t>(s)] = owned_clients.back().get();
-    }
-  }
+  std::vector<std::vector<int>> placement{{0, 1}, {}};
+  for (int s = 1; s < superclasses; ++s) placement[1].push_back(s);
+  auto servers = LoopbackExpertServers::Start(*models, placement);
+  ASSERT_TRUE(servers.ok()) << servers.status().ToString();
+  const auto& clients = (*servers)->clients();
   // Route to several experts now and then, so parallel asks and recall are exercised.
   config->thresholds = {0.9, 0.001, 0.95, 3};
   TwoLevelDevice device(models->first_level.get(), *config, clients, /*local_cluster=*/0,
@@ -103,7 +83,7 @@ TEST(TwoLevelLoopbackTest, DeviceRoutesFeaturesToExpertsOnTwoServers) {
 
   // Cluster 1 dies: its experts' samples fall back to the first level, flagged; the
   // rest are still answered by cluster 0.
-  servers[1]->Stop();
+  (*servers)->Stop(1);
   size_t fallbacks = 0, answered = 0;
   for (size_t i = 0; i < 100; ++i) {
     auto r = device.Process(subset.image(i));
