@@ -146,7 +146,6 @@ using testing::BothServers;
 HttpServerOptions HttpWorkers(int workers) {
   HttpServerOptions o;
   o.worker_threads = workers;
-  o.keep_alive_timeout_seconds = 10;
   return o;
 }
 

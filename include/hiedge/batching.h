@@ -67,18 +67,26 @@ class BatchQueue {
 };
 
 // Runs batches of requests on a backend from one worker thread. Thread-safe.
+// Where one request's time went, in microseconds.
+struct ExecutionTimes {
+  uint64_t queue_us = 0;    // Waiting for its batch to start.
+  uint64_t compute_us = 0;  // Its batch's execution.
+};
+
 class DynamicBatcher {
  public:
   using Clock = MicrosClock;
-  // `stats`, if not null, must outlive the batcher; it gets execution counts and the
-  // queue and compute time of every request.
+  // `stats`, if not null, must outlive the batcher; it gets the execution count (per
+  // request figures go back to the caller, who knows whether the request succeeded).
   DynamicBatcher(std::shared_ptr<InferenceBackend> backend, BatchingConfig config,
                  ModelStats* stats = nullptr, Clock clock = nullptr);
   ~DynamicBatcher();  // Fails queued requests with Unavailable and joins the worker.
 
   // Blocks until the request's batch has run. `timeout_us` > 0 rejects it with
   // Unavailable if it has not started within that time.
-  Result<FloatTensor> Infer(const FloatTensor& input, int64_t timeout_us = 0);
+  // `times`, if not null, receives the request's queue and compute time.
+  Result<FloatTensor> Infer(const FloatTensor& input, int64_t timeout_us = 0,
+                            ExecutionTimes* times = nullptr);
 
  private:
   struct Pending;

@@ -99,9 +99,10 @@ struct ServerMetadata {
 std::string EncodeModelMetadata(const ModelMetadata& metadata);
 
 // Triton's model statistics JSON ({"model_stats": [...]}), durations in ns.
+// Durations in microseconds; request, queue and compute cover successful requests.
 struct StatisticsFigures {
   uint64_t request_success, request_failure, inference_count, execution_count;
-  uint64_t request_duration_us, queue_duration_us, compute_duration_us;
+  uint64_t request_duration_us, failure_duration_us, queue_duration_us, compute_duration_us;
 };
 // The statistics as Triton reports them, shared by the REST and gRPC encoders.
 struct DurationStatistic {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "hiedge/batching.h"
+#include "hiedge/memory_budget.h"
 #include "hiedge/model.h"
 #include "hiedge/model_stats.h"
 #include "hiedge/protocol.h"
@@ -24,9 +25,32 @@ inline constexpr const char* kServerVersion = "0.1.0";
 inline constexpr const char* kInputName = "input";
 inline constexpr const char* kLogitsName = "logits";
 
+// Bounds on the work one request may ask for, the same on every transport.
+struct ServiceLimits {
+  // Rows per request for a model served without dynamic batching; with batching the
+  // model's max_batch_size is the cap. More rows: InvalidArgument (HTTP 400).
+  int64_t max_rows_per_request = 64;
+  // Bytes of estimated peak memory all requests in flight may hold together (transports
+  // charge each request before decoding it; see docs/deploy.md for the estimate).
+  // Beyond it: ResourceExhausted (HTTP 503, gRPC UNAVAILABLE). 0 = unlimited.
+  size_t inflight_budget_bytes = size_t{256} << 20;
+  // NaN or infinite input values are InvalidArgument unless this is set.
+  bool allow_non_finite_inputs = false;
+};
+
 // Thread-safe: all methods may be called concurrently.
 class InferenceService {
  public:
+  explicit InferenceService(ServiceLimits limits = {})
+      : limits_(limits), budget_(limits.inflight_budget_bytes) {}
+
+  const ServiceLimits& limits() const { return limits_; }
+  // The server-wide in-flight budget the transports charge.
+  MemoryBudget& inflight_budget() { return budget_; }
+  // Largest rows per request `model` takes (its max_batch_size with dynamic batching,
+  // else limits().max_rows_per_request). NotFound for an unknown model.
+  Result<int64_t> MaxRowsPerRequest(const std::string& model) const;
+
   // Serves `backend` as `name` at `version`, batching requests dynamically when
   // `batching` is enabled. A name already served: InvalidArgument.
   Status AddModel(const std::string& name, std::shared_ptr<InferenceBackend> backend,
@@ -63,6 +87,8 @@ class InferenceService {
 
   // Statistics of one model; NotFound for an unknown model.
   Result<ModelStats::Snapshot> GetModelStats(const std::string& model) const;
+  // Requests received by the service and not yet answered, over all models.
+  int64_t PendingRequests() const;
   // The same figures as Triton's model statistics (REST /stats and gRPC ModelStatistics).
   Result<protocol::ModelStatisticsReport> GetStatisticsReport(const std::string& model,
                                                               const std::string& version) const;
@@ -82,6 +108,7 @@ class InferenceService {
     std::shared_ptr<ModelStats> stats;
     std::shared_ptr<DynamicBatcher> batcher;  // Null without dynamic batching.
   };
+  int64_t RowCap(const Served& served) const;
   static Served MakeServed(std::shared_ptr<InferenceBackend> backend,
                            const BatchingConfig& batching, const std::string& version,
                            std::shared_ptr<ModelStats> stats);
@@ -90,8 +117,11 @@ class InferenceService {
                  const BatchingConfig& batching, const std::string& version, bool replace);
   Result<Served> Find(const std::string& model, const std::string& version) const;
   Result<protocol::InferResponse> InferOn(const Served& served, const std::string& model,
-                                          const protocol::InferRequest& request);
+                                          const protocol::InferRequest& request,
+                                          ExecutionTimes* times);
 
+  const ServiceLimits limits_;
+  MemoryBudget budget_;
   mutable std::mutex mu_;
   std::map<std::string, Served> models_;  // Guarded by mu_.
   std::atomic<bool> ready_{true};

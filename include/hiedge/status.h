@@ -21,6 +21,7 @@ enum class StatusCode {
   kUnimplemented,
   kInternal,
   kIoError,
+  kUnauthenticated,
 };
 
 // Human-readable name of a code, e.g. "INVALID_ARGUMENT".
@@ -50,6 +51,9 @@ class [[nodiscard]] Status {
   static Status Unimplemented(std::string m) { return {StatusCode::kUnimplemented, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
   static Status IoError(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
+  static Status Unauthenticated(std::string m) {
+    return {StatusCode::kUnauthenticated, std::move(m)};
+  }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }

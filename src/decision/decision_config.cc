@@ -1,3 +1,4 @@
+#include "common/bounded_json.h"
 #include "hiedge/decision_config.h"
 
 #include <cmath>
@@ -28,8 +29,10 @@ std::string DecisionConfig::ToJson() const {
 }
 
 Result<DecisionConfig> DecisionConfig::FromJson(const std::string& text) {
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
+  auto parsed = ParseBoundedJson(text);
+  if (!parsed.ok()) return Status::InvalidArgument("decision config: " + parsed.status().message());
+  json j = *std::move(parsed);
+  if (!j.is_object()) {
     return Status::InvalidArgument("decision config is not a JSON object");
   }
   DecisionConfig c;

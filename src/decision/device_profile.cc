@@ -1,3 +1,4 @@
+#include "common/bounded_json.h"
 #include "hiedge/device_profile.h"
 
 #include <nlohmann/json.hpp>
@@ -21,8 +22,10 @@ Result<std::optional<double>> OptionalFigure(const json& p, const char* key) {
 }  // namespace
 
 Result<std::vector<DeviceProfile>> ParseDeviceProfiles(const std::string& text) {
-  const json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("profiles") || !j["profiles"].is_array()) {
+  auto parsed = ParseBoundedJson(text);
+  if (!parsed.ok()) return Status::InvalidArgument("device profiles: " + parsed.status().message());
+  const json j = *std::move(parsed);
+  if (!j.is_object() || !j.contains("profiles") || !j["profiles"].is_array()) {
     return Status::InvalidArgument("device profiles: expected {\"profiles\": [...]}");
   }
   std::vector<DeviceProfile> out;

@@ -1,3 +1,4 @@
+#include "common/bounded_json.h"
 #include "hiedge/two_level_config.h"
 
 #include <nlohmann/json.hpp>
@@ -25,8 +26,10 @@ std::string TwoLevelConfig::ToJson() const {
 }
 
 Result<TwoLevelConfig> TwoLevelConfig::FromJson(const std::string& text) {
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
+  auto parsed = ParseBoundedJson(text);
+  if (!parsed.ok()) return Status::InvalidArgument("two-level config: " + parsed.status().message());
+  json j = *std::move(parsed);
+  if (!j.is_object()) {
     return Status::InvalidArgument("two-level config is not a JSON object");
   }
   TwoLevelConfig c;

@@ -1,3 +1,4 @@
+#include "common/bounded_json.h"
 #include "hiedge/model_card.h"
 
 #include <cmath>
@@ -40,8 +41,10 @@ std::string ModelCard::ToJson() const {
 }
 
 Result<ModelCard> ModelCard::FromJson(const std::string& text) {
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object())
+  auto parsed = ParseBoundedJson(text);
+  if (!parsed.ok()) return Status::InvalidArgument("model card: " + parsed.status().message());
+  json j = *std::move(parsed);
+  if (!j.is_object())
     return Status::InvalidArgument("model card is not a JSON object");
   ModelCard c;
   try {

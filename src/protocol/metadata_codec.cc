@@ -56,16 +56,15 @@ std::string EncodeModelMetadata(const ModelMetadata& m) {
 
 ModelStatisticsReport MakeStatisticsReport(const std::string& model, const std::string& version,
                                            const StatisticsFigures& f) {
-  const uint64_t requests = f.request_success + f.request_failure;
   ModelStatisticsReport r;
   r.name = model;
   r.version = version;
   r.inference_count = f.inference_count;
   r.execution_count = f.execution_count;
   r.success = {f.request_success, f.request_duration_us * 1000};
-  r.fail = {f.request_failure, 0};
-  r.queue = {requests, f.queue_duration_us * 1000};
-  r.compute_infer = {requests, f.compute_duration_us * 1000};
+  r.fail = {f.request_failure, f.failure_duration_us * 1000};
+  r.queue = {f.request_success, f.queue_duration_us * 1000};
+  r.compute_infer = {f.request_success, f.compute_duration_us * 1000};
   return r;
 }
 

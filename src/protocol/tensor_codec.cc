@@ -1,6 +1,9 @@
 #include "tensor_codec.h"
 
+#include <algorithm>
 #include <cstring>
+
+#include "common/bounded_json.h"
 
 namespace hiedge::protocol {
 namespace internal {
@@ -93,12 +96,8 @@ Status DecodeBinaryStrings(std::string_view bytes, std::vector<std::string>* out
   return Status::Ok();
 }
 
-// Appends the leaves of a (possibly nested) JSON array in row-major order.
-Status FlattenData(const json& j, const std::string& datatype, Tensor* t) {
-  if (j.is_array()) {
-    for (const json& e : j) HIEDGE_RETURN_IF_ERROR(FlattenData(e, datatype, t));
-    return Status::Ok();
-  }
+// Appends one leaf value of `datatype` to t.
+Status AppendLeaf(const json& j, const std::string& datatype, Tensor* t) {
   if (datatype == "BYTES") {
     if (!j.is_string()) return Status::InvalidArgument("BYTES data must be strings");
     t->strings.push_back(j.get<std::string>());
@@ -110,8 +109,40 @@ Status FlattenData(const json& j, const std::string& datatype, Tensor* t) {
     return Status::InvalidArgument("tensor '" + t->name + "': data of " + datatype +
                                    " must be numbers, got " + j.type_name());
   }
-  if (static_cast<int64_t>(t->data.size() + t->strings.size()) > kMaxElements) {
-    return Status::InvalidArgument("tensor '" + t->name + "' is too large");
+  return Status::Ok();
+}
+
+// Appends the leaves of a JSON array in row-major order, iteratively. The array may
+// be flat or nested up to the tensor's rank (OIP allows both); deeper nesting is an
+// InvalidArgument, so the work is bounded by the rank and the element count.
+Status FlattenData(const json& j, const std::string& datatype, Tensor* t) {
+  const size_t max_depth = std::max<size_t>(t->shape.size(), 1);
+  if (!j.is_array()) return AppendLeaf(j, datatype, t);
+  struct Frame {
+    const json* array;
+    size_t next;
+  };
+  std::vector<Frame> stack = {{&j, 0}};
+  while (!stack.empty()) {
+    Frame& top = stack.back();
+    if (top.next == top.array->size()) {
+      stack.pop_back();
+      continue;
+    }
+    const json& e = (*top.array)[top.next++];
+    if (e.is_array()) {
+      if (stack.size() >= max_depth) {
+        return Status::InvalidArgument("tensor '" + t->name + "': data nested deeper than its " +
+                                       std::to_string(t->shape.size()) + "-dimensional shape " +
+                                       ShapeToString(t->shape));
+      }
+      stack.push_back({&e, 0});
+      continue;
+    }
+    HIEDGE_RETURN_IF_ERROR(AppendLeaf(e, datatype, t));
+    if (static_cast<int64_t>(t->data.size() + t->strings.size()) > kMaxElements) {
+      return Status::InvalidArgument("tensor '" + t->name + "' is too large");
+    }
   }
   return Status::Ok();
 }
@@ -281,8 +312,7 @@ Result<std::pair<std::string_view, std::string_view>> SplitBody(
 }
 
 Result<json> ParseJsonObject(std::string_view text) {
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Status::InvalidArgument("malformed JSON");
+  HIEDGE_ASSIGN_OR_RETURN(json j, ParseBoundedJson(text));
   if (!j.is_object()) return Status::InvalidArgument("the JSON body must be an object");
   return j;
 }

@@ -11,6 +11,7 @@ struct DynamicBatcher::Pending {
   QueuedRequest meta;
   const FloatTensor* input = nullptr;  // Owned by the caller, who waits on `done`.
   std::promise<Result<FloatTensor>> done;
+  ExecutionTimes times;  // Written by the worker before `done` is set.
 };
 
 DynamicBatcher::DynamicBatcher(std::shared_ptr<InferenceBackend> backend, BatchingConfig config,
@@ -31,7 +32,8 @@ DynamicBatcher::~DynamicBatcher() {
   worker_.join();
 }
 
-Result<FloatTensor> DynamicBatcher::Infer(const FloatTensor& input, int64_t timeout_us) {
+Result<FloatTensor> DynamicBatcher::Infer(const FloatTensor& input, int64_t timeout_us,
+                                          ExecutionTimes* times) {
   const std::vector<int64_t>& per_sample = backend_->info().input_shape;
   if (input.shape.size() != per_sample.size() + 1 || input.shape[0] < 1 ||
       !std::equal(per_sample.begin(), per_sample.end(), input.shape.begin() + 1) ||
@@ -52,7 +54,9 @@ Result<FloatTensor> DynamicBatcher::Infer(const FloatTensor& input, int64_t time
     pending_.push_back(pending);
   }
   wake_.notify_one();
-  return result.get();
+  Result<FloatTensor> out = result.get();
+  if (times != nullptr) *times = pending->times;
+  return out;
 }
 
 void DynamicBatcher::Run() {
@@ -88,12 +92,9 @@ void DynamicBatcher::Run() {
       continue;
     }
     lock.unlock();
-    if (stats_ != nullptr) {
-      stats_->execution_count.fetch_add(1);
-      for (const auto& p : batch) {
-        stats_->queue_duration_us.fetch_add(
-            static_cast<uint64_t>(std::max<int64_t>(0, now - p->meta.enqueued_us)));
-      }
+    if (stats_ != nullptr) stats_->execution_count.fetch_add(1);
+    for (const auto& p : batch) {
+      p->times.queue_us = static_cast<uint64_t>(std::max<int64_t>(0, now - p->meta.enqueued_us));
     }
     const int64_t compute_start = clock_();
     FloatTensor joined{batch.front()->input->shape, {}};
@@ -103,10 +104,8 @@ void DynamicBatcher::Run() {
       joined.data.insert(joined.data.end(), p->input->data.begin(), p->input->data.end());
     }
     Result<FloatTensor> out = backend_->Infer(joined);
-    if (stats_ != nullptr) {
-      stats_->compute_duration_us.fetch_add(
-          static_cast<uint64_t>(std::max<int64_t>(0, clock_() - compute_start)) * batch.size());
-    }
+    const auto compute_us = static_cast<uint64_t>(std::max<int64_t>(0, clock_() - compute_start));
+    for (const auto& p : batch) p->times.compute_us = compute_us;
     int64_t row = 0;
     for (const auto& p : batch) {
       if (!out.ok()) {

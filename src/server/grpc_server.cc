@@ -7,6 +7,7 @@
 #include "grpc_service.grpc.pb.h"
 #include "hiedge/files.h"
 #include "protocol/grpc_codec.h"
+#include "server/auth.h"
 #include "server/model_config_proto.h"
 
 namespace hiedge {
@@ -35,6 +36,9 @@ grpc::Status ToGrpc(const Status& s) {
     case StatusCode::kUnimplemented:
       code = grpc::StatusCode::UNIMPLEMENTED;
       break;
+    case StatusCode::kUnauthenticated:
+      code = grpc::StatusCode::UNAUTHENTICATED;
+      break;
     default:
       break;
   }
@@ -44,7 +48,7 @@ grpc::Status ToGrpc(const Status& s) {
 class Service final : public inference::GRPCInferenceService::Service {
  public:
   Service(InferenceService* service, std::string token)
-      : service_(service), expected_auth_(token.empty() ? "" : "Bearer " + token) {}
+      : service_(service), token_(std::move(token)) {}
 
   grpc::Status ServerLive(grpc::ServerContext*, const inference::ServerLiveRequest*,
                           inference::ServerLiveResponse* out) override {
@@ -64,7 +68,7 @@ class Service final : public inference::GRPCInferenceService::Service {
   }
   grpc::Status ServerMetadata(grpc::ServerContext* ctx, const inference::ServerMetadataRequest*,
                               inference::ServerMetadataResponse* out) override {
-    if (auto denied = Authorize(ctx); !denied.ok()) return denied;
+    if (auto denied = Authorize(ctx, ServerOperation::kServerMetadata); !denied.ok()) return denied;
     const protocol::ServerMetadata m = service_->GetServerMetadata();
     out->set_name(m.name);
     out->set_version(m.version);
@@ -73,7 +77,7 @@ class Service final : public inference::GRPCInferenceService::Service {
   }
   grpc::Status ModelMetadata(grpc::ServerContext* ctx, const inference::ModelMetadataRequest* in,
                              inference::ModelMetadataResponse* out) override {
-    if (auto denied = Authorize(ctx); !denied.ok()) return denied;
+    if (auto denied = Authorize(ctx, ServerOperation::kModelMetadata); !denied.ok()) return denied;
     auto m = service_->GetModelMetadata(in->name(), in->version());
     if (!m.ok()) return ToGrpc(m.status());
     protocol::EncodeGrpcModelMetadata(*m, out);
@@ -81,7 +85,7 @@ class Service final : public inference::GRPCInferenceService::Service {
   }
   grpc::Status ModelInfer(grpc::ServerContext* ctx, const inference::ModelInferRequest* in,
                           inference::ModelInferResponse* out) override {
-    if (auto denied = Authorize(ctx); !denied.ok()) return denied;
+    if (auto denied = Authorize(ctx, ServerOperation::kModelInfer); !denied.ok()) return denied;
     auto request = protocol::ParseGrpcInferRequest(*in);
     if (!request.ok()) return ToGrpc(request.status());
     auto response = service_->Infer(in->model_name(), in->model_version(), *request);
@@ -91,7 +95,7 @@ class Service final : public inference::GRPCInferenceService::Service {
   }
   grpc::Status ModelConfig(grpc::ServerContext* ctx, const inference::ModelConfigRequest* in,
                            inference::ModelConfigResponse* out) override {
-    if (auto denied = Authorize(ctx); !denied.ok()) return denied;
+    if (auto denied = Authorize(ctx, ServerOperation::kModelConfig); !denied.ok()) return denied;
     auto config = service_->GetModelConfig(in->name(), in->version());
     if (!config.ok()) return ToGrpc(config.status());
     FillModelConfig(*config, out->mutable_config());
@@ -100,7 +104,7 @@ class Service final : public inference::GRPCInferenceService::Service {
   grpc::Status ModelStatistics(grpc::ServerContext* ctx,
                                const inference::ModelStatisticsRequest* in,
                                inference::ModelStatisticsResponse* out) override {
-    if (auto denied = Authorize(ctx); !denied.ok()) return denied;
+    if (auto denied = Authorize(ctx, ServerOperation::kModelStatistics); !denied.ok()) return denied;
     // An empty name asks for every model.
     const std::vector<std::string> names =
         in->name().empty() ? service_->ModelNames() : std::vector<std::string>{in->name()};
@@ -116,19 +120,17 @@ class Service final : public inference::GRPCInferenceService::Service {
   }
 
  private:
-  grpc::Status Authorize(grpc::ServerContext* ctx) const {
-    if (expected_auth_.empty()) return grpc::Status::OK;
+  // The same access rule as REST (server/auth.h).
+  grpc::Status Authorize(grpc::ServerContext* ctx, ServerOperation operation) const {
     const auto& metadata = ctx->client_metadata();
     const auto it = metadata.find("authorization");
-    if (it != metadata.end() &&
-        std::string(it->second.data(), it->second.size()) == expected_auth_) {
-      return grpc::Status::OK;
-    }
-    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "missing or wrong bearer token");
+    const std::string_view presented =
+        it == metadata.end() ? std::string_view() : std::string_view(it->second.data(), it->second.size());
+    return ToGrpc(hiedge::Authorize(operation, presented, token_));
   }
 
   InferenceService* service_;
-  std::string expected_auth_;
+  std::string token_;
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <numeric>
 #include <utility>
@@ -16,7 +17,8 @@ std::vector<int64_t> BatchedShape(const std::vector<int64_t>& per_sample) {
   return shape;
 }
 
-Status ValidateInput(const protocol::InferRequest& request, const ModelInfo& info) {
+Status ValidateInput(const protocol::InferRequest& request, const ModelInfo& info,
+                     int64_t max_rows, bool allow_non_finite) {
   if (request.inputs.size() != 1) {
     return Status::InvalidArgument("model '" + info.name + "' takes 1 input, got " +
                                    std::to_string(request.inputs.size()));
@@ -37,6 +39,21 @@ Status ValidateInput(const protocol::InferRequest& request, const ModelInfo& inf
     return Status::InvalidArgument("input '" + input.name + "' has shape " +
                                    ShapeToString(input.shape) + ", model '" + info.name +
                                    "' expects " + ShapeToString(BatchedShape(info.input_shape)));
+  }
+  if (input.shape[0] > max_rows) {
+    return Status::InvalidArgument("input '" + input.name + "' has " +
+                                   std::to_string(input.shape[0]) + " rows; model '" + info.name +
+                                   "' takes at most " + std::to_string(max_rows) +
+                                   " per request (split the batch)");
+  }
+  if (!allow_non_finite) {
+    const auto bad = std::find_if(input.data.begin(), input.data.end(),
+                                  [](float v) { return !std::isfinite(v); });
+    if (bad != input.data.end()) {
+      return Status::InvalidArgument("input '" + input.name + "' holds a non-finite value (" +
+                                     std::to_string(*bad) + ") at element " +
+                                     std::to_string(bad - input.data.begin()));
+    }
   }
   return Status::Ok();
 }
@@ -161,6 +178,22 @@ Status InferenceService::CheckModelReady(const std::string& model,
   return Status::Ok();
 }
 
+int64_t InferenceService::RowCap(const Served& served) const {
+  return served.batching.enabled() ? served.batching.max_batch_size : limits_.max_rows_per_request;
+}
+
+Result<int64_t> InferenceService::MaxRowsPerRequest(const std::string& model) const {
+  HIEDGE_ASSIGN_OR_RETURN(Served served, Find(model, ""));
+  return RowCap(served);
+}
+
+int64_t InferenceService::PendingRequests() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  int64_t pending = 0;
+  for (const auto& [name, served] : models_) pending += served.stats->pending_requests.load();
+  return pending;
+}
+
 std::vector<std::string> InferenceService::ModelNames() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<std::string> names;
@@ -180,7 +213,7 @@ Result<protocol::ModelStatisticsReport> InferenceService::GetStatisticsReport(
   return protocol::MakeStatisticsReport(
       model, served.version,
       {x.request_success, x.request_failure, x.inference_count, x.execution_count,
-       x.request_duration_us, x.queue_duration_us, x.compute_duration_us});
+       x.request_duration_us, x.failure_duration_us, x.queue_duration_us, x.compute_duration_us});
 }
 
 Result<protocol::InferResponse> InferenceService::Infer(const std::string& model,
@@ -190,26 +223,33 @@ Result<protocol::InferResponse> InferenceService::Infer(const std::string& model
   ModelStats& stats = *served.stats;
   const auto start = std::chrono::steady_clock::now();
   stats.pending_requests.fetch_add(1);
-  Result<protocol::InferResponse> response = InferOn(served, model, request);
+  ExecutionTimes times;
+  Result<protocol::InferResponse> response = InferOn(served, model, request, &times);
   stats.pending_requests.fetch_sub(1);
-  const auto elapsed_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                              std::chrono::steady_clock::now() - start)
-                              .count();
-  stats.request_duration_us.fetch_add(static_cast<uint64_t>(elapsed_us));
+  const auto elapsed_us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                                    std::chrono::steady_clock::now() - start)
+                                                    .count());
+  // Triton's semantics: durations, queue and compute of successful requests only.
   if (response.ok()) {
     stats.request_success.fetch_add(1);
+    stats.request_duration_us.fetch_add(elapsed_us);
+    stats.queue_duration_us.fetch_add(times.queue_us);
+    stats.compute_duration_us.fetch_add(times.compute_us);
     stats.inference_count.fetch_add(static_cast<uint64_t>(request.inputs[0].shape[0]));
   } else {
     stats.request_failure.fetch_add(1);
+    stats.failure_duration_us.fetch_add(elapsed_us);
   }
   return response;
 }
 
 Result<protocol::InferResponse> InferenceService::InferOn(const Served& served,
                                                           const std::string& model,
-                                                          const protocol::InferRequest& request) {
+                                                          const protocol::InferRequest& request,
+                                                          ExecutionTimes* times) {
   const ModelInfo& info = served.backend->info();
-  HIEDGE_RETURN_IF_ERROR(ValidateInput(request, info));
+  HIEDGE_RETURN_IF_ERROR(
+      ValidateInput(request, info, RowCap(served), limits_.allow_non_finite_inputs));
   int classification = 0;
   for (const protocol::RequestedOutput& o : request.outputs) {
     if (o.name != kLogitsName) {
@@ -220,15 +260,14 @@ Result<protocol::InferResponse> InferenceService::InferOn(const Served& served,
   FloatTensor input{request.inputs[0].shape, request.inputs[0].data};
   FloatTensor logits;
   if (served.batcher) {
-    HIEDGE_ASSIGN_OR_RETURN(logits, served.batcher->Infer(input, request.timeout_us));
+    HIEDGE_ASSIGN_OR_RETURN(logits, served.batcher->Infer(input, request.timeout_us, times));
   } else {
     const auto start = std::chrono::steady_clock::now();
     HIEDGE_ASSIGN_OR_RETURN(logits, served.backend->Infer(input));
     served.stats->execution_count.fetch_add(1);
-    served.stats->compute_duration_us.fetch_add(
-        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                  std::chrono::steady_clock::now() - start)
-                                  .count()));
+    times->compute_us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                                  std::chrono::steady_clock::now() - start)
+                                                  .count());
   }
 
   protocol::InferResponse response;

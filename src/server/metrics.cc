@@ -5,6 +5,8 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <optional>
+
 #include "hiedge/server.h"
 
 namespace hiedge {
@@ -20,19 +22,20 @@ std::string InferenceService::RenderMetrics() const {
   auto& failure = counter("nv_inference_request_failure", "Number of failed inference requests");
   auto& count = counter("nv_inference_count", "Number of inferences performed (batch rows)");
   auto& exec = counter("nv_inference_exec_count", "Number of model executions (batches)");
-  auto& request = counter("nv_inference_request_duration_us", "Cumulative request duration (us)");
+  auto& request = counter("nv_inference_request_duration_us", "Cumulative duration of successful requests (us)");
   auto& queue =
-      counter("nv_inference_queue_duration_us", "Cumulative time requests spent queued (us)");
+      counter("nv_inference_queue_duration_us", "Cumulative time successful requests spent queued (us)");
   auto& compute =
-      counter("nv_inference_compute_infer_duration_us", "Cumulative model compute time (us)");
+      counter("nv_inference_compute_infer_duration_us", "Cumulative model compute time of successful requests (us)");
   auto& pending = prometheus::BuildGauge()
                       .Name("nv_inference_pending_request_count")
                       .Help("Requests received but not yet answered")
                       .Register(registry);
   for (const std::string& name : ModelNames()) {
-    auto snapshot = GetModelStats(name);
-    if (!snapshot.ok()) continue;  // Removed between listing and reading.
-    const prometheus::Labels labels = {{"model", name}, {"version", "1"}};
+    auto served = Find(name, "");
+    if (!served.ok()) continue;  // Removed between listing and reading.
+    const auto snapshot = std::make_optional(served->stats->Read());
+    const prometheus::Labels labels = {{"model", name}, {"version", served->version}};
     success.Add(labels).Increment(static_cast<double>(snapshot->request_success));
     failure.Add(labels).Increment(static_cast<double>(snapshot->request_failure));
     count.Add(labels).Increment(static_cast<double>(snapshot->inference_count));

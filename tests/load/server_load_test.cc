@@ -30,7 +30,6 @@ TEST_P(ServerLoadTest, SixtyFourClientsTwoThousandRequestsNoneLostNoneWrong) {
   ASSERT_TRUE(service.AddModel("fake", backend, batching).ok());
   HttpServerOptions options;
   options.worker_threads = kClients + 8;
-  options.keep_alive_timeout_seconds = 10;
   testing::BothServers servers(&service, options);
   ASSERT_TRUE(servers.ok());
 
@@ -93,7 +92,6 @@ TEST(ServerStormTest, QueueFullStormShedsWithBoundedMemory) {
   ASSERT_TRUE(service.AddModel("fake", backend, batching).ok());
   HttpServerOptions options;
   options.worker_threads = 40;
-  options.keep_alive_timeout_seconds = 10;
   testing::BothServers servers(&service, options);
   ASSERT_TRUE(servers.ok());
 

@@ -173,7 +173,7 @@ TEST_F(HttpServerTest, BadRequestsGetClear4xxAndServerKeepsServing) {
        400,
        "not a non-negative integer"},
       {"unknown model", ImageJson(0.1f), {}, "nope", 404, "unknown model"},
-      {"oversize body", std::string(100 * 1024, ' '), {}, "fake", 413, "size limit"},
+      {"oversize body", std::string(100 * 1024, ' '), {}, "fake", 413, "server's limit"},
   };
   for (const Case& c : cases) {
     auto res = Infer(c.body, c.headers, c.model);

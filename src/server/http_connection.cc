@@ -1,0 +1,313 @@
+#include "server/http_connection.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <charconv>
+#include <chrono>
+
+namespace hiedge::http_internal {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using std::chrono::milliseconds;
+
+namespace {
+
+// Estimated peak memory of decoding a request body: the body itself, the JSON DOM
+// (nlohmann values of 16 bytes for numbers as short as 2 characters, plus vector growth)
+// and the decoded floats (4 bytes from as little as 1 byte of INT8). See docs/deploy.md.
+constexpr size_t kJsonPartFactor = 20;
+constexpr size_t kBinaryPartFactor = 4;
+
+size_t DecodePeakBytes(size_t body_bytes, std::optional<size_t> header_length) {
+  const size_t json = header_length ? std::min(*header_length, body_bytes) : body_bytes;
+  return body_bytes + kJsonPartFactor * json + kBinaryPartFactor * (body_bytes - json);
+}
+
+std::optional<size_t> HeaderLengthValue(const http::request<http::string_body>& req) {
+  const auto it = req.find(protocol::kHeaderLengthHeader);
+  if (it == req.end()) return std::nullopt;
+  size_t value = 0;
+  const auto text = it->value();
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// RFC 9112 §6.1: a request whose Transfer-Encoding does not end in chunked has no
+// determinable length; several Transfer-Encoding or Content-Length fields with
+// Transfer-Encoding are ambiguous. Beast rejects Content-Length with chunked and
+// differing Content-Lengths itself.
+bool AmbiguousFraming(const http::request<http::string_body>& req, bool chunked) {
+  const size_t encodings = req.count(http::field::transfer_encoding);
+  if (encodings == 0) return false;
+  return encodings > 1 || !chunked || req.count(http::field::content_length) > 0;
+}
+
+}  // namespace
+
+bool ServerContext::Register(const std::shared_ptr<Connection>& connection) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closing_ || static_cast<int>(open_.size()) >= options.max_connections) return false;
+  open_.emplace(connection.get(), connection);
+  return true;
+}
+
+void ServerContext::Unregister(const Connection* connection) {
+  std::lock_guard<std::mutex> lock(mu_);
+  open_.erase(connection);
+}
+
+int ServerContext::open_connections() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return static_cast<int>(open_.size());
+}
+
+void ServerContext::CloseAll() {
+  std::vector<std::shared_ptr<Connection>> open;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    closing_ = true;
+    for (const auto& [raw, weak] : open_) {
+      if (auto strong = weak.lock()) open.push_back(std::move(strong));
+    }
+  }
+  for (const auto& c : open) c->Close();
+}
+
+Connection::Connection(asio::ip::tcp::socket&& socket, ServerContext* context)
+    : stream_(std::move(socket)), context_(context) {
+  beast::error_code ignored;
+  stream_.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+}
+
+Connection::~Connection() {
+  if (registered_) context_->Unregister(this);
+}
+
+void Connection::Start() {
+  registered_ = context_->Register(shared_from_this());
+  if (!registered_) return Refuse();
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->AwaitRequest(); });
+}
+
+void Connection::Refuse() {
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    self->Respond(HttpRouter::Error(503, "server at its connection limit; retry later"),
+                  /*close=*/true);
+  });
+}
+
+void Connection::Close() {
+  asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    beast::error_code ignored;
+    self->stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    self->stream_.close();
+  });
+}
+
+void Connection::AwaitRequest() {
+  parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(context_->options.max_header_bytes));
+  parser_->body_limit(context_->options.max_body_bytes);
+  route_.reset();
+  reservation_ = MemoryBudget::Reservation();
+  if (buffer_.size() > 0) return ReadHeader();  // A pipelined request already arrived.
+  // Idle keep-alive wait: the header clock starts with the request's first byte.
+  stream_.expires_after(milliseconds(context_->options.idle_timeout_ms));
+  stream_.async_read_some(
+      buffer_.prepare(1024),
+      [self = shared_from_this()](beast::error_code ec, size_t n) { self->OnFirstBytes(ec, n); });
+}
+
+void Connection::OnFirstBytes(beast::error_code ec, size_t bytes) {
+  if (ec) return stream_.close();  // Idle timeout, peer gone, or Close().
+  buffer_.commit(bytes);
+  ReadHeader();
+}
+
+void Connection::ReadHeader() {
+  stream_.expires_after(milliseconds(context_->options.header_timeout_ms));
+  http::async_read_header(stream_, buffer_, *parser_,
+                          [self = shared_from_this()](beast::error_code ec, size_t) {
+                            self->OnHeader(ec);
+                          });
+}
+
+void Connection::OnHeader(beast::error_code ec) {
+  if (ec == http::error::header_limit) {
+    return Fail(431, "request header exceeds " +
+                         std::to_string(context_->options.max_header_bytes) + " bytes");
+  }
+  if (ec == http::error::body_limit) {
+    return Fail(413, "request body exceeds the server's limit of " +
+                         std::to_string(context_->options.max_body_bytes) + " bytes");
+  }
+  if (ec == beast::error::timeout) {
+    return Fail(408, "request header not received within " +
+                         std::to_string(context_->options.header_timeout_ms) + " ms");
+  }
+  if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+      ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+      ec == asio::error::bad_descriptor) {
+    return stream_.close();
+  }
+  if (ec) return Fail(400, "malformed HTTP request: " + ec.message());
+  const auto& req = parser_->get();
+  if (AmbiguousFraming(req, parser_->chunked())) {
+    return Fail(400, "ambiguous message framing (Transfer-Encoding must be one field ending in "
+                     "chunked, without Content-Length)");
+  }
+  head_ = req.method() == http::verb::head;
+  const auto authorization = req[http::field::authorization];
+  auto resolved = context_->router.Resolve(
+      std::string_view(req.method_string().data(), req.method_string().size()),
+      std::string_view(req.target().data(), req.target().size()),
+      std::string_view(authorization.data(), authorization.size()));
+  if (auto* reply = std::get_if<HttpReply>(&resolved)) {
+    return Respond(std::move(*reply), /*close=*/!parser_->is_done());
+  }
+  route_ = std::get<HttpRoute>(std::move(resolved));
+  // Memory the body will hold: all of it now for a declared length (the body is
+  // reserved at once), chunk by chunk otherwise.
+  auto reserved = context_->budget->Reserve(parser_->content_length().value_or(0));
+  if (!reserved.ok()) {
+    HttpReply busy = HttpRouter::Error(503, reserved.status().message());
+    busy.headers.emplace_back("Retry-After", "1");
+    return Respond(std::move(busy), /*close=*/!parser_->is_done());
+  }
+  reservation_ = std::move(*reserved);
+  if (parser_->is_done()) return Dispatch();
+  stream_.expires_after(milliseconds(context_->options.body_timeout_ms));
+  if (beast::iequals(req[http::field::expect], "100-continue")) {
+    continue_ = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
+                                                                   req.version());
+    return http::async_write(stream_, *continue_,
+                             [self = shared_from_this()](beast::error_code ec, size_t) {
+                               if (ec) return self->stream_.close();
+                               self->ReadBody();
+                             });
+  }
+  ReadBody();
+}
+
+void Connection::ReadBody() {
+  http::async_read_some(stream_, buffer_, *parser_,
+                        [self = shared_from_this()](beast::error_code ec, size_t) {
+                          self->OnBodyPart(ec);
+                        });
+}
+
+void Connection::OnBodyPart(beast::error_code ec) {
+  if (ec == http::error::body_limit) {
+    return Fail(413, "request body exceeds the server's limit of " +
+                         std::to_string(context_->options.max_body_bytes) + " bytes");
+  }
+  if (ec == beast::error::timeout) {
+    return Fail(408, "request body not received within " +
+                         std::to_string(context_->options.body_timeout_ms) + " ms");
+  }
+  if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+      ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+      ec == asio::error::bad_descriptor) {
+    return stream_.close();
+  }
+  if (ec) return Fail(400, "malformed HTTP body: " + ec.message());
+  const size_t received = parser_->get().body().size();
+  if (received > reservation_.bytes()) {
+    if (Status grown = reservation_.Resize(received); !grown.ok()) {
+      HttpReply busy = HttpRouter::Error(503, grown.message());
+      busy.headers.emplace_back("Retry-After", "1");
+      return Respond(std::move(busy), /*close=*/true);
+    }
+  }
+  if (!parser_->is_done()) return ReadBody();
+  Dispatch();
+}
+
+void Connection::Dispatch() {
+  const auto& req = parser_->get();
+  const std::optional<size_t> header_length = HeaderLengthValue(req);
+  if (route_->runs_model()) {
+    // Charge what decoding will hold before it starts.
+    if (Status grown = reservation_.Resize(DecodePeakBytes(req.body().size(), header_length));
+        !grown.ok()) {
+      HttpReply busy = HttpRouter::Error(503, grown.message());
+      busy.headers.emplace_back("Retry-After", "1");
+      return Respond(std::move(busy), /*close=*/false);
+    }
+  }
+  const auto length_field = req.find(protocol::kHeaderLengthHeader);
+  auto view = [&req, length_field] {
+    HttpRequestView v;
+    v.method = std::string_view(req.method_string().data(), req.method_string().size());
+    v.target = std::string_view(req.target().data(), req.target().size());
+    if (length_field != req.end()) {
+      v.header_length = std::string_view(length_field->value().data(), length_field->value().size());
+    }
+    v.body = req.body();
+    return v;
+  };
+  if (!route_->runs_model()) return Respond(context_->router.Handle(*route_, view()), false);
+  const bool queued = context_->workers.Submit([self = shared_from_this(), view] {
+    HttpReply reply = self->context_->router.Handle(*self->route_, view());
+    asio::post(self->stream_.get_executor(), [self, reply = std::move(reply)]() mutable {
+      self->Respond(std::move(reply), /*close=*/false);
+    });
+  });
+  if (!queued) Respond(HttpRouter::Error(503, "server is shutting down"), /*close=*/true);
+}
+
+void Connection::Respond(HttpReply reply, bool close) {
+  const bool have_request = parser_.has_value() && parser_->is_header_done();
+  const unsigned version = have_request ? parser_->get().version() : 11;
+  if (have_request && !parser_->get().keep_alive()) close = true;
+  response_ = std::make_shared<Response>(static_cast<http::status>(reply.status), version);
+  response_->set(http::field::content_type, reply.content_type);
+  for (auto& [name, value] : reply.headers) response_->set(name, value);
+  response_->keep_alive(!close);
+  if (head_) {
+    response_->content_length(reply.body.size());
+  } else {
+    response_->body() = std::move(reply.body);
+    response_->prepare_payload();
+  }
+  // The request and its memory are no longer needed once the reply is built.
+  parser_.reset();
+  reservation_ = MemoryBudget::Reservation();
+  head_ = false;
+  stream_.expires_after(milliseconds(context_->options.write_timeout_ms));
+  http::async_write(stream_, *response_,
+                    [self = shared_from_this(), close](beast::error_code ec, size_t) {
+                      self->OnWritten(ec, close);
+                    });
+}
+
+void Connection::OnWritten(beast::error_code ec, bool close) {
+  response_.reset();
+  if (ec) return stream_.close();
+  if (close) return LingerClose();
+  AwaitRequest();
+}
+
+void Connection::Fail(int status, std::string_view message) {
+  Respond(HttpRouter::Error(status, message), /*close=*/true);
+}
+
+void Connection::LingerClose() {
+  beast::error_code ignored;
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  stream_.expires_after(milliseconds(2000));
+  Drain();
+}
+
+void Connection::Drain() {
+  stream_.async_read_some(asio::buffer(discard_),
+                          [self = shared_from_this()](beast::error_code ec, size_t) {
+                            if (ec) return self->stream_.close();
+                            self->Drain();
+                          });
+}
+
+}  // namespace hiedge::http_internal

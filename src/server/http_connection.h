@@ -1,0 +1,96 @@
+// One REST connection on Boost.Beast: reads requests within the server's bounds, hands
+// model executions to the worker pool and writes the replies. Internal to src/server.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
+#include "hiedge/http_server.h"
+#include "hiedge/memory_budget.h"
+#include "server/http_routes.h"
+#include "server/worker_pool.h"
+
+namespace hiedge::http_internal {
+
+class Connection;
+
+// What every connection of one server shares. Thread-safe; outlives the connections.
+struct ServerContext {
+  ServerContext(InferenceService* service, HttpServerOptions options)
+      : options(std::move(options)),
+        router(service, this->options.bearer_token),
+        budget(&service->inflight_budget()),
+        workers(this->options.worker_threads) {}
+
+  // Tracks open connections for the cap and for Stop(). Thread-safe.
+  bool Register(const std::shared_ptr<Connection>& connection);
+  void Unregister(const Connection* connection);
+  int open_connections() const;
+  // Closes every open connection (each on its own executor).
+  void CloseAll();
+
+  const HttpServerOptions options;
+  const HttpRouter router;
+  MemoryBudget* budget;
+  WorkerPool workers;
+
+ private:
+  mutable std::mutex mu_;
+  std::unordered_map<const Connection*, std::weak_ptr<Connection>> open_;  // Guarded by mu_.
+  bool closing_ = false;                                                   // Guarded by mu_.
+};
+
+// Lives as long as an asynchronous operation holds it (shared_from_this).
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(boost::asio::ip::tcp::socket&& socket, ServerContext* context);
+  ~Connection();
+
+  // Serves requests until the peer leaves, a bound is hit or Close() is called.
+  void Start();
+  // Refuses the connection with 503 (the server is at its connection cap) and closes it
+  // after the peer has had time to read the answer. Not registered.
+  void Refuse();
+  // Closes the socket from any thread; pending operations end with an error.
+  void Close();
+
+ private:
+  using Parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
+  using Response = boost::beast::http::response<boost::beast::http::string_body>;
+
+  void AwaitRequest();
+  void OnFirstBytes(boost::beast::error_code ec, size_t bytes);
+  void ReadHeader();
+  void OnHeader(boost::beast::error_code ec);
+  void ReadBody();
+  void OnBodyPart(boost::beast::error_code ec);
+  void Dispatch();
+  // Writes `reply`; `close` ends the connection after it (lingering for unread input).
+  void Respond(HttpReply reply, bool close);
+  void OnWritten(boost::beast::error_code ec, bool close);
+  // A transport-level failure: answers `status` and closes.
+  void Fail(int status, std::string_view message);
+  // Half-closes, reads and discards what the peer still sends (bounded in time), then
+  // closes: the peer sees the answer, never a reset.
+  void LingerClose();
+  void Drain();
+
+  boost::beast::tcp_stream stream_;
+  ServerContext* context_;
+  bool registered_ = false;
+  boost::beast::flat_buffer buffer_;
+  std::optional<Parser> parser_;
+  std::optional<HttpRoute> route_;
+  MemoryBudget::Reservation reservation_;
+  bool head_ = false;  // The request was HEAD: the reply carries no body.
+  std::shared_ptr<Response> response_;
+  std::shared_ptr<boost::beast::http::response<boost::beast::http::empty_body>> continue_;
+  std::array<char, 4096> discard_{};
+};
+
+}  // namespace hiedge::http_internal
