@@ -1,112 +1,52 @@
 #include <csignal>
 #include <cstdio>
-#include <thread>
 
 #include "commands.h"
-#include "hiedge/grpc_server.h"
-#include "hiedge/http_server.h"
-#include "hiedge/model_repository.h"
+#include "hiedge/edge_server.h"
 
 namespace hiedge::cli {
 namespace {
 
-volatile std::sig_atomic_t g_stop = 0;
-void OnSignal(int) { g_stop = 1; }
+EdgeServer* g_server = nullptr;
+void OnSignal(int) {
+  if (g_server != nullptr) g_server->RequestShutdown();
+}
 
 struct ServeArgs {
   std::string models_dir = "models";
   std::vector<std::string> models = {"lml", "sml"};
-  std::string repository;  // Triton-layout model repository; replaces --model.
-  double poll_seconds = 5;
-  HttpServerOptions http;
-  GrpcServerOptions grpc;
+  EdgeServerOptions edge;
   BatchingConfig batching;
   int threads = 0;
-  double drain_seconds = 10;
 };
 
-void Report(const std::vector<ModelRepository::Event>& events) {
-  for (const auto& e : events) {
-    if (e.status.ok()) {
-      std::fprintf(stderr, "repository: %s %s%s%s\n", e.action.c_str(), e.model.c_str(),
-                   e.version.empty() ? "" : " version ", e.version.c_str());
-    } else {
-      std::fprintf(stderr, "repository: %s %s: %s%s%s\n", e.action.c_str(), e.model.c_str(),
-                   e.status.ToString().c_str(), e.version.empty() ? "" : "; still serving version ",
-                   e.version.c_str());
-    }
-  }
-}
-
-Status Serve(const ServeArgs& a) {
+Status Serve(ServeArgs& a) {
   SetInferenceThreads(a.threads);
-  InferenceService service;
-  std::unique_ptr<ModelRepository> repository;
-  if (!a.repository.empty()) {
-    repository = std::make_unique<ModelRepository>(a.repository, &service);
-    HIEDGE_ASSIGN_OR_RETURN(auto events, repository->Poll());
-    Report(events);
-  } else {
+  a.edge.grpc.max_message_bytes = a.edge.http.max_body_bytes;
+  EdgeServer server(a.edge);
+  if (a.edge.repository.empty()) {
     for (const std::string& name : a.models) {
       HIEDGE_ASSIGN_OR_RETURN(std::unique_ptr<InferenceBackend> backend,
                               LoadModel(a.models_dir + "/" + name + ".json"));
-      HIEDGE_RETURN_IF_ERROR(service.AddModel(name, std::move(backend), a.batching));
+      HIEDGE_RETURN_IF_ERROR(server.service().AddModel(name, std::move(backend), a.batching));
     }
   }
-  HttpServer server(&service, a.http);
   HIEDGE_RETURN_IF_ERROR(server.Start());
-  GrpcServerOptions grpc_options = a.grpc;
-  grpc_options.host = a.http.host;
-  grpc_options.bearer_token = a.http.bearer_token;
-  std::unique_ptr<GrpcServer> grpc;
-  if (grpc_options.port >= 0) {
-    grpc = std::make_unique<GrpcServer>(&service, grpc_options);
-    HIEDGE_RETURN_IF_ERROR(grpc->Start());
-  }
+  g_server = &server;
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
-  std::fprintf(stderr, "hiedge serving %zu model(s) on http://%s:%d", service.ModelNames().size(),
-               a.http.host.c_str(), server.port());
-  if (grpc) {
-    std::fprintf(stderr, " and grpc%s://%s:%d", grpc_options.tls_cert_file.empty() ? "" : "s",
-                 a.http.host.c_str(), grpc->port());
+  std::fprintf(stderr, "hiedge serving %zu model(s) on http://%s:%d",
+               server.service().ModelNames().size(), a.edge.http.host.c_str(), server.http_port());
+  if (server.grpc_port() >= 0) {
+    std::fprintf(stderr, " and grpc%s://%s:%d", a.edge.grpc.tls_cert_file.empty() ? "" : "s",
+                 a.edge.http.host.c_str(), server.grpc_port());
   }
   std::fprintf(stderr, " (Open Inference Protocol v2)\n");
-  auto next_poll = std::chrono::steady_clock::now();
-  while (!g_stop) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (repository && a.poll_seconds > 0 && std::chrono::steady_clock::now() >= next_poll) {
-      next_poll = std::chrono::steady_clock::now() +
-                  std::chrono::milliseconds(static_cast<int64_t>(a.poll_seconds * 1000));
-      auto events = repository->Poll();
-      if (events.ok()) {
-        Report(*events);
-      } else {
-        std::fprintf(stderr, "repository: %s\n", events.status().ToString().c_str());
-      }
-    }
-  }
-  // Graceful shutdown: report not-ready so balancers stop sending, let in-flight
-  // requests finish (bounded), then stop.
-  service.SetReady(false);
-  std::fprintf(stderr, "shutting down: not ready; draining up to %.1f s\n", a.drain_seconds);
-  const auto give_up = std::chrono::steady_clock::now() +
-                       std::chrono::milliseconds(static_cast<int64_t>(a.drain_seconds * 1000));
-  auto in_flight = [&service] {
-    int64_t pending = 0;
-    for (const std::string& name : service.ModelNames()) {
-      auto stats = service.GetModelStats(name);
-      if (stats.ok()) pending += stats->pending_requests;
-    }
-    return pending;
-  };
-  while (in_flight() > 0 && std::chrono::steady_clock::now() < give_up) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  if (grpc) grpc->Stop();
-  server.Stop();
-  std::fprintf(stderr, "stopped\n");
-  return Status::Ok();
+  const Status run = server.Run();
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  g_server = nullptr;
+  return run;
 }
 
 }  // namespace
@@ -119,36 +59,72 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--model", a->models, "Models to serve (card names in --models-dir)")
       ->capture_default_str();
   cmd->add_option(
-         "--model-repository", a->repository,
+         "--model-repository", a->edge.repository,
          "Serve a Triton-layout repository (<repo>/<model>/config.pbtxt + numbered version "
          "folders) instead of --model; batching comes from each config.pbtxt")
       ->check(CLI::ExistingDirectory);
-  cmd->add_option("--repository-poll-seconds", a->poll_seconds,
+  cmd->add_option("--repository-poll-seconds", a->edge.repository_poll_seconds,
                   "Rescan the repository this often; changed models reload atomically, a failed "
                   "load keeps the old one (0 = load once)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  cmd->add_option("--host", a->http.host)->capture_default_str();
-  cmd->add_option("--port", a->http.port, "0 = any free port")
+  cmd->add_option("--host", a->edge.http.host, "Address to listen on (REST and gRPC)")->capture_default_str();
+  cmd->add_option("--port", a->edge.http.port, "0 = any free port")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
-  cmd->add_option("--grpc-port", a->grpc.port, "gRPC port (0 = any free port, -1 = no gRPC)")
+  cmd->add_option("--grpc-port", a->edge.grpc.port, "gRPC port (0 = any free port, -1 = no gRPC)")
       ->check(CLI::Range(-1, 65535))
       ->capture_default_str();
-  cmd->add_option("--grpc-max-threads", a->grpc.max_threads,
+  cmd->add_option("--grpc-max-threads", a->edge.grpc.max_threads,
                   "gRPC threads at most; RPCs beyond get RESOURCE_EXHAUSTED at once")
       ->check(CLI::Range(4, 100000))
       ->capture_default_str();
-  cmd->add_option("--grpc-tls-cert", a->grpc.tls_cert_file,
+  cmd->add_option("--grpc-tls-cert", a->edge.grpc.tls_cert_file,
                   "Serve gRPC over TLS with this PEM certificate chain")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--grpc-tls-key", a->grpc.tls_key_file, "PEM private key for --grpc-tls-cert")
+  cmd->add_option("--grpc-tls-key", a->edge.grpc.tls_key_file, "PEM private key for --grpc-tls-cert")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--max-body-bytes", a->http.max_body_bytes, "Largest request body / gRPC message")
+  cmd->add_option("--max-body-bytes", a->edge.http.max_body_bytes, "Largest request body / gRPC message; beyond: 413")
       ->capture_default_str();
-  cmd->add_option("--http-threads", a->http.worker_threads)
+  cmd->add_option("--http-threads", a->edge.http.worker_threads,
+                  "REST: threads running models; requests beyond them queue in arrival order")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cmd->add_option("--http-io-threads", a->edge.http.io_threads,
+                  "REST: event-loop threads (sockets, parsing, health and metadata)")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  cmd->add_option("--max-connections", a->edge.http.max_connections,
+                  "REST: open connections at most; beyond them: 503 and close")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  cmd->add_option("--max-header-bytes", a->edge.http.max_header_bytes,
+                  "REST: request line and headers at most; beyond: 431")
+      ->check(CLI::Range(1024, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option("--header-timeout-ms", a->edge.http.header_timeout_ms,
+                  "REST: a request's headers must arrive within this time of its first byte (408)")
+      ->check(CLI::Range(1, 3600000))
+      ->capture_default_str();
+  cmd->add_option("--body-timeout-ms", a->edge.http.body_timeout_ms,
+                  "REST: a request's body must arrive within this time (408)")
+      ->check(CLI::Range(1, 3600000))
+      ->capture_default_str();
+  cmd->add_option("--idle-timeout-ms", a->edge.http.idle_timeout_ms,
+                  "REST: keep-alive connections idle this long are closed")
+      ->check(CLI::Range(1, 3600000))
+      ->capture_default_str();
+  cmd->add_option("--max-rows", a->edge.limits.max_rows_per_request,
+                  "Rows per request at most for models without dynamic batching (with batching: "
+                  "the model's max batch size); beyond: 400")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option("--inflight-budget-bytes", a->edge.limits.inflight_budget_bytes,
+                  "Estimated memory all requests in flight may hold together (docs/deploy.md); "
+                  "beyond: 503 (0 = unlimited)")
+      ->capture_default_str();
+  cmd->add_flag("--allow-non-finite", a->edge.limits.allow_non_finite_inputs,
+                "Accept NaN and infinite input values (default: 400)");
   cmd->add_option("--max-batch-size", a->batching.max_batch_size,
                   "Dynamic batching: rows per batch (0 = off)")
       ->check(CLI::NonNegativeNumber)
@@ -162,19 +138,21 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--max-queue-size", a->batching.max_queue_size,
                   "Dynamic batching: queued requests at most (0 = unbounded); beyond: 503")
       ->capture_default_str();
-  cmd->add_option("--auth-token", a->http.bearer_token,
+  cmd->add_option("--auth-token", a->edge.http.bearer_token,
                   "Require 'Authorization: Bearer <token>' on REST (all but /v2/health/*) and gRPC "
                   "(all but ServerLive/ServerReady/ModelReady)");
-  cmd->add_option("--drain-seconds", a->drain_seconds,
+  cmd->add_option("--drain-min-seconds", a->edge.drain_min_seconds,
+                  "On SIGTERM/SIGINT: report not-ready for at least this long before exiting, so "
+                  "balancers stop sending first")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--drain-seconds", a->edge.drain_max_seconds,
                   "On SIGTERM/SIGINT: longest wait for in-flight requests")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->add_option("--threads", a->threads, "Intra-op threads per inference (0 = default)")
       ->capture_default_str();
-  cmd->callback([a, exit_code] {
-    a->grpc.max_message_bytes = a->http.max_body_bytes;
-    *exit_code = ExitCodeFor(Serve(*a));
-  });
+  cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(Serve(*a)); });
 }
 
 }  // namespace hiedge::cli
