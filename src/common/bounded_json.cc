@@ -34,13 +34,23 @@ class DepthBoundedSax : public nlohmann::json_sax<json> {
     return dom_.end_array();
   }
   bool parse_error(std::size_t position, const std::string&,
-                   const nlohmann::detail::exception&) override {
+                   const nlohmann::detail::exception& e) override {
     syntax_error_at_ = position;
+    // "[json.exception.parse_error.101] parse error at line 1, column 3: syntax error
+    // while parsing value - invalid literal; last read: 'x'": keep what follows "- ".
+    const std::string what = e.what();
+    const size_t dash = what.rfind(" - ");
+    const size_t bracket = what.find("] ");
+    detail_ = dash != std::string::npos     ? what.substr(dash + 3)
+              : bracket != std::string::npos ? what.substr(bracket + 2)
+                                             : what;
+    if (detail_.size() > 160) detail_.resize(160);
     return false;
   }
 
   bool too_deep() const { return too_deep_; }
   std::size_t syntax_error_at() const { return syntax_error_at_; }
+  const std::string& detail() const { return detail_; }
 
  private:
   bool Open() {
@@ -56,6 +66,7 @@ class DepthBoundedSax : public nlohmann::json_sax<json> {
   int depth_ = 0;
   bool too_deep_ = false;
   std::size_t syntax_error_at_ = 0;
+  std::string detail_;
 };
 
 }  // namespace
@@ -70,8 +81,8 @@ Result<json> ParseBoundedJson(std::string_view text, int max_depth) {
                                    " levels");
   }
   if (!ok) {
-    return Status::InvalidArgument("malformed JSON (at byte " +
-                                   std::to_string(sax.syntax_error_at()) + ")");
+    return Status::InvalidArgument("malformed JSON at byte " +
+                                   std::to_string(sax.syntax_error_at()) + ": " + sax.detail());
   }
   return result;
 }

@@ -77,7 +77,7 @@ void ServerContext::CloseAll() {
 }
 
 Connection::Connection(asio::ip::tcp::socket&& socket, ServerContext* context)
-    : stream_(std::move(socket)), context_(context) {
+    : stream_(std::move(socket)), deadline_(stream_.get_executor()), context_(context) {
   beast::error_code ignored;
   stream_.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
 }
@@ -103,6 +103,7 @@ void Connection::Close() {
   asio::post(stream_.get_executor(), [self = shared_from_this()] {
     beast::error_code ignored;
     self->stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    self->deadline_.cancel();
     self->stream_.close();
   });
 }
@@ -127,8 +128,25 @@ void Connection::OnFirstBytes(beast::error_code ec, size_t bytes) {
   ReadHeader();
 }
 
+void Connection::ArmDeadline(int timeout_ms) {
+  stream_.expires_never();
+  deadline_passed_ = false;
+  deadline_.expires_after(milliseconds(timeout_ms));
+  deadline_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self) return;  // Disarmed or gone.
+    self->deadline_passed_ = true;
+    beast::error_code ignored;
+    self->stream_.socket().cancel(ignored);
+  });
+}
+
+bool Connection::DeadlinePassed(beast::error_code ec) const {
+  return deadline_passed_ && ec == asio::error::operation_aborted;
+}
+
 void Connection::ReadHeader() {
-  stream_.expires_after(milliseconds(context_->options.header_timeout_ms));
+  ArmDeadline(context_->options.header_timeout_ms);
   http::async_read_header(stream_, buffer_, *parser_,
                           [self = shared_from_this()](beast::error_code ec, size_t) {
                             self->OnHeader(ec);
@@ -136,6 +154,11 @@ void Connection::ReadHeader() {
 }
 
 void Connection::OnHeader(beast::error_code ec) {
+  deadline_.cancel();
+  if (DeadlinePassed(ec)) {
+    return Fail(408, "request header not received within " +
+                         std::to_string(context_->options.header_timeout_ms) + " ms");
+  }
   if (ec == http::error::header_limit) {
     return Fail(431, "request header exceeds " +
                          std::to_string(context_->options.max_header_bytes) + " bytes");
@@ -143,10 +166,6 @@ void Connection::OnHeader(beast::error_code ec) {
   if (ec == http::error::body_limit) {
     return Fail(413, "request body exceeds the server's limit of " +
                          std::to_string(context_->options.max_body_bytes) + " bytes");
-  }
-  if (ec == beast::error::timeout) {
-    return Fail(408, "request header not received within " +
-                         std::to_string(context_->options.header_timeout_ms) + " ms");
   }
   if (ec == http::error::end_of_stream || ec == asio::error::eof ||
       ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
@@ -179,13 +198,16 @@ void Connection::OnHeader(beast::error_code ec) {
   }
   reservation_ = std::move(*reserved);
   if (parser_->is_done()) return Dispatch();
-  stream_.expires_after(milliseconds(context_->options.body_timeout_ms));
+  ArmDeadline(context_->options.body_timeout_ms);
   if (beast::iequals(req[http::field::expect], "100-continue")) {
     continue_ = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
                                                                    req.version());
     return http::async_write(stream_, *continue_,
                              [self = shared_from_this()](beast::error_code ec, size_t) {
-                               if (ec) return self->stream_.close();
+                               if (ec) {
+                                 self->deadline_.cancel();
+                                 return self->stream_.close();
+                               }
                                self->ReadBody();
                              });
   }
@@ -200,13 +222,14 @@ void Connection::ReadBody() {
 }
 
 void Connection::OnBodyPart(beast::error_code ec) {
+  if (DeadlinePassed(ec)) {
+    return Fail(408, "request body not received within " +
+                         std::to_string(context_->options.body_timeout_ms) + " ms");
+  }
+  if (ec) deadline_.cancel();
   if (ec == http::error::body_limit) {
     return Fail(413, "request body exceeds the server's limit of " +
                          std::to_string(context_->options.max_body_bytes) + " bytes");
-  }
-  if (ec == beast::error::timeout) {
-    return Fail(408, "request body not received within " +
-                         std::to_string(context_->options.body_timeout_ms) + " ms");
   }
   if (ec == http::error::end_of_stream || ec == asio::error::eof ||
       ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
@@ -223,6 +246,7 @@ void Connection::OnBodyPart(beast::error_code ec) {
     }
   }
   if (!parser_->is_done()) return ReadBody();
+  deadline_.cancel();
   Dispatch();
 }
 
@@ -260,6 +284,7 @@ void Connection::Dispatch() {
 }
 
 void Connection::Respond(HttpReply reply, bool close) {
+  deadline_.cancel();
   const bool have_request = parser_.has_value() && parser_->is_header_done();
   const unsigned version = have_request ? parser_->get().version() : 11;
   if (have_request && !parser_->get().keep_alive()) close = true;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <memory>
@@ -79,8 +80,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // closes: the peer sees the answer, never a reset.
   void LingerClose();
   void Drain();
+  // Arms the deadline of the current read: on expiry the read is cancelled and the
+  // request answered 408 (Beast's own stream timeout would close the socket first).
+  void ArmDeadline(int timeout_ms);
+  // True when the last read ended because its deadline passed.
+  bool DeadlinePassed(boost::beast::error_code ec) const;
 
   boost::beast::tcp_stream stream_;
+  boost::asio::steady_timer deadline_;
+  bool deadline_passed_ = false;
   ServerContext* context_;
   bool registered_ = false;
   boost::beast::flat_buffer buffer_;
