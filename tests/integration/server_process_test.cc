@@ -23,6 +23,7 @@
 #include "hiedge/files.h"
 #include "hiedge/protocol.h"
 #include "testing/both_servers.h"
+#include "testing/eventually.h"
 
 extern char** environ;
 
@@ -81,6 +82,20 @@ class ServerProcess {
     spawned_ = false;
   }
   bool spawned() const { return spawned_; }
+  void Signal(int signal) { kill(pid_, signal); }
+  // Waits for the process to exit; its exit code, or -1 if it did not exit in time
+  // (or was killed by a signal).
+  int WaitExit(std::chrono::seconds timeout) {
+    for (auto give_up = Clock::now() + timeout; Clock::now() < give_up;) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        spawned_ = false;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return -1;
+  }
   std::string Log() const {
     std::ifstream in(log_);
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -185,6 +200,64 @@ TEST_P(ServerKillTest, EverySampleAnsweredOnceAndOffloadResumesWithinTwoSeconds)
 INSTANTIATE_TEST_SUITE_P(Transports, ServerKillTest,
                          ::testing::Values(Transport::kRest, Transport::kGrpc),
                          testing::TransportTestName<::testing::TestParamInfo<Transport>>);
+
+// SIGTERM with requests in flight: readiness drops at once and stays down for
+// --drain-min-seconds, requests in flight and those sent meanwhile are all answered,
+// then the process exits 0.
+TEST(ServerProcessTest, SigtermDrainsWithRequestsInFlight) {
+  const std::string log = ::testing::TempDir() + "/hiedge_drain_" + std::to_string(getpid()) + ".log";
+  ServerProcess server(0, 0, log,
+                       {"--models-dir", kModels, "--model", "sml", "--drain-min-seconds", "1"});
+  ASSERT_TRUE(server.spawned());
+  int http_port = 0, grpc_port = 0;
+  ASSERT_TRUE(server.WaitServing(&http_port, &grpc_port)) << server.Log();
+  std::atomic<bool> stop{false};
+  std::atomic<int> answered{0}, failed{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&, c] {
+      OffloadOptions link;
+      link.port = c % 2 == 0 ? http_port : grpc_port;
+      link.transport = c % 2 == 0 ? Transport::kRest : Transport::kGrpc;
+      link.model = "sml";
+      link.max_retries = 0;
+      auto client = MakeOffloadClient(link);
+      // 64 rows keep each request busy for milliseconds: some are in flight at SIGTERM.
+      const FloatTensor batch{{64, 1, 28, 28}, std::vector<float>(64 * 784, 0.5f)};
+      while (!stop.load()) {
+        auto r = client->Infer(batch, std::chrono::seconds(10));
+        if (r.ok()) {
+          answered.fetch_add(1);
+        } else if (failed.fetch_add(1) < 3) {
+          ADD_FAILURE() << r.status().ToString();
+        }
+      }
+    });
+  }
+  ASSERT_TRUE(testing::Eventually([&] { return answered.load() >= 8; }));
+  httplib::Client probe("127.0.0.1", http_port);
+  const int answered_at_signal = answered.load();
+  const auto signalled = Clock::now();
+  server.Signal(SIGTERM);
+  ASSERT_TRUE(testing::Eventually([&] {
+    auto r = probe.Get("/v2/health/ready");
+    return r && r->status == 503;
+  }));
+  const double not_ready_after_s = std::chrono::duration<double>(Clock::now() - signalled).count();
+  // A balancer stops sending once it sees not-ready; until then requests keep being served.
+  stop.store(true);
+  for (auto& t : clients) t.join();
+  const int exit_code = server.WaitExit(std::chrono::seconds(20));
+  const double exited_after_s = std::chrono::duration<double>(Clock::now() - signalled).count();
+  EXPECT_EQ(exit_code, 0) << server.Log();
+  EXPECT_EQ(failed.load(), 0) << "a request in flight during the drain was not answered";
+  EXPECT_GT(answered.load(), answered_at_signal) << "no request was answered after SIGTERM";
+  EXPECT_LT(not_ready_after_s, 1.0);
+  EXPECT_GE(exited_after_s, 1.0) << "readiness must stay false for --drain-min-seconds";
+  EXPECT_NE(server.Log().find("stopped"), std::string::npos) << server.Log();
+  EXPECT_EQ(server.Log().find("still running"), std::string::npos) << server.Log();
+  std::filesystem::remove(log);
+}
 
 // The version the server reports for `model` over REST ("" if none).
 std::string ServedVersion(int port, const std::string& model) {
