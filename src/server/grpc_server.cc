@@ -86,6 +86,10 @@ class Service final : public inference::GRPCInferenceService::Service {
   grpc::Status ModelInfer(grpc::ServerContext* ctx, const inference::ModelInferRequest* in,
                           inference::ModelInferResponse* out) override {
     if (auto denied = Authorize(ctx, ServerOperation::kModelInfer); !denied.ok()) return denied;
+    // The same in-flight budget as REST: the message (already received, bounded by the
+    // max message size) plus its decoded floats, up to 4 bytes per received byte.
+    auto reservation = service_->inflight_budget().Reserve(5 * in->ByteSizeLong());
+    if (!reservation.ok()) return ToGrpc(reservation.status());
     auto request = protocol::ParseGrpcInferRequest(*in);
     if (!request.ok()) return ToGrpc(request.status());
     auto response = service_->Infer(in->model_name(), in->model_version(), *request);

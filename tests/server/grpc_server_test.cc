@@ -318,6 +318,25 @@ TEST_F(GrpcServerTest, BearerTokenGuardsAllButHealth) {
   inference::ModelInferResponse reply;
   ASSERT_TRUE(stub->ModelInfer(&ctx, RawRequest(0.3f), &reply).ok());
   EXPECT_EQ(ArgmaxOfRawLogits(reply), 3);
+  {
+    grpc::ClientContext lower;  // The scheme is case-insensitive (RFC 7235), as on REST.
+    lower.AddMetadata("authorization", "bearer s3cret");
+    EXPECT_TRUE(stub->ModelInfer(&lower, RawRequest(0.3f), &reply).ok());
+  }
+  {
+    grpc::ClientContext probe;  // The same open probes as REST: model ready needs no token.
+    inference::ModelReadyRequest req;
+    req.set_name("fake");
+    inference::ModelReadyResponse ready;
+    ASSERT_TRUE(stub->ModelReady(&probe, req, &ready).ok());
+    EXPECT_TRUE(ready.ready());
+  }
+  {
+    grpc::ClientContext metadata;
+    inference::ServerMetadataResponse out;
+    EXPECT_EQ(stub->ServerMetadata(&metadata, {}, &out).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
 }
 
 TEST_F(GrpcServerTest, TlsServesTrustingClientsOnly) {
