@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "hiedge/model_card.h"
 #include "hiedge/status.h"
 #include "hiedge/tensor.h"
 
@@ -46,7 +47,13 @@ class InferenceBackend {
 // Loads a model from its card (JSON). The card names the weights file (relative to
 // the card) and its format: "hiedge" (weights saved by `hiedge train`) or
 // "torchscript" (any TorchScript module mapping images to logits, via torch::jit::load).
+// The card is checked against its weights: one zero image runs through the model at
+// load, and logits of another shape than [1, num_classes] (or a model that cannot take
+// the card's input_shape) are DataLoss. libtorch errors come back as one line.
 Result<std::unique_ptr<InferenceBackend>> LoadModel(const std::string& card_path);
+// The same from a card in memory; `directory` resolves card.weights.
+Result<std::unique_ptr<InferenceBackend>> LoadModelFromCard(const ModelCard& card,
+                                                            const std::string& directory);
 
 // Sets the process-wide number of intra-op threads used by the torch backend.
 void SetInferenceThreads(int threads);

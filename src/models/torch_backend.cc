@@ -40,12 +40,26 @@ Status CheckImageBatch(const FloatTensor& input, const ModelInfo& info) {
 }
 
 // Runs `fn` converting any torch exception to an Internal status.
+// A libtorch error as one line: c10::Error's what() carries a C++ backtrace.
+std::string OneLine(const std::exception& e) {
+  std::string text;
+  if (const auto* c10 = dynamic_cast<const c10::Error*>(&e)) {
+    text = c10->what_without_backtrace();
+  } else {
+    text = e.what();
+  }
+  const size_t newline = text.find('\n');
+  if (newline != std::string::npos) text.resize(newline);
+  if (text.size() > 300) text.resize(300);
+  return text;
+}
+
 template <typename Fn>
 auto Guarded(Fn&& fn) -> decltype(fn()) {
   try {
     return fn();
   } catch (const std::exception& e) {
-    return Status::Internal(std::string("inference failed: ") + e.what());
+    return Status::Internal("inference failed: " + OneLine(e));
   }
 }
 
@@ -141,29 +155,58 @@ ModelInfo InfoFromCard(const ModelCard& card, int num_stages, std::vector<int> e
   return info;
 }
 
+// Runs one zero image through a freshly loaded model and checks the logits' shape, so
+// a card that disagrees with its weights (input shape, class count) fails at load,
+// not on the first request.
+Status DryRun(InferenceBackend& backend, const std::string& source) {
+  const ModelInfo& info = backend.info();
+  std::vector<int64_t> shape = {1};
+  shape.insert(shape.end(), info.input_shape.begin(), info.input_shape.end());
+  FloatTensor zeros{shape, std::vector<float>(static_cast<size_t>(FloatTensor::NumElements(shape)))};
+  auto logits = backend.Infer(zeros);
+  if (!logits.ok()) {
+    return Status::DataLoss(source + " does not run on its declared input shape " +
+                            ShapeToString(info.input_shape) + ": " + logits.status().message());
+  }
+  if (logits->shape != std::vector<int64_t>{1, info.num_classes}) {
+    return Status::DataLoss(source + " gives logits of shape " + ShapeToString(logits->shape) +
+                            " for one image; its card declares " +
+                            std::to_string(info.num_classes) + " classes");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
-Result<std::unique_ptr<InferenceBackend>> LoadModel(const std::string& card_path) {
-  HIEDGE_ASSIGN_OR_RETURN(ModelCard card, ReadModelCard(card_path));
-  const std::string weights = CardDirectory(card_path) + "/" + card.weights;
+Result<std::unique_ptr<InferenceBackend>> LoadModelFromCard(const ModelCard& card,
+                                                            const std::string& directory) {
+  const std::string weights = directory + "/" + card.weights;
+  std::unique_ptr<InferenceBackend> backend;
   try {
     if (card.format == "torchscript") {
       torch::jit::Module module = torch::jit::load(weights);
-      return std::unique_ptr<InferenceBackend>(
-          new TorchScriptBackend(std::move(module), InfoFromCard(card, 1, {})));
+      backend.reset(new TorchScriptBackend(std::move(module), InfoFromCard(card, 1, {})));
+    } else {
+      models::ArchitectureSpec spec{card.architecture, card.input_shape, card.num_classes,
+                                    card.normalize_mean, card.normalize_std};
+      HIEDGE_ASSIGN_OR_RETURN(models::StagedNet net, models::BuildNetwork(spec));
+      torch::load(net, weights);
+      ModelInfo info =
+          InfoFromCard(card, static_cast<int>(net->stages.size()), net->exit_after_stage);
+      info.parameter_count = net->ParameterCount();
+      info.macs_per_sample = net->CountMacs(card.input_shape);
+      backend.reset(new StagedNetBackend(std::move(net), std::move(info)));
     }
-    models::ArchitectureSpec spec{card.architecture, card.input_shape, card.num_classes,
-                                  card.normalize_mean, card.normalize_std};
-    HIEDGE_ASSIGN_OR_RETURN(models::StagedNet net, models::BuildNetwork(spec));
-    torch::load(net, weights);
-    ModelInfo info =
-        InfoFromCard(card, static_cast<int>(net->stages.size()), net->exit_after_stage);
-    info.parameter_count = net->ParameterCount();
-    info.macs_per_sample = net->CountMacs(card.input_shape);
-    return std::unique_ptr<InferenceBackend>(new StagedNetBackend(std::move(net), std::move(info)));
   } catch (const std::exception& e) {
-    return Status::DataLoss("cannot load weights " + weights + ": " + e.what());
+    return Status::DataLoss("cannot load weights " + weights + ": " + OneLine(e));
   }
+  HIEDGE_RETURN_IF_ERROR(DryRun(*backend, weights));
+  return backend;
+}
+
+Result<std::unique_ptr<InferenceBackend>> LoadModel(const std::string& card_path) {
+  HIEDGE_ASSIGN_OR_RETURN(ModelCard card, ReadModelCard(card_path));
+  return LoadModelFromCard(card, CardDirectory(card_path));
 }
 
 void SetInferenceThreads(int threads) {

@@ -14,21 +14,85 @@ namespace {
 constexpr const char* kConfigFile = "config.pbtxt";
 constexpr const char* kDefaultCard = "model.json";
 
-// Numbered version folders of a model, ascending.
-std::vector<int64_t> VersionFolders(const fs::path& model_dir) {
+constexpr const char* kTorchScriptPlatform = "pytorch_libtorch";
+constexpr const char* kDefaultTorchScriptFile = "model.pt";
+
+bool IsVersionName(const std::string& name) {
+  return !name.empty() && name.size() <= 18 &&
+         std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+         std::stoll(name) > 0;
+}
+
+// Numbered version folders of a model, ascending. Numbered entries that are not
+// usable folders (a symbolic link to nowhere, a file) are described in *unusable.
+std::vector<int64_t> VersionFolders(const fs::path& model_dir, std::string* unusable) {
   std::vector<int64_t> versions;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(model_dir, ec)) {
     const std::string name = entry.path().filename().string();
-    if (!entry.is_directory(ec) || name.empty() || name.size() > 18 ||
-        !std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      continue;
+    if (!IsVersionName(name)) continue;
+    if (entry.is_directory(ec)) {
+      versions.push_back(std::stoll(name));
+    } else if (entry.is_symlink(ec)) {
+      *unusable += "; version " + name + " is a symbolic link to " +
+                   fs::read_symlink(entry.path(), ec).string() + ", which does not resolve";
+    } else {
+      *unusable += "; version " + name + " is not a folder";
     }
-    const int64_t v = std::stoll(name);
-    if (v > 0) versions.push_back(v);
   }
   std::sort(versions.begin(), versions.end());
   return versions;
+}
+
+// config.pbtxt's shapes of a model taking one input and giving one logits output:
+// per-sample input dims and the class count (0 when the config gives none).
+struct ConfigShapes {
+  std::vector<int64_t> input;
+  int64_t classes = 0;
+};
+Result<ConfigShapes> ShapesFromConfig(const inference::ModelConfig& config) {
+  ConfigShapes shapes;
+  if (config.input_size() > 1 || config.output_size() > 1) {
+    return Status::InvalidArgument("hiedge serves models of one input and one output; "
+                                   "config.pbtxt declares " + std::to_string(config.input_size()) +
+                                   " and " + std::to_string(config.output_size()));
+  }
+  // Without batching (max_batch_size 0) Triton's dims may spell the batch dimension as
+  // a leading -1.
+  auto strip_batch = [&](std::vector<int64_t> dims) {
+    if (config.max_batch_size() == 0 && !dims.empty() && dims[0] == -1) {
+      dims.erase(dims.begin());
+    }
+    return dims;
+  };
+  if (config.input_size() == 1) {
+    shapes.input = strip_batch({config.input(0).dims().begin(), config.input(0).dims().end()});
+  }
+  if (config.output_size() == 1) {
+    const std::vector<int64_t> out =
+        strip_batch({config.output(0).dims().begin(), config.output(0).dims().end()});
+    if (out.size() != 1 || out[0] < 2) {
+      return Status::InvalidArgument("config.pbtxt output dims must be [classes], got " +
+                                     ShapeToString(out));
+    }
+    shapes.classes = out[0];
+  }
+  return shapes;
+}
+
+// A served model's shapes must be what config.pbtxt says, where it says anything.
+Status CheckShapes(const ConfigShapes& expected, const ModelInfo& info) {
+  if (!expected.input.empty() && expected.input != info.input_shape) {
+    return Status::InvalidArgument("config.pbtxt input dims " + ShapeToString(expected.input) +
+                                   " differ from the model's input shape " +
+                                   ShapeToString(info.input_shape));
+  }
+  if (expected.classes != 0 && expected.classes != info.num_classes) {
+    return Status::InvalidArgument("config.pbtxt output dims [" +
+                                   std::to_string(expected.classes) + "] differ from the model's " +
+                                   std::to_string(info.num_classes) + " classes");
+  }
+  return Status::Ok();
 }
 
 // The files a model's served state depends on, with sizes and modification times:
@@ -82,17 +146,41 @@ Status ModelRepository::LoadOne(const std::string& model, std::string* version) 
     return Status::InvalidArgument("config.pbtxt names model '" + config.name() +
                                    "' but its folder is '" + model + "'");
   }
-  HIEDGE_ASSIGN_OR_RETURN(const int64_t chosen, ChooseVersion(config, VersionFolders(dir), model));
-  const std::string card =
-      config.default_model_filename().empty() ? kDefaultCard : config.default_model_filename();
-  const std::string card_path = (dir / std::to_string(chosen) / card).string();
-  auto backend = loader_(card_path);
-  if (!backend.ok()) {
-    return Status(backend.status().code(),
-                  "loading " + card_path + ": " + backend.status().message());
+  HIEDGE_ASSIGN_OR_RETURN(const ConfigShapes shapes, ShapesFromConfig(config));
+  std::string unusable;
+  const std::vector<int64_t> versions = VersionFolders(dir, &unusable);
+  auto chosen = ChooseVersion(config, versions, model);
+  if (!chosen.ok()) return Status(chosen.status().code(), chosen.status().message() + unusable);
+  const fs::path version_dir = dir / std::to_string(*chosen);
+  std::unique_ptr<InferenceBackend> backend;
+  if (config.platform() == kTorchScriptPlatform || config.backend() == "pytorch") {
+    // Triton's own layout: <version>/model.pt, shapes from config.pbtxt, no hiedge card.
+    if (shapes.input.empty() || shapes.classes == 0) {
+      return Status::InvalidArgument("a " + std::string(kTorchScriptPlatform) +
+                                     " model needs input and output dims in config.pbtxt");
+    }
+    ModelCard card;
+    card.name = model;
+    card.architecture = "torchscript";
+    card.format = "torchscript";
+    card.weights = config.default_model_filename().empty() ? kDefaultTorchScriptFile
+                                                           : config.default_model_filename();
+    card.input_shape = shapes.input;
+    card.num_classes = static_cast<int>(shapes.classes);
+    HIEDGE_ASSIGN_OR_RETURN(backend, LoadModelFromCard(card, version_dir.string()));
+  } else {
+    const std::string card =
+        config.default_model_filename().empty() ? kDefaultCard : config.default_model_filename();
+    const std::string card_path = (version_dir / card).string();
+    auto loaded = loader_(card_path);
+    if (!loaded.ok()) {
+      return Status(loaded.status().code(), "loading " + card_path + ": " + loaded.status().message());
+    }
+    backend = std::move(*loaded);
   }
-  *version = std::to_string(chosen);
-  return service_->ReplaceModel(model, std::shared_ptr<InferenceBackend>(std::move(*backend)),
+  HIEDGE_RETURN_IF_ERROR(CheckShapes(shapes, backend->info()));
+  *version = std::to_string(*chosen);
+  return service_->ReplaceModel(model, std::shared_ptr<InferenceBackend>(std::move(backend)),
                                 BatchingFromModelConfig(config), *version);
 }
 

@@ -112,12 +112,45 @@ TEST_F(ModelRepositoryTest, SpecificVersionPolicyPicksTheHighestListed) {
   EXPECT_EQ(Version("m"), "3");
 }
 
+// Holds every Infer until the gate opens: a request provably in flight.
+class GatedBackend final : public InferenceBackend {
+ public:
+  GatedBackend(std::unique_ptr<InferenceBackend> inner, std::shared_future<void> gate)
+      : inner_(std::move(inner)), gate_(std::move(gate)) {}
+  const ModelInfo& info() const override { return inner_->info(); }
+  Result<FloatTensor> Infer(const FloatTensor& input) override {
+    gate_.wait();
+    return inner_->Infer(input);
+  }
+  Result<std::vector<FloatTensor>> InferAllExits(const FloatTensor& input) override {
+    gate_.wait();
+    return inner_->InferAllExits(input);
+  }
+  Result<FloatTensor> RunStages(const FloatTensor& input, int first, int last) override {
+    gate_.wait();
+    return inner_->RunStages(input, first, last);
+  }
+
+ private:
+  std::unique_ptr<InferenceBackend> inner_;
+  std::shared_future<void> gate_;
+};
+
 TEST_F(ModelRepositoryTest, ReloadSwapsAtomicallyWhileRequestsRun) {
+  std::promise<void> open;
+  const std::shared_future<void> gate = open.get_future().share();
+  int loads = 0;
+  // Version 1 (the first load) waits at the gate; later loads do not.
+  auto loader = [&](const std::string& path) -> Result<std::unique_ptr<InferenceBackend>> {
+    HIEDGE_ASSIGN_OR_RETURN(auto fake, FakeLoader(path));
+    if (loads++ > 0) return fake;
+    return std::unique_ptr<InferenceBackend>(std::make_unique<GatedBackend>(std::move(fake), gate));
+  };
   Write("m/config.pbtxt", "");
   Write("m/1/model.json", "logit 1");
-  ModelRepository repo(root_.string(), &service_, FakeLoader);
+  ModelRepository repo(root_.string(), &service_, loader);
   Poll(repo);
-  // A request already running on version 1 (the fake takes 50 ms) ...
+  // A request running on version 1, held there ...
   auto in_flight = std::async(std::launch::async, [this] { return ServedLogit("m"); });
   ASSERT_TRUE(
       testing::Eventually([&] { return service_.GetModelStats("m")->pending_requests == 1; }));
@@ -126,10 +159,52 @@ TEST_F(ModelRepositoryTest, ReloadSwapsAtomicallyWhileRequestsRun) {
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].action, "reloaded");
   EXPECT_EQ(events[0].version, "2");
-  // ... finishes on the old model; new requests see the new one.
-  EXPECT_EQ(in_flight.get(), 1.0f);
+  // ... while new requests already see version 2,
   EXPECT_EQ(ServedLogit("m"), 2.0f);
   EXPECT_EQ(Version("m"), "2");
+  EXPECT_EQ(in_flight.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  // ... and it finishes on the old model once released.
+  open.set_value();
+  EXPECT_EQ(in_flight.get(), 1.0f);
+}
+
+TEST_F(ModelRepositoryTest, BrokenVersionLinksAreNamedNotSilentlySkipped) {
+  Write("m/config.pbtxt", "");
+  fs::create_directory_symlink(root_ / "nowhere", root_ / "m" / "1");
+  ModelRepository repo(root_.string(), &service_, FakeLoader);
+  auto events = Poll(repo);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].action, "failed");
+  EXPECT_NE(events[0].status.message().find("version 1 is a symbolic link to"), std::string::npos)
+      << events[0].status.ToString();
+  EXPECT_TRUE(service_.ModelNames().empty());
+}
+
+TEST_F(ModelRepositoryTest, ConfigDimsAreCheckedAgainstTheModel) {
+  Write("m/config.pbtxt", R"(
+max_batch_size: 8
+input [ { name: "input", data_type: TYPE_FP32, dims: [ 1, 4, 4 ] } ]
+output [ { name: "logits", data_type: TYPE_FP32, dims: [ 10 ] } ])");
+  Write("m/1/model.json", "logit 1");
+  Write("bad/config.pbtxt", R"(
+max_batch_size: 8
+input [ { name: "input", data_type: TYPE_FP32, dims: [ 3, 32, 32 ] } ])");
+  Write("bad/1/model.json", "logit 1");
+  Write("classes/config.pbtxt", R"(
+output [ { name: "logits", data_type: TYPE_FP32, dims: [ 7 ] } ])");
+  Write("classes/1/model.json", "logit 1");
+  ModelRepository repo(root_.string(), &service_, FakeLoader);
+  auto events = Poll(repo);
+  ASSERT_EQ(events.size(), 3u);  // Sorted: bad, classes, m.
+  EXPECT_EQ(events[0].action, "failed");
+  EXPECT_NE(events[0].status.message().find("input dims [3,32,32] differ"), std::string::npos)
+      << events[0].status.ToString();
+  EXPECT_EQ(events[1].action, "failed");
+  EXPECT_NE(events[1].status.message().find("differ from the model's 10 classes"),
+            std::string::npos)
+      << events[1].status.ToString();
+  EXPECT_EQ(events[2].action, "loaded") << events[2].status.ToString();
+  EXPECT_EQ(service_.ModelNames(), std::vector<std::string>{"m"});
 }
 
 TEST_F(ModelRepositoryTest, FailedLoadKeepsServingTheOldModel) {
@@ -200,8 +275,9 @@ TEST(ModelRepositoryRootTest, MissingRootIsNotFound) {
 namespace hiedge {
 namespace {
 
-// The repository shipped in model_repository/ (symlinks to the shipped models) loads
-// with the real loader, with the batching its config.pbtxt asks for.
+// The repository shipped in model_repository/ (copies of the shipped models, so it
+// survives `cp -r`) loads with the real loader, with the batching its config.pbtxt
+// asks for.
 TEST(ShippedModelRepositoryTest, ServesLmlAndSmlWithConfiguredBatching) {
   InferenceService service;
   ModelRepository repo(std::string(HIEDGE_SOURCE_DIR) + "/model_repository", &service);
@@ -219,6 +295,23 @@ TEST(ShippedModelRepositoryTest, ServesLmlAndSmlWithConfiguredBatching) {
   auto sml = service.GetModelConfig("sml", "1");
   ASSERT_TRUE(sml.ok());
   EXPECT_FALSE(sml->batching.enabled());
+}
+
+// The shipped repository holds regular files, byte-identical to models/ (no link out of
+// the repository that a copy would break).
+TEST(ShippedModelRepositoryTest, HoldsCopiesOfTheShippedModelsNotLinks) {
+  const fs::path source(HIEDGE_SOURCE_DIR);
+  for (const char* model : {"sml", "lml"}) {
+    for (const char* ext : {".json", ".pt"}) {
+      const fs::path copy = source / "model_repository" / model / "1" / (std::string(model) + ext);
+      const fs::path original = source / "models" / (std::string(model) + ext);
+      EXPECT_FALSE(fs::is_symlink(copy)) << copy;
+      auto a = ReadTextFile(copy.string());
+      auto b = ReadTextFile(original.string());
+      ASSERT_TRUE(a.ok() && b.ok()) << copy;
+      EXPECT_TRUE(*a == *b) << copy << " differs from " << original << "; copy it again";
+    }
+  }
 }
 
 }  // namespace
