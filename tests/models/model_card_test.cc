@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <torch/script.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "hiedge/files.h"
@@ -222,6 +224,100 @@ TEST(PartitioningTest, EverySplitPointIsTimedWithItsActivation) {
   EXPECT_EQ(splits->back().activation_bytes, 10 * 4);  // Logits.
   EXPECT_EQ(MeasurePartitioning(**model, Dataset{}, 2).status().code(),
             StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace hiedge
+
+#include "hiedge/model_repository.h"
+
+namespace hiedge {
+namespace {
+
+// A card that disagrees with its weights fails at load with a one-line message.
+TEST(LoadModelTest, CardsThatDisagreeWithTheirWeightsFailToLoad) {
+  const fs::path dir = fs::temp_directory_path() / ("hiedge_mismatch_" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  auto sml = ReadModelCard(kSmlCard);
+  ASSERT_TRUE(sml.ok());
+  fs::copy_file(std::string(HIEDGE_SOURCE_DIR) + "/models/sml.pt", dir / "sml.pt",
+                fs::copy_options::overwrite_existing);
+  ModelCard classes = *sml;
+  classes.num_classes = 12;
+  ASSERT_TRUE(WriteModelCard(classes, (dir / "classes.json").string()).ok());
+  ModelCard shape = *sml;
+  shape.input_shape = {1, 32, 32};
+  ASSERT_TRUE(WriteModelCard(shape, (dir / "shape.json").string()).ok());
+  for (const char* card : {"classes.json", "shape.json"}) {
+    auto model = LoadModel((dir / card).string());
+    ASSERT_FALSE(model.ok()) << card << " loaded although it disagrees with its weights";
+    EXPECT_EQ(model.status().code(), StatusCode::kDataLoss) << model.status().ToString();
+    EXPECT_EQ(model.status().message().find('\n'), std::string::npos)
+        << "not one line: " << model.status().message();
+    EXPECT_EQ(model.status().message().find("frame #"), std::string::npos);
+  }
+  // A TorchScript module is dry-run: 10 outputs against a card of 5 classes.
+  torch::jit::Module module("UserModel");
+  module.define(R"(
+    def forward(self, x):
+        return x.flatten(1)[:, 0:10]
+  )");
+  module.save((dir / "user.pt").string());
+  ModelCard user;
+  user.name = "user";
+  user.architecture = user.format = "torchscript";
+  user.weights = "user.pt";
+  user.input_shape = {1, 28, 28};
+  user.num_classes = 5;
+  ASSERT_TRUE(WriteModelCard(user, (dir / "user.json").string()).ok());
+  auto ts = LoadModel((dir / "user.json").string());
+  ASSERT_FALSE(ts.ok());
+  EXPECT_NE(ts.status().message().find("logits of shape [1,10]"), std::string::npos)
+      << ts.status().ToString();
+  fs::remove_all(dir);
+}
+
+// Triton's own layout for a TorchScript model, without a hiedge card.
+TEST(ModelRepositoryTorchScriptTest, PytorchLibtorchModelsLoadFromConfigDims) {
+  const fs::path root = fs::temp_directory_path() / ("hiedge_triton_" + std::to_string(getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root / "user" / "1");
+  fs::create_directories(root / "wrong" / "1");
+  torch::jit::Module module("UserModel");
+  module.define(R"(
+    def forward(self, x):
+        return x.flatten(1)[:, 0:10] * 2.0
+  )");
+  module.save((root / "user" / "1" / "model.pt").string());
+  module.save((root / "wrong" / "1" / "model.pt").string());
+  const std::string config = R"(
+platform: "pytorch_libtorch"
+max_batch_size: 16
+input [ { name: "INPUT__0", data_type: TYPE_FP32, dims: [ 1, 28, 28 ] } ]
+)";
+  ASSERT_TRUE(WriteTextFile((root / "user" / "config.pbtxt").string(),
+                            config + R"(output [ { name: "OUTPUT__0", data_type: TYPE_FP32, dims: [ 10 ] } ])")
+                  .ok());
+  ASSERT_TRUE(WriteTextFile((root / "wrong" / "config.pbtxt").string(),
+                            config + R"(output [ { name: "OUTPUT__0", data_type: TYPE_FP32, dims: [ 4 ] } ])")
+                  .ok());
+  InferenceService service;
+  ModelRepository repo(root.string(), &service);
+  auto events = repo.Poll();
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[0].model, "user");
+  EXPECT_TRUE((*events)[0].status.ok()) << (*events)[0].status.ToString();
+  EXPECT_FALSE((*events)[1].status.ok()) << "dims [4] disagree with the module's 10 outputs";
+  EXPECT_NE((*events)[1].status.message().find("logits of shape [1,10]"), std::string::npos)
+      << (*events)[1].status.ToString();
+  protocol::InferRequest request;
+  request.inputs.push_back({"input", "FP32", {2, 1, 28, 28}, Images(2).data, {}});
+  auto response = service.Infer("user", "", request);
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->outputs[0].shape, (std::vector<int64_t>{2, 10}));
+  EXPECT_FLOAT_EQ(response->outputs[0].data[1], 2 * Images(2).data[1]);
+  fs::remove_all(root);
 }
 
 }  // namespace
