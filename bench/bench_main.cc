@@ -175,7 +175,7 @@ void BM_EndToEndHiLoopback(benchmark::State& state) {
     }
   };
   for (auto _ : state) {
-    auto answers = device.Submit(i, TestImages().image(i % TestImages().size()));
+    auto answers = device.Submit(i, TestImages().sample(i % TestImages().size()));
     ++i;
     if (answers.ok()) count(*answers);
   }

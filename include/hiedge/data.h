@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "hiedge/status.h"
+#include "hiedge/tensor.h"
 
 namespace hiedge {
 
@@ -22,6 +23,11 @@ struct Dataset {
   size_t size() const { return labels.size(); }
   size_t image_elements() const { return static_cast<size_t>(channels * height * width); }
   const float* image(size_t i) const { return images.data() + i * image_elements(); }
+  // Image i with its per-sample shape {channels, height, width}.
+  TensorView sample(size_t i) const {
+    return {std::span<const float>(image(i), static_cast<size_t>(image_elements())),
+            {channels, height, width}};
+  }
 };
 
 // Loads an MNIST-format pair of idx files (idx3 unsigned-byte images, idx1 labels),

@@ -92,13 +92,14 @@ class DeviceRuntime {
     SampleRecord record;
   };
 
-  // Streaming use. Runs the S-ML on one image (per-sample shape of the local model) and
+  // Streaming use. Runs the S-ML on one image, whose shape must be the local model's
+  // per-sample input shape (else InvalidArgument, nothing queued), and
   // returns the answers that became final: this sample's when it stays local, and every
   // queued sample's when this one fills the offload batch or the oldest queued sample
   // has waited offload_batch_delay. Every submitted sample is answered exactly once,
   // by Submit, Poll or Flush. Errors of the local model itself are returned as a status
   // (the failing sample is not queued).
-  Result<std::vector<Answer>> Submit(size_t sample, const float* image);
+  Result<std::vector<Answer>> Submit(size_t sample, const TensorView& image);
   // Sends the queue if its oldest sample has waited offload_batch_delay (call when idle).
   std::vector<Answer> Poll();
   // Sends whatever is queued (end of stream).
@@ -106,7 +107,7 @@ class DeviceRuntime {
   size_t queued() const { return queue_.size(); }
 
   // One image, answered now: Submit then Flush. FailedPrecondition while samples are queued.
-  Result<SampleRecord> Process(const float* image);
+  Result<SampleRecord> Process(const TensorView& image);
 
   const DeviceOptions& options() const { return options_; }
 

@@ -5,8 +5,11 @@
 #include <cstdint>
 #include <functional>
 #include <numeric>
+#include <span>
 #include <string>
 #include <vector>
+
+#include "hiedge/status.h"
 
 namespace hiedge {
 
@@ -23,7 +26,20 @@ struct FloatTensor {
   const float* row(int64_t i) const { return data.data() + i * row_size(); }
 };
 
+// A borrowed float buffer with its shape: what a caller hands to the device runtime.
+// Invariant checked by CheckShape: data.size() == product of shape. The data must
+// outlive the view.
+struct TensorView {
+  std::span<const float> data;
+  std::vector<int64_t> shape;
+};
+
 // "[1,1,28,28]"
 std::string ShapeToString(const std::vector<int64_t>& shape);
+
+// OK when `view` has shape `expected` and as many values as that shape holds;
+// InvalidArgument naming `what`, the shape given and the shape expected otherwise.
+Status CheckShape(const TensorView& view, const std::vector<int64_t>& expected,
+                  const std::string& what);
 
 }  // namespace hiedge

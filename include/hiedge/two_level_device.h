@@ -42,9 +42,10 @@ class TwoLevelDevice {
                  std::vector<std::vector<OffloadClient*>> clients, int local_cluster,
                  std::chrono::microseconds deadline, MicrosClock clock = nullptr);
 
-  // One image [C, H, W] as floats. Errors only for a bad input or a failing local
-  // model; an unreachable expert falls back, flagged.
-  Result<TwoLevelSampleRecord> Process(const float* image);
+  // One image of the first-level model's per-sample shape [C, H, W]. Errors only for a
+  // mismatched shape (InvalidArgument) or a failing local model; an unreachable expert
+  // falls back, flagged.
+  Result<TwoLevelSampleRecord> Process(const TensorView& image);
 
   // Smoothed measured round trip of each server (µs; 0 until measured).
   const std::vector<double>& estimated_wait_us() const { return wait_us_; }
@@ -74,7 +75,6 @@ class TwoLevelDevice {
   MicrosClock clock_;
   std::vector<double> wait_us_;
   std::vector<int64_t> sample_shape_;  // [1, ...input_shape] of one image.
-  size_t sample_elements_ = 1;
 };
 
 }  // namespace hiedge

@@ -23,10 +23,11 @@ double DeviceRuntime::MillisSince(int64_t start_us) const {
 }
 
 Result<std::vector<DeviceRuntime::Answer>> DeviceRuntime::Submit(size_t sample,
-                                                                 const float* image) {
+                                                                 const TensorView& image) {
+  HIEDGE_RETURN_IF_ERROR(CheckShape(image, local_->info().input_shape, "sample"));
   SampleRecord r;
   FloatTensor input{one_sample_shape_, {}};
-  input.data.assign(image, image + FloatTensor::NumElements(one_sample_shape_));
+  input.data.assign(image.data.begin(), image.data.end());
 
   int64_t start = clock_();
   HIEDGE_ASSIGN_OR_RETURN(FloatTensor logits, local_->Infer(input));
@@ -109,7 +110,7 @@ std::vector<DeviceRuntime::Answer> DeviceRuntime::SendQueue() {
   return answers;
 }
 
-Result<SampleRecord> DeviceRuntime::Process(const float* image) {
+Result<SampleRecord> DeviceRuntime::Process(const TensorView& image) {
   if (!queue_.empty())
     return Status::FailedPrecondition("Process() while samples are queued for offload");
   HIEDGE_ASSIGN_OR_RETURN(std::vector<Answer> answers, Submit(0, image));

@@ -33,16 +33,17 @@ TwoLevelDevice::TwoLevelDevice(InferenceBackend* first_level, TwoLevelConfig con
   const std::vector<int64_t>& per_sample = first_level_->info().input_shape;
   sample_shape_ = {1};
   sample_shape_.insert(sample_shape_.end(), per_sample.begin(), per_sample.end());
-  for (int64_t d : per_sample) sample_elements_ *= static_cast<size_t>(d);
 }
 
-Result<TwoLevelSampleRecord> TwoLevelDevice::Process(const float* image) {
+Result<TwoLevelSampleRecord> TwoLevelDevice::Process(const TensorView& image) {
+  HIEDGE_RETURN_IF_ERROR(CheckShape(image, first_level_->info().input_shape, "sample"));
   TwoLevelSampleRecord record;
   const int64_t start_us = clock_();
   HIEDGE_ASSIGN_OR_RETURN(
       FloatTensor features,
-      first_level_->RunStages({sample_shape_, std::vector<float>(image, image + sample_elements_)},
-                              0, config_.feature_stages));
+      first_level_->RunStages(
+          {sample_shape_, std::vector<float>(image.data.begin(), image.data.end())}, 0,
+          config_.feature_stages));
   HIEDGE_ASSIGN_OR_RETURN(
       FloatTensor logits,
       first_level_->RunStages(features, config_.feature_stages, first_level_->info().num_stages));

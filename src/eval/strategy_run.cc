@@ -33,7 +33,7 @@ Result<std::vector<SampleRecord>> RunDevice(DeviceRuntime& device, const Dataset
   const auto start = std::chrono::steady_clock::now();
   for (size_t i = 0; i < data.size(); ++i) {
     HIEDGE_ASSIGN_OR_RETURN(std::vector<DeviceRuntime::Answer> answers,
-                            device.Submit(i, data.image(i)));
+                            device.Submit(i, data.sample(i)));
     take(std::move(answers));
     bar.Update(static_cast<int64_t>(done));
   }

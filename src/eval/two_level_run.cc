@@ -28,7 +28,7 @@ Result<std::vector<TwoLevelSampleRecord>> RunTwoLevelDevice(TwoLevelDevice& devi
   ProgressBar bar(static_cast<int64_t>(data.size()), "two-level device", progress);
   const auto start = std::chrono::steady_clock::now();
   for (size_t i = 0; i < data.size(); ++i) {
-    HIEDGE_ASSIGN_OR_RETURN(TwoLevelSampleRecord r, device.Process(data.image(i)));
+    HIEDGE_ASSIGN_OR_RETURN(TwoLevelSampleRecord r, device.Process(data.sample(i)));
     records.push_back(std::move(r));
     bar.Update(static_cast<int64_t>(i + 1));
   }

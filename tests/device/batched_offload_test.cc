@@ -42,6 +42,11 @@ std::vector<float> Image(float first_pixel) {
   return image;
 }
 
+// A fake-model image [1, 4, 4] as the device takes it.
+TensorView View(const std::vector<float>& image) {
+  return {std::span<const float>(image), {1, 4, 4}};
+}
+
 class BatchedOffloadTest : public ::testing::Test {
  protected:
   // theta between the fake's two confidence levels: logit 3 stays local, logit 0.5
@@ -55,7 +60,7 @@ class BatchedOffloadTest : public ::testing::Test {
     return DeviceRuntime(local, &remote_, o, [this] { return now_; });
   }
   std::vector<DeviceRuntime::Answer> Submit(DeviceRuntime& d, size_t id, float pixel) {
-    auto r = d.Submit(id, Image(pixel).data());
+    auto r = d.Submit(id, View(Image(pixel)));
     EXPECT_TRUE(r.ok());
     return r.ok() ? *r : std::vector<DeviceRuntime::Answer>{};
   }
@@ -134,9 +139,9 @@ TEST_F(BatchedOffloadTest, AFailedBatchFallsBackForEverySampleExactlyOnce) {
 TEST_F(BatchedOffloadTest, ProcessRefusesWhileSamplesAreQueued) {
   DeviceRuntime d = Make(&unsure_, 4, 1000000);
   Submit(d, 0, 0.1f);
-  EXPECT_EQ(d.Process(Image(0.2f).data()).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(d.Process(View(Image(0.2f))).status().code(), StatusCode::kFailedPrecondition);
   d.Flush();
-  auto r = d.Process(Image(0.2f).data());
+  auto r = d.Process(View(Image(0.2f)));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->final_prediction, 3);
 }

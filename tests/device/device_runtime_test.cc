@@ -37,14 +37,35 @@ std::vector<float> Image(float first_pixel) {
   return image;
 }
 
+// A fake-model image [1, 4, 4] as the device takes it.
+TensorView View(const std::vector<float>& image) {
+  return {std::span<const float>(image), {1, 4, 4}};
+}
+
 // FakeBackend's confidence: e^3 / (e^3 + 9).
 const double kFakeConfidence = std::exp(3.0) / (std::exp(3.0) + 9);
+
+TEST(DeviceRuntimeTest, SamplesOfAnotherShapeAreRejectedNotTruncated) {
+  testing::FakeBackend local;
+  ScriptedClient remote;
+  DeviceRuntime device(&local, &remote, {2.0});  // Would offload everything.
+  const std::vector<float> big(3 * 32 * 32, 0.5f);
+  auto wrong_shape = device.Process(TensorView{std::span<const float>(big), {3, 32, 32}});
+  EXPECT_EQ(wrong_shape.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(wrong_shape.status().message().find("[3,32,32]"), std::string::npos)
+      << wrong_shape.status().ToString();
+  const std::vector<float> short_data(10, 0.5f);
+  auto too_few = device.Process(TensorView{std::span<const float>(short_data), {1, 4, 4}});
+  EXPECT_EQ(too_few.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(device.queued(), 0u);
+  EXPECT_EQ(remote.calls, 0) << "nothing was offloaded";
+}
 
 TEST(DeviceRuntimeTest, ConfidentSampleStaysLocal) {
   testing::FakeBackend local;
   ScriptedClient remote;
   DeviceRuntime device(&local, &remote, {kFakeConfidence - 0.01});
-  auto r = device.Process(Image(0.25f).data());
+  auto r = device.Process(View(Image(0.25f)));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->local_prediction, 2);
   EXPECT_NEAR(r->confidence, kFakeConfidence, 1e-6);
@@ -58,7 +79,7 @@ TEST(DeviceRuntimeTest, UnsureSampleIsAnsweredByTheServer) {
   testing::FakeBackend local;
   ScriptedClient remote;
   DeviceRuntime device(&local, &remote, {kFakeConfidence + 0.01});
-  auto r = device.Process(Image(0.25f).data());
+  auto r = device.Process(View(Image(0.25f)));
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->offloaded);
   EXPECT_FALSE(r->fallback);
@@ -73,7 +94,7 @@ TEST(DeviceRuntimeTest, FailedOffloadFallsBackToLocalAnswer) {
     ScriptedClient remote;
     remote.fail_with = failure;
     DeviceRuntime device(&local, &remote, {kAlwaysOffload});
-    auto r = device.Process(Image(0.45f).data());
+    auto r = device.Process(View(Image(0.45f)));
     ASSERT_TRUE(r.ok());
     EXPECT_TRUE(r->offloaded);
     EXPECT_TRUE(r->fallback);
@@ -86,7 +107,7 @@ TEST(DeviceRuntimeTest, FailedOffloadFallsBackToLocalAnswer) {
 TEST(DeviceRuntimeTest, NoServerConfiguredFallsBack) {
   testing::FakeBackend local;
   DeviceRuntime device(&local, nullptr, {kAlwaysOffload});
-  auto r = device.Process(Image(0.95f).data());
+  auto r = device.Process(View(Image(0.95f)));
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->fallback);
   EXPECT_EQ(r->final_prediction, 9);
@@ -100,7 +121,7 @@ TEST(DeviceRuntimeTest, EverySampleGetsExactlyOneAnswerUnderRandomFailures) {
   int fallbacks = 0;
   for (int i = 0; i < 200; ++i) {
     remote.fail_with = rng() % 3 == 0 ? Status::Unavailable("flaky") : Status::Ok();
-    auto r = device.Process(Image((i % 10) / 10.0f + 0.05f).data());
+    auto r = device.Process(View(Image((i % 10) / 10.0f + 0.05f)));
     ASSERT_TRUE(r.ok());
     const int expected = remote.fail_with.ok() ? 8 : i % 10;
     EXPECT_EQ(r->final_prediction, expected);
@@ -123,20 +144,20 @@ TEST(DeviceRuntimeTest, HttpOffloadFallsBackWhileServerIsDownAndResumes) {
   auto client = MakeOffloadClient({"127.0.0.1", port, "remote", true});
   DeviceRuntime device(&local, client.get(), {kAlwaysOffload, std::chrono::milliseconds(2000)});
 
-  auto up = device.Process(Image(0.65f).data());
+  auto up = device.Process(View(Image(0.65f)));
   ASSERT_TRUE(up.ok());
   EXPECT_FALSE(up->fallback) << up->offload_error;
   EXPECT_EQ(up->remote_prediction, 6);
 
   server->Stop();
-  auto down = device.Process(Image(0.65f).data());
+  auto down = device.Process(View(Image(0.65f)));
   ASSERT_TRUE(down.ok());
   EXPECT_TRUE(down->fallback);
   EXPECT_EQ(down->final_prediction, 6);
 
   server = std::make_unique<HttpServer>(&service, HttpServerOptions{"127.0.0.1", port});
   ASSERT_TRUE(server->Start().ok());
-  auto again = device.Process(Image(0.15f).data());
+  auto again = device.Process(View(Image(0.15f)));
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE(again->fallback) << again->offload_error;
   EXPECT_EQ(again->remote_prediction, 1);
@@ -156,11 +177,11 @@ TEST(DeviceRuntimeTest, OffloadCarriesTheBearerToken) {
   auto authorised = MakeOffloadClient(with_token);
   DeviceRuntime denied(&local, anonymous.get(), {kAlwaysOffload});
   DeviceRuntime allowed(&local, authorised.get(), {kAlwaysOffload});
-  auto r = denied.Process(Image(0.35f).data());
+  auto r = denied.Process(View(Image(0.35f)));
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->fallback);
   EXPECT_NE(r->offload_error.find("401"), std::string::npos) << r->offload_error;
-  r = allowed.Process(Image(0.35f).data());
+  r = allowed.Process(View(Image(0.35f)));
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->fallback) << r->offload_error;
   EXPECT_EQ(r->remote_prediction, 3);
@@ -259,7 +280,7 @@ TEST(DeviceRuntimeTest, SlowServerMissesDeadlineAndDeviceAnswersLocally) {
   ASSERT_TRUE(server.Start().ok());
   auto client = MakeOffloadClient({"127.0.0.1", server.port(), "remote", true});
   DeviceRuntime device(&local, client.get(), {kAlwaysOffload, std::chrono::milliseconds(50)});
-  auto r = device.Process(Image(0.35f).data());
+  auto r = device.Process(View(Image(0.35f)));
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->fallback);
   EXPECT_EQ(r->final_prediction, 3);

@@ -41,7 +41,7 @@ class FaultTest : public ::testing::TestWithParam<Transport> {
     DeviceRuntime device(&local_, client_.get(), {kAlwaysOffload, deadline});
     std::vector<float> image(16, 0.0f);
     image[0] = 0.45f;
-    return device.Process(image.data());
+    return device.Process(TensorView{std::span<const float>(image), {1, 4, 4}});
   }
 
   testing::FakeBackend local_{"local"};

@@ -16,6 +16,11 @@ std::vector<float> Image(float first_pixel) {
   return pixels;
 }
 
+// A fake-model image [1, 4, 4] as the device takes it.
+TensorView View(const std::vector<float>& image) {
+  return {std::span<const float>(image), {1, 4, 4}};
+}
+
 OffloadOptions GrpcOptions(int port) {
   OffloadOptions o;
   o.port = port;
@@ -46,14 +51,14 @@ TEST_F(GrpcOffloadTest, FallsBackAtOnceWhileDownAndResumesWithinTwoSecondsOfARes
   const int port = server->port();
   auto client = MakeOffloadClient(GrpcOptions(port));
   DeviceRuntime device(&local_, client.get(), {kAlwaysOffload, std::chrono::milliseconds(2000)});
-  auto up = device.Process(Image(0.65f).data());
+  auto up = device.Process(View(Image(0.65f)));
   ASSERT_TRUE(up.ok());
   EXPECT_FALSE(up->fallback) << up->offload_error;
   EXPECT_EQ(up->remote_prediction, 6);
 
   server->Stop(0);
   for (int i = 0; i < 3; ++i) {
-    auto down = device.Process(Image(0.45f).data());
+    auto down = device.Process(View(Image(0.45f)));
     ASSERT_TRUE(down.ok());
     EXPECT_TRUE(down->fallback);
     EXPECT_EQ(down->final_prediction, 4);
@@ -65,7 +70,7 @@ TEST_F(GrpcOffloadTest, FallsBackAtOnceWhileDownAndResumesWithinTwoSecondsOfARes
   const auto restarted = std::chrono::steady_clock::now();
   bool resumed = false;
   while (!resumed && std::chrono::steady_clock::now() - restarted < std::chrono::seconds(3)) {
-    auto r = device.Process(Image(0.15f).data());
+    auto r = device.Process(View(Image(0.15f)));
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->final_prediction, 1);
     resumed = !r->fallback;

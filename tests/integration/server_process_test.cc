@@ -134,7 +134,7 @@ TEST_P(ServerKillTest, EverySampleAnsweredOnceAndOffloadResumesWithinTwoSeconds)
   std::vector<SampleRecord> records;
   size_t next = 0;
   auto process = [&] {
-    auto r = device.Process(test->image(next % test->size()));
+    auto r = device.Process(test->sample(next % test->size()));
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     records.push_back(*r);
     ++next;

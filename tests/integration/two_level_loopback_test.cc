@@ -38,9 +38,14 @@ TEST(TwoLevelLoopbackTest, DeviceRoutesFeaturesToExpertsOnTwoServers) {
   auto offline = ScoreTwoLevel(*models, subset);
   ASSERT_TRUE(offline.ok()) << offline.status().ToString();
 
+  const std::vector<float> cifar_sized(3 * 32 * 32, 0.5f);
+  EXPECT_EQ(device.Process(TensorView{std::span<const float>(cifar_sized), {3, 32, 32}})
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
   size_t mismatches = 0, forwarded = 0, multi = 0, recalled = 0;
   for (size_t i = 0; i < subset.size(); ++i) {
-    auto r = device.Process(subset.image(i));
+    auto r = device.Process(subset.sample(i));
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     const RoutedSample expected =
         RouteTwoLevel((*offline)[i], config->superclasses, config->thresholds);
@@ -70,7 +75,7 @@ TEST(TwoLevelLoopbackTest, DeviceRoutesFeaturesToExpertsOnTwoServers) {
   TwoLevelDevice hi_device(models->first_level.get(), hi, clients, 0, std::chrono::seconds(5));
   size_t local = 0;
   for (size_t i = 0; i < 100; ++i) {
-    auto r = hi_device.Process(subset.image(i));
+    auto r = hi_device.Process(subset.sample(i));
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     const RoutedSample expected = RouteTwoLevel((*offline)[i], hi.superclasses, hi.thresholds);
     EXPECT_EQ(r->local, expected.local) << i;
@@ -86,7 +91,7 @@ TEST(TwoLevelLoopbackTest, DeviceRoutesFeaturesToExpertsOnTwoServers) {
   (*servers)->Stop(1);
   size_t fallbacks = 0, answered = 0;
   for (size_t i = 0; i < 100; ++i) {
-    auto r = device.Process(subset.image(i));
+    auto r = device.Process(subset.sample(i));
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     const bool only_remote =
         std::all_of(r->asked.begin(), r->asked.end(), [](int s) { return s >= 2; });
