@@ -10,7 +10,7 @@ PACKAGES=(
   build-essential cmake pkg-config zlib1g-dev
   libtorch-dev libopenblas0-pthread
   dataset-fashion-mnist
-  libcpp-httplib-dev libboost1.81-dev nlohmann-json3-dev libcli11-dev prometheus-cpp-dev
+  libcpp-httplib-dev libboost1.81-dev nlohmann-json3-dev libcli11-dev libfmt-dev prometheus-cpp-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libgtest-dev libgmock-dev libbenchmark-dev
   gnuplot-nox fonts-liberation

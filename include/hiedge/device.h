@@ -110,6 +110,7 @@ class DeviceRuntime {
   Result<SampleRecord> Process(const TensorView& image);
 
   const DeviceOptions& options() const { return options_; }
+  const ModelInfo& local_model() const { return local_->info(); }
 
  private:
   struct Queued {

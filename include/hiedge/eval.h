@@ -19,7 +19,11 @@ struct Predictions {
   int classes = 0;
 };
 
-// Runs `model` over `data` in batches of `batch_size`.
+// InvalidArgument, naming both, when `data`'s images do not have the model's input
+// shape: a data set for another model is an error, never a truncated answer.
+Status CheckDataFitsModel(const Dataset& data, const ModelInfo& model);
+
+// Runs `model` over `data` in batches of `batch_size` (CheckDataFitsModel first).
 Result<Predictions> Predict(InferenceBackend& model, const Dataset& data, int batch_size = 256,
                             bool progress = false);
 

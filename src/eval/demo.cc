@@ -1,6 +1,7 @@
 #include "hiedge/demo.h"
 
 #include <cstdio>
+#include <fmt/printf.h>
 #include <memory>
 
 #include "hiedge/calibrate.h"
@@ -22,8 +23,8 @@ Result<Models> LoadModels(const DemoOptions& o) {
 }
 
 std::string Percent(double v) {
-  char b[32];
-  std::snprintf(b, sizeof(b), "%.2f%%", 100 * v);
+  std::string b;
+  b = fmt::sprintf("%.2f%%", 100 * v);
   return b;
 }
 
@@ -71,9 +72,9 @@ Result<DemoReport> RunDemo(const DemoOptions& o) {
     std::string name;
     double theta;
   };
-  char hi_name[64], target_name[64];
-  std::snprintf(hi_name, sizeof(hi_name), "HI(theta*, beta=%.2f)", o.offload_cost);
-  std::snprintf(target_name, sizeof(target_name), "HI(accuracy >= %.2f%%)", 100 * target);
+  std::string hi_name, target_name;
+  hi_name = fmt::sprintf("HI(theta*, beta=%.2f)", o.offload_cost);
+  target_name = fmt::sprintf("HI(accuracy >= %.2f%%)", 100 * target);
   const std::vector<Plan> plans = {{"No offload", 0.0},
                                    {"Full offload", kAlwaysOffload},
                                    {hi_name, min_cost.theta},
@@ -102,8 +103,8 @@ Result<DemoReport> RunDemo(const DemoOptions& o) {
   HIEDGE_ASSIGN_OR_RETURN(Predictions remote_test, Predict(*models.remote, test, 256, false));
   report.sweep = SweepOffloadCost(val, JoinOutcomes(local_test, remote_test, test));
 
-  char note[512];
-  std::snprintf(note, sizeof(note),
+  std::string note;
+  note = fmt::sprintf(
                 "Offloading pays only for small beta: many S-ML errors are also L-ML errors. On "
                 "validation, theta* offloads under 1%% of images from beta = %.2f on, and nothing "
                 "at all above beta = %.3f (a handful of near-certain fixes).",

@@ -1,4 +1,5 @@
 #include <nlohmann/json.hpp>
+#include <fmt/printf.h>
 
 #include "hiedge/demo.h"
 #include "hiedge/files.h"
@@ -8,12 +9,12 @@ namespace hiedge {
 std::string DemoReportToText(const DemoReport& report) {
   std::string out = ResultsToTable(report.strategies);
   out += "\nbeta sweep (theta* from validation, priced on test; cost per sample)\n";
-  char line[256];
-  std::snprintf(line, sizeof(line), "%6s %8s %9s %9s %9s %9s %12s\n", "beta", "theta*", "offload%",
+  std::string line;
+  line = fmt::sprintf("%6s %8s %9s %9s %9s %9s %12s\n", "beta", "theta*", "offload%",
                 "HI", "full", "none", "HI saves");
   out += line;
   for (const BetaSweepRow& r : report.sweep) {
-    std::snprintf(line, sizeof(line), "%6.2f %8.4f %8.2f%% %9.4f %9.4f %9.4f %11.1f%%\n", r.beta,
+    line = fmt::sprintf("%6.2f %8.4f %8.2f%% %9.4f %9.4f %9.4f %11.1f%%\n", r.beta,
                   r.theta > 1 ? 1.0 : r.theta, 100 * r.offload_fraction, r.hi_cost,
                   r.full_offload_cost, r.no_offload_cost, 100 * r.reduction_vs_full);
     out += line;
@@ -46,8 +47,8 @@ Status WriteDemoResults(const DemoReport& report, const std::string& dir) {
                      {"full_offload_cost", r.full_offload_cost},
                      {"no_offload_cost", r.no_offload_cost},
                      {"reduction_vs_full", r.reduction_vs_full}});
-    char line[256];
-    std::snprintf(line, sizeof(line), "%.2f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f\n", r.beta, r.theta,
+    std::string line;
+    line = fmt::sprintf("%.2f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f\n", r.beta, r.theta,
                   r.offload_fraction, r.hi_cost, r.full_offload_cost, r.no_offload_cost,
                   r.reduction_vs_full);
     sweep_csv += line;

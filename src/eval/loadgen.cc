@@ -1,6 +1,7 @@
 #include "hiedge/loadgen.h"
 
 #include <algorithm>
+#include <fmt/printf.h>
 #include <atomic>
 #include <cmath>
 #include <mutex>
@@ -130,9 +131,9 @@ std::string LoadLevelsToJson(const std::vector<LoadLevel>& levels) {
 
 std::string LoadLevelsToTable(const std::vector<LoadLevel>& levels) {
   std::string out = "concurrency  throughput/s    p50 ms    p90 ms    p99 ms  failures  windows\n";
-  char line[160];
+  std::string line;
   for (const LoadLevel& l : levels) {
-    std::snprintf(line, sizeof(line), "%11d %13.1f %9.3f %9.3f %9.3f %9zu %6d%s\n", l.concurrency,
+    line = fmt::sprintf("%11d %13.1f %9.3f %9.3f %9.3f %9zu %6d%s\n", l.concurrency,
                   l.throughput_per_s, l.p50_ms, l.p90_ms, l.p99_ms, l.failures, l.windows,
                   l.stable ? "" : " (unstable)");
     out += line;

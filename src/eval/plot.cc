@@ -1,6 +1,7 @@
 #include "hiedge/plot.h"
 
 #include <cstdio>
+#include <fmt/printf.h>
 #include <cstdlib>
 
 #include "hiedge/files.h"
@@ -35,11 +36,11 @@ std::string Script(const PlotSpec& spec, const std::string& csv, const std::stri
 
 Status RenderPlot(const PlotSpec& spec, const std::string& stem) {
   std::string csv = "series,x,y\n";
-  char line[96];
+  std::string line;
   for (size_t i = 0; i < spec.series.size(); ++i) {
     const PlotSeries& s = spec.series[i];
     for (size_t k = 0; k < s.x.size() && k < s.y.size(); ++k) {
-      std::snprintf(line, sizeof(line), "%zu,%.9g,%.9g\n", i, s.x[k], s.y[k]);
+      line = fmt::sprintf("%zu,%.9g,%.9g\n", i, s.x[k], s.y[k]);
       csv += line;
     }
   }

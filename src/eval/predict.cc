@@ -5,9 +5,20 @@
 
 namespace hiedge {
 
+Status CheckDataFitsModel(const Dataset& data, const ModelInfo& model) {
+  const std::vector<int64_t> images = {data.channels, data.height, data.width};
+  if (images != model.input_shape) {
+    return Status::InvalidArgument("the data set's images are " + ShapeToString(images) +
+                                   " but model '" + model.name + "' takes " +
+                                   ShapeToString(model.input_shape));
+  }
+  return Status::Ok();
+}
+
 Result<Predictions> Predict(InferenceBackend& model, const Dataset& data, int batch_size,
                             bool progress) {
   if (batch_size <= 0) return Status::InvalidArgument("batch size must be positive");
+  HIEDGE_RETURN_IF_ERROR(CheckDataFitsModel(data, model.info()));
   Predictions out;
   out.labels.reserve(data.size());
   out.confidences.reserve(data.size());

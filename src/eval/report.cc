@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <fmt/printf.h>
 #include <nlohmann/json.hpp>
 
 #include "hiedge/eval.h"
@@ -35,11 +36,9 @@ std::string ResultsToCsv(const std::vector<StrategyResult>& results) {
       "strategy,theta,samples,offloaded,offload_fraction,fallbacks,device_errors,server_errors,"
       "accuracy,offload_cost,cost,mean_latency_ms,p50_latency_ms,p99_latency_ms,mean_local_ms,"
       "mean_offload_ms,throughput_per_s,wall_seconds\n";
-  char line[512];
+  std::string line;
   for (const StrategyResult& r : results) {
-    std::snprintf(
-        line, sizeof(line),
-        "\"%s\",%.6f,%zu,%zu,%.6f,%zu,%zu,%zu,%.6f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.2f,%.3f\n",
+    line = fmt::sprintf("\"%s\",%.6f,%zu,%zu,%.6f,%zu,%zu,%zu,%.6f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.2f,%.3f\n",
         r.strategy.c_str(), r.theta, r.samples, r.offloaded, r.offload_fraction(), r.fallbacks,
         r.device_errors, r.server_errors, r.accuracy, r.offload_cost, r.cost, r.mean_latency_ms,
         r.p50_latency_ms, r.p99_latency_ms, r.mean_local_ms, r.mean_offload_ms, r.throughput_per_s,
@@ -51,14 +50,14 @@ std::string ResultsToCsv(const std::vector<StrategyResult>& results) {
 
 std::string ResultsToTable(const std::vector<StrategyResult>& results) {
   std::string out;
-  char line[512];
-  std::snprintf(line, sizeof(line), "%-28s %8s %8s %9s %9s %9s %9s %10s %10s %9s\n", "strategy",
+  std::string line;
+  line = fmt::sprintf("%-28s %8s %8s %9s %9s %9s %9s %10s %10s %9s\n", "strategy",
                 "theta", "offloads", "offload%", "dev.err", "srv.err", "accuracy", "cost", "lat.ms",
                 "samples/s");
   out += line;
   out += std::string(118, '-') + "\n";
   for (const StrategyResult& r : results) {
-    std::snprintf(line, sizeof(line),
+    line = fmt::sprintf(
                   "%-28s %8.4f %8zu %8.2f%% %9zu %9zu %8.2f%% %10.1f %10.3f %9.0f\n",
                   r.strategy.c_str(), r.theta > 1 ? 1.0 : r.theta, r.offloaded,
                   100 * r.offload_fraction(), r.device_errors, r.server_errors, 100 * r.accuracy,
@@ -72,10 +71,10 @@ std::string RecordsToCsv(const std::vector<SampleRecord>& records, const Dataset
   std::string out =
       "index,label,local_prediction,confidence,offloaded,remote_prediction,fallback,"
       "final_prediction,local_ms,decision_ms,offload_ms,offload_error\n";
-  char line[256];
+  std::string line;
   for (size_t i = 0; i < records.size(); ++i) {
     const SampleRecord& r = records[i];
-    std::snprintf(line, sizeof(line), "%zu,%d,%d,%.6f,%d,%d,%d,%d,%.4f,%.4f,%.4f,", i,
+    line = fmt::sprintf("%zu,%d,%d,%.6f,%d,%d,%d,%d,%.4f,%.4f,%.4f,", i,
                   data.labels[i], r.local_prediction, r.confidence, r.offloaded ? 1 : 0,
                   r.remote_prediction, r.fallback ? 1 : 0, r.final_prediction, r.local_ms,
                   r.decision_ms, r.offload_ms);

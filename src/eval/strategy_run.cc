@@ -19,6 +19,7 @@ double Percentile(std::vector<double> values, double q) {
 Result<std::vector<SampleRecord>> RunDevice(DeviceRuntime& device, const Dataset& data,
                                             const std::string& label, double* wall_seconds,
                                             bool progress) {
+  HIEDGE_RETURN_IF_ERROR(CheckDataFitsModel(data, device.local_model()));
   std::vector<SampleRecord> records(data.size());
   std::vector<bool> answered(data.size(), false);
   size_t done = 0;

@@ -1,4 +1,5 @@
 #include <nlohmann/json.hpp>
+#include <fmt/printf.h>
 
 #include "hiedge/files.h"
 #include "hiedge/plot.h"
@@ -35,18 +36,16 @@ PlotSeries BinsSeries(const std::string& title, const std::vector<ReliabilityBin
 
 std::string DecisionStudyToText(const DecisionStudy& s) {
   std::string out;
-  char line[256];
-  std::snprintf(
-      line, sizeof(line),
-      "S-ML test accuracy %.2f%%, L-ML %.2f%%. Temperature %.3f: ECE %.4f -> %.4f (test).\n\n",
+  std::string line;
+  line = fmt::sprintf("S-ML test accuracy %.2f%%, L-ML %.2f%%. Temperature %.3f: ECE %.4f -> %.4f (test).\n\n",
       100 * s.local_test_accuracy, 100 * s.remote_test_accuracy, s.calibration.temperature,
       s.calibration.ece_before, s.calibration.ece_after);
   out += line;
-  std::snprintf(line, sizeof(line), "%-18s %9s %9s %9s %9s %9s %9s %6s %6s\n", "module", "theta",
+  line = fmt::sprintf("%-18s %9s %9s %9s %9s %9s %9s %6s %6s\n", "module", "theta",
                 "accuracy", "offload%", "cost/img", "precision", "recall", "F1", "FN/FP");
   out += line;
   for (const ModuleResult& m : s.modules) {
-    std::snprintf(line, sizeof(line),
+    line = fmt::sprintf(
                   "%-18s %9.4f %8.2f%% %8.2f%% %9.4f %9.3f %9.3f %6.3f %zu/%zu\n", m.name().c_str(),
                   m.theta, 100 * m.accuracy, 100 * m.offload_fraction, m.mean_cost,
                   m.detection.precision(), m.detection.recall(), m.detection.f1(),
@@ -54,7 +53,7 @@ std::string DecisionStudyToText(const DecisionStudy& s) {
     out += line;
   }
   const GuaranteeResult& g = s.guarantee;
-  std::snprintf(line, sizeof(line),
+  line = fmt::sprintf(
                 "\nGuarantee: target %.2f%% at confidence %.0f%%, %d validation resamples of %zu "
                 "(certified %.0f%%): no violation on the validation population in %.1f%%, on test "
                 "in %.1f%% (test: mean accuracy %.2f%%, min %.2f%%, mean offload %.1f%%).\n",
@@ -64,7 +63,7 @@ std::string DecisionStudyToText(const DecisionStudy& s) {
                 100 * g.mean_offload_fraction);
   out += line;
   for (const ScheduleResult& r : s.schedules) {
-    std::snprintf(line, sizeof(line),
+    line = fmt::sprintf(
                   "%-20s accuracy %.2f%%, offloaded %zu, makespan %.2f s, %.0f images/s\n",
                   r.strategy.c_str(), 100 * r.accuracy(), r.offloaded, r.makespan_ms / 1000,
                   r.throughput_per_s());
@@ -72,9 +71,7 @@ std::string DecisionStudyToText(const DecisionStudy& s) {
   }
   for (const OnlineResult& o : s.online) {
     if (o.t.empty()) continue;
-    std::snprintf(
-        line, sizeof(line),
-        "Online (%s, %.0f samples): regret %.1f (%.4f per sample), final mean theta %.3f\n",
+    line = fmt::sprintf("Online (%s, %.0f samples): regret %.1f (%.4f per sample), final mean theta %.3f\n",
         o.stream.c_str(), o.t.back(), o.regret.back(), o.regret.back() / o.t.back(),
         o.mean_threshold.back());
     out += line;
@@ -107,8 +104,8 @@ Status WriteDecisionStudy(const DecisionStudy& s, const std::string& dir) {
                        {"false_negatives", m.detection.false_negatives},
                        {"false_positives", m.detection.false_positives},
                        {"beta_sweep", sweep}});
-    char line[256];
-    std::snprintf(line, sizeof(line), "%s,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%zu,%zu\n",
+    std::string line;
+    line = fmt::sprintf("%s,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%zu,%zu\n",
                   m.module.c_str(), m.calibrated ? 1 : 0, m.theta, m.accuracy, m.offload_fraction,
                   m.mean_cost, m.detection.precision(), m.detection.recall(), m.detection.f1(),
                   m.detection.false_negatives, m.detection.false_positives);

@@ -1,5 +1,6 @@
 // A networked two-level run and its summary.
 #include <algorithm>
+#include <fmt/printf.h>
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -138,8 +139,8 @@ std::string TwoLevelRunSummary::ToJson() const {
 }
 
 std::string TwoLevelRunSummary::ToTable() const {
-  char text[768];
-  std::snprintf(text, sizeof(text),
+  std::string text;
+  text = fmt::sprintf(
                 "samples %zu: accuracy %.2f%% (first level %.2f%%), %.1f%% answered on the "
                 "device, experts asked %.3f/sample, %.1f%% of answers forwarded to another "
                 "server, %zu fallbacks, recall on %.1f%%\nlatency: first level p50 %.3f ms, "

@@ -1,5 +1,6 @@
 // `hiedge twolevel`: seed 004's two-level architecture measured on Fashion-MNIST.
 #include <cmath>
+#include <fmt/printf.h>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -72,8 +73,8 @@ Result<TwoLevelStudy> RunTwoLevelStudy(const TwoLevelStudyOptions& o) {
   add_two_level("two-level, top superclass", top);
   add_two_level("two-level, Alg. 2 + recall", alg2);
   study.hi_thresholds = CalibrateTwoLevel(val_samples, sc, o.hi_max_mean_queries, true);
-  char hi_name[64];
-  std::snprintf(hi_name, sizeof(hi_name), "HI + two-level (<= %.2f experts)",
+  std::string hi_name;
+  hi_name = fmt::sprintf("HI + two-level (<= %.2f experts)",
                 o.hi_max_mean_queries);
   add_two_level(hi_name, SimulateTwoLevel(test_samples, sc, study.hi_thresholds));
 
@@ -118,25 +119,25 @@ std::string TwoLevelStudy::ToJson() const {
 
 std::string TwoLevelStudy::ToTable() const {
   std::string out;
-  char line[256];
-  std::snprintf(line, sizeof(line), "%-34s %9s %7s %8s %7s %9s %9s %9s\n", "strategy (test)",
+  std::string line;
+  line = fmt::sprintf("%-34s %9s %7s %8s %7s %9s %9s %9s\n", "strategy (test)",
                 "accuracy", "local", "queries", "recall", "dev MMAC", "srv MMAC", "upload B");
   out += line;
   for (const Row& r : rows) {
-    std::snprintf(line, sizeof(line), "%-34s %8.2f%% %6.1f%% %8.3f %6.1f%% %9.3f %9.3f %9.0f\n",
+    line = fmt::sprintf("%-34s %8.2f%% %6.1f%% %8.3f %6.1f%% %9.3f %9.3f %9.0f\n",
                   r.strategy.c_str(), 100 * r.accuracy, 100 * r.local_fraction,
                   r.mean_expert_queries, 100 * r.recall_fraction, r.device_macs / 1e6,
                   r.server_macs / 1e6, r.upload_bytes);
     out += line;
   }
-  std::snprintf(line, sizeof(line),
+  line = fmt::sprintf(
                 "superclass of C^L right on %.2f%% of test; thresholds (validation accuracy "
                 "%.2f%%): accept_top %.2f, consider %.2f, recall_below %.2f, max_parallel %d\n",
                 100 * superclass_accuracy, 100 * validation_accuracy, config.thresholds.accept_top,
                 config.thresholds.consider, config.thresholds.recall_below,
                 config.thresholds.max_parallel);
   out += line;
-  std::snprintf(line, sizeof(line),
+  line = fmt::sprintf(
                 "HI + two-level: the first level answers alone at max softmax >= %.3f\n",
                 hi_thresholds.accept_locally);
   out += line;
@@ -145,10 +146,10 @@ std::string TwoLevelStudy::ToTable() const {
     std::string models, shares;
     for (int n : placement[c]) models += " " + std::to_string(n);
     for (double d : demand[c]) {
-      std::snprintf(line, sizeof(line), " %.2f", d);
+      line = fmt::sprintf(" %.2f", d);
       shares += line;
     }
-    std::snprintf(line, sizeof(line),
+    line = fmt::sprintf(
                   "  cluster %zu: demand [%s ], experts {%s }, %.0f%% of its queries local\n", c,
                   shares.c_str(), models.c_str(), 100 * local_share[c]);
     out += line;
