@@ -66,10 +66,10 @@ class GrpcOffloadClient final : public OffloadClient {
                               Clock::time_point give_up) {
     if (Clock::now() >= give_up) return Status::DeadlineExceeded("offload deadline passed");
     grpc::ClientContext context;
-    // Until the first answer, a failed connect is a start-up hiccup (a burst of devices
-    // connecting at once), not a dead server: wait for the connection within the
-    // deadline. Afterwards fail fast, so a server that goes down costs no deadline.
-    context.set_wait_for_ready(!answered_once_);
+    // Fail fast: an RPC waits while the channel is connecting (a slow handshake is
+    // fine), but a refused connection (TRANSIENT_FAILURE) ends it at once, before the
+    // first answer as after it, so a dead server costs no deadline.
+    context.set_wait_for_ready(false);
     context.set_deadline(
         std::chrono::system_clock::now() +
         std::chrono::duration_cast<std::chrono::system_clock::duration>(give_up - Clock::now()));
@@ -96,7 +96,6 @@ class GrpcOffloadClient final : public OffloadClient {
           return Status::Unavailable(what);
       }
     }
-    answered_once_ = true;
     HIEDGE_ASSIGN_OR_RETURN(protocol::InferResponse response,
                             protocol::ParseGrpcInferResponse(reply));
     return internal::LogitsOf(std::move(response));
@@ -107,7 +106,6 @@ class GrpcOffloadClient final : public OffloadClient {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<inference::GRPCInferenceService::Stub> stub_;
   std::mt19937_64 rng_;
-  bool answered_once_ = false;  // The server has answered this client at least once.
 };
 
 }  // namespace

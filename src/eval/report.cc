@@ -1,5 +1,7 @@
-#include <algorithm>
 #include <fmt/printf.h>
+
+#include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "hiedge/eval.h"
@@ -49,22 +51,29 @@ std::string ResultsToCsv(const std::vector<StrategyResult>& results) {
 }
 
 std::string ResultsToTable(const std::vector<StrategyResult>& results) {
-  std::string out;
-  std::string line;
-  line = fmt::sprintf("%-28s %8s %8s %9s %9s %9s %9s %10s %10s %9s\n", "strategy",
-                "theta", "offloads", "offload%", "dev.err", "srv.err", "accuracy", "cost", "lat.ms",
-                "samples/s");
-  out += line;
-  out += std::string(118, '-') + "\n";
+  std::string out = fmt::sprintf("%-28s %8s %8s %9s %9s %9s %9s %9s %10s %10s %9s\n", "strategy",
+                                 "theta", "offloads", "offload%", "fallback", "dev.err",
+                                 "srv.err", "accuracy", "cost", "lat.ms", "samples/s");
+  out += std::string(128, '-') + "\n";
   for (const StrategyResult& r : results) {
-    line = fmt::sprintf(
-                  "%-28s %8.4f %8zu %8.2f%% %9zu %9zu %8.2f%% %10.1f %10.3f %9.0f\n",
-                  r.strategy.c_str(), r.theta > 1 ? 1.0 : r.theta, r.offloaded,
-                  100 * r.offload_fraction(), r.device_errors, r.server_errors, 100 * r.accuracy,
-                  r.cost, r.mean_latency_ms, r.throughput_per_s);
-    out += line;
+    out += fmt::sprintf("%-28s %8.4f %8zu %8.2f%% %9zu %9zu %9zu %8.2f%% %10.1f %10.3f %9.0f\n",
+                        r.strategy, r.theta > 1 ? 1.0 : r.theta, r.offloaded,
+                        100 * r.offload_fraction(), r.fallbacks, r.device_errors, r.server_errors,
+                        100 * r.accuracy, r.cost, r.mean_latency_ms, r.throughput_per_s);
   }
   return out;
+}
+
+std::vector<FallbackCause> FallbackCauses(const std::vector<SampleRecord>& records) {
+  std::map<std::string, size_t> counts;
+  for (const SampleRecord& r : records) {
+    if (r.fallback) ++counts[r.offload_error.empty() ? "no reason given" : r.offload_error];
+  }
+  std::vector<FallbackCause> causes;
+  for (auto& [reason, count] : counts) causes.push_back({reason, count});
+  std::stable_sort(causes.begin(), causes.end(),
+                   [](const FallbackCause& a, const FallbackCause& b) { return a.count > b.count; });
+  return causes;
 }
 
 std::string RecordsToCsv(const std::vector<SampleRecord>& records, const Dataset& data) {

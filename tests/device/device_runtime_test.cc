@@ -11,6 +11,7 @@
 #include "hiedge/http_server.h"
 #include "testing/eventually.h"
 #include "testing/fake_backend.h"
+#include "testing/gated_backend.h"
 
 namespace hiedge {
 namespace {
@@ -187,45 +188,13 @@ TEST(DeviceRuntimeTest, OffloadCarriesTheBearerToken) {
   EXPECT_EQ(r->remote_prediction, 3);
 }
 
-// Holds every execution until Open(); counts executions entered. Lets a test fill a
-// server's queue deterministically instead of racing sleeps against a slow model.
-class GatedBackend final : public InferenceBackend {
- public:
-  const ModelInfo& info() const override { return inner_.info(); }
-  Result<FloatTensor> Infer(const FloatTensor& input) override {
-    entered_.fetch_add(1);
-    std::unique_lock lock(mu_);
-    opened_cv_.wait(lock, [&] { return open_; });
-    return inner_.Infer(input);
-  }
-  Result<std::vector<FloatTensor>> InferAllExits(const FloatTensor& input) override {
-    return inner_.InferAllExits(input);
-  }
-  Result<FloatTensor> RunStages(const FloatTensor& input, int, int) override {
-    return Infer(input);
-  }
-  void Open() {
-    std::lock_guard lock(mu_);
-    open_ = true;
-    opened_cv_.notify_all();
-  }
-  int entered() const { return entered_.load(); }
-
- private:
-  testing::FakeBackend inner_{"remote"};
-  std::mutex mu_;
-  std::condition_variable opened_cv_;
-  bool open_ = false;  // Guarded by mu_.
-  std::atomic<int> entered_{0};
-};
-
 // A server that sheds load: one execution at a time, one queued request at most.
 TEST(HttpOffloadClientTest, RetriesWithBackoffOn503WithinTheDeadline) {
   InferenceService service;
   BatchingConfig shed;
   shed.max_batch_size = 1;
   shed.max_queue_size = 1;
-  auto gated = std::make_shared<GatedBackend>();
+  auto gated = std::make_shared<testing::GatedBackend>();
   ASSERT_TRUE(service.AddModel("remote", gated, shed).ok());
   auto pending = [&] { return service.GetModelStats("remote")->pending_requests; };
   auto failures = [&] { return service.GetModelStats("remote")->request_failure; };

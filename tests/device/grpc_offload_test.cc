@@ -4,6 +4,8 @@
 #include "hiedge/device.h"
 #include "hiedge/grpc_server.h"
 #include "testing/fake_backend.h"
+#include "testing/gated_backend.h"
+#include "testing/eventually.h"
 
 namespace hiedge {
 namespace {
@@ -112,29 +114,27 @@ TEST_F(GrpcOffloadTest, CarriesTheTokenAndSpeaksTls) {
 }
 
 TEST_F(GrpcOffloadTest, ShedLoadIsRetriedThenFallsBackWithinTheDeadline) {
-  // A batcher whose queue holds one request and a slow model: concurrent requests
-  // beyond it are shed with UNAVAILABLE, which the client retries with backoff.
+  // One execution at a time, one queued request at most: held by a gate, two requests
+  // fill the server, and the next is shed with UNAVAILABLE, which the client retries.
   InferenceService busy;
   BatchingConfig batching;
   batching.max_batch_size = 1;
   batching.max_queue_size = 1;
-  ASSERT_TRUE(busy.AddModel("remote",
-                            std::make_shared<testing::FakeBackend>("remote", 9.0f,
-                                                                   std::chrono::milliseconds(300)),
-                            batching)
-                  .ok());
+  auto gated = std::make_shared<testing::GatedBackend>();
+  ASSERT_TRUE(busy.AddModel("remote", gated, batching).ok());
   GrpcServerOptions options;
   options.port = 0;
   GrpcServer server(&busy, options);
   ASSERT_TRUE(server.Start().ok());
-  std::vector<std::thread> hogs;
-  for (int i = 0; i < 3; ++i) {
-    hogs.emplace_back([&] {
+  std::vector<std::thread> fillers;
+  for (int i = 0; i < 2; ++i) {
+    fillers.emplace_back([&] {
       auto c = MakeOffloadClient(GrpcOptions(server.port()));
-      (void)c->Infer(FloatTensor{{1, 1, 4, 4}, Image(0.5f)}, std::chrono::seconds(5));
+      (void)c->Infer(FloatTensor{{1, 1, 4, 4}, Image(0.5f)}, std::chrono::seconds(10));
     });
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE(testing::Eventually(
+      [&] { return gated->entered() == 1 && busy.GetModelStats("remote")->pending_requests == 2; }));
   OffloadOptions o = GrpcOptions(server.port());
   o.max_retries = 1;
   auto client = MakeOffloadClient(o);
@@ -142,8 +142,35 @@ TEST_F(GrpcOffloadTest, ShedLoadIsRetriedThenFallsBackWithinTheDeadline) {
   auto r = client->Infer(FloatTensor{{1, 1, 4, 4}, Image(0.5f)}, std::chrono::milliseconds(100));
   const auto took = std::chrono::steady_clock::now() - start;
   EXPECT_FALSE(r.ok());
-  EXPECT_LT(took, std::chrono::milliseconds(400));
-  for (auto& t : hogs) t.join();
+  EXPECT_GE(busy.GetModelStats("remote")->request_failure, 1u) << "the server shed it";
+  EXPECT_LT(took, std::chrono::seconds(2)) << "bounded by the deadline, not the held requests";
+  gated->Open();
+  for (auto& t : fillers) t.join();
+}
+
+// A server that is not there: a refused connection falls back at once, every time,
+// never after the deadline (device.h's promise), before any answer was ever received.
+TEST_F(GrpcOffloadTest, ClosedPortFallsBackAtOnceForEverySample) {
+  int closed_port = 0;
+  {
+    GrpcServerOptions options;
+    options.port = 0;
+    auto probe = Serve(options);
+    closed_port = probe->port();
+    probe->Stop(0);
+  }
+  auto client = MakeOffloadClient(GrpcOptions(closed_port));
+  DeviceRuntime device(&local_, client.get(), {kAlwaysOffload, std::chrono::milliseconds(500)});
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 200; ++i) {
+    auto r = device.Process(View(Image(0.45f)));
+    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE(r->fallback);
+    EXPECT_EQ(r->final_prediction, 4);
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(seconds, 2.0) << "200 samples against a closed port; a deadline each would be 100 s";
 }
 
 }  // namespace

@@ -1,3 +1,5 @@
+#include <fmt/printf.h>
+
 #include <cstdio>
 
 #include "commands.h"
@@ -22,6 +24,7 @@ struct DeviceArgs {
   int deadline_ms = 500;
   size_t offload_batch = 1;
   double offload_batch_delay_ms = 2;
+  double max_fallback_fraction = 0.01;
   std::string out = "results/device";
 };
 
@@ -57,9 +60,22 @@ Status RunDeviceCommand(DeviceArgs a) {
   const std::vector<StrategyResult> results = {
       Summarize("HI(theta)", a.theta, records, test, CostModel{a.beta, 1.0}, wall)};
   std::printf("%s", ResultsToTable(results).c_str());
+  const std::vector<FallbackCause> causes = FallbackCauses(records);
+  for (size_t i = 0; i < causes.size() && i < 5; ++i) {
+    std::printf("fallback cause: %zu sample(s): %s\n", causes[i].count, causes[i].reason.c_str());
+  }
+  if (causes.size() > 5) std::printf("fallback cause: %zu more reasons in samples.csv\n", causes.size() - 5);
   HIEDGE_RETURN_IF_ERROR(WriteTextFile(a.out + "/summary.json", ResultsToJson(results)));
   HIEDGE_RETURN_IF_ERROR(WriteTextFile(a.out + "/samples.csv", RecordsToCsv(records, test)));
   std::fprintf(stderr, "wrote %s/summary.json and %s/samples.csv\n", a.out.c_str(), a.out.c_str());
+  const double fallback_fraction =
+      test.size() == 0 ? 0 : static_cast<double>(results[0].fallbacks) / static_cast<double>(test.size());
+  if (fallback_fraction > a.max_fallback_fraction) {
+    return Status::Unavailable(fmt::sprintf(
+        "%.2f%% of samples fell back to the local answer (%zu of %zu), more than "
+        "--max-fallback-fraction %.2f%%; causes above",
+        100 * fallback_fraction, results[0].fallbacks, test.size(), 100 * a.max_fallback_fraction));
+  }
   return Status::Ok();
 }
 
@@ -101,7 +117,12 @@ void AddDeviceCommand(CLI::App& app, int* exit_code) {
                   "Longest an unsure sample waits for a fuller offload batch")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  cmd->add_option("--data", a->data_dir)->capture_default_str();
+  cmd->add_option("--max-fallback-fraction", a->max_fallback_fraction,
+                  "Exit 5 when more than this fraction of samples fell back to the local answer "
+                  "(server unreachable, errors, missed deadlines)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  cmd->add_option("--data", a->data_dir, "Fashion-MNIST folder (idx files)")->capture_default_str();
   cmd->add_option("--limit", a->limit, "Test samples (0 = all)")->capture_default_str();
   cmd->add_option("--out", a->out, "Results folder")->capture_default_str();
   cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(RunDeviceCommand(*a)); });

@@ -9,6 +9,7 @@ namespace {
 
 struct LoadgenArgs {
   LoadgenOptions options;
+  std::string server = "127.0.0.1:8000";
   int window_ms = 1000;
   std::string data_dir = kFashionMnistDir;
   std::string out;
@@ -17,11 +18,24 @@ struct LoadgenArgs {
 
 Status Loadgen(LoadgenArgs a) {
   a.options.window = std::chrono::milliseconds(a.window_ms);
+  HIEDGE_RETURN_IF_ERROR(ParseHostPort(a.server, &a.options.server));
   HIEDGE_ASSIGN_OR_RETURN(a.options.server.transport, ParseTransport(a.transport));
   HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadFashionMnist(a.data_dir, Split::kTest));
   HIEDGE_ASSIGN_OR_RETURN(std::vector<LoadLevel> levels, RunLoad(a.options, Head(test, 1000)));
   std::printf("%s", LoadLevelsToTable(levels).c_str());
-  if (!a.out.empty()) HIEDGE_RETURN_IF_ERROR(WriteTextFile(a.out, LoadLevelsToJson(levels)));
+  if (!a.out.empty()) {
+    HIEDGE_RETURN_IF_ERROR(WriteTextFile(a.out + "/loadgen.json", LoadLevelsToJson(levels)));
+    std::fprintf(stderr, "wrote %s/loadgen.json\n", a.out.c_str());
+  }
+  size_t failures = 0, requests = 0;
+  for (const LoadLevel& l : levels) {
+    failures += l.failures;
+    requests += l.requests;
+  }
+  if (failures > 0) {
+    return Status::Unavailable(std::to_string(failures) + " of " + std::to_string(requests) +
+                               " requests failed (see the failures column)");
+  }
   return Status::Ok();
 }
 
@@ -32,12 +46,12 @@ void AddLoadgenCommand(CLI::App& app, int* exit_code) {
       "loadgen",
       "Load a running server: concurrency sweep, stable windows, throughput and p50/p90/p99");
   auto a = std::make_shared<LoadgenArgs>();
-  cmd->add_option("--host", a->options.server.host)->capture_default_str();
-  cmd->add_option("--port", a->options.server.port)
-      ->check(CLI::Range(1, 65535))
+  cmd->add_option("--server", a->server,
+                  "Edge server HOST:PORT (the gRPC port with --transport grpc)")
       ->capture_default_str();
-  cmd->add_option("--model", a->options.server.model)->capture_default_str();
-  cmd->add_option("--transport", a->transport, "rest, or grpc (then --port is the gRPC port)")
+  cmd->add_option("--model", a->options.server.model, "Model to load the server with")
+      ->capture_default_str();
+  cmd->add_option("--transport", a->transport, "rest, or grpc (then --server names the gRPC port)")
       ->check(CLI::IsMember({"rest", "grpc"}))
       ->capture_default_str();
   cmd->add_option("--tls-root-cert", a->options.server.tls_root_cert_file,
@@ -51,12 +65,14 @@ void AddLoadgenCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--stability", a->options.stability, "Windows agree within this fraction")
       ->capture_default_str();
-  cmd->add_option("--max-windows", a->options.max_windows)
+  cmd->add_option("--max-windows", a->options.max_windows,
+                  "Windows per level at most before it is reported as unstable")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--data", a->data_dir, "Fashion-MNIST folder (images sent)")
       ->capture_default_str();
-  cmd->add_option("--out", a->out, "JSON results file");
+  cmd->add_option("--out", a->out, "Results folder (writes loadgen.json)");
+  cmd->footer("Exit code 5 when any request failed.");
   cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(Loadgen(*a)); });
 }
 
