@@ -53,4 +53,8 @@ Status WriteModelCard(const ModelCard& card, const std::string& path);
 // Folder of a card, used to resolve its weights path.
 std::string CardDirectory(const std::string& card_path);
 
+// "<name>@<16 hex digits>": the card's name and a hash (FNV-1a) of its weights file, so
+// a decision config can say which model it was calibrated for, whatever its path.
+Result<std::string> ModelIdentity(const std::string& card_path);
+
 }  // namespace hiedge

@@ -1,5 +1,6 @@
-// A progress bar for long work, on stderr: redrawn in place on a terminal, one plain
-// line per 10% otherwise (so logs stay readable). Not thread-safe.
+// A progress bar for long work, on stderr, redrawn in place. Shown only when stderr
+// is a terminal (never in logs or pipes), progress is allowed process-wide, and the
+// caller enables it. Not thread-safe.
 #pragma once
 
 #include <chrono>
@@ -7,6 +8,9 @@
 #include <string>
 
 namespace hiedge {
+
+// Process-wide switch (`hiedge --no-progress` turns it off). Thread-safe.
+void SetProgressAllowed(bool allowed);
 
 class ProgressBar {
  public:
@@ -21,8 +25,6 @@ class ProgressBar {
   int64_t total_;
   std::string label_;
   bool enabled_;
-  bool interactive_;
-  int64_t last_decile_ = 0;
   bool finished_ = false;
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_draw_;

@@ -2,15 +2,22 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 
 namespace hiedge {
+namespace {
+
+std::atomic<bool> g_progress_allowed{true};
+
+}  // namespace
+
+void SetProgressAllowed(bool allowed) { g_progress_allowed.store(allowed); }
 
 ProgressBar::ProgressBar(int64_t total, std::string label, bool enabled)
     : total_(total > 0 ? total : 1),
       label_(std::move(label)),
-      enabled_(enabled),
-      interactive_(isatty(fileno(stderr)) != 0),
+      enabled_(enabled && g_progress_allowed.load() && isatty(fileno(stderr)) != 0),
       start_(std::chrono::steady_clock::now()),
       last_draw_(start_ - std::chrono::seconds(1)) {}
 
@@ -19,12 +26,7 @@ ProgressBar::~ProgressBar() { Finish(); }
 void ProgressBar::Update(int64_t done, const std::string& status) {
   if (!enabled_ || finished_) return;
   const auto now = std::chrono::steady_clock::now();
-  if (!interactive_) {
-    // Logs get one plain line per 10% instead of redraws.
-    const int64_t decile = done * 10 / total_;
-    if (decile <= last_decile_) return;
-    last_decile_ = decile;
-  } else if (done < total_ && now - last_draw_ < std::chrono::milliseconds(100)) {
+  if (done < total_ && now - last_draw_ < std::chrono::milliseconds(100)) {
     return;
   }
   last_draw_ = now;
@@ -36,8 +38,7 @@ void ProgressBar::Update(int64_t done, const std::string& status) {
   std::string bar(static_cast<size_t>(filled), '#');
   bar.resize(kWidth, '.');
   std::fprintf(stderr,
-               interactive_ ? "\r%s [%s] %3.0f%% %lld/%lld %.0fs<%.0fs %s\033[K"
-                            : "%s [%s] %3.0f%% %lld/%lld %.0fs<%.0fs %s\n",
+               "\r%s [%s] %3.0f%% %lld/%lld %.0fs<%.0fs %s\033[K",
                label_.c_str(), bar.c_str(), fraction * 100, static_cast<long long>(done),
                static_cast<long long>(total_), elapsed, eta, status.c_str());
   std::fflush(stderr);
@@ -46,7 +47,7 @@ void ProgressBar::Update(int64_t done, const std::string& status) {
 void ProgressBar::Finish() {
   if (!enabled_ || finished_) return;
   finished_ = true;
-  if (interactive_) std::fputc('\n', stderr);
+  std::fputc('\n', stderr);
 }
 
 }  // namespace hiedge

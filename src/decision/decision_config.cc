@@ -24,7 +24,8 @@ std::string DecisionConfig::ToJson() const {
               {"offload_fraction", calibration_offload_fraction},
               {"mean_cost", calibration_mean_cost}}},
             {"local_model", local_model},
-            {"remote_model", remote_model}};
+            {"remote_model", remote_model},
+            {"local_model_id", local_model_id}};
   return j.dump(2) + "\n";
 }
 
@@ -52,6 +53,7 @@ Result<DecisionConfig> DecisionConfig::FromJson(const std::string& text) {
     }
     c.local_model = j.value("local_model", std::string());
     c.remote_model = j.value("remote_model", std::string());
+    c.local_model_id = j.value("local_model_id", std::string());
   } catch (const json::exception& e) {
     return Status::InvalidArgument(std::string("decision config: ") + e.what());
   }
@@ -69,6 +71,13 @@ Result<DecisionConfig> DecisionConfig::FromJson(const std::string& text) {
 
 Result<DecisionConfig> ReadDecisionConfig(const std::string& path) {
   return ReadAndParse<DecisionConfig>(path, DecisionConfig::FromJson);
+}
+
+Status CheckCalibratedFor(const DecisionConfig& config, const std::string& model_id) {
+  if (config.local_model_id.empty() || config.local_model_id == model_id) return Status::Ok();
+  return Status::InvalidArgument("the decision config was calibrated for model " +
+                                 config.local_model_id + " but the device runs " + model_id +
+                                 "; recalibrate with `hiedge calibrate`, or pass --force");
 }
 
 Status WriteDecisionConfig(const DecisionConfig& config, const std::string& path) {

@@ -12,6 +12,22 @@
 namespace hiedge {
 namespace {
 
+// httplib's error names ("Connection", "Read") as a person would say them.
+std::string Describe(httplib::Error error) {
+  switch (error) {
+    case httplib::Error::Connection:
+      return "connection refused or host unreachable";
+    case httplib::Error::ConnectionTimeout:
+      return "connecting timed out";
+    case httplib::Error::Read:
+      return "connection closed or timed out before the answer";
+    case httplib::Error::Write:
+      return "connection closed while sending the request";
+    default:
+      return httplib::to_string(error);
+  }
+}
+
 class HttpOffloadClient final : public OffloadClient {
  public:
   explicit HttpOffloadClient(const OffloadOptions& options)
@@ -63,7 +79,7 @@ class HttpOffloadClient final : public OffloadClient {
     if (!res) {
       const auto error = res.error();
       const std::string what = "offload to " + options_.host + ":" + std::to_string(options_.port) +
-                               " failed: " + httplib::to_string(error);
+                               " failed: " + Describe(error);
       if (Clock::now() >= give_up) return Status::DeadlineExceeded(what);
       // Failed before an answer and with time left: retryable like a 503 (inference is
       // idempotent). A refused connection means the server is down: no retry.

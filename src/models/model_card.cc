@@ -2,6 +2,7 @@
 #include "hiedge/model_card.h"
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -117,6 +118,20 @@ Status WriteModelCard(const ModelCard& card, const std::string& path) {
 std::string CardDirectory(const std::string& card_path) {
   auto dir = std::filesystem::path(card_path).parent_path();
   return dir.empty() ? "." : dir.string();
+}
+
+Result<std::string> ModelIdentity(const std::string& card_path) {
+  HIEDGE_ASSIGN_OR_RETURN(ModelCard card, ReadModelCard(card_path));
+  HIEDGE_ASSIGN_OR_RETURN(std::string weights,
+                          ReadTextFile(CardDirectory(card_path) + "/" + card.weights));
+  uint64_t hash = 14695981039346656037ull;  // FNV-1a, 64 bits.
+  for (const char c : weights) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 1099511628211ull;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(hash));
+  return card.name + "@" + hex;
 }
 
 }  // namespace hiedge

@@ -53,3 +53,24 @@ TEST(DecisionConfigTest, RejectsBadConfigs) {
 
 }  // namespace
 }  // namespace hiedge
+
+namespace hiedge {
+namespace {
+
+TEST(DecisionConfigTest, RecordsAndChecksTheModelItWasCalibratedFor) {
+  DecisionConfig config;
+  config.theta = 0.5;
+  config.local_model_id = "sml@00000000000000aa";
+  auto back = DecisionConfig::FromJson(config.ToJson());
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->local_model_id, "sml@00000000000000aa");
+  EXPECT_TRUE(CheckCalibratedFor(*back, "sml@00000000000000aa").ok());
+  const Status other = CheckCalibratedFor(*back, "sml@00000000000000bb");
+  EXPECT_EQ(other.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(other.message().find("--force"), std::string::npos);
+  config.local_model_id.clear();  // Older configs say nothing: accepted.
+  EXPECT_TRUE(CheckCalibratedFor(config, "anything@0").ok());
+}
+
+}  // namespace
+}  // namespace hiedge

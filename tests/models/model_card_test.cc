@@ -322,3 +322,20 @@ input [ { name: "INPUT__0", data_type: TYPE_FP32, dims: [ 1, 28, 28 ] } ]
 
 }  // namespace
 }  // namespace hiedge
+
+namespace hiedge {
+namespace {
+
+TEST(ModelIdentityTest, NamesTheModelAndHashesItsWeights) {
+  auto sml = ModelIdentity(kSmlCard);
+  auto lml = ModelIdentity(std::string(HIEDGE_SOURCE_DIR) + "/models/lml.json");
+  ASSERT_TRUE(sml.ok() && lml.ok());
+  EXPECT_EQ(sml->rfind("sml@", 0), 0u) << *sml;
+  EXPECT_EQ(sml->size(), 4u + 16u);
+  EXPECT_NE(*sml, *lml);
+  EXPECT_EQ(*ModelIdentity(kSmlCard), *sml) << "deterministic";
+  EXPECT_EQ(ModelIdentity("/nonexistent/card.json").status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace hiedge

@@ -33,6 +33,7 @@ Status Calibrate(const CalibrateArgs& a) {
   }
   config.local_model = a.local;
   config.remote_model = a.remote;
+  HIEDGE_ASSIGN_OR_RETURN(config.local_model_id, ModelIdentity(a.local));
   HIEDGE_RETURN_IF_ERROR(WriteDecisionConfig(config, a.out));
   std::printf("%s", config.ToJson().c_str());
   std::fprintf(stderr, "wrote %s (theta %.4f: validation accuracy %.2f%%, offloads %.2f%%)\n",
@@ -51,7 +52,7 @@ void AddCalibrateCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--remote", a->remote, "L-ML model card")->capture_default_str();
   cmd->add_option("--data", a->data_dir, "Fashion-MNIST folder")->capture_default_str();
   cmd->add_option("--beta", a->beta, "Cost of one offload (1 = one misclassification)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(NonNegative())
       ->capture_default_str();
   cmd->add_option("--target-accuracy", a->target_accuracy,
                   "Instead of min cost: fewest offloads reaching this accuracy (0-1)")

@@ -40,7 +40,7 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--data", o.data_dir, "Fashion-MNIST folder")->capture_default_str();
   cmd->add_option("--results", o.results_dir, "Results folder")->capture_default_str();
   cmd->add_option("--beta", o.offload_cost, "Offload cost β")
-      ->check(CLI::NonNegativeNumber)
+      ->check(NonNegative())
       ->capture_default_str();
   cmd->add_option("--accuracy-margin", o.accuracy_margin,
                   "Target = L-ML validation accuracy minus this")
@@ -51,15 +51,14 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
   cmd->add_option("--deadline-ms", a->deadline_ms, "Offload deadline")
-      ->check(CLI::PositiveNumber)
+      ->check(Positive())
       ->capture_default_str();
   cmd->add_option("--two-level", o.two_level_config,
                   "Two-level config in --models-dir for the seed-004 section ('' = skip)")
       ->capture_default_str();
   cmd->add_option("--threads", o.threads, "Intra-op threads")
-      ->check(CLI::PositiveNumber)
+      ->check(Positive())
       ->capture_default_str();
-  cmd->add_flag("!--no-progress", a->progress, "Hide progress bars");
   cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(Demo(*a)); });
 }
 

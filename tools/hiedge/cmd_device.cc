@@ -7,6 +7,7 @@
 #include "hiedge/endpoint_selector.h"
 #include "hiedge/eval.h"
 #include "hiedge/files.h"
+#include "hiedge/model_card.h"
 
 namespace hiedge::cli {
 namespace {
@@ -25,6 +26,7 @@ struct DeviceArgs {
   size_t offload_batch = 1;
   double offload_batch_delay_ms = 2;
   double max_fallback_fraction = 0.01;
+  bool force = false;
   std::string out = "results/device";
 };
 
@@ -32,6 +34,11 @@ Status RunDeviceCommand(DeviceArgs a) {
   SetInferenceThreads(1);
   if (!a.decision.empty()) {
     HIEDGE_ASSIGN_OR_RETURN(DecisionConfig config, ReadDecisionConfig(a.decision));
+    HIEDGE_ASSIGN_OR_RETURN(const std::string model_id, ModelIdentity(a.local));
+    if (Status fits = CheckCalibratedFor(config, model_id); !fits.ok()) {
+      if (!a.force) return fits;
+      std::fprintf(stderr, "warning (--force): %s\n", fits.message().c_str());
+    }
     a.theta = config.theta;
     a.beta = config.offload_cost;
   }
@@ -87,8 +94,10 @@ void AddDeviceCommand(CLI::App& app, int* exit_code) {
   auto a = std::make_shared<DeviceArgs>();
   cmd->add_option("--local", a->local, "S-ML model card")->capture_default_str();
   cmd->add_option("--decision", a->decision, "Decision config from `hiedge calibrate`");
+  cmd->add_flag("--force", a->force,
+                "Use a decision config calibrated for another model than --local");
   cmd->add_option("--theta", a->theta, "Offload iff max softmax < theta (without --decision)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(NonNegative())
       ->capture_default_str();
   cmd->add_option("--beta", a->beta, "Offload cost for the cost column")->capture_default_str();
   cmd->add_option("--server", a->endpoints,
@@ -107,15 +116,15 @@ void AddDeviceCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--binary", a->server.binary, "REST: use the binary tensor data extension")
       ->capture_default_str();
   cmd->add_option("--deadline-ms", a->deadline_ms, "Offload deadline")
-      ->check(CLI::PositiveNumber)
+      ->check(Positive())
       ->capture_default_str();
   cmd->add_option("--offload-batch", a->offload_batch,
                   "Unsure samples sent per request (1 = each at once)")
-      ->check(CLI::PositiveNumber)
+      ->check(Positive())
       ->capture_default_str();
   cmd->add_option("--offload-batch-delay-ms", a->offload_batch_delay_ms,
                   "Longest an unsure sample waits for a fuller offload batch")
-      ->check(CLI::NonNegativeNumber)
+      ->check(NonNegative())
       ->capture_default_str();
   cmd->add_option("--max-fallback-fraction", a->max_fallback_fraction,
                   "Exit 5 when more than this fraction of samples fell back to the local answer "

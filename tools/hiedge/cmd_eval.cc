@@ -104,17 +104,17 @@ void AddEvalCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--profiles", a->profiles, "Device profiles JSON ('' = none)")
       ->capture_default_str();
   cmd->add_option("--beta", a->study.offload_cost, "Offload cost β")
-      ->check(CLI::NonNegativeNumber)
+      ->check(NonNegative())
       ->capture_default_str();
   cmd->add_option("--delta", a->study.delta, "Guarantee: 1 - confidence")
       ->check(CLI::Range(0.001, 0.5))
       ->capture_default_str();
   cmd->add_option("--resamples", a->study.resamples, "Guarantee: validation resamples")
-      ->check(CLI::PositiveNumber)
+      ->check(Positive())
       ->capture_default_str();
   cmd->add_option("--seed", a->study.seed)->capture_default_str();
   cmd->add_option("--threads", a->threads, "Intra-op threads")
-      ->check(CLI::PositiveNumber)
+      ->check(Positive())
       ->capture_default_str();
   cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(Eval(*a)); });
 }

@@ -61,13 +61,13 @@ void AddLoadgenCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--concurrency", a->options.concurrency, "Concurrency levels to sweep")
       ->capture_default_str();
   cmd->add_option("--window-ms", a->window_ms, "Measurement window")
-      ->check(CLI::PositiveNumber)
+      ->check(Positive())
       ->capture_default_str();
   cmd->add_option("--stability", a->options.stability, "Windows agree within this fraction")
       ->capture_default_str();
   cmd->add_option("--max-windows", a->options.max_windows,
                   "Windows per level at most before it is reported as unstable")
-      ->check(CLI::PositiveNumber)
+      ->check(Positive())
       ->capture_default_str();
   cmd->add_option("--data", a->data_dir, "Fashion-MNIST folder (images sent)")
       ->capture_default_str();

@@ -66,7 +66,7 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--repository-poll-seconds", a->edge.repository_poll_seconds,
                   "Rescan the repository this often; changed models reload atomically, a failed "
                   "load keeps the old one (0 = load once)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(NonNegative())
       ->capture_default_str();
   cmd->add_option("--host", a->edge.http.host, "Address to listen on (REST and gRPC)")->capture_default_str();
   cmd->add_option("--port", a->edge.http.port, "0 = any free port")
@@ -88,7 +88,7 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--http-threads", a->edge.http.worker_threads,
                   "REST: threads running models; requests beyond them queue in arrival order")
-      ->check(CLI::PositiveNumber)
+      ->check(Positive())
       ->capture_default_str();
   cmd->add_option("--http-io-threads", a->edge.http.io_threads,
                   "REST: event-loop threads (sockets, parsing, health and metadata)")
@@ -127,13 +127,13 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
                 "Accept NaN and infinite input values (default: 400)");
   cmd->add_option("--max-batch-size", a->batching.max_batch_size,
                   "Dynamic batching: rows per batch (0 = off)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(NonNegative())
       ->capture_default_str();
   cmd->add_option("--preferred-batch-size", a->batching.preferred_batch_sizes,
                   "Dynamic batching: run at once at these sizes");
   cmd->add_option("--max-queue-delay-us", a->batching.max_queue_delay_us,
                   "Dynamic batching: longest wait for a fuller batch")
-      ->check(CLI::NonNegativeNumber)
+      ->check(NonNegative())
       ->capture_default_str();
   cmd->add_option("--max-queue-size", a->batching.max_queue_size,
                   "Dynamic batching: queued requests at most (0 = unbounded); beyond: 503")
@@ -144,11 +144,11 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--drain-min-seconds", a->edge.drain_min_seconds,
                   "On SIGTERM/SIGINT: report not-ready for at least this long before exiting, so "
                   "balancers stop sending first")
-      ->check(CLI::NonNegativeNumber)
+      ->check(NonNegative())
       ->capture_default_str();
   cmd->add_option("--drain-seconds", a->edge.drain_max_seconds,
                   "On SIGTERM/SIGINT: longest wait for in-flight requests")
-      ->check(CLI::NonNegativeNumber)
+      ->check(NonNegative())
       ->capture_default_str();
   cmd->add_option("--threads", a->threads, "Intra-op threads per inference (0 = default)")
       ->capture_default_str();

@@ -21,12 +21,12 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--out", options->output_dir, "Output folder")->capture_default_str();
   cmd->add_option("--data", *data_dir, "Fashion-MNIST folder (idx files)")->capture_default_str();
-  cmd->add_option("--epochs", options->epochs)->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--epochs", options->epochs)->check(Positive())->capture_default_str();
   cmd->add_option("--batch-size", options->batch_size)
-      ->check(CLI::PositiveNumber)
+      ->check(Positive())
       ->capture_default_str();
   cmd->add_option("--lr", options->learning_rate, "Peak learning rate (cosine schedule)")
-      ->check(CLI::PositiveNumber)
+      ->check(Positive())
       ->capture_default_str();
   cmd->add_option("--weight-decay", options->weight_decay)->capture_default_str();
   cmd->add_option("--label-smoothing", options->label_smoothing)
@@ -37,7 +37,6 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--seed", options->seed)->capture_default_str();
   cmd->add_option("--threads", options->threads, "Intra-op threads (0 = default)")
       ->capture_default_str();
-  cmd->add_flag("!--no-progress", options->progress, "Hide the progress bar");
   cmd->add_option("--positive-classes", options->positive_classes,
                   "Train a binary filter: these classes vs the rest (e.g. 5 7 9 = footwear)")
       ->check(CLI::Range(0, 9));
@@ -53,7 +52,7 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
   auto feature_stages = std::make_shared<int>(2);
   cmd->add_option("--feature-stages", *feature_stages,
                   "Stages of --features-from whose output is the input")
-      ->check(CLI::PositiveNumber)
+      ->check(Positive())
       ->capture_default_str();
   cmd->callback([options, data_dir, features_from, feature_stages, exit_code] {
     options->training_command = CommandLine();

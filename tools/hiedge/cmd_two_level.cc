@@ -77,7 +77,7 @@ void AddSuperclassesCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::ExistingFile)
       ->capture_default_str();
   cmd->add_option("--stages", a->stages, "Stages that run on the device before the cut")
-      ->check(CLI::PositiveNumber)
+      ->check(Positive())
       ->capture_default_str();
   cmd->add_option("--k", a->k, "Number of superclasses")
       ->check(CLI::Range(1, 10))
@@ -116,7 +116,7 @@ void AddTwoLevelCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--experts-per-server", o->experts_per_server,
                   "Memory of each server, in expert models")
-      ->check(CLI::PositiveNumber)
+      ->check(Positive())
       ->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed of the scenario's demand")->capture_default_str();
   cmd->add_option("--json", *json_out, "Also write the results as JSON here");
@@ -218,7 +218,7 @@ void AddTwoLevelDeviceCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::IsMember({"rest", "grpc"}))
       ->capture_default_str();
   cmd->add_option("--deadline-ms", a->deadline_ms, "Deadline of each expert request")
-      ->check(CLI::PositiveNumber)
+      ->check(Positive())
       ->capture_default_str();
   cmd->add_option("--data", a->data_dir)->capture_default_str();
   cmd->add_option("--limit", a->limit, "Test samples (0 = all)")->capture_default_str();

@@ -3,11 +3,30 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "hiedge/progress.h"
 
 namespace hiedge::cli {
 namespace {
 std::string g_command_line;
 }  // namespace
+
+namespace {
+
+CLI::Validator NumberAtLeast(double least, bool strictly, const std::string& what) {
+  return CLI::Validator(
+      [least, strictly, what](std::string& text) -> std::string {
+        double value = 0;
+        if (!CLI::detail::lexical_cast(text, value)) return "'" + text + "' is not a number";
+        const bool ok = strictly ? value > least : value >= least;
+        return ok ? std::string() : "must be " + what + ", got " + text;
+      },
+      what == "> 0" ? "NUMBER > 0" : "NUMBER >= 0");
+}
+
+}  // namespace
+
+CLI::Validator NonNegative() { return NumberAtLeast(0, false, ">= 0"); }
+CLI::Validator Positive() { return NumberAtLeast(0, true, "> 0"); }
 
 int ExitCodeFor(const Status& status) {
   if (status.ok()) return 0;
@@ -57,6 +76,11 @@ int main(int argc, char** argv) {
   hiedge::cli::SetCommandLine(argc, argv);
   CLI::App app{"hiedge: hierarchical inference at the network edge"};
   app.require_subcommand(1);
+  // Options every subcommand takes, also after its name (`hiedge train --no-progress`).
+  app.fallthrough();
+  app.add_flag_callback(
+      "--no-progress", [] { hiedge::SetProgressAllowed(false); },
+      "Hide progress bars (shown only when stderr is a terminal anyway)");
   int exit_code = 0;
   hiedge::cli::AddTrainCommand(app, &exit_code);
   hiedge::cli::AddCalibrateCommand(app, &exit_code);
@@ -68,6 +92,12 @@ int main(int argc, char** argv) {
   hiedge::cli::AddSuperclassesCommand(app, &exit_code);
   hiedge::cli::AddTwoLevelCommand(app, &exit_code);
   hiedge::cli::AddTwoLevelDeviceCommand(app, &exit_code);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; any other command-line error is exit code 2, like
+    // an invalid argument found later.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   return exit_code;
 }
