@@ -13,9 +13,8 @@
 namespace hiedge {
 
 struct DemoOptions {
-  std::string models_dir = "models";
-  std::string local_model = "sml";  // Card <models_dir>/<name>.json
-  std::string remote_model = "lml";
+  std::string local_model = "models/sml.json";  // Card paths.
+  std::string remote_model = "models/lml.json";
   std::string data_dir = kFashionMnistDir;
   std::string results_dir = "results";
   double offload_cost = 0.1;      // β for the HI(θ*, β) row and the cost column.
@@ -25,8 +24,8 @@ struct DemoOptions {
   std::chrono::microseconds offload_deadline{std::chrono::milliseconds(500)};
   bool progress = true;
   int threads = 1;  // Intra-op threads for both models.
-  // Two-level architecture (seed 004) section: config in models_dir; "" skips it.
-  std::string two_level_config = "two_level.json";
+  // Two-level architecture (seed 004) section: its config's path; "" skips it.
+  std::string two_level_config = "models/two_level.json";
 };
 
 struct DemoReport {

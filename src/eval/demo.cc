@@ -17,8 +17,8 @@ struct Models {
 
 Result<Models> LoadModels(const DemoOptions& o) {
   Models m;
-  HIEDGE_ASSIGN_OR_RETURN(m.local, LoadModel(o.models_dir + "/" + o.local_model + ".json"));
-  HIEDGE_ASSIGN_OR_RETURN(m.remote, LoadModel(o.models_dir + "/" + o.remote_model + ".json"));
+  HIEDGE_ASSIGN_OR_RETURN(m.local, LoadModel(o.local_model));
+  HIEDGE_ASSIGN_OR_RETURN(m.remote, LoadModel(o.remote_model));
   return m;
 }
 
@@ -62,11 +62,12 @@ Result<DemoReport> RunDemo(const DemoOptions& o) {
 
   // The edge server, on loopback, over real HTTP.
   InferenceService service;
-  HIEDGE_RETURN_IF_ERROR(service.AddModel(o.remote_model, models.remote));
+  const std::string remote_name = models.remote->info().name;
+  HIEDGE_RETURN_IF_ERROR(service.AddModel(remote_name, models.remote));
   HttpServer server(&service, HttpServerOptions{"127.0.0.1", o.port});
   HIEDGE_RETURN_IF_ERROR(server.Start());
   std::unique_ptr<OffloadClient> client =
-      MakeOffloadClient({"127.0.0.1", server.port(), o.remote_model, true});
+      MakeOffloadClient({"127.0.0.1", server.port(), remote_name, true});
 
   struct Plan {
     std::string name;
@@ -90,7 +91,7 @@ Result<DemoReport> RunDemo(const DemoOptions& o) {
 
   if (!o.two_level_config.empty()) {
     TwoLevelLoopbackOptions two_level;
-    two_level.config_path = o.models_dir + "/" + o.two_level_config;
+    two_level.config_path = o.two_level_config;
     two_level.deadline = o.offload_deadline;
     two_level.progress = o.progress;
     HIEDGE_ASSIGN_OR_RETURN(report.two_level,

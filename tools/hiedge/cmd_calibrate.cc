@@ -11,7 +11,7 @@ struct CalibrateArgs {
   std::string local = "models/sml.json";
   std::string remote = "models/lml.json";
   std::string data_dir = kFashionMnistDir;
-  std::string out = "decision.json";
+  std::string out = "results";  // Writes <out>/decision.json.
   double beta = 0.1;
   double target_accuracy = 0;  // 0: minimise cost instead.
 };
@@ -34,10 +34,11 @@ Status Calibrate(const CalibrateArgs& a) {
   config.local_model = a.local;
   config.remote_model = a.remote;
   HIEDGE_ASSIGN_OR_RETURN(config.local_model_id, ModelIdentity(a.local));
-  HIEDGE_RETURN_IF_ERROR(WriteDecisionConfig(config, a.out));
+  const std::string out = a.out + "/decision.json";
+  HIEDGE_RETURN_IF_ERROR(WriteDecisionConfig(config, out));
   std::printf("%s", config.ToJson().c_str());
   std::fprintf(stderr, "wrote %s (theta %.4f: validation accuracy %.2f%%, offloads %.2f%%)\n",
-               a.out.c_str(), config.theta, 100 * config.calibration_accuracy,
+               out.c_str(), config.theta, 100 * config.calibration_accuracy,
                100 * config.calibration_offload_fraction);
   return Status::Ok();
 }
@@ -57,7 +58,7 @@ void AddCalibrateCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--target-accuracy", a->target_accuracy,
                   "Instead of min cost: fewest offloads reaching this accuracy (0-1)")
       ->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--out", a->out, "Decision config to write")->capture_default_str();
+  cmd->add_option("--out", a->out, "Folder to write decision.json in")->capture_default_str();
   cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(Calibrate(*a)); });
 }
 

@@ -34,11 +34,10 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
       "demo", "End-to-end HI: calibrate, serve the L-ML on loopback, run the device, compare");
   auto a = std::make_shared<DemoArgs>();
   DemoOptions& o = a->options;
-  cmd->add_option("--models-dir", o.models_dir)->capture_default_str();
-  cmd->add_option("--local", o.local_model, "S-ML card name")->capture_default_str();
-  cmd->add_option("--remote", o.remote_model, "L-ML card name")->capture_default_str();
+  cmd->add_option("--local", o.local_model, "S-ML model card")->capture_default_str();
+  cmd->add_option("--remote", o.remote_model, "L-ML model card")->capture_default_str();
   cmd->add_option("--data", o.data_dir, "Fashion-MNIST folder")->capture_default_str();
-  cmd->add_option("--results", o.results_dir, "Results folder")->capture_default_str();
+  cmd->add_option("--out", o.results_dir, "Results folder")->capture_default_str();
   cmd->add_option("--beta", o.offload_cost, "Offload cost β")
       ->check(NonNegative())
       ->capture_default_str();
@@ -54,7 +53,7 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
       ->check(Positive())
       ->capture_default_str();
   cmd->add_option("--two-level", o.two_level_config,
-                  "Two-level config in --models-dir for the seed-004 section ('' = skip)")
+                  "Two-level config for the seed-004 section ('' = skip)")
       ->capture_default_str();
   cmd->add_option("--threads", o.threads, "Intra-op threads")
       ->check(Positive())

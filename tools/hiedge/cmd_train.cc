@@ -21,20 +21,28 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--out", options->output_dir, "Output folder")->capture_default_str();
   cmd->add_option("--data", *data_dir, "Fashion-MNIST folder (idx files)")->capture_default_str();
-  cmd->add_option("--epochs", options->epochs)->check(Positive())->capture_default_str();
-  cmd->add_option("--batch-size", options->batch_size)
+  cmd->add_option("--epochs", options->epochs, "Passes over the training split")
+      ->check(Positive())
+      ->capture_default_str();
+  cmd->add_option("--batch-size", options->batch_size, "Images per optimiser step")
       ->check(Positive())
       ->capture_default_str();
   cmd->add_option("--lr", options->learning_rate, "Peak learning rate (cosine schedule)")
       ->check(Positive())
       ->capture_default_str();
-  cmd->add_option("--weight-decay", options->weight_decay)->capture_default_str();
-  cmd->add_option("--label-smoothing", options->label_smoothing)
+  cmd->add_option("--weight-decay", options->weight_decay, "L2 weight decay (SGD)")
+      ->check(NonNegative())
+      ->capture_default_str();
+  cmd->add_option("--label-smoothing", options->label_smoothing,
+                  "Label smoothing of the cross-entropy loss")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   cmd->add_option("--augment", options->augment, "Random crop (pad 2) + horizontal flip")
       ->capture_default_str();
-  cmd->add_option("--seed", options->seed)->capture_default_str();
+  cmd->add_option("--seed", options->seed, "Seed of initialisation and shuffling")
+      ->capture_default_str();
+  auto force = std::make_shared<bool>(false);
+  cmd->add_flag("--force", *force, "Overwrite an existing model of this name in --out");
   cmd->add_option("--threads", options->threads, "Intra-op threads (0 = default)")
       ->capture_default_str();
   cmd->add_option("--positive-classes", options->positive_classes,
@@ -54,8 +62,13 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
                   "Stages of --features-from whose output is the input")
       ->check(Positive())
       ->capture_default_str();
-  cmd->callback([options, data_dir, features_from, feature_stages, exit_code] {
+  cmd->callback([options, data_dir, features_from, feature_stages, force, exit_code] {
     options->training_command = CommandLine();
+    if (Status fresh = RefuseToOverwrite(options->output_dir + "/" + options->name + ".json", *force);
+        !fresh.ok()) {
+      *exit_code = ExitCodeFor(fresh);
+      return;
+    }
     auto full = LoadFashionMnist(*data_dir, Split::kTrain);
     if (!full.ok()) {
       *exit_code = ExitCodeFor(full.status());

@@ -18,7 +18,8 @@ struct SuperclassArgs {
   int k = 4;
   uint64_t seed = 1;
   std::string data_dir = kFashionMnistDir;
-  std::string out = "models/two_level.json";
+  std::string out = "models";  // Writes <out>/two_level.json.
+  bool force = false;
 };
 
 std::string Join(const std::vector<int>& values, const char* separator) {
@@ -30,6 +31,8 @@ std::string Join(const std::vector<int>& values, const char* separator) {
 }
 
 Status BuildSuperclasses(const SuperclassArgs& a) {
+  const std::string out = a.out + "/two_level.json";
+  HIEDGE_RETURN_IF_ERROR(RefuseToOverwrite(out, a.force));
   HIEDGE_ASSIGN_OR_RETURN(auto model, LoadModel(a.model));
   HIEDGE_ASSIGN_OR_RETURN(Dataset full, LoadFashionMnist(a.data_dir, Split::kTrain));
   const Dataset train = SplitTrainValidation(full).train;
@@ -37,7 +40,7 @@ Status BuildSuperclasses(const SuperclassArgs& a) {
                a.model.c_str(), a.stages, train.size());
   HIEDGE_ASSIGN_OR_RETURN(Superclasses superclasses,
                           SuperclassesFromFeatures(*model, a.stages, train, a.k, a.seed));
-  const std::string folder = CardDirectory(a.out);
+  const std::string& folder = a.out;
   TwoLevelConfig config;
   config.feature_model = std::filesystem::relative(a.model, folder).generic_string();
   config.feature_stages = a.stages;
@@ -46,9 +49,9 @@ Status BuildSuperclasses(const SuperclassArgs& a) {
   for (int s = 0; s < superclasses.count(); ++s) {
     config.experts.push_back("expert" + std::to_string(s) + ".json");
   }
-  HIEDGE_RETURN_IF_ERROR(WriteTwoLevelConfig(config, a.out));
+  HIEDGE_RETURN_IF_ERROR(WriteTwoLevelConfig(config, out));
   std::printf("%s", config.ToJson().c_str());
-  std::fprintf(stderr, "wrote %s; train its experts with:\n", a.out.c_str());
+  std::fprintf(stderr, "wrote %s; train its experts with:\n", out.c_str());
   for (int s = 0; s < superclasses.count(); ++s) {
     const auto& members = superclasses.members[static_cast<size_t>(s)];
     std::string names;
@@ -82,9 +85,11 @@ void AddSuperclassesCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--k", a->k, "Number of superclasses")
       ->check(CLI::Range(1, 10))
       ->capture_default_str();
-  cmd->add_option("--seed", a->seed)->capture_default_str();
+  cmd->add_option("--seed", a->seed, "Seed of the k-means restarts")->capture_default_str();
   cmd->add_option("--data", a->data_dir, "Fashion-MNIST folder")->capture_default_str();
-  cmd->add_option("--out", a->out, "Two-level config to write")->capture_default_str();
+  cmd->add_option("--out", a->out, "Folder to write two_level.json in (beside the experts)")
+      ->capture_default_str();
+  cmd->add_flag("--force", a->force, "Overwrite an existing two_level.json");
   cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(BuildSuperclasses(*a)); });
 }
 
@@ -220,7 +225,7 @@ void AddTwoLevelDeviceCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--deadline-ms", a->deadline_ms, "Deadline of each expert request")
       ->check(Positive())
       ->capture_default_str();
-  cmd->add_option("--data", a->data_dir)->capture_default_str();
+  cmd->add_option("--data", a->data_dir, "Fashion-MNIST folder")->capture_default_str();
   cmd->add_option("--limit", a->limit, "Test samples (0 = all)")->capture_default_str();
   cmd->add_option("--out", a->out, "Results folder")->capture_default_str();
   cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(RunTwoLevelDeviceCommand(*a)); });

@@ -1,5 +1,6 @@
 // hiedge: hierarchical inference at the network edge. A thin front end over the library.
 #include <charconv>
+#include <filesystem>
 #include <cstdio>
 
 #include "commands.h"
@@ -27,6 +28,12 @@ CLI::Validator NumberAtLeast(double least, bool strictly, const std::string& wha
 
 CLI::Validator NonNegative() { return NumberAtLeast(0, false, ">= 0"); }
 CLI::Validator Positive() { return NumberAtLeast(0, true, "> 0"); }
+
+Status RefuseToOverwrite(const std::string& path, bool force) {
+  std::error_code ec;
+  if (force || !std::filesystem::exists(path, ec)) return Status::Ok();
+  return Status::FailedPrecondition(path + " exists; pass --force to overwrite it");
+}
 
 int ExitCodeFor(const Status& status) {
   if (status.ok()) return 0;
@@ -92,6 +99,7 @@ int main(int argc, char** argv) {
   hiedge::cli::AddSuperclassesCommand(app, &exit_code);
   hiedge::cli::AddTwoLevelCommand(app, &exit_code);
   hiedge::cli::AddTwoLevelDeviceCommand(app, &exit_code);
+  hiedge::cli::AddExampleRequestCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
