@@ -24,6 +24,7 @@
 #include "hiedge/protocol.h"
 #include "testing/both_servers.h"
 #include "testing/eventually.h"
+#include "testing/raw_http.h"
 
 extern char** environ;
 
@@ -83,6 +84,15 @@ class ServerProcess {
   }
   bool spawned() const { return spawned_; }
   void Signal(int signal) { kill(pid_, signal); }
+  // A /proc/<pid>/status field in bytes (VmRSS now, VmHWM the peak so far).
+  size_t MemoryField(const std::string& field) const {
+    std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+      if (line.rfind(field + ":", 0) == 0) return std::stoul(line.substr(field.size() + 1)) * 1024;
+    }
+    return 0;
+  }
   // Waits for the process to exit; its exit code, or -1 if it did not exit in time
   // (or was killed by a signal).
   int WaitExit(std::chrono::seconds timeout) {
@@ -256,6 +266,80 @@ TEST(ServerProcessTest, SigtermDrainsWithRequestsInFlight) {
   EXPECT_GE(exited_after_s, 1.0) << "readiness must stay false for --drain-min-seconds";
   EXPECT_NE(server.Log().find("stopped"), std::string::npos) << server.Log();
   EXPECT_EQ(server.Log().find("still running"), std::string::npos) << server.Log();
+  std::filesystem::remove(log);
+}
+
+// The documented worst case (docs/deploy.md): request memory is bounded by the in-flight
+// budget, whatever a crowd of clients sends. 48 clients each post 64-row JSON bodies
+// (~0.5 MB, ~10 MB estimated to decode) as fast as they can against a 32 MiB budget:
+// the excess is refused with 503, and the server's peak RSS grows by at most the
+// formula's terms (budget + connections x 80 KiB + workers x model working memory),
+// never by what the clients sent in total (~0.5 GB at once without the budget).
+TEST(ServerProcessTest, PeakMemoryStaysWithinTheDocumentedBound) {
+  const std::string log = ::testing::TempDir() + "/hiedge_rss_" + std::to_string(getpid()) + ".log";
+  constexpr size_t kBudget = size_t{32} << 20;
+  constexpr size_t kConnections = 64;
+  constexpr size_t kWorkers = 4;
+  ServerProcess server(0, -1, log,
+                       {"--models-dir", kModels, "--model", "sml", "--inflight-budget-bytes",
+                        std::to_string(kBudget), "--max-connections", std::to_string(kConnections),
+                        "--http-threads", std::to_string(kWorkers), "--max-body-bytes", "1048576"});
+  ASSERT_TRUE(server.spawned());
+  int http_port = 0;
+  // gRPC is off: find the REST port in the log line.
+  const std::regex line(R"(http://[^:]+:(\d+))");
+  ASSERT_TRUE(testing::Eventually([&] {
+    std::smatch m;
+    const std::string text = server.Log();
+    if (!std::regex_search(text, m, line)) return false;
+    http_port = std::stoi(m[1]);
+    return true;
+  })) << server.Log();
+  std::string data = "[";
+  for (int i = 0; i < 64 * 784; ++i) data += i ? ",0.123456" : "0.123456";
+  data += "]";
+  const std::string body = R"({"inputs":[{"name":"input","datatype":"FP32","shape":[64,1,28,28],"data":)" +
+                           data + "}]}";
+  const std::string request = "POST /v2/models/sml/infer HTTP/1.1\r\nHost: t\r\nContent-Length: " +
+                              std::to_string(body.size()) + "\r\n\r\n" + body;
+  {  // Warm-up: the first execution allocates the model's working memory.
+    testing::RawConnection c(http_port);
+    c.Send(request);
+    ASSERT_EQ(testing::RawConnection::StatusOf(c.ReadResponse()), 200);
+  }
+  const size_t before = server.MemoryField("VmRSS");
+  std::atomic<int> ok{0}, busy{0}, other{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 48; ++c) {
+    clients.emplace_back([&] {
+      auto conn = std::make_unique<testing::RawConnection>(http_port, 30000);
+      for (int i = 0; i < 6; ++i) {
+        conn->Send(request);
+        const std::string response = conn->ReadResponse();
+        const int status = testing::RawConnection::StatusOf(response);
+        (status == 200 ? ok : status == 503 ? busy : other).fetch_add(1);
+        // A refusal before the body was read closes the connection (said in the reply).
+        if (response.find("Connection: close") != std::string::npos) {
+          conn = std::make_unique<testing::RawConnection>(http_port, 30000);
+        }
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  const size_t peak = server.MemoryField("VmHWM");
+  const double growth_mb = (static_cast<double>(peak) - static_cast<double>(before)) / (1 << 20);
+  // Working memory of one 64-row execution of the S-ML, measured generously (16 MiB),
+  // and 16 MiB for allocator and thread-stack slack.
+  const double bound_mb = static_cast<double>(kBudget + kConnections * 80 * 1024) / (1 << 20) +
+                          kWorkers * 16.0 + 16.0;
+  std::fprintf(stderr,
+               "peak RSS growth %.1f MB (bound %.1f MB): %d answered, %d refused with 503, %d "
+               "other\n",
+               growth_mb, bound_mb, ok.load(), busy.load(), other.load());
+  EXPECT_GT(ok.load(), 0);
+  EXPECT_GT(busy.load(), 0) << "48 concurrent 10 MB-estimate requests must exceed a 32 MiB budget";
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_LT(growth_mb, bound_mb);
   std::filesystem::remove(log);
 }
 
