@@ -59,6 +59,18 @@ void ServerContext::Unregister(const Connection* connection) {
   open_.erase(connection);
 }
 
+bool ServerContext::BeginRefusal() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closing_ || refusing_ >= options.max_connections) return false;
+  ++refusing_;
+  return true;
+}
+
+void ServerContext::EndRefusal() {
+  std::lock_guard<std::mutex> lock(mu_);
+  --refusing_;
+}
+
 int ServerContext::open_connections() const {
   std::lock_guard<std::mutex> lock(mu_);
   return static_cast<int>(open_.size());
@@ -84,6 +96,7 @@ Connection::Connection(asio::ip::tcp::socket&& socket, ServerContext* context)
 
 Connection::~Connection() {
   if (registered_) context_->Unregister(this);
+  if (refusing_) context_->EndRefusal();
 }
 
 void Connection::Start() {
@@ -93,6 +106,10 @@ void Connection::Start() {
 }
 
 void Connection::Refuse() {
+  // A flood beyond twice the cap is closed at once rather than answered: answering
+  // costs a socket for up to the linger time each.
+  refusing_ = context_->BeginRefusal();
+  if (!refusing_) return stream_.close();
   asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
     self->Respond(HttpRouter::Error(503, "server at its connection limit; retry later"),
                   /*close=*/true);

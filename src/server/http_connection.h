@@ -31,6 +31,10 @@ struct ServerContext {
   // Tracks open connections for the cap and for Stop(). Thread-safe.
   bool Register(const std::shared_ptr<Connection>& connection);
   void Unregister(const Connection* connection);
+  // Connections being refused (answered 503, lingering before close) are counted too,
+  // up to max_connections; beyond that a refusal closes at once.
+  bool BeginRefusal();
+  void EndRefusal();
   int open_connections() const;
   // Closes every open connection (each on its own executor).
   void CloseAll();
@@ -44,6 +48,7 @@ struct ServerContext {
   mutable std::mutex mu_;
   std::unordered_map<const Connection*, std::weak_ptr<Connection>> open_;  // Guarded by mu_.
   bool closing_ = false;                                                   // Guarded by mu_.
+  int refusing_ = 0;                                                       // Guarded by mu_.
 };
 
 // Lives as long as an asynchronous operation holds it (shared_from_this).
@@ -91,6 +96,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool deadline_passed_ = false;
   ServerContext* context_;
   bool registered_ = false;
+  bool refusing_ = false;  // Counted by ServerContext::BeginRefusal.
   boost::beast::flat_buffer buffer_;
   std::optional<Parser> parser_;
   std::optional<HttpRoute> route_;

@@ -4,6 +4,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <chrono>
 #include <thread>
@@ -19,7 +20,7 @@ using asio::ip::tcp;
 class HttpServer::Impl {
  public:
   Impl(InferenceService* service, HttpServerOptions options)
-      : context(service, std::move(options)), acceptor(io) {}
+      : context(service, std::move(options)), acceptor(io), accept_pause(io) {}
 
   void Accept() {
     acceptor.async_accept(asio::make_strand(io), [this](boost::system::error_code ec,
@@ -27,9 +28,14 @@ class HttpServer::Impl {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
       if (!ec) {
         std::make_shared<http_internal::Connection>(std::move(socket), &context)->Start();
+        return Accept();
       }
-      // Other errors (EMFILE, a peer that reset before accept) affect one connection.
-      Accept();
+      // Out of file descriptors (or another accept failure): retrying at once would spin
+      // on the same error, so pause briefly; pending connections wait in the backlog.
+      accept_pause.expires_after(std::chrono::milliseconds(10));
+      accept_pause.async_wait([this](boost::system::error_code wait) {
+        if (!wait) Accept();
+      });
     });
   }
 
@@ -37,6 +43,7 @@ class HttpServer::Impl {
   http_internal::ServerContext context;
   asio::io_context io;
   tcp::acceptor acceptor;
+  asio::steady_timer accept_pause;
   std::vector<std::thread> threads;
   bool started = false;
 };
@@ -86,6 +93,7 @@ void HttpServer::Stop() {
   asio::post(impl_->io, [this] {
     boost::system::error_code ignored;
     impl_->acceptor.close(ignored);
+    impl_->accept_pause.cancel();
   });
   impl_->context.CloseAll();
   // Requests already on a worker finish; their replies find closed sockets.

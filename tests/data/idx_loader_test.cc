@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "hiedge/data.h"
+#include "testing/temp_dir.h"
 
 namespace hiedge {
 namespace {
@@ -19,12 +20,10 @@ std::string BigEndian(uint32_t v) {
 class IdxLoaderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("hiedge_idx_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-            "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
+    temp_ = std::make_unique<testing::ScopedTempDir>("hiedge_idx");
+    dir_ = temp_->path();
   }
-  void TearDown() override { fs::remove_all(dir_); }
+  void TearDown() override { temp_.reset(); }
 
   std::string Write(const std::string& name, const std::string& bytes, bool gzip) {
     const std::string path = (dir_ / name).string();
@@ -48,6 +47,7 @@ class IdxLoaderTest : public ::testing::Test {
     return BigEndian(0x801) + BigEndian(static_cast<uint32_t>(values.size())) + values;
   }
 
+  std::unique_ptr<testing::ScopedTempDir> temp_;
   fs::path dir_;
 };
 

@@ -1,4 +1,5 @@
 #include "hiedge/study.h"
+#include "testing/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <fmt/printf.h>
@@ -165,7 +166,8 @@ TEST(DecisionStudyTest, EmptyInputIsRejected) {
 }
 
 TEST(PlotTest, RendersPngAndSvgWithData) {
-  const auto dir = std::filesystem::temp_directory_path() / "hiedge_plot_test";
+  const testing::ScopedTempDir temp("hiedge_plot_test");
+  const auto dir = temp.path();
   std::filesystem::create_directories(dir);
   PlotSpec spec{"t", "x", "y", {{"it's a line", {0, 1, 2}, {1, 3, 2}, "lines"}}, true, ""};
   const std::string stem = (dir / "p").string();

@@ -25,6 +25,7 @@
 #include "testing/both_servers.h"
 #include "testing/eventually.h"
 #include "testing/raw_http.h"
+#include "testing/temp_dir.h"
 
 extern char** environ;
 
@@ -341,6 +342,47 @@ TEST(ServerProcessTest, PeakMemoryStaysWithinTheDocumentedBound) {
   EXPECT_EQ(other.load(), 0);
   EXPECT_LT(growth_mb, bound_mb);
   std::filesystem::remove(log);
+}
+
+// Runs `hiedge` with `args`; its exit code, and its output in *output.
+int RunHiedge(const std::string& args, const std::string& log, std::string* output) {
+  const int status = std::system((std::string(HIEDGE_BINARY) + " " + args + " > " + log + " 2>&1").c_str());
+  std::ifstream in(log);
+  *output = std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string BigEndian32(uint32_t v) {
+  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+          static_cast<char>(v)};
+}
+
+// As a user would run it: data of another image size is an error with exit code 2
+// (it used to be cut to the model's size and answered with exit code 0), and a device
+// whose server is gone exits 5 once its fallbacks pass --max-fallback-fraction.
+TEST(CommandLineTest, MismatchedDataAndDeadServerAreVisibleInTheExitCode) {
+  const testing::ScopedTempDir data("hiedge_cifar_sized");
+  std::string images = BigEndian32(0x803) + BigEndian32(20) + BigEndian32(32) + BigEndian32(32);
+  images += std::string(20 * 32 * 32, '\x40');
+  std::string labels = BigEndian32(0x801) + BigEndian32(20) + std::string(20, '\x03');
+  std::ofstream(data / "t10k-images-idx3-ubyte.gz", std::ios::binary) << images;
+  std::ofstream(data / "t10k-labels-idx1-ubyte.gz", std::ios::binary) << labels;
+  const std::string log = (data / "log.txt").string();
+  std::string output;
+  const std::string common = " --local " + kModels + "/sml.json --out " + (data / "out").string();
+  EXPECT_EQ(RunHiedge("device --data " + data.path().string() + common, log, &output), 2) << output;
+  EXPECT_NE(output.find("[1,32,32]"), std::string::npos) << output;
+  EXPECT_EQ(output.find('\n'), output.rfind('\n')) << "one line: " << output;
+  // The real test set against a closed port, always offloading: every sample falls back.
+  EXPECT_EQ(RunHiedge("device --theta 2 --limit 50 --server 127.0.0.1:1" + common, log, &output), 5)
+      << output;
+  EXPECT_NE(output.find("fell back"), std::string::npos) << output;
+  EXPECT_NE(output.find("fallback cause: 50 sample(s)"), std::string::npos) << output;
+  // Files: missing 3, corrupt 4.
+  EXPECT_EQ(RunHiedge("device --local /nonexistent/card.json", log, &output), 3) << output;
+  std::ofstream(data / "broken.json") << "{ not json";
+  EXPECT_EQ(RunHiedge("device --local " + (data / "broken.json").string(), log, &output), 4)
+      << output;
 }
 
 // The version the server reports for `model` over REST ("" if none).

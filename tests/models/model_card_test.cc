@@ -9,6 +9,7 @@
 
 #include "hiedge/files.h"
 #include "hiedge/model.h"
+#include "testing/temp_dir.h"
 
 namespace hiedge {
 namespace {
@@ -106,7 +107,8 @@ TEST(ModelCardTest, RejectsBadCards) {
 }
 
 TEST(LoadModelTest, MissingWeightsAndUnknownArchitectureFailCleanly) {
-  const fs::path dir = fs::temp_directory_path() / "hiedge_card_test";
+  const testing::ScopedTempDir temp("hiedge_card_test");
+  const fs::path dir = temp.path();
   fs::create_directories(dir);
   auto card = ReadModelCard(kSmlCard);
   ASSERT_TRUE(card.ok());
@@ -174,7 +176,8 @@ TEST(LoadModelTest, BadInputIsInvalidArgument) {
 }
 
 TEST(LoadModelTest, TorchScriptModelsLoadThroughTheirCard) {
-  const fs::path dir = fs::temp_directory_path() / "hiedge_ts_test";
+  const testing::ScopedTempDir temp("hiedge_ts_test");
+  const fs::path dir = temp.path();
   fs::create_directories(dir);
   torch::jit::Module module("UserModel");
   module.define(R"(
@@ -236,7 +239,8 @@ namespace {
 
 // A card that disagrees with its weights fails at load with a one-line message.
 TEST(LoadModelTest, CardsThatDisagreeWithTheirWeightsFailToLoad) {
-  const fs::path dir = fs::temp_directory_path() / ("hiedge_mismatch_" + std::to_string(getpid()));
+  const testing::ScopedTempDir temp("hiedge_mismatch");
+  const fs::path dir = temp.path();
   fs::create_directories(dir);
   auto sml = ReadModelCard(kSmlCard);
   ASSERT_TRUE(sml.ok());
@@ -279,8 +283,8 @@ TEST(LoadModelTest, CardsThatDisagreeWithTheirWeightsFailToLoad) {
 
 // Triton's own layout for a TorchScript model, without a hiedge card.
 TEST(ModelRepositoryTorchScriptTest, PytorchLibtorchModelsLoadFromConfigDims) {
-  const fs::path root = fs::temp_directory_path() / ("hiedge_triton_" + std::to_string(getpid()));
-  fs::remove_all(root);
+  const testing::ScopedTempDir temp("hiedge_triton");
+  const fs::path root = temp.path();
   fs::create_directories(root / "user" / "1");
   fs::create_directories(root / "wrong" / "1");
   torch::jit::Module module("UserModel");

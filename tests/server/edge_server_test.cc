@@ -12,6 +12,7 @@
 #include "testing/eventually.h"
 #include "testing/fake_backend.h"
 #include "testing/raw_http.h"
+#include "testing/temp_dir.h"
 
 namespace hiedge {
 namespace {
@@ -27,8 +28,8 @@ EdgeServerOptions QuietOptions() {
 }
 
 TEST(EdgeServerTest, RepositoryWithNoLoadableModelIsAnErrorNamingEachFailure) {
-  const fs::path root = fs::path(::testing::TempDir()) / "edge_empty_repo";
-  fs::remove_all(root);
+  const testing::ScopedTempDir temp("edge_empty_repo");
+  const fs::path root = temp.path();
   fs::create_directories(root / "m");
   ASSERT_TRUE(WriteTextFile((root / "m" / "config.pbtxt").string(), "").ok());
   fs::create_directory_symlink(root / "gone", root / "m" / "1");
@@ -41,7 +42,6 @@ TEST(EdgeServerTest, RepositoryWithNoLoadableModelIsAnErrorNamingEachFailure) {
   EXPECT_NE(started.message().find("m: "), std::string::npos) << started.message();
   EXPECT_NE(started.message().find("symbolic link"), std::string::npos) << started.message();
   EXPECT_EQ(server.http_port(), 0) << "nothing listens";
-  fs::remove_all(root);
 }
 
 TEST(EdgeServerTest, ShutdownKeepsReadinessFalseForTheMinimumDrain) {

@@ -243,6 +243,16 @@ TEST_F(HttpHostileTest, ConnectionsBeyondTheCapGetA503NotAReset) {
   EXPECT_EQ(RawConnection::StatusOf(r), 503) << r;
   EXPECT_NE(r.find("connection limit"), std::string::npos);
   EXPECT_TRUE(extra.ReadUntilClosed()) << "refused with a reset";
+  // Refusals linger (so the peer reads its 503) and are capped too: with 4 of them
+  // lingering (`extra` and 3 more), the next connection is closed without an answer.
+  std::vector<std::unique_ptr<RawConnection>> refused;
+  for (int i = 0; i < 3; ++i) {
+    refused.push_back(std::make_unique<RawConnection>(server_->port()));
+    ASSERT_EQ(RawConnection::StatusOf(refused.back()->ReadResponse()), 503);  // Not closed yet.
+  }
+  RawConnection flood(server_->port());
+  EXPECT_EQ(flood.ReadResponse(), "") << "a refusal beyond the cap costs no linger";
+  refused.clear();
   held.pop_back();  // One leaves; a newcomer is served.
   testing::Eventually([&] { return server_->open_connections() < 4; });
   RawConnection later(server_->port());

@@ -8,6 +8,7 @@
 #include "hiedge/files.h"
 #include "testing/eventually.h"
 #include "testing/fake_backend.h"
+#include "testing/temp_dir.h"
 
 namespace hiedge {
 namespace {
@@ -26,13 +27,10 @@ Result<std::unique_ptr<InferenceBackend>> FakeLoader(const std::string& card_pat
 class ModelRepositoryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ =
-        fs::path(::testing::TempDir()) /
-        ("repo_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(root_);
-    fs::create_directories(root_);
+    temp_ = std::make_unique<testing::ScopedTempDir>("repo");
+    root_ = temp_->path();
   }
-  void TearDown() override { fs::remove_all(root_); }
+  void TearDown() override { temp_.reset(); }
 
   void Write(const std::string& relative, const std::string& text) {
     ASSERT_TRUE(WriteTextFile((root_ / relative).string(), text).ok());
@@ -56,6 +54,7 @@ class ModelRepositoryTest : public ::testing::Test {
     return events.ok() ? *events : std::vector<ModelRepository::Event>{};
   }
 
+  std::unique_ptr<testing::ScopedTempDir> temp_;
   fs::path root_;
   InferenceService service_;
 };
