@@ -9,6 +9,14 @@ namespace {
 // Splits "/a/b/c?query" into {"a", "b", "c"}. Empty segments ("//") are kept so that
 // such paths match nothing.
 std::vector<std::string_view> PathSegments(std::string_view target) {
+  // Absolute form ("http://host:port/v2/..."), which servers must accept (RFC 9112 §3.2.2).
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (target.size() > scheme.size() && target.substr(0, scheme.size()) == scheme) {
+      const size_t path = target.find('/', scheme.size());
+      target = path == std::string_view::npos ? std::string_view("/") : target.substr(path);
+      break;
+    }
+  }
   const size_t query = target.find('?');
   if (query != std::string_view::npos) target = target.substr(0, query);
   std::vector<std::string_view> segments;

@@ -121,6 +121,23 @@ TEST_F(HttpHostileTest, WrongMethodIs405WithAllow) {
   EXPECT_EQ(RawConnection::StatusOf(get_infer), 405) << get_infer;
   EXPECT_NE(get_infer.find("Allow: POST"), std::string::npos);
   EXPECT_EQ(RawConnection::StatusOf(Exchange("GET /v3 HTTP/1.1\r\nHost: t\r\n\r\n")), 404);
+  // The absolute form of the target is accepted (RFC 9112 §3.2.2).
+  EXPECT_EQ(RawConnection::StatusOf(Exchange(
+                "GET http://t:8000/v2/health/ready HTTP/1.1\r\nHost: t\r\n\r\n")),
+            200);
+  EXPECT_EQ(RawConnection::StatusOf(Exchange("GET /v2/models/../../etc HTTP/1.1\r\nHost: t\r\n\r\n")),
+            404);
+}
+
+TEST_F(HttpHostileTest, AbsurdShapesAndHeaderLengthsAre400) {
+  const std::string huge_shape =
+      R"({"inputs":[{"name":"input","datatype":"FP32","shape":[9223372036854775807,2],"data":[1,2]}]})";
+  std::string r = Exchange(Post("/v2/models/fake/infer", huge_shape));
+  EXPECT_EQ(RawConnection::StatusOf(r), 400) << r;
+  r = Exchange(Post("/v2/models/fake/infer", "{}",
+                    "Inference-Header-Content-Length: 18446744073709551615\r\n"));
+  EXPECT_EQ(RawConnection::StatusOf(r), 400) << r;
+  ExpectStillServing();
 }
 
 TEST_F(HttpHostileTest, HeadAnswersHeadersWithoutABody) {
