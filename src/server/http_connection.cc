@@ -205,9 +205,11 @@ void Connection::OnHeader(beast::error_code ec) {
     return Respond(std::move(*reply), /*close=*/!parser_->is_done());
   }
   route_ = std::get<HttpRoute>(std::move(resolved));
-  // Memory the body will hold: all of it now for a declared length (the body is
-  // reserved at once), chunk by chunk otherwise.
-  auto reserved = context_->budget->Reserve(parser_->content_length().value_or(0));
+  // The body is charged as its bytes arrive (OnBodyPart), never by what a header
+  // declares: a client that announces 16 MB and sends a byte a second holds one byte
+  // of the budget, not 16 MB of everyone's. (Beast reserves the declared length as
+  // address space; pages count only once written.)
+  auto reserved = context_->budget->Reserve(0);
   if (!reserved.ok()) {
     HttpReply busy = HttpRouter::Error(503, reserved.status().message());
     busy.headers.emplace_back("Retry-After", "1");

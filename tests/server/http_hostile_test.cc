@@ -243,6 +243,24 @@ TEST_F(HttpHostileTest, InflightBudgetExhaustedIs503WithRetryAfter) {
             200);
 }
 
+TEST_F(HttpHostileTest, SlowUploadsHoldOnlyWhatTheySentOfTheBudget) {
+  server_->Stop();
+  ServiceLimits limits;
+  limits.inflight_budget_bytes = 32 * 1024;
+  Serve({}, limits);  // Bodies up to 64 KiB; budget 32 KiB.
+  // Eight uploads announce 60 KB each and send 10 bytes: together they declare far
+  // more than the budget, but hold 80 bytes of it.
+  std::vector<std::unique_ptr<RawConnection>> slow;
+  for (int i = 0; i < 8; ++i) {
+    slow.push_back(std::make_unique<RawConnection>(server_->port()));
+    slow.back()->Send("POST /v2/models/fake/infer HTTP/1.1\r\nHost: t\r\nContent-Length: 60000\r\n\r\n"
+                      "{\"inputs\":");
+  }
+  ASSERT_TRUE(testing::Eventually([&] { return service_->inflight_budget().in_use() == 80; }))
+      << service_->inflight_budget().in_use();
+  ExpectStillServing();  // A fresh request still fits.
+}
+
 TEST_F(HttpHostileTest, ConnectionsBeyondTheCapGetA503NotAReset) {
   server_->Stop();
   HttpServerOptions options;
