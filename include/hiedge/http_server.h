@@ -16,14 +16,14 @@ namespace hiedge {
 // Every bound a client can reach. Defaults suit an edge server on the open network.
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
-  int port = 8000;                           // 0 picks a free port.
-  size_t max_body_bytes = size_t{16} << 20;  // Larger bodies get 413, chunked ones as the
-                                             // bytes arrive, before they are buffered.
+  int port = 8000;                             // 0 picks a free port.
+  size_t max_body_bytes = size_t{16} << 20;    // Larger bodies get 413, chunked ones as the
+                                               // bytes arrive, before they are buffered.
   size_t max_header_bytes = size_t{16} << 10;  // Request line + headers; larger: 431.
-  int io_threads = 2;        // Event-loop threads: sockets, framing, cheap routes.
-  int worker_threads = 16;   // Threads running models (infer); requests queue FIFO.
-  int max_connections = 1024;  // Open connections; beyond: 503 and close, never a reset.
-  int listen_backlog = 1024;   // Pending connections the kernel queues (capped by somaxconn).
+  int io_threads = 2;             // Event-loop threads: sockets, framing, cheap routes.
+  int worker_threads = 16;        // Threads running models (infer); requests queue FIFO.
+  int max_connections = 1024;     // Open connections; beyond: 503 and close, never a reset.
+  int listen_backlog = 1024;      // Pending connections the kernel queues (capped by somaxconn).
   int header_timeout_ms = 10000;  // From a request's first byte to its last header byte.
   int body_timeout_ms = 60000;    // For the whole body, once the header is in.
   int idle_timeout_ms = 15000;    // Keep-alive: longest wait for the next request.

@@ -70,10 +70,10 @@ class MemoryBudget {
     size_t used = used_.load();
     do {
       if (capacity_ != 0 && (bytes > capacity_ || used > capacity_ - bytes)) {
-        return Status::ResourceExhausted(
-            "server busy: requests in flight hold " + std::to_string(used) + " of " +
-            std::to_string(capacity_) + " budgeted bytes; this one needs " +
-            std::to_string(bytes) + "; retry later");
+        return Status::ResourceExhausted("server busy: requests in flight hold " +
+                                         std::to_string(used) + " of " + std::to_string(capacity_) +
+                                         " budgeted bytes; this one needs " +
+                                         std::to_string(bytes) + "; retry later");
       }
     } while (!used_.compare_exchange_weak(used, used + bytes));
     return Status::Ok();

@@ -13,8 +13,8 @@ namespace hiedge {
 struct ModelStats {
   std::atomic<uint64_t> request_success{0};
   std::atomic<uint64_t> request_failure{0};
-  std::atomic<uint64_t> inference_count{0};  // Rows (samples) of successful requests.
-  std::atomic<uint64_t> execution_count{0};  // Backend executions (batches).
+  std::atomic<uint64_t> inference_count{0};      // Rows (samples) of successful requests.
+  std::atomic<uint64_t> execution_count{0};      // Backend executions (batches).
   std::atomic<uint64_t> request_duration_us{0};  // Successful requests, end to end.
   std::atomic<uint64_t> failure_duration_us{0};  // Failed requests, end to end.
   std::atomic<uint64_t> queue_duration_us{0};
@@ -27,9 +27,9 @@ struct ModelStats {
     int64_t pending_requests;
   };
   Snapshot Read() const {
-    return {request_success.load(),     request_failure.load(),     inference_count.load(),
-            execution_count.load(),     request_duration_us.load(), failure_duration_us.load(),
-            queue_duration_us.load(),   compute_duration_us.load(), pending_requests.load()};
+    return {request_success.load(),   request_failure.load(),     inference_count.load(),
+            execution_count.load(),   request_duration_us.load(), failure_duration_us.load(),
+            queue_duration_us.load(), compute_duration_us.load(), pending_requests.load()};
   }
 };
 

@@ -41,7 +41,7 @@ class DepthBoundedSax : public nlohmann::json_sax<json> {
     const std::string what = e.what();
     const size_t dash = what.rfind(" - ");
     const size_t bracket = what.find("] ");
-    detail_ = dash != std::string::npos     ? what.substr(dash + 3)
+    detail_ = dash != std::string::npos      ? what.substr(dash + 3)
               : bracket != std::string::npos ? what.substr(bracket + 2)
                                              : what;
     if (detail_.size() > 160) detail_.resize(160);

@@ -37,9 +37,8 @@ void ProgressBar::Update(int64_t done, const std::string& status) {
   const double eta = fraction > 0 ? elapsed * (1 - fraction) / fraction : 0;
   std::string bar(static_cast<size_t>(filled), '#');
   bar.resize(kWidth, '.');
-  std::fprintf(stderr,
-               "\r%s [%s] %3.0f%% %lld/%lld %.0fs<%.0fs %s\033[K",
-               label_.c_str(), bar.c_str(), fraction * 100, static_cast<long long>(done),
+  std::fprintf(stderr, "\r%s [%s] %3.0f%% %lld/%lld %.0fs<%.0fs %s\033[K", label_.c_str(),
+               bar.c_str(), fraction * 100, static_cast<long long>(done),
                static_cast<long long>(total_), elapsed, eta, status.c_str());
   std::fflush(stderr);
 }

@@ -1,9 +1,9 @@
-#include "common/bounded_json.h"
 #include "hiedge/decision_config.h"
 
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "common/bounded_json.h"
 #include "common/json_integers.h"
 #include "hiedge/files.h"
 

@@ -1,8 +1,9 @@
-#include "common/bounded_json.h"
 #include "hiedge/device_profile.h"
 
 #include <nlohmann/json.hpp>
 #include <set>
+
+#include "common/bounded_json.h"
 
 namespace hiedge {
 

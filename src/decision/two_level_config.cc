@@ -1,8 +1,8 @@
-#include "common/bounded_json.h"
 #include "hiedge/two_level_config.h"
 
 #include <nlohmann/json.hpp>
 
+#include "common/bounded_json.h"
 #include "common/json_integers.h"
 #include "hiedge/files.h"
 
@@ -27,7 +27,8 @@ std::string TwoLevelConfig::ToJson() const {
 
 Result<TwoLevelConfig> TwoLevelConfig::FromJson(const std::string& text) {
   auto parsed = ParseBoundedJson(text);
-  if (!parsed.ok()) return Status::InvalidArgument("two-level config: " + parsed.status().message());
+  if (!parsed.ok())
+    return Status::InvalidArgument("two-level config: " + parsed.status().message());
   json j = *std::move(parsed);
   if (!j.is_object()) {
     return Status::InvalidArgument("two-level config is not a JSON object");

@@ -1,7 +1,8 @@
 #include "hiedge/demo.h"
 
-#include <cstdio>
 #include <fmt/printf.h>
+
+#include <cstdio>
 #include <memory>
 
 #include "hiedge/calibrate.h"
@@ -106,10 +107,10 @@ Result<DemoReport> RunDemo(const DemoOptions& o) {
 
   std::string note;
   note = fmt::sprintf(
-                "Offloading pays only for small beta: many S-ML errors are also L-ML errors. On "
-                "validation, theta* offloads under 1%% of images from beta = %.2f on, and nothing "
-                "at all above beta = %.3f (a handful of near-certain fixes).",
-                report.marginal_beta, report.break_even_beta);
+      "Offloading pays only for small beta: many S-ML errors are also L-ML errors. On "
+      "validation, theta* offloads under 1%% of images from beta = %.2f on, and nothing "
+      "at all above beta = %.3f (a handful of near-certain fixes).",
+      report.marginal_beta, report.break_even_beta);
   report.notes.push_back(note);
   report.notes.push_back(
       "Calibration used the validation split (" + std::to_string(validation.size()) +

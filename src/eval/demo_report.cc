@@ -1,5 +1,6 @@
-#include <nlohmann/json.hpp>
 #include <fmt/printf.h>
+
+#include <nlohmann/json.hpp>
 
 #include "hiedge/demo.h"
 #include "hiedge/files.h"
@@ -10,13 +11,13 @@ std::string DemoReportToText(const DemoReport& report) {
   std::string out = ResultsToTable(report.strategies);
   out += "\nbeta sweep (theta* from validation, priced on test; cost per sample)\n";
   std::string line;
-  line = fmt::sprintf("%6s %8s %9s %9s %9s %9s %12s\n", "beta", "theta*", "offload%",
-                "HI", "full", "none", "HI saves");
+  line = fmt::sprintf("%6s %8s %9s %9s %9s %9s %12s\n", "beta", "theta*", "offload%", "HI", "full",
+                      "none", "HI saves");
   out += line;
   for (const BetaSweepRow& r : report.sweep) {
     line = fmt::sprintf("%6.2f %8.4f %8.2f%% %9.4f %9.4f %9.4f %11.1f%%\n", r.beta,
-                  r.theta > 1 ? 1.0 : r.theta, 100 * r.offload_fraction, r.hi_cost,
-                  r.full_offload_cost, r.no_offload_cost, 100 * r.reduction_vs_full);
+                        r.theta > 1 ? 1.0 : r.theta, 100 * r.offload_fraction, r.hi_cost,
+                        r.full_offload_cost, r.no_offload_cost, 100 * r.reduction_vs_full);
     out += line;
   }
   if (report.has_two_level) {
@@ -48,9 +49,8 @@ Status WriteDemoResults(const DemoReport& report, const std::string& dir) {
                      {"no_offload_cost", r.no_offload_cost},
                      {"reduction_vs_full", r.reduction_vs_full}});
     std::string line;
-    line = fmt::sprintf("%.2f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f\n", r.beta, r.theta,
-                  r.offload_fraction, r.hi_cost, r.full_offload_cost, r.no_offload_cost,
-                  r.reduction_vs_full);
+    line = fmt::sprintf("%.2f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f\n", r.beta, r.theta, r.offload_fraction,
+                        r.hi_cost, r.full_offload_cost, r.no_offload_cost, r.reduction_vs_full);
     sweep_csv += line;
   }
   nlohmann::json doc = {{"local_validation_accuracy", report.local_validation_accuracy},

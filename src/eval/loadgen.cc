@@ -1,7 +1,8 @@
 #include "hiedge/loadgen.h"
 
-#include <algorithm>
 #include <fmt/printf.h>
+
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <mutex>
@@ -134,8 +135,8 @@ std::string LoadLevelsToTable(const std::vector<LoadLevel>& levels) {
   std::string line;
   for (const LoadLevel& l : levels) {
     line = fmt::sprintf("%11d %13.1f %9.3f %9.3f %9.3f %9zu %6d%s\n", l.concurrency,
-                  l.throughput_per_s, l.p50_ms, l.p90_ms, l.p99_ms, l.failures, l.windows,
-                  l.stable ? "" : " (unstable)");
+                        l.throughput_per_s, l.p50_ms, l.p90_ms, l.p99_ms, l.failures, l.windows,
+                        l.stable ? "" : " (unstable)");
     out += line;
   }
   return out;

@@ -1,7 +1,8 @@
 #include "hiedge/plot.h"
 
-#include <cstdio>
 #include <fmt/printf.h>
+
+#include <cstdio>
 #include <cstdlib>
 
 #include "hiedge/files.h"

@@ -40,7 +40,8 @@ std::string ResultsToCsv(const std::vector<StrategyResult>& results) {
       "mean_offload_ms,throughput_per_s,wall_seconds\n";
   std::string line;
   for (const StrategyResult& r : results) {
-    line = fmt::sprintf("\"%s\",%.6f,%zu,%zu,%.6f,%zu,%zu,%zu,%.6f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.2f,%.3f\n",
+    line = fmt::sprintf(
+        "\"%s\",%.6f,%zu,%zu,%.6f,%zu,%zu,%zu,%.6f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.2f,%.3f\n",
         r.strategy.c_str(), r.theta, r.samples, r.offloaded, r.offload_fraction(), r.fallbacks,
         r.device_errors, r.server_errors, r.accuracy, r.offload_cost, r.cost, r.mean_latency_ms,
         r.p50_latency_ms, r.p99_latency_ms, r.mean_local_ms, r.mean_offload_ms, r.throughput_per_s,
@@ -52,8 +53,8 @@ std::string ResultsToCsv(const std::vector<StrategyResult>& results) {
 
 std::string ResultsToTable(const std::vector<StrategyResult>& results) {
   std::string out = fmt::sprintf("%-28s %8s %8s %9s %9s %9s %9s %9s %10s %10s %9s\n", "strategy",
-                                 "theta", "offloads", "offload%", "fallback", "dev.err",
-                                 "srv.err", "accuracy", "cost", "lat.ms", "samples/s");
+                                 "theta", "offloads", "offload%", "fallback", "dev.err", "srv.err",
+                                 "accuracy", "cost", "lat.ms", "samples/s");
   out += std::string(128, '-') + "\n";
   for (const StrategyResult& r : results) {
     out += fmt::sprintf("%-28s %8.4f %8zu %8.2f%% %9zu %9zu %9zu %8.2f%% %10.1f %10.3f %9.0f\n",
@@ -71,8 +72,9 @@ std::vector<FallbackCause> FallbackCauses(const std::vector<SampleRecord>& recor
   }
   std::vector<FallbackCause> causes;
   for (auto& [reason, count] : counts) causes.push_back({reason, count});
-  std::stable_sort(causes.begin(), causes.end(),
-                   [](const FallbackCause& a, const FallbackCause& b) { return a.count > b.count; });
+  std::stable_sort(
+      causes.begin(), causes.end(),
+      [](const FallbackCause& a, const FallbackCause& b) { return a.count > b.count; });
   return causes;
 }
 
@@ -83,10 +85,10 @@ std::string RecordsToCsv(const std::vector<SampleRecord>& records, const Dataset
   std::string line;
   for (size_t i = 0; i < records.size(); ++i) {
     const SampleRecord& r = records[i];
-    line = fmt::sprintf("%zu,%d,%d,%.6f,%d,%d,%d,%d,%.4f,%.4f,%.4f,", i,
-                  data.labels[i], r.local_prediction, r.confidence, r.offloaded ? 1 : 0,
-                  r.remote_prediction, r.fallback ? 1 : 0, r.final_prediction, r.local_ms,
-                  r.decision_ms, r.offload_ms);
+    line = fmt::sprintf("%zu,%d,%d,%.6f,%d,%d,%d,%d,%.4f,%.4f,%.4f,", i, data.labels[i],
+                        r.local_prediction, r.confidence, r.offloaded ? 1 : 0, r.remote_prediction,
+                        r.fallback ? 1 : 0, r.final_prediction, r.local_ms, r.decision_ms,
+                        r.offload_ms);
     out += line;
     std::string error = r.offload_error;
     std::replace(error.begin(), error.end(), '"', '\'');

@@ -17,7 +17,7 @@ std::string DecisionStudyToMarkdown(const DecisionStudy& s, const std::string& p
         plots + "/study.json`, `" + plots + "/modules.csv`; plot data beside each plot as CSV.\n\n";
   std::string line;
   line = fmt::sprintf("S-ML test accuracy **%.2f%%**, L-ML **%.2f%%**.\n\n",
-                100 * s.local_test_accuracy, 100 * s.remote_test_accuracy);
+                      100 * s.local_test_accuracy, 100 * s.remote_test_accuracy);
   md += line;
   md += "## Offload decisions at the cost optimum\n\n";
   line = fmt::sprintf("β = %.2f. ", s.offload_cost);
@@ -31,18 +31,18 @@ std::string DecisionStudyToMarkdown(const DecisionStudy& s, const std::string& p
       "| module | θ | accuracy | offloaded | cost / image | precision | recall | F1 | FN | FP |\n";
   md += "|---|---|---|---|---|---|---|---|---|---|\n";
   for (const ModuleResult& m : s.modules) {
-    line = fmt::sprintf(
-                  "| %s | %.4f | %.2f%% | %.2f%% | %.4f | %.3f | %.3f | %.3f | %zu | %zu |\n",
-                  m.name().c_str(), m.theta, 100 * m.accuracy, 100 * m.offload_fraction,
-                  m.mean_cost, m.detection.precision(), m.detection.recall(), m.detection.f1(),
-                  m.detection.false_negatives, m.detection.false_positives);
+    line = fmt::sprintf("| %s | %.4f | %.2f%% | %.2f%% | %.4f | %.3f | %.3f | %.3f | %zu | %zu |\n",
+                        m.name().c_str(), m.theta, 100 * m.accuracy, 100 * m.offload_fraction,
+                        m.mean_cost, m.detection.precision(), m.detection.recall(),
+                        m.detection.f1(), m.detection.false_negatives, m.detection.false_positives);
     md += line;
   }
   md += "\n![accuracy against offload fraction](" + plots + "/accuracy_vs_offload.svg)\n\n";
   md += "![cost against beta](" + plots + "/cost_vs_beta.svg)\n\n";
   if (!s.schedules.empty()) {
     md += "## Strategies: accuracy, offloads and makespan\n\n";
-    line = fmt::sprintf("Per-job times **measured** here (batch 1, loopback REST): S-ML %.3f ms, "
+    line = fmt::sprintf(
+        "Per-job times **measured** here (batch 1, loopback REST): S-ML %.3f ms, "
         "offload round trip incl. L-ML %.3f ms. Makespans are computed from them for the "
         "10,000 test images (seed 000, §5): HI runs the S-ML on every image and pipelines "
         "its offloads (θ* of max_softmax at β = %.2f); OMA gets HI's makespan as its "
@@ -54,8 +54,9 @@ std::string DecisionStudyToMarkdown(const DecisionStudy& s, const std::string& p
         "| strategy | accuracy | offloaded | makespan (s) | throughput (images/s) "
         "|\n|---|---|---|---|---|\n";
     for (const ScheduleResult& r : s.schedules) {
-      line = fmt::sprintf("| %s | %.2f%% | %zu | %.2f | %.0f |\n", r.strategy.c_str(),
-                    100 * r.accuracy(), r.offloaded, r.makespan_ms / 1000, r.throughput_per_s());
+      line =
+          fmt::sprintf("| %s | %.2f%% | %zu | %.2f | %.0f |\n", r.strategy.c_str(),
+                       100 * r.accuracy(), r.offloaded, r.makespan_ms / 1000, r.throughput_per_s());
       md += line;
     }
     md += "\n";
@@ -73,8 +74,8 @@ std::string DecisionStudyToMarkdown(const DecisionStudy& s, const std::string& p
     md += "|---|---|---|---|---|\n";
     for (const SplitMeasurement& m : s.partitioning) {
       line = fmt::sprintf("| %d | %s | %lld | %.3f | %.3f |\n", m.split_after_stage,
-                    ShapeToString(m.activation_shape).c_str(),
-                    static_cast<long long>(m.activation_bytes), m.head_ms, m.tail_ms);
+                          ShapeToString(m.activation_shape).c_str(),
+                          static_cast<long long>(m.activation_bytes), m.head_ms, m.tail_ms);
       md += line;
     }
     md +=
@@ -88,21 +89,20 @@ std::string DecisionStudyToMarkdown(const DecisionStudy& s, const std::string& p
     std::string classes;
     for (int c : s.filter_classes) classes += (classes.empty() ? "" : ", ") + std::to_string(c);
     line = fmt::sprintf(
-                  "A binary S-ML (`models/footwear.json`) tells footwear (classes %s: sandal, "
-                  "sneaker, ankle boot) from the rest; images with P(footwear) ≥ 0.5 are "
-                  "offloaded to the L-ML for the fine class. Of %zu test images, %zu are footwear; "
-                  "%zu are offloaded: %zu true positives, **%zu false positives** (offloaded, not "
-                  "footwear, cost 1 each) and **%zu false negatives** (footwear never classified). "
-                  "Footwear correctly fine-classified: %.2f%% with the filter, %.2f%% with full "
-                  "offload.\n\n",
-                  classes.c_str(), f.samples, f.positives, f.offloaded, f.true_positives,
-                  f.false_positives, f.false_negatives, 100 * f.accuracy(),
-                  100 * f.full_offload_accuracy());
+        "A binary S-ML (`models/footwear.json`) tells footwear (classes %s: sandal, "
+        "sneaker, ankle boot) from the rest; images with P(footwear) ≥ 0.5 are "
+        "offloaded to the L-ML for the fine class. Of %zu test images, %zu are footwear; "
+        "%zu are offloaded: %zu true positives, **%zu false positives** (offloaded, not "
+        "footwear, cost 1 each) and **%zu false negatives** (footwear never classified). "
+        "Footwear correctly fine-classified: %.2f%% with the filter, %.2f%% with full "
+        "offload.\n\n",
+        classes.c_str(), f.samples, f.positives, f.offloaded, f.true_positives, f.false_positives,
+        f.false_negatives, 100 * f.accuracy(), 100 * f.full_offload_accuracy());
     md += line;
     md += "| β | cost (filter) | cost (full offload) | reduction |\n|---|---|---|---|\n";
     for (const BinaryFilterResult& r : s.filter) {
       line = fmt::sprintf("| %.1f | %.1f | %.1f | %.1f%% |\n", r.offload_cost, r.cost,
-                    r.full_offload_cost, 100 * r.cost_reduction());
+                          r.full_offload_cost, 100 * r.cost_reduction());
       md += line;
     }
     md += "\n";
@@ -121,35 +121,34 @@ std::string DecisionStudyToMarkdown(const DecisionStudy& s, const std::string& p
     for (const ProfiledStrategy& p : s.profiled) {
       std::string energy = "n/a";
       if (p.cost.energy_mj) energy = fmt::sprintf("%.2f", *p.cost.energy_mj);
-      line = fmt::sprintf("| %s | %s | %.2f%% | %.1f%% | %.2f | %s |\n",
-                    p.device.c_str(), p.strategy.c_str(), 100 * p.accuracy,
-                    100 * p.offload_fraction, p.cost.latency_ms, energy);
+      line = fmt::sprintf("| %s | %s | %.2f%% | %.1f%% | %.2f | %s |\n", p.device.c_str(),
+                          p.strategy.c_str(), 100 * p.accuracy, 100 * p.offload_fraction,
+                          p.cost.latency_ms, energy);
       md += line;
     }
     md += "\n";
   }
   md += "## Calibration\n\n";
   line = fmt::sprintf(
-                "Temperature scaling fitted on validation: T = %.3f. Expected calibration error "
-                "(15 bins, test): %.4f before, %.4f after.\n\n",
-                s.calibration.temperature, s.calibration.ece_before, s.calibration.ece_after);
+      "Temperature scaling fitted on validation: T = %.3f. Expected calibration error "
+      "(15 bins, test): %.4f before, %.4f after.\n\n",
+      s.calibration.temperature, s.calibration.ece_before, s.calibration.ece_after);
   md += line;
   md += "![reliability diagram](" + plots + "/reliability.svg)\n\n";
   md += "## Accuracy target with a guarantee\n\n";
   const GuaranteeResult& g = s.guarantee;
   line = fmt::sprintf(
-                "Target A* = %.2f%% (L-ML validation accuracy − 1 pt) at confidence %.0f%% "
-                "(Clopper–Pearson, fixed-sequence testing over θ from \"offload all\" down). The "
-                "claim is: P(a threshold is certified and misses A*) ≤ %.0f%%; where nothing can "
-                "be certified, no θ is claimed. Over %d draws of %zu validation images (with "
-                "replacement), a θ was certified in %.0f%% of draws; the target held or no θ was "
-                "claimed in **%.1f%%** on the validation population the draws came from (stated "
-                "≥ %.0f%%) and in **%.1f%%** on the test set. Certified θ on test: mean accuracy "
-                "%.2f%% (min %.2f%%), mean offload %.1f%%.\n\n",
-                100 * g.target_accuracy, 100 * (1 - g.delta), 100 * g.delta, g.resamples,
-                g.resample_size, 100 * g.certified_rate, 100 * g.met_rate_held_out,
-                100 * (1 - g.delta), 100 * g.met_rate, 100 * g.mean_test_accuracy,
-                100 * g.min_test_accuracy, 100 * g.mean_offload_fraction);
+      "Target A* = %.2f%% (L-ML validation accuracy − 1 pt) at confidence %.0f%% "
+      "(Clopper–Pearson, fixed-sequence testing over θ from \"offload all\" down). The "
+      "claim is: P(a threshold is certified and misses A*) ≤ %.0f%%; where nothing can "
+      "be certified, no θ is claimed. Over %d draws of %zu validation images (with "
+      "replacement), a θ was certified in %.0f%% of draws; the target held or no θ was "
+      "claimed in **%.1f%%** on the validation population the draws came from (stated "
+      "≥ %.0f%%) and in **%.1f%%** on the test set. Certified θ on test: mean accuracy "
+      "%.2f%% (min %.2f%%), mean offload %.1f%%.\n\n",
+      100 * g.target_accuracy, 100 * (1 - g.delta), 100 * g.delta, g.resamples, g.resample_size,
+      100 * g.certified_rate, 100 * g.met_rate_held_out, 100 * (1 - g.delta), 100 * g.met_rate,
+      100 * g.mean_test_accuracy, 100 * g.min_test_accuracy, 100 * g.mean_offload_fraction);
   md += line;
   // How the test split differs from validation, from the measured accuracies.
   const double local_drop = 100 * (s.local_validation_accuracy - s.local_test_accuracy);
@@ -176,9 +175,8 @@ std::string DecisionStudyToMarkdown(const DecisionStudy& s, const std::string& p
   md += "| stream | samples | regret | regret / sample | final mean θ |\n|---|---|---|---|---|\n";
   for (const OnlineResult& o : s.online) {
     if (o.t.empty()) continue;
-    line = fmt::sprintf("| %s | %.0f | %.1f | %.4f | %.3f |\n", o.stream.c_str(),
-                  o.t.back(), o.regret.back(), o.regret.back() / o.t.back(),
-                  o.mean_threshold.back());
+    line = fmt::sprintf("| %s | %.0f | %.1f | %.4f | %.3f |\n", o.stream.c_str(), o.t.back(),
+                        o.regret.back(), o.regret.back() / o.t.back(), o.mean_threshold.back());
     md += line;
   }
   md += "\n![cumulative cost](" + plots + "/online_cost.svg)\n\n![regret](" + plots +

@@ -1,5 +1,6 @@
-#include <nlohmann/json.hpp>
 #include <fmt/printf.h>
+
+#include <nlohmann/json.hpp>
 
 #include "hiedge/files.h"
 #include "hiedge/plot.h"
@@ -37,41 +38,40 @@ PlotSeries BinsSeries(const std::string& title, const std::vector<ReliabilityBin
 std::string DecisionStudyToText(const DecisionStudy& s) {
   std::string out;
   std::string line;
-  line = fmt::sprintf("S-ML test accuracy %.2f%%, L-ML %.2f%%. Temperature %.3f: ECE %.4f -> %.4f (test).\n\n",
+  line = fmt::sprintf(
+      "S-ML test accuracy %.2f%%, L-ML %.2f%%. Temperature %.3f: ECE %.4f -> %.4f (test).\n\n",
       100 * s.local_test_accuracy, 100 * s.remote_test_accuracy, s.calibration.temperature,
       s.calibration.ece_before, s.calibration.ece_after);
   out += line;
-  line = fmt::sprintf("%-18s %9s %9s %9s %9s %9s %9s %6s %6s\n", "module", "theta",
-                "accuracy", "offload%", "cost/img", "precision", "recall", "F1", "FN/FP");
+  line = fmt::sprintf("%-18s %9s %9s %9s %9s %9s %9s %6s %6s\n", "module", "theta", "accuracy",
+                      "offload%", "cost/img", "precision", "recall", "F1", "FN/FP");
   out += line;
   for (const ModuleResult& m : s.modules) {
-    line = fmt::sprintf(
-                  "%-18s %9.4f %8.2f%% %8.2f%% %9.4f %9.3f %9.3f %6.3f %zu/%zu\n", m.name().c_str(),
-                  m.theta, 100 * m.accuracy, 100 * m.offload_fraction, m.mean_cost,
-                  m.detection.precision(), m.detection.recall(), m.detection.f1(),
-                  m.detection.false_negatives, m.detection.false_positives);
+    line = fmt::sprintf("%-18s %9.4f %8.2f%% %8.2f%% %9.4f %9.3f %9.3f %6.3f %zu/%zu\n",
+                        m.name().c_str(), m.theta, 100 * m.accuracy, 100 * m.offload_fraction,
+                        m.mean_cost, m.detection.precision(), m.detection.recall(),
+                        m.detection.f1(), m.detection.false_negatives, m.detection.false_positives);
     out += line;
   }
   const GuaranteeResult& g = s.guarantee;
   line = fmt::sprintf(
-                "\nGuarantee: target %.2f%% at confidence %.0f%%, %d validation resamples of %zu "
-                "(certified %.0f%%): no violation on the validation population in %.1f%%, on test "
-                "in %.1f%% (test: mean accuracy %.2f%%, min %.2f%%, mean offload %.1f%%).\n",
-                100 * g.target_accuracy, 100 * (1 - g.delta), g.resamples, g.resample_size,
-                100 * g.certified_rate, 100 * g.met_rate_held_out, 100 * g.met_rate,
-                100 * g.mean_test_accuracy, 100 * g.min_test_accuracy,
-                100 * g.mean_offload_fraction);
+      "\nGuarantee: target %.2f%% at confidence %.0f%%, %d validation resamples of %zu "
+      "(certified %.0f%%): no violation on the validation population in %.1f%%, on test "
+      "in %.1f%% (test: mean accuracy %.2f%%, min %.2f%%, mean offload %.1f%%).\n",
+      100 * g.target_accuracy, 100 * (1 - g.delta), g.resamples, g.resample_size,
+      100 * g.certified_rate, 100 * g.met_rate_held_out, 100 * g.met_rate,
+      100 * g.mean_test_accuracy, 100 * g.min_test_accuracy, 100 * g.mean_offload_fraction);
   out += line;
   for (const ScheduleResult& r : s.schedules) {
-    line = fmt::sprintf(
-                  "%-20s accuracy %.2f%%, offloaded %zu, makespan %.2f s, %.0f images/s\n",
-                  r.strategy.c_str(), 100 * r.accuracy(), r.offloaded, r.makespan_ms / 1000,
-                  r.throughput_per_s());
+    line = fmt::sprintf("%-20s accuracy %.2f%%, offloaded %zu, makespan %.2f s, %.0f images/s\n",
+                        r.strategy.c_str(), 100 * r.accuracy(), r.offloaded, r.makespan_ms / 1000,
+                        r.throughput_per_s());
     out += line;
   }
   for (const OnlineResult& o : s.online) {
     if (o.t.empty()) continue;
-    line = fmt::sprintf("Online (%s, %.0f samples): regret %.1f (%.4f per sample), final mean theta %.3f\n",
+    line = fmt::sprintf(
+        "Online (%s, %.0f samples): regret %.1f (%.4f per sample), final mean theta %.3f\n",
         o.stream.c_str(), o.t.back(), o.regret.back(), o.regret.back() / o.t.back(),
         o.mean_threshold.back());
     out += line;
@@ -105,10 +105,10 @@ Status WriteDecisionStudy(const DecisionStudy& s, const std::string& dir) {
                        {"false_positives", m.detection.false_positives},
                        {"beta_sweep", sweep}});
     std::string line;
-    line = fmt::sprintf("%s,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%zu,%zu\n",
-                  m.module.c_str(), m.calibrated ? 1 : 0, m.theta, m.accuracy, m.offload_fraction,
-                  m.mean_cost, m.detection.precision(), m.detection.recall(), m.detection.f1(),
-                  m.detection.false_negatives, m.detection.false_positives);
+    line = fmt::sprintf("%s,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%zu,%zu\n", m.module.c_str(),
+                        m.calibrated ? 1 : 0, m.theta, m.accuracy, m.offload_fraction, m.mean_cost,
+                        m.detection.precision(), m.detection.recall(), m.detection.f1(),
+                        m.detection.false_negatives, m.detection.false_positives);
     csv += line;
   }
   json online = json::array();

@@ -1,6 +1,7 @@
 // A networked two-level run and its summary.
-#include <algorithm>
 #include <fmt/printf.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -141,13 +142,13 @@ std::string TwoLevelRunSummary::ToJson() const {
 std::string TwoLevelRunSummary::ToTable() const {
   std::string text;
   text = fmt::sprintf(
-                "samples %zu: accuracy %.2f%% (first level %.2f%%), %.1f%% answered on the "
-                "device, experts asked %.3f/sample, %.1f%% of answers forwarded to another "
-                "server, %zu fallbacks, recall on %.1f%%\nlatency: first level p50 %.3f ms, "
-                "second level p50 %.3f ms, total p99 %.3f ms; %.0f samples/s\n",
-                samples, 100 * accuracy, 100 * first_level_accuracy, 100 * local_fraction,
-                mean_experts_asked, 100 * forwarded_fraction, fallbacks, 100 * recall_fraction,
-                p50_first_level_ms, p50_second_level_ms, p99_total_ms, samples_per_second);
+      "samples %zu: accuracy %.2f%% (first level %.2f%%), %.1f%% answered on the "
+      "device, experts asked %.3f/sample, %.1f%% of answers forwarded to another "
+      "server, %zu fallbacks, recall on %.1f%%\nlatency: first level p50 %.3f ms, "
+      "second level p50 %.3f ms, total p99 %.3f ms; %.0f samples/s\n",
+      samples, 100 * accuracy, 100 * first_level_accuracy, 100 * local_fraction, mean_experts_asked,
+      100 * forwarded_fraction, fallbacks, 100 * recall_fraction, p50_first_level_ms,
+      p50_second_level_ms, p99_total_ms, samples_per_second);
   return text;
 }
 

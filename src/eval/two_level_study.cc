@@ -1,6 +1,7 @@
 // `hiedge twolevel`: seed 004's two-level architecture measured on Fashion-MNIST.
-#include <cmath>
 #include <fmt/printf.h>
+
+#include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -74,8 +75,7 @@ Result<TwoLevelStudy> RunTwoLevelStudy(const TwoLevelStudyOptions& o) {
   add_two_level("two-level, Alg. 2 + recall", alg2);
   study.hi_thresholds = CalibrateTwoLevel(val_samples, sc, o.hi_max_mean_queries, true);
   std::string hi_name;
-  hi_name = fmt::sprintf("HI + two-level (<= %.2f experts)",
-                o.hi_max_mean_queries);
+  hi_name = fmt::sprintf("HI + two-level (<= %.2f experts)", o.hi_max_mean_queries);
   add_two_level(hi_name, SimulateTwoLevel(test_samples, sc, study.hi_thresholds));
 
   study.demand = ScenarioDemand(o.clusters, sc.count(), o.seed);
@@ -120,26 +120,24 @@ std::string TwoLevelStudy::ToJson() const {
 std::string TwoLevelStudy::ToTable() const {
   std::string out;
   std::string line;
-  line = fmt::sprintf("%-34s %9s %7s %8s %7s %9s %9s %9s\n", "strategy (test)",
-                "accuracy", "local", "queries", "recall", "dev MMAC", "srv MMAC", "upload B");
+  line = fmt::sprintf("%-34s %9s %7s %8s %7s %9s %9s %9s\n", "strategy (test)", "accuracy", "local",
+                      "queries", "recall", "dev MMAC", "srv MMAC", "upload B");
   out += line;
   for (const Row& r : rows) {
     line = fmt::sprintf("%-34s %8.2f%% %6.1f%% %8.3f %6.1f%% %9.3f %9.3f %9.0f\n",
-                  r.strategy.c_str(), 100 * r.accuracy, 100 * r.local_fraction,
-                  r.mean_expert_queries, 100 * r.recall_fraction, r.device_macs / 1e6,
-                  r.server_macs / 1e6, r.upload_bytes);
+                        r.strategy.c_str(), 100 * r.accuracy, 100 * r.local_fraction,
+                        r.mean_expert_queries, 100 * r.recall_fraction, r.device_macs / 1e6,
+                        r.server_macs / 1e6, r.upload_bytes);
     out += line;
   }
   line = fmt::sprintf(
-                "superclass of C^L right on %.2f%% of test; thresholds (validation accuracy "
-                "%.2f%%): accept_top %.2f, consider %.2f, recall_below %.2f, max_parallel %d\n",
-                100 * superclass_accuracy, 100 * validation_accuracy, config.thresholds.accept_top,
-                config.thresholds.consider, config.thresholds.recall_below,
-                config.thresholds.max_parallel);
+      "superclass of C^L right on %.2f%% of test; thresholds (validation accuracy "
+      "%.2f%%): accept_top %.2f, consider %.2f, recall_below %.2f, max_parallel %d\n",
+      100 * superclass_accuracy, 100 * validation_accuracy, config.thresholds.accept_top,
+      config.thresholds.consider, config.thresholds.recall_below, config.thresholds.max_parallel);
   out += line;
-  line = fmt::sprintf(
-                "HI + two-level: the first level answers alone at max softmax >= %.3f\n",
-                hi_thresholds.accept_locally);
+  line = fmt::sprintf("HI + two-level: the first level answers alone at max softmax >= %.3f\n",
+                      hi_thresholds.accept_locally);
   out += line;
   out += "Alg. 1 placement (modelled scenario, seeded demand):\n";
   for (size_t c = 0; c < placement.size(); ++c) {
@@ -149,9 +147,8 @@ std::string TwoLevelStudy::ToTable() const {
       line = fmt::sprintf(" %.2f", d);
       shares += line;
     }
-    line = fmt::sprintf(
-                  "  cluster %zu: demand [%s ], experts {%s }, %.0f%% of its queries local\n", c,
-                  shares.c_str(), models.c_str(), 100 * local_share[c]);
+    line = fmt::sprintf("  cluster %zu: demand [%s ], experts {%s }, %.0f%% of its queries local\n",
+                        c, shares.c_str(), models.c_str(), 100 * local_share[c]);
     out += line;
   }
   return out;

@@ -1,4 +1,3 @@
-#include "common/bounded_json.h"
 #include "hiedge/model_card.h"
 
 #include <cmath>
@@ -6,6 +5,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "common/bounded_json.h"
 #include "common/json_integers.h"
 #include "hiedge/files.h"
 
@@ -45,8 +45,7 @@ Result<ModelCard> ModelCard::FromJson(const std::string& text) {
   auto parsed = ParseBoundedJson(text);
   if (!parsed.ok()) return Status::InvalidArgument("model card: " + parsed.status().message());
   json j = *std::move(parsed);
-  if (!j.is_object())
-    return Status::InvalidArgument("model card is not a JSON object");
+  if (!j.is_object()) return Status::InvalidArgument("model card is not a JSON object");
   ModelCard c;
   try {
     c.name = j.at("name").get<std::string>();

@@ -162,7 +162,8 @@ Status DryRun(InferenceBackend& backend, const std::string& source) {
   const ModelInfo& info = backend.info();
   std::vector<int64_t> shape = {1};
   shape.insert(shape.end(), info.input_shape.begin(), info.input_shape.end());
-  FloatTensor zeros{shape, std::vector<float>(static_cast<size_t>(FloatTensor::NumElements(shape)))};
+  FloatTensor zeros{shape,
+                    std::vector<float>(static_cast<size_t>(FloatTensor::NumElements(shape)))};
   auto logits = backend.Infer(zeros);
   if (!logits.ok()) {
     return Status::DataLoss(source + " does not run on its declared input shape " +

@@ -32,7 +32,6 @@ bool IsOpenOperation(ServerOperation operation);
 Status CheckBearerToken(std::string_view authorization, std::string_view token);
 
 // Both: OK for an open operation, else CheckBearerToken.
-Status Authorize(ServerOperation operation, std::string_view authorization,
-                 std::string_view token);
+Status Authorize(ServerOperation operation, std::string_view authorization, std::string_view token);
 
 }  // namespace hiedge

@@ -87,9 +87,9 @@ void EdgeServer::Drain() {
   Log("shutting down: not ready; draining for " + std::to_string(options_.drain_min_seconds) +
       " s at least, " + std::to_string(options_.drain_max_seconds) + " s at most");
   const auto earliest = start + Seconds(options_.drain_min_seconds);
-  const auto latest = start + Seconds(std::max(options_.drain_max_seconds, options_.drain_min_seconds));
-  while (Clock::now() < latest &&
-         (Clock::now() < earliest || service_->PendingRequests() > 0)) {
+  const auto latest =
+      start + Seconds(std::max(options_.drain_max_seconds, options_.drain_min_seconds));
+  while (Clock::now() < latest && (Clock::now() < earliest || service_->PendingRequests() > 0)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   const int64_t abandoned = service_->PendingRequests();

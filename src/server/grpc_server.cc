@@ -108,7 +108,8 @@ class Service final : public inference::GRPCInferenceService::Service {
   grpc::Status ModelStatistics(grpc::ServerContext* ctx,
                                const inference::ModelStatisticsRequest* in,
                                inference::ModelStatisticsResponse* out) override {
-    if (auto denied = Authorize(ctx, ServerOperation::kModelStatistics); !denied.ok()) return denied;
+    if (auto denied = Authorize(ctx, ServerOperation::kModelStatistics); !denied.ok())
+      return denied;
     // An empty name asks for every model.
     const std::vector<std::string> names =
         in->name().empty() ? service_->ModelNames() : std::vector<std::string>{in->name()};
@@ -128,8 +129,9 @@ class Service final : public inference::GRPCInferenceService::Service {
   grpc::Status Authorize(grpc::ServerContext* ctx, ServerOperation operation) const {
     const auto& metadata = ctx->client_metadata();
     const auto it = metadata.find("authorization");
-    const std::string_view presented =
-        it == metadata.end() ? std::string_view() : std::string_view(it->second.data(), it->second.size());
+    const std::string_view presented = it == metadata.end()
+                                           ? std::string_view()
+                                           : std::string_view(it->second.data(), it->second.size());
     return ToGrpc(hiedge::Authorize(operation, presented, token_));
   }
 

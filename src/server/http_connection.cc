@@ -164,10 +164,9 @@ bool Connection::DeadlinePassed(beast::error_code ec) const {
 
 void Connection::ReadHeader() {
   ArmDeadline(context_->options.header_timeout_ms);
-  http::async_read_header(stream_, buffer_, *parser_,
-                          [self = shared_from_this()](beast::error_code ec, size_t) {
-                            self->OnHeader(ec);
-                          });
+  http::async_read_header(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
 }
 
 void Connection::OnHeader(beast::error_code ec) {
@@ -192,8 +191,9 @@ void Connection::OnHeader(beast::error_code ec) {
   if (ec) return Fail(400, "malformed HTTP request: " + ec.message());
   const auto& req = parser_->get();
   if (AmbiguousFraming(req, parser_->chunked())) {
-    return Fail(400, "ambiguous message framing (Transfer-Encoding must be one field ending in "
-                     "chunked, without Content-Length)");
+    return Fail(400,
+                "ambiguous message framing (Transfer-Encoding must be one field ending in "
+                "chunked, without Content-Length)");
   }
   head_ = req.method() == http::verb::head;
   const auto authorization = req[http::field::authorization];
@@ -219,8 +219,8 @@ void Connection::OnHeader(beast::error_code ec) {
   if (parser_->is_done()) return Dispatch();
   ArmDeadline(context_->options.body_timeout_ms);
   if (beast::iequals(req[http::field::expect], "100-continue")) {
-    continue_ = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
-                                                                   req.version());
+    continue_ =
+        std::make_shared<http::response<http::empty_body>>(http::status::continue_, req.version());
     return http::async_write(stream_, *continue_,
                              [self = shared_from_this()](beast::error_code ec, size_t) {
                                if (ec) {
@@ -234,10 +234,9 @@ void Connection::OnHeader(beast::error_code ec) {
 }
 
 void Connection::ReadBody() {
-  http::async_read_some(stream_, buffer_, *parser_,
-                        [self = shared_from_this()](beast::error_code ec, size_t) {
-                          self->OnBodyPart(ec);
-                        });
+  http::async_read_some(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBodyPart(ec); });
 }
 
 void Connection::OnBodyPart(beast::error_code ec) {
@@ -287,7 +286,8 @@ void Connection::Dispatch() {
     v.method = std::string_view(req.method_string().data(), req.method_string().size());
     v.target = std::string_view(req.target().data(), req.target().size());
     if (length_field != req.end()) {
-      v.header_length = std::string_view(length_field->value().data(), length_field->value().size());
+      v.header_length =
+          std::string_view(length_field->value().data(), length_field->value().size());
     }
     v.body = req.body();
     return v;

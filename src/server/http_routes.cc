@@ -40,7 +40,8 @@ struct PathMatch {
 // Matches the OIP v2 paths; nullopt for any other path.
 std::optional<PathMatch> MatchPath(std::string_view target) {
   const std::vector<std::string_view> s = PathSegments(target);
-  if (s.size() == 1 && s[0] == "metrics") return PathMatch{ServerOperation::kMetrics, false, {}, {}};
+  if (s.size() == 1 && s[0] == "metrics")
+    return PathMatch{ServerOperation::kMetrics, false, {}, {}};
   if (s.empty() || s[0] != "v2") return std::nullopt;
   if (s.size() == 1) return PathMatch{ServerOperation::kServerMetadata, false, {}, {}};
   if (s.size() == 3 && s[1] == "health") {
@@ -80,8 +81,10 @@ HttpReply Json(std::string body) {
 
 HttpReply FromStatus(const Status& status) {
   HttpReply r = HttpRouter::Error(HttpStatusFor(status), status.message());
-  if (status.code() == StatusCode::kUnauthenticated) r.headers.emplace_back("WWW-Authenticate", "Bearer");
-  if (status.code() == StatusCode::kResourceExhausted || status.code() == StatusCode::kUnavailable) {
+  if (status.code() == StatusCode::kUnauthenticated)
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+  if (status.code() == StatusCode::kResourceExhausted ||
+      status.code() == StatusCode::kUnavailable) {
     r.headers.emplace_back("Retry-After", "1");
   }
   return r;
@@ -93,8 +96,7 @@ Result<std::optional<size_t>> ParseHeaderLength(std::optional<std::string_view> 
   const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), length);
   if (ec != std::errc() || end != value->data() + value->size()) {
     return Status::InvalidArgument(std::string(protocol::kHeaderLengthHeader) +
-                                   " is not a non-negative integer: '" + std::string(*value) +
-                                   "'");
+                                   " is not a non-negative integer: '" + std::string(*value) + "'");
   }
   return std::optional<size_t>(length);
 }
@@ -110,7 +112,8 @@ HttpReply Infer(InferenceService& service, const HttpRoute& route, const HttpReq
   for (const auto& o : request->outputs) {
     if (o.binary_data && o.classification == 0) binary_outputs.push_back(o.name);
   }
-  if (request->outputs.empty() && request->binary_data_output) binary_outputs.push_back(kLogitsName);
+  if (request->outputs.empty() && request->binary_data_output)
+    binary_outputs.push_back(kLogitsName);
   protocol::EncodedBody body = protocol::EncodeInferResponse(*response, binary_outputs);
   HttpReply r;
   r.body = std::move(body.body);
@@ -138,12 +141,13 @@ std::variant<HttpRoute, HttpReply> HttpRouter::Resolve(std::string_view method,
                                                        std::string_view authorization) const {
   const std::optional<PathMatch> match = MatchPath(target);
   if (!match) {
-    return Error(404, "no route for " + std::string(method) + " " +
-                          std::string(target.substr(0, 200)));
+    return Error(404,
+                 "no route for " + std::string(method) + " " + std::string(target.substr(0, 200)));
   }
   const bool method_ok = match->post ? method == "POST" : (method == "GET" || method == "HEAD");
   if (!method_ok) {
-    HttpReply r = Error(405, "method " + std::string(method.substr(0, 20)) + " is not allowed here");
+    HttpReply r =
+        Error(405, "method " + std::string(method.substr(0, 20)) + " is not allowed here");
     r.headers.emplace_back("Allow", match->post ? "POST" : "GET, HEAD");
     return r;
   }

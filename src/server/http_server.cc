@@ -23,20 +23,20 @@ class HttpServer::Impl {
       : context(service, std::move(options)), acceptor(io), accept_pause(io) {}
 
   void Accept() {
-    acceptor.async_accept(asio::make_strand(io), [this](boost::system::error_code ec,
-                                                         tcp::socket socket) {
-      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-      if (!ec) {
-        std::make_shared<http_internal::Connection>(std::move(socket), &context)->Start();
-        return Accept();
-      }
-      // Out of file descriptors (or another accept failure): retrying at once would spin
-      // on the same error, so pause briefly; pending connections wait in the backlog.
-      accept_pause.expires_after(std::chrono::milliseconds(10));
-      accept_pause.async_wait([this](boost::system::error_code wait) {
-        if (!wait) Accept();
-      });
-    });
+    acceptor.async_accept(
+        asio::make_strand(io), [this](boost::system::error_code ec, tcp::socket socket) {
+          if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+          if (!ec) {
+            std::make_shared<http_internal::Connection>(std::move(socket), &context)->Start();
+            return Accept();
+          }
+          // Out of file descriptors (or another accept failure): retrying at once would spin
+          // on the same error, so pause briefly; pending connections wait in the backlog.
+          accept_pause.expires_after(std::chrono::milliseconds(10));
+          accept_pause.async_wait([this](boost::system::error_code wait) {
+            if (!wait) Accept();
+          });
+        });
   }
 
   // Declared first: connections unregister from it while the io_context is destroyed.

@@ -17,8 +17,8 @@ std::vector<int64_t> BatchedShape(const std::vector<int64_t>& per_sample) {
   return shape;
 }
 
-Status ValidateInput(const protocol::InferRequest& request, const ModelInfo& info,
-                     int64_t max_rows, bool allow_non_finite) {
+Status ValidateInput(const protocol::InferRequest& request, const ModelInfo& info, int64_t max_rows,
+                     bool allow_non_finite) {
   if (request.inputs.size() != 1) {
     return Status::InvalidArgument("model '" + info.name + "' takes 1 input, got " +
                                    std::to_string(request.inputs.size()));
@@ -226,9 +226,10 @@ Result<protocol::InferResponse> InferenceService::Infer(const std::string& model
   ExecutionTimes times;
   Result<protocol::InferResponse> response = InferOn(served, model, request, &times);
   stats.pending_requests.fetch_sub(1);
-  const auto elapsed_us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                                    std::chrono::steady_clock::now() - start)
-                                                    .count());
+  const auto elapsed_us =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                std::chrono::steady_clock::now() - start)
+                                .count());
   // Triton's semantics: durations, queue and compute of successful requests only.
   if (response.ok()) {
     stats.request_success.fetch_add(1);

@@ -22,11 +22,12 @@ std::string InferenceService::RenderMetrics() const {
   auto& failure = counter("nv_inference_request_failure", "Number of failed inference requests");
   auto& count = counter("nv_inference_count", "Number of inferences performed (batch rows)");
   auto& exec = counter("nv_inference_exec_count", "Number of model executions (batches)");
-  auto& request = counter("nv_inference_request_duration_us", "Cumulative duration of successful requests (us)");
-  auto& queue =
-      counter("nv_inference_queue_duration_us", "Cumulative time successful requests spent queued (us)");
-  auto& compute =
-      counter("nv_inference_compute_infer_duration_us", "Cumulative model compute time of successful requests (us)");
+  auto& request = counter("nv_inference_request_duration_us",
+                          "Cumulative duration of successful requests (us)");
+  auto& queue = counter("nv_inference_queue_duration_us",
+                        "Cumulative time successful requests spent queued (us)");
+  auto& compute = counter("nv_inference_compute_infer_duration_us",
+                          "Cumulative model compute time of successful requests (us)");
   auto& pending = prometheus::BuildGauge()
                       .Name("nv_inference_pending_request_count")
                       .Help("Requests received but not yet answered")

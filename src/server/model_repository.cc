@@ -53,9 +53,10 @@ struct ConfigShapes {
 Result<ConfigShapes> ShapesFromConfig(const inference::ModelConfig& config) {
   ConfigShapes shapes;
   if (config.input_size() > 1 || config.output_size() > 1) {
-    return Status::InvalidArgument("hiedge serves models of one input and one output; "
-                                   "config.pbtxt declares " + std::to_string(config.input_size()) +
-                                   " and " + std::to_string(config.output_size()));
+    return Status::InvalidArgument(
+        "hiedge serves models of one input and one output; "
+        "config.pbtxt declares " +
+        std::to_string(config.input_size()) + " and " + std::to_string(config.output_size()));
   }
   // Without batching (max_batch_size 0) Triton's dims may spell the batch dimension as
   // a leading -1.
@@ -88,9 +89,9 @@ Status CheckShapes(const ConfigShapes& expected, const ModelInfo& info) {
                                    ShapeToString(info.input_shape));
   }
   if (expected.classes != 0 && expected.classes != info.num_classes) {
-    return Status::InvalidArgument("config.pbtxt output dims [" +
-                                   std::to_string(expected.classes) + "] differ from the model's " +
-                                   std::to_string(info.num_classes) + " classes");
+    return Status::InvalidArgument("config.pbtxt output dims [" + std::to_string(expected.classes) +
+                                   "] differ from the model's " + std::to_string(info.num_classes) +
+                                   " classes");
   }
   return Status::Ok();
 }
@@ -174,7 +175,8 @@ Status ModelRepository::LoadOne(const std::string& model, std::string* version) 
     const std::string card_path = (version_dir / card).string();
     auto loaded = loader_(card_path);
     if (!loaded.ok()) {
-      return Status(loaded.status().code(), "loading " + card_path + ": " + loaded.status().message());
+      return Status(loaded.status().code(),
+                    "loading " + card_path + ": " + loaded.status().message());
     }
     backend = std::move(*loaded);
   }

@@ -3,9 +3,9 @@
 
 #include "hiedge/device.h"
 #include "hiedge/grpc_server.h"
+#include "testing/eventually.h"
 #include "testing/fake_backend.h"
 #include "testing/gated_backend.h"
-#include "testing/eventually.h"
 
 namespace hiedge {
 namespace {
@@ -133,8 +133,9 @@ TEST_F(GrpcOffloadTest, ShedLoadIsRetriedThenFallsBackWithinTheDeadline) {
       (void)c->Infer(FloatTensor{{1, 1, 4, 4}, Image(0.5f)}, std::chrono::seconds(10));
     });
   }
-  ASSERT_TRUE(testing::Eventually(
-      [&] { return gated->entered() == 1 && busy.GetModelStats("remote")->pending_requests == 2; }));
+  ASSERT_TRUE(testing::Eventually([&] {
+    return gated->entered() == 1 && busy.GetModelStats("remote")->pending_requests == 2;
+  }));
   OffloadOptions o = GrpcOptions(server.port());
   o.max_retries = 1;
   auto client = MakeOffloadClient(o);

@@ -1,16 +1,16 @@
 #include "hiedge/study.h"
-#include "testing/temp_dir.h"
 
-#include <gtest/gtest.h>
 #include <fmt/printf.h>
-#include <fstream>
-#include <set>
+#include <gtest/gtest.h>
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <random>
+#include <set>
 
 #include "hiedge/plot.h"
+#include "testing/temp_dir.h"
 
 namespace hiedge {
 namespace {
@@ -73,7 +73,8 @@ std::vector<std::string> MarkdownFaults(const std::string& md) {
   for (const std::string& p : paragraphs) {
     if (!seen.insert(p).second) faults.push_back("paragraph twice: " + p.substr(0, 80));
     if (p[0] == '#') {
-      if (p.find('\n') != std::string::npos) faults.push_back("heading not alone: " + p.substr(0, 80));
+      if (p.find('\n') != std::string::npos)
+        faults.push_back("heading not alone: " + p.substr(0, 80));
       continue;
     }
     if (p[0] == '|' || p[0] == '!' || p.rfind("```", 0) == 0 || p[0] == '-') continue;
@@ -82,7 +83,8 @@ std::vector<std::string> MarkdownFaults(const std::string& md) {
     }
     const char last = p.back();
     if (last != '.' && last != ':' && last != ')' && last != '`' && last != '*') {
-      faults.push_back("paragraph does not end a sentence: ..." + p.substr(p.size() > 60 ? p.size() - 60 : 0));
+      faults.push_back("paragraph does not end a sentence: ..." +
+                       p.substr(p.size() > 60 ? p.size() - 60 : 0));
     }
   }
   return faults;

@@ -27,10 +27,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (ec || !parser.is_header_done()) return 0;
   const auto& req = parser.get();
   const auto auth = req[http::field::authorization];
-  auto resolved = router.Resolve(
-      std::string_view(req.method_string().data(), req.method_string().size()),
-      std::string_view(req.target().data(), req.target().size()),
-      std::string_view(auth.data(), auth.size()));
+  auto resolved =
+      router.Resolve(std::string_view(req.method_string().data(), req.method_string().size()),
+                     std::string_view(req.target().data(), req.target().size()),
+                     std::string_view(auth.data(), auth.size()));
   if (auto* reply = std::get_if<hiedge::HttpReply>(&resolved)) {
     if (reply->status < 400 || reply->status > 599) __builtin_trap();
     return 0;

@@ -216,7 +216,8 @@ INSTANTIATE_TEST_SUITE_P(Transports, ServerKillTest,
 // --drain-min-seconds, requests in flight and those sent meanwhile are all answered,
 // then the process exits 0.
 TEST(ServerProcessTest, SigtermDrainsWithRequestsInFlight) {
-  const std::string log = ::testing::TempDir() + "/hiedge_drain_" + std::to_string(getpid()) + ".log";
+  const std::string log =
+      ::testing::TempDir() + "/hiedge_drain_" + std::to_string(getpid()) + ".log";
   ServerProcess server(0, 0, log,
                        {"--models-dir", kModels, "--model", "sml", "--drain-min-seconds", "1"});
   ASSERT_TRUE(server.spawned());
@@ -299,8 +300,8 @@ TEST(ServerProcessTest, PeakMemoryStaysWithinTheDocumentedBound) {
   std::string data = "[";
   for (int i = 0; i < 64 * 784; ++i) data += i ? ",0.123456" : "0.123456";
   data += "]";
-  const std::string body = R"({"inputs":[{"name":"input","datatype":"FP32","shape":[64,1,28,28],"data":)" +
-                           data + "}]}";
+  const std::string body =
+      R"({"inputs":[{"name":"input","datatype":"FP32","shape":[64,1,28,28],"data":)" + data + "}]}";
   const std::string request = "POST /v2/models/sml/infer HTTP/1.1\r\nHost: t\r\nContent-Length: " +
                               std::to_string(body.size()) + "\r\n\r\n" + body;
   {  // Warm-up: the first execution allocates the model's working memory.
@@ -331,8 +332,8 @@ TEST(ServerProcessTest, PeakMemoryStaysWithinTheDocumentedBound) {
   const double growth_mb = (static_cast<double>(peak) - static_cast<double>(before)) / (1 << 20);
   // Working memory of one 64-row execution of the S-ML, measured generously (16 MiB),
   // and 16 MiB for allocator and thread-stack slack.
-  const double bound_mb = static_cast<double>(kBudget + kConnections * 80 * 1024) / (1 << 20) +
-                          kWorkers * 16.0 + 16.0;
+  const double bound_mb =
+      static_cast<double>(kBudget + kConnections * 80 * 1024) / (1 << 20) + kWorkers * 16.0 + 16.0;
   std::fprintf(stderr,
                "peak RSS growth %.1f MB (bound %.1f MB): %d answered, %d refused with 503, %d "
                "other\n",
@@ -346,7 +347,8 @@ TEST(ServerProcessTest, PeakMemoryStaysWithinTheDocumentedBound) {
 
 // Runs `hiedge` with `args`; its exit code, and its output in *output.
 int RunHiedge(const std::string& args, const std::string& log, std::string* output) {
-  const int status = std::system((std::string(HIEDGE_BINARY) + " " + args + " > " + log + " 2>&1").c_str());
+  const int status =
+      std::system((std::string(HIEDGE_BINARY) + " " + args + " > " + log + " 2>&1").c_str());
   std::ifstream in(log);
   *output = std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;

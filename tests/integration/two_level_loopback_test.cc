@@ -39,10 +39,9 @@ TEST(TwoLevelLoopbackTest, DeviceRoutesFeaturesToExpertsOnTwoServers) {
   ASSERT_TRUE(offline.ok()) << offline.status().ToString();
 
   const std::vector<float> cifar_sized(3 * 32 * 32, 0.5f);
-  EXPECT_EQ(device.Process(TensorView{std::span<const float>(cifar_sized), {3, 32, 32}})
-                .status()
-                .code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      device.Process(TensorView{std::span<const float>(cifar_sized), {3, 32, 32}}).status().code(),
+      StatusCode::kInvalidArgument);
   size_t mismatches = 0, forwarded = 0, multi = 0, recalled = 0;
   for (size_t i = 0; i < subset.size(); ++i) {
     auto r = device.Process(subset.sample(i));

@@ -104,7 +104,8 @@ TEST(HostileLoadTest, SixtyFourDripConnectionsDoNotDelayAFreshClient) {
   dripper.join();
   std::sort(health_ms.begin(), health_ms.end());
   std::sort(infer_ms.begin(), infer_ms.end());
-  std::fprintf(stderr, "with 64 drip connections: fresh health p50 %.2f ms max %.2f ms, "
+  std::fprintf(stderr,
+               "with 64 drip connections: fresh health p50 %.2f ms max %.2f ms, "
                "fresh infer p50 %.2f ms max %.2f ms\n",
                health_ms[3], health_ms.back(), infer_ms[3], infer_ms.back());
   // Medians hold the 100 ms bound; the maxima only guard against stalls (a shared CI
@@ -119,8 +120,9 @@ TEST(HostileLoadTest, KeepAliveClientsShareFewWorkersFairly) {
   constexpr int kClients = 32;
   constexpr int kTotal = 1600;
   InferenceService service;
-  ASSERT_TRUE(service.AddModel("fake", std::make_shared<testing::FakeBackend>(
-                                           "fake", 3.0f, std::chrono::milliseconds(1)))
+  ASSERT_TRUE(service
+                  .AddModel("fake", std::make_shared<testing::FakeBackend>(
+                                        "fake", 3.0f, std::chrono::milliseconds(1)))
                   .ok());
   HttpServerOptions options{.host = "127.0.0.1", .port = 0};
   options.worker_threads = 4;  // Far fewer workers than keep-alive clients.
@@ -144,8 +146,8 @@ TEST(HostileLoadTest, KeepAliveClientsShareFewWorkersFairly) {
   }
   for (auto& t : clients) t.join();
   const auto [least, most] = std::minmax_element(served.begin(), served.end());
-  std::fprintf(stderr, "keep-alive fairness: %d clients, %d answers, least %d, most %d\n",
-               kClients, total.load(), *least, *most);
+  std::fprintf(stderr, "keep-alive fairness: %d clients, %d answers, least %d, most %d\n", kClients,
+               total.load(), *least, *most);
   EXPECT_EQ(failed.load(), 0);
   // Requests queue in arrival order: every client gets a near-equal share (~50 each).
   EXPECT_GE(*least, kTotal / kClients / 4);

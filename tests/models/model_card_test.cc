@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 #include <torch/script.h>
-
 #include <unistd.h>
 
 #include <filesystem>
@@ -299,11 +298,14 @@ platform: "pytorch_libtorch"
 max_batch_size: 16
 input [ { name: "INPUT__0", data_type: TYPE_FP32, dims: [ 1, 28, 28 ] } ]
 )";
-  ASSERT_TRUE(WriteTextFile((root / "user" / "config.pbtxt").string(),
-                            config + R"(output [ { name: "OUTPUT__0", data_type: TYPE_FP32, dims: [ 10 ] } ])")
-                  .ok());
-  ASSERT_TRUE(WriteTextFile((root / "wrong" / "config.pbtxt").string(),
-                            config + R"(output [ { name: "OUTPUT__0", data_type: TYPE_FP32, dims: [ 4 ] } ])")
+  ASSERT_TRUE(
+      WriteTextFile(
+          (root / "user" / "config.pbtxt").string(),
+          config + R"(output [ { name: "OUTPUT__0", data_type: TYPE_FP32, dims: [ 10 ] } ])")
+          .ok());
+  ASSERT_TRUE(WriteTextFile(
+                  (root / "wrong" / "config.pbtxt").string(),
+                  config + R"(output [ { name: "OUTPUT__0", data_type: TYPE_FP32, dims: [ 4 ] } ])")
                   .ok());
   InferenceService service;
   ModelRepository repo(root.string(), &service);

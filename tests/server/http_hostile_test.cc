@@ -27,8 +27,8 @@ std::string Post(const std::string& path, const std::string& body,
 }
 
 std::string ImageJson(const std::string& data, const std::string& shape = "[1,1,4,4]") {
-  return R"({"inputs":[{"name":"input","datatype":"FP32","shape":)" + shape + R"(,"data":)" +
-         data + "}]}";
+  return R"({"inputs":[{"name":"input","datatype":"FP32","shape":)" + shape + R"(,"data":)" + data +
+         "}]}";
 }
 
 std::string Zeros(int n) {
@@ -122,11 +122,12 @@ TEST_F(HttpHostileTest, WrongMethodIs405WithAllow) {
   EXPECT_NE(get_infer.find("Allow: POST"), std::string::npos);
   EXPECT_EQ(RawConnection::StatusOf(Exchange("GET /v3 HTTP/1.1\r\nHost: t\r\n\r\n")), 404);
   // The absolute form of the target is accepted (RFC 9112 §3.2.2).
-  EXPECT_EQ(RawConnection::StatusOf(Exchange(
-                "GET http://t:8000/v2/health/ready HTTP/1.1\r\nHost: t\r\n\r\n")),
+  EXPECT_EQ(RawConnection::StatusOf(
+                Exchange("GET http://t:8000/v2/health/ready HTTP/1.1\r\nHost: t\r\n\r\n")),
             200);
-  EXPECT_EQ(RawConnection::StatusOf(Exchange("GET /v2/models/../../etc HTTP/1.1\r\nHost: t\r\n\r\n")),
-            404);
+  EXPECT_EQ(
+      RawConnection::StatusOf(Exchange("GET /v2/models/../../etc HTTP/1.1\r\nHost: t\r\n\r\n")),
+      404);
 }
 
 TEST_F(HttpHostileTest, AbsurdShapesAndHeaderLengthsAre400) {
@@ -151,8 +152,9 @@ TEST_F(HttpHostileTest, HeadAnswersHeadersWithoutABody) {
 
 TEST_F(HttpHostileTest, ChunkedBodyBeyondTheLimitIs413BeforeItIsBuffered) {
   RawConnection c(server_->port());
-  ASSERT_TRUE(c.Send("POST /v2/models/fake/infer HTTP/1.1\r\nHost: t\r\n"
-                     "Transfer-Encoding: chunked\r\n\r\n"));
+  ASSERT_TRUE(
+      c.Send("POST /v2/models/fake/infer HTTP/1.1\r\nHost: t\r\n"
+             "Transfer-Encoding: chunked\r\n\r\n"));
   const std::string chunk = "4000\r\n" + std::string(0x4000, ' ') + "\r\n";  // 16 KiB.
   size_t peak_budget = 0;
   for (int i = 0; i < 64 && c.Send(chunk); ++i) {  // Up to 1 MiB against a 64 KiB limit.
@@ -181,16 +183,18 @@ TEST_F(HttpHostileTest, JsonIsAcceptedWhateverTheContentType) {
   std::string body = ImageJson(data);
   body.insert(1, R"("id":")" + std::string(9000, 'x') + R"(",)");
   ASSERT_GT(body.size(), 9000u);
-  const std::string r = Exchange(Post("/v2/models/fake/infer", body,
-                                      "Content-Type: application/x-www-form-urlencoded\r\n"));
+  const std::string r = Exchange(
+      Post("/v2/models/fake/infer", body, "Content-Type: application/x-www-form-urlencoded\r\n"));
   EXPECT_EQ(RawConnection::StatusOf(r), 200) << r.substr(0, 300);
 }
 
 TEST_F(HttpHostileTest, ExpectContinueGetsAnInterimResponse) {
   RawConnection c(server_->port());
   const std::string body = ImageJson(Zeros(16));
-  c.Send("POST /v2/models/fake/infer HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
-         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n");
+  c.Send(
+      "POST /v2/models/fake/infer HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n");
   const std::string interim = c.ReadResponse();
   EXPECT_EQ(RawConnection::StatusOf(interim), 100) << interim;
   c.Send(body);
@@ -210,9 +214,9 @@ TEST_F(HttpHostileTest, NonFiniteInputsAre400) {
   std::memcpy(floats.data() + 8, &nan, 4);
   const std::string header =
       R"({"inputs":[{"name":"input","datatype":"FP32","shape":[1,1,4,4],"parameters":{"binary_data_size":64}}]})";
-  const std::string binary = Exchange(Post(
-      "/v2/models/fake/infer", header + floats,
-      "Inference-Header-Content-Length: " + std::to_string(header.size()) + "\r\n"));
+  const std::string binary =
+      Exchange(Post("/v2/models/fake/infer", header + floats,
+                    "Inference-Header-Content-Length: " + std::to_string(header.size()) + "\r\n"));
   EXPECT_EQ(RawConnection::StatusOf(binary), 400) << binary;
   EXPECT_NE(binary.find("element 2"), std::string::npos) << binary;
 }
@@ -253,8 +257,9 @@ TEST_F(HttpHostileTest, SlowUploadsHoldOnlyWhatTheySentOfTheBudget) {
   std::vector<std::unique_ptr<RawConnection>> slow;
   for (int i = 0; i < 8; ++i) {
     slow.push_back(std::make_unique<RawConnection>(server_->port()));
-    slow.back()->Send("POST /v2/models/fake/infer HTTP/1.1\r\nHost: t\r\nContent-Length: 60000\r\n\r\n"
-                      "{\"inputs\":");
+    slow.back()->Send(
+        "POST /v2/models/fake/infer HTTP/1.1\r\nHost: t\r\nContent-Length: 60000\r\n\r\n"
+        "{\"inputs\":");
   }
   ASSERT_TRUE(testing::Eventually([&] { return service_->inflight_budget().in_use() == 80; }))
       << service_->inflight_budget().in_use();
@@ -325,9 +330,9 @@ TEST_F(HttpHostileTest, BearerSchemeIsCaseInsensitiveAndProbesAreOpen) {
   options.bearer_token = "s3cret";
   Serve(options);
   auto get = [&](const std::string& path, const std::string& auth) {
-    return RawConnection::StatusOf(Exchange("GET " + path + " HTTP/1.1\r\nHost: t\r\n" +
-                                            (auth.empty() ? "" : "Authorization: " + auth + "\r\n") +
-                                            "\r\n"));
+    return RawConnection::StatusOf(
+        Exchange("GET " + path + " HTTP/1.1\r\nHost: t\r\n" +
+                 (auth.empty() ? "" : "Authorization: " + auth + "\r\n") + "\r\n"));
   };
   EXPECT_EQ(get("/v2", ""), 401);
   EXPECT_EQ(get("/v2", "Bearer s3cret"), 200);

@@ -12,16 +12,19 @@ protocol::InferRequest Request(std::vector<int64_t> shape) {
   protocol::InferRequest r;
   int64_t n = 1;
   for (int64_t d : shape) n *= d;
-  r.inputs.push_back({"input", "FP32", shape, std::vector<float>(static_cast<size_t>(n), 0.5f), {}});
+  r.inputs.push_back(
+      {"input", "FP32", shape, std::vector<float>(static_cast<size_t>(n), 0.5f), {}});
   return r;
 }
 
 TEST(ServiceStatsTest, FailuresHaveTheirOwnDurationAndStayOutOfComputeAndQueue) {
   InferenceService service;
-  ASSERT_TRUE(service.AddModel("m", std::make_shared<testing::FakeBackend>(
-                                        "m", 3.0f, std::chrono::milliseconds(2)),
-                               {}, "3")
-                  .ok());
+  ASSERT_TRUE(
+      service
+          .AddModel("m",
+                    std::make_shared<testing::FakeBackend>("m", 3.0f, std::chrono::milliseconds(2)),
+                    {}, "3")
+          .ok());
   ASSERT_TRUE(service.Infer("m", "", Request({2, 1, 4, 4})).ok());
   ASSERT_FALSE(service.Infer("m", "", Request({1, 1, 5, 5})).ok());  // Wrong shape.
   ASSERT_FALSE(service.Infer("m", "", Request({1, 1, 4, 4, 1})).ok());
@@ -43,8 +46,7 @@ TEST(ServiceStatsTest, MetricsCarryTheServedVersion) {
   InferenceService service;
   ASSERT_TRUE(service.AddModel("m", std::make_shared<testing::FakeBackend>("m"), {}, "7").ok());
   const std::string text = service.RenderMetrics();
-  EXPECT_NE(text.find(R"(nv_inference_request_success{model="m",version="7"})"),
-            std::string::npos)
+  EXPECT_NE(text.find(R"(nv_inference_request_success{model="m",version="7"})"), std::string::npos)
       << text;
   EXPECT_EQ(text.find(R"(version="1")"), std::string::npos) << text;
 }
@@ -57,7 +59,8 @@ TEST(ServiceStatsTest, RowsAreCappedWithAndWithoutBatching) {
   batching.max_batch_size = 2;
   ASSERT_TRUE(service.AddModel("plain", std::make_shared<testing::FakeBackend>("plain")).ok());
   ASSERT_TRUE(
-      service.AddModel("batched", std::make_shared<testing::FakeBackend>("batched"), batching).ok());
+      service.AddModel("batched", std::make_shared<testing::FakeBackend>("batched"), batching)
+          .ok());
   EXPECT_EQ(*service.MaxRowsPerRequest("plain"), 4);
   EXPECT_EQ(*service.MaxRowsPerRequest("batched"), 2);
   EXPECT_TRUE(service.Infer("plain", "", Request({4, 1, 4, 4})).ok());

@@ -71,12 +71,14 @@ Status RunDeviceCommand(DeviceArgs a) {
   for (size_t i = 0; i < causes.size() && i < 5; ++i) {
     std::printf("fallback cause: %zu sample(s): %s\n", causes[i].count, causes[i].reason.c_str());
   }
-  if (causes.size() > 5) std::printf("fallback cause: %zu more reasons in samples.csv\n", causes.size() - 5);
+  if (causes.size() > 5)
+    std::printf("fallback cause: %zu more reasons in samples.csv\n", causes.size() - 5);
   HIEDGE_RETURN_IF_ERROR(WriteTextFile(a.out + "/summary.json", ResultsToJson(results)));
   HIEDGE_RETURN_IF_ERROR(WriteTextFile(a.out + "/samples.csv", RecordsToCsv(records, test)));
   std::fprintf(stderr, "wrote %s/summary.json and %s/samples.csv\n", a.out.c_str(), a.out.c_str());
-  const double fallback_fraction =
-      test.size() == 0 ? 0 : static_cast<double>(results[0].fallbacks) / static_cast<double>(test.size());
+  const double fallback_fraction = test.size() == 0 ? 0
+                                                    : static_cast<double>(results[0].fallbacks) /
+                                                          static_cast<double>(test.size());
   if (fallback_fraction > a.max_fallback_fraction) {
     return Status::Unavailable(fmt::sprintf(
         "%.2f%% of samples fell back to the local answer (%zu of %zu), more than "

@@ -68,7 +68,8 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
                   "load keeps the old one (0 = load once)")
       ->check(NonNegative())
       ->capture_default_str();
-  cmd->add_option("--host", a->edge.http.host, "Address to listen on (REST and gRPC)")->capture_default_str();
+  cmd->add_option("--host", a->edge.http.host, "Address to listen on (REST and gRPC)")
+      ->capture_default_str();
   cmd->add_option("--port", a->edge.http.port, "0 = any free port")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
@@ -82,9 +83,11 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--grpc-tls-cert", a->edge.grpc.tls_cert_file,
                   "Serve gRPC over TLS with this PEM certificate chain")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--grpc-tls-key", a->edge.grpc.tls_key_file, "PEM private key for --grpc-tls-cert")
+  cmd->add_option("--grpc-tls-key", a->edge.grpc.tls_key_file,
+                  "PEM private key for --grpc-tls-cert")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--max-body-bytes", a->edge.http.max_body_bytes, "Largest request body / gRPC message; beyond: 413")
+  cmd->add_option("--max-body-bytes", a->edge.http.max_body_bytes,
+                  "Largest request body / gRPC message; beyond: 413")
       ->capture_default_str();
   cmd->add_option("--http-threads", a->edge.http.worker_threads,
                   "REST: threads running models; requests beyond them queue in arrival order")

@@ -64,7 +64,8 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->callback([options, data_dir, features_from, feature_stages, force, exit_code] {
     options->training_command = CommandLine();
-    if (Status fresh = RefuseToOverwrite(options->output_dir + "/" + options->name + ".json", *force);
+    if (Status fresh =
+            RefuseToOverwrite(options->output_dir + "/" + options->name + ".json", *force);
         !fresh.ok()) {
       *exit_code = ExitCodeFor(fresh);
       return;

@@ -1,7 +1,7 @@
 // hiedge: hierarchical inference at the network edge. A thin front end over the library.
 #include <charconv>
-#include <filesystem>
 #include <cstdio>
+#include <filesystem>
 
 #include "commands.h"
 #include "hiedge/progress.h"
