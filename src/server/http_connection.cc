@@ -45,6 +45,20 @@ bool AmbiguousFraming(const http::request<http::string_body>& req, bool chunked)
   return encodings > 1 || !chunked || req.count(http::field::content_length) > 0;
 }
 
+// 503 for a spent in-flight budget, with the hint to retry.
+HttpReply Busy(const Status& status) {
+  HttpReply busy = HttpRouter::Error(503, status.message());
+  busy.headers.emplace_back("Retry-After", "1");
+  return busy;
+}
+
+// The peer left or the connection was closed under the read: nothing to answer.
+bool PeerGone(beast::error_code ec) {
+  return ec == http::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+         ec == asio::error::bad_descriptor;
+}
+
 }  // namespace
 
 bool ServerContext::Register(const std::shared_ptr<Connection>& connection) {
@@ -169,26 +183,27 @@ void Connection::ReadHeader() {
       [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
 }
 
-void Connection::OnHeader(beast::error_code ec) {
+bool Connection::EndedByReadError(beast::error_code ec, std::string_view part, int timeout_ms) {
   deadline_.cancel();
   if (DeadlinePassed(ec)) {
-    return Fail(408, "request header not received within " +
-                         std::to_string(context_->options.header_timeout_ms) + " ms");
+    Fail(408, "request " + std::string(part) + " not received within " +
+                  std::to_string(timeout_ms) + " ms");
+  } else if (ec == http::error::header_limit) {
+    Fail(431,
+         "request header exceeds " + std::to_string(context_->options.max_header_bytes) + " bytes");
+  } else if (ec == http::error::body_limit) {
+    Fail(413, "request body exceeds the server's limit of " +
+                  std::to_string(context_->options.max_body_bytes) + " bytes");
+  } else if (PeerGone(ec)) {
+    stream_.close();
+  } else if (ec) {
+    Fail(400, "malformed HTTP " + std::string(part) + ": " + ec.message());
   }
-  if (ec == http::error::header_limit) {
-    return Fail(431, "request header exceeds " +
-                         std::to_string(context_->options.max_header_bytes) + " bytes");
-  }
-  if (ec == http::error::body_limit) {
-    return Fail(413, "request body exceeds the server's limit of " +
-                         std::to_string(context_->options.max_body_bytes) + " bytes");
-  }
-  if (ec == http::error::end_of_stream || ec == asio::error::eof ||
-      ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
-      ec == asio::error::bad_descriptor) {
-    return stream_.close();
-  }
-  if (ec) return Fail(400, "malformed HTTP request: " + ec.message());
+  return static_cast<bool>(ec);
+}
+
+void Connection::OnHeader(beast::error_code ec) {
+  if (EndedByReadError(ec, "header", context_->options.header_timeout_ms)) return;
   const auto& req = parser_->get();
   if (AmbiguousFraming(req, parser_->chunked())) {
     return Fail(400,
@@ -210,11 +225,7 @@ void Connection::OnHeader(beast::error_code ec) {
   // of the budget, not 16 MB of everyone's. (Beast reserves the declared length as
   // address space; pages count only once written.)
   auto reserved = context_->budget->Reserve(0);
-  if (!reserved.ok()) {
-    HttpReply busy = HttpRouter::Error(503, reserved.status().message());
-    busy.headers.emplace_back("Retry-After", "1");
-    return Respond(std::move(busy), /*close=*/!parser_->is_done());
-  }
+  if (!reserved.ok()) return Respond(Busy(reserved.status()), /*close=*/!parser_->is_done());
   reservation_ = std::move(*reserved);
   if (parser_->is_done()) return Dispatch();
   ArmDeadline(context_->options.body_timeout_ms);
@@ -240,30 +251,17 @@ void Connection::ReadBody() {
 }
 
 void Connection::OnBodyPart(beast::error_code ec) {
-  if (DeadlinePassed(ec)) {
-    return Fail(408, "request body not received within " +
-                         std::to_string(context_->options.body_timeout_ms) + " ms");
+  if (ec) {
+    EndedByReadError(ec, "body", context_->options.body_timeout_ms);
+    return;
   }
-  if (ec) deadline_.cancel();
-  if (ec == http::error::body_limit) {
-    return Fail(413, "request body exceeds the server's limit of " +
-                         std::to_string(context_->options.max_body_bytes) + " bytes");
-  }
-  if (ec == http::error::end_of_stream || ec == asio::error::eof ||
-      ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
-      ec == asio::error::bad_descriptor) {
-    return stream_.close();
-  }
-  if (ec) return Fail(400, "malformed HTTP body: " + ec.message());
   const size_t received = parser_->get().body().size();
   if (received > reservation_.bytes()) {
     if (Status grown = reservation_.Resize(received); !grown.ok()) {
-      HttpReply busy = HttpRouter::Error(503, grown.message());
-      busy.headers.emplace_back("Retry-After", "1");
-      return Respond(std::move(busy), /*close=*/true);
+      return Respond(Busy(grown), /*close=*/true);
     }
   }
-  if (!parser_->is_done()) return ReadBody();
+  if (!parser_->is_done()) return ReadBody();  // The body deadline stays armed.
   deadline_.cancel();
   Dispatch();
 }
@@ -275,9 +273,7 @@ void Connection::Dispatch() {
     // Charge what decoding will hold before it starts.
     if (Status grown = reservation_.Resize(DecodePeakBytes(req.body().size(), header_length));
         !grown.ok()) {
-      HttpReply busy = HttpRouter::Error(503, grown.message());
-      busy.headers.emplace_back("Retry-After", "1");
-      return Respond(std::move(busy), /*close=*/false);
+      return Respond(Busy(grown), /*close=*/false);
     }
   }
   const auto length_field = req.find(protocol::kHeaderLengthHeader);

@@ -90,6 +90,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void ArmDeadline(int timeout_ms);
   // True when the last read ended because its deadline passed.
   bool DeadlinePassed(boost::beast::error_code ec) const;
+  // Disarms the deadline; when `ec` is an error, answers it (408 past the deadline of
+  // `timeout_ms`, 431, 413, 400 for malformed `part`) or closes for a peer that left,
+  // and returns true.
+  bool EndedByReadError(boost::beast::error_code ec, std::string_view part, int timeout_ms);
 
   boost::beast::tcp_stream stream_;
   boost::asio::steady_timer deadline_;
