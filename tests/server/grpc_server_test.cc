@@ -296,6 +296,23 @@ TEST_F(GrpcServerTest, StatisticsMatchRestStats) {
   http.Stop();
 }
 
+// Oversized header metadata is refused, and the server keeps serving.
+TEST_F(GrpcServerTest, OversizedMetadataIsRefused) {
+  StartServer();
+  auto stub = Stub();
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    ctx.AddMetadata("x-padding", std::string(12 * 1024, 'a'));  // Beyond the 8 KiB bound.
+    inference::ModelInferResponse reply;
+    EXPECT_FALSE(stub->ModelInfer(&ctx, RawRequest(0.3f), &reply).ok());
+  }
+  grpc::ClientContext ctx;
+  inference::ModelInferResponse reply;
+  ASSERT_TRUE(stub->ModelInfer(&ctx, RawRequest(0.3f), &reply).ok());
+  EXPECT_EQ(ArgmaxOfRawLogits(reply), 3);
+}
+
 TEST_F(GrpcServerTest, BearerTokenGuardsAllButHealth) {
   GrpcServerOptions options;
   options.bearer_token = "s3cret";
