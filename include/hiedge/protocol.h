@@ -53,6 +53,10 @@ struct EncodedBody {
   std::optional<size_t> header_length;
 };
 
+// The value of an Inference-Header-Content-Length header (nullopt when the header is
+// absent); InvalidArgument unless it is a whole non-negative integer.
+Result<std::optional<size_t>> ParseHeaderLength(std::optional<std::string_view> value);
+
 // Known datatypes and their element sizes in bytes (BYTES: 0, variable).
 bool IsKnownDatatype(std::string_view datatype);
 size_t DatatypeSize(std::string_view datatype);

@@ -1,6 +1,5 @@
 #include <httplib.h>
 
-#include <charconv>
 #include <chrono>
 #include <random>
 
@@ -93,17 +92,16 @@ class HttpOffloadClient final : public OffloadClient {
           "server answered HTTP " + std::to_string(res->status) + ": " + res->body.substr(0, 200);
       return res->status == 503 ? Status::ResourceExhausted(what) : Status::Unavailable(what);
     }
-    std::optional<size_t> header_length;
-    if (res->has_header(protocol::kHeaderLengthHeader)) {
-      const std::string v = res->get_header_value(protocol::kHeaderLengthHeader);
-      size_t n = 0;
-      if (std::from_chars(v.data(), v.data() + v.size(), n).ec != std::errc()) {
-        return Status::Internal("server sent a bad " + std::string(protocol::kHeaderLengthHeader));
-      }
-      header_length = n;
+    const std::string length_text = res->get_header_value(protocol::kHeaderLengthHeader);
+    const auto header_length =
+        protocol::ParseHeaderLength(res->has_header(protocol::kHeaderLengthHeader)
+                                        ? std::optional<std::string_view>(length_text)
+                                        : std::nullopt);
+    if (!header_length.ok()) {
+      return Status::Internal("server reply: " + header_length.status().message());
     }
     HIEDGE_ASSIGN_OR_RETURN(protocol::InferResponse response,
-                            protocol::ParseInferResponse(res->body, header_length));
+                            protocol::ParseInferResponse(res->body, *header_length));
     return internal::LogitsOf(std::move(response));
   }
 

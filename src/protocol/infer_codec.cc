@@ -1,5 +1,6 @@
 // Inference request/response encoding of the Open Inference Protocol (REST).
 #include <algorithm>
+#include <charconv>
 
 #include "hiedge/protocol.h"
 #include "tensor_codec.h"
@@ -152,6 +153,18 @@ EncodedBody EncodeInferResponse(const InferResponse& response,
     j["outputs"].push_back(EncodeTensor(t, binary, &tail));
   }
   return Assemble(j, std::move(tail));
+}
+
+Result<std::optional<size_t>> ParseHeaderLength(std::optional<std::string_view> value) {
+  if (!value) return std::optional<size_t>();
+  size_t length = 0;
+  const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), length);
+  if (ec != std::errc() || end != value->data() + value->size()) {
+    return Status::InvalidArgument(std::string(kHeaderLengthHeader) +
+                                   " is not a non-negative integer: '" +
+                                   std::string(value->substr(0, 40)) + "'");
+  }
+  return std::optional<size_t>(length);
 }
 
 std::string ErrorJson(std::string_view message) {

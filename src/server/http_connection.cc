@@ -2,7 +2,6 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
-#include <charconv>
 #include <chrono>
 
 namespace hiedge::http_internal {
@@ -23,16 +22,6 @@ constexpr size_t kBinaryPartFactor = 4;
 size_t DecodePeakBytes(size_t body_bytes, std::optional<size_t> header_length) {
   const size_t json = header_length ? std::min(*header_length, body_bytes) : body_bytes;
   return body_bytes + kJsonPartFactor * json + kBinaryPartFactor * (body_bytes - json);
-}
-
-std::optional<size_t> HeaderLengthValue(const http::request<http::string_body>& req) {
-  const auto it = req.find(protocol::kHeaderLengthHeader);
-  if (it == req.end()) return std::nullopt;
-  size_t value = 0;
-  const auto text = it->value();
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
 }
 
 // RFC 9112 §6.1: a request whose Transfer-Encoding does not end in chunked has no
@@ -268,23 +257,26 @@ void Connection::OnBodyPart(beast::error_code ec) {
 
 void Connection::Dispatch() {
   const auto& req = parser_->get();
-  const std::optional<size_t> header_length = HeaderLengthValue(req);
+  const auto length_field = req.find(protocol::kHeaderLengthHeader);
+  std::optional<std::string_view> length_text;
+  if (length_field != req.end()) {
+    length_text = std::string_view(length_field->value().data(), length_field->value().size());
+  }
   if (route_->runs_model()) {
-    // Charge what decoding will hold before it starts.
-    if (Status grown = reservation_.Resize(DecodePeakBytes(req.body().size(), header_length));
-        !grown.ok()) {
+    // Charge what decoding will hold before it starts. A malformed length is charged
+    // as all JSON (the worst case); the router rejects it.
+    const auto header_length = protocol::ParseHeaderLength(length_text);
+    const size_t estimate =
+        DecodePeakBytes(req.body().size(), header_length.ok() ? *header_length : std::nullopt);
+    if (Status grown = reservation_.Resize(estimate); !grown.ok()) {
       return Respond(Busy(grown), /*close=*/false);
     }
   }
-  const auto length_field = req.find(protocol::kHeaderLengthHeader);
-  auto view = [&req, length_field] {
+  auto view = [&req, length_text] {
     HttpRequestView v;
     v.method = std::string_view(req.method_string().data(), req.method_string().size());
     v.target = std::string_view(req.target().data(), req.target().size());
-    if (length_field != req.end()) {
-      v.header_length =
-          std::string_view(length_field->value().data(), length_field->value().size());
-    }
+    v.header_length = length_text;
     v.body = req.body();
     return v;
   };

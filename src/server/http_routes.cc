@@ -1,6 +1,5 @@
 #include "server/http_routes.h"
 
-#include <charconv>
 #include <variant>
 
 namespace hiedge {
@@ -90,19 +89,8 @@ HttpReply FromStatus(const Status& status) {
   return r;
 }
 
-Result<std::optional<size_t>> ParseHeaderLength(std::optional<std::string_view> value) {
-  if (!value) return std::optional<size_t>();
-  size_t length = 0;
-  const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), length);
-  if (ec != std::errc() || end != value->data() + value->size()) {
-    return Status::InvalidArgument(std::string(protocol::kHeaderLengthHeader) +
-                                   " is not a non-negative integer: '" + std::string(*value) + "'");
-  }
-  return std::optional<size_t>(length);
-}
-
 HttpReply Infer(InferenceService& service, const HttpRoute& route, const HttpRequestView& req) {
-  auto header_length = ParseHeaderLength(req.header_length);
+  auto header_length = protocol::ParseHeaderLength(req.header_length);
   if (!header_length.ok()) return FromStatus(header_length.status());
   auto request = protocol::ParseInferRequest(req.body, *header_length);
   if (!request.ok()) return FromStatus(request.status());
