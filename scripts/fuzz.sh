@@ -28,7 +28,7 @@ PROTOCOL=(src/protocol/infer_codec.cc src/protocol/metadata_codec.cc src/protoco
   src/common/bounded_json.cc src/server/model_config_proto.cc src/common/status.cc src/common/tensor.cc \
   "$OUT/proto/grpc_service.pb.cc" "$OUT/proto/model_config.pb.cc" -lprotobuf -o "$OUT/grpc_message_fuzzer"
 "${CXX[@]}" -Iinclude -Isrc \
-  tests/fuzz/config_json_fuzzer.cc src/models/model_card.cc src/decision/decision_config.cc \
+  tests/fuzz/config_json_fuzzer.cc src/common/model_card.cc src/decision/decision_config.cc \
   src/decision/two_level_config.cc src/decision/superclasses.cc src/common/files.cc \
   src/common/bounded_json.cc src/common/status.cc -o "$OUT/config_json_fuzzer"
 # The router needs the service (no models are added: nothing runs a model).

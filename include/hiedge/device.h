@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "hiedge/clock.h"
+#include "hiedge/endpoint_selector.h"
 #include "hiedge/model.h"
 #include "hiedge/status.h"
 #include "hiedge/tensor.h"
@@ -49,6 +50,14 @@ struct OffloadOptions {
 std::unique_ptr<OffloadClient> MakeOffloadClient(const OffloadOptions& options);
 std::unique_ptr<OffloadClient> MakeHttpOffloadClient(const OffloadOptions& options);
 std::unique_ptr<OffloadClient> MakeGrpcOffloadClient(const OffloadOptions& options);
+
+// An OffloadClient over several servers: each request goes to the endpoint the
+// selector chooses; when it fails with time left, the next choice is tried (each
+// endpoint at most once per request). Not thread-safe. `clock` returns microseconds
+// (steady clock when null); injected for tests.
+std::unique_ptr<OffloadClient> MakeMultiEndpointClient(
+    std::vector<std::unique_ptr<OffloadClient>> endpoints, EndpointSelectorOptions options = {},
+    MicrosClock clock = nullptr);
 
 // "rest" or "grpc"; InvalidArgument otherwise.
 Result<Transport> ParseTransport(const std::string& name);

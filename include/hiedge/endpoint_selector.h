@@ -5,12 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
-#include <memory>
 #include <vector>
-
-#include "hiedge/clock.h"
-#include "hiedge/device.h"
 
 namespace hiedge {
 
@@ -48,13 +43,5 @@ class EndpointSelector {
   EndpointSelectorOptions options_;
   std::vector<State> state_;
 };
-
-// An OffloadClient over several servers: each request goes to the endpoint the
-// selector chooses; when it fails with time left, the next choice is tried (each
-// endpoint at most once per request). Not thread-safe. `clock` returns microseconds
-// (steady clock when null); injected for tests.
-std::unique_ptr<OffloadClient> MakeMultiEndpointClient(
-    std::vector<std::unique_ptr<OffloadClient>> endpoints, EndpointSelectorOptions options = {},
-    MicrosClock clock = nullptr);
 
 }  // namespace hiedge

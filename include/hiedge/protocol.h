@@ -13,6 +13,10 @@
 
 namespace hiedge::protocol {
 
+// Tensor names every hiedge model exposes over the protocol.
+inline constexpr const char* kInputName = "input";
+inline constexpr const char* kLogitsName = "logits";
+
 // HTTP header carrying the JSON part's length when binary tensor data follows it.
 inline constexpr const char* kHeaderLengthHeader = "Inference-Header-Content-Length";
 

@@ -21,9 +21,6 @@ namespace hiedge {
 
 inline constexpr const char* kServerName = "hiedge";
 inline constexpr const char* kServerVersion = "0.1.0";
-// Tensor names every hiedge model exposes.
-inline constexpr const char* kInputName = "input";
-inline constexpr const char* kLogitsName = "logits";
 
 // Bounds on the work one request may ask for, the same on every transport.
 struct ServiceLimits {

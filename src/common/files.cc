@@ -1,4 +1,4 @@
-#include "hiedge/files.h"
+#include "common/files.h"
 
 #include <filesystem>
 #include <fstream>

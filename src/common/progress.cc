@@ -1,4 +1,4 @@
-#include "hiedge/progress.h"
+#include "common/progress.h"
 
 #include <unistd.h>
 

@@ -4,7 +4,7 @@
 
 #include "common/bounded_json.h"
 #include "common/json_integers.h"
-#include "hiedge/files.h"
+#include "common/files.h"
 
 namespace hiedge {
 

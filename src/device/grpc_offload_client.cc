@@ -5,8 +5,7 @@
 #include "device/offload_link.h"
 #include "grpc_service.grpc.pb.h"
 #include "hiedge/device.h"
-#include "hiedge/files.h"
-#include "hiedge/server.h"
+#include "common/files.h"
 #include "protocol/grpc_codec.h"
 
 namespace hiedge {

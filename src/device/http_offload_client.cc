@@ -6,7 +6,6 @@
 #include "device/offload_link.h"
 #include "hiedge/device.h"
 #include "hiedge/protocol.h"
-#include "hiedge/server.h"
 
 namespace hiedge {
 namespace {

@@ -2,6 +2,7 @@
 #include <chrono>
 
 #include "hiedge/clock.h"
+#include "hiedge/device.h"
 #include "hiedge/endpoint_selector.h"
 
 namespace hiedge {

@@ -10,7 +10,6 @@
 
 #include "hiedge/device.h"
 #include "hiedge/protocol.h"
-#include "hiedge/server.h"
 
 namespace hiedge::internal {
 
@@ -20,18 +19,18 @@ using OffloadClock = std::chrono::steady_clock;
 // when the transport supports it).
 inline protocol::InferRequest LogitsRequest(const FloatTensor& images, bool binary_output) {
   protocol::InferRequest request;
-  request.inputs.push_back({kInputName, "FP32", images.shape, images.data, {}});
-  request.outputs.push_back({kLogitsName, binary_output, 0});
+  request.inputs.push_back({protocol::kInputName, "FP32", images.shape, images.data, {}});
+  request.outputs.push_back({protocol::kLogitsName, binary_output, 0});
   return request;
 }
 
 // The logits of a server's answer, or Internal when it has none.
 inline Result<FloatTensor> LogitsOf(protocol::InferResponse response) {
   for (protocol::Tensor& t : response.outputs) {
-    if (t.name == kLogitsName && t.datatype == "FP32")
+    if (t.name == protocol::kLogitsName && t.datatype == "FP32")
       return FloatTensor{t.shape, std::move(t.data)};
   }
-  return Status::Internal("server response has no FP32 '" + std::string(kLogitsName) + "' output");
+  return Status::Internal("server response has no FP32 '" + std::string(protocol::kLogitsName) + "' output");
 }
 
 // Calls attempt(give_up) until it succeeds or fails for good. An attempt signals a

@@ -2,7 +2,7 @@
 #include <random>
 
 #include "hiedge/logistic.h"
-#include "hiedge/study.h"
+#include "eval/study.h"
 
 namespace hiedge {
 

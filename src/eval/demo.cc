@@ -1,4 +1,4 @@
-#include "hiedge/demo.h"
+#include "eval/demo.h"
 
 #include <fmt/printf.h>
 

@@ -2,8 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "hiedge/demo.h"
-#include "hiedge/files.h"
+#include "eval/demo.h"
+#include "common/files.h"
 
 namespace hiedge {
 

@@ -1,4 +1,4 @@
-#include "hiedge/loadgen.h"
+#include "eval/loadgen.h"
 
 #include <fmt/printf.h>
 

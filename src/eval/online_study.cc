@@ -1,7 +1,7 @@
 #include <random>
 
 #include "hiedge/online.h"
-#include "hiedge/study.h"
+#include "eval/study.h"
 
 namespace hiedge {
 

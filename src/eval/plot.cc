@@ -1,11 +1,11 @@
-#include "hiedge/plot.h"
+#include "eval/plot.h"
 
 #include <fmt/printf.h>
 
 #include <cstdio>
 #include <cstdlib>
 
-#include "hiedge/files.h"
+#include "common/files.h"
 
 namespace hiedge {
 namespace {

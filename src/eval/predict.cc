@@ -1,7 +1,7 @@
 #include <algorithm>
 
-#include "hiedge/eval.h"
-#include "hiedge/progress.h"
+#include "eval/eval.h"
+#include "common/progress.h"
 
 namespace hiedge {
 

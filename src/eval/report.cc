@@ -4,7 +4,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "hiedge/eval.h"
+#include "eval/eval.h"
 
 namespace hiedge {
 

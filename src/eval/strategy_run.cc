@@ -1,8 +1,8 @@
 #include <algorithm>
 #include <chrono>
 
-#include "hiedge/eval.h"
-#include "hiedge/progress.h"
+#include "eval/eval.h"
+#include "common/progress.h"
 
 namespace hiedge {
 namespace {

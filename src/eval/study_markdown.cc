@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "hiedge/study.h"
+#include "eval/study.h"
 
 namespace hiedge {
 

@@ -2,9 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "hiedge/files.h"
-#include "hiedge/plot.h"
-#include "hiedge/study.h"
+#include "common/files.h"
+#include "eval/plot.h"
+#include "eval/study.h"
 
 namespace hiedge {
 namespace {

@@ -1,4 +1,4 @@
-#include "hiedge/timing.h"
+#include "eval/timing.h"
 
 #include <chrono>
 

@@ -1,8 +1,8 @@
-#include "hiedge/two_level_eval.h"
+#include "eval/two_level_eval.h"
 
 #include "hiedge/decision.h"
-#include "hiedge/eval.h"
-#include "hiedge/features.h"
+#include "eval/eval.h"
+#include "engine/features.h"
 #include "hiedge/model_card.h"
 
 namespace hiedge {

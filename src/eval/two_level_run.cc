@@ -7,9 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include "hiedge/http_server.h"
-#include "hiedge/progress.h"
+#include "common/progress.h"
 #include "hiedge/two_level_device.h"
-#include "hiedge/two_level_eval.h"
+#include "eval/two_level_eval.h"
 
 namespace hiedge {
 namespace {

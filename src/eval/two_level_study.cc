@@ -6,9 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "hiedge/eval.h"
+#include "eval/eval.h"
 #include "hiedge/model_card.h"
-#include "hiedge/two_level_eval.h"
+#include "eval/two_level_eval.h"
 
 namespace hiedge {
 

@@ -5,7 +5,7 @@
 #include <chrono>
 
 #include "grpc_service.grpc.pb.h"
-#include "hiedge/files.h"
+#include "common/files.h"
 #include "protocol/grpc_codec.h"
 #include "server/auth.h"
 #include "server/model_config_proto.h"

@@ -101,7 +101,7 @@ HttpReply Infer(InferenceService& service, const HttpRoute& route, const HttpReq
     if (o.binary_data && o.classification == 0) binary_outputs.push_back(o.name);
   }
   if (request->outputs.empty() && request->binary_data_output)
-    binary_outputs.push_back(kLogitsName);
+    binary_outputs.push_back(protocol::kLogitsName);
   protocol::EncodedBody body = protocol::EncodeInferResponse(*response, binary_outputs);
   HttpReply r;
   r.body = std::move(body.body);

@@ -24,9 +24,9 @@ Status ValidateInput(const protocol::InferRequest& request, const ModelInfo& inf
                                    std::to_string(request.inputs.size()));
   }
   const protocol::Tensor& input = request.inputs[0];
-  if (input.name != kInputName) {
+  if (input.name != protocol::kInputName) {
     return Status::InvalidArgument("unknown input '" + input.name + "' for model '" + info.name +
-                                   "' (expected '" + kInputName + "')");
+                                   "' (expected '" + protocol::kInputName + "')");
   }
   if (input.datatype != "FP32") {
     return Status::InvalidArgument("input '" + input.name + "' has datatype " + input.datatype +
@@ -61,7 +61,7 @@ Status ValidateInput(const protocol::InferRequest& request, const ModelInfo& inf
 // Triton's classification extension: the top-k classes of each row as "score:index".
 protocol::Tensor Classify(const FloatTensor& logits, int k) {
   protocol::Tensor out;
-  out.name = kLogitsName;
+  out.name = protocol::kLogitsName;
   out.datatype = "BYTES";
   const int64_t classes = logits.row_size();
   k = static_cast<int>(std::min<int64_t>(k, classes));
@@ -160,8 +160,8 @@ Result<protocol::ModelMetadata> InferenceService::GetModelMetadata(
   m.name = model;
   m.versions = {served.version};
   m.platform = "hiedge_" + info.architecture;
-  m.inputs = {{kInputName, "FP32", BatchedShape(info.input_shape)}};
-  m.outputs = {{kLogitsName, "FP32", {-1, info.num_classes}}};
+  m.inputs = {{protocol::kInputName, "FP32", BatchedShape(info.input_shape)}};
+  m.outputs = {{protocol::kLogitsName, "FP32", {-1, info.num_classes}}};
   return m;
 }
 
@@ -253,7 +253,7 @@ Result<protocol::InferResponse> InferenceService::InferOn(const Served& served,
       ValidateInput(request, info, RowCap(served), limits_.allow_non_finite_inputs));
   int classification = 0;
   for (const protocol::RequestedOutput& o : request.outputs) {
-    if (o.name != kLogitsName) {
+    if (o.name != protocol::kLogitsName) {
       return Status::InvalidArgument("unknown output '" + o.name + "' for model '" + model + "'");
     }
     classification = o.classification;
@@ -278,7 +278,7 @@ Result<protocol::InferResponse> InferenceService::InferOn(const Served& served,
   if (classification > 0) {
     response.outputs.push_back(Classify(logits, classification));
   } else {
-    response.outputs.push_back({kLogitsName, "FP32", logits.shape, std::move(logits.data), {}});
+    response.outputs.push_back({protocol::kLogitsName, "FP32", logits.shape, std::move(logits.data), {}});
   }
   return response;
 }

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <system_error>
 
-#include "hiedge/files.h"
+#include "common/files.h"
 #include "server/model_config_proto.h"
 
 namespace hiedge {

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "hiedge/files.h"
+#include "common/files.h"
 
 namespace hiedge {
 namespace {

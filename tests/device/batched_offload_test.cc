@@ -5,7 +5,7 @@
 #include <map>
 
 #include "hiedge/data.h"
-#include "hiedge/eval.h"
+#include "eval/eval.h"
 #include "testing/fake_backend.h"
 
 namespace hiedge {

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "hiedge/device.h"
 #include "hiedge/endpoint_selector.h"
 
 namespace hiedge {

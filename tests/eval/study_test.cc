@@ -1,4 +1,4 @@
-#include "hiedge/study.h"
+#include "eval/study.h"
 
 #include <fmt/printf.h>
 #include <gtest/gtest.h>
@@ -9,7 +9,7 @@
 #include <random>
 #include <set>
 
-#include "hiedge/plot.h"
+#include "eval/plot.h"
 #include "testing/temp_dir.h"
 
 namespace hiedge {

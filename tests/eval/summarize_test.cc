@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "hiedge/eval.h"
+#include "eval/eval.h"
 #include "testing/fake_backend.h"
 
 namespace hiedge {
@@ -106,7 +106,7 @@ TEST(RunDeviceTest, AnswersEverySampleInOrder) {
 }  // namespace
 }  // namespace hiedge
 
-#include "hiedge/timing.h"
+#include "eval/timing.h"
 
 namespace hiedge {
 namespace {

@@ -1,8 +1,8 @@
-#include "hiedge/two_level_eval.h"
+#include "eval/two_level_eval.h"
 
 #include <gtest/gtest.h>
 
-#include "hiedge/features.h"
+#include "engine/features.h"
 #include "hiedge/model_card.h"
 
 namespace hiedge {

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "hiedge/calibrate.h"
-#include "hiedge/eval.h"
+#include "eval/eval.h"
 #include "hiedge/http_server.h"
 
 namespace hiedge {

@@ -20,7 +20,7 @@
 
 #include "hiedge/data.h"
 #include "hiedge/device.h"
-#include "hiedge/files.h"
+#include "common/files.h"
 #include "hiedge/protocol.h"
 #include "testing/both_servers.h"
 #include "testing/eventually.h"

@@ -7,7 +7,7 @@
 
 #include "hiedge/model_card.h"
 #include "hiedge/two_level_device.h"
-#include "hiedge/two_level_eval.h"
+#include "eval/two_level_eval.h"
 
 namespace hiedge {
 namespace {

@@ -153,7 +153,7 @@ TEST(ServerStormTest, QueueFullStormShedsWithBoundedMemory) {
 }  // namespace
 }  // namespace hiedge
 
-#include "hiedge/loadgen.h"
+#include "eval/loadgen.h"
 
 namespace hiedge {
 namespace {

@@ -6,7 +6,7 @@
 
 #include <filesystem>
 
-#include "hiedge/files.h"
+#include "common/files.h"
 #include "hiedge/model.h"
 #include "testing/temp_dir.h"
 
@@ -204,7 +204,7 @@ TEST(LoadModelTest, TorchScriptModelsLoadThroughTheirCard) {
 }  // namespace
 }  // namespace hiedge
 
-#include "hiedge/timing.h"
+#include "eval/timing.h"
 
 namespace hiedge {
 namespace {

@@ -3,8 +3,8 @@
 
 #include <filesystem>
 
-#include "hiedge/eval.h"
-#include "hiedge/features.h"
+#include "eval/eval.h"
+#include "engine/features.h"
 #include "hiedge/model.h"
 #include "hiedge/model_card.h"
 

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "hiedge/files.h"
+#include "common/files.h"
 #include "testing/eventually.h"
 #include "testing/fake_backend.h"
 #include "testing/raw_http.h"

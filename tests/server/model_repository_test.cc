@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <future>
 
-#include "hiedge/files.h"
+#include "common/files.h"
 #include "testing/eventually.h"
 #include "testing/fake_backend.h"
 #include "testing/temp_dir.h"

@@ -2,7 +2,7 @@
 
 #include "commands.h"
 #include "hiedge/calibrate.h"
-#include "hiedge/eval.h"
+#include "eval/eval.h"
 
 namespace hiedge::cli {
 namespace {

@@ -1,7 +1,7 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "hiedge/demo.h"
+#include "eval/demo.h"
 
 namespace hiedge::cli {
 namespace {

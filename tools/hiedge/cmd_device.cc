@@ -5,8 +5,8 @@
 #include "commands.h"
 #include "hiedge/decision_config.h"
 #include "hiedge/endpoint_selector.h"
-#include "hiedge/eval.h"
-#include "hiedge/files.h"
+#include "eval/eval.h"
+#include "common/files.h"
 #include "hiedge/model_card.h"
 
 namespace hiedge::cli {

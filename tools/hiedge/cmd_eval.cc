@@ -1,9 +1,9 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "hiedge/files.h"
+#include "common/files.h"
 #include "hiedge/model_card.h"
-#include "hiedge/study.h"
+#include "eval/study.h"
 
 namespace hiedge::cli {
 namespace {

@@ -1,8 +1,8 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "hiedge/files.h"
-#include "hiedge/loadgen.h"
+#include "common/files.h"
+#include "eval/loadgen.h"
 
 namespace hiedge::cli {
 namespace {

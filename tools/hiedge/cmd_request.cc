@@ -2,7 +2,7 @@
 
 #include "commands.h"
 #include "hiedge/data.h"
-#include "hiedge/files.h"
+#include "common/files.h"
 #include "hiedge/protocol.h"
 #include "hiedge/server.h"
 
@@ -28,7 +28,7 @@ Status WriteExampleRequest(const RequestArgs& a) {
   protocol::InferRequest request;
   request.id = "test-" + std::to_string(a.index);
   protocol::Tensor input;
-  input.name = kInputName;
+  input.name = protocol::kInputName;
   input.shape = {static_cast<int64_t>(a.rows), test.channels, test.height, test.width};
   input.data.assign(test.image(a.index), test.image(a.index) + a.rows * test.image_elements());
   request.inputs.push_back(std::move(input));

@@ -3,7 +3,7 @@
 
 #include "commands.h"
 #include "hiedge/data.h"
-#include "hiedge/features.h"
+#include "engine/features.h"
 #include "hiedge/train.h"
 
 namespace hiedge::cli {

@@ -4,10 +4,10 @@
 #include <filesystem>
 
 #include "commands.h"
-#include "hiedge/files.h"
+#include "common/files.h"
 #include "hiedge/model_card.h"
 #include "hiedge/two_level_device.h"
-#include "hiedge/two_level_eval.h"
+#include "eval/two_level_eval.h"
 
 namespace hiedge::cli {
 namespace {

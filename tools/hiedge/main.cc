@@ -4,7 +4,7 @@
 #include <filesystem>
 
 #include "commands.h"
-#include "hiedge/progress.h"
+#include "common/progress.h"
 
 namespace hiedge::cli {
 namespace {

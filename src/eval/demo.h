@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "hiedge/data.h"
-#include "hiedge/eval.h"
-#include "hiedge/two_level_eval.h"
+#include "eval/eval.h"
+#include "eval/two_level_eval.h"
 
 namespace hiedge {
 

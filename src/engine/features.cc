@@ -1,4 +1,4 @@
-#include "hiedge/features.h"
+#include "engine/features.h"
 
 #include <algorithm>
 

@@ -2,7 +2,7 @@
 #include <cmath>
 #include <filesystem>
 
-#include "hiedge/progress.h"
+#include "common/progress.h"
 #include "hiedge/train.h"
 #include "networks.h"
 

@@ -8,12 +8,12 @@
 
 #include "hiedge/binary_filter.h"
 #include "hiedge/device_profile.h"
-#include "hiedge/eval.h"
+#include "eval/eval.h"
 #include "hiedge/guarantee.h"
 #include "hiedge/schedule.h"
 #include "hiedge/signals.h"
 #include "hiedge/temperature.h"
-#include "hiedge/timing.h"
+#include "eval/timing.h"
 
 namespace hiedge {
 
