@@ -3,6 +3,7 @@
 // this header and never include torch.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,26 +45,44 @@ class InferenceBackend {
   virtual Result<FloatTensor> RunStages(const FloatTensor& input, int first, int last) = 0;
 };
 
-// Loads a model from its card (JSON). The card names the weights file (relative to
-// the card) and its format: "hiedge" (weights saved by `hiedge train`) or
-// "torchscript" (any TorchScript module mapping images to logits, via torch::jit::load).
-// The card is checked against its weights: one zero image runs through the model at
-// load, and logits of another shape than [1, num_classes] (or a model that cannot take
-// the card's input_shape) are DataLoss. libtorch errors come back as one line.
-Result<std::unique_ptr<InferenceBackend>> LoadModel(const std::string& card_path);
-// The same from a card in memory; `directory` resolves card.weights.
+// How to load one model.
+struct LoadOptions {
+  // Backend name ("xnnpack", "torch", ...); empty = the highest-priority registered
+  // backend that reads one of the card's formats.
+  std::string backend;
+  // Intra-op threads for this model; 1 runs on the calling thread. (libtorch's pool is
+  // process-wide: the torch backend sets it for the whole process.)
+  int threads = 1;
+};
+
+// Loads a model from its card (JSON). The card names its weights (relative to the
+// card) in one format and may list the same weights in other formats
+// (card.alternates); the backend is chosen from the registry below. Every load is
+// checked: one zero sample runs through the model, and logits of another shape than
+// [1, num_classes] (or a model that cannot take the card's input_shape) are DataLoss.
+Result<std::unique_ptr<InferenceBackend>> LoadModel(const std::string& card_path,
+                                                    const LoadOptions& options = {});
+// The same from a card in memory; `directory` resolves the card's weight files.
 Result<std::unique_ptr<InferenceBackend>> LoadModelFromCard(const ModelCard& card,
-                                                            const std::string& directory);
+                                                            const std::string& directory,
+                                                            const LoadOptions& options = {});
 
-// Sets the process-wide number of intra-op threads used by the torch backend.
-void SetInferenceThreads(int threads);
+// The backend registry: one entry per backend, keyed by name, reading one weights
+// format. Thread-safe. The engine registers "xnnpack" (format "onnx") itself; other
+// targets register theirs (hiedge_torch: RegisterTorchBackends() in hiedge/train.h).
+struct BackendInfo {
+  std::string name;    // e.g. "xnnpack"
+  std::string format;  // Card format it reads, e.g. "onnx"
+  int priority = 0;    // Higher wins when LoadOptions::backend is empty.
+};
+using BackendFactory = std::function<Result<std::unique_ptr<InferenceBackend>>(
+    const ModelCard& card, const std::string& weights_path, const LoadOptions& options)>;
+// Registers (or replaces) the backend `info.name`.
+void RegisterBackend(const BackendInfo& info, BackendFactory factory);
+std::vector<BackendInfo> RegisteredBackends();
 
-}  // namespace hiedge
-
-namespace hiedge {
-
-// Measured peak multiply-accumulates per second of the torch backend: a large square
-// float32 matrix product on the current thread setting. For arithmetic limits
+// Measured peak multiply-accumulates per second of this CPU on the current thread: a
+// large float32 matrix product through the engine (XNNPACK). For arithmetic limits
 // (MACs / peak) beside measured latencies.
 double MeasurePeakMacsPerSecond();
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -13,8 +14,11 @@ namespace hiedge {
 struct ModelCard {
   std::string name;               // Model name served and logged, e.g. "sml".
   std::string architecture;       // small_cnn | resnet8 | vgg | expert | torchscript
-  std::string format = "hiedge";  // hiedge | torchscript
+  std::string format = "hiedge";  // onnx | hiedge (hiedge's trainer) | torchscript
   std::string weights;            // Weights file, relative to the card's folder.
+  // The same weights in other formats, {format: file}; e.g. a trained model's card has
+  // format "onnx" (what the engine runs) and alternates {"hiedge": "<name>.pt"}.
+  std::map<std::string, std::string> alternates;
   std::string dataset = "fashion-mnist";
   std::vector<int64_t> input_shape;  // Per sample {C, H, W}.
   int num_classes = 10;

@@ -38,4 +38,15 @@ struct TrainOptions {
 Result<ModelCard> TrainModel(const TrainOptions& options, const Dataset& train,
                              const Dataset& validation, const Dataset& test);
 
+// Exports the hiedge-format weights of the card at `card_path` (a built-in
+// architecture) to ONNX at `onnx_path`, with early exits and stage boundaries, and
+// rewrites the card: format "onnx", weights = that file, alternates {"hiedge": .pt}.
+Result<ModelCard> ExportModel(const std::string& card_path, const std::string& onnx_path);
+
+// Registers the libtorch backends with the engine's registry: "torch" (format
+// "hiedge", weights written by TrainModel) and "torchscript" (any TorchScript module
+// mapping images to logits). Call once before LoadModel in a program that links
+// hiedge_torch; idempotent.
+void RegisterTorchBackends();
+
 }  // namespace hiedge

@@ -18,6 +18,7 @@ std::string ModelCard::ToJson() const {
             {"architecture", architecture},
             {"format", format},
             {"weights", weights},
+            {"alternates", alternates},
             {"dataset", dataset},
             {"input_shape", input_shape},
             {"num_classes", num_classes},
@@ -52,6 +53,7 @@ Result<ModelCard> ModelCard::FromJson(const std::string& text) {
     c.architecture = j.at("architecture").get<std::string>();
     c.format = j.value("format", std::string("hiedge"));
     c.weights = j.at("weights").get<std::string>();
+    c.alternates = j.value("alternates", std::map<std::string, std::string>{});
     c.dataset = j.value("dataset", std::string("fashion-mnist"));
     using json_integers::GetArrayOr;
     using json_integers::GetOr;
@@ -100,8 +102,20 @@ Result<ModelCard> ModelCard::FromJson(const std::string& text) {
   if (!c.feature_model.empty() && c.feature_stages < 1) {
     return Status::InvalidArgument("model card: feature_stages must be >= 1 with feature_model");
   }
-  if (c.format != "hiedge" && c.format != "torchscript") {
-    return Status::InvalidArgument("model card: unknown format '" + c.format + "'");
+  for (const auto& [format, file] : c.alternates) {
+    if (format == c.format || file.empty()) {
+      return Status::InvalidArgument("model card: alternates must name other formats' files");
+    }
+  }
+  for (const std::string& format : [&] {
+         std::vector<std::string> all = {c.format};
+         for (const auto& [f, file] : c.alternates) all.push_back(f);
+         return all;
+       }()) {
+    if (format != "onnx" && format != "hiedge" && format != "torchscript") {
+      return Status::InvalidArgument("model card: unknown format '" + format +
+                                     "' (onnx, hiedge or torchscript)");
+    }
   }
   return c;
 }

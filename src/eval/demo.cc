@@ -18,8 +18,8 @@ struct Models {
 
 Result<Models> LoadModels(const DemoOptions& o) {
   Models m;
-  HIEDGE_ASSIGN_OR_RETURN(m.local, LoadModel(o.local_model));
-  HIEDGE_ASSIGN_OR_RETURN(m.remote, LoadModel(o.remote_model));
+  HIEDGE_ASSIGN_OR_RETURN(m.local, LoadModel(o.local_model, {"", o.threads}));
+  HIEDGE_ASSIGN_OR_RETURN(m.remote, LoadModel(o.remote_model, {"", o.threads}));
   return m;
 }
 
@@ -32,7 +32,6 @@ std::string Percent(double v) {
 }  // namespace
 
 Result<DemoReport> RunDemo(const DemoOptions& o) {
-  SetInferenceThreads(o.threads);
   HIEDGE_ASSIGN_OR_RETURN(Models models, LoadModels(o));
   HIEDGE_ASSIGN_OR_RETURN(Dataset train_full, LoadFashionMnist(o.data_dir, Split::kTrain));
   HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadFashionMnist(o.data_dir, Split::kTest));

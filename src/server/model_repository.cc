@@ -14,8 +14,25 @@ namespace {
 constexpr const char* kConfigFile = "config.pbtxt";
 constexpr const char* kDefaultCard = "model.json";
 
-constexpr const char* kTorchScriptPlatform = "pytorch_libtorch";
-constexpr const char* kDefaultTorchScriptFile = "model.pt";
+// Triton platforms served from Triton's layout (no hiedge card): the card format they
+// map to and the default model file in a version folder.
+struct TritonPlatform {
+  const char* platform;
+  const char* backend;
+  const char* format;
+  const char* default_file;
+};
+constexpr TritonPlatform kTritonPlatforms[] = {
+    {"pytorch_libtorch", "pytorch", "torchscript", "model.pt"},
+    {"onnxruntime_onnx", "onnxruntime", "onnx", "model.onnx"},
+};
+
+const TritonPlatform* FindTritonPlatform(const inference::ModelConfig& config) {
+  for (const TritonPlatform& p : kTritonPlatforms) {
+    if (config.platform() == p.platform || config.backend() == p.backend) return &p;
+  }
+  return nullptr;
+}
 
 bool IsVersionName(const std::string& name) {
   return !name.empty() && name.size() <= 18 &&
@@ -137,7 +154,7 @@ Result<int64_t> ChooseVersion(const inference::ModelConfig& config,
 ModelRepository::ModelRepository(std::string root, InferenceService* service, Loader loader)
     : root_(std::move(root)),
       service_(service),
-      loader_(loader ? std::move(loader) : Loader(LoadModel)) {}
+      loader_(loader ? std::move(loader) : Loader([](const std::string& path) { return LoadModel(path); })) {}
 
 Status ModelRepository::LoadOne(const std::string& model, std::string* version) {
   const fs::path dir = fs::path(root_) / model;
@@ -154,17 +171,18 @@ Status ModelRepository::LoadOne(const std::string& model, std::string* version) 
   if (!chosen.ok()) return Status(chosen.status().code(), chosen.status().message() + unusable);
   const fs::path version_dir = dir / std::to_string(*chosen);
   std::unique_ptr<InferenceBackend> backend;
-  if (config.platform() == kTorchScriptPlatform || config.backend() == "pytorch") {
-    // Triton's own layout: <version>/model.pt, shapes from config.pbtxt, no hiedge card.
+  if (const TritonPlatform* platform = FindTritonPlatform(config)) {
+    // Triton's own layout: <version>/model.pt or model.onnx, shapes from config.pbtxt,
+    // no hiedge card.
     if (shapes.input.empty() || shapes.classes == 0) {
-      return Status::InvalidArgument("a " + std::string(kTorchScriptPlatform) +
+      return Status::InvalidArgument("a " + std::string(platform->platform) +
                                      " model needs input and output dims in config.pbtxt");
     }
     ModelCard card;
     card.name = model;
-    card.architecture = "torchscript";
-    card.format = "torchscript";
-    card.weights = config.default_model_filename().empty() ? kDefaultTorchScriptFile
+    card.architecture = platform->format;
+    card.format = platform->format;
+    card.weights = config.default_model_filename().empty() ? platform->default_file
                                                            : config.default_model_filename();
     card.input_shape = shapes.input;
     card.num_classes = static_cast<int>(shapes.classes);

@@ -173,8 +173,10 @@ Result<ModelCard> TrainModel(const TrainOptions& o, const Dataset& train, const 
   } catch (const std::exception& e) {
     return Status::IoError("cannot save weights to " + weights_path + ": " + e.what());
   }
-  HIEDGE_RETURN_IF_ERROR(WriteModelCard(card, o.output_dir + "/" + o.name + ".json"));
-  return card;
+  const std::string card_path = o.output_dir + "/" + o.name + ".json";
+  HIEDGE_RETURN_IF_ERROR(WriteModelCard(card, card_path));
+  // The engine runs the ONNX export; the .pt stays as the card's "hiedge" alternate.
+  return ExportModel(card_path, o.output_dir + "/" + o.name + ".onnx");
 }
 
 }  // namespace hiedge

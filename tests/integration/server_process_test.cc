@@ -403,7 +403,7 @@ TEST(ServerProcessTest, RepositoryChangesAreServedWithoutARestart) {
   fs::remove_all(repo);
   auto add_version = [&](int v) {
     fs::create_directories(repo / "m" / std::to_string(v));
-    for (const char* file : {"sml.json", "sml.pt"}) {
+    for (const char* file : {"sml.json", "sml.onnx", "sml.pt"}) {
       fs::create_symlink(fs::path(kModels) / file, repo / "m" / std::to_string(v) / file);
     }
   };

@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "common/files.h"
 #include "hiedge/model.h"
+#include "hiedge/train.h"
 #include "testing/temp_dir.h"
 
 namespace hiedge {
@@ -100,7 +102,7 @@ TEST(ModelCardTest, RejectsBadCards) {
           .ok());
   EXPECT_FALSE(
       ModelCard::FromJson(
-          R"({"name":"m","architecture":"vgg","weights":"w","input_shape":[1,28,28],"num_classes":10,"format":"onnx"})")
+          R"({"name":"m","architecture":"vgg","weights":"w","input_shape":[1,28,28],"num_classes":10,"format":"tflite"})")
           .ok());
   EXPECT_EQ(ReadModelCard("/nonexistent.json").status().code(), StatusCode::kNotFound);
 }
@@ -111,22 +113,32 @@ TEST(LoadModelTest, MissingWeightsAndUnknownArchitectureFailCleanly) {
   fs::create_directories(dir);
   auto card = ReadModelCard(kSmlCard);
   ASSERT_TRUE(card.ok());
+  const fs::path models = fs::path(HIEDGE_SOURCE_DIR) / "models";
   ModelCard broken = *card;
-  broken.weights = "missing.pt";
+  broken.weights = "missing.onnx";
   ASSERT_TRUE(WriteModelCard(broken, (dir / "a.json").string()).ok());
-  EXPECT_EQ(LoadModel((dir / "a.json").string()).status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(LoadModel((dir / "a.json").string()).status().code(), StatusCode::kNotFound);
+  // An ONNX file that is not one.
+  std::ofstream((dir / "junk.onnx").string()) << "not a protobuf at all";
+  broken.weights = "junk.onnx";
+  ASSERT_TRUE(WriteModelCard(broken, (dir / "junk.json").string()).ok());
+  EXPECT_EQ(LoadModel((dir / "junk.json").string()).status().code(), StatusCode::kDataLoss);
+  // The torch backend builds the card's architecture: unknown ones are refused...
   broken = *card;
+  broken.alternates["hiedge"] = fs::relative(models / "sml.pt", dir).string();
   broken.architecture = "transformer";
   ASSERT_TRUE(WriteModelCard(broken, (dir / "b.json").string()).ok());
-  EXPECT_EQ(LoadModel((dir / "b.json").string()).status().code(), StatusCode::kInvalidArgument);
-  // Weights of another architecture do not load silently.
-  broken = *card;
+  EXPECT_EQ(LoadModel((dir / "b.json").string(), {"torch", 1}).status().code(),
+            StatusCode::kInvalidArgument);
+  // ...and weights of another architecture do not load silently.
   broken.architecture = "resnet8";
-  broken.weights =
-      fs::relative(fs::path(HIEDGE_SOURCE_DIR) / "models" / card->weights, dir).string();
   ASSERT_TRUE(WriteModelCard(broken, (dir / "c.json").string()).ok());
-  EXPECT_EQ(LoadModel((dir / "c.json").string()).status().code(), StatusCode::kDataLoss);
-  fs::remove_all(dir);
+  EXPECT_EQ(LoadModel((dir / "c.json").string(), {"torch", 1}).status().code(),
+            StatusCode::kDataLoss);
+  // A backend this build lacks is a clear precondition failure.
+  auto missing = LoadModel(kSmlCard, {"tensorrt", 1});
+  EXPECT_EQ(missing.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(missing.status().message().find("xnnpack (onnx)"), std::string::npos);
 }
 
 TEST(LoadModelTest, StagesExitsAndBatchesAgree) {
@@ -243,8 +255,10 @@ TEST(LoadModelTest, CardsThatDisagreeWithTheirWeightsFailToLoad) {
   fs::create_directories(dir);
   auto sml = ReadModelCard(kSmlCard);
   ASSERT_TRUE(sml.ok());
-  fs::copy_file(std::string(HIEDGE_SOURCE_DIR) + "/models/sml.pt", dir / "sml.pt",
-                fs::copy_options::overwrite_existing);
+  for (const char* file : {"sml.pt", "sml.onnx"}) {
+    fs::copy_file(std::string(HIEDGE_SOURCE_DIR) + "/models/" + file, dir / file,
+                  fs::copy_options::overwrite_existing);
+  }
   ModelCard classes = *sml;
   classes.num_classes = 12;
   ASSERT_TRUE(WriteModelCard(classes, (dir / "classes.json").string()).ok());
@@ -345,3 +359,13 @@ TEST(ModelIdentityTest, NamesTheModelAndHashesItsWeights) {
 
 }  // namespace
 }  // namespace hiedge
+
+namespace {
+// Every test here may load libtorch models (format "hiedge", TorchScript).
+const auto* const kTorchBackends = ::testing::AddGlobalTestEnvironment([] {
+  struct Register : ::testing::Environment {
+    void SetUp() override { hiedge::RegisterTorchBackends(); }
+  };
+  return new Register();
+}());
+}  // namespace

@@ -301,7 +301,7 @@ TEST(ShippedModelRepositoryTest, ServesLmlAndSmlWithConfiguredBatching) {
 TEST(ShippedModelRepositoryTest, HoldsCopiesOfTheShippedModelsNotLinks) {
   const fs::path source(HIEDGE_SOURCE_DIR);
   for (const char* model : {"sml", "lml"}) {
-    for (const char* ext : {".json", ".pt"}) {
+    for (const char* ext : {".json", ".onnx", ".pt"}) {
       const fs::path copy = source / "model_repository" / model / "1" / (std::string(model) + ext);
       const fs::path original = source / "models" / (std::string(model) + ext);
       EXPECT_FALSE(fs::is_symlink(copy)) << copy;

@@ -31,7 +31,6 @@ struct DeviceArgs {
 };
 
 Status RunDeviceCommand(DeviceArgs a) {
-  SetInferenceThreads(1);
   if (!a.decision.empty()) {
     HIEDGE_ASSIGN_OR_RETURN(DecisionConfig config, ReadDecisionConfig(a.decision));
     HIEDGE_ASSIGN_OR_RETURN(const std::string model_id, ModelIdentity(a.local));

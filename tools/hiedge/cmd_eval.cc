@@ -30,14 +30,13 @@ Result<SplitPredictions> PredictSplit(InferenceBackend& local, InferenceBackend&
 }
 
 Status Eval(const EvalArgs& a) {
-  SetInferenceThreads(a.threads);
   StudyOptions options = a.study;
   if (!a.profiles.empty()) {
     HIEDGE_ASSIGN_OR_RETURN(std::string text, ReadTextFile(a.profiles));
     HIEDGE_ASSIGN_OR_RETURN(options.profiles, ParseDeviceProfiles(text));
   }
-  HIEDGE_ASSIGN_OR_RETURN(auto local, LoadModel(a.local));
-  HIEDGE_ASSIGN_OR_RETURN(std::shared_ptr<InferenceBackend> remote, LoadModel(a.remote));
+  HIEDGE_ASSIGN_OR_RETURN(auto local, LoadModel(a.local, {"", a.threads}));
+  HIEDGE_ASSIGN_OR_RETURN(std::shared_ptr<InferenceBackend> remote, LoadModel(a.remote, {"", a.threads}));
   HIEDGE_ASSIGN_OR_RETURN(Dataset train, LoadFashionMnist(a.data_dir, Split::kTrain));
   HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadFashionMnist(a.data_dir, Split::kTest));
   const Dataset validation = SplitTrainValidation(train).validation;
@@ -62,7 +61,7 @@ Status Eval(const EvalArgs& a) {
   HIEDGE_ASSIGN_OR_RETURN(SplitPredictions shifted, PredictSplit(*local, *remote, stream));
   if (!a.filter.empty()) {
     HIEDGE_ASSIGN_OR_RETURN(ModelCard card, ReadModelCard(a.filter));
-    HIEDGE_ASSIGN_OR_RETURN(auto filter, LoadModel(a.filter));
+    HIEDGE_ASSIGN_OR_RETURN(auto filter, LoadModel(a.filter, {"", a.threads}));
     HIEDGE_ASSIGN_OR_RETURN(Predictions fp, Predict(*filter, test, 500, true));
     if (fp.classes != 2 || card.positive_classes.empty()) {
       return Status::InvalidArgument(a.filter + " is not a binary filter (no positive_classes)");

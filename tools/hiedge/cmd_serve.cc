@@ -21,13 +21,12 @@ struct ServeArgs {
 };
 
 Status Serve(ServeArgs& a) {
-  SetInferenceThreads(a.threads);
   a.edge.grpc.max_message_bytes = a.edge.http.max_body_bytes;
   EdgeServer server(a.edge);
   if (a.edge.repository.empty()) {
     for (const std::string& name : a.models) {
       HIEDGE_ASSIGN_OR_RETURN(std::unique_ptr<InferenceBackend> backend,
-                              LoadModel(a.models_dir + "/" + name + ".json"));
+                              LoadModel(a.models_dir + "/" + name + ".json", {"", a.threads}));
       HIEDGE_RETURN_IF_ERROR(server.service().AddModel(name, std::move(backend), a.batching));
     }
   }

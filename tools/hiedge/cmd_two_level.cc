@@ -158,7 +158,6 @@ struct TwoLevelDeviceArgs {
 };
 
 Status RunTwoLevelDeviceCommand(const TwoLevelDeviceArgs& a) {
-  SetInferenceThreads(1);
   HIEDGE_ASSIGN_OR_RETURN(TwoLevelConfig config, ReadTwoLevelConfig(a.config));
   HIEDGE_ASSIGN_OR_RETURN(auto first,
                           LoadModel(CardDirectory(a.config) + "/" + config.feature_model));

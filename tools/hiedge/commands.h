@@ -20,6 +20,7 @@ void AddSuperclassesCommand(CLI::App& app, int* exit_code);
 void AddTwoLevelCommand(CLI::App& app, int* exit_code);
 void AddTwoLevelDeviceCommand(CLI::App& app, int* exit_code);
 void AddExampleRequestCommand(CLI::App& app, int* exit_code);
+void AddExportCommand(CLI::App& app, int* exit_code);
 
 // Number validators whose messages a person can read ("must be >= 0, got -1" rather
 // than CLI11's "not in range 0 to 1.797...e+308").

@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "common/progress.h"
+#include "hiedge/train.h"
 
 namespace hiedge::cli {
 namespace {
@@ -81,6 +82,7 @@ void SetCommandLine(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   hiedge::cli::SetCommandLine(argc, argv);
+  hiedge::RegisterTorchBackends();
   CLI::App app{"hiedge: hierarchical inference at the network edge"};
   app.require_subcommand(1);
   // Options every subcommand takes, also after its name (`hiedge train --no-progress`).
@@ -100,6 +102,7 @@ int main(int argc, char** argv) {
   hiedge::cli::AddTwoLevelCommand(app, &exit_code);
   hiedge::cli::AddTwoLevelDeviceCommand(app, &exit_code);
   hiedge::cli::AddExampleRequestCommand(app, &exit_code);
+  hiedge::cli::AddExportCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

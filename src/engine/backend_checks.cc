@@ -1,0 +1,45 @@
+// Checks and card-derived facts shared by every backend.
+#include <algorithm>
+
+#include "engine/backends.h"
+
+namespace hiedge::engine {
+
+Status CheckInputBatch(const FloatTensor& input, const ModelInfo& info) {
+  if (input.shape.size() != info.input_shape.size() + 1 ||
+      !std::equal(info.input_shape.begin(), info.input_shape.end(), input.shape.begin() + 1) ||
+      input.shape[0] < 1) {
+    return Status::InvalidArgument("model " + info.name + " expects input [N," +
+                                   ShapeToString(info.input_shape).substr(1) +
+                                   " with N >= 1, got " + ShapeToString(input.shape));
+  }
+  if (static_cast<int64_t>(input.data.size()) != FloatTensor::NumElements(input.shape)) {
+    return Status::InvalidArgument("input holds " + std::to_string(input.data.size()) +
+                                   " values but its shape " + ShapeToString(input.shape) +
+                                   " needs " +
+                                   std::to_string(FloatTensor::NumElements(input.shape)));
+  }
+  return Status::Ok();
+}
+
+Status CheckStageRange(const ModelInfo& info, int first, int last) {
+  if (first < 0 || last > info.num_stages || first >= last) {
+    return Status::InvalidArgument("stage range [" + std::to_string(first) + ", " +
+                                   std::to_string(last) + ") is outside [0, " +
+                                   std::to_string(info.num_stages) + "]");
+  }
+  return Status::Ok();
+}
+
+ModelInfo InfoFromCard(const ModelCard& card) {
+  ModelInfo info;
+  info.name = card.name;
+  info.architecture = card.architecture;
+  info.input_shape = card.input_shape;
+  info.num_classes = card.num_classes;
+  info.parameter_count = card.parameter_count;
+  info.macs_per_sample = card.macs_per_sample;
+  return info;
+}
+
+}  // namespace hiedge::engine

@@ -1,0 +1,26 @@
+// The engine's own backends and helpers shared by every backend. Internal.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "hiedge/model.h"
+
+namespace hiedge::engine {
+
+BackendInfo XnnpackBackendInfo();
+// Compiles the ONNX file `weights_path` for XNNPACK (card.format "onnx").
+Result<std::unique_ptr<InferenceBackend>> LoadXnnpackBackend(const ModelCard& card,
+                                                             const std::string& weights_path,
+                                                             const LoadOptions& options);
+
+// OK when `input` is [N, ...info.input_shape] with N >= 1 and as many values as that
+// shape holds; InvalidArgument naming the model otherwise.
+Status CheckInputBatch(const FloatTensor& input, const ModelInfo& info);
+// OK when [first, last) is a non-empty range of the model's stages.
+Status CheckStageRange(const ModelInfo& info, int first, int last);
+
+// The ModelInfo a card declares; backends fill in what they measure.
+ModelInfo InfoFromCard(const ModelCard& card);
+
+}  // namespace hiedge::engine

@@ -1,0 +1,66 @@
+// An ONNX model read into plain structs: the nodes in file order, the float and int64
+// initialisers (Constant nodes included) and the model's metadata. Only what the
+// engine's compilers need; unknown fields are ignored, unsupported ones (external
+// data, non-float weights) are errors. Internal to the engine.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "hiedge/status.h"
+#include "hiedge/tensor.h"
+
+namespace hiedge::engine {
+
+struct OnnxAttribute {
+  int64_t i = 0;
+  float f = 0;
+  std::string s;
+  std::vector<int64_t> ints;
+  std::vector<float> floats;
+};
+
+struct OnnxNode {
+  std::string op_type;
+  std::string name;
+  std::vector<std::string> inputs;  // "" marks an omitted optional input.
+  std::vector<std::string> outputs;
+  std::map<std::string, OnnxAttribute> attributes;
+
+  int64_t Int(const std::string& key, int64_t fallback) const;
+  float Float(const std::string& key, float fallback) const;
+  std::vector<int64_t> Ints(const std::string& key, std::vector<int64_t> fallback = {}) const;
+  std::string String(const std::string& key, const std::string& fallback) const;
+  // "Conv 'stage0.conv'" for error messages.
+  std::string Describe() const;
+};
+
+// A graph input or output: its name and dimensions (-1 where symbolic, e.g. batch).
+struct OnnxValue {
+  std::string name;
+  std::vector<int64_t> dims;
+};
+
+struct OnnxGraph {
+  std::vector<OnnxNode> nodes;  // In file order (ONNX requires topological order).
+  std::map<std::string, FloatTensor> float_constants;
+  std::map<std::string, std::vector<int64_t>> int_constants;
+  std::vector<OnnxValue> inputs;  // Graph inputs that are not initialisers.
+  std::vector<OnnxValue> outputs;
+  std::map<std::string, std::string> metadata;  // metadata_props
+  int64_t opset = 0;                            // Of the default ("" / "ai.onnx") domain.
+};
+
+// Bounds on what a model file may declare; a file beyond them is DataLoss.
+inline constexpr size_t kMaxOnnxFileBytes = size_t{1} << 30;
+inline constexpr size_t kMaxOnnxNodes = 100000;
+
+// Parses a serialised ModelProto. DataLoss for bytes that are not one, or that use
+// external data, subgraphs or weights other than FLOAT / INT64.
+Result<OnnxGraph> ParseOnnxModel(std::span<const uint8_t> bytes);
+Result<OnnxGraph> ReadOnnxModel(const std::string& path);
+
+}  // namespace hiedge::engine

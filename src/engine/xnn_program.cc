@@ -1,0 +1,145 @@
+#include "engine/xnn_program.h"
+
+#include <xnnpack.h>
+
+#include <algorithm>
+#include <cstring>
+#include <functional>
+
+#include "engine/xnn_compiler.h"
+#include "engine/xnn_step.h"
+
+namespace hiedge::engine {
+
+std::vector<int64_t> StorageToOnnx(const XnnValue& v) {
+  const std::vector<int64_t>& dims = v.permuted() ? v.dims : v.hwc_source;
+  if (dims.empty()) return {};
+  const int64_t c = dims[0], pixels = dims[1] * dims[2];
+  std::vector<int64_t> map(static_cast<size_t>(c * pixels));
+  for (int64_t ci = 0; ci < c; ++ci) {
+    for (int64_t p = 0; p < pixels; ++p) map[static_cast<size_t>(p * c + ci)] = ci * pixels + p;
+  }
+  return map;
+}
+
+Result<std::unique_ptr<XnnProgram>> XnnProgram::Compile(const OnnxGraph& graph,
+                                                        pthreadpool_t threadpool) {
+  static const xnn_status initialized = xnn_initialize(nullptr);
+  HIEDGE_RETURN_IF_ERROR(XnnCheck(initialized, "xnn_initialize (is this CPU supported?)"));
+  std::unique_ptr<XnnProgram> program(new XnnProgram());
+  program->threadpool_ = threadpool;
+  XnnCompiler compiler(graph, *program);
+  HIEDGE_RETURN_IF_ERROR(compiler.Compile());
+  HIEDGE_ASSIGN_OR_RETURN(const std::vector<int>* plan,
+                          program->PlanFor(program->input_, std::vector<int>{program->final_}));
+  for (int s : *plan) program->macs_to_final_ += program->steps_[static_cast<size_t>(s)]->macs;
+  return program;
+}
+
+XnnProgram::~XnnProgram() = default;
+
+Result<const std::vector<int>*> XnnProgram::PlanFor(int from, std::span<const int> targets) {
+  std::vector<int> key = {from};
+  key.insert(key.end(), targets.begin(), targets.end());
+  if (auto it = plans_.find(key); it != plans_.end()) return &it->second;
+  std::vector<bool> needed(steps_.size(), false);
+  std::vector<bool> visited(values_.size(), false);
+  std::function<Status(int)> require = [&](int v) -> Status {
+    if (visited[static_cast<size_t>(v)]) return Status::Ok();
+    visited[static_cast<size_t>(v)] = true;
+    const int step = producer_[static_cast<size_t>(v)];
+    // Aliases share storage (and its order): importing `from` provides them all.
+    if (values_[static_cast<size_t>(v)].root == values_[static_cast<size_t>(from)].root) {
+      return Status::Ok();
+    }
+    if (step < 0) {
+      return Status::InvalidArgument("'" + values_[static_cast<size_t>(v)].name +
+                                     "' cannot be computed from '" +
+                                     values_[static_cast<size_t>(from)].name + "'");
+    }
+    needed[static_cast<size_t>(step)] = true;
+    for (int in : steps_[static_cast<size_t>(step)]->inputs) HIEDGE_RETURN_IF_ERROR(require(in));
+    return Status::Ok();
+  };
+  for (int t : targets) HIEDGE_RETURN_IF_ERROR(require(t));
+  std::vector<int> plan;
+  for (size_t s = 0; s < steps_.size(); ++s) {
+    if (needed[s]) plan.push_back(static_cast<int>(s));
+  }
+  return &plans_.emplace(std::move(key), std::move(plan)).first->second;
+}
+
+void XnnProgram::ResizeBuffers(size_t batch) {
+  if (batch <= buffer_batch_) return;  // Grow only: stable pointers keep setups cheap.
+  buffers_.resize(buffer_elements_.size());
+  for (size_t b = 0; b < buffers_.size(); ++b) {
+    // XNNPACK may read XNN_EXTRA_BYTES past the end of an input.
+    buffers_[b].assign(batch * static_cast<size_t>(buffer_elements_[b]) +
+                           XNN_EXTRA_BYTES / sizeof(float) + 1,
+                       0.0f);
+  }
+  buffer_batch_ = batch;
+}
+
+Result<std::vector<FloatTensor>> XnnProgram::Run(int from, const TensorView& input,
+                                                 std::span<const int> targets) {
+  const XnnValue& source = values_[static_cast<size_t>(from)];
+  if (input.shape.empty() || input.shape[0] < 1) {
+    return Status::InvalidArgument("a batch needs at least one row");
+  }
+  const auto batch = static_cast<size_t>(input.shape[0]);
+  const auto per_sample = static_cast<size_t>(source.elements());
+  if (input.data.size() != batch * per_sample) {
+    return Status::InvalidArgument("'" + source.name + "' takes " + std::to_string(per_sample) +
+                                   " values per sample; got " + std::to_string(input.data.size()) +
+                                   " for " + std::to_string(batch) + " samples");
+  }
+  HIEDGE_ASSIGN_OR_RETURN(const std::vector<int>* plan, PlanFor(from, targets));
+  ResizeBuffers(batch);
+  float* dst = buffers_[static_cast<size_t>(source.buffer)].data();
+  const std::vector<int64_t> in_order = StorageToOnnx(source);
+  if (in_order.empty()) {
+    std::memcpy(dst, input.data.data(), input.data.size() * sizeof(float));
+  } else {
+    for (size_t n = 0; n < batch; ++n) {
+      const float* row = input.data.data() + n * per_sample;
+      for (size_t s = 0; s < per_sample; ++s) dst[n * per_sample + s] = row[in_order[s]];
+    }
+  }
+  std::vector<const float*> ins;
+  for (int s : *plan) {
+    XnnStep& step = *steps_[static_cast<size_t>(s)];
+    ins.clear();
+    for (int v : step.inputs) {
+      ins.push_back(buffers_[static_cast<size_t>(values_[static_cast<size_t>(v)].buffer)].data());
+    }
+    float* out = buffers_[static_cast<size_t>(values_[static_cast<size_t>(step.output)].buffer)].data();
+    const Status status = step.run(batch, ins, out, threadpool_);
+    if (!status.ok()) return Status::Internal(step.description + ": " + status.message());
+    ++steps_run_;
+  }
+  std::vector<FloatTensor> outputs;
+  for (int t : targets) {
+    const XnnValue& v = values_[static_cast<size_t>(t)];
+    const auto elements = static_cast<size_t>(v.elements());
+    FloatTensor out;
+    out.shape = {static_cast<int64_t>(batch)};
+    out.shape.insert(out.shape.end(), v.dims.begin(), v.dims.end());
+    out.data.resize(batch * elements);
+    const float* src = buffers_[static_cast<size_t>(v.buffer)].data();
+    const std::vector<int64_t> order = StorageToOnnx(v);
+    if (order.empty()) {
+      std::memcpy(out.data.data(), src, out.data.size() * sizeof(float));
+    } else {
+      for (size_t n = 0; n < batch; ++n) {
+        for (size_t s = 0; s < elements; ++s) {
+          out.data[n * elements + static_cast<size_t>(order[s])] = src[n * elements + s];
+        }
+      }
+    }
+    outputs.push_back(std::move(out));
+  }
+  return outputs;
+}
+
+}  // namespace hiedge::engine

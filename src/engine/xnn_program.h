@@ -1,0 +1,109 @@
+// An ONNX graph compiled to XNNPACK operators (the operator API, NHWC): weights packed
+// once at compile time, any batch size at run time without recompiling. Internal to
+// the engine; XnnpackBackend (xnnpack_backend.cc) is its user.
+//
+// Layout: spatial values ([C, H, W] per sample) are stored NHWC; flat values ([F]) as
+// rows. A Flatten of a spatial value is free: its rows keep HWC order and the Gemm that
+// consumes it reads its weights in that order. Run() takes and returns tensors in ONNX
+// (NCHW) order whatever the storage.
+//
+// Thread-safety: none. XNNPACK operators keep the pointers of their last setup, so one
+// program serves one caller at a time; XnnpackBackend keeps a pool of programs.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/onnx_graph.h"
+#include "hiedge/status.h"
+#include "hiedge/tensor.h"
+
+typedef struct xnn_operator* xnn_operator_t;
+typedef struct pthreadpool* pthreadpool_t;
+
+namespace hiedge::engine {
+
+// The ONNX operators the compiler accepts; any other is refused by name.
+const std::vector<std::string>& XnnSupportedOperators();
+
+// Metadata keys hiedge's exporter writes and the compiler reads (all optional):
+//   hiedge.stage_outputs     comma-separated value names ending stages 0..S-2 (the
+//                            graph's final output ends the last stage)
+//   hiedge.exit_outputs      comma-separated graph outputs that are early-exit logits
+//   hiedge.exit_after_stage  comma-separated stage index each exit branches after
+inline constexpr const char* kStageOutputsKey = "hiedge.stage_outputs";
+inline constexpr const char* kExitOutputsKey = "hiedge.exit_outputs";
+inline constexpr const char* kExitAfterStageKey = "hiedge.exit_after_stage";
+
+struct XnnValue {
+  std::string name;
+  std::vector<int64_t> dims;           // Per sample, ONNX order: {C, H, W} or {F}.
+  std::vector<int64_t> hwc_source;     // Non-empty: flat rows in the HWC order of these {C,H,W}.
+  int buffer = -1;                     // Storage; aliases (Flatten, Identity) share one.
+  int root = -1;                       // The value whose storage this is (itself if no alias).
+  int64_t elements() const { return FloatTensor::NumElements(dims); }
+  bool spatial() const { return dims.size() == 3; }
+  // True when storage order differs from ONNX order (NHWC with C > 1 and H*W > 1).
+  bool permuted() const;
+};
+
+// For each storage position of a value's per-sample data, its ONNX (row-major) index;
+// empty when the two orders agree.
+std::vector<int64_t> StorageToOnnx(const XnnValue& value);
+
+struct XnnStep;  // xnn_step.h
+
+class XnnProgram {
+ public:
+  // Compiles `graph` for a batch-free input ([N, ...] with N symbolic or fixed). The
+  // threadpool (nullptr = caller's thread) is borrowed and must outlive the program.
+  static Result<std::unique_ptr<XnnProgram>> Compile(const OnnxGraph& graph,
+                                                     pthreadpool_t threadpool);
+  ~XnnProgram();
+  XnnProgram(const XnnProgram&) = delete;
+  XnnProgram& operator=(const XnnProgram&) = delete;
+
+  // Runs what computes `targets` from value `from`, whose data arrives in ONNX order
+  // with batch input.shape[0]. Returns each target in ONNX order [N, ...dims].
+  Result<std::vector<FloatTensor>> Run(int from, const TensorView& input,
+                                       std::span<const int> targets);
+
+  int input_value() const { return input_; }
+  int final_output() const { return final_; }
+  // Values ending each stage; the last is final_output().
+  const std::vector<int>& stage_outputs() const { return stage_outputs_; }
+  const std::vector<int>& exit_outputs() const { return exit_outputs_; }
+  const std::vector<int>& exit_after_stage() const { return exit_after_stage_; }
+  const XnnValue& value(int index) const { return values_[static_cast<size_t>(index)]; }
+  // Multiply-accumulates per sample of the steps from the input to the final output.
+  int64_t macs_to_final() const { return macs_to_final_; }
+  // Steps executed since construction (tests count stage executions with it).
+  int64_t steps_run() const { return steps_run_; }
+
+ private:
+  XnnProgram() = default;
+  friend class XnnCompiler;
+  // Steps (in order) needed for `targets` given `from`; cached per request shape.
+  Result<const std::vector<int>*> PlanFor(int from, std::span<const int> targets);
+  void ResizeBuffers(size_t batch);
+
+  std::vector<XnnValue> values_;
+  std::vector<std::unique_ptr<XnnStep>> steps_;
+  std::vector<int> producer_;              // Per value: producing step, -1 for the input.
+  std::vector<int64_t> buffer_elements_;   // Per buffer, per sample.
+  std::vector<std::vector<float>> buffers_;
+  size_t buffer_batch_ = 0;
+  std::map<std::vector<int>, std::vector<int>> plans_;
+  pthreadpool_t threadpool_ = nullptr;
+  int input_ = -1;
+  int final_ = -1;
+  std::vector<int> stage_outputs_, exit_outputs_, exit_after_stage_;
+  int64_t macs_to_final_ = 0;
+  int64_t steps_run_ = 0;
+};
+
+}  // namespace hiedge::engine

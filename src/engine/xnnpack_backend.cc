@@ -1,0 +1,118 @@
+// The XNNPACK backend: ONNX models compiled by XnnProgram, a pool of compiled programs
+// for concurrent callers, one pthreadpool per model.
+#include <pthreadpool.h>
+
+#include <mutex>
+
+#include "engine/backends.h"
+#include "engine/xnn_program.h"
+
+namespace hiedge::engine {
+namespace {
+
+class XnnpackBackend final : public InferenceBackend {
+ public:
+  XnnpackBackend(OnnxGraph graph, ModelInfo info, pthreadpool_t threadpool)
+      : graph_(std::move(graph)), info_(std::move(info)), threadpool_(threadpool) {}
+  ~XnnpackBackend() override {
+    idle_.clear();
+    if (threadpool_ != nullptr) pthreadpool_destroy(threadpool_);
+  }
+
+  // Compiles the first program and completes `info_` from it.
+  Status Init() {
+    HIEDGE_ASSIGN_OR_RETURN(std::unique_ptr<XnnProgram> program,
+                            XnnProgram::Compile(graph_, threadpool_));
+    info_.num_stages = static_cast<int>(program->stage_outputs().size());
+    info_.early_exit_after_stage = program->exit_after_stage();
+    if (info_.macs_per_sample == 0) info_.macs_per_sample = program->macs_to_final();
+    std::vector<int64_t> dims = program->value(program->input_value()).dims;
+    if (dims != info_.input_shape) {
+      return Status::DataLoss("the ONNX model takes " + ShapeToString(dims) +
+                              " per sample; its card declares " +
+                              ShapeToString(info_.input_shape));
+    }
+    idle_.push_back(std::move(program));
+    return Status::Ok();
+  }
+
+  const ModelInfo& info() const override { return info_; }
+
+  Result<FloatTensor> Infer(const FloatTensor& input) override {
+    HIEDGE_RETURN_IF_ERROR(CheckInputBatch(input, info_));
+    HIEDGE_ASSIGN_OR_RETURN(auto outputs, Run(input, -1, [](const XnnProgram& p) {
+                              return std::vector<int>{p.final_output()};
+                            }));
+    return std::move(outputs[0]);
+  }
+
+  Result<std::vector<FloatTensor>> InferAllExits(const FloatTensor& input) override {
+    HIEDGE_RETURN_IF_ERROR(CheckInputBatch(input, info_));
+    return Run(input, -1, [](const XnnProgram& p) {
+      std::vector<int> targets = p.exit_outputs();
+      targets.push_back(p.final_output());
+      return targets;
+    });
+  }
+
+  Result<FloatTensor> RunStages(const FloatTensor& input, int first, int last) override {
+    HIEDGE_RETURN_IF_ERROR(CheckStageRange(info_, first, last));
+    if (first == 0) HIEDGE_RETURN_IF_ERROR(CheckInputBatch(input, info_));
+    HIEDGE_ASSIGN_OR_RETURN(auto outputs, Run(input, first, [last](const XnnProgram& p) {
+                              return std::vector<int>{p.stage_outputs()[static_cast<size_t>(last - 1)]};
+                            }));
+    return std::move(outputs[0]);
+  }
+
+ private:
+  // Runs on an idle program (compiling another when all are busy) from stage `first`
+  // (-1 or 0: the model input) to the targets `pick` names.
+  template <typename Pick>
+  Result<std::vector<FloatTensor>> Run(const FloatTensor& input, int first, Pick pick) {
+    std::unique_ptr<XnnProgram> program;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!idle_.empty()) {
+        program = std::move(idle_.back());
+        idle_.pop_back();
+      }
+    }
+    if (!program) {
+      HIEDGE_ASSIGN_OR_RETURN(program, XnnProgram::Compile(graph_, threadpool_));
+    }
+    const int from = first <= 0 ? program->input_value()
+                                : program->stage_outputs()[static_cast<size_t>(first - 1)];
+    const std::vector<int> targets = pick(*program);
+    auto outputs = program->Run(from, TensorView{input.data, input.shape}, targets);
+    std::lock_guard<std::mutex> lock(mutex_);
+    idle_.push_back(std::move(program));
+    return outputs;
+  }
+
+  const OnnxGraph graph_;
+  ModelInfo info_;
+  pthreadpool_t threadpool_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<XnnProgram>> idle_;  // Guarded by mutex_.
+};
+
+}  // namespace
+
+BackendInfo XnnpackBackendInfo() { return {"xnnpack", "onnx", 100}; }
+
+Result<std::unique_ptr<InferenceBackend>> LoadXnnpackBackend(const ModelCard& card,
+                                                             const std::string& weights_path,
+                                                             const LoadOptions& options) {
+  HIEDGE_ASSIGN_OR_RETURN(OnnxGraph graph, ReadOnnxModel(weights_path));
+  pthreadpool_t pool =
+      options.threads > 1 ? pthreadpool_create(static_cast<size_t>(options.threads)) : nullptr;
+  auto backend = std::make_unique<XnnpackBackend>(std::move(graph), InfoFromCard(card), pool);
+  const Status init = backend->Init();
+  if (!init.ok()) {
+    return Status(init.code() == StatusCode::kInternal ? StatusCode::kDataLoss : init.code(),
+                  weights_path + ": " + init.message());
+  }
+  return std::unique_ptr<InferenceBackend>(std::move(backend));
+}
+
+}  // namespace hiedge::engine
