@@ -9,6 +9,7 @@ BUILD_DIR="${1:-build}"
 PACKAGES=(
   build-essential cmake pkg-config zlib1g-dev
   libtorch-dev libopenblas0-pthread
+  libxnnpack-dev libpthreadpool-dev libonnx-dev python3-onnx
   dataset-fashion-mnist
   libcpp-httplib-dev libboost1.81-dev nlohmann-json3-dev libcli11-dev libfmt-dev prometheus-cpp-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc

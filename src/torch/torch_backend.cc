@@ -22,6 +22,12 @@ FloatTensor FromTorch(const torch::Tensor& t) {
   return out;
 }
 
+// libtorch's intra-op pool is process-wide: each model sets its own count before it
+// runs, so a model keeps the threads it was loaded with.
+void UseThreads(int threads) {
+  if (at::get_num_threads() != threads) at::set_num_threads(threads);
+}
+
 // Runs `fn` converting any torch exception to an Internal status.
 // A libtorch error as one line: c10::Error's what() carries a C++ backtrace.
 std::string OneLine(const std::exception& e) {
@@ -48,8 +54,8 @@ auto Guarded(Fn&& fn) -> decltype(fn()) {
 
 class StagedNetBackend final : public InferenceBackend {
  public:
-  StagedNetBackend(models::StagedNet net, ModelInfo info)
-      : net_(std::move(net)), info_(std::move(info)) {
+  StagedNetBackend(models::StagedNet net, ModelInfo info, int threads)
+      : net_(std::move(net)), info_(std::move(info)), threads_(threads) {
     net_->eval();
   }
   const ModelInfo& info() const override { return info_; }
@@ -58,6 +64,7 @@ class StagedNetBackend final : public InferenceBackend {
     HIEDGE_RETURN_IF_ERROR(engine::CheckInputBatch(input, info_));
     return Guarded([&]() -> Result<FloatTensor> {
       torch::InferenceMode guard;
+      UseThreads(threads_);
       return FromTorch(net_->forward(ToTorch(input)));
     });
   }
@@ -66,6 +73,7 @@ class StagedNetBackend final : public InferenceBackend {
     HIEDGE_RETURN_IF_ERROR(engine::CheckInputBatch(input, info_));
     return Guarded([&]() -> Result<std::vector<FloatTensor>> {
       torch::InferenceMode guard;
+      UseThreads(threads_);
       std::vector<FloatTensor> out;
       for (const auto& t : net_->ForwardAllExits(ToTorch(input))) out.push_back(FromTorch(t));
       return out;
@@ -77,6 +85,7 @@ class StagedNetBackend final : public InferenceBackend {
     if (first == 0) HIEDGE_RETURN_IF_ERROR(engine::CheckInputBatch(input, info_));
     return Guarded([&]() -> Result<FloatTensor> {
       torch::InferenceMode guard;
+      UseThreads(threads_);
       return FromTorch(net_->RunStages(ToTorch(input), first, last));
     });
   }
@@ -84,6 +93,7 @@ class StagedNetBackend final : public InferenceBackend {
  private:
   models::StagedNet net_;
   ModelInfo info_;
+  int threads_;
 };
 
 // A TorchScript module whose forward maps images to logits. It has one stage and no
@@ -136,7 +146,7 @@ Result<std::unique_ptr<InferenceBackend>> LoadStagedNet(const ModelCard& card,
     info.parameter_count = net->ParameterCount();
     info.macs_per_sample = net->CountMacs(card.input_shape);
     return std::unique_ptr<InferenceBackend>(
-        new StagedNetBackend(std::move(net), std::move(info)));
+        new StagedNetBackend(std::move(net), std::move(info), options.threads));
   } catch (const std::exception& e) {
     return Status::DataLoss("cannot load weights " + weights + ": " + OneLine(e));
   }

@@ -1,0 +1,125 @@
+#!/usr/bin/python3
+"""Builds ONNX fixtures the way a user's exporter would (python3-onnx's helper API), with
+a NumPy reference of their outputs, for tests/engine/onnx_user_model_test.cc.
+
+Usage: make_onnx_fixtures.py OUT_DIR
+Writes, in OUT_DIR:
+  user_cnn.onnx     Conv, BatchNormalization (standalone and after Conv), Clip, depthwise
+                    Conv, Relu, AveragePool, Concat, Mul, GlobalAveragePool, Reshape,
+                    MatMul, Add, Softmax; input [N, 3, 8, 8], output [N, 5]
+  input.bin         float32 [4, 3, 8, 8], little-endian
+  expected.bin      float32 [4, 5]: the NumPy reference output
+  unsupported.onnx  a graph with a Tanh node
+Each model passes onnx.checker with full shape inference.
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+rng = np.random.default_rng(7)
+
+
+def conv(x, w, b, stride=1, pad=1, group=1):
+    n, c, h, width = x.shape
+    m, cg, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    oh = (h + 2 * pad - kh) // stride + 1
+    ow = (width + 2 * pad - kw) // stride + 1
+    out = np.zeros((n, m, oh, ow), dtype=np.float64)
+    per_group = m // group
+    for o in range(m):
+        g = o // per_group
+        for i in range(oh):
+            for j in range(ow):
+                patch = xp[:, g * cg:(g + 1) * cg, i * stride:i * stride + kh, j * stride:j * stride + kw]
+                out[:, o, i, j] = np.tensordot(patch, w[o], axes=([1, 2, 3], [0, 1, 2]))
+        out[:, o] += b[o]
+    return out
+
+
+def batchnorm(x, gamma, beta, mean, var, eps=1e-5):
+    shape = (1, -1, 1, 1)
+    return (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps) * gamma.reshape(shape) + beta.reshape(shape)
+
+
+def const(name, array):
+    return numpy_helper.from_array(np.asarray(array, dtype=np.float32), name)
+
+
+def user_cnn(out_dir):
+    p = {
+        "w1": rng.normal(0, 0.3, (4, 3, 3, 3)), "b1": rng.normal(0, 0.1, 4),
+        "g1": rng.uniform(0.5, 1.5, 4), "be1": rng.normal(0, 0.1, 4),
+        "m1": rng.normal(0, 0.1, 4), "v1": rng.uniform(0.5, 2, 4),
+        "w2": rng.normal(0, 0.3, (4, 1, 3, 3)), "b2": rng.normal(0, 0.1, 4),
+        "g3": rng.uniform(0.5, 1.5, 8), "be3": rng.normal(0, 0.1, 8),
+        "m3": rng.normal(0, 0.1, 8), "v3": rng.uniform(0.5, 2, 8),
+        "scale": np.array([1.5]), "fc": rng.normal(0, 0.5, (8, 5)), "fcb": rng.normal(0, 0.1, 5),
+        "clip_lo": np.array(0.0), "clip_hi": np.array(6.0),
+    }
+    p = {k: np.asarray(v, dtype=np.float32) for k, v in p.items()}
+    nodes = [
+        helper.make_node("Conv", ["input", "w1", "b1"], ["c1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("BatchNormalization", ["c1", "g1", "be1", "m1", "v1"], ["n1"]),
+        helper.make_node("Clip", ["n1", "clip_lo", "clip_hi"], ["a1"]),
+        helper.make_node("Conv", ["a1", "w2", "b2"], ["c2"], kernel_shape=[3, 3], pads=[1, 1, 1, 1],
+                         strides=[2, 2], group=4),
+        helper.make_node("Relu", ["c2"], ["a2"]),
+        helper.make_node("AveragePool", ["a1"], ["p1"], kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Concat", ["a2", "p1"], ["cat"], axis=1),
+        helper.make_node("BatchNormalization", ["cat", "g3", "be3", "m3", "v3"], ["n3"]),
+        helper.make_node("Mul", ["n3", "scale"], ["s3"]),
+        helper.make_node("GlobalAveragePool", ["s3"], ["gap"]),
+        helper.make_node("Reshape", ["gap", "flat_shape"], ["flat"]),
+        helper.make_node("MatMul", ["flat", "fc"], ["mm"]),
+        helper.make_node("Add", ["mm", "fcb"], ["logits"]),
+        helper.make_node("Softmax", ["logits"], ["probabilities"], axis=-1),
+    ]
+    inits = [const(k, v) for k, v in p.items()]
+    inits.append(numpy_helper.from_array(np.array([0, -1], dtype=np.int64), "flat_shape"))
+    graph = helper.make_graph(
+        nodes, "user_cnn",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 3, 8, 8])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", 5])],
+        inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
+                              producer_name="a user's exporter")
+    model.ir_version = 8
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, os.path.join(out_dir, "user_cnn.onnx"))
+
+    x = rng.uniform(0, 1, (4, 3, 8, 8)).astype(np.float32)
+    f = {k: v.astype(np.float64) for k, v in p.items()}
+    a1 = np.clip(batchnorm(conv(x, f["w1"], f["b1"]), f["g1"], f["be1"], f["m1"], f["v1"]), 0, 6)
+    a2 = np.maximum(conv(a1, f["w2"], f["b2"], stride=2, group=4), 0)
+    p1 = a1.reshape(4, 4, 4, 2, 4, 2).mean(axis=(3, 5))
+    s3 = batchnorm(np.concatenate([a2, p1], axis=1), f["g3"], f["be3"], f["m3"], f["v3"]) * 1.5
+    logits = s3.mean(axis=(2, 3)) @ f["fc"] + f["fcb"]
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    expected = e / e.sum(axis=1, keepdims=True)
+    x.astype("<f4").tofile(os.path.join(out_dir, "input.bin"))
+    expected.astype("<f4").tofile(os.path.join(out_dir, "expected.bin"))
+
+
+def unsupported(out_dir):
+    graph = helper.make_graph(
+        [helper.make_node("Flatten", ["input"], ["flat"], axis=1),
+         helper.make_node("Tanh", ["flat"], ["logits"], name="squash")],
+        "unsupported",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 1, 2, 2])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 4])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, os.path.join(out_dir, "unsupported.onnx"))
+
+
+if __name__ == "__main__":
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    user_cnn(out)
+    unsupported(out)
+    print("fixtures written to", out)
