@@ -46,10 +46,18 @@ struct OffloadOptions {
 };
 
 // Open Inference Protocol client over one persistent connection (REST keep-alive or
-// a gRPC channel that reconnects by itself after a server restart).
+// a gRPC channel that reconnects by itself after a server restart), for the transport
+// options.transport names. REST is built into hiedge_device; gRPC is registered by
+// hiedge_device_grpc (hiedge/device_grpc.h). A transport this program has not
+// registered gives a client whose every call fails with FailedPrecondition (check
+// OffloadTransportAvailable first to refuse at start-up).
 std::unique_ptr<OffloadClient> MakeOffloadClient(const OffloadOptions& options);
-std::unique_ptr<OffloadClient> MakeHttpOffloadClient(const OffloadOptions& options);
-std::unique_ptr<OffloadClient> MakeGrpcOffloadClient(const OffloadOptions& options);
+
+// The transport registry: one factory per Transport. Thread-safe.
+using OffloadClientFactory =
+    std::function<std::unique_ptr<OffloadClient>(const OffloadOptions& options)>;
+void RegisterOffloadTransport(Transport transport, OffloadClientFactory factory);
+bool OffloadTransportAvailable(Transport transport);
 
 // An OffloadClient over several servers: each request goes to the endpoint the
 // selector chooses; when it fails with time left, the next choice is tried (each

@@ -23,6 +23,7 @@ struct EdgeServerOptions {
   // Triton-layout repository to serve and rescan ("" = the caller adds models).
   std::string repository;
   double repository_poll_seconds = 5;  // 0 = load once.
+  LoadOptions repository_load;         // Backend and threads for repository models.
   // Drain: once shutdown is asked, readiness is false for at least drain_min_seconds
   // (so balancers and Kubernetes see it and stop sending) and until no request is in
   // flight, but no longer than drain_max_seconds; then the transports stop.

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <random>
 
+#include "device/http_offload_client.h"
 #include "device/offload_link.h"
 #include "hiedge/device.h"
 #include "hiedge/protocol.h"

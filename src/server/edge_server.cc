@@ -43,7 +43,10 @@ Status EdgeServer::PollRepository() {
 
 Status EdgeServer::Start() {
   if (!options_.repository.empty()) {
-    repository_ = std::make_unique<ModelRepository>(options_.repository, service_.get());
+    const LoadOptions load = options_.repository_load;
+    repository_ = std::make_unique<ModelRepository>(
+        options_.repository, service_.get(),
+        [load](const std::string& card) { return LoadModel(card, load); });
     HIEDGE_ASSIGN_OR_RETURN(auto events, repository_->Poll());
     std::string failures;
     for (const auto& e : events) {

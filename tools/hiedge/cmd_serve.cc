@@ -17,7 +17,6 @@ struct ServeArgs {
   std::vector<std::string> models = {"lml", "sml"};
   EdgeServerOptions edge;
   BatchingConfig batching;
-  int threads = 0;
 };
 
 Status Serve(ServeArgs& a) {
@@ -26,7 +25,7 @@ Status Serve(ServeArgs& a) {
   if (a.edge.repository.empty()) {
     for (const std::string& name : a.models) {
       HIEDGE_ASSIGN_OR_RETURN(std::unique_ptr<InferenceBackend> backend,
-                              LoadModel(a.models_dir + "/" + name + ".json", {"", a.threads}));
+                              LoadModel(a.models_dir + "/" + name + ".json", a.edge.repository_load));
       HIEDGE_RETURN_IF_ERROR(server.service().AddModel(name, std::move(backend), a.batching));
     }
   }
@@ -152,8 +151,13 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
                   "On SIGTERM/SIGINT: longest wait for in-flight requests")
       ->check(NonNegative())
       ->capture_default_str();
-  cmd->add_option("--threads", a->threads, "Intra-op threads per inference (0 = default)")
+  cmd->add_option("--threads", a->edge.repository_load.threads,
+                  "Intra-op threads of each model (requests run concurrently beside them)")
+      ->check(Positive())
       ->capture_default_str();
+  cmd->add_option("--engine", a->edge.repository_load.backend,
+                  "Inference backend for every model (default: the best one this build has "
+                  "for each card: xnnpack for ONNX)");
   cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(Serve(*a)); });
 }
 

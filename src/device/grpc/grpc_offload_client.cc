@@ -5,6 +5,7 @@
 #include "device/offload_link.h"
 #include "grpc_service.grpc.pb.h"
 #include "hiedge/device.h"
+#include "hiedge/device_grpc.h"
 #include "common/files.h"
 #include "protocol/grpc_codec.h"
 
@@ -109,19 +110,10 @@ class GrpcOffloadClient final : public OffloadClient {
 
 }  // namespace
 
-std::unique_ptr<OffloadClient> MakeGrpcOffloadClient(const OffloadOptions& options) {
-  return std::make_unique<GrpcOffloadClient>(options);
-}
-
-std::unique_ptr<OffloadClient> MakeOffloadClient(const OffloadOptions& options) {
-  return options.transport == Transport::kGrpc ? MakeGrpcOffloadClient(options)
-                                               : MakeHttpOffloadClient(options);
-}
-
-Result<Transport> ParseTransport(const std::string& name) {
-  if (name == "rest") return Transport::kRest;
-  if (name == "grpc") return Transport::kGrpc;
-  return Status::InvalidArgument("unknown transport '" + name + "' (expected rest or grpc)");
+void RegisterGrpcOffloadTransport() {
+  RegisterOffloadTransport(Transport::kGrpc, [](const OffloadOptions& options) {
+    return std::unique_ptr<OffloadClient>(std::make_unique<GrpcOffloadClient>(options));
+  });
 }
 
 }  // namespace hiedge

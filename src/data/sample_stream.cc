@@ -1,0 +1,164 @@
+#include "hiedge/sample_stream.h"
+
+#include <cstdio>
+#include <cstring>
+
+#include "data/gz_reader.h"
+
+namespace hiedge {
+namespace {
+
+class IdxStream final : public SampleStream {
+ public:
+  IdxStream(data::GzFile images, data::GzFile labels, std::string images_path,
+            std::string labels_path, uint32_t count, uint32_t rows, uint32_t cols,
+            int num_classes)
+      : images_(std::move(images)),
+        labels_(std::move(labels)),
+        images_path_(std::move(images_path)),
+        labels_path_(std::move(labels_path)),
+        remaining_(count),
+        shape_{1, rows, cols},
+        pixels_(static_cast<size_t>(rows) * cols),
+        num_classes_(num_classes) {}
+
+  const std::vector<int64_t>& sample_shape() const override { return shape_; }
+
+  Result<bool> Next(std::vector<float>* image, int* label) override {
+    if (remaining_ == 0) return false;
+    HIEDGE_RETURN_IF_ERROR(data::ReadExactly(images_.get(), pixels_.data(), pixels_.size(),
+                                             images_path_, "pixels"));
+    image->resize(pixels_.size());
+    for (size_t i = 0; i < pixels_.size(); ++i) (*image)[i] = pixels_[i] / 255.0f;
+    *label = -1;
+    if (labels_) {
+      unsigned char raw = 0;
+      HIEDGE_RETURN_IF_ERROR(data::ReadExactly(labels_.get(), &raw, 1, labels_path_, "labels"));
+      if (raw >= num_classes_) {
+        return Status::InvalidArgument(labels_path_ + ": label " + std::to_string(raw) +
+                                       " is outside [0, " + std::to_string(num_classes_) + ")");
+      }
+      *label = raw;
+    }
+    --remaining_;
+    return true;
+  }
+
+ private:
+  data::GzFile images_, labels_;
+  std::string images_path_, labels_path_;
+  uint32_t remaining_;
+  std::vector<int64_t> shape_;
+  std::vector<unsigned char> pixels_;
+  int num_classes_;
+};
+
+class RawStream final : public SampleStream {
+ public:
+  RawStream(std::FILE* file, bool owned, std::string path, std::vector<int64_t> shape,
+            RawFormat format)
+      : file_(file), owned_(owned), path_(std::move(path)), shape_(std::move(shape)),
+        format_(format) {
+    elements_ = 1;
+    for (int64_t d : shape_) elements_ *= static_cast<size_t>(d);
+    bytes_.resize(elements_ * (format_ == RawFormat::kFloat32 ? sizeof(float) : 1));
+  }
+  ~RawStream() override {
+    if (owned_) std::fclose(file_);
+  }
+  const std::vector<int64_t>& sample_shape() const override { return shape_; }
+
+  Result<bool> Next(std::vector<float>* image, int* label) override {
+    const size_t got = std::fread(bytes_.data(), 1, bytes_.size(), file_);
+    if (got == 0 && std::feof(file_)) return false;
+    if (std::ferror(file_)) return Status::IoError("read error on " + path_);
+    if (got != bytes_.size()) {
+      return Status::DataLoss(path_ + ": the stream ended " + std::to_string(got) +
+                              " bytes into a sample of " + std::to_string(bytes_.size()) +
+                              " bytes");
+    }
+    image->resize(elements_);
+    if (format_ == RawFormat::kFloat32) {
+      std::memcpy(image->data(), bytes_.data(), bytes_.size());
+    } else {
+      for (size_t i = 0; i < elements_; ++i) (*image)[i] = bytes_[i] / 255.0f;
+    }
+    *label = -1;
+    return true;
+  }
+
+ private:
+  std::FILE* file_;
+  bool owned_;
+  std::string path_;
+  std::vector<int64_t> shape_;
+  RawFormat format_;
+  size_t elements_ = 0;
+  std::vector<unsigned char> bytes_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<SampleStream>> OpenIdxStream(const std::string& images_path,
+                                                    const std::string& labels_path,
+                                                    int num_classes) {
+  HIEDGE_ASSIGN_OR_RETURN(data::GzFile images, data::OpenForReading(images_path));
+  gzFile f = images.get();
+  HIEDGE_ASSIGN_OR_RETURN(uint32_t magic, data::ReadBigEndian32(f, images_path, "magic"));
+  if (magic != data::kIdxImagesMagic) {
+    return Status::DataLoss(images_path + ": not an idx3 unsigned-byte image file");
+  }
+  HIEDGE_ASSIGN_OR_RETURN(uint32_t count, data::ReadBigEndian32(f, images_path, "count"));
+  HIEDGE_ASSIGN_OR_RETURN(uint32_t rows, data::ReadBigEndian32(f, images_path, "rows"));
+  HIEDGE_ASSIGN_OR_RETURN(uint32_t cols, data::ReadBigEndian32(f, images_path, "cols"));
+  if (rows == 0 || cols == 0 || rows > 4096 || cols > 4096) {
+    return Status::DataLoss(images_path + ": implausible image size " + std::to_string(rows) +
+                            "x" + std::to_string(cols));
+  }
+  data::GzFile labels;
+  if (!labels_path.empty()) {
+    HIEDGE_ASSIGN_OR_RETURN(labels, data::OpenForReading(labels_path));
+    HIEDGE_ASSIGN_OR_RETURN(uint32_t label_magic,
+                            data::ReadBigEndian32(labels.get(), labels_path, "magic"));
+    if (label_magic != data::kIdxLabelsMagic) {
+      return Status::DataLoss(labels_path + ": not an idx1 unsigned-byte label file");
+    }
+    HIEDGE_ASSIGN_OR_RETURN(uint32_t label_count,
+                            data::ReadBigEndian32(labels.get(), labels_path, "count"));
+    if (label_count != count) {
+      return Status::DataLoss(images_path + " holds " + std::to_string(count) + " images but " +
+                              labels_path + " holds " + std::to_string(label_count) + " labels");
+    }
+  }
+  return std::unique_ptr<SampleStream>(new IdxStream(std::move(images), std::move(labels),
+                                                     images_path, labels_path, count, rows,
+                                                     cols, num_classes));
+}
+
+Result<std::unique_ptr<SampleStream>> OpenFashionMnistTestStream(const std::string& dir) {
+  return OpenIdxStream(dir + "/t10k-images-idx3-ubyte.gz", dir + "/t10k-labels-idx1-ubyte.gz");
+}
+
+Result<std::unique_ptr<SampleStream>> OpenRawStream(const std::string& path,
+                                                    std::vector<int64_t> sample_shape,
+                                                    RawFormat format) {
+  for (int64_t d : sample_shape) {
+    if (d < 1) return Status::InvalidArgument("sample shape needs positive dimensions");
+  }
+  if (path == "-") {
+    return std::unique_ptr<SampleStream>(
+        new RawStream(stdin, false, "stdin", std::move(sample_shape), format));
+  }
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) return Status::NotFound("cannot open " + path);
+  return std::unique_ptr<SampleStream>(
+      new RawStream(file, true, path, std::move(sample_shape), format));
+}
+
+Result<RawFormat> ParseRawFormat(const std::string& name) {
+  if (name == "f32") return RawFormat::kFloat32;
+  if (name == "u8") return RawFormat::kUint8;
+  return Status::InvalidArgument("unknown raw format '" + name + "' (f32 or u8)");
+}
+
+}  // namespace hiedge

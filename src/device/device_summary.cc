@@ -1,0 +1,128 @@
+#include "hiedge/device_summary.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+namespace hiedge {
+namespace {
+
+constexpr double kMinMs = 1e-3;
+const double kLogStep = std::log(1.01);
+
+std::string Format(const char* format, double a, double b = 0, double c = 0) {
+  char buffer[256];
+  std::snprintf(buffer, sizeof(buffer), format, a, b, c);
+  return buffer;
+}
+
+}  // namespace
+
+void LatencyHistogram::Add(double ms) {
+  const double clamped = std::max(ms, kMinMs);
+  const auto bucket = static_cast<size_t>(std::log(clamped / kMinMs) / kLogStep);
+  ++buckets_[std::min(bucket, kBuckets - 1)];
+  ++count_;
+  sum_ms_ += ms;
+  max_ms_ = std::max(max_ms_, ms);
+}
+
+double LatencyHistogram::Percentile(double p) const {
+  if (count_ == 0) return 0;
+  const auto rank = static_cast<uint64_t>(std::ceil(p / 100.0 * static_cast<double>(count_)));
+  uint64_t seen = 0;
+  for (size_t b = 0; b < kBuckets; ++b) {
+    seen += buckets_[b];
+    if (seen >= std::max<uint64_t>(rank, 1)) {
+      return std::min(max_ms_, kMinMs * std::exp(static_cast<double>(b + 1) * kLogStep));
+    }
+  }
+  return max_ms_;
+}
+
+void DeviceSummary::Add(const SampleRecord& record, int label) {
+  ++samples;
+  if (record.offloaded) ++offloaded;
+  if (record.remote_prediction >= 0 && !record.fallback) ++remote_answers;
+  if (record.fallback) {
+    ++fallbacks;
+    const std::string reason = record.offload_error.empty() ? "unknown" : record.offload_error;
+    if (fallback_causes.count(reason) || fallback_causes.size() < kMaxCauses) {
+      ++fallback_causes[reason];
+    } else {
+      ++fallback_causes["(other reasons)"];
+    }
+  }
+  if (label >= 0) {
+    ++labelled;
+    if (record.final_prediction == label) ++correct;
+    if (record.local_prediction == label) ++local_correct;
+    if (record.offloaded) ++labelled_offloads_;
+  }
+  total_ms.Add(record.total_ms());
+  local_ms.Add(record.local_ms);
+}
+
+double DeviceSummary::offload_rate() const {
+  return samples == 0 ? 0 : static_cast<double>(offloaded) / static_cast<double>(samples);
+}
+double DeviceSummary::fallback_rate() const {
+  return samples == 0 ? 0 : static_cast<double>(fallbacks) / static_cast<double>(samples);
+}
+double DeviceSummary::accuracy() const {
+  return labelled == 0 ? 0 : static_cast<double>(correct) / static_cast<double>(labelled);
+}
+double DeviceSummary::cost(double beta) const {
+  if (labelled == 0) return 0;
+  return (static_cast<double>(labelled - correct) + beta * static_cast<double>(labelled_offloads_)) /
+         static_cast<double>(labelled);
+}
+
+std::string DeviceSummary::ToJson(double beta) const {
+  nlohmann::json causes = nlohmann::json::object();
+  for (const auto& [reason, count] : fallback_causes) causes[reason] = count;
+  nlohmann::json j = {
+      {"samples", samples},
+      {"labelled", labelled},
+      {"accuracy", labelled ? nlohmann::json(accuracy()) : nlohmann::json(nullptr)},
+      {"local_accuracy", labelled ? nlohmann::json(static_cast<double>(local_correct) /
+                                                   static_cast<double>(labelled))
+                                  : nlohmann::json(nullptr)},
+      {"offloaded", offloaded},
+      {"offload_rate", offload_rate()},
+      {"remote_answers", remote_answers},
+      {"fallbacks", fallbacks},
+      {"fallback_rate", fallback_rate()},
+      {"fallback_causes", causes},
+      {"beta", beta},
+      {"cost", labelled ? nlohmann::json(cost(beta)) : nlohmann::json(nullptr)},
+      {"latency_ms",
+       {{"mean", total_ms.Mean()},
+        {"p50", total_ms.Percentile(50)},
+        {"p95", total_ms.Percentile(95)},
+        {"p99", total_ms.Percentile(99)},
+        {"max", total_ms.Max()}}},
+      {"local_ms", {{"mean", local_ms.Mean()}, {"p50", local_ms.Percentile(50)}}}};
+  return j.dump(2) + "\n";
+}
+
+std::string DeviceSummary::ToText(double beta) const {
+  std::string text = Format("samples %.0f", static_cast<double>(samples));
+  if (labelled > 0) {
+    text += Format(", accuracy %.2f%% (S-ML alone %.2f%%)", 100 * accuracy(),
+                   100.0 * static_cast<double>(local_correct) / static_cast<double>(labelled));
+    text += Format(", cost %.4f at beta %.2f", cost(beta), beta);
+  }
+  text += Format("\noffloaded %.2f%%, answered remotely %.0f, fell back %.0f", 100 * offload_rate(),
+                 static_cast<double>(remote_answers), static_cast<double>(fallbacks));
+  text += Format("\nlatency ms: p50 %.3f, p95 %.3f", total_ms.Percentile(50),
+                 total_ms.Percentile(95));
+  text += Format(", p99 %.3f; S-ML mean %.3f\n", total_ms.Percentile(99), local_ms.Mean());
+  for (const auto& [reason, count] : fallback_causes) {
+    text += "fallback cause: " + std::to_string(count) + " sample(s): " + reason + "\n";
+  }
+  return text;
+}
+
+}  // namespace hiedge

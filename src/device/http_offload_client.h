@@ -1,0 +1,12 @@
+// The REST offload client (cpp-httplib), registered as Transport::kRest. Internal.
+#pragma once
+
+#include <memory>
+
+#include "hiedge/device.h"
+
+namespace hiedge {
+
+std::unique_ptr<OffloadClient> MakeHttpOffloadClient(const OffloadOptions& options);
+
+}  // namespace hiedge

@@ -1,0 +1,67 @@
+// The offload transport registry behind MakeOffloadClient. REST is built in.
+#include <map>
+#include <mutex>
+
+#include "device/http_offload_client.h"
+#include "hiedge/device.h"
+
+namespace hiedge {
+namespace {
+
+// A transport this program did not register: every call fails, with the reason.
+class UnavailableClient final : public OffloadClient {
+ public:
+  Result<FloatTensor> Infer(const FloatTensor&, std::chrono::microseconds) override {
+    return Status::FailedPrecondition(
+        "this program has no gRPC offload client (link hiedge_device_grpc and call "
+        "RegisterGrpcOffloadTransport, or use hiedge-device-grpc)");
+  }
+};
+
+struct Registry {
+  std::mutex mutex;
+  std::map<Transport, OffloadClientFactory> factories;
+};
+
+Registry& GlobalRegistry() {
+  static Registry* registry = [] {
+    auto* r = new Registry();
+    r->factories[Transport::kRest] = MakeHttpOffloadClient;
+    return r;
+  }();
+  return *registry;
+}
+
+}  // namespace
+
+void RegisterOffloadTransport(Transport transport, OffloadClientFactory factory) {
+  Registry& r = GlobalRegistry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  r.factories[transport] = std::move(factory);
+}
+
+bool OffloadTransportAvailable(Transport transport) {
+  Registry& r = GlobalRegistry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  return r.factories.count(transport) > 0;
+}
+
+std::unique_ptr<OffloadClient> MakeOffloadClient(const OffloadOptions& options) {
+  OffloadClientFactory factory;
+  {
+    Registry& r = GlobalRegistry();
+    std::lock_guard<std::mutex> lock(r.mutex);
+    auto it = r.factories.find(options.transport);
+    if (it != r.factories.end()) factory = it->second;
+  }
+  if (!factory) return std::make_unique<UnavailableClient>();
+  return factory(options);
+}
+
+Result<Transport> ParseTransport(const std::string& name) {
+  if (name == "rest") return Transport::kRest;
+  if (name == "grpc") return Transport::kGrpc;
+  return Status::InvalidArgument("unknown transport '" + name + "' (expected rest or grpc)");
+}
+
+}  // namespace hiedge

@@ -1,0 +1,197 @@
+// hiedge-device as a real process against an edge server on loopback: it streams a data
+// set or raw samples, answers every sample exactly once, reports what fell back and
+// why, exits with the documented codes, and links no torch, server or gRPC code.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "common/files.h"
+#include "hiedge/data.h"
+#include "hiedge/model.h"
+#include "hiedge/server.h"
+#include "testing/both_servers.h"
+#include "testing/temp_dir.h"
+
+extern char** environ;
+
+namespace hiedge {
+namespace {
+
+const std::string kModels = std::string(HIEDGE_SOURCE_DIR) + "/models";
+
+// Runs `args` (args[0] is the binary) with stdout and stderr to files in `dir`;
+// returns the exit code (-1 when it did not exit normally).
+int RunProcess(std::vector<std::string> args, const std::filesystem::path& dir,
+               const std::string& stdin_file = "/dev/null") {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, stdin_file.c_str(), O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, (dir / "stdout.txt").c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, (dir / "stderr.txt").c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = 0;
+  const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) return -1;
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::vector<std::string> Lines(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+class DeviceProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto lml = LoadModel(kModels + "/lml.json");
+    ASSERT_TRUE(lml.ok()) << lml.status().ToString();
+    ASSERT_TRUE(service_.AddModel("lml", std::move(*lml)).ok());
+    servers_ = std::make_unique<testing::BothServers>(&service_);
+    ASSERT_TRUE(servers_->ok());
+  }
+  std::vector<std::string> Device(const std::string& binary = HIEDGE_DEVICE_BINARY) {
+    return {binary, "--local", kModels + "/sml.json", "--out", (dir_ / "out").string(),
+            "--server", "127.0.0.1:" + std::to_string(servers_->port(Transport::kRest))};
+  }
+  std::string Stderr() const {
+    auto text = ReadTextFile((dir_ / "stderr.txt").string());
+    return text.ok() ? *text : "";
+  }
+  nlohmann::json Summary() const {
+    auto text = ReadTextFile((dir_ / "out" / "summary.json").string());
+    return text.ok() ? nlohmann::json::parse(*text) : nlohmann::json();
+  }
+  InferenceService service_;
+  std::unique_ptr<testing::BothServers> servers_;
+  testing::ScopedTempDir dir_{"hiedge_device_process"};
+};
+
+TEST_F(DeviceProcessTest, StreamsTheTestSetAndAnswersEverySampleOnce) {
+  auto args = Device();
+  args.insert(args.end(), {"--data", kFashionMnistDir, "--limit", "300", "--theta", "0.8"});
+  ASSERT_EQ(RunProcess(args, dir_.path()), 0) << Stderr();
+  const auto answers = Lines(dir_ / "out" / "answers.csv");
+  ASSERT_EQ(answers.size(), 301u);  // Header + one line per sample.
+  std::set<std::string> ids;
+  size_t offloaded = 0, remote = 0;
+  for (size_t i = 1; i < answers.size(); ++i) {
+    std::stringstream row(answers[i]);
+    std::vector<std::string> cells;
+    for (std::string cell; std::getline(row, cell, ',');) cells.push_back(cell);
+    ASSERT_EQ(cells.size(), 8u) << answers[i];
+    ids.insert(cells[0]);
+    offloaded += cells[4] == "1";
+    remote += cells[5] != "-1";
+    EXPECT_EQ(cells[6], "0") << "nothing falls back with the server up";
+  }
+  EXPECT_EQ(ids.size(), 300u);
+  EXPECT_GT(offloaded, 0u);
+  EXPECT_EQ(remote, offloaded);
+  const nlohmann::json summary = Summary();
+  EXPECT_EQ(summary["samples"], 300);
+  EXPECT_EQ(summary["labelled"], 300);
+  EXPECT_EQ(summary["offloaded"], offloaded);
+  EXPECT_GT(summary["accuracy"].get<double>(), summary["local_accuracy"].get<double>() - 1e-9);
+}
+
+TEST_F(DeviceProcessTest, RawSamplesFromStdinAreAnsweredUnlabelled) {
+  // Five Fashion-MNIST test images as bytes, back to back.
+  auto test = LoadFashionMnist(kFashionMnistDir, Split::kTest);
+  ASSERT_TRUE(test.ok());
+  const std::string raw = (dir_ / "five.u8").string();
+  {
+    std::ofstream out(raw, std::ios::binary);
+    for (size_t i = 0; i < 5 * test->image_elements(); ++i) {
+      out.put(static_cast<char>(static_cast<unsigned char>(test->images[i] * 255.0f + 0.5f)));
+    }
+  }
+  auto args = Device();
+  args.insert(args.end(), {"--raw", "-", "--raw-format", "u8", "--answers", "-"});
+  ASSERT_EQ(RunProcess(args, dir_.path(), raw), 0) << Stderr();
+  const auto lines = Lines(dir_ / "stdout.txt");
+  ASSERT_GE(lines.size(), 6u);
+  EXPECT_EQ(lines[0].rfind("sample,label,prediction", 0), 0u);
+  for (size_t i = 1; i <= 5; ++i) EXPECT_EQ(lines[i].rfind(std::to_string(i - 1) + ",-1,", 0), 0u);
+  EXPECT_EQ(Summary()["samples"], 5);
+  EXPECT_TRUE(Summary()["accuracy"].is_null());
+
+  // A stream that breaks off mid-sample: the whole samples are answered, exit code 4.
+  {
+    std::ofstream out(raw, std::ios::binary | std::ios::app);
+    out << "partial";
+  }
+  args = Device();
+  args.insert(args.end(), {"--raw", raw, "--raw-format", "u8"});
+  EXPECT_EQ(RunProcess(args, dir_.path()), 4) << Stderr();
+  EXPECT_NE(Stderr().find("ended 7 bytes into a sample"), std::string::npos) << Stderr();
+  EXPECT_EQ(Lines(dir_ / "out" / "answers.csv").size(), 6u);
+}
+
+TEST_F(DeviceProcessTest, AnUnreachableServerIsVisibleAndExitsFive) {
+  auto args = Device();
+  args[6] = "127.0.0.1:1";  // --server: nothing listens on port 1.
+  args.insert(args.end(), {"--data", kFashionMnistDir, "--limit", "50", "--theta", "1.1"});
+  EXPECT_EQ(RunProcess(args, dir_.path()), 5) << Stderr();
+  EXPECT_EQ(Lines(dir_ / "out" / "answers.csv").size(), 51u) << "every sample still answered";
+  const nlohmann::json summary = Summary();
+  EXPECT_EQ(summary["fallbacks"], 50);
+  EXPECT_EQ(summary["fallback_causes"].size(), 1u);
+  EXPECT_NE(Stderr().find("fell back"), std::string::npos);
+}
+
+TEST_F(DeviceProcessTest, BadUsageAndMissingFilesHaveTheirExitCodes) {
+  auto args = Device();
+  args.insert(args.end(), {"--transport", "grpc", "--data", kFashionMnistDir});
+  EXPECT_EQ(RunProcess(args, dir_.path()), 2) << "REST-only build";
+  EXPECT_NE(Stderr().find("hiedge-device-grpc"), std::string::npos) << Stderr();
+  args = Device();
+  args.insert(args.end(), {"--idx", "/nonexistent/images.idx3"});
+  EXPECT_EQ(RunProcess(args, dir_.path()), 3) << Stderr();
+  args = Device();
+  args.insert(args.end(), {"--data", kFashionMnistDir, "--raw", "-"});
+  EXPECT_EQ(RunProcess(args, dir_.path()), 2) << Stderr();
+  EXPECT_EQ(RunProcess({HIEDGE_DEVICE_BINARY, "--no-such-flag"}, dir_.path()), 2);
+  EXPECT_EQ(RunProcess({HIEDGE_DEVICE_BINARY, "--help"}, dir_.path()), 0);
+}
+
+TEST_F(DeviceProcessTest, TheGrpcBuildOffloadsOverGrpc) {
+  auto args = Device(HIEDGE_DEVICE_GRPC_BINARY);
+  args[6] = "127.0.0.1:" + std::to_string(servers_->port(Transport::kGrpc));
+  args.insert(args.end(), {"--transport", "grpc", "--data", kFashionMnistDir, "--limit", "100",
+                           "--theta", "0.9"});
+  ASSERT_EQ(RunProcess(args, dir_.path()), 0) << Stderr();
+  const nlohmann::json summary = Summary();
+  EXPECT_GT(summary["remote_answers"].get<int>(), 0);
+  EXPECT_EQ(summary["fallbacks"], 0);
+}
+
+// The layering, as the loader sees it: hiedge-device pulls in no libtorch, gRPC,
+// prometheus or server library.
+TEST(DeviceBinaryTest, LinksNoTorchGrpcOrServerLibraries) {
+  const testing::ScopedTempDir dir("hiedge_ldd");
+  ASSERT_EQ(RunProcess({"/usr/bin/ldd", HIEDGE_DEVICE_BINARY}, dir.path()), 0);
+  auto libraries = ReadTextFile((dir.path() / "stdout.txt").string());
+  ASSERT_TRUE(libraries.ok());
+  for (const char* forbidden : {"torch", "grpc", "prometheus", "boost", "openblas"}) {
+    EXPECT_EQ(libraries->find(forbidden), std::string::npos) << forbidden << " in\n" << *libraries;
+  }
+  EXPECT_NE(libraries->find("XNNPACK"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace hiedge

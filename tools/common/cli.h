@@ -1,0 +1,32 @@
+// CLI helpers shared by hiedge's executables: readable validators, the one mapping from
+// Status to exit code, host:port parsing and the recorded command line.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "hiedge/device.h"
+#include "hiedge/status.h"
+
+namespace hiedge::cli {
+
+// Number validators whose messages a person can read ("must be >= 0, got -1" rather
+// than CLI11's "not in range 0 to 1.797...e+308").
+CLI::Validator NonNegative();
+CLI::Validator Positive();
+
+// FailedPrecondition when `path` exists and `force` is not set: commands never
+// overwrite shipped models or configs by accident.
+Status RefuseToOverwrite(const std::string& path, bool force);
+
+// The one place a Status becomes an exit code: prints the error, returns 0 or 1..n.
+int ExitCodeFor(const Status& status);
+
+// Sets options->host and ->port from "host:port"; InvalidArgument otherwise.
+Status ParseHostPort(const std::string& endpoint, OffloadOptions* options);
+
+// The full command line, for model cards and result files.
+std::string CommandLine();
+void SetCommandLine(int argc, char** argv);
+
+}  // namespace hiedge::cli

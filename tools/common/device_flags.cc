@@ -1,0 +1,109 @@
+#include "device_flags.h"
+
+#include <cstdio>
+
+#include "cli.h"
+#include "hiedge/decision_config.h"
+#include "hiedge/model_card.h"
+
+namespace hiedge::cli {
+
+void AddDeviceFlags(CLI::App* cmd, DeviceFlags* a) {
+  cmd->add_option("--local", a->local, "S-ML model card")->capture_default_str();
+  cmd->add_option("--engine", a->engine,
+                  "Inference backend for the S-ML (default: the best this build has)");
+  cmd->add_option("--threads", a->threads, "S-ML intra-op threads")
+      ->check(Positive())
+      ->capture_default_str();
+  cmd->add_option("--decision", a->decision, "Decision config from `hiedge calibrate`");
+  cmd->add_flag("--force", a->force,
+                "Use a decision config calibrated for another model than --local");
+  cmd->add_option("--theta", a->theta, "Offload iff max softmax < theta (without --decision)")
+      ->check(NonNegative())
+      ->capture_default_str();
+  cmd->add_option("--beta", a->beta, "Offload cost for the cost column")->capture_default_str();
+  cmd->add_option("--server", a->endpoints,
+                  "Edge server host:port; repeat for several, chosen per request by measured "
+                  "round-trip time with failover")
+      ->capture_default_str();
+  cmd->add_option("--transport", a->transport,
+                  "Offload protocol: rest or grpc (the server's gRPC port)")
+      ->check(CLI::IsMember({"rest", "grpc"}))
+      ->capture_default_str();
+  cmd->add_option("--tls-root-cert", a->server.tls_root_cert_file,
+                  "gRPC over TLS, trusting this PEM root")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--model", a->server.model, "Remote model name")->capture_default_str();
+  cmd->add_option("--auth-token", a->server.bearer_token, "Bearer token for the edge server");
+  cmd->add_option("--binary", a->server.binary, "REST: use the binary tensor data extension")
+      ->capture_default_str();
+  cmd->add_option("--deadline-ms", a->deadline_ms, "Offload deadline")
+      ->check(Positive())
+      ->capture_default_str();
+  cmd->add_option("--offload-batch", a->offload_batch,
+                  "Unsure samples sent per request (1 = each at once)")
+      ->check(Positive())
+      ->capture_default_str();
+  cmd->add_option("--offload-batch-delay-ms", a->offload_batch_delay_ms,
+                  "Longest an unsure sample waits for a fuller offload batch")
+      ->check(NonNegative())
+      ->capture_default_str();
+  cmd->add_option("--max-fallback-fraction", a->max_fallback_fraction,
+                  "Exit 5 when more than this fraction of samples fell back to the local answer "
+                  "(server unreachable, errors, missed deadlines)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  cmd->add_option("--out", a->out, "Results folder")->capture_default_str();
+}
+
+Result<DeviceSetup> SetUpDevice(const DeviceFlags& a) {
+  DeviceSetup setup;
+  double theta = a.theta;
+  setup.beta = a.beta;
+  if (!a.decision.empty()) {
+    HIEDGE_ASSIGN_OR_RETURN(DecisionConfig config, ReadDecisionConfig(a.decision));
+    HIEDGE_ASSIGN_OR_RETURN(const std::string model_id, ModelIdentity(a.local));
+    if (Status fits = CheckCalibratedFor(config, model_id); !fits.ok()) {
+      if (!a.force) return fits;
+      std::fprintf(stderr, "warning (--force): %s\n", fits.message().c_str());
+    }
+    theta = config.theta;
+    setup.beta = config.offload_cost;
+  }
+  HIEDGE_ASSIGN_OR_RETURN(setup.local, LoadModel(a.local, {a.engine, a.threads}));
+  OffloadOptions server = a.server;
+  HIEDGE_ASSIGN_OR_RETURN(server.transport, ParseTransport(a.transport));
+  if (!OffloadTransportAvailable(server.transport)) {
+    return Status::InvalidArgument("--transport " + a.transport +
+                                   ": this build has no client for it (hiedge-device offloads "
+                                   "over REST; hiedge-device-grpc adds gRPC)");
+  }
+  std::vector<std::unique_ptr<OffloadClient>> links;
+  for (const std::string& endpoint : a.endpoints) {
+    OffloadOptions o = server;
+    HIEDGE_RETURN_IF_ERROR(ParseHostPort(endpoint, &o));
+    links.push_back(MakeOffloadClient(o));
+  }
+  setup.client = links.size() == 1 ? std::move(links[0]) : MakeMultiEndpointClient(std::move(links));
+  setup.options.theta = theta;
+  setup.options.offload_deadline = std::chrono::milliseconds(a.deadline_ms);
+  setup.options.offload_batch = a.offload_batch;
+  setup.options.offload_batch_delay =
+      std::chrono::microseconds(static_cast<int64_t>(a.offload_batch_delay_ms * 1000));
+  return setup;
+}
+
+Status CheckFallbackFraction(uint64_t fallbacks, uint64_t samples, double max_fraction) {
+  const double fraction =
+      samples == 0 ? 0 : static_cast<double>(fallbacks) / static_cast<double>(samples);
+  if (fraction <= max_fraction) return Status::Ok();
+  char text[256];
+  std::snprintf(text, sizeof(text),
+                "%.2f%% of samples fell back to the local answer (%llu of %llu), more than "
+                "--max-fallback-fraction %.2f%%; causes above",
+                100 * fraction, static_cast<unsigned long long>(fallbacks),
+                static_cast<unsigned long long>(samples), 100 * max_fraction);
+  return Status::Unavailable(text);
+}
+
+}  // namespace hiedge::cli

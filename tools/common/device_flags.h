@@ -1,0 +1,48 @@
+// The device's command-line flags, shared by `hiedge device` and `hiedge-device` so the
+// two cannot drift apart, and the set-up they describe.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hiedge/device.h"
+#include "hiedge/model.h"
+
+namespace hiedge::cli {
+
+struct DeviceFlags {
+  std::string local = "models/sml.json";
+  std::string engine;    // Backend name; empty = the best registered one.
+  int threads = 1;       // S-ML intra-op threads.
+  std::string decision;  // Decision config; overrides --theta/--beta.
+  bool force = false;
+  double theta = 0.9;
+  double beta = 0.1;
+  OffloadOptions server;
+  std::vector<std::string> endpoints = {"127.0.0.1:8000"};
+  std::string transport = "rest";
+  int deadline_ms = 500;
+  size_t offload_batch = 1;
+  double offload_batch_delay_ms = 2;
+  double max_fallback_fraction = 0.01;
+  std::string out = "results/device";
+};
+
+void AddDeviceFlags(CLI::App* command, DeviceFlags* flags);
+
+// What the flags describe, ready to run. theta/beta come from --decision when given
+// (refused when calibrated for another model than --local, unless --force).
+struct DeviceSetup {
+  std::unique_ptr<InferenceBackend> local;
+  std::unique_ptr<OffloadClient> client;
+  DeviceOptions options;
+  double beta = 0;
+};
+Result<DeviceSetup> SetUpDevice(const DeviceFlags& flags);
+
+// Unavailable (exit code 5) when more than `max_fraction` of the samples fell back.
+Status CheckFallbackFraction(uint64_t fallbacks, uint64_t samples, double max_fraction);
+
+}  // namespace hiedge::cli

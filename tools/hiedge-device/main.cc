@@ -1,0 +1,161 @@
+// hiedge-device: the edge device alone. Links hiedge's core, engine and device targets
+// only (no libtorch, no server, no prometheus; gRPC only in hiedge-device-grpc). Runs
+// the S-ML on every sample of a stream, decides, offloads the unsure ones to an edge
+// server and answers each sample exactly once, in bounded memory:
+//   hiedge-device --data /usr/share/datasets/fashion-mnist        (idx test split)
+//   hiedge-device --idx images.idx3[.gz] [--labels labels.idx1[.gz]]
+//   producer | hiedge-device --raw - --raw-format u8              (stdin, unlabelled)
+// Answers go to <out>/answers.csv as they are made (or stdout with --answers -); the
+// summary to <out>/summary.json and stdout. Exit codes: 0 ok, 1 error, 2 bad usage,
+// 3 a file is missing, 4 corrupt data, 5 too many samples fell back.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "cli.h"
+#include "device_flags.h"
+#include "hiedge/device_summary.h"
+#include "hiedge/sample_stream.h"
+#ifdef HIEDGE_DEVICE_GRPC
+#include "hiedge/device_grpc.h"
+#endif
+
+namespace hiedge::cli {
+namespace {
+
+struct StreamArgs {
+  DeviceFlags device;
+  std::string data_dir;  // Fashion-MNIST folder (test split)
+  std::string idx_images, idx_labels;
+  std::string raw;  // File or "-"
+  std::string raw_format = "u8";
+  uint64_t limit = 0;
+  std::string answers;  // Empty: <out>/answers.csv
+  uint64_t progress_every = 0;
+};
+
+Result<std::unique_ptr<SampleStream>> OpenStream(const StreamArgs& a,
+                                                 const std::vector<int64_t>& model_shape) {
+  const int sources = !a.data_dir.empty() + !a.idx_images.empty() + !a.raw.empty();
+  if (sources != 1) {
+    return Status::InvalidArgument("give exactly one of --data, --idx or --raw");
+  }
+  if (!a.data_dir.empty()) return OpenFashionMnistTestStream(a.data_dir);
+  if (!a.idx_images.empty()) return OpenIdxStream(a.idx_images, a.idx_labels);
+  HIEDGE_ASSIGN_OR_RETURN(RawFormat format, ParseRawFormat(a.raw_format));
+  return OpenRawStream(a.raw, model_shape, format);
+}
+
+Status WriteAnswers(std::FILE* out, const std::vector<DeviceRuntime::Answer>& answers,
+                    const std::vector<int>& labels, uint64_t first_sample,
+                    DeviceSummary* summary) {
+  for (const DeviceRuntime::Answer& a : answers) {
+    const int label = labels[a.sample - first_sample];
+    summary->Add(a.record, label);
+    std::fprintf(out, "%zu,%d,%d,%.6f,%d,%d,%d,%.4f\n", a.sample, label, a.record.final_prediction,
+                 a.record.confidence, a.record.offloaded ? 1 : 0, a.record.remote_prediction,
+                 a.record.fallback ? 1 : 0, a.record.total_ms());
+  }
+  if (std::ferror(out)) return Status::IoError("cannot write the answers");
+  return Status::Ok();
+}
+
+Status Run(const StreamArgs& a) {
+  HIEDGE_ASSIGN_OR_RETURN(DeviceSetup setup, SetUpDevice(a.device));
+  const std::vector<int64_t>& shape = setup.local->info().input_shape;
+  HIEDGE_ASSIGN_OR_RETURN(std::unique_ptr<SampleStream> stream, OpenStream(a, shape));
+  if (stream->sample_shape() != shape) {
+    return Status::InvalidArgument("the data's samples are " +
+                                   ShapeToString(stream->sample_shape()) + " but " +
+                                   a.device.local + " takes " + ShapeToString(shape));
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(a.device.out, ec);
+  const std::string answers_path = a.answers.empty() ? a.device.out + "/answers.csv" : a.answers;
+  std::FILE* out = answers_path == "-" ? stdout : std::fopen(answers_path.c_str(), "w");
+  if (out == nullptr) return Status::IoError("cannot write " + answers_path);
+  std::fprintf(out, "sample,label,prediction,confidence,offloaded,remote_prediction,fallback,"
+                    "total_ms\n");
+  DeviceRuntime device(setup.local.get(), setup.client.get(), setup.options);
+  DeviceSummary summary;
+  // Labels of samples not yet answered (the offload batch holds at most a few).
+  std::vector<int> pending_labels;
+  uint64_t first_pending = 0, next = 0;
+  std::vector<float> image;
+  int label = -1;
+  Status status;
+  while (a.limit == 0 || next < a.limit) {
+    auto more = stream->Next(&image, &label);
+    if (!more.ok()) {
+      status = more.status();
+      break;
+    }
+    if (!*more) break;
+    pending_labels.push_back(label);
+    auto answers = device.Submit(next++, TensorView{image, shape});
+    if (!answers.ok()) {
+      status = answers.status();
+      break;
+    }
+    status = WriteAnswers(out, *answers, pending_labels, first_pending, &summary);
+    if (!status.ok()) break;
+    if (device.queued() == 0) {
+      first_pending = next;
+      pending_labels.clear();
+    }
+    if (a.progress_every > 0 && next % a.progress_every == 0) {
+      std::fprintf(stderr, "%llu samples, %.2f%% offloaded, %llu fell back\n",
+                   static_cast<unsigned long long>(next), 100 * summary.offload_rate(),
+                   static_cast<unsigned long long>(summary.fallbacks));
+    }
+  }
+  // Every submitted sample is answered, also when the stream broke off.
+  Status flushed = WriteAnswers(out, device.Flush(), pending_labels, first_pending, &summary);
+  if (out != stdout) std::fclose(out);
+  HIEDGE_RETURN_IF_ERROR(status);
+  HIEDGE_RETURN_IF_ERROR(flushed);
+  std::printf("%s", summary.ToText(setup.beta).c_str());
+  std::ofstream json(a.device.out + "/summary.json");
+  json << summary.ToJson(setup.beta);
+  if (!json) return Status::IoError("cannot write " + a.device.out + "/summary.json");
+  std::fprintf(stderr, "wrote %s and %s/summary.json\n", answers_path.c_str(),
+               a.device.out.c_str());
+  return CheckFallbackFraction(summary.fallbacks, summary.samples,
+                               a.device.max_fallback_fraction);
+}
+
+}  // namespace
+}  // namespace hiedge::cli
+
+int main(int argc, char** argv) {
+  using namespace hiedge::cli;
+  SetCommandLine(argc, argv);
+#ifdef HIEDGE_DEVICE_GRPC
+  hiedge::RegisterGrpcOffloadTransport();
+#endif
+  CLI::App app{
+      "hiedge-device: hierarchical inference on the device. Runs the S-ML on every sample of a "
+      "stream and offloads the unsure ones to an edge server."};
+  StreamArgs a;
+  AddDeviceFlags(&app, &a.device);
+  app.add_option("--data", a.data_dir, "Fashion-MNIST folder: its test split, streamed");
+  app.add_option("--idx", a.idx_images, "An idx3 image file (gzip or plain), streamed");
+  app.add_option("--labels", a.idx_labels, "Its idx1 label file (optional)");
+  app.add_option("--raw", a.raw, "Headerless samples from a file or - (stdin), unlabelled");
+  app.add_option("--raw-format", a.raw_format, "f32 (little-endian floats) or u8 (bytes / 255)")
+      ->check(CLI::IsMember({"f32", "u8"}))
+      ->capture_default_str();
+  app.add_option("--limit", a.limit, "Samples (0 = the whole stream)")->capture_default_str();
+  app.add_option("--answers", a.answers, "Answers CSV (default <out>/answers.csv; - = stdout)");
+  app.add_option("--progress-every", a.progress_every,
+                 "Print a progress line to stderr every N samples (0 = never)")
+      ->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  return ExitCodeFor(Run(a));
+}
