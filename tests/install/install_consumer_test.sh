@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the build tree into a fresh prefix, builds examples/consumer against it twice
+# (CMake package, then pkg-config), and runs both on five Fashion-MNIST test images
+# from stdin: five answers each, equal to each other.
+# Usage: install_consumer_test.sh SOURCE_DIR BUILD_DIR
+set -euo pipefail
+SOURCE="$1"
+BUILD="$2"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/hiedge_install.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+cmake --install "$BUILD" --prefix "$WORK/prefix" >/dev/null
+test -x "$WORK/prefix/bin/hiedge-device"
+test -f "$WORK/prefix/share/hiedge/models/sml.onnx"
+
+cmake -S "$SOURCE/examples/consumer" -B "$WORK/cmake-build" -DCMAKE_PREFIX_PATH="$WORK/prefix" \
+  -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$WORK/cmake-build" >/dev/null
+
+PKG_CONFIG_PATH="$WORK/prefix/lib/pkgconfig" g++ -O1 "$SOURCE/examples/consumer/main.cc" \
+  -o "$WORK/pkg-consumer" $(PKG_CONFIG_PATH="$WORK/prefix/lib/pkgconfig" pkg-config --cflags --libs --static hiedge)
+
+# Five test images as bytes (skip the 16-byte idx header).
+# (head closes the pipe early: the writers' SIGPIPE is expected, so no pipefail here.)
+(set +o pipefail; zcat /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz |
+  tail -c +17 | head -c $((5 * 784))) > "$WORK/five.u8"
+CARD="$WORK/prefix/share/hiedge/models/sml.json"
+"$WORK/cmake-build/consumer" "$CARD" 0.5 < "$WORK/five.u8" > "$WORK/a.txt"
+"$WORK/pkg-consumer" "$CARD" 0.5 < "$WORK/five.u8" > "$WORK/b.txt"
+test "$(wc -l < "$WORK/a.txt")" -eq 5
+cmp "$WORK/a.txt" "$WORK/b.txt"
+# The first five Fashion-MNIST test labels are 9 2 1 1 6; the S-ML gets them right.
+test "$(cut -d' ' -f1 "$WORK/a.txt" | tr '\n' ' ')" = "9 2 1 1 6 "
+echo "install consumer: CMake package and pkg-config builds both answered 9 2 1 1 6"
