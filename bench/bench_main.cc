@@ -21,10 +21,19 @@
 #include "hiedge/device.h"
 #include "hiedge/http_server.h"
 #include "hiedge/model.h"
+#include "hiedge/device_grpc.h"
+#include "hiedge/train.h"
 #include "testing/both_servers.h"
 
 namespace hiedge {
 namespace {
+
+// The full build's backends and transports, as the `hiedge` tool registers them.
+const bool kRegistered = [] {
+  RegisterTorchBackends();
+  RegisterGrpcOffloadTransport();
+  return true;
+}();
 
 const std::string kModels = std::string(HIEDGE_SOURCE_DIR) + "/models";
 
@@ -401,6 +410,56 @@ BENCHMARK(BM_LmlServingRatios)
     ->Arg(1)
     ->Iterations(5)
     ->Unit(benchmark::kMillisecond);
+
+// The batched server (max 64 rows, 5 ms) on each engine, 64 concurrent batch-1 REST
+// clients, interleaved round by round with the XNNPACK engine's offline batch-256
+// throughput: the server-on-new-engine vs server-on-libtorch ratio the engine issue
+// asks about, and how close the batched server comes to the best offline figure.
+void BM_ServerEngineRatio(benchmark::State& state) {
+  const std::string card = kModels + "/lml.json";
+  auto xnn = LoadModel(card, {"xnnpack", 1});
+  auto torch = LoadModel(card, {"torch", 1});
+  if (!xnn.ok() || !torch.ok()) {
+    state.SkipWithError("load");
+    return;
+  }
+  std::shared_ptr<InferenceBackend> xnn_model = std::move(*xnn), torch_model = std::move(*torch);
+  BatchingConfig batching;
+  batching.max_batch_size = 64;
+  batching.max_queue_delay_us = 5000;
+  InferenceService xnn_service, torch_service;
+  if (!xnn_service.AddModel("lml", xnn_model, batching).ok() ||
+      !torch_service.AddModel("lml", torch_model, batching).ok()) {
+    state.SkipWithError("add model");
+    return;
+  }
+  BothServers xnn_server(&xnn_service, HttpWorkers(72)), torch_server(&torch_service, HttpWorkers(72));
+  const FloatTensor offline_batch = Batch(0, 256);
+  std::vector<double> offline, on_xnn, on_torch;
+  size_t failures = 0;
+  int round = 0;
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 4; ++i) benchmark::DoNotOptimize(xnn_model->Infer(offline_batch));
+    offline.push_back(
+        256.0 * 4 / std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    // Alternate which engine goes first.
+    if (round++ % 2 == 0) {
+      on_xnn.push_back(ServedThroughput(xnn_server, Transport::kRest, &failures));
+      on_torch.push_back(ServedThroughput(torch_server, Transport::kRest, &failures));
+    } else {
+      on_torch.push_back(ServedThroughput(torch_server, Transport::kRest, &failures));
+      on_xnn.push_back(ServedThroughput(xnn_server, Transport::kRest, &failures));
+    }
+  }
+  state.counters["xnnpack_offline256_per_s"] = Median(offline);
+  state.counters["server_xnnpack_per_s"] = Median(on_xnn);
+  state.counters["server_libtorch_per_s"] = Median(on_torch);
+  state.counters["server_xnnpack_vs_libtorch"] = Median(on_xnn) / Median(on_torch);
+  state.counters["server_xnnpack_vs_offline"] = Median(on_xnn) / Median(offline);
+  state.counters["failures"] = static_cast<double>(failures);
+}
+BENCHMARK(BM_ServerEngineRatio)->Iterations(5)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace hiedge

@@ -16,6 +16,10 @@ else
   echo "bench: no avx512f: OpenBLAS picks its own kernels"
 fi
 mkdir -p results
+echo "bench: engines side by side (build/bench/hiedge_engine_compare)"
+build/bench/hiedge_engine_compare --out results/engine.json
+echo "bench: device footprint (scripts/device_footprint.sh)"
+scripts/device_footprint.sh
 build/bench/hiedge_bench --benchmark_out=results/bench.json --benchmark_out_format=json \
   --benchmark_counters_tabular=true "$@"
 

@@ -13,7 +13,7 @@ namespace hiedge {
 
 struct ModelCard {
   std::string name;               // Model name served and logged, e.g. "sml".
-  std::string architecture;       // small_cnn | resnet8 | vgg | expert | torchscript
+  std::string architecture;       // small_cnn | resnet8 | vgg | vgg_small | expert | onnx | torchscript
   std::string format = "hiedge";  // onnx | hiedge (hiedge's trainer) | torchscript
   std::string weights;            // Weights file, relative to the card's folder.
   // The same weights in other formats, {format: file}; e.g. a trained model's card has
@@ -37,7 +37,11 @@ struct ModelCard {
   std::vector<float> normalize_mean;  // Per channel; applied inside the model.
   std::vector<float> normalize_std;
   int64_t parameter_count = 0;
-  int64_t size_bytes = 0;  // float32 weight bytes = 4 * parameter_count.
+  // "fp32", or "int8" for a quantised model (hiedge quantize).
+  std::string precision = "fp32";
+  // Bytes of the parameters as stored: 4 * parameter_count in fp32; for int8, the int8
+  // weights plus their per-channel scales and the float biases.
+  int64_t size_bytes = 0;
   int64_t macs_per_sample = 0;
   uint64_t seed = 0;
   int epochs = 0;

@@ -11,7 +11,7 @@
 namespace hiedge {
 
 struct TrainOptions {
-  std::string architecture = "small_cnn";  // small_cnn | resnet8 | vgg | expert
+  std::string architecture = "small_cnn";  // small_cnn | resnet8 | vgg | vgg_small | expert
   std::string name = "sml";                // Output files: <output_dir>/<name>.pt and .json
   std::string output_dir = "models";
   int epochs = 20;

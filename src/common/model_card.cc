@@ -30,6 +30,7 @@ std::string ModelCard::ToJson() const {
             {"normalize_mean", normalize_mean},
             {"normalize_std", normalize_std},
             {"parameter_count", parameter_count},
+            {"precision", precision},
             {"size_bytes", size_bytes},
             {"macs_per_sample", macs_per_sample},
             {"seed", seed},
@@ -68,6 +69,7 @@ Result<ModelCard> ModelCard::FromJson(const std::string& text) {
     c.normalize_mean = j.value("normalize_mean", std::vector<float>{});
     c.normalize_std = j.value("normalize_std", std::vector<float>{});
     HIEDGE_ASSIGN_OR_RETURN(c.parameter_count, GetOr<int64_t>(j, "parameter_count", 0));
+    c.precision = j.value("precision", std::string("fp32"));
     HIEDGE_ASSIGN_OR_RETURN(c.size_bytes, GetOr<int64_t>(j, "size_bytes", 0));
     HIEDGE_ASSIGN_OR_RETURN(c.macs_per_sample, GetOr<int64_t>(j, "macs_per_sample", 0));
     HIEDGE_ASSIGN_OR_RETURN(c.seed, GetOr<uint64_t>(j, "seed", 0));
@@ -101,6 +103,9 @@ Result<ModelCard> ModelCard::FromJson(const std::string& text) {
   }
   if (!c.feature_model.empty() && c.feature_stages < 1) {
     return Status::InvalidArgument("model card: feature_stages must be >= 1 with feature_model");
+  }
+  if (c.precision != "fp32" && c.precision != "int8") {
+    return Status::InvalidArgument("model card: precision must be fp32 or int8");
   }
   for (const auto& [format, file] : c.alternates) {
     if (format == c.format || file.empty()) {

@@ -60,8 +60,34 @@ Status AddConstant(const onnx::TensorProto& t, OnnxGraph& graph) {
     graph.int_constants[t.name()] = std::move(values);
     return Status::Ok();
   }
+  if (t.data_type() == onnx::TensorProto::INT8 || t.data_type() == onnx::TensorProto::UINT8 ||
+      t.data_type() == onnx::TensorProto::INT32) {
+    OnnxIntTensor q;
+    q.data_type = t.data_type();
+    q.shape = dims;
+    if (t.data_type() == onnx::TensorProto::INT32) {
+      HIEDGE_ASSIGN_OR_RETURN(q.values, TensorValues<int32_t>(t, t.int32_data()));
+    } else if (t.has_raw_data()) {
+      const int64_t count = Product(dims);
+      if (t.raw_data().size() != static_cast<size_t>(count)) {
+        return Status::DataLoss("initializer '" + t.name() + "' holds " +
+                                std::to_string(t.raw_data().size()) + " bytes for shape " +
+                                ShapeToString(dims));
+      }
+      for (const char c : t.raw_data()) {
+        q.values.push_back(t.data_type() == onnx::TensorProto::INT8
+                               ? static_cast<int32_t>(static_cast<int8_t>(c))
+                               : static_cast<int32_t>(static_cast<uint8_t>(c)));
+      }
+    } else {
+      // int8/uint8 values in int32_data, as ONNX stores small integer types.
+      HIEDGE_ASSIGN_OR_RETURN(q.values, TensorValues<int32_t>(t, t.int32_data()));
+    }
+    graph.quantized_constants[t.name()] = std::move(q);
+    return Status::Ok();
+  }
   return Status::DataLoss("initializer '" + t.name() + "' has ONNX data type " +
-                          std::to_string(t.data_type()) + "; only FLOAT and INT64 are read");
+                          std::to_string(t.data_type()) + "; only FLOAT, INT64, INT32, INT8 and UINT8 are read");
 }
 
 OnnxValue ValueOf(const onnx::ValueInfoProto& v) {
@@ -150,7 +176,10 @@ Result<OnnxGraph> ParseOnnxModel(std::span<const uint8_t> bytes) {
   for (const auto& prop : model.metadata_props()) graph.metadata[prop.key()] = prop.value();
   for (const auto& t : g.initializer()) HIEDGE_RETURN_IF_ERROR(AddConstant(t, graph));
   for (const auto& v : g.input()) {
-    if (graph.float_constants.count(v.name()) || graph.int_constants.count(v.name())) continue;
+    if (graph.float_constants.count(v.name()) || graph.int_constants.count(v.name()) ||
+        graph.quantized_constants.count(v.name())) {
+      continue;
+    }
     graph.inputs.push_back(ValueOf(v));
   }
   for (const auto& v : g.output()) graph.outputs.push_back(ValueOf(v));

@@ -44,10 +44,19 @@ struct OnnxValue {
   std::vector<int64_t> dims;
 };
 
+// An INT8, UINT8 or INT32 initialiser (quantised weights, biases and zero points),
+// values widened to int32.
+struct OnnxIntTensor {
+  int data_type = 0;  // ONNX TensorProto data type: 2 UINT8, 3 INT8, 6 INT32.
+  std::vector<int64_t> shape;
+  std::vector<int32_t> values;
+};
+
 struct OnnxGraph {
   std::vector<OnnxNode> nodes;  // In file order (ONNX requires topological order).
   std::map<std::string, FloatTensor> float_constants;
-  std::map<std::string, std::vector<int64_t>> int_constants;
+  std::map<std::string, std::vector<int64_t>> int_constants;  // INT64 (shapes)
+  std::map<std::string, OnnxIntTensor> quantized_constants;   // INT8 / UINT8 / INT32
   std::vector<OnnxValue> inputs;  // Graph inputs that are not initialisers.
   std::vector<OnnxValue> outputs;
   std::map<std::string, std::string> metadata;  // metadata_props
@@ -59,7 +68,7 @@ inline constexpr size_t kMaxOnnxFileBytes = size_t{1} << 30;
 inline constexpr size_t kMaxOnnxNodes = 100000;
 
 // Parses a serialised ModelProto. DataLoss for bytes that are not one, or that use
-// external data, subgraphs or weights other than FLOAT / INT64.
+// external data, subgraphs or weights other than FLOAT, INT64, INT32, INT8 and UINT8.
 Result<OnnxGraph> ParseOnnxModel(std::span<const uint8_t> bytes);
 Result<OnnxGraph> ReadOnnxModel(const std::string& path);
 

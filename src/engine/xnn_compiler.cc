@@ -23,9 +23,9 @@ std::vector<std::string> SplitList(const std::string& text) {
 const std::vector<std::string>& XnnSupportedOperators() {
   static const std::vector<std::string> ops = {
       "Add",     "AveragePool", "BatchNormalization", "Clip",    "Concat",
-      "Conv",    "Div",         "Dropout",            "Flatten", "Gemm",
+      "Conv",    "DequantizeLinear", "Div",           "Dropout", "Flatten", "Gemm",
       "GlobalAveragePool",      "Identity",           "MatMul",  "MaxPool",
-      "Mul",     "Relu",        "Reshape",            "Softmax", "Sub"};
+      "Mul",     "QuantizeLinear", "Relu",            "Reshape", "Softmax", "Sub"};
   return ops;
 }
 
@@ -42,9 +42,30 @@ bool XnnValue::permuted() const {
   return spatial() && dims[0] > 1 && dims[1] * dims[2] > 1;
 }
 
-Result<int> XnnCompiler::ValueOf(const std::string& name, const OnnxNode& node) const {
+Result<int> XnnCompiler::ValueOf(const std::string& name, const OnnxNode& node) {
   auto it = values_.find(name);
   if (it != values_.end()) return it->second;
+  if (auto dq = dequantized_views_.find(name); dq != dequantized_views_.end()) {
+    // A float consumer of an int8 value: convert once, then share.
+    const XnnValue source = program_.value(dq->second);
+    const auto elements = static_cast<size_t>(source.elements());
+    xnn_operator_t op = nullptr;
+    HIEDGE_RETURN_IF_ERROR(XnnCheck(
+        xnn_create_convert_nc_qs8_f32(elements, elements, elements, source.scale,
+                                      static_cast<int8_t>(source.zero_point), 0, &op),
+        "DequantizeLinear to '" + name + "'"));
+    const int v = AddValue(name, source.dims, source.hwc_source);
+    XnnStep& step = AddStep("DequantizeLinear '" + name + "'", {dq->second}, v);
+    step.operators.push_back(op);
+    step.run = [op](size_t batch, std::span<const float* const> in, float* o,
+                    pthreadpool_t pool) -> Status {
+      HIEDGE_RETURN_IF_ERROR(XnnCheck(
+          xnn_setup_convert_nc_qs8_f32(op, batch, reinterpret_cast<const int8_t*>(in[0]), o, pool),
+          "dequantize setup"));
+      return XnnCheck(xnn_run_operator(op, pool), "dequantize");
+    };
+    return v;
+  }
   if (graph_.float_constants.count(name)) {
     return Status::Unimplemented(node.Describe() + ": a constant as its data input '" + name +
                                  "' is not supported");
@@ -55,7 +76,9 @@ Result<int> XnnCompiler::ValueOf(const std::string& name, const OnnxNode& node) 
 
 const FloatTensor* XnnCompiler::ConstantOf(const std::string& name) const {
   auto it = graph_.float_constants.find(name);
-  return it == graph_.float_constants.end() ? nullptr : &it->second;
+  if (it != graph_.float_constants.end()) return &it->second;
+  auto dq = dequantized_.find(name);
+  return dq == dequantized_.end() ? nullptr : &dq->second;
 }
 
 int XnnCompiler::AddValue(const std::string& name, std::vector<int64_t> dims,
@@ -63,6 +86,12 @@ int XnnCompiler::AddValue(const std::string& name, std::vector<int64_t> dims,
   const int index = static_cast<int>(program_.values_.size());
   const int root = alias_of < 0 ? index : alias_root_[static_cast<size_t>(alias_of)];
   program_.values_.push_back({name, std::move(dims), std::move(hwc_source), -1, root});
+  if (alias_of >= 0) {  // An alias has its source's representation.
+    const XnnValue& source = program_.values_[static_cast<size_t>(alias_of)];
+    program_.values_.back().int8 = source.int8;
+    program_.values_.back().scale = source.scale;
+    program_.values_.back().zero_point = source.zero_point;
+  }
   program_.producer_.push_back(alias_of < 0 ? -1 : program_.producer_[static_cast<size_t>(alias_of)]);
   alias_root_.push_back(root);
   values_[name] = index;
@@ -269,6 +298,10 @@ Status XnnCompiler::Compile() {
       status = Softmax(i);
     } else if (op == "Concat") {
       status = Concat(i);
+    } else if (op == "QuantizeLinear") {
+      status = Quantize(i);
+    } else if (op == "DequantizeLinear") {
+      status = Dequantize(i);
     } else {
       std::string supported;
       for (const std::string& name : XnnSupportedOperators()) {

@@ -34,12 +34,40 @@ class XnnCompiler {
   Status Activation(size_t i);
   Status Softmax(size_t i);
   Status Concat(size_t i);
+  // QDQ (xnn_quantized.cc): QuantizeLinear/DequantizeLinear nodes, and the int8 forms of
+  // Conv, Gemm, MaxPool, GlobalAveragePool and Add, used when their inputs are
+  // dequantised int8 values and their output (after a Relu/Clip) is quantised again.
+  Status Quantize(size_t i);
+  Status Dequantize(size_t i);
+  Result<bool> TryQuantizedConv(size_t i);
+  Result<bool> TryQuantizedGemm(size_t i);
+  Result<bool> TryQuantizedPool(size_t i);
+  Result<bool> TryQuantizedAdd(size_t i);
+
+  struct QuantizedOutput {
+    std::vector<size_t> fused;  // Nodes absorbed: the activation (if any) and the Q.
+    std::string name;           // The QuantizeLinear's output.
+    float scale = 1;
+    int32_t zero_point = 0;
+    int32_t qmin = -128, qmax = 127;
+    std::string description;
+  };
+  // The QuantizeLinear (int8, per tensor) that solely consumes `name`, through an
+  // optional Relu/Clip; nullopt-like false when the chain is not there.
+  Result<bool> FindQuantizedOutput(const std::string& name, QuantizedOutput* out);
+  // Scale and zero point of a Q/DQ node's per-tensor int8 parameters; false when they
+  // are not constant, per-tensor and int8.
+  bool PerTensorInt8(const OnnxNode& node, float* scale, int32_t* zero_point) const;
+  // The int8 value whose dequantisation `name` is, or -1.
+  int DequantizedSource(const std::string& name) const;
+  void MarkFused(const QuantizedOutput& out);
 
   Status DeclareInput();
   Status DeclareOutputs();
   void AssignBuffers();
 
-  Result<int> ValueOf(const std::string& name, const OnnxNode& node) const;
+  // The float value `name`; a dequantised int8 value is converted on first use.
+  Result<int> ValueOf(const std::string& name, const OnnxNode& node);
   const FloatTensor* ConstantOf(const std::string& name) const;
   int AddValue(const std::string& name, std::vector<int64_t> dims,
                std::vector<int64_t> hwc_source = {}, int alias_of = -1);
@@ -60,7 +88,25 @@ class XnnCompiler {
   std::set<std::string> pinned_;
   std::vector<bool> fused_;
   std::vector<int> alias_root_;  // Per value: the value whose storage it shares.
+  std::map<std::string, int> dequantized_views_;    // DQ output -> its int8 source value.
+  std::map<std::string, FloatTensor> dequantized_;  // DQ of a constant, computed here.
+  struct QuantizedConstant {
+    const OnnxIntTensor* values = nullptr;
+    std::vector<float> scales;  // One, or one per slice along `axis`.
+    std::vector<int32_t> zero_points;
+    int64_t axis = 1;
+  };
+  std::map<std::string, QuantizedConstant> quantized_constants_;  // DQ output -> source
 };
+
+// A Conv/pool window over [H, W]: kernel, strides, dilations, pads and output size.
+struct XnnWindow {
+  int64_t kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1;
+  int64_t pt = 0, pl = 0, pb = 0, pr = 0;
+  int64_t out_h = 0, out_w = 0;
+};
+// Reads a node's window attributes (auto_pad SAME_* computed as ONNX defines them).
+Result<XnnWindow> WindowOf(const OnnxNode& n, int64_t h, int64_t w, int64_t kh, int64_t kw);
 
 inline constexpr float kNoMin = -std::numeric_limits<float>::infinity();
 inline constexpr float kNoMax = std::numeric_limits<float>::infinity();

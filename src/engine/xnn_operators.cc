@@ -9,18 +9,11 @@
 #include "engine/xnn_compiler.h"
 
 namespace hiedge::engine {
-namespace {
-
-struct Window {
-  int64_t kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1;
-  int64_t pt = 0, pl = 0, pb = 0, pr = 0;
-  int64_t out_h = 0, out_w = 0;
-};
 
 // Kernel window, strides, dilations and pads of a Conv/pool over [H, W], with the
 // output size; auto_pad SAME_* pads are computed as ONNX defines them.
-Result<Window> WindowOf(const OnnxNode& n, int64_t h, int64_t w, int64_t kh, int64_t kw) {
-  Window win;
+Result<XnnWindow> WindowOf(const OnnxNode& n, int64_t h, int64_t w, int64_t kh, int64_t kw) {
+  XnnWindow win;
   win.kh = kh;
   win.kw = kw;
   const auto strides = n.Ints("strides", {1, 1});
@@ -71,9 +64,10 @@ Result<Window> WindowOf(const OnnxNode& n, int64_t h, int64_t w, int64_t kh, int
   return win;
 }
 
-}  // namespace
 
 Status XnnCompiler::Conv(size_t i) {
+  HIEDGE_ASSIGN_OR_RETURN(const bool quantized, TryQuantizedConv(i));
+  if (quantized) return Status::Ok();
   const OnnxNode& n = graph_.nodes[i];
   HIEDGE_ASSIGN_OR_RETURN(const int x, ValueOf(n.inputs[0], n));
   const XnnValue xv = program_.value(x);
@@ -90,7 +84,7 @@ Status XnnCompiler::Conv(size_t i) {
                             " do not fit input " + ShapeToString(xv.dims) + " in " +
                             std::to_string(groups) + " groups");
   }
-  HIEDGE_ASSIGN_OR_RETURN(Window win, WindowOf(n, xv.dims[1], xv.dims[2], kh, kw));
+  HIEDGE_ASSIGN_OR_RETURN(XnnWindow win, WindowOf(n, xv.dims[1], xv.dims[2], kh, kw));
   // OIHW -> OHWI, the layout XNNPACK packs from.
   std::vector<float> kernel(weight->data.size());
   for (int64_t o = 0; o < out_c; ++o) {
@@ -160,6 +154,8 @@ Status XnnCompiler::Conv(size_t i) {
 }
 
 Status XnnCompiler::Gemm(size_t i) {
+  HIEDGE_ASSIGN_OR_RETURN(const bool quantized, TryQuantizedGemm(i));
+  if (quantized) return Status::Ok();
   const OnnxNode& n = graph_.nodes[i];
   const bool matmul = n.op_type == "MatMul";
   HIEDGE_ASSIGN_OR_RETURN(const int a, ValueOf(n.inputs[0], n));
@@ -223,6 +219,10 @@ Status XnnCompiler::Gemm(size_t i) {
 }
 
 Status XnnCompiler::Pool(size_t i) {
+  if (graph_.nodes[i].op_type == "MaxPool") {
+    HIEDGE_ASSIGN_OR_RETURN(const bool quantized, TryQuantizedPool(i));
+    if (quantized) return Status::Ok();
+  }
   const OnnxNode& n = graph_.nodes[i];
   HIEDGE_ASSIGN_OR_RETURN(const int x, ValueOf(n.inputs[0], n));
   const XnnValue xv = program_.value(x);
@@ -233,7 +233,7 @@ Status XnnCompiler::Pool(size_t i) {
   if (n.outputs.size() > 1 && !n.outputs[1].empty()) {
     return Status::Unimplemented(n.Describe() + ": the Indices output is not supported");
   }
-  HIEDGE_ASSIGN_OR_RETURN(Window win, WindowOf(n, xv.dims[1], xv.dims[2], kernel[0], kernel[1]));
+  HIEDGE_ASSIGN_OR_RETURN(XnnWindow win, WindowOf(n, xv.dims[1], xv.dims[2], kernel[0], kernel[1]));
   const bool max = n.op_type == "MaxPool";
   if (!max && (win.dh != 1 || win.dw != 1 || win.pt + win.pl + win.pb + win.pr != 0)) {
     return Status::Unimplemented(n.Describe() + ": AveragePool with padding or dilation");
@@ -267,6 +267,8 @@ Status XnnCompiler::Pool(size_t i) {
 }
 
 Status XnnCompiler::GlobalAveragePool(size_t i) {
+  HIEDGE_ASSIGN_OR_RETURN(const bool quantized, TryQuantizedPool(i));
+  if (quantized) return Status::Ok();
   const OnnxNode& n = graph_.nodes[i];
   HIEDGE_ASSIGN_OR_RETURN(const int x, ValueOf(n.inputs[0], n));
   const XnnValue xv = program_.value(x);
@@ -295,6 +297,19 @@ Status XnnCompiler::GlobalAveragePool(size_t i) {
 // storage under another shape.
 Status XnnCompiler::Alias(size_t i) {
   const OnnxNode& n = graph_.nodes[i];
+  const int q = DequantizedSource(n.inputs[0]);
+  const bool flatten = n.op_type == "Flatten";
+  if (q >= 0 && n.op_type != "Dropout" &&
+      (!flatten || n.Int("axis", 1) == 1 ||
+       n.Int("axis", 1) == -static_cast<int64_t>(program_.value(q).dims.size()))) {
+    // The int8 value under another shape, still dequantised lazily.
+    const XnnValue qv = program_.value(q);
+    const int alias = AddValue(n.outputs[0] + "#int8",
+                               flatten ? std::vector<int64_t>{qv.elements()} : qv.dims,
+                               flatten && qv.permuted() ? qv.dims : qv.hwc_source, q);
+    dequantized_views_[n.outputs[0]] = alias;
+    return Status::Ok();
+  }
   HIEDGE_ASSIGN_OR_RETURN(const int x, ValueOf(n.inputs[0], n));
   const XnnValue xv = program_.value(x);
   if (n.op_type == "Dropout" && n.outputs.size() > 1 && !n.outputs[1].empty() &&

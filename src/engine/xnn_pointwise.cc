@@ -19,6 +19,8 @@ using BinarySetup = enum xnn_status (*)(xnn_operator_t, size_t, const size_t*, s
 }  // namespace
 
 Status XnnCompiler::Elementwise(size_t i) {
+  HIEDGE_ASSIGN_OR_RETURN(const bool quantized, TryQuantizedAdd(i));
+  if (quantized) return Status::Ok();
   const OnnxNode& n = graph_.nodes[i];
   if (n.inputs.size() != 2) return Status::DataLoss(n.Describe() + " needs two inputs");
   const bool commutative = n.op_type == "Add" || n.op_type == "Mul";

@@ -38,6 +38,12 @@ Result<std::unique_ptr<XnnProgram>> XnnProgram::Compile(const OnnxGraph& graph,
 
 XnnProgram::~XnnProgram() = default;
 
+std::vector<std::string> XnnProgram::StepDescriptions() const {
+  std::vector<std::string> out;
+  for (const auto& step : steps_) out.push_back(step->description);
+  return out;
+}
+
 Result<const std::vector<int>*> XnnProgram::PlanFor(int from, std::span<const int> targets) {
   std::vector<int> key = {from};
   key.insert(key.end(), targets.begin(), targets.end());
@@ -84,6 +90,13 @@ void XnnProgram::ResizeBuffers(size_t batch) {
 Result<std::vector<FloatTensor>> XnnProgram::Run(int from, const TensorView& input,
                                                  std::span<const int> targets) {
   const XnnValue& source = values_[static_cast<size_t>(from)];
+  for (int t : targets) {
+    if (source.int8 || values_[static_cast<size_t>(t)].int8) {
+      return Status::InvalidArgument("'" + values_[static_cast<size_t>(t)].name +
+                                     "' is quantised inside the model; only float values "
+                                     "enter and leave it");
+    }
+  }
   if (input.shape.empty() || input.shape[0] < 1) {
     return Status::InvalidArgument("a batch needs at least one row");
   }
@@ -117,6 +130,10 @@ Result<std::vector<FloatTensor>> XnnProgram::Run(int from, const TensorView& inp
     const Status status = step.run(batch, ins, out, threadpool_);
     if (!status.ok()) return Status::Internal(step.description + ": " + status.message());
     ++steps_run_;
+    if (observer_) {
+      const XnnValue& v = values_[static_cast<size_t>(step.output)];
+      if (!v.int8) observer_(step.output, {out, batch * static_cast<size_t>(v.elements())});
+    }
   }
   std::vector<FloatTensor> outputs;
   for (int t : targets) {

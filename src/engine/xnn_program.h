@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
@@ -45,6 +46,11 @@ struct XnnValue {
   std::vector<int64_t> hwc_source;     // Non-empty: flat rows in the HWC order of these {C,H,W}.
   int buffer = -1;                     // Storage; aliases (Flatten, Identity) share one.
   int root = -1;                       // The value whose storage this is (itself if no alias).
+  // Quantised (QS8) storage: real = scale * (q - zero_point). Internal to a program:
+  // what Run takes and returns is float.
+  bool int8 = false;
+  float scale = 1;
+  int32_t zero_point = 0;
   int64_t elements() const { return FloatTensor::NumElements(dims); }
   bool spatial() const { return dims.size() == 3; }
   // True when storage order differs from ONNX order (NHWC with C > 1 and H*W > 1).
@@ -79,8 +85,14 @@ class XnnProgram {
   const std::vector<int>& exit_outputs() const { return exit_outputs_; }
   const std::vector<int>& exit_after_stage() const { return exit_after_stage_; }
   const XnnValue& value(int index) const { return values_[static_cast<size_t>(index)]; }
+  // Calls `observer(value, data)` with every value a step computes during the next
+  // Run()s (data: batch x elements, storage order); empty to stop. For calibration.
+  using Observer = std::function<void(int value, std::span<const float> data)>;
+  void SetObserver(Observer observer) { observer_ = std::move(observer); }
   // Multiply-accumulates per sample of the steps from the input to the final output.
   int64_t macs_to_final() const { return macs_to_final_; }
+  // What each step runs, in order ("Conv 'c1' + Relu + QuantizeLinear (int8)").
+  std::vector<std::string> StepDescriptions() const;
   // Steps executed since construction (tests count stage executions with it).
   int64_t steps_run() const { return steps_run_; }
 
@@ -103,6 +115,7 @@ class XnnProgram {
   int final_ = -1;
   std::vector<int> stage_outputs_, exit_outputs_, exit_after_stage_;
   int64_t macs_to_final_ = 0;
+  Observer observer_;
   int64_t steps_run_ = 0;
 };
 

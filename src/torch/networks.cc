@@ -67,11 +67,13 @@ StagedNet BuildResNet8(const ArchitectureSpec& s) {
                    std::vector<int>{}, std::vector<nn::Sequential>{}, s.mean, s.std);
 }
 
-// vgg: [32,32,M] [64,64,M] [128,128,M] -> dense256 -> dense(classes).
-StagedNet BuildVgg(const ArchitectureSpec& s) {
+// vgg: [32,32,M] [64,64,M] [128,128,M] -> dense256 -> dense(classes); vgg_small:
+// [24,24,M] [48,48,M] [96,96,M] -> dense128 (an S-ML whose int8 weights fit where the
+// fp32 small_cnn's do).
+StagedNet BuildVgg(const ArchitectureSpec& s, std::vector<int64_t> widths, int64_t dense) {
   std::vector<nn::Sequential> stages;
   int64_t in = s.input_shape[0], h = s.input_shape[1], w = s.input_shape[2];
-  for (int64_t width : {32, 64, 128}) {
+  for (int64_t width : widths) {
     nn::Sequential stage;
     AddConvBnRelu(stage, in, width);
     AddConvBnRelu(stage, width, width);
@@ -81,9 +83,9 @@ StagedNet BuildVgg(const ArchitectureSpec& s) {
     h /= 2;
     w /= 2;
   }
-  stages.push_back(nn::Sequential(nn::Flatten(), nn::Dropout(0.3), nn::Linear(in * h * w, 256),
+  stages.push_back(nn::Sequential(nn::Flatten(), nn::Dropout(0.3), nn::Linear(in * h * w, dense),
                                   nn::ReLU(nn::ReLUOptions(true)), nn::Dropout(0.3),
-                                  nn::Linear(256, s.num_classes)));
+                                  nn::Linear(dense, s.num_classes)));
   return StagedNet(stages, std::vector<int>{}, std::vector<nn::Sequential>{}, s.mean, s.std);
 }
 
@@ -188,7 +190,9 @@ int64_t StagedNetImpl::ParameterCount() const {
   return n;
 }
 
-std::vector<std::string> ArchitectureNames() { return {"small_cnn", "resnet8", "vgg", "expert"}; }
+std::vector<std::string> ArchitectureNames() {
+  return {"small_cnn", "resnet8", "vgg", "vgg_small", "expert"};
+}
 
 Result<StagedNet> BuildNetwork(const ArchitectureSpec& spec) {
   // Image networks pool three times; the expert (on features) once.
@@ -204,7 +208,8 @@ Result<StagedNet> BuildNetwork(const ArchitectureSpec& spec) {
   }
   if (spec.architecture == "small_cnn") return BuildSmallCnn(spec);
   if (spec.architecture == "resnet8") return BuildResNet8(spec);
-  if (spec.architecture == "vgg") return BuildVgg(spec);
+  if (spec.architecture == "vgg") return BuildVgg(spec, {32, 64, 128}, 256);
+  if (spec.architecture == "vgg_small") return BuildVgg(spec, {24, 48, 96}, 128);
   if (spec.architecture == "expert") return BuildExpert(spec);
   return Status::InvalidArgument("unknown architecture '" + spec.architecture + "'");
 }

@@ -52,7 +52,7 @@ struct StagedNetImpl : torch::nn::Module {
 TORCH_MODULE(StagedNet);
 
 struct ArchitectureSpec {
-  std::string architecture;          // small_cnn | resnet8 | vgg | expert
+  std::string architecture;          // small_cnn | resnet8 | vgg | vgg_small | expert
   std::vector<int64_t> input_shape;  // {C, H, W}
   int num_classes = 10;
   std::vector<float> mean;

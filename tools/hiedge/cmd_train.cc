@@ -14,8 +14,8 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
   auto options = std::make_shared<TrainOptions>();
   auto data_dir = std::make_shared<std::string>(kFashionMnistDir);
   cmd->add_option("--arch", options->architecture,
-                  "small_cnn | resnet8 | vgg | expert (on features)")
-      ->check(CLI::IsMember({"small_cnn", "resnet8", "vgg", "expert"}))
+                  "small_cnn | resnet8 | vgg | vgg_small | expert (on features)")
+      ->check(CLI::IsMember({"small_cnn", "resnet8", "vgg", "vgg_small", "expert"}))
       ->capture_default_str();
   cmd->add_option("--name", options->name, "Model name (output <dir>/<name>.pt/.json)")
       ->capture_default_str();

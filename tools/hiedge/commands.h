@@ -22,5 +22,6 @@ void AddTwoLevelCommand(CLI::App& app, int* exit_code);
 void AddTwoLevelDeviceCommand(CLI::App& app, int* exit_code);
 void AddExampleRequestCommand(CLI::App& app, int* exit_code);
 void AddExportCommand(CLI::App& app, int* exit_code);
+void AddQuantizeCommand(CLI::App& app, int* exit_code);
 
 }  // namespace hiedge::cli
