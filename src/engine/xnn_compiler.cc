@@ -163,7 +163,7 @@ Status XnnCompiler::DeclareInput() {
   }
   std::vector<int64_t> dims(in.dims.begin() + 1, in.dims.end());
   for (int64_t d : dims) {
-    if (d < 1) {
+    if (d < 1 || d > kMaxValueElements) {
       return Status::Unimplemented("input '" + in.name + "' must have fixed sizes beyond the "
                                    "batch dimension, got " + ShapeToString(in.dims));
     }
@@ -313,6 +313,13 @@ Status XnnCompiler::Compile() {
     HIEDGE_RETURN_IF_ERROR(status);
   }
   HIEDGE_RETURN_IF_ERROR(DeclareOutputs());
+  for (const XnnValue& v : program_.values_) {
+    if (v.elements() > kMaxValueElements) {
+      return Status::DataLoss("value '" + v.name + "' holds " + std::to_string(v.elements()) +
+                              " elements per sample; the bound is " +
+                              std::to_string(kMaxValueElements));
+    }
+  }
   AssignBuffers();
   return Status::Ok();
 }

@@ -36,6 +36,10 @@ const std::vector<std::string>& XnnSupportedOperators();
 //                            graph's final output ends the last stage)
 //   hiedge.exit_outputs      comma-separated graph outputs that are early-exit logits
 //   hiedge.exit_after_stage  comma-separated stage index each exit branches after
+// Elements per sample of any value a model may compute (64 Mi floats = 256 MiB); a
+// model beyond it is refused at compile time, before any buffer is allocated.
+inline constexpr int64_t kMaxValueElements = int64_t{1} << 26;
+
 inline constexpr const char* kStageOutputsKey = "hiedge.stage_outputs";
 inline constexpr const char* kExitOutputsKey = "hiedge.exit_outputs";
 inline constexpr const char* kExitAfterStageKey = "hiedge.exit_after_stage";
