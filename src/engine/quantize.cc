@@ -193,6 +193,15 @@ Result<ModelCard> QuantizeModel(const std::string& card_path, const Dataset& cal
   if (!in) return Status::NotFound("cannot open " + source);
   std::stringstream buffer;
   buffer << in.rdbuf();
+  {
+    // The model must compile as it is before it is rewritten: that checks every node
+    // the rewrite below reads (arity, constants, shapes).
+    const std::string text = buffer.str();
+    HIEDGE_ASSIGN_OR_RETURN(
+        engine::OnnxGraph graph,
+        engine::ParseOnnxModel({reinterpret_cast<const uint8_t*>(text.data()), text.size()}));
+    HIEDGE_RETURN_IF_ERROR(engine::XnnProgram::Compile(graph, nullptr).status());
+  }
   onnx::ModelProto model;
   if (!model.ParseFromString(buffer.str())) return Status::DataLoss(source + " is not ONNX");
   onnx::GraphProto* g = model.mutable_graph();

@@ -18,6 +18,37 @@ std::vector<std::string> SplitList(const std::string& text) {
   return items;
 }
 
+// Inputs each supported operator needs at least (optional ones beyond are checked by
+// its builder).
+size_t MinimumInputs(const std::string& op) {
+  static const std::map<std::string, size_t> minimum = {
+      {"Add", 2}, {"BatchNormalization", 5}, {"Conv", 2}, {"DequantizeLinear", 2},
+      {"Div", 2}, {"Gemm", 2},  {"MatMul", 2}, {"Mul", 2},  {"QuantizeLinear", 2},
+      {"Reshape", 2}, {"Sub", 2}};
+  auto it = minimum.find(op);
+  return it == minimum.end() ? 1 : it->second;
+}
+
+// A node without the inputs its operator needs, or without an output, is DataLoss
+// before any builder reads them.
+Status CheckArity(const OnnxNode& node) {
+  if (node.outputs.empty() || node.outputs[0].empty()) {
+    return Status::DataLoss(node.Describe() + " has no output");
+  }
+  const size_t needed = MinimumInputs(node.op_type);
+  if (node.inputs.size() < needed) {
+    return Status::DataLoss(node.Describe() + " has " + std::to_string(node.inputs.size()) +
+                            " inputs; it needs at least " + std::to_string(needed));
+  }
+  for (size_t k = 0; k < needed; ++k) {
+    if (node.inputs[k].empty() && !(node.op_type == "Clip" && k > 0)) {
+      return Status::DataLoss(node.Describe() + " leaves required input " +
+                              std::to_string(k) + " empty");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 const std::vector<std::string>& XnnSupportedOperators() {
@@ -264,6 +295,8 @@ void XnnCompiler::AssignBuffers() {
 
 Status XnnCompiler::Compile() {
   fused_.assign(graph_.nodes.size(), false);
+  // Every node first: a builder may read a later node it fuses.
+  for (const OnnxNode& node : graph_.nodes) HIEDGE_RETURN_IF_ERROR(CheckArity(node));
   for (size_t i = 0; i < graph_.nodes.size(); ++i) {
     for (const std::string& in : graph_.nodes[i].inputs) consumers_[in].push_back(i);
   }

@@ -9,6 +9,8 @@
 #include <fstream>
 
 #include "common/files.h"
+#include "engine/onnx_graph.h"
+#include "engine/xnn_program.h"
 #include "hiedge/model.h"
 #include "hiedge/model_card.h"
 #include "testing/onnx_fixtures.h"
@@ -16,6 +18,7 @@
 namespace hiedge {
 namespace {
 
+using testing::kSource;
 using testing::ReadFloats;
 using testing::UserOnnxModelTest;
 
@@ -66,6 +69,18 @@ TEST_F(UserOnnxModelTest, UnsupportedOperatorsAreRefusedByName) {
       << model.status().message();
   EXPECT_NE(model.status().message().find("GlobalAveragePool"), std::string::npos)
       << "the error lists what is supported";
+}
+
+// Found by onnx_model_fuzzer: a BatchNormalization without outputs, fused into the
+// Conv before it, was read past its end. Malformed nodes are DataLoss up front.
+TEST(OnnxCompilerTest, NodesWithoutTheirInputsOrOutputsAreDataLoss) {
+  auto graph = engine::ReadOnnxModel(kSource + "/tests/testdata/onnx/fuzz_node_without_input.onnx");
+  ASSERT_TRUE(graph.ok()) << graph.status().ToString();
+  auto program = engine::XnnProgram::Compile(*graph, nullptr);
+  ASSERT_FALSE(program.ok());
+  EXPECT_EQ(program.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(program.status().message().find("BatchNormalization"), std::string::npos)
+      << program.status().message();
 }
 
 }  // namespace
