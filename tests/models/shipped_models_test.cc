@@ -83,6 +83,9 @@ TEST_P(ShippedModelTest, MatchesItsCard) {
 INSTANTIATE_TEST_SUITE_P(Shipped, ShippedModelTest,
                          ::testing::Values(Expectation{"sml", 0.89, 512 * 1024},
                                            Expectation{"sml_int8", 0.89, 128 * 1024},
+                                           // A larger S-ML whose int8 weights fit in sml's fp32 size.
+                                           Expectation{"sml_large", 0.925, 1200 * 1024},
+                                           Expectation{"sml_large_int8", 0.925, 346 * 1024},
                                            Expectation{"resnet8", 0.89, 512 * 1024},
                                            Expectation{"footwear", 0.99, 512 * 1024},
                                            Expectation{"lml", 0.935, 4 * 1024 * 1024},
