@@ -411,14 +411,15 @@ BENCHMARK(BM_LmlServingRatios)
     ->Iterations(5)
     ->Unit(benchmark::kMillisecond);
 
-// The batched server (max 64 rows, 5 ms) on each engine, 64 concurrent batch-1 REST
-// clients, interleaved round by round with the XNNPACK engine's offline batch-256
+// The batched server (max 64 rows, 5 ms) on each engine with 1 or 2 intra-op threads
+// per model, 64 concurrent batch-1 REST clients, interleaved round by round with the XNNPACK engine's offline batch-256
 // throughput: the server-on-new-engine vs server-on-libtorch ratio the engine issue
 // asks about, and how close the batched server comes to the best offline figure.
 void BM_ServerEngineRatio(benchmark::State& state) {
   const std::string card = kModels + "/lml.json";
-  auto xnn = LoadModel(card, {"xnnpack", 1});
-  auto torch = LoadModel(card, {"torch", 1});
+  const int threads = static_cast<int>(state.range(0));  // Intra-op threads of the model.
+  auto xnn = LoadModel(card, {"xnnpack", threads});
+  auto torch = LoadModel(card, {"torch", threads});
   if (!xnn.ok() || !torch.ok()) {
     state.SkipWithError("load");
     return;
@@ -459,7 +460,12 @@ void BM_ServerEngineRatio(benchmark::State& state) {
   state.counters["server_xnnpack_vs_offline"] = Median(on_xnn) / Median(offline);
   state.counters["failures"] = static_cast<double>(failures);
 }
-BENCHMARK(BM_ServerEngineRatio)->Iterations(5)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ServerEngineRatio)
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Arg(2)
+    ->Iterations(5)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace hiedge

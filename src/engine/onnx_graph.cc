@@ -9,9 +9,14 @@
 namespace hiedge::engine {
 namespace {
 
+// Elements of a tensor of these (non-negative) dims, or -1 beyond what any file within
+// kMaxOnnxFileBytes can hold (no overflow on hostile dims).
 int64_t Product(const std::vector<int64_t>& dims) {
   int64_t n = 1;
-  for (int64_t d : dims) n *= d;
+  for (int64_t d : dims) {
+    if (d != 0 && n > static_cast<int64_t>(kMaxOnnxFileBytes) / d) return -1;
+    n *= d;
+  }
   return n;
 }
 
@@ -23,6 +28,7 @@ Result<std::vector<T>> TensorValues(const onnx::TensorProto& t, const Field& typ
     if (d < 0) return Status::DataLoss("initializer '" + t.name() + "' has a negative dimension");
   }
   const int64_t count = Product(dims);
+  if (count < 0) return Status::DataLoss("initializer '" + t.name() + "' is too large");
   std::vector<T> values;
   if (t.has_raw_data()) {
     if (t.raw_data().size() != static_cast<size_t>(count) * sizeof(T)) {
@@ -69,7 +75,7 @@ Status AddConstant(const onnx::TensorProto& t, OnnxGraph& graph) {
       HIEDGE_ASSIGN_OR_RETURN(q.values, TensorValues<int32_t>(t, t.int32_data()));
     } else if (t.has_raw_data()) {
       const int64_t count = Product(dims);
-      if (t.raw_data().size() != static_cast<size_t>(count)) {
+      if (count < 0 || t.raw_data().size() != static_cast<size_t>(count)) {
         return Status::DataLoss("initializer '" + t.name() + "' holds " +
                                 std::to_string(t.raw_data().size()) + " bytes for shape " +
                                 ShapeToString(dims));

@@ -193,11 +193,18 @@ Status XnnCompiler::DeclareInput() {
                                  ShapeToString(in.dims) + "; expected [N, C, H, W] or [N, F]");
   }
   std::vector<int64_t> dims(in.dims.begin() + 1, in.dims.end());
+  int64_t elements = 1;
   for (int64_t d : dims) {
-    if (d < 1 || d > kMaxValueElements) {
+    if (d < 1) {
       return Status::Unimplemented("input '" + in.name + "' must have fixed sizes beyond the "
                                    "batch dimension, got " + ShapeToString(in.dims));
     }
+    if (elements > kMaxValueElements / d) {
+      return Status::DataLoss("input '" + in.name + "' of shape " + ShapeToString(in.dims) +
+                              " exceeds " + std::to_string(kMaxValueElements) +
+                              " elements per sample");
+    }
+    elements *= d;
   }
   program_.input_ = AddValue(in.name, dims);
   return Status::Ok();
