@@ -19,9 +19,9 @@
 #include "hiedge/data.h"
 #include "hiedge/decision.h"
 #include "hiedge/device.h"
+#include "hiedge/device_grpc.h"
 #include "hiedge/http_server.h"
 #include "hiedge/model.h"
-#include "hiedge/device_grpc.h"
 #include "hiedge/train.h"
 #include "testing/both_servers.h"
 
@@ -412,9 +412,9 @@ BENCHMARK(BM_LmlServingRatios)
     ->Unit(benchmark::kMillisecond);
 
 // The batched server (max 64 rows, 5 ms) on each engine with 1 or 2 intra-op threads
-// per model, 64 concurrent batch-1 REST clients, interleaved round by round with the XNNPACK engine's offline batch-256
-// throughput: the server-on-new-engine vs server-on-libtorch ratio the engine issue
-// asks about, and how close the batched server comes to the best offline figure.
+// per model, 64 concurrent batch-1 REST clients, interleaved round by round with the XNNPACK
+// engine's offline batch-256 throughput: the server-on-new-engine vs server-on-libtorch ratio the
+// engine issue asks about, and how close the batched server comes to the best offline figure.
 void BM_ServerEngineRatio(benchmark::State& state) {
   const std::string card = kModels + "/lml.json";
   const int threads = static_cast<int>(state.range(0));  // Intra-op threads of the model.
@@ -434,7 +434,8 @@ void BM_ServerEngineRatio(benchmark::State& state) {
     state.SkipWithError("add model");
     return;
   }
-  BothServers xnn_server(&xnn_service, HttpWorkers(72)), torch_server(&torch_service, HttpWorkers(72));
+  BothServers xnn_server(&xnn_service, HttpWorkers(72)),
+      torch_server(&torch_service, HttpWorkers(72));
   const FloatTensor offline_batch = Batch(0, 256);
   std::vector<double> offline, on_xnn, on_torch;
   size_t failures = 0;
@@ -443,7 +444,8 @@ void BM_ServerEngineRatio(benchmark::State& state) {
     const auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < 4; ++i) benchmark::DoNotOptimize(xnn_model->Infer(offline_batch));
     offline.push_back(
-        256.0 * 4 / std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        256.0 * 4 /
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     // Alternate which engine goes first.
     if (round++ % 2 == 0) {
       on_xnn.push_back(ServedThroughput(xnn_server, Transport::kRest, &failures));

@@ -7,14 +7,13 @@
 //   hiedge_engine_compare [--models sml,lml] [--batches 1,32,256] [--threads 1,2]
 //                         [--rounds 5] [--seconds 0.3] [--out results/engine.json]
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -107,8 +106,7 @@ int main(int argc, char** argv) {
     return 3;
   }
   const double peak = hiedge::MeasurePeakMacsPerSecond();
-  std::printf("measured float32 peak: %.1f GMAC/s per thread (XNNPACK GEMM 1024^3)\n",
-              peak / 1e9);
+  std::printf("measured float32 peak: %.1f GMAC/s per thread (XNNPACK GEMM 1024^3)\n", peak / 1e9);
   nlohmann::json results = {{"peak_macs_per_second_per_thread", peak},
                             {"rounds", rounds},
                             {"rows", nlohmann::json::array()}};

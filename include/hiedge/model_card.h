@@ -12,8 +12,8 @@
 namespace hiedge {
 
 struct ModelCard {
-  std::string name;               // Model name served and logged, e.g. "sml".
-  std::string architecture;       // small_cnn | resnet8 | vgg | vgg_small | expert | onnx | torchscript
+  std::string name;          // Model name served and logged, e.g. "sml".
+  std::string architecture;  // small_cnn | resnet8 | vgg | vgg_small | expert | onnx | torchscript
   std::string format = "hiedge";  // onnx | hiedge (hiedge's trainer) | torchscript
   std::string weights;            // Weights file, relative to the card's folder.
   // The same weights in other formats, {format: file}; e.g. a trained model's card has

@@ -8,11 +8,11 @@
 
 namespace hiedge {
 using data::GzFile;
+using data::kIdxImagesMagic;
+using data::kIdxLabelsMagic;
 using data::OpenForReading;
 using data::ReadBigEndian32;
 using data::ReadExactly;
-using data::kIdxImagesMagic;
-using data::kIdxLabelsMagic;
 
 namespace {
 

@@ -11,8 +11,7 @@ namespace {
 class IdxStream final : public SampleStream {
  public:
   IdxStream(data::GzFile images, data::GzFile labels, std::string images_path,
-            std::string labels_path, uint32_t count, uint32_t rows, uint32_t cols,
-            int num_classes)
+            std::string labels_path, uint32_t count, uint32_t rows, uint32_t cols, int num_classes)
       : images_(std::move(images)),
         labels_(std::move(labels)),
         images_path_(std::move(images_path)),
@@ -26,8 +25,8 @@ class IdxStream final : public SampleStream {
 
   Result<bool> Next(std::vector<float>* image, int* label) override {
     if (remaining_ == 0) return false;
-    HIEDGE_RETURN_IF_ERROR(data::ReadExactly(images_.get(), pixels_.data(), pixels_.size(),
-                                             images_path_, "pixels"));
+    HIEDGE_RETURN_IF_ERROR(
+        data::ReadExactly(images_.get(), pixels_.data(), pixels_.size(), images_path_, "pixels"));
     image->resize(pixels_.size());
     for (size_t i = 0; i < pixels_.size(); ++i) (*image)[i] = pixels_[i] / 255.0f;
     *label = -1;
@@ -57,7 +56,10 @@ class RawStream final : public SampleStream {
  public:
   RawStream(std::FILE* file, bool owned, std::string path, std::vector<int64_t> shape,
             RawFormat format)
-      : file_(file), owned_(owned), path_(std::move(path)), shape_(std::move(shape)),
+      : file_(file),
+        owned_(owned),
+        path_(std::move(path)),
+        shape_(std::move(shape)),
         format_(format) {
     elements_ = 1;
     for (int64_t d : shape_) elements_ *= static_cast<size_t>(d);
@@ -112,8 +114,8 @@ Result<std::unique_ptr<SampleStream>> OpenIdxStream(const std::string& images_pa
   HIEDGE_ASSIGN_OR_RETURN(uint32_t rows, data::ReadBigEndian32(f, images_path, "rows"));
   HIEDGE_ASSIGN_OR_RETURN(uint32_t cols, data::ReadBigEndian32(f, images_path, "cols"));
   if (rows == 0 || cols == 0 || rows > 4096 || cols > 4096) {
-    return Status::DataLoss(images_path + ": implausible image size " + std::to_string(rows) +
-                            "x" + std::to_string(cols));
+    return Status::DataLoss(images_path + ": implausible image size " + std::to_string(rows) + "x" +
+                            std::to_string(cols));
   }
   data::GzFile labels;
   if (!labels_path.empty()) {
@@ -131,8 +133,8 @@ Result<std::unique_ptr<SampleStream>> OpenIdxStream(const std::string& images_pa
     }
   }
   return std::unique_ptr<SampleStream>(new IdxStream(std::move(images), std::move(labels),
-                                                     images_path, labels_path, count, rows,
-                                                     cols, num_classes));
+                                                     images_path, labels_path, count, rows, cols,
+                                                     num_classes));
 }
 
 Result<std::unique_ptr<SampleStream>> OpenFashionMnistTestStream(const std::string& dir) {

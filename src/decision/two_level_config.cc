@@ -3,8 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/bounded_json.h"
-#include "common/json_integers.h"
 #include "common/files.h"
+#include "common/json_integers.h"
 
 namespace hiedge {
 

@@ -75,7 +75,8 @@ double DeviceSummary::accuracy() const {
 }
 double DeviceSummary::cost(double beta) const {
   if (labelled == 0) return 0;
-  return (static_cast<double>(labelled - correct) + beta * static_cast<double>(labelled_offloads_)) /
+  return (static_cast<double>(labelled - correct) +
+          beta * static_cast<double>(labelled_offloads_)) /
          static_cast<double>(labelled);
 }
 
@@ -86,9 +87,9 @@ std::string DeviceSummary::ToJson(double beta) const {
       {"samples", samples},
       {"labelled", labelled},
       {"accuracy", labelled ? nlohmann::json(accuracy()) : nlohmann::json(nullptr)},
-      {"local_accuracy", labelled ? nlohmann::json(static_cast<double>(local_correct) /
-                                                   static_cast<double>(labelled))
-                                  : nlohmann::json(nullptr)},
+      {"local_accuracy",
+       labelled ? nlohmann::json(static_cast<double>(local_correct) / static_cast<double>(labelled))
+                : nlohmann::json(nullptr)},
       {"offloaded", offloaded},
       {"offload_rate", offload_rate()},
       {"remote_answers", remote_answers},
@@ -116,8 +117,8 @@ std::string DeviceSummary::ToText(double beta) const {
   }
   text += Format("\noffloaded %.2f%%, answered remotely %.0f, fell back %.0f", 100 * offload_rate(),
                  static_cast<double>(remote_answers), static_cast<double>(fallbacks));
-  text += Format("\nlatency ms: p50 %.3f, p95 %.3f", total_ms.Percentile(50),
-                 total_ms.Percentile(95));
+  text +=
+      Format("\nlatency ms: p50 %.3f, p95 %.3f", total_ms.Percentile(50), total_ms.Percentile(95));
   text += Format(", p99 %.3f; S-ML mean %.3f\n", total_ms.Percentile(99), local_ms.Mean());
   for (const auto& [reason, count] : fallback_causes) {
     text += "fallback cause: " + std::to_string(count) + " sample(s): " + reason + "\n";

@@ -1,9 +1,10 @@
+#include "device/http_offload_client.h"
+
 #include <httplib.h>
 
 #include <chrono>
 #include <random>
 
-#include "device/http_offload_client.h"
 #include "device/offload_link.h"
 #include "hiedge/device.h"
 #include "hiedge/protocol.h"

@@ -30,7 +30,8 @@ inline Result<FloatTensor> LogitsOf(protocol::InferResponse response) {
     if (t.name == protocol::kLogitsName && t.datatype == "FP32")
       return FloatTensor{t.shape, std::move(t.data)};
   }
-  return Status::Internal("server response has no FP32 '" + std::string(protocol::kLogitsName) + "' output");
+  return Status::Internal("server response has no FP32 '" + std::string(protocol::kLogitsName) +
+                          "' output");
 }
 
 // Calls attempt(give_up) until it succeeds or fails for good. An attempt signals a

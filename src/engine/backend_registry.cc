@@ -64,8 +64,9 @@ std::vector<BackendInfo> RegisteredBackends() {
   std::lock_guard<std::mutex> lock(r.mutex);
   std::vector<BackendInfo> out;
   for (const auto& [name, entry] : r.entries) out.push_back(entry.info);
-  std::stable_sort(out.begin(), out.end(),
-                   [](const BackendInfo& a, const BackendInfo& b) { return a.priority > b.priority; });
+  std::stable_sort(out.begin(), out.end(), [](const BackendInfo& a, const BackendInfo& b) {
+    return a.priority > b.priority;
+  });
   return out;
 }
 

@@ -61,8 +61,7 @@ Status AddConstant(const onnx::TensorProto& t, OnnxGraph& graph) {
     return Status::Ok();
   }
   if (t.data_type() == onnx::TensorProto::INT64) {
-    HIEDGE_ASSIGN_OR_RETURN(std::vector<int64_t> values,
-                            TensorValues<int64_t>(t, t.int64_data()));
+    HIEDGE_ASSIGN_OR_RETURN(std::vector<int64_t> values, TensorValues<int64_t>(t, t.int64_data()));
     graph.int_constants[t.name()] = std::move(values);
     return Status::Ok();
   }
@@ -93,7 +92,8 @@ Status AddConstant(const onnx::TensorProto& t, OnnxGraph& graph) {
     return Status::Ok();
   }
   return Status::DataLoss("initializer '" + t.name() + "' has ONNX data type " +
-                          std::to_string(t.data_type()) + "; only FLOAT, INT64, INT32, INT8 and UINT8 are read");
+                          std::to_string(t.data_type()) +
+                          "; only FLOAT, INT64, INT32, INT8 and UINT8 are read");
 }
 
 OnnxValue ValueOf(const onnx::ValueInfoProto& v) {
@@ -155,9 +155,7 @@ std::string OnnxNode::String(const std::string& key, const std::string& fallback
   auto it = attributes.find(key);
   return it == attributes.end() ? fallback : it->second.s;
 }
-std::string OnnxNode::Describe() const {
-  return op_type + (name.empty() ? "" : " '" + name + "'");
-}
+std::string OnnxNode::Describe() const { return op_type + (name.empty() ? "" : " '" + name + "'"); }
 
 Result<OnnxGraph> ParseOnnxModel(std::span<const uint8_t> bytes) {
   if (bytes.size() > kMaxOnnxFileBytes) {

@@ -16,8 +16,8 @@ double MeasurePeakMacsPerSecond() {
   std::vector<float> weights(kN * kN, 0.5f), bias(kN, 0.0f);
   std::vector<float> input(kN * kN + 16, 0.25f), output(kN * kN);
   xnn_operator_t op = nullptr;
-  if (xnn_create_fully_connected_nc_f32(kN, kN, kN, kN, weights.data(), bias.data(),
-                                        -1e30f, 1e30f, 0, &op) != xnn_status_success) {
+  if (xnn_create_fully_connected_nc_f32(kN, kN, kN, kN, weights.data(), bias.data(), -1e30f, 1e30f,
+                                        0, &op) != xnn_status_success) {
     return 0;
   }
   double best = 0;

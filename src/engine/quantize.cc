@@ -43,8 +43,8 @@ void SetFloats(onnx::TensorProto* t, const std::string& name, std::vector<int64_
   t->set_name(name);
   t->set_data_type(onnx::TensorProto::FLOAT);
   for (int64_t d : dims) t->add_dims(d);
-  t->set_raw_data(std::string(reinterpret_cast<const char*>(values.data()),
-                              values.size() * sizeof(float)));
+  t->set_raw_data(
+      std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float)));
 }
 
 void AddInt8(onnx::GraphProto* g, const std::string& name, std::vector<int64_t> dims,
@@ -134,8 +134,8 @@ Result<std::map<std::string, Range>> ObserveRanges(const std::string& model_byte
                                                    const Dataset& data, size_t samples) {
   HIEDGE_ASSIGN_OR_RETURN(
       engine::OnnxGraph graph,
-      engine::ParseOnnxModel({reinterpret_cast<const uint8_t*>(model_bytes.data()),
-                              model_bytes.size()}));
+      engine::ParseOnnxModel(
+          {reinterpret_cast<const uint8_t*>(model_bytes.data()), model_bytes.size()}));
   HIEDGE_ASSIGN_OR_RETURN(auto program, engine::XnnProgram::Compile(graph, nullptr));
   std::map<std::string, Range> ranges;
   program->SetObserver([&](int value, std::span<const float> values) {
@@ -174,8 +174,8 @@ QParams Asymmetric(Range r) {
   const float lo = std::min(r.first, 0.0f), hi = std::max(r.second, 0.0f);
   QParams q;
   q.scale = std::max((hi - lo) / 255.0f, 1e-8f);
-  q.zero_point = static_cast<int8_t>(
-      std::clamp<long>(std::lround(-128.0f - lo / q.scale), -128, 127));
+  q.zero_point =
+      static_cast<int8_t>(std::clamp<long>(std::lround(-128.0f - lo / q.scale), -128, 127));
   return q;
 }
 
@@ -219,12 +219,14 @@ Result<ModelCard> QuantizeModel(const std::string& card_path, const Dataset& cal
     for (const auto& o : n.output()) producer[o] = &n;
     for (const auto& i : n.input()) readers[i].push_back(&n);
   }
-  auto is_initializer = [&](const std::string& name) { return FindInitializer(*g, name) != nullptr; };
+  auto is_initializer = [&](const std::string& name) {
+    return FindInitializer(*g, name) != nullptr;
+  };
   // Through Flatten/Reshape/Identity to the value that carries data.
   auto carrier = [&](std::string name) {
-    while (producer.count(name) && (producer[name]->op_type() == "Flatten" ||
-                                    producer[name]->op_type() == "Reshape" ||
-                                    producer[name]->op_type() == "Identity")) {
+    while (producer.count(name) &&
+           (producer[name]->op_type() == "Flatten" || producer[name]->op_type() == "Reshape" ||
+            producer[name]->op_type() == "Identity")) {
       name = producer[name]->input(0);
     }
     return name;
@@ -355,10 +357,11 @@ Result<ModelCard> QuantizeModel(const std::string& card_path, const Dataset& cal
   DropUnusedInitializers(g);
   auto* meta = model.add_metadata_props();
   meta->set_key("hiedge.quantization");
-  meta->set_value("int8: weights symmetric per output channel, activations per tensor from "
-                  "min/max over " + std::to_string(std::min(options.calibration_samples,
-                                                            calibration.size())) +
-                  " calibration samples; biases float");
+  meta->set_value(
+      "int8: weights symmetric per output channel, activations per tensor from "
+      "min/max over " +
+      std::to_string(std::min(options.calibration_samples, calibration.size())) +
+      " calibration samples; biases float");
   std::string bytes;
   if (!model.SerializeToString(&bytes)) return Status::Internal("cannot serialise");
   std::ofstream out(onnx_path, std::ios::binary | std::ios::trunc);

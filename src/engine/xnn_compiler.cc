@@ -21,10 +21,17 @@ std::vector<std::string> SplitList(const std::string& text) {
 // Inputs each supported operator needs at least (optional ones beyond are checked by
 // its builder).
 size_t MinimumInputs(const std::string& op) {
-  static const std::map<std::string, size_t> minimum = {
-      {"Add", 2}, {"BatchNormalization", 5}, {"Conv", 2}, {"DequantizeLinear", 2},
-      {"Div", 2}, {"Gemm", 2},  {"MatMul", 2}, {"Mul", 2},  {"QuantizeLinear", 2},
-      {"Reshape", 2}, {"Sub", 2}};
+  static const std::map<std::string, size_t> minimum = {{"Add", 2},
+                                                        {"BatchNormalization", 5},
+                                                        {"Conv", 2},
+                                                        {"DequantizeLinear", 2},
+                                                        {"Div", 2},
+                                                        {"Gemm", 2},
+                                                        {"MatMul", 2},
+                                                        {"Mul", 2},
+                                                        {"QuantizeLinear", 2},
+                                                        {"Reshape", 2},
+                                                        {"Sub", 2}};
   auto it = minimum.find(op);
   return it == minimum.end() ? 1 : it->second;
 }
@@ -42,8 +49,8 @@ Status CheckArity(const OnnxNode& node) {
   }
   for (size_t k = 0; k < needed; ++k) {
     if (node.inputs[k].empty() && !(node.op_type == "Clip" && k > 0)) {
-      return Status::DataLoss(node.Describe() + " leaves required input " +
-                              std::to_string(k) + " empty");
+      return Status::DataLoss(node.Describe() + " leaves required input " + std::to_string(k) +
+                              " empty");
     }
   }
   return Status::Ok();
@@ -52,11 +59,27 @@ Status CheckArity(const OnnxNode& node) {
 }  // namespace
 
 const std::vector<std::string>& XnnSupportedOperators() {
-  static const std::vector<std::string> ops = {
-      "Add",     "AveragePool", "BatchNormalization", "Clip",    "Concat",
-      "Conv",    "DequantizeLinear", "Div",           "Dropout", "Flatten", "Gemm",
-      "GlobalAveragePool",      "Identity",           "MatMul",  "MaxPool",
-      "Mul",     "QuantizeLinear", "Relu",            "Reshape", "Softmax", "Sub"};
+  static const std::vector<std::string> ops = {"Add",
+                                               "AveragePool",
+                                               "BatchNormalization",
+                                               "Clip",
+                                               "Concat",
+                                               "Conv",
+                                               "DequantizeLinear",
+                                               "Div",
+                                               "Dropout",
+                                               "Flatten",
+                                               "Gemm",
+                                               "GlobalAveragePool",
+                                               "Identity",
+                                               "MatMul",
+                                               "MaxPool",
+                                               "Mul",
+                                               "QuantizeLinear",
+                                               "Relu",
+                                               "Reshape",
+                                               "Softmax",
+                                               "Sub"};
   return ops;
 }
 
@@ -69,9 +92,7 @@ Status XnnCheck(int status, const std::string& what) {
   return Status::Internal(what + ": XNNPACK status " + std::to_string(status));
 }
 
-bool XnnValue::permuted() const {
-  return spatial() && dims[0] > 1 && dims[1] * dims[2] > 1;
-}
+bool XnnValue::permuted() const { return spatial() && dims[0] > 1 && dims[1] * dims[2] > 1; }
 
 Result<int> XnnCompiler::ValueOf(const std::string& name, const OnnxNode& node) {
   auto it = values_.find(name);
@@ -81,10 +102,10 @@ Result<int> XnnCompiler::ValueOf(const std::string& name, const OnnxNode& node) 
     const XnnValue source = program_.value(dq->second);
     const auto elements = static_cast<size_t>(source.elements());
     xnn_operator_t op = nullptr;
-    HIEDGE_RETURN_IF_ERROR(XnnCheck(
-        xnn_create_convert_nc_qs8_f32(elements, elements, elements, source.scale,
-                                      static_cast<int8_t>(source.zero_point), 0, &op),
-        "DequantizeLinear to '" + name + "'"));
+    HIEDGE_RETURN_IF_ERROR(
+        XnnCheck(xnn_create_convert_nc_qs8_f32(elements, elements, elements, source.scale,
+                                               static_cast<int8_t>(source.zero_point), 0, &op),
+                 "DequantizeLinear to '" + name + "'"));
     const int v = AddValue(name, source.dims, source.hwc_source);
     XnnStep& step = AddStep("DequantizeLinear '" + name + "'", {dq->second}, v);
     step.operators.push_back(op);
@@ -123,7 +144,8 @@ int XnnCompiler::AddValue(const std::string& name, std::vector<int64_t> dims,
     program_.values_.back().scale = source.scale;
     program_.values_.back().zero_point = source.zero_point;
   }
-  program_.producer_.push_back(alias_of < 0 ? -1 : program_.producer_[static_cast<size_t>(alias_of)]);
+  program_.producer_.push_back(alias_of < 0 ? -1
+                                            : program_.producer_[static_cast<size_t>(alias_of)]);
   alias_root_.push_back(root);
   values_[name] = index;
   return index;
@@ -189,15 +211,17 @@ Status XnnCompiler::DeclareInput() {
   }
   const OnnxValue& in = graph_.inputs[0];
   if (in.dims.size() != 2 && in.dims.size() != 4) {
-    return Status::Unimplemented("input '" + in.name + "' has shape " +
-                                 ShapeToString(in.dims) + "; expected [N, C, H, W] or [N, F]");
+    return Status::Unimplemented("input '" + in.name + "' has shape " + ShapeToString(in.dims) +
+                                 "; expected [N, C, H, W] or [N, F]");
   }
   std::vector<int64_t> dims(in.dims.begin() + 1, in.dims.end());
   int64_t elements = 1;
   for (int64_t d : dims) {
     if (d < 1) {
-      return Status::Unimplemented("input '" + in.name + "' must have fixed sizes beyond the "
-                                   "batch dimension, got " + ShapeToString(in.dims));
+      return Status::Unimplemented("input '" + in.name +
+                                   "' must have fixed sizes beyond the "
+                                   "batch dimension, got " +
+                                   ShapeToString(in.dims));
     }
     if (elements > kMaxValueElements / d) {
       return Status::DataLoss("input '" + in.name + "' of shape " + ShapeToString(in.dims) +

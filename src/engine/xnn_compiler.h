@@ -71,8 +71,7 @@ class XnnCompiler {
   const FloatTensor* ConstantOf(const std::string& name) const;
   int AddValue(const std::string& name, std::vector<int64_t> dims,
                std::vector<int64_t> hwc_source = {}, int alias_of = -1);
-  XnnStep& AddStep(std::string description, std::vector<int> inputs, int output,
-                   int64_t macs = 0);
+  XnnStep& AddStep(std::string description, std::vector<int> inputs, int output, int64_t macs = 0);
   // The one node consuming `name`, if its operator is one of `ops` and `name` is not a
   // graph output or stage boundary; else -1.
   int SoleConsumer(const std::string& name, const std::set<std::string>& ops) const;
@@ -87,7 +86,7 @@ class XnnCompiler {
   std::map<std::string, std::vector<size_t>> consumers_;
   std::set<std::string> pinned_;
   std::vector<bool> fused_;
-  std::vector<int> alias_root_;  // Per value: the value whose storage it shares.
+  std::vector<int> alias_root_;                     // Per value: the value whose storage it shares.
   std::map<std::string, int> dequantized_views_;    // DQ output -> its int8 source value.
   std::map<std::string, FloatTensor> dequantized_;  // DQ of a constant, computed here.
   struct QuantizedConstant {

@@ -64,7 +64,6 @@ Result<XnnWindow> WindowOf(const OnnxNode& n, int64_t h, int64_t w, int64_t kh, 
   return win;
 }
 
-
 Status XnnCompiler::Conv(size_t i) {
   HIEDGE_ASSIGN_OR_RETURN(const bool quantized, TryQuantizedConv(i));
   if (quantized) return Status::Ok();
@@ -119,7 +118,8 @@ Status XnnCompiler::Conv(size_t i) {
     for (int64_t o = 0; o < out_c; ++o) {
       const auto oc = static_cast<size_t>(o);
       const float scale = p[0]->data[oc] / std::sqrt(p[3]->data[oc] + epsilon);
-      for (int64_t k = 0; k < per_output; ++k) kernel[static_cast<size_t>(o * per_output + k)] *= scale;
+      for (int64_t k = 0; k < per_output; ++k)
+        kernel[static_cast<size_t>(o * per_output + k)] *= scale;
       bias[oc] = (bias[oc] - p[2]->data[oc]) * scale + p[1]->data[oc];
     }
     fused_[static_cast<size_t>(j)] = true;
@@ -132,13 +132,12 @@ Status XnnCompiler::Conv(size_t i) {
   HIEDGE_RETURN_IF_ERROR(XnnCheck(
       xnn_create_convolution2d_nhwc_f32(
           static_cast<uint32_t>(win.pt), static_cast<uint32_t>(win.pr),
-          static_cast<uint32_t>(win.pb), static_cast<uint32_t>(win.pl),
-          static_cast<uint32_t>(kh), static_cast<uint32_t>(kw), static_cast<uint32_t>(win.sh),
-          static_cast<uint32_t>(win.sw), static_cast<uint32_t>(win.dh),
-          static_cast<uint32_t>(win.dw), static_cast<uint32_t>(groups),
-          static_cast<size_t>(group_in), static_cast<size_t>(out_c / groups),
-          static_cast<size_t>(xv.dims[0]), static_cast<size_t>(out_c), kernel.data(),
-          bias.data(), lo, hi, 0, &op),
+          static_cast<uint32_t>(win.pb), static_cast<uint32_t>(win.pl), static_cast<uint32_t>(kh),
+          static_cast<uint32_t>(kw), static_cast<uint32_t>(win.sh), static_cast<uint32_t>(win.sw),
+          static_cast<uint32_t>(win.dh), static_cast<uint32_t>(win.dw),
+          static_cast<uint32_t>(groups), static_cast<size_t>(group_in),
+          static_cast<size_t>(out_c / groups), static_cast<size_t>(xv.dims[0]),
+          static_cast<size_t>(out_c), kernel.data(), bias.data(), lo, hi, 0, &op),
       description));
   const int y = AddValue(out, {out_c, win.out_h, win.out_w});
   XnnStep& step = AddStep(description, {x}, y, win.out_h * win.out_w * out_c * group_in * kh * kw);
@@ -194,18 +193,19 @@ Status XnnCompiler::Gemm(size_t i) {
                                    std::to_string(m) + " values");
     }
     for (int64_t r = 0; r < m; ++r) {
-      bias[static_cast<size_t>(r)] = beta * c->data[c->data.size() == 1 ? 0 : static_cast<size_t>(r)];
+      bias[static_cast<size_t>(r)] =
+          beta * c->data[c->data.size() == 1 ? 0 : static_cast<size_t>(r)];
     }
   }
   std::string out = n.outputs[0], description = n.Describe();
   float lo = kNoMin, hi = kNoMax;
   HIEDGE_RETURN_IF_ERROR(FuseActivation(&out, &lo, &hi, &description));
   xnn_operator_t op = nullptr;
-  HIEDGE_RETURN_IF_ERROR(XnnCheck(
-      xnn_create_fully_connected_nc_f32(static_cast<size_t>(k), static_cast<size_t>(m),
-                                        static_cast<size_t>(k), static_cast<size_t>(m),
-                                        kernel.data(), bias.data(), lo, hi, 0, &op),
-      description));
+  HIEDGE_RETURN_IF_ERROR(
+      XnnCheck(xnn_create_fully_connected_nc_f32(static_cast<size_t>(k), static_cast<size_t>(m),
+                                                 static_cast<size_t>(k), static_cast<size_t>(m),
+                                                 kernel.data(), bias.data(), lo, hi, 0, &op),
+               description));
   const int y = AddValue(out, {m});
   XnnStep& step = AddStep(description, {a}, y, m * k);
   step.operators.push_back(op);
@@ -245,9 +245,9 @@ Status XnnCompiler::Pool(size_t i) {
   xnn_operator_t op = nullptr;
   const auto u = [](int64_t v) { return static_cast<uint32_t>(v); };
   HIEDGE_RETURN_IF_ERROR(XnnCheck(
-      max ? xnn_create_max_pooling2d_nhwc_f32(u(win.pt), u(win.pr), u(win.pb), u(win.pl),
-                                              u(win.kh), u(win.kw), u(win.sh), u(win.sw),
-                                              u(win.dh), u(win.dw), c, c, c, lo, hi, 0, &op)
+      max ? xnn_create_max_pooling2d_nhwc_f32(u(win.pt), u(win.pr), u(win.pb), u(win.pl), u(win.kh),
+                                              u(win.kw), u(win.sh), u(win.sw), u(win.dh), u(win.dw),
+                                              c, c, c, lo, hi, 0, &op)
           : xnn_create_average_pooling2d_nhwc_f32(0, 0, 0, 0, u(win.kh), u(win.kw), u(win.sh),
                                                   u(win.sw), c, c, c, lo, hi, 0, &op),
       description));
@@ -257,10 +257,10 @@ Status XnnCompiler::Pool(size_t i) {
   const auto h = static_cast<size_t>(xv.dims[1]), w = static_cast<size_t>(xv.dims[2]);
   step.run = [op, h, w, max](size_t batch, std::span<const float* const> in, float* o,
                              pthreadpool_t pool) -> Status {
-    HIEDGE_RETURN_IF_ERROR(XnnCheck(
-        max ? xnn_setup_max_pooling2d_nhwc_f32(op, batch, h, w, in[0], o, pool)
-            : xnn_setup_average_pooling2d_nhwc_f32(op, batch, h, w, in[0], o, pool),
-        "pool setup"));
+    HIEDGE_RETURN_IF_ERROR(
+        XnnCheck(max ? xnn_setup_max_pooling2d_nhwc_f32(op, batch, h, w, in[0], o, pool)
+                     : xnn_setup_average_pooling2d_nhwc_f32(op, batch, h, w, in[0], o, pool),
+                 "pool setup"));
     return XnnCheck(xnn_run_operator(op, pool), "pool");
   };
   return Status::Ok();
@@ -278,8 +278,8 @@ Status XnnCompiler::GlobalAveragePool(size_t i) {
   HIEDGE_RETURN_IF_ERROR(FuseActivation(&out, &lo, &hi, &description));
   const auto c = static_cast<size_t>(xv.dims[0]);
   xnn_operator_t op = nullptr;
-  HIEDGE_RETURN_IF_ERROR(XnnCheck(
-      xnn_create_global_average_pooling_nwc_f32(c, c, c, lo, hi, 0, &op), description));
+  HIEDGE_RETURN_IF_ERROR(
+      XnnCheck(xnn_create_global_average_pooling_nwc_f32(c, c, c, lo, hi, 0, &op), description));
   const int y = AddValue(out, {xv.dims[0], 1, 1});
   XnnStep& step = AddStep(description, {x}, y);
   step.operators.push_back(op);
@@ -304,9 +304,9 @@ Status XnnCompiler::Alias(size_t i) {
        n.Int("axis", 1) == -static_cast<int64_t>(program_.value(q).dims.size()))) {
     // The int8 value under another shape, still dequantised lazily.
     const XnnValue qv = program_.value(q);
-    const int alias = AddValue(n.outputs[0] + "#int8",
-                               flatten ? std::vector<int64_t>{qv.elements()} : qv.dims,
-                               flatten && qv.permuted() ? qv.dims : qv.hwc_source, q);
+    const int alias =
+        AddValue(n.outputs[0] + "#int8", flatten ? std::vector<int64_t>{qv.elements()} : qv.dims,
+                 flatten && qv.permuted() ? qv.dims : qv.hwc_source, q);
     dequantized_views_[n.outputs[0]] = alias;
     return Status::Ok();
   }
@@ -333,8 +333,8 @@ Status XnnCompiler::Reshape(size_t i) {
   const OnnxNode& n = graph_.nodes[i];
   HIEDGE_ASSIGN_OR_RETURN(const int x, ValueOf(n.inputs[0], n));
   const XnnValue xv = program_.value(x);
-  auto shape_it = n.inputs.size() > 1 ? graph_.int_constants.find(n.inputs[1])
-                                      : graph_.int_constants.end();
+  auto shape_it =
+      n.inputs.size() > 1 ? graph_.int_constants.find(n.inputs[1]) : graph_.int_constants.end();
   if (shape_it == graph_.int_constants.end()) {
     return Status::Unimplemented(n.Describe() + ": the target shape must be a constant");
   }
@@ -361,9 +361,9 @@ Status XnnCompiler::Concat(size_t i) {
   for (const std::string& name : n.inputs) {
     HIEDGE_ASSIGN_OR_RETURN(const int x, ValueOf(name, n));
     const XnnValue& xv = program_.value(x);
-    if (!xv.hwc_source.empty() || (!dims.empty() && (xv.dims.size() != dims.size() ||
-                                                     !std::equal(xv.dims.begin() + 1, xv.dims.end(),
-                                                                 dims.begin() + 1)))) {
+    if (!xv.hwc_source.empty() ||
+        (!dims.empty() && (xv.dims.size() != dims.size() ||
+                           !std::equal(xv.dims.begin() + 1, xv.dims.end(), dims.begin() + 1)))) {
       return Status::Unimplemented(n.Describe() + ": inputs must agree beyond the channel axis");
     }
     if (dims.empty()) {

@@ -44,8 +44,8 @@ Status XnnCompiler::Elementwise(size_t i) {
     HIEDGE_ASSIGN_OR_RETURN(const int x2, ValueOf(n.inputs[1], n));
     const XnnValue& yv = program_.value(x2);
     if (yv.dims != xv.dims || yv.hwc_source != xv.hwc_source) {
-      return Status::Unimplemented(n.Describe() + ": operands " + ShapeToString(xv.dims) +
-                                   " and " + ShapeToString(yv.dims) + " differ (no broadcast)");
+      return Status::Unimplemented(n.Describe() + ": operands " + ShapeToString(xv.dims) + " and " +
+                                   ShapeToString(yv.dims) + " differ (no broadcast)");
     }
     inputs.push_back(x2);
     shape_x = shape_y = {0, static_cast<size_t>(xv.elements())};
@@ -102,7 +102,8 @@ Status XnnCompiler::Elementwise(size_t i) {
     size_t sx[2] = {batch * rows_per_sample, shape_x[1]};
     size_t sy[2] = {shape_y[0] == 0 ? batch * rows_per_sample : shape_y[0], shape_y[1]};
     const float* second = in.size() > 1 ? in[1] : operand->data();
-    HIEDGE_RETURN_IF_ERROR(XnnCheck(setup(op, 2, sx, 2, sy, in[0], second, o, pool), "binary setup"));
+    HIEDGE_RETURN_IF_ERROR(
+        XnnCheck(setup(op, 2, sx, 2, sy, in[0], second, o, pool), "binary setup"));
     return XnnCheck(xnn_run_operator(op, pool), "binary");
   };
   return Status::Ok();
@@ -136,7 +137,8 @@ Status XnnCompiler::BatchNorm(size_t i) {
   float lo = kNoMin, hi = kNoMax;
   HIEDGE_RETURN_IF_ERROR(FuseActivation(&out, &lo, &hi, &description));
   xnn_operator_t mul = nullptr, add = nullptr;
-  HIEDGE_RETURN_IF_ERROR(XnnCheck(xnn_create_multiply_nd_f32(kNoMin, kNoMax, 0, &mul), description));
+  HIEDGE_RETURN_IF_ERROR(
+      XnnCheck(xnn_create_multiply_nd_f32(kNoMin, kNoMax, 0, &mul), description));
   const Status created = XnnCheck(xnn_create_add_nd_f32(lo, hi, 0, &add), description);
   if (!created.ok()) {
     xnn_delete_operator(mul);
@@ -153,8 +155,8 @@ Status XnnCompiler::BatchNorm(size_t i) {
     HIEDGE_RETURN_IF_ERROR(XnnCheck(
         xnn_setup_multiply_nd_f32(mul, 2, sx, 2, sc, in[0], scale->data(), o, pool), "bn setup"));
     HIEDGE_RETURN_IF_ERROR(XnnCheck(xnn_run_operator(mul, pool), "bn scale"));
-    HIEDGE_RETURN_IF_ERROR(XnnCheck(
-        xnn_setup_add_nd_f32(add, 2, sx, 2, sc, o, shift->data(), o, pool), "bn setup"));
+    HIEDGE_RETURN_IF_ERROR(
+        XnnCheck(xnn_setup_add_nd_f32(add, 2, sx, 2, sc, o, shift->data(), o, pool), "bn setup"));
     return XnnCheck(xnn_run_operator(add, pool), "bn shift");
   };
   return Status::Ok();
@@ -176,7 +178,8 @@ Status XnnCompiler::Activation(size_t i) {
   step.operators.push_back(op);
   step.run = [op](size_t batch, std::span<const float* const> in, float* o,
                   pthreadpool_t pool) -> Status {
-    HIEDGE_RETURN_IF_ERROR(XnnCheck(xnn_setup_clamp_nc_f32(op, batch, in[0], o, pool), "clamp setup"));
+    HIEDGE_RETURN_IF_ERROR(
+        XnnCheck(xnn_setup_clamp_nc_f32(op, batch, in[0], o, pool), "clamp setup"));
     return XnnCheck(xnn_run_operator(op, pool), "clamp");
   };
   return Status::Ok();
@@ -199,7 +202,8 @@ Status XnnCompiler::Softmax(size_t i) {
   step.operators.push_back(op);
   step.run = [op](size_t batch, std::span<const float* const> in, float* o,
                   pthreadpool_t pool) -> Status {
-    HIEDGE_RETURN_IF_ERROR(XnnCheck(xnn_setup_softmax_nc_f32(op, batch, in[0], o, pool), "softmax setup"));
+    HIEDGE_RETURN_IF_ERROR(
+        XnnCheck(xnn_setup_softmax_nc_f32(op, batch, in[0], o, pool), "softmax setup"));
     return XnnCheck(xnn_run_operator(op, pool), "softmax");
   };
   return Status::Ok();

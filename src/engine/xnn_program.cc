@@ -80,9 +80,9 @@ void XnnProgram::ResizeBuffers(size_t batch) {
   buffers_.resize(buffer_elements_.size());
   for (size_t b = 0; b < buffers_.size(); ++b) {
     // XNNPACK may read XNN_EXTRA_BYTES past the end of an input.
-    buffers_[b].assign(batch * static_cast<size_t>(buffer_elements_[b]) +
-                           XNN_EXTRA_BYTES / sizeof(float) + 1,
-                       0.0f);
+    buffers_[b].assign(
+        batch * static_cast<size_t>(buffer_elements_[b]) + XNN_EXTRA_BYTES / sizeof(float) + 1,
+        0.0f);
   }
   buffer_batch_ = batch;
 }
@@ -126,7 +126,8 @@ Result<std::vector<FloatTensor>> XnnProgram::Run(int from, const TensorView& inp
     for (int v : step.inputs) {
       ins.push_back(buffers_[static_cast<size_t>(values_[static_cast<size_t>(v)].buffer)].data());
     }
-    float* out = buffers_[static_cast<size_t>(values_[static_cast<size_t>(step.output)].buffer)].data();
+    float* out =
+        buffers_[static_cast<size_t>(values_[static_cast<size_t>(step.output)].buffer)].data();
     const Status status = step.run(batch, ins, out, threadpool_);
     if (!status.ok()) return Status::Internal(step.description + ": " + status.message());
     ++steps_run_;

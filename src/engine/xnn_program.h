@@ -46,10 +46,10 @@ inline constexpr const char* kExitAfterStageKey = "hiedge.exit_after_stage";
 
 struct XnnValue {
   std::string name;
-  std::vector<int64_t> dims;           // Per sample, ONNX order: {C, H, W} or {F}.
-  std::vector<int64_t> hwc_source;     // Non-empty: flat rows in the HWC order of these {C,H,W}.
-  int buffer = -1;                     // Storage; aliases (Flatten, Identity) share one.
-  int root = -1;                       // The value whose storage this is (itself if no alias).
+  std::vector<int64_t> dims;        // Per sample, ONNX order: {C, H, W} or {F}.
+  std::vector<int64_t> hwc_source;  // Non-empty: flat rows in the HWC order of these {C,H,W}.
+  int buffer = -1;                  // Storage; aliases (Flatten, Identity) share one.
+  int root = -1;                    // The value whose storage this is (itself if no alias).
   // Quantised (QS8) storage: real = scale * (q - zero_point). Internal to a program:
   // what Run takes and returns is float.
   bool int8 = false;
@@ -109,8 +109,8 @@ class XnnProgram {
 
   std::vector<XnnValue> values_;
   std::vector<std::unique_ptr<XnnStep>> steps_;
-  std::vector<int> producer_;              // Per value: producing step, -1 for the input.
-  std::vector<int64_t> buffer_elements_;   // Per buffer, per sample.
+  std::vector<int> producer_;             // Per value: producing step, -1 for the input.
+  std::vector<int64_t> buffer_elements_;  // Per buffer, per sample.
   std::vector<std::vector<float>> buffers_;
   size_t buffer_batch_ = 0;
   std::map<std::vector<int>, std::vector<int>> plans_;

@@ -66,8 +66,9 @@ Result<bool> XnnCompiler::FindQuantizedOutput(const std::string& name, Quantized
   out->name = qnode.outputs[0];
   out->description += " + QuantizeLinear";
   const auto quantize = [&](float v) {
-    return std::isinf(v) ? (v < 0 ? -128 : 127)
-                         : static_cast<int32_t>(Saturate(std::lround(v / out->scale) + out->zero_point));
+    return std::isinf(v)
+               ? (v < 0 ? -128 : 127)
+               : static_cast<int32_t>(Saturate(std::lround(v / out->scale) + out->zero_point));
   };
   out->qmin = quantize(lo);
   out->qmax = quantize(hi);
@@ -86,10 +87,10 @@ Status XnnCompiler::Quantize(size_t i) {
   const XnnValue xv = program_.value(x);
   const auto elements = static_cast<size_t>(xv.elements());
   xnn_operator_t op = nullptr;
-  HIEDGE_RETURN_IF_ERROR(XnnCheck(
-      xnn_create_convert_nc_f32_qs8(elements, elements, elements, scale,
-                                    static_cast<int8_t>(zero_point), -128, 127, 0, &op),
-      n.Describe()));
+  HIEDGE_RETURN_IF_ERROR(
+      XnnCheck(xnn_create_convert_nc_f32_qs8(elements, elements, elements, scale,
+                                             static_cast<int8_t>(zero_point), -128, 127, 0, &op),
+               n.Describe()));
   const int y = AddValue(n.outputs[0], xv.dims, xv.hwc_source);
   program_.values_[static_cast<size_t>(y)].int8 = true;
   program_.values_[static_cast<size_t>(y)].scale = scale;
@@ -98,9 +99,9 @@ Status XnnCompiler::Quantize(size_t i) {
   step.operators.push_back(op);
   step.run = [op](size_t batch, std::span<const float* const> in, float* o,
                   pthreadpool_t pool) -> Status {
-    HIEDGE_RETURN_IF_ERROR(XnnCheck(
-        xnn_setup_convert_nc_f32_qs8(op, batch, in[0], reinterpret_cast<int8_t*>(o), pool),
-        "quantize setup"));
+    HIEDGE_RETURN_IF_ERROR(
+        XnnCheck(xnn_setup_convert_nc_f32_qs8(op, batch, in[0], reinterpret_cast<int8_t*>(o), pool),
+                 "quantize setup"));
     return XnnCheck(xnn_run_operator(op, pool), "quantize");
   };
   return Status::Ok();
@@ -129,8 +130,9 @@ Status XnnCompiler::Dequantize(size_t i) {
     const std::vector<int64_t>& shape = q.values->shape;
     const int64_t axis = q.axis < 0 ? q.axis + static_cast<int64_t>(shape.size()) : q.axis;
     const bool per_tensor = q.scales.size() == 1;
-    if (!per_tensor && (axis < 0 || axis >= static_cast<int64_t>(shape.size()) ||
-                        shape[static_cast<size_t>(axis)] != static_cast<int64_t>(q.scales.size()))) {
+    if (!per_tensor &&
+        (axis < 0 || axis >= static_cast<int64_t>(shape.size()) ||
+         shape[static_cast<size_t>(axis)] != static_cast<int64_t>(q.scales.size()))) {
       return Status::DataLoss(n.Describe() + ": scales do not match the axis");
     }
     int64_t inner = 1;
@@ -140,7 +142,8 @@ Status XnnCompiler::Dequantize(size_t i) {
     FloatTensor values{shape, std::vector<float>(q.values->values.size())};
     for (size_t k = 0; k < values.data.size(); ++k) {
       const size_t c = per_tensor ? 0 : (k / static_cast<size_t>(inner)) % q.scales.size();
-      const int32_t zp = q.zero_points.empty() ? 0 : q.zero_points[std::min(c, q.zero_points.size() - 1)];
+      const int32_t zp =
+          q.zero_points.empty() ? 0 : q.zero_points[std::min(c, q.zero_points.size() - 1)];
       values.data[k] = q.scales[c] * static_cast<float>(q.values->values[k] - zp);
     }
     dequantized_[n.outputs[0]] = std::move(values);
@@ -163,8 +166,8 @@ Status XnnCompiler::Dequantize(size_t i) {
 Result<bool> XnnCompiler::TryQuantizedConv(size_t i) {
   const OnnxNode& n = graph_.nodes[i];
   const int x = DequantizedSource(n.inputs[0]);
-  auto weight = n.inputs.size() > 1 ? quantized_constants_.find(n.inputs[1])
-                                    : quantized_constants_.end();
+  auto weight =
+      n.inputs.size() > 1 ? quantized_constants_.find(n.inputs[1]) : quantized_constants_.end();
   if (x < 0 || weight == quantized_constants_.end()) return false;
   const QuantizedConstant& w = weight->second;
   if (w.values->data_type != 3 || w.values->shape.size() != 4 ||
@@ -205,12 +208,12 @@ Result<bool> XnnCompiler::TryQuantizedConv(size_t i) {
   xnn_operator_t op = nullptr;
   HIEDGE_RETURN_IF_ERROR(XnnCheck(
       xnn_create_convolution2d_nhwc_qc8(
-          u(win.pt), u(win.pr), u(win.pb), u(win.pl), u(kh), u(kw), u(win.sh), u(win.sw),
-          u(win.dh), u(win.dw), u(groups), static_cast<size_t>(group_in),
-          static_cast<size_t>(out_c / groups), static_cast<size_t>(xv.dims[0]),
-          static_cast<size_t>(out_c), static_cast<int8_t>(xv.zero_point), xv.scale,
-          kernel_scale.data(), kernel.data(), bias.data(), static_cast<int8_t>(qout.zero_point),
-          qout.scale, static_cast<int8_t>(qout.qmin), static_cast<int8_t>(qout.qmax), 0, &op),
+          u(win.pt), u(win.pr), u(win.pb), u(win.pl), u(kh), u(kw), u(win.sh), u(win.sw), u(win.dh),
+          u(win.dw), u(groups), static_cast<size_t>(group_in), static_cast<size_t>(out_c / groups),
+          static_cast<size_t>(xv.dims[0]), static_cast<size_t>(out_c),
+          static_cast<int8_t>(xv.zero_point), xv.scale, kernel_scale.data(), kernel.data(),
+          bias.data(), static_cast<int8_t>(qout.zero_point), qout.scale,
+          static_cast<int8_t>(qout.qmin), static_cast<int8_t>(qout.qmax), 0, &op),
       qout.description));
   MarkFused(qout);
   const int y = AddValue(qout.name, {out_c, win.out_h, win.out_w});
@@ -238,8 +241,8 @@ Result<bool> XnnCompiler::TryQuantizedGemm(size_t i) {
   const OnnxNode& n = graph_.nodes[i];
   const bool matmul = n.op_type == "MatMul";
   const int a = DequantizedSource(n.inputs[0]);
-  auto weight = n.inputs.size() > 1 ? quantized_constants_.find(n.inputs[1])
-                                    : quantized_constants_.end();
+  auto weight =
+      n.inputs.size() > 1 ? quantized_constants_.find(n.inputs[1]) : quantized_constants_.end();
   if (a < 0 || weight == quantized_constants_.end()) return false;
   const QuantizedConstant& w = weight->second;
   const bool trans_b = !matmul && n.Int("transB", 0) != 0;
@@ -282,14 +285,14 @@ Result<bool> XnnCompiler::TryQuantizedGemm(size_t i) {
     }
   }
   xnn_operator_t op = nullptr;
-  HIEDGE_RETURN_IF_ERROR(XnnCheck(
-      xnn_create_convolution2d_nhwc_qc8(
-          0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, static_cast<size_t>(k), static_cast<size_t>(m),
-          static_cast<size_t>(k), static_cast<size_t>(m), static_cast<int8_t>(av.zero_point),
-          av.scale, kernel_scale.data(), kernel.data(), bias.data(),
-          static_cast<int8_t>(qout.zero_point), qout.scale, static_cast<int8_t>(qout.qmin),
-          static_cast<int8_t>(qout.qmax), 0, &op),
-      qout.description));
+  HIEDGE_RETURN_IF_ERROR(
+      XnnCheck(xnn_create_convolution2d_nhwc_qc8(
+                   0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, static_cast<size_t>(k), static_cast<size_t>(m),
+                   static_cast<size_t>(k), static_cast<size_t>(m),
+                   static_cast<int8_t>(av.zero_point), av.scale, kernel_scale.data(), kernel.data(),
+                   bias.data(), static_cast<int8_t>(qout.zero_point), qout.scale,
+                   static_cast<int8_t>(qout.qmin), static_cast<int8_t>(qout.qmax), 0, &op),
+               qout.description));
   MarkFused(qout);
   const int y = AddValue(qout.name, {m});
   program_.values_[static_cast<size_t>(y)].int8 = true;
@@ -330,7 +333,8 @@ Result<bool> XnnCompiler::TryQuantizedPool(size_t i) {
     }
     const auto kernel = n.Ints("kernel_shape");
     if (kernel.size() != 2) return false;
-    HIEDGE_ASSIGN_OR_RETURN(XnnWindow win, WindowOf(n, xv.dims[1], xv.dims[2], kernel[0], kernel[1]));
+    HIEDGE_ASSIGN_OR_RETURN(XnnWindow win,
+                            WindowOf(n, xv.dims[1], xv.dims[2], kernel[0], kernel[1]));
     const auto u = [](int64_t v) { return static_cast<uint32_t>(v); };
     HIEDGE_RETURN_IF_ERROR(XnnCheck(
         xnn_create_max_pooling2d_nhwc_s8(u(win.pt), u(win.pr), u(win.pb), u(win.pl), u(win.kh),
@@ -349,20 +353,19 @@ Result<bool> XnnCompiler::TryQuantizedPool(size_t i) {
     };
   } else {
     HIEDGE_RETURN_IF_ERROR(XnnCheck(
-        xnn_create_global_average_pooling_nwc_qs8(
-            c, c, c, static_cast<int8_t>(xv.zero_point), xv.scale,
-            static_cast<int8_t>(qout.zero_point), qout.scale, static_cast<int8_t>(qout.qmin),
-            static_cast<int8_t>(qout.qmax), 0, &op),
+        xnn_create_global_average_pooling_nwc_qs8(c, c, c, static_cast<int8_t>(xv.zero_point),
+                                                  xv.scale, static_cast<int8_t>(qout.zero_point),
+                                                  qout.scale, static_cast<int8_t>(qout.qmin),
+                                                  static_cast<int8_t>(qout.qmax), 0, &op),
         qout.description));
     dims = {xv.dims[0], 1, 1};
     const size_t pixels = h * wd;
     run = [op, pixels](size_t batch, std::span<const float* const> in, float* o,
                        pthreadpool_t pool) -> Status {
-      HIEDGE_RETURN_IF_ERROR(XnnCheck(
-          xnn_setup_global_average_pooling_nwc_qs8(op, batch, pixels,
-                                                   reinterpret_cast<const int8_t*>(in[0]),
-                                                   reinterpret_cast<int8_t*>(o), pool),
-          "qs8 global average pool setup"));
+      HIEDGE_RETURN_IF_ERROR(XnnCheck(xnn_setup_global_average_pooling_nwc_qs8(
+                                          op, batch, pixels, reinterpret_cast<const int8_t*>(in[0]),
+                                          reinterpret_cast<int8_t*>(o), pool),
+                                      "qs8 global average pool setup"));
       return XnnCheck(xnn_run_operator(op, pool), "qs8 global average pool");
     };
   }

@@ -18,13 +18,13 @@ namespace hiedge::engine {
 struct XnnStep {
   // Sets up and runs the step on `batch` rows: `in` holds one pointer per input value,
   // `out` the output value's storage. Pointers stay valid for the call only.
-  using RunFn = std::function<Status(size_t batch, std::span<const float* const> in,
-                                     float* out, pthreadpool_t threadpool)>;
+  using RunFn = std::function<Status(size_t batch, std::span<const float* const> in, float* out,
+                                     pthreadpool_t threadpool)>;
 
   std::string description;  // e.g. "Conv 'c1' + BatchNormalization + Relu"
   std::vector<int> inputs;  // Value indices.
   int output = -1;
-  int64_t macs = 0;  // Per sample.
+  int64_t macs = 0;                       // Per sample.
   std::vector<xnn_operator_t> operators;  // Owned: deleted with the step.
   RunFn run;
 

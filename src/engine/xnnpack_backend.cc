@@ -29,8 +29,7 @@ class XnnpackBackend final : public InferenceBackend {
     std::vector<int64_t> dims = program->value(program->input_value()).dims;
     if (dims != info_.input_shape) {
       return Status::DataLoss("the ONNX model takes " + ShapeToString(dims) +
-                              " per sample; its card declares " +
-                              ShapeToString(info_.input_shape));
+                              " per sample; its card declares " + ShapeToString(info_.input_shape));
     }
     idle_.push_back(std::move(program));
     return Status::Ok();
@@ -58,9 +57,10 @@ class XnnpackBackend final : public InferenceBackend {
   Result<FloatTensor> RunStages(const FloatTensor& input, int first, int last) override {
     HIEDGE_RETURN_IF_ERROR(CheckStageRange(info_, first, last));
     if (first == 0) HIEDGE_RETURN_IF_ERROR(CheckInputBatch(input, info_));
-    HIEDGE_ASSIGN_OR_RETURN(auto outputs, Run(input, first, [last](const XnnProgram& p) {
-                              return std::vector<int>{p.stage_outputs()[static_cast<size_t>(last - 1)]};
-                            }));
+    HIEDGE_ASSIGN_OR_RETURN(
+        auto outputs, Run(input, first, [last](const XnnProgram& p) {
+          return std::vector<int>{p.stage_outputs()[static_cast<size_t>(last - 1)]};
+        }));
     return std::move(outputs[0]);
   }
 

@@ -1,8 +1,8 @@
 #include <algorithm>
 #include <random>
 
-#include "hiedge/logistic.h"
 #include "eval/study.h"
+#include "hiedge/logistic.h"
 
 namespace hiedge {
 

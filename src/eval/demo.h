@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "hiedge/data.h"
 #include "eval/eval.h"
 #include "eval/two_level_eval.h"
+#include "hiedge/data.h"
 
 namespace hiedge {
 

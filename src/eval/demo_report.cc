@@ -2,8 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "eval/demo.h"
 #include "common/files.h"
+#include "eval/demo.h"
 
 namespace hiedge {
 

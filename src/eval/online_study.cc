@@ -1,7 +1,7 @@
 #include <random>
 
-#include "hiedge/online.h"
 #include "eval/study.h"
+#include "hiedge/online.h"
 
 namespace hiedge {
 

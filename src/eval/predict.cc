@@ -1,7 +1,7 @@
 #include <algorithm>
 
-#include "eval/eval.h"
 #include "common/progress.h"
+#include "eval/eval.h"
 
 namespace hiedge {
 

@@ -1,8 +1,8 @@
 #include <algorithm>
 #include <chrono>
 
-#include "eval/eval.h"
 #include "common/progress.h"
+#include "eval/eval.h"
 
 namespace hiedge {
 namespace {

@@ -6,14 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "eval/eval.h"
+#include "eval/timing.h"
 #include "hiedge/binary_filter.h"
 #include "hiedge/device_profile.h"
-#include "eval/eval.h"
 #include "hiedge/guarantee.h"
 #include "hiedge/schedule.h"
 #include "hiedge/signals.h"
 #include "hiedge/temperature.h"
-#include "eval/timing.h"
 
 namespace hiedge {
 

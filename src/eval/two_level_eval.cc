@@ -1,8 +1,8 @@
 #include "eval/two_level_eval.h"
 
-#include "hiedge/decision.h"
-#include "eval/eval.h"
 #include "engine/features.h"
+#include "eval/eval.h"
+#include "hiedge/decision.h"
 #include "hiedge/model_card.h"
 
 namespace hiedge {

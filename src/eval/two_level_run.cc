@@ -6,10 +6,10 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "hiedge/http_server.h"
 #include "common/progress.h"
-#include "hiedge/two_level_device.h"
 #include "eval/two_level_eval.h"
+#include "hiedge/http_server.h"
+#include "hiedge/two_level_device.h"
 
 namespace hiedge {
 namespace {

@@ -7,8 +7,8 @@
 #include <random>
 
 #include "eval/eval.h"
-#include "hiedge/model_card.h"
 #include "eval/two_level_eval.h"
+#include "hiedge/model_card.h"
 
 namespace hiedge {
 

@@ -4,8 +4,8 @@
 
 #include <chrono>
 
-#include "grpc_service.grpc.pb.h"
 #include "common/files.h"
+#include "grpc_service.grpc.pb.h"
 #include "protocol/grpc_codec.h"
 #include "server/auth.h"
 #include "server/model_config_proto.h"

@@ -278,7 +278,8 @@ Result<protocol::InferResponse> InferenceService::InferOn(const Served& served,
   if (classification > 0) {
     response.outputs.push_back(Classify(logits, classification));
   } else {
-    response.outputs.push_back({protocol::kLogitsName, "FP32", logits.shape, std::move(logits.data), {}});
+    response.outputs.push_back(
+        {protocol::kLogitsName, "FP32", logits.shape, std::move(logits.data), {}});
   }
   return response;
 }

@@ -154,7 +154,8 @@ Result<int64_t> ChooseVersion(const inference::ModelConfig& config,
 ModelRepository::ModelRepository(std::string root, InferenceService* service, Loader loader)
     : root_(std::move(root)),
       service_(service),
-      loader_(loader ? std::move(loader) : Loader([](const std::string& path) { return LoadModel(path); })) {}
+      loader_(loader ? std::move(loader)
+                     : Loader([](const std::string& path) { return LoadModel(path); })) {}
 
 Status ModelRepository::LoadOne(const std::string& model, std::string* version) {
   const fs::path dir = fs::path(root_) / model;

@@ -139,8 +139,8 @@ Result<std::string> EmitModule(Emitter& e, const std::shared_ptr<nn::Module>& mo
     return node->output(0);
   }
   if (auto* linear = module->as<nn::LinearImpl>()) {
-    onnx::NodeProto* node = e.Node(
-        "Gemm", {x, e.Constant("weight", linear->weight), e.Constant("bias", linear->bias)});
+    onnx::NodeProto* node =
+        e.Node("Gemm", {x, e.Constant("weight", linear->weight), e.Constant("bias", linear->bias)});
     Emitter::Int(node, "transB", 1);
     return node->output(0);
   }
@@ -227,8 +227,7 @@ Result<std::string> ExportOnnx(StagedNet& net, const std::vector<int64_t>& input
 
 Status ExportOnnxFile(StagedNet& net, const std::vector<int64_t>& input_shape, int num_classes,
                       const std::string& model_name, const std::string& path) {
-  HIEDGE_ASSIGN_OR_RETURN(std::string bytes,
-                          ExportOnnx(net, input_shape, num_classes, model_name));
+  HIEDGE_ASSIGN_OR_RETURN(std::string bytes, ExportOnnx(net, input_shape, num_classes, model_name));
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out || !out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()))) {
     return Status::IoError("cannot write " + path);
@@ -247,7 +246,8 @@ Result<ModelCard> ExportModel(const std::string& card_path, const std::string& o
     torch_weights = it->second;
   }
   if (torch_weights.empty()) {
-    return Status::FailedPrecondition(card_path + " has no weights in hiedge's format; only "
+    return Status::FailedPrecondition(card_path +
+                                      " has no weights in hiedge's format; only "
                                       "built-in architectures trained by hiedge export");
   }
   models::ArchitectureSpec spec{card.architecture, card.input_shape, card.num_classes,
@@ -263,8 +263,7 @@ Result<ModelCard> ExportModel(const std::string& card_path, const std::string& o
   HIEDGE_RETURN_IF_ERROR(
       models::ExportOnnxFile(net, card.input_shape, card.num_classes, card.name, onnx_path));
   std::error_code ec;
-  const std::string relative =
-      std::filesystem::relative(onnx_path, directory, ec).generic_string();
+  const std::string relative = std::filesystem::relative(onnx_path, directory, ec).generic_string();
   if (ec || relative.empty()) return Status::IoError("cannot relate " + onnx_path + " to the card");
   card.alternates.erase("onnx");
   card.alternates["hiedge"] = torch_weights;

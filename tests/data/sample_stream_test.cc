@@ -33,14 +33,16 @@ TEST(SampleStreamTest, IdxStreamYieldsTheLoadersSamplesOneByOne) {
 }
 
 void WriteBytes(const std::string& path, const std::vector<unsigned char>& bytes) {
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
-                                              static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
 }
 
 TEST(SampleStreamTest, TruncatedOrMismatchedIdxFilesAreDataLoss) {
   const testing::ScopedTempDir dir("hiedge_stream");
   // Header: 3 images of 2x2, but only one image's pixels follow.
-  WriteBytes((dir / "images").string(), {0, 0, 8, 3, 0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3, 4});
+  WriteBytes((dir / "images").string(),
+             {0, 0, 8, 3, 0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3, 4});
   WriteBytes((dir / "labels").string(), {0, 0, 8, 1, 0, 0, 0, 2, 1, 1});
   EXPECT_EQ(OpenIdxStream((dir / "images").string(), (dir / "labels").string()).status().code(),
             StatusCode::kDataLoss);  // 3 images, 2 labels.

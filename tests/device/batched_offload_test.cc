@@ -4,8 +4,8 @@
 
 #include <map>
 
-#include "hiedge/data.h"
 #include "eval/eval.h"
+#include "hiedge/data.h"
 #include "testing/fake_backend.h"
 
 namespace hiedge {

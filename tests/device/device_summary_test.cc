@@ -1,6 +1,7 @@
 #include "hiedge/device_summary.h"
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 namespace hiedge {
@@ -16,8 +17,8 @@ TEST(LatencyHistogramTest, PercentilesAreWithinOnePercent) {
   EXPECT_NEAR(h.Percentile(99), 990, 9.91);
   EXPECT_EQ(h.Percentile(100), 1000);
   EXPECT_DOUBLE_EQ(h.Mean(), 500.5);
-  h.Add(0);     // Below the range: counted in the first bucket.
-  h.Add(1e9);   // Above: the last bucket, and the max.
+  h.Add(0);    // Below the range: counted in the first bucket.
+  h.Add(1e9);  // Above: the last bucket, and the max.
   EXPECT_EQ(h.Max(), 1e9);
   EXPECT_EQ(h.count(), 1002u);
 }
@@ -38,8 +39,8 @@ SampleRecord Record(int local, int final_answer, bool offloaded, bool fallback,
 
 TEST(DeviceSummaryTest, CountsAccuracyCostAndFallbackCauses) {
   DeviceSummary s;
-  s.Add(Record(1, 1, false, false), 1);  // Right, local.
-  s.Add(Record(2, 3, true, false), 3);   // Offloaded, the server corrected it.
+  s.Add(Record(1, 1, false, false), 1);                      // Right, local.
+  s.Add(Record(2, 3, true, false), 3);                       // Offloaded, the server corrected it.
   s.Add(Record(4, 4, true, true, "connection refused"), 5);  // Fell back, wrong.
   s.Add(Record(7, 7, false, false), -1);                     // Unlabelled.
   EXPECT_EQ(s.samples, 4u);

@@ -36,8 +36,8 @@ TEST_F(UserOnnxModelTest, RunsLikeTheNumpyReferenceAtAnyBatchSize) {
   // One row at a time, then the batch again: batch sizes change without recompiling
   // and give the same rows.
   for (int64_t r = 0; r < 4; ++r) {
-    FloatTensor one{{1, 3, 8, 8}, std::vector<float>(input.begin() + r * 192,
-                                                     input.begin() + (r + 1) * 192)};
+    FloatTensor one{{1, 3, 8, 8},
+                    std::vector<float>(input.begin() + r * 192, input.begin() + (r + 1) * 192)};
     auto row = (*model)->Infer(one);
     ASSERT_TRUE(row.ok());
     for (int64_t k = 0; k < 5; ++k) EXPECT_NEAR(row->data[k], expected[r * 5 + k], 1e-5);
@@ -57,8 +57,7 @@ TEST_F(UserOnnxModelTest, BadInputAndCardsAreRefused) {
   // A card whose input shape or class count disagrees with the graph fails at load.
   EXPECT_EQ(LoadModel(Card("user_cnn.onnx", {3, 16, 16}, 5)).status().code(),
             StatusCode::kDataLoss);
-  EXPECT_EQ(LoadModel(Card("user_cnn.onnx", {3, 8, 8}, 7)).status().code(),
-            StatusCode::kDataLoss);
+  EXPECT_EQ(LoadModel(Card("user_cnn.onnx", {3, 8, 8}, 7)).status().code(), StatusCode::kDataLoss);
 }
 
 TEST_F(UserOnnxModelTest, UnsupportedOperatorsAreRefusedByName) {

@@ -52,11 +52,13 @@ output [ { name: "probabilities", data_type: TYPE_FP32, dims: [ 5 ] } ]
 TEST(ShippedOnnxTest, PassesTheCheckerAndIsTheExportOfTheTrainedWeights) {
   RegisterTorchBackends();
   const testing::ScopedTempDir dir("hiedge_export");
-  for (const char* name : {"sml", "resnet8", "footwear", "lml", "expert0", "expert1",
-                           "expert2", "expert3"}) {
+  for (const char* name :
+       {"sml", "resnet8", "footwear", "lml", "expert0", "expert1", "expert2", "expert3"}) {
     const std::string shipped = kSource + "/models/" + name + ".onnx";
-    EXPECT_EQ(Shell(kPython + " -c \"import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), "
-                            "full_check=True)\" " + shipped),
+    EXPECT_EQ(Shell(kPython +
+                    " -c \"import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), "
+                    "full_check=True)\" " +
+                    shipped),
               0)
         << shipped;
     const std::string card = (dir / (std::string(name) + ".json")).string();
@@ -66,8 +68,7 @@ TEST(ShippedOnnxTest, PassesTheCheckerAndIsTheExportOfTheTrainedWeights) {
     copy.alternates["hiedge"] = kSource + "/models/" + original->alternates.at("hiedge");
     // The exporter resolves weights relative to the card: point at the shipped .pt.
     copy.alternates["hiedge"] =
-        fs::relative(kSource + "/models/" + original->alternates.at("hiedge"), dir.path())
-            .string();
+        fs::relative(kSource + "/models/" + original->alternates.at("hiedge"), dir.path()).string();
     ASSERT_TRUE(WriteModelCard(copy, card).ok());
     const std::string fresh = (dir / (std::string(name) + ".onnx")).string();
     auto exported = ExportModel(card, fresh);

@@ -47,7 +47,9 @@ TEST_P(QuantizeTest, QdqModelRunsInInt8AndKeepsAccuracy) {
   ASSERT_TRUE(source.ok());
   EXPECT_GT(static_cast<double>(source->size_bytes) / card->size_bytes, 3.5);
   EXPECT_EQ(std::system(("/usr/bin/python3 -c \"import onnx, sys; onnx.checker.check_model("
-                         "onnx.load(sys.argv[1]), full_check=True)\" " + onnx).c_str()),
+                         "onnx.load(sys.argv[1]), full_check=True)\" " +
+                         onnx)
+                            .c_str()),
             0);
 
   // Every Conv and Gemm runs on an int8 operator.
@@ -70,7 +72,8 @@ TEST_P(QuantizeTest, QdqModelRunsInInt8AndKeepsAccuracy) {
   auto quantized = LoadModel((dir / (name + "_int8.json")).string());
   auto original = LoadModel(kModels + "/" + name + ".json");
   ASSERT_TRUE(quantized.ok() && original.ok()) << quantized.status().ToString();
-  EXPECT_EQ((*quantized)->info().early_exit_after_stage, (*original)->info().early_exit_after_stage);
+  EXPECT_EQ((*quantized)->info().early_exit_after_stage,
+            (*original)->info().early_exit_after_stage);
   auto q = Predict(**quantized, Test());
   auto f = Predict(**original, Test());
   ASSERT_TRUE(q.ok() && f.ok());

@@ -65,8 +65,13 @@ class DeviceProcessTest : public ::testing::Test {
     ASSERT_TRUE(servers_->ok());
   }
   std::vector<std::string> Device(const std::string& binary = HIEDGE_DEVICE_BINARY) {
-    return {binary, "--local", kModels + "/sml.json", "--out", (dir_ / "out").string(),
-            "--server", "127.0.0.1:" + std::to_string(servers_->port(Transport::kRest))};
+    return {binary,
+            "--local",
+            kModels + "/sml.json",
+            "--out",
+            (dir_ / "out").string(),
+            "--server",
+            "127.0.0.1:" + std::to_string(servers_->port(Transport::kRest))};
   }
   std::string Stderr() const {
     auto text = ReadTextFile((dir_ / "stderr.txt").string());

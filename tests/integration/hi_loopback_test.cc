@@ -2,8 +2,8 @@
 // device runtime offloading by a threshold calibrated on the validation split.
 #include <gtest/gtest.h>
 
-#include "hiedge/calibrate.h"
 #include "eval/eval.h"
+#include "hiedge/calibrate.h"
 #include "hiedge/http_server.h"
 
 namespace hiedge {

@@ -18,9 +18,9 @@
 #include <regex>
 #include <thread>
 
+#include "common/files.h"
 #include "hiedge/data.h"
 #include "hiedge/device.h"
-#include "common/files.h"
 #include "hiedge/protocol.h"
 #include "testing/both_servers.h"
 #include "testing/eventually.h"

@@ -5,9 +5,9 @@
 
 #include <algorithm>
 
+#include "eval/two_level_eval.h"
 #include "hiedge/model_card.h"
 #include "hiedge/two_level_device.h"
-#include "eval/two_level_eval.h"
 
 namespace hiedge {
 namespace {

@@ -3,8 +3,8 @@
 
 #include <filesystem>
 
-#include "eval/eval.h"
 #include "engine/features.h"
+#include "eval/eval.h"
 #include "hiedge/model.h"
 #include "hiedge/model_card.h"
 
@@ -80,21 +80,18 @@ TEST_P(ShippedModelTest, MatchesItsCard) {
   EXPECT_GE(accuracy, e.min_test_accuracy) << e.name;
 }
 
-INSTANTIATE_TEST_SUITE_P(Shipped, ShippedModelTest,
-                         ::testing::Values(Expectation{"sml", 0.89, 512 * 1024},
-                                           Expectation{"sml_int8", 0.89, 128 * 1024},
-                                           // A larger S-ML whose int8 weights fit in sml's fp32 size.
-                                           Expectation{"sml_large", 0.925, 1200 * 1024},
-                                           Expectation{"sml_large_int8", 0.925, 346 * 1024},
-                                           Expectation{"resnet8", 0.89, 512 * 1024},
-                                           Expectation{"footwear", 0.99, 512 * 1024},
-                                           Expectation{"lml", 0.935, 4 * 1024 * 1024},
-                                           // Two-level experts (seed 004), on sml features.
-                                           Expectation{"expert0", 0.84, 512 * 1024},
-                                           Expectation{"expert1", 0.97, 512 * 1024},
-                                           Expectation{"expert2", 0.97, 512 * 1024},
-                                           Expectation{"expert3", 0.97, 512 * 1024}),
-                         [](const auto& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(
+    Shipped, ShippedModelTest,
+    ::testing::Values(
+        Expectation{"sml", 0.89, 512 * 1024}, Expectation{"sml_int8", 0.89, 128 * 1024},
+        // A larger S-ML whose int8 weights fit in sml's fp32 size.
+        Expectation{"sml_large", 0.925, 1200 * 1024},
+        Expectation{"sml_large_int8", 0.925, 346 * 1024}, Expectation{"resnet8", 0.89, 512 * 1024},
+        Expectation{"footwear", 0.99, 512 * 1024}, Expectation{"lml", 0.935, 4 * 1024 * 1024},
+        // Two-level experts (seed 004), on sml features.
+        Expectation{"expert0", 0.84, 512 * 1024}, Expectation{"expert1", 0.97, 512 * 1024},
+        Expectation{"expert2", 0.97, 512 * 1024}, Expectation{"expert3", 0.97, 512 * 1024}),
+    [](const auto& info) { return info.param.name; });
 
 }  // namespace
 }  // namespace hiedge

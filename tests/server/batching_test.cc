@@ -127,7 +127,8 @@ TEST(InferenceServiceBatchingTest, FullQueueIsResourceExhaustedThroughTheService
   InferenceService service;
   ASSERT_TRUE(service.AddModel("m", backend, Config(1, 0, 1)).ok());
   protocol::InferRequest request;
-  request.inputs.push_back({protocol::kInputName, "FP32", {1, 1, 4, 4}, std::vector<float>(16, 0.0f), {}});
+  request.inputs.push_back(
+      {protocol::kInputName, "FP32", {1, 1, 4, 4}, std::vector<float>(16, 0.0f), {}});
   std::atomic<int> exhausted{0}, ok{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < 6; ++i) {

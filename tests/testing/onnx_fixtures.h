@@ -34,7 +34,7 @@ class UserOnnxModelTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_EQ(Shell(kPython + " " + kSource + "/tests/engine/make_onnx_fixtures.py " +
-                  dir_.path().string()),
+                    dir_.path().string()),
               0)
         << "python3-onnx (Debian) builds the fixtures";
   }

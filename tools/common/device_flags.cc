@@ -84,7 +84,8 @@ Result<DeviceSetup> SetUpDevice(const DeviceFlags& a) {
     HIEDGE_RETURN_IF_ERROR(ParseHostPort(endpoint, &o));
     links.push_back(MakeOffloadClient(o));
   }
-  setup.client = links.size() == 1 ? std::move(links[0]) : MakeMultiEndpointClient(std::move(links));
+  setup.client =
+      links.size() == 1 ? std::move(links[0]) : MakeMultiEndpointClient(std::move(links));
   setup.options.theta = theta;
   setup.options.offload_deadline = std::chrono::milliseconds(a.deadline_ms);
   setup.options.offload_batch = a.offload_batch;

@@ -9,7 +9,6 @@
 // summary to <out>/summary.json and stdout. Exit codes: 0 ok, 1 error, 2 bad usage,
 // 3 a file is missing, 4 corrupt data, 5 too many samples fell back.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -49,8 +48,7 @@ Result<std::unique_ptr<SampleStream>> OpenStream(const StreamArgs& a,
 }
 
 Status WriteAnswers(std::FILE* out, const std::vector<DeviceRuntime::Answer>& answers,
-                    const std::vector<int>& labels, uint64_t first_sample,
-                    DeviceSummary* summary) {
+                    const std::vector<int>& labels, uint64_t first_sample, DeviceSummary* summary) {
   for (const DeviceRuntime::Answer& a : answers) {
     const int label = labels[a.sample - first_sample];
     summary->Add(a.record, label);
@@ -76,8 +74,9 @@ Status Run(const StreamArgs& a) {
   const std::string answers_path = a.answers.empty() ? a.device.out + "/answers.csv" : a.answers;
   std::FILE* out = answers_path == "-" ? stdout : std::fopen(answers_path.c_str(), "w");
   if (out == nullptr) return Status::IoError("cannot write " + answers_path);
-  std::fprintf(out, "sample,label,prediction,confidence,offloaded,remote_prediction,fallback,"
-                    "total_ms\n");
+  std::fprintf(out,
+               "sample,label,prediction,confidence,offloaded,remote_prediction,fallback,"
+               "total_ms\n");
   DeviceRuntime device(setup.local.get(), setup.client.get(), setup.options);
   DeviceSummary summary;
   // Labels of samples not yet answered (the offload batch holds at most a few).
@@ -122,8 +121,7 @@ Status Run(const StreamArgs& a) {
   if (!json) return Status::IoError("cannot write " + a.device.out + "/summary.json");
   std::fprintf(stderr, "wrote %s and %s/summary.json\n", answers_path.c_str(),
                a.device.out.c_str());
-  return CheckFallbackFraction(summary.fallbacks, summary.samples,
-                               a.device.max_fallback_fraction);
+  return CheckFallbackFraction(summary.fallbacks, summary.samples, a.device.max_fallback_fraction);
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "hiedge/calibrate.h"
 #include "eval/eval.h"
+#include "hiedge/calibrate.h"
 
 namespace hiedge::cli {
 namespace {

@@ -1,11 +1,11 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "common/files.h"
 #include "device_flags.h"
+#include "eval/eval.h"
 #include "hiedge/decision_config.h"
 #include "hiedge/endpoint_selector.h"
-#include "eval/eval.h"
-#include "common/files.h"
 #include "hiedge/model_card.h"
 
 namespace hiedge::cli {
@@ -25,8 +25,8 @@ Status RunDeviceCommand(const DeviceArgs& a) {
   double wall = 0;
   HIEDGE_ASSIGN_OR_RETURN(std::vector<SampleRecord> records,
                           RunDevice(device, test, "device", &wall));
-  const std::vector<StrategyResult> results = {Summarize(
-      "HI(theta)", setup.options.theta, records, test, CostModel{setup.beta, 1.0}, wall)};
+  const std::vector<StrategyResult> results = {
+      Summarize("HI(theta)", setup.options.theta, records, test, CostModel{setup.beta, 1.0}, wall)};
   std::printf("%s", ResultsToTable(results).c_str());
   const std::vector<FallbackCause> causes = FallbackCauses(records);
   for (size_t i = 0; i < causes.size() && i < 5; ++i) {

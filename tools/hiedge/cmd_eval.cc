@@ -2,8 +2,8 @@
 
 #include "commands.h"
 #include "common/files.h"
-#include "hiedge/model_card.h"
 #include "eval/study.h"
+#include "hiedge/model_card.h"
 
 namespace hiedge::cli {
 namespace {
@@ -36,7 +36,8 @@ Status Eval(const EvalArgs& a) {
     HIEDGE_ASSIGN_OR_RETURN(options.profiles, ParseDeviceProfiles(text));
   }
   HIEDGE_ASSIGN_OR_RETURN(auto local, LoadModel(a.local, {"", a.threads}));
-  HIEDGE_ASSIGN_OR_RETURN(std::shared_ptr<InferenceBackend> remote, LoadModel(a.remote, {"", a.threads}));
+  HIEDGE_ASSIGN_OR_RETURN(std::shared_ptr<InferenceBackend> remote,
+                          LoadModel(a.remote, {"", a.threads}));
   HIEDGE_ASSIGN_OR_RETURN(Dataset train, LoadFashionMnist(a.data_dir, Split::kTrain));
   HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadFashionMnist(a.data_dir, Split::kTest));
   const Dataset validation = SplitTrainValidation(train).validation;

@@ -7,9 +7,10 @@
 namespace hiedge::cli {
 
 void AddExportCommand(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand(
-      "export", "Export a trained built-in model to ONNX (with its early exits and stage "
-                "boundaries) and point its card at the ONNX file");
+  auto* cmd =
+      app.add_subcommand("export",
+                         "Export a trained built-in model to ONNX (with its early exits and stage "
+                         "boundaries) and point its card at the ONNX file");
   auto card = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>();
   cmd->add_option("--model", *card, "Model card of a model trained by `hiedge train`")

@@ -54,7 +54,8 @@ Status Quantize(const QuantizeArgs& a) {
   HIEDGE_RETURN_IF_ERROR(WriteModelCard(card, card_path));
   std::printf("%-10s %10s %12s %12s\n", "model", "bytes", "validation", "test");
   std::printf("%-10s %10lld %11.2f%% %11.2f%%\n", source.name.c_str(),
-              static_cast<long long>(source.size_bytes), 100 * accuracy[0][0], 100 * accuracy[0][1]);
+              static_cast<long long>(source.size_bytes), 100 * accuracy[0][0],
+              100 * accuracy[0][1]);
   std::printf("%-10s %10lld %11.2f%% %11.2f%%\n", card.name.c_str(),
               static_cast<long long>(card.size_bytes), 100 * accuracy[1][0], 100 * accuracy[1][1]);
   std::fprintf(stderr, "wrote %s and %s/%s\n", card_path.c_str(), a.out.c_str(),
@@ -65,9 +66,10 @@ Status Quantize(const QuantizeArgs& a) {
 }  // namespace
 
 void AddQuantizeCommand(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand(
-      "quantize", "Post-training INT8 quantisation of an ONNX model, calibrated on the "
-                  "validation split; writes a QDQ ONNX model and its card");
+  auto* cmd =
+      app.add_subcommand("quantize",
+                         "Post-training INT8 quantisation of an ONNX model, calibrated on the "
+                         "validation split; writes a QDQ ONNX model and its card");
   auto a = std::make_shared<QuantizeArgs>();
   cmd->add_option("--model", a->model, "Card of the float model (format onnx)")
       ->capture_default_str();

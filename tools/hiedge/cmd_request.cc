@@ -1,8 +1,8 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "hiedge/data.h"
 #include "common/files.h"
+#include "hiedge/data.h"
 #include "hiedge/protocol.h"
 #include "hiedge/server.h"
 

@@ -24,8 +24,9 @@ Status Serve(ServeArgs& a) {
   EdgeServer server(a.edge);
   if (a.edge.repository.empty()) {
     for (const std::string& name : a.models) {
-      HIEDGE_ASSIGN_OR_RETURN(std::unique_ptr<InferenceBackend> backend,
-                              LoadModel(a.models_dir + "/" + name + ".json", a.edge.repository_load));
+      HIEDGE_ASSIGN_OR_RETURN(
+          std::unique_ptr<InferenceBackend> backend,
+          LoadModel(a.models_dir + "/" + name + ".json", a.edge.repository_load));
       HIEDGE_RETURN_IF_ERROR(server.service().AddModel(name, std::move(backend), a.batching));
     }
   }

@@ -2,8 +2,8 @@
 #include <filesystem>
 
 #include "commands.h"
-#include "hiedge/data.h"
 #include "engine/features.h"
+#include "hiedge/data.h"
 #include "hiedge/train.h"
 
 namespace hiedge::cli {

@@ -6,8 +6,6 @@
 #include "hiedge/device_grpc.h"
 #include "hiedge/train.h"
 
-
-
 int main(int argc, char** argv) {
   hiedge::cli::SetCommandLine(argc, argv);
   hiedge::RegisterTorchBackends();

@@ -2,11 +2,11 @@
 
 #include <random>
 
+#include "common/files.h"
 #include "device/offload_link.h"
 #include "grpc_service.grpc.pb.h"
 #include "hiedge/device.h"
 #include "hiedge/device_grpc.h"
-#include "common/files.h"
 #include "protocol/grpc_codec.h"
 
 namespace hiedge {
