@@ -17,7 +17,7 @@ struct EvalArgs {
   std::string profiles = "data/device_profiles.json";
   std::string filter = "models/footwear.json";
   StudyOptions study;
-  int threads = 2;
+  int threads = 1;  // Per model; batch-1 job times are a single-threaded device's.
 };
 
 Result<SplitPredictions> PredictSplit(InferenceBackend& local, InferenceBackend& remote,
