@@ -61,6 +61,9 @@ class XnnCompiler {
   // The int8 value whose dequantisation `name` is, or -1.
   int DequantizedSource(const std::string& name) const;
   void MarkFused(const QuantizedOutput& out);
+  // A new QS8 value: real = scale * (q - zero_point).
+  int AddInt8Value(const std::string& name, std::vector<int64_t> dims,
+                   std::vector<int64_t> hwc_source, float scale, int32_t zero_point);
 
   Status DeclareInput();
   Status DeclareOutputs();

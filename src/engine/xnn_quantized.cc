@@ -18,6 +18,16 @@ int8_t Saturate(int64_t v) { return static_cast<int8_t>(std::clamp<int64_t>(v, -
 
 }  // namespace
 
+int XnnCompiler::AddInt8Value(const std::string& name, std::vector<int64_t> dims,
+                              std::vector<int64_t> hwc_source, float scale, int32_t zero_point) {
+  const int v = AddValue(name, std::move(dims), std::move(hwc_source));
+  XnnValue& value = program_.values_[static_cast<size_t>(v)];
+  value.int8 = true;
+  value.scale = scale;
+  value.zero_point = zero_point;
+  return v;
+}
+
 bool XnnCompiler::PerTensorInt8(const OnnxNode& node, float* scale, int32_t* zero_point) const {
   if (node.inputs.size() < 2) return false;
   const FloatTensor* s = ConstantOf(node.inputs[1]);
@@ -91,10 +101,7 @@ Status XnnCompiler::Quantize(size_t i) {
       XnnCheck(xnn_create_convert_nc_f32_qs8(elements, elements, elements, scale,
                                              static_cast<int8_t>(zero_point), -128, 127, 0, &op),
                n.Describe()));
-  const int y = AddValue(n.outputs[0], xv.dims, xv.hwc_source);
-  program_.values_[static_cast<size_t>(y)].int8 = true;
-  program_.values_[static_cast<size_t>(y)].scale = scale;
-  program_.values_[static_cast<size_t>(y)].zero_point = zero_point;
+  const int y = AddInt8Value(n.outputs[0], xv.dims, xv.hwc_source, scale, zero_point);
   XnnStep& step = AddStep(n.Describe(), {x}, y);
   step.operators.push_back(op);
   step.run = [op](size_t batch, std::span<const float* const> in, float* o,
@@ -216,10 +223,8 @@ Result<bool> XnnCompiler::TryQuantizedConv(size_t i) {
           static_cast<int8_t>(qout.qmin), static_cast<int8_t>(qout.qmax), 0, &op),
       qout.description));
   MarkFused(qout);
-  const int y = AddValue(qout.name, {out_c, win.out_h, win.out_w});
-  program_.values_[static_cast<size_t>(y)].int8 = true;
-  program_.values_[static_cast<size_t>(y)].scale = qout.scale;
-  program_.values_[static_cast<size_t>(y)].zero_point = qout.zero_point;
+  const int y =
+      AddInt8Value(qout.name, {out_c, win.out_h, win.out_w}, {}, qout.scale, qout.zero_point);
   XnnStep& step = AddStep(qout.description + " (int8)", {x}, y,
                           win.out_h * win.out_w * out_c * group_in * kh * kw);
   step.operators.push_back(op);
@@ -294,10 +299,7 @@ Result<bool> XnnCompiler::TryQuantizedGemm(size_t i) {
                    static_cast<int8_t>(qout.qmin), static_cast<int8_t>(qout.qmax), 0, &op),
                qout.description));
   MarkFused(qout);
-  const int y = AddValue(qout.name, {m});
-  program_.values_[static_cast<size_t>(y)].int8 = true;
-  program_.values_[static_cast<size_t>(y)].scale = qout.scale;
-  program_.values_[static_cast<size_t>(y)].zero_point = qout.zero_point;
+  const int y = AddInt8Value(qout.name, {m}, {}, qout.scale, qout.zero_point);
   XnnStep& step = AddStep(qout.description + " (int8)", {a}, y, m * k);
   step.operators.push_back(op);
   step.run = [op](size_t batch, std::span<const float* const> in, float* o,
@@ -370,10 +372,7 @@ Result<bool> XnnCompiler::TryQuantizedPool(size_t i) {
     };
   }
   MarkFused(qout);
-  const int y = AddValue(qout.name, dims);
-  program_.values_[static_cast<size_t>(y)].int8 = true;
-  program_.values_[static_cast<size_t>(y)].scale = qout.scale;
-  program_.values_[static_cast<size_t>(y)].zero_point = qout.zero_point;
+  const int y = AddInt8Value(qout.name, dims, {}, qout.scale, qout.zero_point);
   XnnStep& step = AddStep(qout.description + " (int8)", {x}, y);
   step.operators.push_back(op);
   step.run = std::move(run);
@@ -400,10 +399,7 @@ Result<bool> XnnCompiler::TryQuantizedAdd(size_t i) {
                             static_cast<int8_t>(qout.qmin), static_cast<int8_t>(qout.qmax), 0, &op),
       qout.description));
   MarkFused(qout);
-  const int y = AddValue(qout.name, av.dims, av.hwc_source);
-  program_.values_[static_cast<size_t>(y)].int8 = true;
-  program_.values_[static_cast<size_t>(y)].scale = qout.scale;
-  program_.values_[static_cast<size_t>(y)].zero_point = qout.zero_point;
+  const int y = AddInt8Value(qout.name, av.dims, av.hwc_source, qout.scale, qout.zero_point);
   XnnStep& step = AddStep(qout.description + " (int8)", {a, b}, y);
   step.operators.push_back(op);
   const auto elements = static_cast<size_t>(av.elements());
