@@ -28,13 +28,6 @@
 namespace hiedge {
 namespace {
 
-// The full build's backends and transports, as the `hiedge` tool registers them.
-const bool kRegistered = [] {
-  RegisterTorchBackends();
-  RegisterGrpcOffloadTransport();
-  return true;
-}();
-
 const std::string kModels = std::string(HIEDGE_SOURCE_DIR) + "/models";
 
 std::shared_ptr<InferenceBackend> Model(const std::string& name) {
