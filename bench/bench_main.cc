@@ -421,6 +421,7 @@ void BM_ServerEngineRatio(benchmark::State& state) {
   BatchingConfig batching;
   batching.max_batch_size = 64;
   batching.max_queue_delay_us = 5000;
+  batching.instances = static_cast<int>(state.range(1));
   InferenceService xnn_service, torch_service;
   if (!xnn_service.AddModel("lml", xnn_model, batching).ok() ||
       !torch_service.AddModel("lml", torch_model, batching).ok()) {
@@ -456,11 +457,14 @@ void BM_ServerEngineRatio(benchmark::State& state) {
   state.counters["failures"] = static_cast<double>(failures);
 }
 BENCHMARK(BM_ServerEngineRatio)
-    ->ArgName("threads")
-    ->Arg(1)
-    ->Arg(2)
+    ->ArgNames({"threads", "instances"})
+    ->Args({1, 1})
+    ->Args({1, 2})
+    ->Args({2, 1})
+    ->Args({2, 2})
     ->Iterations(5)
     ->Unit(benchmark::kMillisecond);
+
 
 }  // namespace
 }  // namespace hiedge

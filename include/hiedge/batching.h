@@ -27,6 +27,10 @@ struct BatchingConfig {
   std::vector<int64_t> preferred_batch_sizes;  // Run at once when the queue holds one of these.
   int64_t max_queue_delay_us = 0;              // Longest the oldest request waits for company.
   size_t max_queue_size = 0;                   // Requests queued at most; 0 = unbounded.
+  // Batches run at once (Triton's instance_group count): while one instance runs a
+  // batch the next one forms, so the model does not idle while answers go out and
+  // clients send again. Each instance calls the backend concurrently.
+  int instances = 1;
   bool enabled() const { return max_batch_size > 0; }
 };
 
@@ -80,7 +84,7 @@ class DynamicBatcher {
   // request figures go back to the caller, who knows whether the request succeeded).
   DynamicBatcher(std::shared_ptr<InferenceBackend> backend, BatchingConfig config,
                  ModelStats* stats = nullptr, Clock clock = nullptr);
-  ~DynamicBatcher();  // Fails queued requests with Unavailable and joins the worker.
+  ~DynamicBatcher();  // Fails queued requests with Unavailable and joins the workers.
 
   // Blocks until the request's batch has run. `timeout_us` > 0 rejects it with
   // Unavailable if it has not started within that time.
@@ -101,7 +105,8 @@ class DynamicBatcher {
   std::vector<std::shared_ptr<Pending>> pending_;  // Guarded by mu_.
   uint64_t next_id_ = 1;                           // Guarded by mu_.
   bool stopping_ = false;                          // Guarded by mu_.
-  std::thread worker_;
+  const int instances_;                // Workers running Run(), at least 1.
+  std::vector<std::thread> workers_;  // config.instances of them, each running Run().
 };
 
 }  // namespace hiedge

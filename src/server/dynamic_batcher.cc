@@ -19,8 +19,11 @@ DynamicBatcher::DynamicBatcher(std::shared_ptr<InferenceBackend> backend, Batchi
     : backend_(std::move(backend)),
       stats_(stats),
       clock_(clock ? std::move(clock) : Clock(SteadyMicros)),
-      queue_(std::move(config)) {
-  worker_ = std::thread([this] { Run(); });
+      queue_(config),
+      instances_(std::max(1, config.instances)) {
+  for (int i = 0; i < instances_; ++i) {
+    workers_.emplace_back([this] { Run(); });
+  }
 }
 
 DynamicBatcher::~DynamicBatcher() {
@@ -29,7 +32,7 @@ DynamicBatcher::~DynamicBatcher() {
     stopping_ = true;
   }
   wake_.notify_all();
-  worker_.join();
+  for (auto& worker : workers_) worker.join();
 }
 
 Result<FloatTensor> DynamicBatcher::Infer(const FloatTensor& input, int64_t timeout_us,
@@ -91,6 +94,8 @@ void DynamicBatcher::Run() {
       wake_.wait_for(lock, std::chrono::microseconds(wait_us));
       continue;
     }
+    // Another instance may start on what is left while this one computes.
+    if (!pending_.empty() && instances_ > 1) wake_.notify_one();
     lock.unlock();
     if (stats_ != nullptr) stats_->execution_count.fetch_add(1);
     for (const auto& p : batch) {

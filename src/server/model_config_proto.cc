@@ -1,5 +1,7 @@
 #include "server/model_config_proto.h"
 
+#include <algorithm>
+
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
 
@@ -49,7 +51,7 @@ void FillModelConfig(const InferenceService::ServedConfig& c, inference::ModelCo
     db->mutable_default_queue_policy()->set_allow_timeout_override(true);
   }
   auto* group = out->add_instance_group();
-  group->set_count(1);
+  group->set_count(c.batching.instances);
   group->set_kind(inference::ModelInstanceGroup::KIND_CPU);
 }
 
@@ -83,8 +85,20 @@ Result<inference::ModelConfig> ParseModelConfigText(std::string_view text) {
   return config;
 }
 
-BatchingConfig BatchingFromModelConfig(const inference::ModelConfig& config) {
+Result<BatchingConfig> BatchingFromModelConfig(const inference::ModelConfig& config) {
   BatchingConfig b;
+  int64_t instances = 0;
+  for (const auto& group : config.instance_group()) {
+    if (group.kind() == inference::ModelInstanceGroup::KIND_GPU) continue;
+    if (group.count() < 0) return Status::InvalidArgument("instance_group count must be >= 0");
+    instances += group.count() == 0 ? 1 : group.count();  // Triton: count defaults to 1.
+  }
+  if (instances > kMaxModelInstances) {
+    return Status::InvalidArgument("instance_group asks for " + std::to_string(instances) +
+                                   " CPU instances; at most " +
+                                   std::to_string(kMaxModelInstances));
+  }
+  b.instances = std::max<int>(1, static_cast<int>(instances));
   if (!config.has_dynamic_batching() || config.max_batch_size() <= 0) return b;
   const auto& db = config.dynamic_batching();
   b.max_batch_size = config.max_batch_size();

@@ -24,7 +24,10 @@ Result<inference::ModelConfig> ParseModelConfigText(std::string_view text);
 
 // The batching policy a config asks for: max_batch_size, dynamic_batching's preferred
 // sizes, delay, and default_queue_policy.max_queue_size. Dynamic batching is off
-// unless the config has a dynamic_batching block and max_batch_size > 0.
-BatchingConfig BatchingFromModelConfig(const inference::ModelConfig& config);
+// unless the config has a dynamic_batching block and max_batch_size > 0. The
+// instance count is the sum of the KIND_CPU/KIND_AUTO instance_group counts (GPU groups
+// are ignored: hiedge runs on CPUs); InvalidArgument beyond kMaxModelInstances.
+inline constexpr int kMaxModelInstances = 16;
+Result<BatchingConfig> BatchingFromModelConfig(const inference::ModelConfig& config);
 
 }  // namespace hiedge

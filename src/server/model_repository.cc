@@ -200,9 +200,10 @@ Status ModelRepository::LoadOne(const std::string& model, std::string* version) 
     backend = std::move(*loaded);
   }
   HIEDGE_RETURN_IF_ERROR(CheckShapes(shapes, backend->info()));
+  HIEDGE_ASSIGN_OR_RETURN(BatchingConfig batching, BatchingFromModelConfig(config));
   *version = std::to_string(*chosen);
   return service_->ReplaceModel(model, std::shared_ptr<InferenceBackend>(std::move(backend)),
-                                BatchingFromModelConfig(config), *version);
+                                std::move(batching), *version);
 }
 
 Result<std::vector<ModelRepository::Event>> ModelRepository::Poll() {

@@ -8,6 +8,7 @@
 #include "hiedge/server.h"
 #include "testing/eventually.h"
 #include "testing/fake_backend.h"
+#include "testing/gated_backend.h"
 
 namespace hiedge {
 namespace {
@@ -119,6 +120,37 @@ TEST(DynamicBatcherTest, QueueTimeoutAndBadShapeAreRejected) {
   busy.join();
   EXPECT_EQ(batcher.Infer({{1, 1, 2, 8}, std::vector<float>(16)}).status().code(),
             StatusCode::kInvalidArgument);
+}
+
+// With max batch 1, each request is its own batch: the backend holds as many at once as
+// there are instances, and no more.
+void ExpectConcurrentBatches(int instances) {
+  auto backend = std::make_shared<testing::GatedBackend>();
+  BatchingConfig config = Config(1, 0);
+  config.instances = instances;
+  DynamicBatcher batcher(backend, config);
+  constexpr int kRequests = 4;
+  std::vector<std::thread> threads;
+  std::atomic<int> answered{0};
+  for (int i = 0; i < kRequests; ++i) {
+    threads.emplace_back([&] {
+      if (batcher.Infer({{1, 1, 4, 4}, std::vector<float>(16, 0.0f)}).ok()) answered.fetch_add(1);
+    });
+  }
+  EXPECT_TRUE(testing::Eventually([&] { return backend->entered() == instances; }));
+  // The others stay queued while every instance is held (they would enter at once).
+  EXPECT_FALSE(testing::Eventually([&] { return backend->entered() > instances; },
+                                   std::chrono::milliseconds(50)));
+  backend->Open();
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(answered.load(), kRequests);
+  EXPECT_EQ(backend->entered(), kRequests);
+}
+
+TEST(DynamicBatcherTest, EachInstanceRunsOneBatchAtATime) {
+  ExpectConcurrentBatches(1);
+  ExpectConcurrentBatches(2);
+  ExpectConcurrentBatches(3);
 }
 
 TEST(InferenceServiceBatchingTest, FullQueueIsResourceExhaustedThroughTheService) {

@@ -98,6 +98,7 @@ TEST_F(ModelRepositoryTest, LoadsLatestVersionOfEveryModelWithItsBatching) {
   EXPECT_EQ(config->batching.preferred_batch_sizes, (std::vector<int64_t>{16, 32}));
   EXPECT_EQ(config->batching.max_queue_delay_us, 500);
   EXPECT_EQ(config->batching.max_queue_size, 128u);
+  EXPECT_EQ(config->batching.instances, 1) << "GPU instance groups are ignored";
   EXPECT_FALSE(service_.GetModelConfig("sml", "")->batching.enabled());
   EXPECT_TRUE(Poll(repo).empty()) << "nothing changed, nothing reloaded";
 }
@@ -204,6 +205,27 @@ output [ { name: "logits", data_type: TYPE_FP32, dims: [ 7 ] } ])");
       << events[1].status.ToString();
   EXPECT_EQ(events[2].action, "loaded") << events[2].status.ToString();
   EXPECT_EQ(service_.ModelNames(), std::vector<std::string>{"m"});
+}
+
+TEST_F(ModelRepositoryTest, CpuInstanceGroupsSetHowManyBatchesRunAtOnce) {
+  Write("two/config.pbtxt", R"(
+max_batch_size: 8
+dynamic_batching { max_queue_delay_microseconds: 100 }
+instance_group [ { kind: KIND_CPU, count: 2 }, { kind: KIND_GPU, count: 4 }, { kind: KIND_AUTO } ])");
+  Write("two/1/model.json", "logit 1");
+  Write("many/config.pbtxt", "instance_group [ { kind: KIND_CPU, count: 17 } ]");
+  Write("many/1/model.json", "logit 1");
+  ModelRepository repo(root_.string(), &service_, FakeLoader);
+  auto events = Poll(repo);
+  ASSERT_EQ(events.size(), 2u);  // Sorted: many, two.
+  EXPECT_EQ(events[0].action, "failed");
+  EXPECT_NE(events[0].status.message().find("17 CPU instances; at most 16"), std::string::npos)
+      << events[0].status.ToString();
+  EXPECT_EQ(events[1].action, "loaded") << events[1].status.ToString();
+  auto config = service_.GetModelConfig("two", "");
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->batching.instances, 3);  // 2 CPU + 1 AUTO (count defaults to 1).
+  EXPECT_EQ(ServedLogit("two"), 1.0f);
 }
 
 TEST_F(ModelRepositoryTest, FailedLoadKeepsServingTheOldModel) {

@@ -140,6 +140,11 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--max-queue-size", a->batching.max_queue_size,
                   "Dynamic batching: queued requests at most (0 = unbounded); beyond: 503")
       ->capture_default_str();
+  cmd->add_option("--instances", a->batching.instances,
+                  "Dynamic batching: batches run at once (Triton's instance_group count), so the "
+                  "next batch forms while one runs")
+      ->check(CLI::Range(1, 16))
+      ->capture_default_str();
   cmd->add_option("--auth-token", a->edge.http.bearer_token,
                   "Require 'Authorization: Bearer <token>' on REST (all but /v2/health/*) and gRPC "
                   "(all but ServerLive/ServerReady/ModelReady)");
