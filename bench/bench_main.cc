@@ -163,7 +163,7 @@ void BM_EndToEndHiLoopback(benchmark::State& state) {
   auto client = servers.Client(TransportArg(state, 1), "lml");
   auto local = Model("sml");
   DeviceOptions options;
-  options.theta = static_cast<double>(state.range(0)) / 1000.0;
+  options.policy = OffloadPolicy::MaxSoftmax(static_cast<double>(state.range(0)) / 1000.0);
   options.offload_deadline = std::chrono::seconds(5);
   options.offload_batch = static_cast<size_t>(state.range(2));
   options.offload_batch_delay = std::chrono::milliseconds(2);
@@ -464,7 +464,6 @@ BENCHMARK(BM_ServerEngineRatio)
     ->Args({2, 2})
     ->Iterations(5)
     ->Unit(benchmark::kMillisecond);
-
 
 }  // namespace
 }  // namespace hiedge

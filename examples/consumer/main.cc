@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
   }
   auto client = hiedge::MakeOffloadClient(server);
   hiedge::DeviceRuntime device(model->get(), argc > 3 ? client.get() : nullptr,
-                               {.theta = std::stod(argv[2])});
+                               {.policy = hiedge::OffloadPolicy::MaxSoftmax(std::stod(argv[2]))});
   std::vector<unsigned char> bytes(28 * 28);
   std::vector<float> image(bytes.size());
   while (std::fread(bytes.data(), 1, bytes.size(), stdin) == bytes.size()) {

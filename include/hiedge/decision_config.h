@@ -1,30 +1,57 @@
-// The decision config that `hiedge calibrate` writes and the device loads (JSON).
+// The decision config that `hiedge calibrate` writes and the device loads (JSON): the
+// offload policy (module, temperature, parameters, theta), the early-exit thresholds,
+// and the calibration's own statistics, which drift detection compares live ones with.
 #pragma once
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include "hiedge/status.h"
 
 namespace hiedge {
 
+inline constexpr int kDecisionConfigVersion = 2;
+inline constexpr int kConfidenceHistogramBins = 10;  // Equal-width over [0, 1].
+
 struct DecisionConfig {
-  std::string rule = "max_softmax";  // Offload iff max softmax < theta.
-  double theta = 0;
-  double offload_cost = 0.1;           // β the threshold was chosen for.
-  std::string objective = "min_cost";  // min_cost | accuracy_target
-  double target_accuracy = 0;          // With objective accuracy_target.
-  // Figures on the calibration (validation) split at this theta.
+  int version = kDecisionConfigVersion;      // Files without one are version 1 (max_softmax only).
+  std::string module = "max_softmax";        // A ConfidenceModuleNames() entry.
+  double temperature = 1;                    // Probabilities = softmax(logits / temperature).
+  std::map<std::string, double> parameters;  // The module's fitted parameters.
+  double theta = 0;                          // Offload iff the module's score < theta.
+  double offload_cost = 0.1;                 // β the threshold was chosen for.
+  // min_cost | accuracy_target (empirical, on validation) | certified_accuracy (the
+  // Clopper-Pearson fixed-sequence bound at confidence 1 - delta) | manual.
+  std::string objective = "min_cost";
+  double target_accuracy = 0;  // With accuracy_target / certified_accuracy.
+  double delta = 0;            // With certified_accuracy.
+  // Early exits (EE-HI): per early exit of the local model, in order, the max-softmax
+  // confidence at or above which a sample stops there. Empty: exits are not used; a
+  // value > 1 disables that exit.
+  std::vector<double> exit_thresholds;
+
+  // Figures on the calibration (validation) split at this policy.
   size_t calibration_samples = 0;
   double calibration_accuracy = 0;
   double calibration_offload_fraction = 0;
   double calibration_mean_cost = 0;
+  // Drift reference: the share of validation samples per max-probability bin
+  // (kConfidenceHistogramBins, summing to 1), and how often the L-ML disagreed with the
+  // S-ML on the samples the policy offloads.
+  std::vector<double> confidence_histogram;
+  double offload_disagreement = 0;
+  uint64_t validation_seed = 0;  // Seed of the train/validation split.
+
   std::string local_model;  // Card paths the calibration used.
   std::string remote_model;
-  // ModelIdentity of the local model the threshold was calibrated for ("" in configs
+  // ModelIdentity of the local model the policy was calibrated for ("" in configs
   // written before it was recorded). A device running another model refuses the config.
   std::string local_model_id;
 
   std::string ToJson() const;
+  // Bounded parse; InvalidArgument for an unknown module, bad parameters, a non-finite
+  // number or a newer version.
   static Result<DecisionConfig> FromJson(const std::string& text);
 };
 

@@ -11,6 +11,7 @@
 #include "hiedge/clock.h"
 #include "hiedge/endpoint_selector.h"
 #include "hiedge/model.h"
+#include "hiedge/offload_policy.h"
 #include "hiedge/status.h"
 #include "hiedge/tensor.h"
 
@@ -71,7 +72,8 @@ std::unique_ptr<OffloadClient> MakeMultiEndpointClient(
 Result<Transport> ParseTransport(const std::string& name);
 
 struct DeviceOptions {
-  double theta = 0;  // Offload iff max softmax < theta (0: never, > 1: always).
+  // The offload decision on the S-ML's final logits; default: never offload.
+  OffloadPolicy policy = OffloadPolicy::MaxSoftmax(0);
   std::chrono::microseconds offload_deadline{std::chrono::milliseconds(500)};  // Per request.
   // Batched offload: unsure samples wait to share one request, at most
   // `offload_batch` samples per request and `offload_batch_delay` of waiting for the
@@ -82,7 +84,8 @@ struct DeviceOptions {
 
 struct SampleRecord {
   int local_prediction = -1;
-  float confidence = 0;        // S-ML max softmax.
+  float confidence = 0;        // S-ML max probability (at the policy's temperature).
+  float score = 0;             // The policy module's score (offload iff < theta).
   bool offloaded = false;      // The decision said offload.
   int remote_prediction = -1;  // -1 unless the server answered in time.
   bool fallback = false;       // Offload failed or missed its deadline; local answer used.

@@ -32,6 +32,7 @@ class LatencyHistogram {
 };
 
 struct DeviceSummary {
+  std::string policy;  // OffloadPolicy::Describe() of the device's policy.
   uint64_t samples = 0;
   uint64_t labelled = 0;
   uint64_t correct = 0;        // Final answers equal to the label (labelled samples).

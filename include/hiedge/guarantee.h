@@ -23,7 +23,12 @@ struct GuaranteeOptions {
   double target_accuracy = 0.93;  // A*: the HI system's accuracy to guarantee.
   double delta = 0.05;            // 1 - confidence level.
   Bound bound = Bound::kClopperPearson;
-  int grid = 1000;  // Thresholds tested: 1 (offload all), then j/grid down to 0.
+  // Thresholds tested: offload all, then score_min + (score_max - score_min) * j/grid
+  // for j = grid down to 0: a grid fixed before seeing the data, over the module's
+  // score range.
+  int grid = 1000;
+  double score_min = 0;
+  double score_max = 1;
 };
 
 // The threshold offloading the fewest samples whose HI error rate on `samples`

@@ -49,4 +49,7 @@ Result<ModelCard> ExportModel(const std::string& card_path, const std::string& o
 // hiedge_torch; idempotent.
 void RegisterTorchBackends();
 
+// The built-in architectures TrainOptions::architecture may name.
+std::vector<std::string> TrainableArchitectures();
+
 }  // namespace hiedge

@@ -6,28 +6,124 @@
 #include "common/bounded_json.h"
 #include "common/files.h"
 #include "common/json_integers.h"
+#include "hiedge/offload_policy.h"
 
 namespace hiedge {
 
 using nlohmann::json;
 
 std::string DecisionConfig::ToJson() const {
-  json j = {{"rule", rule},
+  json j = {{"version", version},
+            {"module", module},
+            {"temperature", temperature},
+            {"parameters", parameters},
             {"theta", theta},
             {"offload_cost", offload_cost},
             {"objective", objective},
             {"target_accuracy", target_accuracy},
+            {"delta", delta},
+            {"exit_thresholds", exit_thresholds},
             {"calibration",
              {{"split", "validation"},
+              {"validation_seed", validation_seed},
               {"samples", calibration_samples},
               {"accuracy", calibration_accuracy},
               {"offload_fraction", calibration_offload_fraction},
-              {"mean_cost", calibration_mean_cost}}},
+              {"mean_cost", calibration_mean_cost},
+              {"confidence_histogram", confidence_histogram},
+              {"offload_disagreement", offload_disagreement}}},
             {"local_model", local_model},
             {"remote_model", remote_model},
             {"local_model_id", local_model_id}};
   return j.dump(2) + "\n";
 }
+
+namespace {
+
+constexpr size_t kMaxListed = 64;  // Parameters or exits a config may list.
+
+Status ParseInto(const json& j, DecisionConfig* c) {
+  HIEDGE_ASSIGN_OR_RETURN(const int64_t version, json_integers::GetOr<int64_t>(j, "version", 1));
+  if (version < 1 || version > kDecisionConfigVersion) {
+    return Status::InvalidArgument("decision config: version " + std::to_string(version) +
+                                   " is not supported (this hiedge reads 1 to " +
+                                   std::to_string(kDecisionConfigVersion) + ")");
+  }
+  c->version = static_cast<int>(version);
+  c->module = j.value("module", j.value("rule", c->module));  // v1 said "rule".
+  c->temperature = j.value("temperature", 1.0);
+  if (j.contains("parameters")) {
+    const json& params = j.at("parameters");
+    if (!params.is_object() || params.size() > kMaxListed) {
+      return Status::InvalidArgument("decision config: parameters must be an object of numbers");
+    }
+    for (const auto& [key, value] : params.items()) c->parameters[key] = value.get<double>();
+  }
+  c->theta = j.at("theta").get<double>();
+  c->offload_cost = j.value("offload_cost", c->offload_cost);
+  c->objective = j.value("objective", c->objective);
+  c->target_accuracy = j.value("target_accuracy", 0.0);
+  c->delta = j.value("delta", 0.0);
+  if (j.contains("exit_thresholds")) {
+    const json& exits = j.at("exit_thresholds");
+    if (!exits.is_array() || exits.size() > kMaxListed) {
+      return Status::InvalidArgument("decision config: exit_thresholds must be a short array");
+    }
+    c->exit_thresholds = exits.get<std::vector<double>>();
+  }
+  if (j.contains("calibration")) {
+    const json& cal = j["calibration"];
+    HIEDGE_ASSIGN_OR_RETURN(c->calibration_samples,
+                            json_integers::GetOr<size_t>(cal, "samples", 0));
+    HIEDGE_ASSIGN_OR_RETURN(c->validation_seed,
+                            json_integers::GetOr<uint64_t>(cal, "validation_seed", 0));
+    c->calibration_accuracy = cal.value("accuracy", 0.0);
+    c->calibration_offload_fraction = cal.value("offload_fraction", 0.0);
+    c->calibration_mean_cost = cal.value("mean_cost", 0.0);
+    c->offload_disagreement = cal.value("offload_disagreement", 0.0);
+    if (cal.contains("confidence_histogram")) {
+      c->confidence_histogram = cal.at("confidence_histogram").get<std::vector<double>>();
+    }
+  }
+  c->local_model = j.value("local_model", std::string());
+  c->remote_model = j.value("remote_model", std::string());
+  c->local_model_id = j.value("local_model_id", std::string());
+  return Status::Ok();
+}
+
+Status Validate(const DecisionConfig& c) {
+  std::vector<double> numbers = {c.theta,
+                                 c.temperature,
+                                 c.offload_cost,
+                                 c.target_accuracy,
+                                 c.delta,
+                                 c.calibration_accuracy,
+                                 c.calibration_offload_fraction,
+                                 c.calibration_mean_cost,
+                                 c.offload_disagreement};
+  numbers.insert(numbers.end(), c.exit_thresholds.begin(), c.exit_thresholds.end());
+  numbers.insert(numbers.end(), c.confidence_histogram.begin(), c.confidence_histogram.end());
+  for (double v : numbers) {
+    if (!std::isfinite(v))
+      return Status::InvalidArgument("decision config: a number is not finite");
+  }
+  if (!(c.temperature > 0))
+    return Status::InvalidArgument("decision config: temperature must be > 0");
+  for (double t : c.exit_thresholds) {
+    if (t < 0) return Status::InvalidArgument("decision config: exit thresholds must be >= 0");
+  }
+  if (!c.confidence_histogram.empty() &&
+      c.confidence_histogram.size() != static_cast<size_t>(kConfidenceHistogramBins)) {
+    return Status::InvalidArgument("decision config: confidence_histogram needs " +
+                                   std::to_string(kConfidenceHistogramBins) + " bins");
+  }
+  // The module exists and takes these parameters.
+  HIEDGE_ASSIGN_OR_RETURN(auto policy, OffloadPolicy::FromConfig(c));
+  (void)policy;
+  return Status::Ok();
+}
+
+}  // namespace
 
 Result<DecisionConfig> DecisionConfig::FromJson(const std::string& text) {
   auto parsed = ParseBoundedJson(text);
@@ -38,34 +134,11 @@ Result<DecisionConfig> DecisionConfig::FromJson(const std::string& text) {
   }
   DecisionConfig c;
   try {
-    c.rule = j.value("rule", c.rule);
-    c.theta = j.at("theta").get<double>();
-    c.offload_cost = j.value("offload_cost", c.offload_cost);
-    c.objective = j.value("objective", c.objective);
-    c.target_accuracy = j.value("target_accuracy", 0.0);
-    if (j.contains("calibration")) {
-      const json& cal = j["calibration"];
-      HIEDGE_ASSIGN_OR_RETURN(c.calibration_samples,
-                              json_integers::GetOr<size_t>(cal, "samples", 0));
-      c.calibration_accuracy = cal.value("accuracy", 0.0);
-      c.calibration_offload_fraction = cal.value("offload_fraction", 0.0);
-      c.calibration_mean_cost = cal.value("mean_cost", 0.0);
-    }
-    c.local_model = j.value("local_model", std::string());
-    c.remote_model = j.value("remote_model", std::string());
-    c.local_model_id = j.value("local_model_id", std::string());
+    HIEDGE_RETURN_IF_ERROR(ParseInto(j, &c));
   } catch (const json::exception& e) {
     return Status::InvalidArgument(std::string("decision config: ") + e.what());
   }
-  if (c.rule != "max_softmax") {
-    return Status::InvalidArgument("decision config: unknown rule '" + c.rule + "'");
-  }
-  if (!(c.theta >= 0)) return Status::InvalidArgument("decision config: theta must be >= 0");
-  for (double v : {c.theta, c.offload_cost, c.target_accuracy, c.calibration_accuracy,
-                   c.calibration_offload_fraction, c.calibration_mean_cost}) {
-    if (!std::isfinite(v))
-      return Status::InvalidArgument("decision config: a number is not finite");
-  }
+  HIEDGE_RETURN_IF_ERROR(Validate(c));
   return c;
 }
 

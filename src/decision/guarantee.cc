@@ -75,8 +75,9 @@ Result<ThresholdPoint> ThresholdWithGuarantee(const std::vector<SampleOutcome>& 
                                               const GuaranteeOptions& o, const CostModel& cost) {
   if (samples.empty()) return Status::InvalidArgument("no samples to certify a threshold on");
   if (!(o.delta > 0 && o.delta < 1) || !(o.target_accuracy > 0 && o.target_accuracy <= 1) ||
-      o.grid < 1) {
-    return Status::InvalidArgument("need 0 < delta < 1, 0 < target accuracy <= 1, grid >= 1");
+      o.grid < 1 || !(o.score_max > o.score_min)) {
+    return Status::InvalidArgument(
+        "need 0 < delta < 1, 0 < target accuracy <= 1, grid >= 1, score_max > score_min");
   }
   auto certified = [&](const ThresholdPoint& p) {
     const size_t errors = p.local_errors + p.remote_errors;
@@ -92,7 +93,8 @@ Result<ThresholdPoint> ThresholdWithGuarantee(const std::vector<SampleOutcome>& 
         std::to_string(1 - o.delta) + " even when offloading every sample");
   }
   for (int j = o.grid; j >= 0; --j) {
-    const ThresholdPoint p = EvaluateThreshold(samples, static_cast<double>(j) / o.grid, cost);
+    const double theta = o.score_min + (o.score_max - o.score_min) * j / o.grid;
+    const ThresholdPoint p = EvaluateThreshold(samples, theta, cost);
     if (!certified(p)) break;
     best = p;
   }

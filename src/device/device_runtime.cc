@@ -34,11 +34,11 @@ Result<std::vector<DeviceRuntime::Answer>> DeviceRuntime::Submit(size_t sample,
   r.local_ms = MillisSince(start);
 
   start = clock_();
-  const std::vector<float> probabilities = Softmax(logits.data);
-  const ArgMax top = FindArgMax(probabilities.data(), probabilities.size());
-  r.local_prediction = top.index;
-  r.confidence = top.value;
-  r.offloaded = ShouldOffload(r.confidence, options_.theta);
+  const PolicyDecision decision = options_.policy.Decide(logits.data);
+  r.local_prediction = decision.prediction;
+  r.confidence = decision.confidence;
+  r.score = decision.score;
+  r.offloaded = decision.offload;
   r.decision_ms = MillisSince(start);
   r.final_prediction = r.local_prediction;
 

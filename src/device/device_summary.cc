@@ -84,6 +84,7 @@ std::string DeviceSummary::ToJson(double beta) const {
   nlohmann::json causes = nlohmann::json::object();
   for (const auto& [reason, count] : fallback_causes) causes[reason] = count;
   nlohmann::json j = {
+      {"policy", policy},
       {"samples", samples},
       {"labelled", labelled},
       {"accuracy", labelled ? nlohmann::json(accuracy()) : nlohmann::json(nullptr)},
@@ -109,7 +110,8 @@ std::string DeviceSummary::ToJson(double beta) const {
 }
 
 std::string DeviceSummary::ToText(double beta) const {
-  std::string text = Format("samples %.0f", static_cast<double>(samples));
+  std::string text = policy.empty() ? "" : "policy " + policy + "\n";
+  text += Format("samples %.0f", static_cast<double>(samples));
   if (labelled > 0) {
     text += Format(", accuracy %.2f%% (S-ML alone %.2f%%)", 100 * accuracy(),
                    100.0 * static_cast<double>(local_correct) / static_cast<double>(labelled));

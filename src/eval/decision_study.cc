@@ -2,7 +2,7 @@
 #include <random>
 
 #include "eval/study.h"
-#include "hiedge/logistic.h"
+#include "hiedge/calibrate.h"
 
 namespace hiedge {
 
@@ -32,22 +32,6 @@ std::vector<float> MaxOf(const std::vector<float>& probabilities, int classes) {
   return out;
 }
 
-// The module's score per sample; `logistic` is fitted on validation when null.
-Result<std::vector<float>> Scores(const std::string& module, const std::vector<float>& probs,
-                                  int classes, const LogisticModel& logistic) {
-  std::vector<float> out;
-  for (size_t r = 0; r + classes <= probs.size(); r += classes) {
-    const float* row = probs.data() + r;
-    if (module == "logistic_top2") {
-      out.push_back(logistic.Score(TopTwoOf(row, classes)));
-    } else {
-      HIEDGE_ASSIGN_OR_RETURN(Signal signal, ParseSignal(module));
-      out.push_back(SignalScore(signal, row, classes));
-    }
-  }
-  return out;
-}
-
 std::vector<SampleOutcome> Outcomes(const std::vector<float>& scores, const SplitPredictions& s) {
   const std::vector<bool> local = Correct(s.local, s.labels), remote = Correct(s.remote, s.labels);
   std::vector<SampleOutcome> out(scores.size());
@@ -55,35 +39,28 @@ std::vector<SampleOutcome> Outcomes(const std::vector<float>& scores, const Spli
   return out;
 }
 
-Result<ModuleResult> EvaluateModule(const std::string& module, bool calibrated, double temperature,
+// One module, fitted and thresholded by the calibration the device's configs come from
+// (CalibratePolicy), then run on test by the same OffloadPolicy the device runs.
+Result<ModuleResult> EvaluateModule(const std::string& module, bool calibrated,
                                     const SplitPredictions& validation,
                                     const SplitPredictions& test, const CostModel& cost) {
-  const int classes = validation.local.classes;
-  const double t = calibrated ? temperature : 1.0;
-  const std::vector<float> val_probs = ScaledSoftmax(validation.local.logits, classes, t);
-  const std::vector<float> test_probs = ScaledSoftmax(test.local.logits, classes, t);
-  LogisticModel logistic;
-  if (module == "logistic_top2") {
-    std::vector<TopTwo> features;
-    std::vector<bool> wrong;
-    const std::vector<bool> correct = Correct(validation.local, validation.labels);
-    for (size_t r = 0, i = 0; r + classes <= val_probs.size(); r += classes, ++i) {
-      features.push_back(TopTwoOf(val_probs.data() + r, classes));
-      wrong.push_back(!correct[i]);
-    }
-    HIEDGE_ASSIGN_OR_RETURN(logistic, FitLogistic(features, wrong));
-  }
-  HIEDGE_ASSIGN_OR_RETURN(std::vector<float> val_scores,
-                          Scores(module, val_probs, classes, logistic));
-  HIEDGE_ASSIGN_OR_RETURN(std::vector<float> test_scores,
-                          Scores(module, test_probs, classes, logistic));
-  const std::vector<SampleOutcome> val = Outcomes(val_scores, validation);
-  const std::vector<SampleOutcome> tst = Outcomes(test_scores, test);
+  CalibrationOptions options;
+  options.module = module;
+  options.fit_temperature = calibrated;
+  options.cost = cost;
+  HIEDGE_ASSIGN_OR_RETURN(
+      const DecisionConfig config,
+      CalibratePolicy(Labelled(validation.local, validation.remote, validation.labels), options));
+  HIEDGE_ASSIGN_OR_RETURN(const OffloadPolicy policy, OffloadPolicy::FromConfig(config));
+  const LabelledLogits test_view = Labelled(test.local, test.remote, test.labels);
+  const std::vector<SampleOutcome> val =
+      PolicyOutcomes(policy, Labelled(validation.local, validation.remote, validation.labels));
+  const std::vector<SampleOutcome> tst = PolicyOutcomes(policy, test_view);
 
   ModuleResult m;
   m.module = module;
   m.calibrated = calibrated;
-  m.theta = OptimalThreshold(val, cost).theta;
+  m.theta = config.theta;
   const ThresholdPoint at = EvaluateThreshold(tst, m.theta, cost);
   m.accuracy = at.accuracy();
   m.offload_fraction = at.offload_fraction();
@@ -174,9 +151,9 @@ Result<DecisionStudy> RunDecisionStudy(const SplitPredictions& validation,
 
   const CostModel cost{options.offload_cost, 1.0};
   for (bool calibrated : {false, true}) {
-    for (const char* module : {"max_softmax", "margin", "neg_entropy", "logistic_top2"}) {
-      HIEDGE_ASSIGN_OR_RETURN(ModuleResult m, EvaluateModule(module, calibrated, c.temperature,
-                                                             validation, test, cost));
+    for (const std::string& module : ConfidenceModuleNames()) {
+      HIEDGE_ASSIGN_OR_RETURN(ModuleResult m,
+                              EvaluateModule(module, calibrated, validation, test, cost));
       study.modules.push_back(std::move(m));
     }
   }

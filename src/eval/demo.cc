@@ -56,9 +56,14 @@ Result<DemoReport> RunDemo(const DemoOptions& o) {
     }
   }
   const CostModel cost{o.offload_cost, 1.0};
-  const DecisionConfig min_cost = CalibrateMinCost(val, cost);
+  const LabelledLogits labelled_val = Labelled(local_val, remote_val, validation.labels);
+  HIEDGE_ASSIGN_OR_RETURN(const DecisionConfig min_cost,
+                          CalibratePolicy(labelled_val, {.cost = cost}));
   const double target = report.remote_validation_accuracy - o.accuracy_margin;
-  HIEDGE_ASSIGN_OR_RETURN(DecisionConfig at_target, CalibrateAccuracyTarget(val, target, cost));
+  HIEDGE_ASSIGN_OR_RETURN(
+      const DecisionConfig at_target,
+      CalibratePolicy(labelled_val,
+                      {.objective = "accuracy_target", .cost = cost, .target_accuracy = target}));
 
   // The edge server, on loopback, over real HTTP.
   InferenceService service;
@@ -81,7 +86,8 @@ Result<DemoReport> RunDemo(const DemoOptions& o) {
                                    {hi_name, min_cost.theta},
                                    {target_name, at_target.theta}};
   for (const Plan& plan : plans) {
-    DeviceRuntime device(models.local.get(), client.get(), {plan.theta, o.offload_deadline});
+    DeviceRuntime device(models.local.get(), client.get(),
+                         {OffloadPolicy::MaxSoftmax(plan.theta), o.offload_deadline});
     double wall = 0;
     HIEDGE_ASSIGN_OR_RETURN(std::vector<SampleRecord> records,
                             RunDevice(device, test, plan.name, &wall, o.progress));

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "hiedge/calibrate.h"
 #include "hiedge/data.h"
 #include "hiedge/decision.h"
 #include "hiedge/device.h"
@@ -31,6 +32,11 @@ double AccuracyOf(const Predictions& p, const Dataset& data);
 
 // Joins local (S-ML) and remote (L-ML) predictions with the true labels.
 // Requires both to have data.size() samples.
+// The calibration view of one split: views into `local`, `remote` and `labels`, which
+// must outlive it.
+LabelledLogits Labelled(const Predictions& local, const Predictions& remote,
+                        const std::vector<int32_t>& labels);
+
 std::vector<SampleOutcome> JoinOutcomes(const Predictions& local, const Predictions& remote,
                                         const Dataset& data);
 

@@ -49,6 +49,16 @@ double AccuracyOf(const Predictions& p, const Dataset& data) {
   return static_cast<double>(correct) / static_cast<double>(data.size());
 }
 
+LabelledLogits Labelled(const Predictions& local, const Predictions& remote,
+                        const std::vector<int32_t>& labels) {
+  LabelledLogits out;
+  out.local_logits = local.logits;
+  out.classes = local.classes;
+  out.labels = labels;
+  out.remote_predictions = std::span<const int32_t>(remote.labels.data(), remote.labels.size());
+  return out;
+}
+
 std::vector<SampleOutcome> JoinOutcomes(const Predictions& local, const Predictions& remote,
                                         const Dataset& data) {
   std::vector<SampleOutcome> out(data.size());

@@ -56,15 +56,50 @@ StagedNet BuildSmallCnn(const ArchitectureSpec& s) {
       std::vector<int>{0}, std::vector<nn::Sequential>{exit_head}, s.mean, s.std);
 }
 
-// resnet8: the MLPerf Tiny layout (stem conv16, blocks 16/32/64, global pool, dense).
+// An early-exit head on a [channels, h, w] activation: max-pool by `pool` -> flatten ->
+// dense(classes). Cheap (one small dense layer) so exiting early saves most of the rest.
+nn::Sequential PooledExitHead(int64_t channels, int64_t h, int64_t w, int64_t pool,
+                              int64_t classes) {
+  return nn::Sequential(nn::MaxPool2d(pool), nn::Flatten(),
+                        nn::Linear(channels * (h / pool) * (w / pool), classes));
+}
+
+// resnet8: the MLPerf Tiny layout (stem conv16, blocks 16/32/64, global pool, dense),
+// with seed 001's early exit after the second residual block.
 StagedNet BuildResNet8(const ArchitectureSpec& s) {
+  const int64_t h = s.input_shape[1], w = s.input_shape[2];
   nn::Sequential stem;
   AddConvBnRelu(stem, s.input_shape[0], 16);
   nn::Sequential head(nn::AdaptiveAvgPool2d(1), nn::Flatten(), nn::Linear(64, s.num_classes));
-  return StagedNet(std::vector<nn::Sequential>{stem, nn::Sequential(ResidualBlock(16, 16, 1)),
-                                               nn::Sequential(ResidualBlock(16, 32, 2)),
-                                               nn::Sequential(ResidualBlock(32, 64, 2)), head},
-                   std::vector<int>{}, std::vector<nn::Sequential>{}, s.mean, s.std);
+  return StagedNet(
+      std::vector<nn::Sequential>{stem, nn::Sequential(ResidualBlock(16, 16, 1)),
+                                  nn::Sequential(ResidualBlock(16, 32, 2)),
+                                  nn::Sequential(ResidualBlock(32, 64, 2)), head},
+      std::vector<int>{2},
+      std::vector<nn::Sequential>{PooledExitHead(32, (h + 1) / 2, (w + 1) / 2, 2, s.num_classes)},
+      s.mean, s.std);
+}
+
+// resnet20: He et al.'s CIFAR ResNet-20 (stem conv16, 3 groups of 3 residual blocks at
+// 16/32/64 channels, global pool, dense) for 28x28 as well as 32x32, with two early
+// exits: after the first group and after the second. Stages: stem + group 1, group 2,
+// group 3, head.
+StagedNet BuildResNet20(const ArchitectureSpec& s) {
+  const int64_t h = s.input_shape[1], w = s.input_shape[2];
+  nn::Sequential group1;
+  AddConvBnRelu(group1, s.input_shape[0], 16);
+  nn::Sequential group2, group3;
+  for (int b = 0; b < 3; ++b) {
+    group1->push_back(ResidualBlock(16, 16, 1));
+    group2->push_back(ResidualBlock(b == 0 ? 16 : 32, 32, b == 0 ? 2 : 1));
+    group3->push_back(ResidualBlock(b == 0 ? 32 : 64, 64, b == 0 ? 2 : 1));
+  }
+  nn::Sequential head(nn::AdaptiveAvgPool2d(1), nn::Flatten(), nn::Linear(64, s.num_classes));
+  return StagedNet(
+      std::vector<nn::Sequential>{group1, group2, group3, head}, std::vector<int>{0, 1},
+      std::vector<nn::Sequential>{PooledExitHead(16, h, w, 4, s.num_classes),
+                                  PooledExitHead(32, (h + 1) / 2, (w + 1) / 2, 2, s.num_classes)},
+      s.mean, s.std);
 }
 
 // vgg: [32,32,M] [64,64,M] [128,128,M] -> dense256 -> dense(classes); vgg_small:
@@ -191,7 +226,7 @@ int64_t StagedNetImpl::ParameterCount() const {
 }
 
 std::vector<std::string> ArchitectureNames() {
-  return {"small_cnn", "resnet8", "vgg", "vgg_small", "expert"};
+  return {"small_cnn", "resnet8", "resnet20", "vgg", "vgg_small", "expert"};
 }
 
 Result<StagedNet> BuildNetwork(const ArchitectureSpec& spec) {
@@ -208,6 +243,7 @@ Result<StagedNet> BuildNetwork(const ArchitectureSpec& spec) {
   }
   if (spec.architecture == "small_cnn") return BuildSmallCnn(spec);
   if (spec.architecture == "resnet8") return BuildResNet8(spec);
+  if (spec.architecture == "resnet20") return BuildResNet20(spec);
   if (spec.architecture == "vgg") return BuildVgg(spec, {32, 64, 128}, 256);
   if (spec.architecture == "vgg_small") return BuildVgg(spec, {24, 48, 96}, 128);
   if (spec.architecture == "expert") return BuildExpert(spec);

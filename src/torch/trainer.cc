@@ -179,4 +179,6 @@ Result<ModelCard> TrainModel(const TrainOptions& o, const Dataset& train, const 
   return ExportModel(card_path, o.output_dir + "/" + o.name + ".onnx");
 }
 
+std::vector<std::string> TrainableArchitectures() { return models::ArchitectureNames(); }
+
 }  // namespace hiedge

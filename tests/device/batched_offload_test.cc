@@ -53,7 +53,7 @@ class BatchedOffloadTest : public ::testing::Test {
   // (an "unsure" local model) is offloaded.
   DeviceRuntime Make(testing::FakeBackend* local, size_t batch, int64_t delay_us) {
     DeviceOptions o;
-    o.theta = 0.5;
+    o.policy = OffloadPolicy::MaxSoftmax(0.5);
     o.offload_deadline = std::chrono::milliseconds(50);
     o.offload_batch = batch;
     o.offload_batch_delay = std::chrono::microseconds(delay_us);

@@ -49,7 +49,8 @@ const double kFakeConfidence = std::exp(3.0) / (std::exp(3.0) + 9);
 TEST(DeviceRuntimeTest, SamplesOfAnotherShapeAreRejectedNotTruncated) {
   testing::FakeBackend local;
   ScriptedClient remote;
-  DeviceRuntime device(&local, &remote, {2.0});  // Would offload everything.
+  DeviceRuntime device(&local, &remote,
+                       {OffloadPolicy::MaxSoftmax(2.0)});  // Would offload everything.
   const std::vector<float> big(3 * 32 * 32, 0.5f);
   auto wrong_shape = device.Process(TensorView{std::span<const float>(big), {3, 32, 32}});
   EXPECT_EQ(wrong_shape.status().code(), StatusCode::kInvalidArgument);
@@ -65,7 +66,7 @@ TEST(DeviceRuntimeTest, SamplesOfAnotherShapeAreRejectedNotTruncated) {
 TEST(DeviceRuntimeTest, ConfidentSampleStaysLocal) {
   testing::FakeBackend local;
   ScriptedClient remote;
-  DeviceRuntime device(&local, &remote, {kFakeConfidence - 0.01});
+  DeviceRuntime device(&local, &remote, {OffloadPolicy::MaxSoftmax(kFakeConfidence - 0.01)});
   auto r = device.Process(View(Image(0.25f)));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->local_prediction, 2);
@@ -79,7 +80,7 @@ TEST(DeviceRuntimeTest, ConfidentSampleStaysLocal) {
 TEST(DeviceRuntimeTest, UnsureSampleIsAnsweredByTheServer) {
   testing::FakeBackend local;
   ScriptedClient remote;
-  DeviceRuntime device(&local, &remote, {kFakeConfidence + 0.01});
+  DeviceRuntime device(&local, &remote, {OffloadPolicy::MaxSoftmax(kFakeConfidence + 0.01)});
   auto r = device.Process(View(Image(0.25f)));
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->offloaded);
@@ -94,7 +95,7 @@ TEST(DeviceRuntimeTest, FailedOffloadFallsBackToLocalAnswer) {
   for (Status failure : {Status::Unavailable("down"), Status::DeadlineExceeded("slow")}) {
     ScriptedClient remote;
     remote.fail_with = failure;
-    DeviceRuntime device(&local, &remote, {kAlwaysOffload});
+    DeviceRuntime device(&local, &remote, {OffloadPolicy::MaxSoftmax(kAlwaysOffload)});
     auto r = device.Process(View(Image(0.45f)));
     ASSERT_TRUE(r.ok());
     EXPECT_TRUE(r->offloaded);
@@ -107,7 +108,7 @@ TEST(DeviceRuntimeTest, FailedOffloadFallsBackToLocalAnswer) {
 
 TEST(DeviceRuntimeTest, NoServerConfiguredFallsBack) {
   testing::FakeBackend local;
-  DeviceRuntime device(&local, nullptr, {kAlwaysOffload});
+  DeviceRuntime device(&local, nullptr, {OffloadPolicy::MaxSoftmax(kAlwaysOffload)});
   auto r = device.Process(View(Image(0.95f)));
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->fallback);
@@ -117,7 +118,7 @@ TEST(DeviceRuntimeTest, NoServerConfiguredFallsBack) {
 TEST(DeviceRuntimeTest, EverySampleGetsExactlyOneAnswerUnderRandomFailures) {
   testing::FakeBackend local;
   ScriptedClient remote;
-  DeviceRuntime device(&local, &remote, {kAlwaysOffload});
+  DeviceRuntime device(&local, &remote, {OffloadPolicy::MaxSoftmax(kAlwaysOffload)});
   std::mt19937 rng(3);
   int fallbacks = 0;
   for (int i = 0; i < 200; ++i) {
@@ -143,7 +144,9 @@ TEST(DeviceRuntimeTest, HttpOffloadFallsBackWhileServerIsDownAndResumes) {
   ASSERT_TRUE(server->Start().ok());
   const int port = server->port();
   auto client = MakeOffloadClient({"127.0.0.1", port, "remote", true});
-  DeviceRuntime device(&local, client.get(), {kAlwaysOffload, std::chrono::milliseconds(2000)});
+  DeviceRuntime device(
+      &local, client.get(),
+      {OffloadPolicy::MaxSoftmax(kAlwaysOffload), std::chrono::milliseconds(2000)});
 
   auto up = device.Process(View(Image(0.65f)));
   ASSERT_TRUE(up.ok());
@@ -176,8 +179,8 @@ TEST(DeviceRuntimeTest, OffloadCarriesTheBearerToken) {
   OffloadOptions with_token{"127.0.0.1", server.port(), "remote", true};
   with_token.bearer_token = "t0k";
   auto authorised = MakeOffloadClient(with_token);
-  DeviceRuntime denied(&local, anonymous.get(), {kAlwaysOffload});
-  DeviceRuntime allowed(&local, authorised.get(), {kAlwaysOffload});
+  DeviceRuntime denied(&local, anonymous.get(), {OffloadPolicy::MaxSoftmax(kAlwaysOffload)});
+  DeviceRuntime allowed(&local, authorised.get(), {OffloadPolicy::MaxSoftmax(kAlwaysOffload)});
   auto r = denied.Process(View(Image(0.35f)));
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->fallback);
@@ -248,7 +251,8 @@ TEST(DeviceRuntimeTest, SlowServerMissesDeadlineAndDeviceAnswersLocally) {
   HttpServer server(&service, HttpServerOptions{"127.0.0.1", 0});
   ASSERT_TRUE(server.Start().ok());
   auto client = MakeOffloadClient({"127.0.0.1", server.port(), "remote", true});
-  DeviceRuntime device(&local, client.get(), {kAlwaysOffload, std::chrono::milliseconds(50)});
+  DeviceRuntime device(&local, client.get(),
+                       {OffloadPolicy::MaxSoftmax(kAlwaysOffload), std::chrono::milliseconds(50)});
   auto r = device.Process(View(Image(0.35f)));
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->fallback);

@@ -38,7 +38,8 @@ class FaultTest : public ::testing::TestWithParam<Transport> {
   }
 
   Result<SampleRecord> Process(milliseconds deadline) {
-    DeviceRuntime device(&local_, client_.get(), {kAlwaysOffload, deadline});
+    DeviceRuntime device(&local_, client_.get(),
+                         {OffloadPolicy::MaxSoftmax(kAlwaysOffload), deadline});
     std::vector<float> image(16, 0.0f);
     image[0] = 0.45f;
     return device.Process(TensorView{std::span<const float>(image), {1, 4, 4}});

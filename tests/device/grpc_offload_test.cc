@@ -52,7 +52,9 @@ TEST_F(GrpcOffloadTest, FallsBackAtOnceWhileDownAndResumesWithinTwoSecondsOfARes
   auto server = Serve(options);
   const int port = server->port();
   auto client = MakeOffloadClient(GrpcOptions(port));
-  DeviceRuntime device(&local_, client.get(), {kAlwaysOffload, std::chrono::milliseconds(2000)});
+  DeviceRuntime device(
+      &local_, client.get(),
+      {OffloadPolicy::MaxSoftmax(kAlwaysOffload), std::chrono::milliseconds(2000)});
   auto up = device.Process(View(Image(0.65f)));
   ASSERT_TRUE(up.ok());
   EXPECT_FALSE(up->fallback) << up->offload_error;
@@ -161,7 +163,8 @@ TEST_F(GrpcOffloadTest, ClosedPortFallsBackAtOnceForEverySample) {
     probe->Stop(0);
   }
   auto client = MakeOffloadClient(GrpcOptions(closed_port));
-  DeviceRuntime device(&local_, client.get(), {kAlwaysOffload, std::chrono::milliseconds(500)});
+  DeviceRuntime device(&local_, client.get(),
+                       {OffloadPolicy::MaxSoftmax(kAlwaysOffload), std::chrono::milliseconds(500)});
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < 200; ++i) {
     auto r = device.Process(View(Image(0.45f)));

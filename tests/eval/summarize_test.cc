@@ -95,7 +95,7 @@ TEST(PredictTest, BatchesAndJoins) {
 
 TEST(RunDeviceTest, AnswersEverySampleInOrder) {
   testing::FakeBackend model;
-  DeviceRuntime device(&model, nullptr, {0.0});
+  DeviceRuntime device(&model, nullptr, {OffloadPolicy::MaxSoftmax(0.0)});
   double wall = 0;
   auto ok = RunDevice(device, Labels({3, 4}), "t", &wall, false);
   ASSERT_TRUE(ok.ok());

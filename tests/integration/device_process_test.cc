@@ -13,6 +13,7 @@
 
 #include "common/files.h"
 #include "hiedge/data.h"
+#include "hiedge/decision_config.h"
 #include "hiedge/model.h"
 #include "hiedge/server.h"
 #include "testing/both_servers.h"
@@ -112,6 +113,45 @@ TEST_F(DeviceProcessTest, StreamsTheTestSetAndAnswersEverySampleOnce) {
   EXPECT_EQ(summary["labelled"], 300);
   EXPECT_EQ(summary["offloaded"], offloaded);
   EXPECT_GT(summary["accuracy"].get<double>(), summary["local_accuracy"].get<double>() - 1e-9);
+}
+
+// Seed 001's logistic-regression module on temperature-scaled probabilities with a
+// certified accuracy target, written by `hiedge calibrate` and run by hiedge-device.
+TEST_F(DeviceProcessTest, RunsACalibratedLogisticTemperatureModule) {
+  const std::string decision_dir = (dir_ / "decision").string();
+  ASSERT_EQ(RunProcess({HIEDGE_BINARY, "calibrate", "--local", kModels + "/sml.json", "--remote",
+                        kModels + "/lml.json", "--module", "logistic_top2", "--temperature",
+                        "--objective", "certified_accuracy", "--target-accuracy", "0.93", "--delta",
+                        "0.05", "--out", decision_dir},
+                       dir_.path()),
+            0)
+      << Stderr();
+  auto config = ReadDecisionConfig(decision_dir + "/decision.json");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->module, "logistic_top2");
+  EXPECT_EQ(config->objective, "certified_accuracy");
+  EXPECT_NE(config->temperature, 1.0);
+  EXPECT_GE(config->calibration_accuracy, 0.93);
+  auto args = Device();
+  args.insert(args.end(), {"--data", kFashionMnistDir, "--limit", "300", "--decision",
+                           decision_dir + "/decision.json"});
+  ASSERT_EQ(RunProcess(args, dir_.path()), 0) << Stderr();
+  const nlohmann::json summary = Summary();
+  EXPECT_NE(summary["policy"].get<std::string>().find("logistic_top2 at T="), std::string::npos)
+      << summary.dump();
+  EXPECT_EQ(summary["samples"], 300);
+  EXPECT_GT(summary["offloaded"].get<int>(), 0);
+  EXPECT_EQ(summary["fallbacks"], 0);
+  // A config naming a module the device does not know is corrupt (exit code 4) and
+  // refused with the module's name.
+  ASSERT_TRUE(WriteTextFile(decision_dir + "/bad.json",
+                            R"({"version": 2, "module": "oracle", "theta": 0.5})")
+                  .ok());
+  args = Device();
+  args.insert(args.end(), {"--data", kFashionMnistDir, "--limit", "10", "--decision",
+                           decision_dir + "/bad.json"});
+  EXPECT_EQ(RunProcess(args, dir_.path()), 4);
+  EXPECT_NE(Stderr().find("unknown decision module 'oracle'"), std::string::npos) << Stderr();
 }
 
 TEST_F(DeviceProcessTest, RawSamplesFromStdinAreAnsweredUnlabelled) {

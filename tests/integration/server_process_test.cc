@@ -140,7 +140,8 @@ TEST_P(ServerKillTest, EverySampleAnsweredOnceAndOffloadResumesWithinTwoSeconds)
   auto client = MakeOffloadClient(options);
   // Always offload: the server's answer (the same S-ML) equals the local one, so the
   // check below is about delivery, not accuracy.
-  DeviceRuntime device(local->get(), client.get(), {2.0, std::chrono::milliseconds(300)});
+  DeviceRuntime device(local->get(), client.get(),
+                       {OffloadPolicy::MaxSoftmax(2.0), std::chrono::milliseconds(300)});
 
   std::vector<SampleRecord> records;
   size_t next = 0;

@@ -18,7 +18,8 @@ void AddDeviceFlags(CLI::App* cmd, DeviceFlags* a) {
   cmd->add_option("--decision", a->decision, "Decision config from `hiedge calibrate`");
   cmd->add_flag("--force", a->force,
                 "Use a decision config calibrated for another model than --local");
-  cmd->add_option("--theta", a->theta, "Offload iff max softmax < theta (without --decision)")
+  cmd->add_option("--theta", a->theta,
+                  "Without --decision: offload iff max softmax < theta (0 never, > 1 always)")
       ->check(NonNegative())
       ->capture_default_str();
   cmd->add_option("--beta", a->beta, "Offload cost for the cost column")->capture_default_str();
@@ -58,7 +59,7 @@ void AddDeviceFlags(CLI::App* cmd, DeviceFlags* a) {
 
 Result<DeviceSetup> SetUpDevice(const DeviceFlags& a) {
   DeviceSetup setup;
-  double theta = a.theta;
+  setup.options.policy = OffloadPolicy::MaxSoftmax(a.theta);
   setup.beta = a.beta;
   if (!a.decision.empty()) {
     HIEDGE_ASSIGN_OR_RETURN(DecisionConfig config, ReadDecisionConfig(a.decision));
@@ -67,8 +68,9 @@ Result<DeviceSetup> SetUpDevice(const DeviceFlags& a) {
       if (!a.force) return fits;
       std::fprintf(stderr, "warning (--force): %s\n", fits.message().c_str());
     }
-    theta = config.theta;
+    HIEDGE_ASSIGN_OR_RETURN(setup.options.policy, OffloadPolicy::FromConfig(config));
     setup.beta = config.offload_cost;
+    setup.decision = config;
   }
   HIEDGE_ASSIGN_OR_RETURN(setup.local, LoadModel(a.local, {a.engine, a.threads}));
   OffloadOptions server = a.server;
@@ -86,7 +88,6 @@ Result<DeviceSetup> SetUpDevice(const DeviceFlags& a) {
   }
   setup.client =
       links.size() == 1 ? std::move(links[0]) : MakeMultiEndpointClient(std::move(links));
-  setup.options.theta = theta;
   setup.options.offload_deadline = std::chrono::milliseconds(a.deadline_ms);
   setup.options.offload_batch = a.offload_batch;
   setup.options.offload_batch_delay =

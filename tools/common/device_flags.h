@@ -4,9 +4,11 @@
 
 #include <CLI/CLI.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "hiedge/decision_config.h"
 #include "hiedge/device.h"
 #include "hiedge/model.h"
 
@@ -39,6 +41,7 @@ struct DeviceSetup {
   std::unique_ptr<OffloadClient> client;
   DeviceOptions options;
   double beta = 0;
+  std::optional<DecisionConfig> decision;  // The --decision config, when given.
 };
 Result<DeviceSetup> SetUpDevice(const DeviceFlags& flags);
 

@@ -79,6 +79,7 @@ Status Run(const StreamArgs& a) {
                "total_ms\n");
   DeviceRuntime device(setup.local.get(), setup.client.get(), setup.options);
   DeviceSummary summary;
+  summary.policy = setup.options.policy.Describe();
   // Labels of samples not yet answered (the offload batch holds at most a few).
   std::vector<int> pending_labels;
   uint64_t first_pending = 0, next = 0;

@@ -26,7 +26,8 @@ Status RunDeviceCommand(const DeviceArgs& a) {
   HIEDGE_ASSIGN_OR_RETURN(std::vector<SampleRecord> records,
                           RunDevice(device, test, "device", &wall));
   const std::vector<StrategyResult> results = {
-      Summarize("HI(theta)", setup.options.theta, records, test, CostModel{setup.beta, 1.0}, wall)};
+      Summarize("HI(" + setup.options.policy.Describe() + ")", setup.options.policy.theta(),
+                records, test, CostModel{setup.beta, 1.0}, wall)};
   std::printf("%s", ResultsToTable(results).c_str());
   const std::vector<FallbackCause> causes = FallbackCauses(records);
   for (size_t i = 0; i < causes.size() && i < 5; ++i) {

@@ -14,8 +14,9 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
   auto options = std::make_shared<TrainOptions>();
   auto data_dir = std::make_shared<std::string>(kFashionMnistDir);
   cmd->add_option("--arch", options->architecture,
-                  "small_cnn | resnet8 | vgg | vgg_small | expert (on features)")
-      ->check(CLI::IsMember({"small_cnn", "resnet8", "vgg", "vgg_small", "expert"}))
+                  "small_cnn | resnet8 (1 exit) | resnet20 (2 exits) | vgg | vgg_small | expert "
+                  "(on features)")
+      ->check(CLI::IsMember(TrainableArchitectures()))
       ->capture_default_str();
   cmd->add_option("--name", options->name, "Model name (output <dir>/<name>.pt/.json)")
       ->capture_default_str();
@@ -38,6 +39,10 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   cmd->add_option("--augment", options->augment, "Random crop (pad 2) + horizontal flip")
+      ->capture_default_str();
+  cmd->add_option("--exit-loss-weight", options->early_exit_loss_weight,
+                  "Weight of each early exit's loss in the joint training loss")
+      ->check(NonNegative())
       ->capture_default_str();
   cmd->add_option("--seed", options->seed, "Seed of initialisation and shuffling")
       ->capture_default_str();
