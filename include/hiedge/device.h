@@ -80,12 +80,17 @@ struct DeviceOptions {
   // oldest. 1 sends each unsure sample at once, on its own.
   size_t offload_batch = 1;
   std::chrono::microseconds offload_batch_delay{0};
+  // EE-HI: one max-softmax threshold per early exit of the S-ML (> 1 disables one).
+  // A sample sure enough at an exit is answered there and never offloaded; the rest
+  // run on to the final exit and the policy. Empty: the S-ML runs whole.
+  std::vector<double> exit_thresholds;
 };
 
 struct SampleRecord {
   int local_prediction = -1;
   float confidence = 0;        // S-ML max probability (at the policy's temperature).
   float score = 0;             // The policy module's score (offload iff < theta).
+  int exit = -1;               // The early exit that answered; -1: the final exit.
   bool offloaded = false;      // The decision said offload.
   int remote_prediction = -1;  // -1 unless the server answered in time.
   bool fallback = false;       // Offload failed or missed its deadline; local answer used.

@@ -35,9 +35,10 @@ struct DeviceSummary {
   std::string policy;  // OffloadPolicy::Describe() of the device's policy.
   uint64_t samples = 0;
   uint64_t labelled = 0;
-  uint64_t correct = 0;        // Final answers equal to the label (labelled samples).
-  uint64_t local_correct = 0;  // S-ML answers equal to the label.
-  uint64_t offloaded = 0;      // The decision said offload.
+  uint64_t correct = 0;                      // Final answers equal to the label (labelled samples).
+  uint64_t local_correct = 0;                // S-ML answers equal to the label.
+  uint64_t offloaded = 0;                    // The decision said offload.
+  std::map<int, uint64_t> answered_at_exit;  // Early exit -> samples it answered (EE-HI).
   uint64_t remote_answers = 0;
   uint64_t fallbacks = 0;
   std::map<std::string, uint64_t> fallback_causes;  // At most kMaxCauses reasons.

@@ -43,6 +43,12 @@ class InferenceBackend {
   // Runs stages [first, last) of the network. first == 0 takes images; last ==
   // num_stages returns final logits; otherwise the activation after stage last-1.
   virtual Result<FloatTensor> RunStages(const FloatTensor& input, int first, int last) = 0;
+
+  // Logits of early exit `exit` (an index into info().early_exit_after_stage) from the
+  // activation after its stage, as RunStages(..., 0, early_exit_after_stage[exit] + 1)
+  // returns it. With RunStages this runs a model stage by stage, stopping samples at
+  // exits. Unimplemented for backends that cannot (the default).
+  virtual Result<FloatTensor> RunExit(const FloatTensor& stage_output, int exit);
 };
 
 // How to load one model.

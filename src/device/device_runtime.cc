@@ -3,6 +3,7 @@
 #include "hiedge/clock.h"
 #include "hiedge/decision.h"
 #include "hiedge/device.h"
+#include "hiedge/early_exit.h"
 
 namespace hiedge {
 
@@ -30,15 +31,30 @@ Result<std::vector<DeviceRuntime::Answer>> DeviceRuntime::Submit(size_t sample,
   input.data.assign(image.data.begin(), image.data.end());
 
   int64_t start = clock_();
-  HIEDGE_ASSIGN_OR_RETURN(FloatTensor logits, local_->Infer(input));
+  FloatTensor logits;
+  if (options_.exit_thresholds.empty()) {
+    HIEDGE_ASSIGN_OR_RETURN(logits, local_->Infer(input));
+  } else {
+    HIEDGE_ASSIGN_OR_RETURN(EarlyExitRun run,
+                            RunWithEarlyExits(*local_, input, options_.exit_thresholds));
+    logits = std::move(run.logits);
+    r.exit = run.exit_of[0];
+  }
   r.local_ms = MillisSince(start);
 
   start = clock_();
-  const PolicyDecision decision = options_.policy.Decide(logits.data);
-  r.local_prediction = decision.prediction;
-  r.confidence = decision.confidence;
-  r.score = decision.score;
-  r.offloaded = decision.offload;
+  if (r.exit >= 0) {  // Sure at an early exit: answered there, never offloaded.
+    const std::vector<float> p = Softmax(logits.data);
+    const ArgMax top = FindArgMax(p.data(), p.size());
+    r.local_prediction = top.index;
+    r.confidence = r.score = top.value;
+  } else {
+    const PolicyDecision decision = options_.policy.Decide(logits.data);
+    r.local_prediction = decision.prediction;
+    r.confidence = decision.confidence;
+    r.score = decision.score;
+    r.offloaded = decision.offload;
+  }
   r.decision_ms = MillisSince(start);
   r.final_prediction = r.local_prediction;
 

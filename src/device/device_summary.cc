@@ -44,6 +44,9 @@ double LatencyHistogram::Percentile(double p) const {
 void DeviceSummary::Add(const SampleRecord& record, int label) {
   ++samples;
   if (record.offloaded) ++offloaded;
+  if (record.exit >= 0 && (answered_at_exit.count(record.exit) || answered_at_exit.size() < 16)) {
+    ++answered_at_exit[record.exit];
+  }
   if (record.remote_prediction >= 0 && !record.fallback) ++remote_answers;
   if (record.fallback) {
     ++fallbacks;
@@ -81,6 +84,8 @@ double DeviceSummary::cost(double beta) const {
 }
 
 std::string DeviceSummary::ToJson(double beta) const {
+  nlohmann::json exits = nlohmann::json::object();
+  for (const auto& [exit, count] : answered_at_exit) exits[std::to_string(exit)] = count;
   nlohmann::json causes = nlohmann::json::object();
   for (const auto& [reason, count] : fallback_causes) causes[reason] = count;
   nlohmann::json j = {
@@ -92,6 +97,7 @@ std::string DeviceSummary::ToJson(double beta) const {
        labelled ? nlohmann::json(static_cast<double>(local_correct) / static_cast<double>(labelled))
                 : nlohmann::json(nullptr)},
       {"offloaded", offloaded},
+      {"answered_at_early_exit", exits},
       {"offload_rate", offload_rate()},
       {"remote_answers", remote_answers},
       {"fallbacks", fallbacks},

@@ -31,6 +31,15 @@ Status CheckStageRange(const ModelInfo& info, int first, int last) {
   return Status::Ok();
 }
 
+Status CheckExitIndex(const ModelInfo& info, int exit) {
+  if (exit < 0 || exit >= static_cast<int>(info.early_exit_after_stage.size())) {
+    return Status::InvalidArgument(
+        "model " + info.name + " has " + std::to_string(info.early_exit_after_stage.size()) +
+        " early exit(s); exit " + std::to_string(exit) + " does not exist");
+  }
+  return Status::Ok();
+}
+
 ModelInfo InfoFromCard(const ModelCard& card) {
   ModelInfo info;
   info.name = card.name;
@@ -43,3 +52,12 @@ ModelInfo InfoFromCard(const ModelCard& card) {
 }
 
 }  // namespace hiedge::engine
+
+namespace hiedge {
+
+Result<FloatTensor> InferenceBackend::RunExit(const FloatTensor&, int) {
+  return Status::Unimplemented("the " + info().architecture +
+                               " backend cannot run early exits stage by stage");
+}
+
+}  // namespace hiedge

@@ -19,6 +19,8 @@ Result<std::unique_ptr<InferenceBackend>> LoadXnnpackBackend(const ModelCard& ca
 Status CheckInputBatch(const FloatTensor& input, const ModelInfo& info);
 // OK when [first, last) is a non-empty range of the model's stages.
 Status CheckStageRange(const ModelInfo& info, int first, int last);
+// OK when `exit` indexes info.early_exit_after_stage.
+Status CheckExitIndex(const ModelInfo& info, int exit);
 
 // The ModelInfo a card declares; backends fill in what they measure.
 ModelInfo InfoFromCard(const ModelCard& card);

@@ -64,6 +64,15 @@ class XnnpackBackend final : public InferenceBackend {
     return std::move(outputs[0]);
   }
 
+  Result<FloatTensor> RunExit(const FloatTensor& stage_output, int exit) override {
+    HIEDGE_RETURN_IF_ERROR(CheckExitIndex(info_, exit));
+    const int after = info_.early_exit_after_stage[static_cast<size_t>(exit)];
+    HIEDGE_ASSIGN_OR_RETURN(auto outputs, Run(stage_output, after + 1, [exit](const XnnProgram& p) {
+                              return std::vector<int>{p.exit_outputs()[static_cast<size_t>(exit)]};
+                            }));
+    return std::move(outputs[0]);
+  }
+
  private:
   // Runs on an idle program (compiling another when all are busy) from stage `first`
   // (-1 or 0: the model input) to the targets `pick` names.

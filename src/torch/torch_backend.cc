@@ -90,6 +90,15 @@ class StagedNetBackend final : public InferenceBackend {
     });
   }
 
+  Result<FloatTensor> RunExit(const FloatTensor& stage_output, int exit) override {
+    HIEDGE_RETURN_IF_ERROR(engine::CheckExitIndex(info_, exit));
+    return Guarded([&]() -> Result<FloatTensor> {
+      torch::InferenceMode guard;
+      UseThreads(threads_);
+      return FromTorch(net_->exit_heads[static_cast<size_t>(exit)]->forward(ToTorch(stage_output)));
+    });
+  }
+
  private:
   models::StagedNet net_;
   ModelInfo info_;

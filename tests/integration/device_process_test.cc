@@ -99,7 +99,8 @@ TEST_F(DeviceProcessTest, StreamsTheTestSetAndAnswersEverySampleOnce) {
     std::stringstream row(answers[i]);
     std::vector<std::string> cells;
     for (std::string cell; std::getline(row, cell, ',');) cells.push_back(cell);
-    ASSERT_EQ(cells.size(), 8u) << answers[i];
+    ASSERT_EQ(cells.size(), 10u) << answers[i];
+    EXPECT_EQ(cells[9], "-1") << "no early exits configured";
     ids.insert(cells[0]);
     offloaded += cells[4] == "1";
     remote += cells[5] != "-1";
@@ -152,6 +153,37 @@ TEST_F(DeviceProcessTest, RunsACalibratedLogisticTemperatureModule) {
                            decision_dir + "/bad.json"});
   EXPECT_EQ(RunProcess(args, dir_.path()), 4);
   EXPECT_NE(Stderr().find("unknown decision module 'oracle'"), std::string::npos) << Stderr();
+}
+
+// EE-HI from the command line: samples sure at the S-ML's exit are answered there and
+// never offloaded.
+TEST_F(DeviceProcessTest, EarlyExitsAnswerSureSamplesOnTheDevice) {
+  auto args = Device();
+  args.insert(args.end(), {"--data", kFashionMnistDir, "--limit", "200", "--theta", "0.8",
+                           "--exit-threshold", "0.95"});
+  ASSERT_EQ(RunProcess(args, dir_.path()), 0) << Stderr();
+  const auto answers = Lines(dir_ / "out" / "answers.csv");
+  ASSERT_EQ(answers.size(), 201u);
+  size_t at_exit = 0;
+  for (size_t i = 1; i < answers.size(); ++i) {
+    std::stringstream row(answers[i]);
+    std::vector<std::string> cells;
+    for (std::string cell; std::getline(row, cell, ',');) cells.push_back(cell);
+    ASSERT_EQ(cells.size(), 10u);
+    if (cells[9] == "0") {
+      ++at_exit;
+      EXPECT_EQ(cells[4], "0") << "answered at the exit, never offloaded: " << answers[i];
+      EXPECT_GE(std::stod(cells[3]), 0.95) << answers[i];
+    }
+  }
+  EXPECT_GT(at_exit, 20u);
+  EXPECT_EQ(Summary()["answered_at_early_exit"]["0"], at_exit);
+  // The S-ML has one exit: two thresholds are bad usage.
+  args = Device();
+  args.insert(args.end(), {"--data", kFashionMnistDir, "--limit", "10", "--exit-threshold", "0.9",
+                           "--exit-threshold", "0.9"});
+  EXPECT_EQ(RunProcess(args, dir_.path()), 2);
+  EXPECT_NE(Stderr().find("2 exit threshold(s)"), std::string::npos) << Stderr();
 }
 
 TEST_F(DeviceProcessTest, RawSamplesFromStdinAreAnsweredUnlabelled) {

@@ -22,6 +22,10 @@ void AddDeviceFlags(CLI::App* cmd, DeviceFlags* a) {
                   "Without --decision: offload iff max softmax < theta (0 never, > 1 always)")
       ->check(NonNegative())
       ->capture_default_str();
+  cmd->add_option("--exit-threshold", a->exit_thresholds,
+                  "EE-HI: max-softmax threshold per early exit of --local, in order (> 1 "
+                  "disables one); overrides the --decision config's")
+      ->check(NonNegative());
   cmd->add_option("--beta", a->beta, "Offload cost for the cost column")->capture_default_str();
   cmd->add_option("--server", a->endpoints,
                   "Edge server host:port; repeat for several, chosen per request by measured "
@@ -69,10 +73,18 @@ Result<DeviceSetup> SetUpDevice(const DeviceFlags& a) {
       std::fprintf(stderr, "warning (--force): %s\n", fits.message().c_str());
     }
     HIEDGE_ASSIGN_OR_RETURN(setup.options.policy, OffloadPolicy::FromConfig(config));
+    setup.options.exit_thresholds = config.exit_thresholds;
     setup.beta = config.offload_cost;
     setup.decision = config;
   }
+  if (!a.exit_thresholds.empty()) setup.options.exit_thresholds = a.exit_thresholds;
   HIEDGE_ASSIGN_OR_RETURN(setup.local, LoadModel(a.local, {a.engine, a.threads}));
+  const size_t exits = setup.local->info().early_exit_after_stage.size();
+  if (!setup.options.exit_thresholds.empty() && setup.options.exit_thresholds.size() != exits) {
+    return Status::InvalidArgument(std::to_string(setup.options.exit_thresholds.size()) +
+                                   " exit threshold(s) for " + a.local + ", which has " +
+                                   std::to_string(exits) + " early exit(s)");
+  }
   OffloadOptions server = a.server;
   HIEDGE_ASSIGN_OR_RETURN(server.transport, ParseTransport(a.transport));
   if (!OffloadTransportAvailable(server.transport)) {

@@ -21,6 +21,7 @@ struct DeviceFlags {
   std::string decision;  // Decision config; overrides --theta/--beta.
   bool force = false;
   double theta = 0.9;
+  std::vector<double> exit_thresholds;  // EE-HI; overrides the config's.
   double beta = 0.1;
   OffloadOptions server;
   std::vector<std::string> endpoints = {"127.0.0.1:8000"};

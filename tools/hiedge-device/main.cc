@@ -52,9 +52,10 @@ Status WriteAnswers(std::FILE* out, const std::vector<DeviceRuntime::Answer>& an
   for (const DeviceRuntime::Answer& a : answers) {
     const int label = labels[a.sample - first_sample];
     summary->Add(a.record, label);
-    std::fprintf(out, "%zu,%d,%d,%.6f,%d,%d,%d,%.4f\n", a.sample, label, a.record.final_prediction,
-                 a.record.confidence, a.record.offloaded ? 1 : 0, a.record.remote_prediction,
-                 a.record.fallback ? 1 : 0, a.record.total_ms());
+    std::fprintf(out, "%zu,%d,%d,%.6f,%d,%d,%d,%.4f,%.6f,%d\n", a.sample, label,
+                 a.record.final_prediction, a.record.confidence, a.record.offloaded ? 1 : 0,
+                 a.record.remote_prediction, a.record.fallback ? 1 : 0, a.record.total_ms(),
+                 a.record.score, a.record.exit);
   }
   if (std::ferror(out)) return Status::IoError("cannot write the answers");
   return Status::Ok();
@@ -76,7 +77,7 @@ Status Run(const StreamArgs& a) {
   if (out == nullptr) return Status::IoError("cannot write " + answers_path);
   std::fprintf(out,
                "sample,label,prediction,confidence,offloaded,remote_prediction,fallback,"
-               "total_ms\n");
+               "total_ms,score,exit\n");
   DeviceRuntime device(setup.local.get(), setup.client.get(), setup.options);
   DeviceSummary summary;
   summary.policy = setup.options.policy.Describe();
