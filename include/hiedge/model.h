@@ -26,6 +26,11 @@ struct ModelInfo {
   int num_stages = 1;
   // Stage index after which each early exit branches off; the final exit is not listed.
   std::vector<int> early_exit_after_stage;
+  // Per sample, where the backend counts them (XNNPACK; empty otherwise): the MACs of
+  // each stage and of each early-exit head. An exit's MACs from the input = its head's
+  // + those of stages 0 .. early_exit_after_stage[k].
+  std::vector<int64_t> stage_macs;
+  std::vector<int64_t> exit_head_macs;
 };
 
 // Runs one model. Implementations are thread-safe for concurrent Infer calls.

@@ -11,6 +11,14 @@
 
 namespace hiedge {
 
+// One early exit of a model, as its card records it (`hiedge exits --write`).
+struct ExitFacts {
+  int after_stage = 0;             // The stage the exit branches after.
+  int64_t macs = 0;                // Per sample, from the input to this exit's logits.
+  double validation_accuracy = 0;  // Answering every sample at this exit.
+  double test_accuracy = 0;
+};
+
 struct ModelCard {
   std::string name;          // Model name served and logged, e.g. "sml".
   std::string architecture;  // small_cnn | resnet8 | vgg | vgg_small | expert | onnx | torchscript
@@ -50,6 +58,7 @@ struct ModelCard {
   double test_accuracy = 0;        // Fraction in [0, 1] on the test split.
   double training_seconds = 0;
   std::string training_command;
+  std::vector<ExitFacts> exits;  // Early exits, in order; empty when not measured.
 
   std::string ToJson() const;
   static Result<ModelCard> FromJson(const std::string& text);

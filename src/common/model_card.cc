@@ -40,6 +40,16 @@ std::string ModelCard::ToJson() const {
             {"test_accuracy", test_accuracy},
             {"training_seconds", training_seconds},
             {"training_command", training_command}};
+  if (!exits.empty()) {
+    json list = json::array();
+    for (const ExitFacts& e : exits) {
+      list.push_back({{"after_stage", e.after_stage},
+                      {"macs", e.macs},
+                      {"validation_accuracy", e.validation_accuracy},
+                      {"test_accuracy", e.test_accuracy}});
+    }
+    j["exits"] = list;
+  }
   return j.dump(2) + "\n";
 }
 
@@ -79,10 +89,29 @@ Result<ModelCard> ModelCard::FromJson(const std::string& text) {
     c.test_accuracy = j.value("test_accuracy", 0.0);
     c.training_seconds = j.value("training_seconds", 0.0);
     c.training_command = j.value("training_command", std::string());
+    if (j.contains("exits")) {
+      const json& list = j.at("exits");
+      if (!list.is_array() || list.size() > 64) {
+        return Status::InvalidArgument("model card: exits must be an array of at most 64");
+      }
+      for (const json& e : list) {
+        ExitFacts f;
+        HIEDGE_ASSIGN_OR_RETURN(f.after_stage,
+                                json_integers::Get<int>(e.at("after_stage"), "after_stage"));
+        HIEDGE_ASSIGN_OR_RETURN(f.macs, json_integers::Get<int64_t>(e.at("macs"), "macs"));
+        f.validation_accuracy = e.at("validation_accuracy").get<double>();
+        f.test_accuracy = e.at("test_accuracy").get<double>();
+        c.exits.push_back(f);
+      }
+    }
   } catch (const json::exception& e) {
     return Status::InvalidArgument(std::string("model card: ") + e.what());
   }
   std::vector<double> reals = {c.validation_accuracy, c.test_accuracy, c.training_seconds};
+  for (const ExitFacts& e : c.exits) {
+    reals.push_back(e.validation_accuracy);
+    reals.push_back(e.test_accuracy);
+  }
   reals.insert(reals.end(), c.normalize_mean.begin(), c.normalize_mean.end());
   reals.insert(reals.end(), c.normalize_std.begin(), c.normalize_std.end());
   for (double v : reals) {

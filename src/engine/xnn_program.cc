@@ -33,10 +33,39 @@ Result<std::unique_ptr<XnnProgram>> XnnProgram::Compile(const OnnxGraph& graph,
   HIEDGE_ASSIGN_OR_RETURN(const std::vector<int>* plan,
                           program->PlanFor(program->input_, std::vector<int>{program->final_}));
   for (int s : *plan) program->macs_to_final_ += program->steps_[static_cast<size_t>(s)]->macs;
+  program->CountStageMacs();
   return program;
 }
 
 XnnProgram::~XnnProgram() = default;
+
+void XnnProgram::CountStageMacs() {
+  // Best effort: a quantised model's stage boundaries may not be separable (its plans
+  // from a stage output fail); it then reports no per-stage MACs.
+  std::vector<int64_t> stages, heads;
+  int from = input_;
+  for (int stage_output : stage_outputs_) {
+    const Result<int64_t> macs = MacsBetween(from, stage_output);
+    if (!macs.ok()) return;
+    stages.push_back(*macs);
+    from = stage_output;
+  }
+  for (size_t e = 0; e < exit_outputs_.size(); ++e) {
+    const Result<int64_t> macs =
+        MacsBetween(stage_outputs_[static_cast<size_t>(exit_after_stage_[e])], exit_outputs_[e]);
+    if (!macs.ok()) return;
+    heads.push_back(*macs);
+  }
+  stage_macs_ = std::move(stages);
+  exit_head_macs_ = std::move(heads);
+}
+
+Result<int64_t> XnnProgram::MacsBetween(int from, int to) {
+  HIEDGE_ASSIGN_OR_RETURN(const std::vector<int>* plan, PlanFor(from, std::vector<int>{to}));
+  int64_t macs = 0;
+  for (int s : *plan) macs += steps_[static_cast<size_t>(s)]->macs;
+  return macs;
+}
 
 std::vector<std::string> XnnProgram::StepDescriptions() const {
   std::vector<std::string> out;

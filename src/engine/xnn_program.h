@@ -95,6 +95,10 @@ class XnnProgram {
   void SetObserver(Observer observer) { observer_ = std::move(observer); }
   // Multiply-accumulates per sample of the steps from the input to the final output.
   int64_t macs_to_final() const { return macs_to_final_; }
+  // Per sample: the MACs of each stage, and of each early-exit head (from its stage's
+  // output to its logits).
+  const std::vector<int64_t>& stage_macs() const { return stage_macs_; }
+  const std::vector<int64_t>& exit_head_macs() const { return exit_head_macs_; }
   // What each step runs, in order ("Conv 'c1' + Relu + QuantizeLinear (int8)").
   std::vector<std::string> StepDescriptions() const;
   // Steps executed since construction (tests count stage executions with it).
@@ -106,6 +110,9 @@ class XnnProgram {
   // Steps (in order) needed for `targets` given `from`; cached per request shape.
   Result<const std::vector<int>*> PlanFor(int from, std::span<const int> targets);
   void ResizeBuffers(size_t batch);
+  void CountStageMacs();  // Fills stage_macs_ and exit_head_macs_ when it can.
+  // MACs per sample of the steps computing `to` from `from`.
+  Result<int64_t> MacsBetween(int from, int to);
 
   std::vector<XnnValue> values_;
   std::vector<std::unique_ptr<XnnStep>> steps_;
@@ -119,6 +126,7 @@ class XnnProgram {
   int final_ = -1;
   std::vector<int> stage_outputs_, exit_outputs_, exit_after_stage_;
   int64_t macs_to_final_ = 0;
+  std::vector<int64_t> stage_macs_, exit_head_macs_;
   Observer observer_;
   int64_t steps_run_ = 0;
 };

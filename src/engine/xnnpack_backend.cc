@@ -25,6 +25,8 @@ class XnnpackBackend final : public InferenceBackend {
                             XnnProgram::Compile(graph_, threadpool_));
     info_.num_stages = static_cast<int>(program->stage_outputs().size());
     info_.early_exit_after_stage = program->exit_after_stage();
+    info_.stage_macs = program->stage_macs();
+    info_.exit_head_macs = program->exit_head_macs();
     if (info_.macs_per_sample == 0) info_.macs_per_sample = program->macs_to_final();
     std::vector<int64_t> dims = program->value(program->input_value()).dims;
     if (dims != info_.input_shape) {

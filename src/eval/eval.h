@@ -28,6 +28,10 @@ Status CheckDataFitsModel(const Dataset& data, const ModelInfo& model);
 Result<Predictions> Predict(InferenceBackend& model, const Dataset& data, int batch_size = 256,
                             bool progress = false);
 
+// Every exit's predictions: the early exits in order, then the final exit.
+Result<std::vector<Predictions>> PredictAllExits(InferenceBackend& model, const Dataset& data,
+                                                 int batch_size = 256, bool progress = false);
+
 double AccuracyOf(const Predictions& p, const Dataset& data);
 
 // Joins local (S-ML) and remote (L-ML) predictions with the true labels.

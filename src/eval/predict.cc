@@ -15,31 +15,59 @@ Status CheckDataFitsModel(const Dataset& data, const ModelInfo& model) {
   return Status::Ok();
 }
 
-Result<Predictions> Predict(InferenceBackend& model, const Dataset& data, int batch_size,
-                            bool progress) {
+namespace {
+
+void AppendRows(const FloatTensor& logits, Predictions* out) {
+  out->classes = static_cast<int>(logits.row_size());
+  out->logits.insert(out->logits.end(), logits.data.begin(), logits.data.end());
+  for (int64_t r = 0; r < logits.rows(); ++r) {
+    const std::vector<float> p = Softmax(logits.row(r), static_cast<size_t>(logits.row_size()));
+    const ArgMax top = FindArgMax(p.data(), p.size());
+    out->labels.push_back(top.index);
+    out->confidences.push_back(top.value);
+  }
+}
+
+// Runs `run(batch)` over `data` in batches; it returns one logits tensor per output.
+template <typename Run>
+Result<std::vector<Predictions>> PredictOutputs(InferenceBackend& model, const Dataset& data,
+                                                int batch_size, bool progress, Run run) {
   if (batch_size <= 0) return Status::InvalidArgument("batch size must be positive");
   HIEDGE_RETURN_IF_ERROR(CheckDataFitsModel(data, model.info()));
-  Predictions out;
-  out.labels.reserve(data.size());
-  out.confidences.reserve(data.size());
+  std::vector<Predictions> out;
   ProgressBar bar(static_cast<int64_t>(data.size()), "predict " + model.info().name, progress);
   const size_t elems = data.image_elements();
   for (size_t start = 0; start < data.size(); start += static_cast<size_t>(batch_size)) {
     const size_t n = std::min(data.size() - start, static_cast<size_t>(batch_size));
     FloatTensor batch{{static_cast<int64_t>(n), data.channels, data.height, data.width}, {}};
     batch.data.assign(data.image(start), data.image(start) + n * elems);
-    HIEDGE_ASSIGN_OR_RETURN(FloatTensor logits, model.Infer(batch));
-    out.classes = static_cast<int>(logits.row_size());
-    out.logits.insert(out.logits.end(), logits.data.begin(), logits.data.end());
-    for (int64_t r = 0; r < logits.rows(); ++r) {
-      const std::vector<float> p = Softmax(logits.row(r), static_cast<size_t>(logits.row_size()));
-      const ArgMax top = FindArgMax(p.data(), p.size());
-      out.labels.push_back(top.index);
-      out.confidences.push_back(top.value);
-    }
+    HIEDGE_ASSIGN_OR_RETURN(std::vector<FloatTensor> outputs, run(batch));
+    out.resize(outputs.size());
+    for (size_t k = 0; k < outputs.size(); ++k) AppendRows(outputs[k], &out[k]);
     bar.Update(static_cast<int64_t>(start + n));
   }
   return out;
+}
+
+}  // namespace
+
+Result<Predictions> Predict(InferenceBackend& model, const Dataset& data, int batch_size,
+                            bool progress) {
+  HIEDGE_ASSIGN_OR_RETURN(
+      std::vector<Predictions> out,
+      PredictOutputs(model, data, batch_size, progress,
+                     [&](const FloatTensor& batch) -> Result<std::vector<FloatTensor>> {
+                       HIEDGE_ASSIGN_OR_RETURN(FloatTensor logits, model.Infer(batch));
+                       return std::vector<FloatTensor>{std::move(logits)};
+                     }));
+  if (out.empty()) return Predictions{};
+  return std::move(out[0]);
+}
+
+Result<std::vector<Predictions>> PredictAllExits(InferenceBackend& model, const Dataset& data,
+                                                 int batch_size, bool progress) {
+  return PredictOutputs(model, data, batch_size, progress,
+                        [&](const FloatTensor& batch) { return model.InferAllExits(batch); });
 }
 
 double AccuracyOf(const Predictions& p, const Dataset& data) {

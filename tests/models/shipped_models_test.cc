@@ -78,6 +78,28 @@ TEST_P(ShippedModelTest, MatchesItsCard) {
   const double accuracy = AccuracyOf(*predictions, test);
   EXPECT_NEAR(accuracy, card->test_accuracy, 0.002) << e.name;
   EXPECT_GE(accuracy, e.min_test_accuracy) << e.name;
+
+  // Early exits: the card lists each with its MACs (as the engine counts them) and its
+  // accuracy (as measured here). Quantised models cannot run stage by stage (their
+  // stage outputs are int8 inside the program): no EE-HI, no per-stage MACs.
+  if (card->precision == "int8") {
+    EXPECT_TRUE(info.stage_macs.empty()) << e.name;
+    return;
+  }
+  ASSERT_EQ(card->exits.size(), info.early_exit_after_stage.size()) << e.name;
+  if (card->exits.empty()) return;
+  auto all = PredictAllExits(**model, test, 500);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  int64_t macs = 0;
+  for (size_t k = 0; k < card->exits.size(); ++k) {
+    const ExitFacts& exit = card->exits[k];
+    EXPECT_EQ(exit.after_stage, info.early_exit_after_stage[k]) << e.name << " exit " << k;
+    macs = info.exit_head_macs[k];
+    for (int stage = 0; stage <= exit.after_stage; ++stage) macs += info.stage_macs[stage];
+    EXPECT_EQ(exit.macs, macs) << e.name << " exit " << k;
+    EXPECT_LT(exit.macs, card->macs_per_sample) << e.name << " exit " << k;
+    EXPECT_NEAR(AccuracyOf((*all)[k], test), exit.test_accuracy, 0.002) << e.name << " exit " << k;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -87,7 +109,9 @@ INSTANTIATE_TEST_SUITE_P(
         // A larger S-ML whose int8 weights fit in sml's fp32 size.
         Expectation{"sml_large", 0.925, 1200 * 1024},
         Expectation{"sml_large_int8", 0.925, 346 * 1024}, Expectation{"resnet8", 0.89, 512 * 1024},
-        Expectation{"footwear", 0.99, 512 * 1024}, Expectation{"lml", 0.935, 4 * 1024 * 1024},
+        // The deeper S-ML with two early exits (EE-HI).
+        Expectation{"resnet20", 0.915, 1200 * 1024}, Expectation{"footwear", 0.99, 512 * 1024},
+        Expectation{"lml", 0.935, 4 * 1024 * 1024},
         // Two-level experts (seed 004), on sml features.
         Expectation{"expert0", 0.84, 512 * 1024}, Expectation{"expert1", 0.97, 512 * 1024},
         Expectation{"expert2", 0.97, 512 * 1024}, Expectation{"expert3", 0.97, 512 * 1024}),

@@ -23,5 +23,6 @@ void AddTwoLevelDeviceCommand(CLI::App& app, int* exit_code);
 void AddExampleRequestCommand(CLI::App& app, int* exit_code);
 void AddExportCommand(CLI::App& app, int* exit_code);
 void AddQuantizeCommand(CLI::App& app, int* exit_code);
+void AddExitsCommand(CLI::App& app, int* exit_code);
 
 }  // namespace hiedge::cli

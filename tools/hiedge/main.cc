@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   hiedge::cli::AddExampleRequestCommand(app, &exit_code);
   hiedge::cli::AddExportCommand(app, &exit_code);
   hiedge::cli::AddQuantizeCommand(app, &exit_code);
+  hiedge::cli::AddExitsCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
