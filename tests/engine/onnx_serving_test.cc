@@ -52,8 +52,8 @@ output [ { name: "probabilities", data_type: TYPE_FP32, dims: [ 5 ] } ]
 TEST(ShippedOnnxTest, PassesTheCheckerAndIsTheExportOfTheTrainedWeights) {
   RegisterTorchBackends();
   const testing::ScopedTempDir dir("hiedge_export");
-  for (const char* name :
-       {"sml", "resnet8", "footwear", "lml", "expert0", "expert1", "expert2", "expert3"}) {
+  for (const char* name : {"sml", "resnet8", "resnet20", "footwear", "lml", "expert0", "expert1",
+                           "expert2", "expert3"}) {
     const std::string shipped = kSource + "/models/" + name + ".onnx";
     EXPECT_EQ(Shell(kPython +
                     " -c \"import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), "

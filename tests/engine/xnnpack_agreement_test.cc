@@ -105,8 +105,8 @@ TEST_P(XnnpackAgreementTest, MatchesLibtorchOverTheTestSet) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Shipped, XnnpackAgreementTest,
-                         ::testing::Values("sml", "resnet8", "footwear", "lml", "expert0",
-                                           "expert1", "expert2", "expert3"));
+                         ::testing::Values("sml", "resnet8", "resnet20", "footwear", "lml",
+                                           "expert0", "expert1", "expert2", "expert3"));
 
 }  // namespace
 }  // namespace hiedge
