@@ -2,6 +2,7 @@
 
 #include "commands.h"
 #include "common/files.h"
+#include "eval/ee_study.h"
 #include "eval/study.h"
 #include "hiedge/model_card.h"
 
@@ -16,6 +17,8 @@ struct EvalArgs {
   std::string markdown = "docs/results.md";
   std::string profiles = "data/device_profiles.json";
   std::string filter = "models/footwear.json";
+  std::vector<std::string> ee_models = {"models/sml.json", "models/resnet8.json",
+                                        "models/resnet20.json"};
   StudyOptions study;
   int threads = 1;  // Per model; batch-1 job times are a single-threaded device's.
 };
@@ -78,9 +81,31 @@ Status Eval(const EvalArgs& a) {
   HIEDGE_ASSIGN_OR_RETURN(DecisionStudy study, RunDecisionStudy(val, tst, shifted, options));
   std::printf("%s", DecisionStudyToText(study).c_str());
   HIEDGE_RETURN_IF_ERROR(WriteDecisionStudy(study, a.out));
+
+  // Early-exit HI on every S-ML with exits.
+  std::vector<EeModelStudy> ee;
+  for (const std::string& card_path : a.ee_models) {
+    HIEDGE_ASSIGN_OR_RETURN(ModelCard card, ReadModelCard(card_path));
+    EeStudyInputs in;
+    in.card_path = card_path;
+    in.validation = &validation;
+    in.test = &test;
+    in.remote_validation = &val.remote;
+    in.remote_test = &tst.remote;
+    in.offload_ms = options.job_times.offload_ms;
+    in.profiles = options.profiles;
+    in.targets = {card.validation_accuracy,
+                  (card.validation_accuracy + study.remote_validation_accuracy) / 2};
+    std::fprintf(stderr, "early-exit study: %s\n", card_path.c_str());
+    HIEDGE_ASSIGN_OR_RETURN(EeModelStudy one, RunEeStudy(in));
+    ee.push_back(std::move(one));
+  }
+  HIEDGE_ASSIGN_OR_RETURN(const std::string ee_markdown, WriteEeStudy(ee, a.out, "results"));
+  HIEDGE_RETURN_IF_ERROR(WriteTextFile(a.out + "/early_exit.md", ee_markdown));
   if (!a.markdown.empty()) {
     HIEDGE_RETURN_IF_ERROR(WriteTextFile(
-        a.markdown, DecisionStudyToMarkdown(study, "results", "./scripts/results.sh")));
+        a.markdown,
+        DecisionStudyToMarkdown(study, "results", "./scripts/results.sh") + ee_markdown));
   }
   std::fprintf(stderr, "wrote %s/ (study.json, modules.csv, plots)%s%s\n", a.out.c_str(),
                a.markdown.empty() ? "" : " and ", a.markdown.c_str());
@@ -100,6 +125,9 @@ void AddEvalCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--markdown", a->markdown, "Markdown report to write ('' = none)")
       ->capture_default_str();
   cmd->add_option("--filter", a->filter, "Binary-filter S-ML card ('' = skip)")
+      ->capture_default_str();
+  cmd->add_option("--ee-models", a->ee_models,
+                  "S-ML cards with early exits for the EE-HI study (none: skip it)")
       ->capture_default_str();
   cmd->add_option("--profiles", a->profiles, "Device profiles JSON ('' = none)")
       ->capture_default_str();
