@@ -5,10 +5,12 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "hiedge/clock.h"
+#include "hiedge/drift.h"
 #include "hiedge/endpoint_selector.h"
 #include "hiedge/model.h"
 #include "hiedge/offload_policy.h"
@@ -84,6 +86,8 @@ struct DeviceOptions {
   // A sample sure enough at an exit is answered there and never offloaded; the rest
   // run on to the final exit and the policy. Empty: the S-ML runs whole.
   std::vector<double> exit_thresholds;
+  // Drift detection against the calibration's statistics; none when empty.
+  std::optional<DriftDetector> drift;
 };
 
 struct SampleRecord {
@@ -99,6 +103,7 @@ struct SampleRecord {
   double decision_ms = 0;      // Softmax + threshold.
   double offload_ms = 0;       // Offload round trip (0 when not offloaded).
   std::string offload_error;   // Why the fallback happened.
+  bool drift_alarm = false;    // Drift detection alarmed on this sample.
 
   double total_ms() const { return local_ms + decision_ms + offload_ms; }
 };
@@ -135,6 +140,8 @@ class DeviceRuntime {
   Result<SampleRecord> Process(const TensorView& image);
 
   const DeviceOptions& options() const { return options_; }
+  // The live drift detector, or null when drift detection is off.
+  const DriftDetector* drift() const { return options_.drift ? &*options_.drift : nullptr; }
   const ModelInfo& local_model() const { return local_->info(); }
 
  private:
@@ -145,6 +152,7 @@ class DeviceRuntime {
     std::vector<float> image;
   };
   std::vector<Answer> SendQueue();
+  void ObserveDrift(SampleRecord& record);
   double MillisSince(int64_t start_us) const;
 
   InferenceBackend* local_;

@@ -60,6 +60,7 @@ Result<std::vector<DeviceRuntime::Answer>> DeviceRuntime::Submit(size_t sample,
 
   std::vector<Answer> answers;
   if (!r.offloaded) {
+    ObserveDrift(r);
     answers.push_back({sample, r});
   } else {
     queue_.push_back({sample, r, clock_(), std::move(input.data)});
@@ -120,10 +121,18 @@ std::vector<DeviceRuntime::Answer> DeviceRuntime::SendQueue() {
               .index;
       r.final_prediction = r.remote_prediction;
     }
+    ObserveDrift(r);
     answers.push_back({queue_[i].sample, std::move(r)});
   }
   queue_.clear();
   return answers;
+}
+
+void DeviceRuntime::ObserveDrift(SampleRecord& r) {
+  if (!options_.drift) return;
+  const bool answered = r.remote_prediction >= 0 && !r.fallback;
+  r.drift_alarm = options_.drift->Observe(r.confidence, r.offloaded, answered,
+                                          answered && r.remote_prediction != r.local_prediction);
 }
 
 Result<SampleRecord> DeviceRuntime::Process(const TensorView& image) {

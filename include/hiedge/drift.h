@@ -1,0 +1,78 @@
+// Drift detection on the device: live statistics against the calibration's. Three
+// CUSUM tests (Page) run side by side, each on per-sample log-likelihood ratios of a
+// shifted alternative against the calibration reference:
+//   offload_rate   offloaded or not: Bernoulli(p0) vs Bernoulli(p1), p1 = max(2 p0, p0 + 0.1)
+//   confidence     max-probability bin: the reference histogram q vs (q + uniform) / 2
+//                  (mass moving towards unusual, mostly low, confidences)
+//   disagreement   on offloads the L-ML answered: S-ML != L-ML, Bernoulli(d0) vs
+//                  Bernoulli(d1), d1 = max(2 d0, d0 + 0.2)
+// A test alarms when its statistic S_t = max(0, S_{t-1} + llr_t) reaches h =
+// ln(3 / false_alarm_rate). By Lorden's bound each test's mean run length to a false
+// alarm on in-distribution samples is at least e^h = 3 / false_alarm_rate, so the
+// three together raise at most `false_alarm_rate` false alarms per sample on average.
+// Pure: no clock, no I/O. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hiedge/decision_config.h"
+#include "hiedge/status.h"
+
+namespace hiedge {
+
+struct DriftOptions {
+  double false_alarm_rate = 1e-4;  // Alarms per in-distribution sample, at most (mean).
+};
+
+struct DriftAlarm {
+  uint64_t sample = 0;    // The observation (counted from 1) that raised it.
+  std::string statistic;  // "offload_rate", "confidence" or "disagreement".
+};
+
+class DriftDetector {
+ public:
+  // The reference: the config's calibration_offload_fraction, confidence_histogram and
+  // offload_disagreement. FailedPrecondition when the config has no histogram (written
+  // before drift references were recorded): recalibrate.
+  static Result<DriftDetector> FromConfig(const DecisionConfig& config,
+                                          const DriftOptions& options = {});
+
+  // One answered sample: its max probability, whether it was offloaded, and, for an
+  // offload the L-ML answered, whether the two models disagreed. Returns true when this
+  // sample raised an alarm (the tests then restart from zero).
+  bool Observe(float confidence, bool offloaded, bool remote_answered, bool disagreed);
+
+  uint64_t observed() const { return observed_; }
+  const std::vector<DriftAlarm>& alarms() const { return alarms_; }
+  bool drifted() const { return !alarms_.empty(); }
+  double threshold() const { return h_; }
+  // Current statistics, offload_rate / confidence / disagreement.
+  std::vector<double> statistics() const { return {offload_.s, confidence_.s, disagreement_.s}; }
+
+ private:
+  struct Cusum {
+    double s = 0;
+    bool Add(double llr, double h) {
+      s = std::max(0.0, s + llr);
+      return s >= h;
+    }
+  };
+  DriftDetector() = default;
+
+  double h_ = 0;
+  double offload_yes_ = 0, offload_no_ = 0;  // LLR of an offload / an accept.
+  std::vector<double> confidence_llr_;       // Per bin.
+  double disagree_yes_ = 0, disagree_no_ = 0;
+  Cusum offload_, confidence_, disagreement_;
+  uint64_t observed_ = 0;
+  std::vector<DriftAlarm> alarms_;  // At most kMaxAlarms kept; the count goes on.
+  uint64_t alarm_count_ = 0;
+
+ public:
+  static constexpr size_t kMaxAlarms = 64;
+  uint64_t alarm_count() const { return alarm_count_; }
+};
+
+}  // namespace hiedge

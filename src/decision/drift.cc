@@ -1,0 +1,64 @@
+#include "hiedge/drift.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "hiedge/calibrate.h"
+
+namespace hiedge {
+namespace {
+
+// Keeps probabilities away from 0 and 1 so every log-likelihood ratio is finite.
+double Clip(double p) { return std::clamp(p, 1e-4, 1 - 1e-4); }
+
+}  // namespace
+
+Result<DriftDetector> DriftDetector::FromConfig(const DecisionConfig& config,
+                                                const DriftOptions& options) {
+  if (config.confidence_histogram.size() != static_cast<size_t>(kConfidenceHistogramBins)) {
+    return Status::FailedPrecondition(
+        "the decision config has no drift reference (confidence histogram); recalibrate it "
+        "with this hiedge's `hiedge calibrate`");
+  }
+  if (!(options.false_alarm_rate > 0 && options.false_alarm_rate < 1)) {
+    return Status::InvalidArgument("drift false-alarm rate must be in (0, 1)");
+  }
+  DriftDetector d;
+  d.h_ = std::log(3.0 / options.false_alarm_rate);
+  const double p0 = Clip(config.calibration_offload_fraction);
+  const double p1 = Clip(std::max(2 * p0, p0 + 0.1));
+  d.offload_yes_ = std::log(p1 / p0);
+  d.offload_no_ = std::log((1 - p1) / (1 - p0));
+  const double uniform = 1.0 / kConfidenceHistogramBins;
+  for (double q : config.confidence_histogram) {
+    const double q0 = std::max(q, 1e-4);
+    d.confidence_llr_.push_back(std::log((q0 + uniform) / 2 / q0));
+  }
+  const double d0 = Clip(config.offload_disagreement);
+  const double d1 = Clip(std::max(2 * d0, d0 + 0.2));
+  d.disagree_yes_ = std::log(d1 / d0);
+  d.disagree_no_ = std::log((1 - d1) / (1 - d0));
+  return d;
+}
+
+bool DriftDetector::Observe(float confidence, bool offloaded, bool remote_answered,
+                            bool disagreed) {
+  ++observed_;
+  std::string fired;
+  if (offload_.Add(offloaded ? offload_yes_ : offload_no_, h_)) fired = "offload_rate";
+  if (confidence_.Add(confidence_llr_[static_cast<size_t>(ConfidenceBin(confidence))], h_) &&
+      fired.empty()) {
+    fired = "confidence";
+  }
+  if (offloaded && remote_answered &&
+      disagreement_.Add(disagreed ? disagree_yes_ : disagree_no_, h_) && fired.empty()) {
+    fired = "disagreement";
+  }
+  if (fired.empty()) return false;
+  ++alarm_count_;
+  if (alarms_.size() < kMaxAlarms) alarms_.push_back({observed_, fired});
+  offload_.s = confidence_.s = disagreement_.s = 0;  // Restart: the next alarm is a new one.
+  return true;
+}
+
+}  // namespace hiedge
