@@ -7,9 +7,12 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
+#include <vector>
 
 #include "hiedge/device.h"
+#include "hiedge/drift.h"
 
 namespace hiedge {
 
@@ -39,6 +42,9 @@ struct DeviceSummary {
   uint64_t local_correct = 0;                // S-ML answers equal to the label.
   uint64_t offloaded = 0;                    // The decision said offload.
   std::map<int, uint64_t> answered_at_exit;  // Early exit -> samples it answered (EE-HI).
+  bool drift_detection = false;              // Drift detection ran.
+  uint64_t drift_alarms = 0;                 // Samples that raised a drift alarm.
+  std::vector<DriftAlarm> drift;             // The first alarms (DriftDetector::alarms()).
   uint64_t remote_answers = 0;
   uint64_t fallbacks = 0;
   std::map<std::string, uint64_t> fallback_causes;  // At most kMaxCauses reasons.
@@ -58,6 +64,7 @@ struct DeviceSummary {
   std::string ToText(double beta) const;
 
  private:
+  nlohmann::json DriftJson() const;
   uint64_t labelled_offloads_ = 0;
 };
 

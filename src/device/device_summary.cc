@@ -44,6 +44,7 @@ double LatencyHistogram::Percentile(double p) const {
 void DeviceSummary::Add(const SampleRecord& record, int label) {
   ++samples;
   if (record.offloaded) ++offloaded;
+  if (record.drift_alarm) ++drift_alarms;
   if (record.exit >= 0 && (answered_at_exit.count(record.exit) || answered_at_exit.size() < 16)) {
     ++answered_at_exit[record.exit];
   }
@@ -83,6 +84,14 @@ double DeviceSummary::cost(double beta) const {
          static_cast<double>(labelled);
 }
 
+nlohmann::json DeviceSummary::DriftJson() const {
+  if (!drift_detection) return nullptr;
+  nlohmann::json alarms = nlohmann::json::array();
+  for (const DriftAlarm& a : drift)
+    alarms.push_back({{"sample", a.sample}, {"statistic", a.statistic}});
+  return {{"detected", drift_alarms > 0}, {"alarms", drift_alarms}, {"first_alarms", alarms}};
+}
+
 std::string DeviceSummary::ToJson(double beta) const {
   nlohmann::json exits = nlohmann::json::object();
   for (const auto& [exit, count] : answered_at_exit) exits[std::to_string(exit)] = count;
@@ -98,6 +107,7 @@ std::string DeviceSummary::ToJson(double beta) const {
                 : nlohmann::json(nullptr)},
       {"offloaded", offloaded},
       {"answered_at_early_exit", exits},
+      {"drift", DriftJson()},
       {"offload_rate", offload_rate()},
       {"remote_answers", remote_answers},
       {"fallbacks", fallbacks},
@@ -125,6 +135,18 @@ std::string DeviceSummary::ToText(double beta) const {
   }
   text += Format("\noffloaded %.2f%%, answered remotely %.0f, fell back %.0f", 100 * offload_rate(),
                  static_cast<double>(remote_answers), static_cast<double>(fallbacks));
+  for (const auto& [exit, count] : answered_at_exit) {
+    text += Format("\nanswered at early exit %.0f: %.0f", static_cast<double>(exit),
+                   static_cast<double>(count));
+  }
+  if (drift_detection && drift_alarms == 0) text += "\ndrift: none detected";
+  if (drift_detection && drift_alarms > 0) {
+    text += Format("\nDRIFT DETECTED: %.0f alarm(s)", static_cast<double>(drift_alarms));
+    if (!drift.empty()) {
+      text += Format(", first at sample %.0f", static_cast<double>(drift[0].sample)) + " (" +
+              drift[0].statistic + ")";
+    }
+  }
   text +=
       Format("\nlatency ms: p50 %.3f, p95 %.3f", total_ms.Percentile(50), total_ms.Percentile(95));
   text += Format(", p99 %.3f; S-ML mean %.3f\n", total_ms.Percentile(99), local_ms.Mean());

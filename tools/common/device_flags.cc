@@ -26,6 +26,14 @@ void AddDeviceFlags(CLI::App* cmd, DeviceFlags* a) {
                   "EE-HI: max-softmax threshold per early exit of --local, in order (> 1 "
                   "disables one); overrides the --decision config's")
       ->check(NonNegative());
+  cmd->add_flag("--no-drift", a->no_drift,
+                "Do not watch for drift (on by default with --decision: the live offload rate, "
+                "confidence histogram and S-ML/L-ML disagreement against the calibration's; "
+                "exit code 6 when detected)");
+  cmd->add_option("--drift-false-alarm-rate", a->drift_false_alarm_rate,
+                  "Drift detection: false alarms per in-distribution sample, at most (mean)")
+      ->check(CLI::Range(1e-9, 0.1))
+      ->capture_default_str();
   cmd->add_option("--beta", a->beta, "Offload cost for the cost column")->capture_default_str();
   cmd->add_option("--server", a->endpoints,
                   "Edge server host:port; repeat for several, chosen per request by measured "
@@ -74,6 +82,10 @@ Result<DeviceSetup> SetUpDevice(const DeviceFlags& a) {
     }
     HIEDGE_ASSIGN_OR_RETURN(setup.options.policy, OffloadPolicy::FromConfig(config));
     setup.options.exit_thresholds = config.exit_thresholds;
+    if (!a.no_drift) {
+      HIEDGE_ASSIGN_OR_RETURN(setup.options.drift,
+                              DriftDetector::FromConfig(config, {a.drift_false_alarm_rate}));
+    }
     setup.beta = config.offload_cost;
     setup.decision = config;
   }
@@ -105,6 +117,18 @@ Result<DeviceSetup> SetUpDevice(const DeviceFlags& a) {
   setup.options.offload_batch_delay =
       std::chrono::microseconds(static_cast<int64_t>(a.offload_batch_delay_ms * 1000));
   return setup;
+}
+
+int ExitCodeWithDrift(const Status& status, const DriftDetector* drift) {
+  const int code = ExitCodeFor(status);
+  if (code != 0 || drift == nullptr || !drift->drifted()) return code;
+  std::fprintf(stderr,
+               "drift detected: %llu alarm(s), the first at observation %llu (%s); the "
+               "calibration no longer describes this stream (exit code %d)\n",
+               static_cast<unsigned long long>(drift->alarm_count()),
+               static_cast<unsigned long long>(drift->alarms()[0].sample),
+               drift->alarms()[0].statistic.c_str(), kExitDriftDetected);
+  return kExitDriftDetected;
 }
 
 Status CheckFallbackFraction(uint64_t fallbacks, uint64_t samples, double max_fraction) {

@@ -22,6 +22,8 @@ struct DeviceFlags {
   bool force = false;
   double theta = 0.9;
   std::vector<double> exit_thresholds;  // EE-HI; overrides the config's.
+  bool no_drift = false;                // Drift detection is on with a --decision config.
+  double drift_false_alarm_rate = 1e-4;
   double beta = 0.1;
   OffloadOptions server;
   std::vector<std::string> endpoints = {"127.0.0.1:8000"};
@@ -45,6 +47,11 @@ struct DeviceSetup {
   std::optional<DecisionConfig> decision;  // The --decision config, when given.
 };
 Result<DeviceSetup> SetUpDevice(const DeviceFlags& flags);
+
+// Exit code 6: the run completed but drift was detected (when nothing worse happened).
+inline constexpr int kExitDriftDetected = 6;
+// ExitCodeFor(status), or kExitDriftDetected when it is OK and `drift` alarmed.
+int ExitCodeWithDrift(const Status& status, const DriftDetector* drift);
 
 // Unavailable (exit code 5) when more than `max_fraction` of the samples fell back.
 Status CheckFallbackFraction(uint64_t fallbacks, uint64_t samples, double max_fraction);

@@ -7,11 +7,12 @@
 //   producer | hiedge-device --raw - --raw-format u8              (stdin, unlabelled)
 // Answers go to <out>/answers.csv as they are made (or stdout with --answers -); the
 // summary to <out>/summary.json and stdout. Exit codes: 0 ok, 1 error, 2 bad usage,
-// 3 a file is missing, 4 corrupt data, 5 too many samples fell back.
+// 3 a file is missing, 4 corrupt data, 5 too many samples fell back, 6 drift detected.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "cli.h"
 #include "device_flags.h"
@@ -61,7 +62,7 @@ Status WriteAnswers(std::FILE* out, const std::vector<DeviceRuntime::Answer>& an
   return Status::Ok();
 }
 
-Status Run(const StreamArgs& a) {
+Status Run(const StreamArgs& a, std::optional<DriftDetector>* drift) {
   HIEDGE_ASSIGN_OR_RETURN(DeviceSetup setup, SetUpDevice(a.device));
   const std::vector<int64_t>& shape = setup.local->info().input_shape;
   HIEDGE_ASSIGN_OR_RETURN(std::unique_ptr<SampleStream> stream, OpenStream(a, shape));
@@ -81,6 +82,7 @@ Status Run(const StreamArgs& a) {
   DeviceRuntime device(setup.local.get(), setup.client.get(), setup.options);
   DeviceSummary summary;
   summary.policy = setup.options.policy.Describe();
+  summary.drift_detection = device.drift() != nullptr;
   // Labels of samples not yet answered (the offload batch holds at most a few).
   std::vector<int> pending_labels;
   uint64_t first_pending = 0, next = 0;
@@ -117,6 +119,10 @@ Status Run(const StreamArgs& a) {
   if (out != stdout) std::fclose(out);
   HIEDGE_RETURN_IF_ERROR(status);
   HIEDGE_RETURN_IF_ERROR(flushed);
+  if (device.drift() != nullptr) {
+    summary.drift = device.drift()->alarms();
+    *drift = *device.drift();
+  }
   std::printf("%s", summary.ToText(setup.beta).c_str());
   std::ofstream json(a.device.out + "/summary.json");
   json << summary.ToJson(setup.beta);
@@ -157,5 +163,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
-  return ExitCodeFor(Run(a));
+  std::optional<hiedge::DriftDetector> drift;
+  const hiedge::Status status = Run(a, &drift);
+  return ExitCodeWithDrift(status, drift ? &*drift : nullptr);
 }

@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <optional>
 
 #include "commands.h"
 #include "common/files.h"
@@ -17,7 +18,7 @@ struct DeviceArgs {
   size_t limit = 0;
 };
 
-Status RunDeviceCommand(const DeviceArgs& a) {
+Status RunDeviceCommand(const DeviceArgs& a, std::optional<DriftDetector>* drift) {
   HIEDGE_ASSIGN_OR_RETURN(DeviceSetup setup, SetUpDevice(a.device));
   HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadFashionMnist(a.data_dir, Split::kTest));
   if (a.limit > 0) test = Head(test, a.limit);
@@ -29,6 +30,7 @@ Status RunDeviceCommand(const DeviceArgs& a) {
       Summarize("HI(" + setup.options.policy.Describe() + ")", setup.options.policy.theta(),
                 records, test, CostModel{setup.beta, 1.0}, wall)};
   std::printf("%s", ResultsToTable(results).c_str());
+  if (device.drift() != nullptr) *drift = *device.drift();
   const std::vector<FallbackCause> causes = FallbackCauses(records);
   for (size_t i = 0; i < causes.size() && i < 5; ++i) {
     std::printf("fallback cause: %zu sample(s): %s\n", causes[i].count, causes[i].reason.c_str());
@@ -51,7 +53,11 @@ void AddDeviceCommand(CLI::App& app, int* exit_code) {
   AddDeviceFlags(cmd, &a->device);
   cmd->add_option("--data", a->data_dir, "Fashion-MNIST folder (idx files)")->capture_default_str();
   cmd->add_option("--limit", a->limit, "Test samples (0 = all)")->capture_default_str();
-  cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(RunDeviceCommand(*a)); });
+  cmd->callback([a, exit_code] {
+    std::optional<DriftDetector> drift;
+    const Status status = RunDeviceCommand(*a, &drift);
+    *exit_code = ExitCodeWithDrift(status, drift ? &*drift : nullptr);
+  });
 }
 
 }  // namespace hiedge::cli
