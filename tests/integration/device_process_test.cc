@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "common/files.h"
+#include "hiedge/corruptions.h"
 #include "hiedge/data.h"
 #include "hiedge/decision_config.h"
 #include "hiedge/model.h"
@@ -143,6 +144,33 @@ TEST_F(DeviceProcessTest, RunsACalibratedLogisticTemperatureModule) {
   EXPECT_EQ(summary["samples"], 300);
   EXPECT_GT(summary["offloaded"].get<int>(), 0);
   EXPECT_EQ(summary["fallbacks"], 0);
+  EXPECT_EQ(summary["drift"]["detected"], false) << "300 clean test images";
+
+  // Drift: 1,000 clean test images, then the same images with Gaussian noise, as raw
+  // floats on a stream. The device flags it (summary, exit code 6) soon after the shift.
+  auto test = LoadFashionMnist(kFashionMnistDir, Split::kTest);
+  ASSERT_TRUE(test.ok());
+  const Dataset clean = Head(*test, 1000);
+  auto noisy = ApplyCorruption(clean, "noise", 3);
+  ASSERT_TRUE(noisy.ok());
+  {
+    std::ofstream raw(dir_.path() / "stream.f32", std::ios::binary);
+    raw.write(reinterpret_cast<const char*>(clean.images.data()),
+              static_cast<std::streamsize>(clean.images.size() * sizeof(float)));
+    raw.write(reinterpret_cast<const char*>(noisy->images.data()),
+              static_cast<std::streamsize>(noisy->images.size() * sizeof(float)));
+  }
+  args = Device();
+  args.insert(args.end(), {"--raw", (dir_.path() / "stream.f32").string(), "--raw-format", "f32",
+                           "--decision", decision_dir + "/decision.json"});
+  ASSERT_EQ(RunProcess(args, dir_.path()), 6) << Stderr();
+  EXPECT_NE(Stderr().find("drift detected"), std::string::npos) << Stderr();
+  const nlohmann::json drift = Summary()["drift"];
+  EXPECT_EQ(drift["detected"], true) << drift.dump();
+  const auto first = drift["first_alarms"][0]["sample"].get<uint64_t>();
+  EXPECT_GT(first, 1000u) << "no alarm on the clean part: " << drift.dump();
+  EXPECT_LE(first, 1500u) << "flagged within 500 shifted samples: " << drift.dump();
+
   // A config naming a module the device does not know is corrupt (exit code 4) and
   // refused with the module's name.
   ASSERT_TRUE(WriteTextFile(decision_dir + "/bad.json",
