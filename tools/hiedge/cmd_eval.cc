@@ -1,9 +1,13 @@
 #include <cstdio>
+#include <numeric>
 
 #include "commands.h"
 #include "common/files.h"
+#include "eval/drift_study.h"
 #include "eval/ee_study.h"
 #include "eval/study.h"
+#include "hiedge/calibrate.h"
+#include "hiedge/corruptions.h"
 #include "hiedge/model_card.h"
 
 namespace hiedge::cli {
@@ -101,11 +105,42 @@ Status Eval(const EvalArgs& a) {
     ee.push_back(std::move(one));
   }
   HIEDGE_ASSIGN_OR_RETURN(const std::string ee_markdown, WriteEeStudy(ee, a.out, "results"));
+
+  // Drift: the device's default policy and detector over clean-then-shifted streams.
+  HIEDGE_ASSIGN_OR_RETURN(const DecisionConfig policy_config,
+                          CalibratePolicy(Labelled(val.local, val.remote, val.labels),
+                                          {.cost = CostModel{options.offload_cost, 1.0}}));
+  const size_t half = test.size() / 2;
+  std::vector<size_t> first_half(half), second_half(test.size() - half);
+  std::iota(first_half.begin(), first_half.end(), 0);
+  std::iota(second_half.begin(), second_half.end(), half);
+  const Dataset prefix = Subset(test, first_half), suffix = Subset(test, second_half);
+  HIEDGE_ASSIGN_OR_RETURN(SplitPredictions prefix_predictions,
+                          PredictSplit(*local, *remote, prefix));
+  DriftInputs drift_in;
+  drift_in.config = policy_config;
+  drift_in.corruptions = CorruptionNames();
+  drift_in.prefix_local = &prefix_predictions.local;
+  drift_in.prefix_remote = &prefix_predictions.remote;
+  drift_in.prefix_labels = &prefix.labels;
+  drift_in.shifted_labels = &suffix.labels;
+  drift_in.test_local = &tst.local;
+  drift_in.test_remote = &tst.remote;
+  drift_in.seed = a.study.seed;
+  for (const std::string& name : drift_in.corruptions) {
+    HIEDGE_ASSIGN_OR_RETURN(Dataset shifted_images, ApplyCorruption(suffix, name, a.study.seed));
+    HIEDGE_ASSIGN_OR_RETURN(SplitPredictions p, PredictSplit(*local, *remote, shifted_images));
+    drift_in.shifted_local.push_back(std::move(p.local));
+    drift_in.shifted_remote.push_back(std::move(p.remote));
+  }
+  HIEDGE_ASSIGN_OR_RETURN(const DriftStudy drift, RunDriftStudy(drift_in));
+  const std::string drift_markdown = DriftStudyToMarkdown(drift);
+  std::printf("%s", drift_markdown.c_str());
   HIEDGE_RETURN_IF_ERROR(WriteTextFile(a.out + "/early_exit.md", ee_markdown));
   if (!a.markdown.empty()) {
     HIEDGE_RETURN_IF_ERROR(WriteTextFile(
-        a.markdown,
-        DecisionStudyToMarkdown(study, "results", "./scripts/results.sh") + ee_markdown));
+        a.markdown, DecisionStudyToMarkdown(study, "results", "./scripts/results.sh") +
+                        ee_markdown + drift_markdown));
   }
   std::fprintf(stderr, "wrote %s/ (study.json, modules.csv, plots)%s%s\n", a.out.c_str(),
                a.markdown.empty() ? "" : " and ", a.markdown.c_str());

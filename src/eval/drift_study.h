@@ -1,0 +1,53 @@
+// The drift study: the device's policy and drift detector replayed over streams of
+// clean then shifted test images, per corruption, and over shuffled clean streams for
+// the false-alarm rate. Same objects as the device (OffloadPolicy, DriftDetector).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "eval/eval.h"
+#include "hiedge/decision_config.h"
+
+namespace hiedge {
+
+struct DriftRow {
+  std::string corruption;
+  double offload_clean = 0, offload_shifted = 0;                    // Offload rate per half.
+  double local_accuracy = 0, remote_accuracy = 0, hi_accuracy = 0;  // On the shifted half.
+  bool detected = false;
+  int64_t delay = -1;         // Shifted samples until the first alarm (-1: never).
+  uint64_t clean_alarms = 0;  // Alarms on the clean half.
+};
+
+struct DriftStudy {
+  std::string policy;
+  double false_alarm_rate = 0;  // Stated.
+  uint64_t clean_samples = 0;   // Over shuffled clean streams.
+  uint64_t clean_alarms = 0;
+  std::vector<DriftRow> rows;
+};
+
+// `clean` and `shifted[k]` hold the same images (the second half of the test set),
+// clean and under corruption k; each stream is `prefix` (clean, the first half) then
+// the shifted half.
+struct DriftInputs {
+  DecisionConfig config;
+  std::vector<std::string> corruptions;
+  const Predictions* prefix_local = nullptr;
+  const Predictions* prefix_remote = nullptr;
+  const std::vector<int32_t>* prefix_labels = nullptr;
+  std::vector<Predictions> shifted_local, shifted_remote;
+  const std::vector<int32_t>* shifted_labels = nullptr;
+  // Clean predictions of the whole test set, shuffled into `clean_streams` streams.
+  const Predictions* test_local = nullptr;
+  const Predictions* test_remote = nullptr;
+  int clean_streams = 20;
+  uint64_t seed = 1;
+  double false_alarm_rate = 1e-4;
+};
+
+Result<DriftStudy> RunDriftStudy(const DriftInputs& in);
+std::string DriftStudyToMarkdown(const DriftStudy& study);
+
+}  // namespace hiedge
