@@ -165,7 +165,11 @@ Result<std::string> WriteEeStudy(const std::vector<EeModelStudy>& studies, const
       "(medians), offload = the measured loopback REST round trip of the L-ML. Device profiles "
       "(`data/device_profiles.json`, seed 001): a stage's time and energy scale with its MACs "
       "against the profile's ResNet-8 (12.5 M MACs), offload as the profile measured it. "
-      "HI = the same search with exits disabled.\n\n";
+      "HI = the same search with exits disabled.";
+  if (!studies.empty()) {
+    md += fmt::sprintf(" Offload round trip measured here: %.3f ms.", studies[0].offload_ms);
+  }
+  md += "\n\n";
   std::string line;
   double best_reduction = 0, best_measured = 0;
   std::string best_where, best_measured_where;
@@ -192,8 +196,7 @@ Result<std::string> WriteEeStudy(const std::vector<EeModelStudy>& studies, const
                           (macs + head_macs) / 1e6, ms + head_ms, 100 * s.exit_test_accuracy[e]);
       md += line;
     }
-    line = fmt::sprintf("\nOffload round trip measured here: %.3f ms.\n\n", s.offload_ms);
-    md += line;
+    md += "\n";
     md +=
         "| setting | unit | target (val) | HI: cost / accuracy / offloaded | EE-HI: cost / "
         "accuracy / "
