@@ -48,8 +48,10 @@ Status MeasureStages(InferenceBackend& model, const Dataset& data, int samples, 
   return Status::Ok();
 }
 
-ExitOutcomes Outcomes(const std::vector<Predictions>& exits, const Predictions& remote,
-                      const Dataset& data) {
+}  // namespace
+
+ExitOutcomes ExitOutcomesOf(const std::vector<Predictions>& exits, const Predictions& remote,
+                            const Dataset& data) {
   ExitOutcomes o;
   for (const Predictions& p : exits) {
     o.confidence.push_back(p.confidences);
@@ -62,13 +64,23 @@ ExitOutcomes Outcomes(const std::vector<Predictions>& exits, const Predictions& 
   return o;
 }
 
-// Costs scaled from a profile: stage time (or energy) proportional to its MACs.
-EeCostModel ProfileCost(const EeModelStudy& s, double local_per_reference, double offload) {
-  EeCostModel c{s.exit_after_stage, {}, {}, offload};
-  for (int64_t m : s.stage_macs) c.stage.push_back(local_per_reference * m / kProfileReferenceMacs);
-  for (int64_t m : s.exit_head_macs)
+EeCostModel ScaledCost(const std::vector<int>& exit_after_stage,
+                       const std::vector<int64_t>& stage_macs,
+                       const std::vector<int64_t>& exit_head_macs, double local_per_reference,
+                       double offload) {
+  EeCostModel c{exit_after_stage, {}, {}, offload};
+  for (int64_t m : stage_macs) c.stage.push_back(local_per_reference * m / kProfileReferenceMacs);
+  for (int64_t m : exit_head_macs)
     c.head.push_back(local_per_reference * m / kProfileReferenceMacs);
   return c;
+}
+
+namespace {
+
+// Costs scaled from a profile: stage time (or energy) proportional to its MACs.
+EeCostModel ProfileCost(const EeModelStudy& s, double local_per_reference, double offload) {
+  return ScaledCost(s.exit_after_stage, s.stage_macs, s.exit_head_macs, local_per_reference,
+                    offload);
 }
 
 Result<EeComparison> Compare(const std::string& setting, const std::string& unit, double target,
@@ -103,8 +115,8 @@ Result<EeModelStudy> RunEeStudy(const EeStudyInputs& in) {
   HIEDGE_ASSIGN_OR_RETURN(std::vector<Predictions> val_exits,
                           PredictAllExits(*model, *in.validation));
   HIEDGE_ASSIGN_OR_RETURN(std::vector<Predictions> test_exits, PredictAllExits(*model, *in.test));
-  const ExitOutcomes val = Outcomes(val_exits, *in.remote_validation, *in.validation);
-  const ExitOutcomes tst = Outcomes(test_exits, *in.remote_test, *in.test);
+  const ExitOutcomes val = ExitOutcomesOf(val_exits, *in.remote_validation, *in.validation);
+  const ExitOutcomes tst = ExitOutcomesOf(test_exits, *in.remote_test, *in.test);
   for (const Predictions& p : test_exits) s.exit_test_accuracy.push_back(AccuracyOf(p, *in.test));
 
   const EeCostModel measured{s.exit_after_stage, s.stage_ms, s.exit_head_ms, s.offload_ms};

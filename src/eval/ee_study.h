@@ -60,6 +60,16 @@ struct EeStudyInputs {
 
 Result<EeModelStudy> RunEeStudy(const EeStudyInputs& inputs);
 
+// One split as the exits saw it (`exits`: early exits then final; `remote`: the L-ML).
+ExitOutcomes ExitOutcomesOf(const std::vector<Predictions>& exits, const Predictions& remote,
+                            const Dataset& data);
+// Per-stage and per-head costs scaled by MACs from a profile's figure for its reference
+// model (kProfileReferenceMacs), plus one offload.
+EeCostModel ScaledCost(const std::vector<int>& exit_after_stage,
+                       const std::vector<int64_t>& stage_macs,
+                       const std::vector<int64_t>& exit_head_macs, double local_per_reference,
+                       double offload);
+
 // Markdown section (tables + plot links) for every model; plots written under `dir`.
 Result<std::string> WriteEeStudy(const std::vector<EeModelStudy>& studies, const std::string& dir,
                                  const std::string& plots_link);

@@ -287,6 +287,34 @@ TEST_F(DeviceProcessTest, TheGrpcBuildOffloadsOverGrpc) {
 
 // The layering, as the loader sees it: hiedge-device pulls in no libtorch, gRPC,
 // prometheus or server library.
+// `hiedge plan` (seed 001 Table 5) on the shipped models: one plan per profile, a
+// chosen strategy that meets the target, an unknown profile refused.
+TEST(PlanCommandTest, ChoosesAStrategyMeetingTheTarget) {
+  testing::ScopedTempDir dir("hiedge_plan");
+  const std::string json = (dir.path() / "plan.json").string();
+  ASSERT_EQ(RunProcess({HIEDGE_BINARY, "plan", "--accuracy", "0.93", "--device", "raspberry_pi_4b",
+                        "--local", kModels + "/resnet8.json", "--remote", kModels + "/lml.json",
+                        "--profiles", std::string(HIEDGE_SOURCE_DIR) + "/data/device_profiles.json",
+                        "--json", json},
+                       dir.path()),
+            0);
+  auto text = ReadTextFile(json);
+  ASSERT_TRUE(text.ok());
+  const nlohmann::json plans = nlohmann::json::parse(*text);
+  ASSERT_EQ(plans.size(), 1u);
+  int chosen = 0;
+  for (const auto& c : plans[0]["candidates"]) {
+    if (!c["chosen"].get<bool>()) continue;
+    ++chosen;
+    EXPECT_GE(c["validation_accuracy"].get<double>(), 0.93 - 1e-9) << c.dump();
+  }
+  EXPECT_EQ(chosen, 1) << plans.dump();
+  EXPECT_EQ(RunProcess({HIEDGE_BINARY, "plan", "--device", "toaster", "--profiles",
+                        std::string(HIEDGE_SOURCE_DIR) + "/data/device_profiles.json"},
+                       dir.path()),
+            2);
+}
+
 TEST(DeviceBinaryTest, LinksNoTorchGrpcOrServerLibraries) {
   const testing::ScopedTempDir dir("hiedge_ldd");
   ASSERT_EQ(RunProcess({"/usr/bin/ldd", HIEDGE_DEVICE_BINARY}, dir.path()), 0);
