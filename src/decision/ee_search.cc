@@ -103,6 +103,21 @@ std::vector<double> Grid(double lowest, double step) {
   return g;
 }
 
+// Calls `visit` with every combination taking one value from each of `choices` (once,
+// with an empty vector, when there are no choices).
+template <typename Visit>
+void ForEachCombination(const std::vector<std::vector<double>>& choices, Visit visit) {
+  std::vector<size_t> index(choices.size(), 0);
+  std::vector<double> values(choices.size());
+  while (true) {
+    for (size_t k = 0; k < choices.size(); ++k) values[k] = choices[k][index[k]];
+    visit(values);
+    size_t k = 0;
+    while (k < choices.size() && ++index[k] == choices[k].size()) index[k++] = 0;
+    if (k == choices.size()) return;
+  }
+}
+
 }  // namespace
 
 Result<EePoint> EvaluateEe(const ExitOutcomes& o, const EeCostModel& c,
@@ -146,44 +161,27 @@ Result<EePoint> SearchEe(const ExitOutcomes& o, const EeCostModel& c, const EeSe
     const std::optional<EePoint> p = BestTheta(o, c, t, opt);
     if (p && (!best || p->cost < best->cost)) best = p;
   };
-  if (exits == 0) {
-    consider({});
-  } else if (exits == 1) {
-    for (double t : Grid(opt.lowest, opt.fine_step)) consider({t});
+  if (exits <= 1) {
+    ForEachCombination(std::vector<std::vector<double>>(exits, Grid(opt.lowest, opt.fine_step)),
+                       consider);
   } else {
     // Coarse grid over every exit, then a fine grid around the best coarse point.
-    const std::vector<double> coarse = Grid(opt.lowest, opt.coarse_step);
-    std::vector<size_t> index(exits, 0);
-    while (true) {
-      std::vector<double> t(exits);
-      for (size_t e = 0; e < exits; ++e) t[e] = coarse[index[e]];
-      consider(t);
-      size_t e = 0;
-      while (e < exits && ++index[e] == coarse.size()) index[e++] = 0;
-      if (e == exits) break;
-    }
+    ForEachCombination(std::vector<std::vector<double>>(exits, Grid(opt.lowest, opt.coarse_step)),
+                       consider);
     if (best) {
-      const std::vector<double> centre = best->thresholds;
       std::vector<std::vector<double>> around(exits);
       for (size_t e = 0; e < exits; ++e) {
-        if (centre[e] > 1) {
+        const double centre = best->thresholds[e];
+        if (centre > 1) {
           around[e] = {kDisabled};
           continue;
         }
         for (double d = -opt.coarse_step; d <= opt.coarse_step + 1e-9; d += opt.fine_step) {
-          const double t = centre[e] + d;
+          const double t = centre + d;
           if (t >= opt.lowest - 1e-9 && t <= 1 + 1e-9) around[e].push_back(std::min(t, 1.0));
         }
       }
-      std::fill(index.begin(), index.end(), 0);
-      while (true) {
-        std::vector<double> t(exits);
-        for (size_t e = 0; e < exits; ++e) t[e] = around[e][index[e]];
-        consider(t);
-        size_t e = 0;
-        while (e < exits && ++index[e] == around[e].size()) index[e++] = 0;
-        if (e == exits) break;
-      }
+      ForEachCombination(around, consider);
     }
   }
   if (!best) {
