@@ -20,6 +20,7 @@
 #include "hiedge/sample_stream.h"
 #ifdef HIEDGE_DEVICE_GRPC
 #include "hiedge/device_grpc.h"
+#include "hiedge/grpc_library.h"
 #endif
 
 namespace hiedge::cli {
@@ -139,6 +140,8 @@ int main(int argc, char** argv) {
   using namespace hiedge::cli;
   SetCommandLine(argc, argv);
 #ifdef HIEDGE_DEVICE_GRPC
+  // Destroyed last: gRPC shuts down (joining its threads) before the exit handlers.
+  const hiedge::GrpcLibraryScope grpc_library;
   hiedge::RegisterGrpcOffloadTransport();
 #endif
   CLI::App app{

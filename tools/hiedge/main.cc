@@ -4,9 +4,12 @@
 #include "commands.h"
 #include "common/progress.h"
 #include "hiedge/device_grpc.h"
+#include "hiedge/grpc_library.h"
 #include "hiedge/train.h"
 
 int main(int argc, char** argv) {
+  // First, so it is destroyed last: gRPC shuts down (joining its threads) before exit.
+  const hiedge::GrpcLibraryScope grpc_library;
   hiedge::cli::SetCommandLine(argc, argv);
   hiedge::RegisterTorchBackends();
   hiedge::RegisterGrpcOffloadTransport();
