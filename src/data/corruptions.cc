@@ -10,8 +10,15 @@ namespace {
 
 using Image = std::span<float>;  // One channel plane, row-major H x W.
 
-void AddNoise(Image plane, std::mt19937_64& rng) {
-  std::normal_distribution<float> noise(0.0f, 0.3f);
+// The parameters of each severity 1..5 (index severity - 1); see the header.
+constexpr float kNoiseStd[] = {0.05f, 0.10f, 0.15f, 0.20f, 0.30f};
+constexpr int kBlurPasses[] = {1, 2, 3, 4, 5};
+constexpr double kRotationDegrees[][2] = {{5, 15}, {10, 20}, {15, 25}, {20, 35}, {25, 45}};
+constexpr float kContrastFactor[] = {0.85f, 0.70f, 0.55f, 0.45f, 0.35f};
+constexpr double kOcclusionSide[] = {0.20, 0.25, 0.33, 0.42, 0.50};
+
+void AddNoise(Image plane, float std, std::mt19937_64& rng) {
+  std::normal_distribution<float> noise(0.0f, std);
   for (float& v : plane) v += noise(rng);
 }
 
@@ -63,35 +70,41 @@ const std::vector<std::string>& CorruptionNames() {
   return kNames;
 }
 
-Result<Dataset> ApplyCorruption(const Dataset& source, const std::string& name, uint64_t seed) {
+Result<Dataset> ApplyCorruption(const Dataset& source, const std::string& name, int severity,
+                                uint64_t seed) {
   const auto& names = CorruptionNames();
   if (std::find(names.begin(), names.end(), name) == names.end()) {
     return Status::InvalidArgument("unknown corruption '" + name +
                                    "' (noise, blur, rotation, contrast, occlusion)");
   }
+  if (severity < kMinCorruptionSeverity || severity > kMaxCorruptionSeverity) {
+    return Status::InvalidArgument("corruption severity " + std::to_string(severity) +
+                                   " is outside [1, 5]");
+  }
+  const size_t level = static_cast<size_t>(severity - 1);
   Dataset out = source;
   std::mt19937_64 rng(seed);
   const int h = static_cast<int>(source.height), w = static_cast<int>(source.width);
   const size_t plane_size = static_cast<size_t>(h * w);
   for (size_t i = 0; i < out.size(); ++i) {
     // Per-image parameters, drawn once for all its channels.
-    const double angle = std::uniform_real_distribution<double>(25, 45)(rng) *
+    const double angle = std::uniform_real_distribution<double>(kRotationDegrees[level][0],
+                                                                kRotationDegrees[level][1])(rng) *
                          (std::uniform_int_distribution<int>(0, 1)(rng) ? 1 : -1) *
                          std::numbers::pi / 180;
-    const int side = h / 2;
+    const int side = std::max(1, static_cast<int>(std::lround(kOcclusionSide[level] * h)));
     const int top = std::uniform_int_distribution<int>(0, h - side)(rng);
     const int left = std::uniform_int_distribution<int>(0, w - side)(rng);
     float* image = out.images.data() + i * out.image_elements();
     for (int64_t ch = 0; ch < source.channels; ++ch) {
       Image plane(image + static_cast<size_t>(ch) * plane_size, plane_size);
-      if (name == "noise") AddNoise(plane, rng);
+      if (name == "noise") AddNoise(plane, kNoiseStd[level], rng);
       if (name == "blur") {
-        BoxBlur(plane, h, w);
-        BoxBlur(plane, h, w);
+        for (int pass = 0; pass < kBlurPasses[level]; ++pass) BoxBlur(plane, h, w);
       }
       if (name == "rotation") Rotate(plane, h, w, angle);
       if (name == "contrast") {
-        for (float& v : plane) v = 0.5f + (v - 0.5f) * 0.35f;
+        for (float& v : plane) v = 0.5f + (v - 0.5f) * kContrastFactor[level];
       }
       if (name == "occlusion") {
         for (int y = top; y < top + side; ++y) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <numeric>
 
 namespace hiedge {
@@ -23,8 +24,8 @@ Dataset Ramp() {
 TEST(CorruptionsTest, EveryCorruptionIsSeededClampedAndChangesTheImages) {
   const Dataset clean = Ramp();
   for (const std::string& name : CorruptionNames()) {
-    auto a = ApplyCorruption(clean, name, 7);
-    auto b = ApplyCorruption(clean, name, 7);
+    auto a = ApplyCorruption(clean, name, kDefaultCorruptionSeverity, 7);
+    auto b = ApplyCorruption(clean, name, kDefaultCorruptionSeverity, 7);
     ASSERT_TRUE(a.ok() && b.ok()) << name;
     EXPECT_EQ(a->images, b->images) << name << ": same seed, same images";
     EXPECT_EQ(a->labels, clean.labels) << name;
@@ -34,16 +35,42 @@ TEST(CorruptionsTest, EveryCorruptionIsSeededClampedAndChangesTheImages) {
       EXPECT_LE(v, 1.0f) << name;
     }
   }
-  EXPECT_NE(ApplyCorruption(clean, "noise", 7)->images, ApplyCorruption(clean, "noise", 8)->images);
-  // Contrast pulls towards 0.5: the spread shrinks to 0.35 of the clean one.
-  auto low = ApplyCorruption(clean, "contrast", 1);
+  EXPECT_NE(ApplyCorruption(clean, "noise", 3, 7)->images,
+            ApplyCorruption(clean, "noise", 3, 8)->images);
+  // Contrast pulls towards 0.5: the spread shrinks to 0.85 (severity 1) .. 0.35 (5).
+  auto mild = ApplyCorruption(clean, "contrast", 1, 1);
+  auto low = ApplyCorruption(clean, "contrast", 5, 1);
+  EXPECT_NEAR(mild->images[63] - mild->images[0], 0.85f * (clean.images[63] - clean.images[0]),
+              1e-5);
   EXPECT_NEAR(low->images[63] - low->images[0], 0.35f * (clean.images[63] - clean.images[0]), 1e-5);
-  // Occlusion zeroes a quarter of the pixels (a square of side H/2).
-  auto occluded = ApplyCorruption(clean, "occlusion", 1);
+  // Occlusion at severity 5 zeroes a square of side H/2: at least a quarter of the pixels.
+  auto occluded = ApplyCorruption(clean, "occlusion", 5, 1);
   size_t zeros = 0;
   for (int p = 0; p < 64; ++p) zeros += occluded->images[p] == 0.0f;
   EXPECT_GE(zeros, 16u);
-  EXPECT_EQ(ApplyCorruption(clean, "snow", 1).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ApplyCorruption(clean, "snow", 3, 1).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ApplyCorruption(clean, "noise", 0, 1).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ApplyCorruption(clean, "noise", 6, 1).status().code(), StatusCode::kInvalidArgument);
+}
+
+// Higher severity moves the images further from the clean ones, for every corruption.
+TEST(CorruptionsTest, SeverityOrdersTheDistanceFromTheCleanImages) {
+  const Dataset clean = Ramp();
+  auto distance = [&](const Dataset& d) {
+    double sum = 0;
+    for (size_t i = 0; i < d.images.size(); ++i) sum += std::abs(d.images[i] - clean.images[i]);
+    return sum;
+  };
+  for (const std::string& name : CorruptionNames()) {
+    if (name == "rotation" || name == "occlusion") continue;  // Random placement: not monotone
+    double previous = 0;
+    for (int severity = 1; severity <= 5; ++severity) {
+      auto d = ApplyCorruption(clean, name, severity, 7);
+      ASSERT_TRUE(d.ok());
+      EXPECT_GT(distance(*d), previous) << name << " severity " << severity;
+      previous = distance(*d);
+    }
+  }
 }
 
 }  // namespace

@@ -151,7 +151,7 @@ TEST_F(DeviceProcessTest, RunsACalibratedLogisticTemperatureModule) {
   auto test = LoadFashionMnist(kFashionMnistDir, Split::kTest);
   ASSERT_TRUE(test.ok());
   const Dataset clean = Head(*test, 1000);
-  auto noisy = ApplyCorruption(clean, "noise", 3);
+  auto noisy = ApplyCorruption(clean, "noise", kDefaultCorruptionSeverity, 3);
   ASSERT_TRUE(noisy.ok());
   {
     std::ofstream raw(dir_.path() / "stream.f32", std::ios::binary);

@@ -25,6 +25,7 @@ struct EvalArgs {
                                         "models/resnet20.json"};
   StudyOptions study;
   int threads = 1;  // Per model; batch-1 job times are a single-threaded device's.
+  int severity = kDefaultCorruptionSeverity;  // Of the shifted streams (drift, learning).
 };
 
 Result<SplitPredictions> PredictSplit(InferenceBackend& local, InferenceBackend& remote,
@@ -128,7 +129,8 @@ Status Eval(const EvalArgs& a) {
   drift_in.test_remote = &tst.remote;
   drift_in.seed = a.study.seed;
   for (const std::string& name : drift_in.corruptions) {
-    HIEDGE_ASSIGN_OR_RETURN(Dataset shifted_images, ApplyCorruption(suffix, name, a.study.seed));
+    HIEDGE_ASSIGN_OR_RETURN(Dataset shifted_images,
+                            ApplyCorruption(suffix, name, a.severity, a.study.seed));
     HIEDGE_ASSIGN_OR_RETURN(SplitPredictions p, PredictSplit(*local, *remote, shifted_images));
     drift_in.shifted_local.push_back(std::move(p.local));
     drift_in.shifted_remote.push_back(std::move(p.remote));
@@ -176,6 +178,10 @@ void AddEvalCommand(CLI::App& app, int* exit_code) {
       ->check(Positive())
       ->capture_default_str();
   cmd->add_option("--seed", a->study.seed)->capture_default_str();
+  cmd->add_option("--severity", a->severity,
+                  "Corruption severity of the shifted streams (1 mildest .. 5 harshest)")
+      ->check(CLI::Range(kMinCorruptionSeverity, kMaxCorruptionSeverity))
+      ->capture_default_str();
   cmd->add_option("--threads", a->threads, "Intra-op threads")
       ->check(Positive())
       ->capture_default_str();

@@ -1,0 +1,138 @@
+// Learning the offload threshold in the field: the device keeps adapting θ to the
+// stream it actually sees, from the evidence it gets back.
+//
+// Evidence. Every sample the device sends to the server (offloaded, or *audited*: a
+// uniformly random `audit_rate` fraction of all samples, sent even when the S-ML is
+// sure) waits up to `label_wait` samples for a true label from the application
+// (`Feedback`). It then gives one loss vector over a grid of thresholds θ_k:
+//   score < θ_k (offload):  β + [L-ML wrong]    (β + the L-ML's estimated error rate
+//                                                 when it did not answer)
+//   score ≥ θ_k (accept):   [S-ML wrong]
+// with the true label when one came, else the L-ML's answer as the label (then the
+// L-ML is taken to be right). The learner picks the θ_k with the least decayed
+// importance-weighted loss (follow the leader; ties go to the calibrated θ).
+//
+// Whom to believe. The L-ML's answer stands in for a label only while the L-ML is
+// *trusted*: with enough labelled samples (decayed count ≥ min_labels_for_trust), while
+// the L-ML was right at least as often as the S-ML on them; without, while the two
+// models disagree on offloads no more often than `max_proxy_disagreement`. Trusted,
+// every sent sample counts, weighted by 1 / P(sent) (1 below θ, 1 / audit_rate above):
+// an unbiased estimate of every threshold's loss. Untrusted, only labelled audits
+// count (weight 1 / audit_rate): they are a uniform sample, so the estimate stays
+// unbiased on exactly the samples whose labels can be believed.
+//
+// Forgetting. Evidence decays by 1/e every `memory_samples` samples; `OnDrift` (the
+// drift detector's alarm) forgets it at once, at most once per memory_samples, and θ
+// returns to the calibrated one until `min_evidence` samples have been resolved again.
+//
+// Pure: no clock, no I/O; randomness (audits) from a seeded generator. Memory is
+// bounded by the grid and `label_wait`. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "hiedge/status.h"
+
+namespace hiedge {
+
+struct FieldLearnerOptions {
+  double offload_cost = 0.1;            // β: the loss of one offload, in errors.
+  double audit_rate = 0.02;             // Fraction of all samples audited, [0, 0.5].
+  int grid = 64;                        // Thresholds, evenly spaced over [score_min, score_max].
+  double score_min = 0, score_max = 1;  // The policy module's score range.
+  double memory_samples = 2000;         // Evidence decays by 1/e over this many samples.
+  double min_evidence = 10;             // Resolved samples (decayed) before θ moves.
+  double min_labels_for_trust = 10;     // Labelled samples (decayed) before labels decide trust.
+  double max_proxy_disagreement = 0.5;  // Without labels: L-ML trusted below this.
+  uint64_t label_wait = 256;            // Samples a sent sample waits for its label.
+  uint64_t seed = 1;                    // Of the audit draws.
+};
+
+struct FieldDecision {
+  double theta = 0;      // The threshold in force for this sample.
+  bool offload = false;  // score < theta.
+  bool audit = false;    // Sent although accepted (or would have been): label requested.
+  bool sent() const { return offload || audit; }
+};
+
+// What the learner has seen; for summaries and the persisted state.
+struct FieldLearnerStats {
+  uint64_t samples = 0;                  // Decided.
+  uint64_t audits = 0;                   // Of which audited.
+  uint64_t extra_offloads = 0;           // Audits of samples θ would have accepted.
+  uint64_t labelled = 0;                 // Resolved with a true label.
+  uint64_t proxied = 0;                  // Resolved with the L-ML's answer as the label.
+  uint64_t discarded = 0;                // Resolved without usable evidence.
+  uint64_t resets = 0;                   // OnDrift forgetting.
+  double local_accuracy_labelled = -1;   // S-ML on recent labelled samples (-1: none).
+  double remote_accuracy_labelled = -1;  // L-ML on the same samples.
+  double offload_disagreement = -1;      // S-ML != L-ML on recent answered offloads.
+  bool remote_trusted = true;
+  double theta = 0;
+};
+
+class FieldLearner {
+ public:
+  // InvalidArgument for options out of range or calibrated_theta outside the score range.
+  static Result<FieldLearner> Create(const FieldLearnerOptions& options, double calibrated_theta);
+
+  // One sample with the policy module's `score`: θ now, whether to offload, whether to
+  // audit. `sample` identifies it in RecordSent and Feedback (unique per stream).
+  FieldDecision Decide(uint64_t sample, float score);
+  // A sent sample was answered: the S-ML's and the L-ML's predictions (-1: the L-ML did
+  // not answer). The sample then waits for Feedback. Unknown ids are ignored.
+  void RecordSent(uint64_t sample, int local_prediction, int remote_prediction);
+  // The true label of a sample sent within the last label_wait samples. NotFound for a
+  // sample never sent, already resolved or too old; InvalidArgument for label < 0.
+  Status Feedback(uint64_t sample, int label);
+  // The drift detector alarmed: forget the evidence (at most once per memory_samples).
+  void OnDrift();
+
+  double theta() const;
+  bool remote_trusted() const;
+  FieldLearnerStats stats() const;
+  const FieldLearnerOptions& options() const { return options_; }
+
+  // The learned state as JSON (version 1): options, evidence, counters. Samples still
+  // waiting for labels are not saved. FromJson refuses a state whose grid or score
+  // range differs from `options` (FailedPrecondition: recalibrated since) and bad JSON
+  // (DataLoss).
+  std::string ToJson() const;
+  static Result<FieldLearner> FromJson(const std::string& json, const FieldLearnerOptions& options,
+                                       double calibrated_theta);
+
+ private:
+  struct Pending {
+    uint64_t sample = 0;
+    uint64_t decided_at = 0;  // stats_.samples when decided.
+    float score = 0;
+    double weight_if_trusted = 1;  // 1 / P(sent).
+    bool audited = false;
+    bool answered = false;
+    int local = -1, remote = -1;
+  };
+  FieldLearner(const FieldLearnerOptions& options, double calibrated_theta);
+  void Decay();
+  void Resolve(const Pending& p, int label);  // label -1: none came.
+  void ExpireOld();
+  size_t CalibratedIndex() const;
+
+  FieldLearnerOptions options_;
+  std::vector<double> thresholds_;
+  size_t calibrated_index_ = 0;
+  std::mt19937_64 rng_;
+  std::vector<double> loss_;  // Decayed weighted loss per threshold.
+  double resolved_ = 0;       // Decayed count of resolved samples.
+  double labelled_ = 0, local_right_ = 0, remote_right_ = 0;  // Decayed, labelled + answered.
+  double offloads_answered_ = 0, disagreements_ = 0;          // Decayed.
+  uint64_t last_reset_ = 0;
+  bool ever_reset_ = false;
+  FieldLearnerStats stats_;
+  std::deque<Pending> pending_;  // Oldest first; at most label_wait + 1 entries.
+};
+
+}  // namespace hiedge

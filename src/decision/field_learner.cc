@@ -1,0 +1,299 @@
+#include "hiedge/field_learner.h"
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "common/bounded_json.h"
+
+namespace hiedge {
+namespace {
+
+using json = nlohmann::json;
+
+Status CheckOptions(const FieldLearnerOptions& o, double calibrated_theta) {
+  if (!(o.offload_cost >= 0)) return Status::InvalidArgument("offload cost must be >= 0");
+  if (!(o.audit_rate >= 0 && o.audit_rate <= 0.5))
+    return Status::InvalidArgument("audit rate must be in [0, 0.5]");
+  if (o.grid < 2 || o.grid > 4096) return Status::InvalidArgument("grid must be in [2, 4096]");
+  if (!(o.score_max > o.score_min)) return Status::InvalidArgument("empty score range");
+  if (!(o.memory_samples >= 1)) return Status::InvalidArgument("memory_samples must be >= 1");
+  if (!(o.min_evidence >= 0) || !(o.min_labels_for_trust >= 0))
+    return Status::InvalidArgument("evidence minimums must be >= 0");
+  if (o.label_wait > 65536) return Status::InvalidArgument("label_wait above 65,536 samples");
+  if (!(calibrated_theta >= o.score_min - 1e-9 && calibrated_theta <= o.score_max + 1e-9))
+    return Status::InvalidArgument("calibrated theta outside the score range");
+  return Status::Ok();
+}
+
+}  // namespace
+
+FieldLearner::FieldLearner(const FieldLearnerOptions& options, double calibrated_theta)
+    : options_(options), rng_(options.seed) {
+  for (int k = 0; k < options_.grid; ++k) {
+    thresholds_.push_back(options_.score_min +
+                          (options_.score_max - options_.score_min) * k / (options_.grid - 1));
+  }
+  // The calibrated θ is on the grid, so the learner starts as the calibrated policy.
+  thresholds_.push_back(calibrated_theta);
+  std::sort(thresholds_.begin(), thresholds_.end());
+  calibrated_index_ = static_cast<size_t>(
+      std::find(thresholds_.begin(), thresholds_.end(), calibrated_theta) - thresholds_.begin());
+  loss_.assign(thresholds_.size(), 0.0);
+  stats_.theta = calibrated_theta;
+}
+
+Result<FieldLearner> FieldLearner::Create(const FieldLearnerOptions& options,
+                                          double calibrated_theta) {
+  HIEDGE_RETURN_IF_ERROR(CheckOptions(options, calibrated_theta));
+  return FieldLearner(options, calibrated_theta);
+}
+
+double FieldLearner::theta() const {
+  if (resolved_ < options_.min_evidence) return thresholds_[calibrated_index_];
+  size_t best = calibrated_index_;
+  for (size_t k = 0; k < thresholds_.size(); ++k) {
+    const double margin = loss_[best] - loss_[k];
+    const bool closer =
+        std::abs(static_cast<double>(k) - static_cast<double>(calibrated_index_)) <
+        std::abs(static_cast<double>(best) - static_cast<double>(calibrated_index_));
+    // Strictly less loss (relative tolerance for rounding), or equal and nearer.
+    if (margin > 1e-12 * std::max(1.0, std::abs(loss_[best])) || (margin >= 0 && closer)) best = k;
+  }
+  return thresholds_[best];
+}
+
+bool FieldLearner::remote_trusted() const {
+  if (labelled_ >= options_.min_labels_for_trust && labelled_ > 0)
+    return remote_right_ >= local_right_;
+  if (offloads_answered_ >= options_.min_labels_for_trust && offloads_answered_ > 0)
+    return disagreements_ / offloads_answered_ <= options_.max_proxy_disagreement;
+  return true;  // No evidence either way: the seeds' assumption.
+}
+
+void FieldLearner::Decay() {
+  const double keep = std::exp(-1.0 / options_.memory_samples);
+  for (double& l : loss_) l *= keep;
+  resolved_ *= keep;
+  labelled_ *= keep;
+  local_right_ *= keep;
+  remote_right_ *= keep;
+  offloads_answered_ *= keep;
+  disagreements_ *= keep;
+}
+
+FieldDecision FieldLearner::Decide(uint64_t sample, float score) {
+  ++stats_.samples;
+  ExpireOld();
+  Decay();
+  FieldDecision d;
+  d.theta = theta();
+  stats_.theta = d.theta;
+  d.offload = score < d.theta;
+  // One draw per sample, whatever the decision: audits are a uniform sample of all.
+  const double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
+  d.audit = u < options_.audit_rate;
+  stats_.audits += d.audit;
+  stats_.extra_offloads += d.audit && !d.offload;
+  if (d.sent()) {
+    Pending p;
+    p.sample = sample;
+    p.decided_at = stats_.samples;
+    p.score = score;
+    p.weight_if_trusted = d.offload ? 1.0 : 1.0 / options_.audit_rate;
+    p.audited = d.audit;
+    pending_.push_back(p);
+  }
+  return d;
+}
+
+void FieldLearner::RecordSent(uint64_t sample, int local_prediction, int remote_prediction) {
+  for (Pending& p : pending_) {
+    if (p.sample != sample || p.answered) continue;
+    p.answered = true;
+    p.local = local_prediction;
+    p.remote = remote_prediction;
+    if (remote_prediction >= 0) {
+      offloads_answered_ += 1;
+      disagreements_ += remote_prediction != local_prediction;
+    }
+    if (options_.label_wait == 0) {
+      const Pending resolved = p;
+      std::erase_if(pending_, [&](const Pending& q) { return q.sample == sample; });
+      Resolve(resolved, -1);
+    }
+    return;
+  }
+}
+
+Status FieldLearner::Feedback(uint64_t sample, int label) {
+  if (label < 0) return Status::InvalidArgument("label must be >= 0");
+  for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+    if (it->sample != sample) continue;
+    const Pending p = *it;
+    pending_.erase(it);
+    Resolve(p, label);
+    return Status::Ok();
+  }
+  return Status::NotFound("sample " + std::to_string(sample) +
+                          " is not waiting for a label (not sent, already labelled, or more than " +
+                          std::to_string(options_.label_wait) + " samples ago)");
+}
+
+void FieldLearner::ExpireOld() {
+  // Answered samples wait label_wait samples for a label; unanswered ones (still in the
+  // runtime's offload batch) up to kMaxUnansweredAge more, then count as lost.
+  constexpr uint64_t kMaxUnansweredAge = 4096;
+  while (!pending_.empty()) {
+    const uint64_t age = stats_.samples - pending_.front().decided_at;
+    if (age < options_.label_wait ||
+        (!pending_.front().answered && age < options_.label_wait + kMaxUnansweredAge))
+      break;
+    const Pending p = pending_.front();
+    pending_.pop_front();
+    Resolve(p, -1);
+  }
+}
+
+void FieldLearner::Resolve(const Pending& p, int label) {
+  if (!p.answered) {  // Sent but never answered (the runtime lost track): no evidence.
+    ++stats_.discarded;
+    return;
+  }
+  const bool has_label = label >= 0;
+  if (has_label && p.remote >= 0) {
+    labelled_ += 1;
+    local_right_ += p.local == label;
+    remote_right_ += p.remote == label;
+  }
+  const bool trusted = remote_trusted();
+  double weight = 0;
+  int truth = -1;
+  if (trusted) {
+    truth = has_label ? label : p.remote;
+    weight = p.weight_if_trusted;
+  } else if (has_label && p.audited && options_.audit_rate > 0) {
+    truth = label;
+    weight = 1.0 / options_.audit_rate;
+  }
+  if (truth < 0 || weight <= 0) {
+    ++stats_.discarded;
+    return;
+  }
+  has_label ? ++stats_.labelled : ++stats_.proxied;
+  double remote_error = 0;
+  if (p.remote >= 0) {
+    remote_error = p.remote != truth;
+  } else if (labelled_ > 0) {
+    remote_error = 1.0 - remote_right_ / labelled_;
+  }
+  const double offload_loss = options_.offload_cost + remote_error;
+  const double accept_loss = p.local != truth;
+  for (size_t k = 0; k < thresholds_.size(); ++k) {
+    loss_[k] += weight * (p.score < thresholds_[k] ? offload_loss : accept_loss);
+  }
+  resolved_ += 1;
+}
+
+void FieldLearner::OnDrift() {
+  if (ever_reset_ && static_cast<double>(stats_.samples - last_reset_) < options_.memory_samples)
+    return;
+  ever_reset_ = true;
+  last_reset_ = stats_.samples;
+  std::fill(loss_.begin(), loss_.end(), 0.0);
+  resolved_ = labelled_ = local_right_ = remote_right_ = 0;
+  offloads_answered_ = disagreements_ = 0;
+  ++stats_.resets;
+}
+
+FieldLearnerStats FieldLearner::stats() const {
+  FieldLearnerStats s = stats_;
+  s.theta = theta();
+  s.remote_trusted = remote_trusted();
+  if (labelled_ > 0) {
+    s.local_accuracy_labelled = local_right_ / labelled_;
+    s.remote_accuracy_labelled = remote_right_ / labelled_;
+  }
+  if (offloads_answered_ > 0) s.offload_disagreement = disagreements_ / offloads_answered_;
+  return s;
+}
+
+std::string FieldLearner::ToJson() const {
+  json j;
+  j["version"] = 1;
+  j["grid"] = options_.grid;
+  j["score_min"] = options_.score_min;
+  j["score_max"] = options_.score_max;
+  j["calibrated_theta"] = thresholds_[calibrated_index_];
+  j["loss"] = loss_;
+  j["resolved"] = resolved_;
+  j["labelled"] = {
+      {"count", labelled_}, {"local_right", local_right_}, {"remote_right", remote_right_}};
+  j["offloads"] = {{"answered", offloads_answered_}, {"disagreements", disagreements_}};
+  j["counters"] = {{"samples", stats_.samples},
+                   {"audits", stats_.audits},
+                   {"extra_offloads", stats_.extra_offloads},
+                   {"labelled", stats_.labelled},
+                   {"proxied", stats_.proxied},
+                   {"discarded", stats_.discarded},
+                   {"resets", stats_.resets}};
+  j["last_reset"] = ever_reset_ ? json(last_reset_) : json(nullptr);
+  return j.dump(1);
+}
+
+Result<FieldLearner> FieldLearner::FromJson(const std::string& text,
+                                            const FieldLearnerOptions& options,
+                                            double calibrated_theta) {
+  HIEDGE_ASSIGN_OR_RETURN(FieldLearner learner, Create(options, calibrated_theta));
+  auto parsed = ParseBoundedJson(text);
+  if (!parsed.ok()) return Status::DataLoss("learner state: " + parsed.status().message());
+  const json& j = *parsed;
+  try {
+    if (j.at("version").get<int>() != 1)
+      return Status::DataLoss("learner state: unsupported version");
+    if (j.at("grid").get<int>() != options.grid ||
+        j.at("score_min").get<double>() != options.score_min ||
+        j.at("score_max").get<double>() != options.score_max ||
+        j.at("calibrated_theta").get<double>() != calibrated_theta) {
+      return Status::FailedPrecondition(
+          "learner state was learned for another grid or calibration; delete it to start over");
+    }
+    auto loss = j.at("loss").get<std::vector<double>>();
+    if (loss.size() != learner.loss_.size())
+      return Status::DataLoss("learner state: loss vector of the wrong length");
+    for (double v : loss) {
+      if (!std::isfinite(v) || v < 0) return Status::DataLoss("learner state: bad loss value");
+    }
+    learner.loss_ = std::move(loss);
+    learner.resolved_ = j.at("resolved").get<double>();
+    learner.labelled_ = j.at("labelled").at("count").get<double>();
+    learner.local_right_ = j.at("labelled").at("local_right").get<double>();
+    learner.remote_right_ = j.at("labelled").at("remote_right").get<double>();
+    learner.offloads_answered_ = j.at("offloads").at("answered").get<double>();
+    learner.disagreements_ = j.at("offloads").at("disagreements").get<double>();
+    const json& c = j.at("counters");
+    learner.stats_.samples = c.at("samples").get<uint64_t>();
+    learner.stats_.audits = c.at("audits").get<uint64_t>();
+    learner.stats_.extra_offloads = c.at("extra_offloads").get<uint64_t>();
+    learner.stats_.labelled = c.at("labelled").get<uint64_t>();
+    learner.stats_.proxied = c.at("proxied").get<uint64_t>();
+    learner.stats_.discarded = c.at("discarded").get<uint64_t>();
+    learner.stats_.resets = c.at("resets").get<uint64_t>();
+    if (!j.at("last_reset").is_null()) {
+      learner.ever_reset_ = true;
+      learner.last_reset_ = j.at("last_reset").get<uint64_t>();
+    }
+  } catch (const json::exception& e) {
+    return Status::DataLoss(std::string("learner state: ") + e.what());
+  }
+  for (double v : {learner.resolved_, learner.labelled_, learner.local_right_,
+                   learner.remote_right_, learner.offloads_answered_, learner.disagreements_}) {
+    if (!std::isfinite(v) || v < 0) return Status::DataLoss("learner state: bad count");
+  }
+  // The audit draws continue from a seed mixed with the samples seen, not from the
+  // start again (which would repeat the same audit pattern after every restart).
+  learner.rng_.seed(options.seed ^ (learner.stats_.samples * 0x9E3779B97F4A7C15ull));
+  return learner;
+}
+
+}  // namespace hiedge

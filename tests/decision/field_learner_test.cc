@@ -1,0 +1,221 @@
+#include "hiedge/field_learner.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace hiedge {
+namespace {
+
+// A synthetic stream: score uniform in [0, 1); the S-ML is right above `local_ok` and
+// with probability `local_accuracy_below` below it; the L-ML is right with probability
+// `remote_accuracy`. Ten classes; a wrong answer is
+// (label + 1) % 10 for the S-ML and (label + 2) % 10 for the L-ML.
+struct Stream {
+  double local_ok = 0.6;
+  double local_accuracy_below = 0.0;
+  double remote_accuracy = 1.0;
+  std::mt19937_64 rng{7};
+  struct Sample {
+    float score;
+    int label, local, remote;
+  };
+  Sample Next() {
+    std::uniform_real_distribution<double> u(0, 1);
+    Sample s;
+    s.score = static_cast<float>(u(rng));
+    s.label = static_cast<int>(rng() % 10);
+    const bool local_right = s.score >= local_ok || u(rng) < local_accuracy_below;
+    s.local = local_right ? s.label : (s.label + 1) % 10;
+    s.remote = u(rng) < remote_accuracy ? s.label : (s.label + 2) % 10;
+    return s;
+  }
+};
+
+// Runs `n` samples through the learner as the device does; labels every audited sample
+// when `label_audits`. Returns the accuracy of the final answers.
+double RunStream(FieldLearner& learner, Stream& stream, int n, bool label_audits, uint64_t* id) {
+  double right = 0;
+  for (int i = 0; i < n; ++i, ++*id) {
+    const Stream::Sample s = stream.Next();
+    const FieldDecision d = learner.Decide(*id, s.score);
+    if (d.sent()) {
+      learner.RecordSent(*id, s.local, s.remote);
+      if (d.audit && label_audits) EXPECT_TRUE(learner.Feedback(*id, s.label).ok());
+    }
+    right += (d.offload ? s.remote : s.local) == s.label;
+  }
+  return right / n;
+}
+
+FieldLearnerOptions Options() {
+  FieldLearnerOptions o;
+  o.offload_cost = 0.1;
+  o.audit_rate = 0.05;
+  o.label_wait = 16;
+  o.memory_samples = 2000;
+  o.max_proxy_disagreement = 1.0;  // Without labels, believe the L-ML (the tests vary this).
+  return o;
+}
+
+TEST(FieldLearnerTest, StartsAtTheCalibratedThresholdAndAuditsAtTheRate) {
+  auto learner = FieldLearner::Create(Options(), 0.3);
+  ASSERT_TRUE(learner.ok());
+  EXPECT_DOUBLE_EQ(learner->theta(), 0.3);
+  uint64_t audits = 0;
+  for (uint64_t i = 0; i < 20000; ++i) {
+    const FieldDecision d = learner->Decide(i, 0.9f);  // Sure: only audits are sent.
+    EXPECT_EQ(d.offload, false);
+    audits += d.audit;
+  }
+  // Nothing was answered, so nothing was learned.
+  EXPECT_DOUBLE_EQ(learner->theta(), 0.3);
+  EXPECT_NEAR(static_cast<double>(audits) / 20000, 0.05, 0.005);
+  EXPECT_EQ(learner->stats().audits, audits);
+  EXPECT_EQ(learner->stats().extra_offloads, audits);
+}
+
+TEST(FieldLearnerTest, TrustedLmlAnswersMoveThetaToWhereTheSmlStartsToFail) {
+  // The S-ML fails below 0.6 and the L-ML is always right: with β = 0.1 the best θ is
+  // 0.6. Calibrated at 0.3, the learner learns it from the L-ML's answers alone.
+  auto learner = FieldLearner::Create(Options(), 0.3);
+  ASSERT_TRUE(learner.ok());
+  Stream stream;
+  uint64_t id = 0;
+  RunStream(*learner, stream, 20000, /*label_audits=*/false, &id);
+  EXPECT_NEAR(learner->theta(), 0.6, 0.05);
+  EXPECT_TRUE(learner->remote_trusted());
+  EXPECT_GT(learner->stats().proxied, 1000u);
+  EXPECT_EQ(learner->stats().labelled, 0u);
+}
+
+TEST(FieldLearnerTest, LabelsRevealAFailingLmlAndTheLearnerStopsOffloading) {
+  // The L-ML is right only 30% of the time; the S-ML is right above 0.6 and half the
+  // time below (70% overall). Taking the L-ML's answers as truth says "offload
+  // everything"; the labelled audits show the L-ML failing, and the learner stops
+  // offloading.
+  const FieldLearnerOptions o = Options();
+  Stream proxy_stream{.local_ok = 0.6, .local_accuracy_below = 0.5, .remote_accuracy = 0.3};
+  auto fooled = FieldLearner::Create(o, 0.3);
+  ASSERT_TRUE(fooled.ok());
+  uint64_t id = 0;
+  RunStream(*fooled, proxy_stream, 20000, /*label_audits=*/false, &id);
+  EXPECT_GT(fooled->theta(), 0.9) << "the L-ML's answers as labels: offload (almost) all";
+
+  Stream labelled_stream{.local_ok = 0.6, .local_accuracy_below = 0.5, .remote_accuracy = 0.3};
+  auto learner = FieldLearner::Create(o, 0.3);
+  ASSERT_TRUE(learner.ok());
+  id = 0;
+  RunStream(*learner, labelled_stream, 20000, /*label_audits=*/true, &id);
+  EXPECT_FALSE(learner->remote_trusted());
+  EXPECT_LT(learner->theta(), 0.05) << "the L-ML is worse everywhere: never offload";
+  const FieldLearnerStats s = learner->stats();
+  EXPECT_NEAR(s.remote_accuracy_labelled, 0.3, 0.1);
+  EXPECT_NEAR(s.local_accuracy_labelled, 0.7, 0.1);
+  EXPECT_GT(s.labelled, 500u);
+  // Accuracy over the next stretch: the S-ML's 70%, not HI-at-0.3's 0.3*0.3 + 0.55.
+  EXPECT_GT(RunStream(*learner, labelled_stream, 5000, true, &id), 0.67);
+}
+
+TEST(FieldLearnerTest, WithoutLabelsHighDisagreementStopsTrustInTheLml) {
+  FieldLearnerOptions o = Options();
+  o.max_proxy_disagreement = 0.5;
+  Stream stream{.local_ok = 0.6, .remote_accuracy = 0.3};
+  auto learner = FieldLearner::Create(o, 0.3);
+  ASSERT_TRUE(learner.ok());
+  uint64_t id = 0;
+  RunStream(*learner, stream, 5000, /*label_audits=*/false, &id);
+  // Offloads below 0.3: the S-ML is always wrong there, so the two disagree unless both
+  // are wrong in the same way (never, here): disagreement 1 > 0.5.
+  EXPECT_FALSE(learner->remote_trusted());
+  EXPECT_GT(learner->stats().offload_disagreement, 0.9);
+  EXPECT_DOUBLE_EQ(learner->theta(), 0.3) << "no believable evidence: θ stays calibrated";
+}
+
+TEST(FieldLearnerTest, FeedbackIsBoundedToRecentSentSamples) {
+  FieldLearnerOptions o = Options();
+  o.audit_rate = 0;
+  auto learner = FieldLearner::Create(o, 0.5);
+  ASSERT_TRUE(learner.ok());
+  EXPECT_TRUE(learner->Decide(1, 0.2f).offload);
+  learner->RecordSent(1, 3, 4);
+  EXPECT_FALSE(learner->Decide(2, 0.9f).sent());
+  EXPECT_EQ(learner->Feedback(2, 1).code(), StatusCode::kNotFound) << "accepted: never sent";
+  EXPECT_EQ(learner->Feedback(1, -1).code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(learner->Feedback(1, 4).ok());
+  EXPECT_EQ(learner->Feedback(1, 4).code(), StatusCode::kNotFound) << "already labelled";
+  EXPECT_EQ(learner->stats().labelled, 1u);
+  EXPECT_TRUE(learner->Decide(3, 0.1f).offload);
+  learner->RecordSent(3, 3, 4);
+  for (uint64_t i = 4; i < 4 + o.label_wait; ++i) learner->Decide(i, 0.9f);
+  EXPECT_EQ(learner->Feedback(3, 4).code(), StatusCode::kNotFound) << "waited too long";
+  EXPECT_EQ(learner->stats().proxied, 1u) << "expired: the L-ML's answer was the label";
+}
+
+TEST(FieldLearnerTest, DriftForgetsTheEvidenceAtMostOncePerMemory) {
+  auto learner = FieldLearner::Create(Options(), 0.3);
+  ASSERT_TRUE(learner.ok());
+  Stream stream;
+  uint64_t id = 0;
+  RunStream(*learner, stream, 10000, false, &id);
+  ASSERT_GT(learner->theta(), 0.5);
+  learner->OnDrift();
+  EXPECT_DOUBLE_EQ(learner->theta(), 0.3) << "back to the calibration until evidence returns";
+  EXPECT_EQ(learner->stats().resets, 1u);
+  RunStream(*learner, stream, 100, false, &id);
+  learner->OnDrift();  // Within memory_samples of the last: ignored.
+  EXPECT_EQ(learner->stats().resets, 1u);
+  RunStream(*learner, stream, 3000, false, &id);
+  EXPECT_GT(learner->theta(), 0.5) << "relearned";
+}
+
+TEST(FieldLearnerTest, StateSurvivesARestart) {
+  auto learner = FieldLearner::Create(Options(), 0.3);
+  ASSERT_TRUE(learner.ok());
+  Stream stream;
+  uint64_t id = 0;
+  RunStream(*learner, stream, 8000, true, &id);
+  const std::string saved = learner->ToJson();
+  auto restored = FieldLearner::FromJson(saved, Options(), 0.3);
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  EXPECT_DOUBLE_EQ(restored->theta(), learner->theta());
+  EXPECT_NE(restored->theta(), 0.3);
+  EXPECT_EQ(restored->stats().samples, learner->stats().samples);
+  EXPECT_EQ(restored->stats().labelled, learner->stats().labelled);
+  EXPECT_EQ(restored->ToJson(), saved);
+
+  FieldLearnerOptions other = Options();
+  other.grid = 32;
+  EXPECT_EQ(FieldLearner::FromJson(saved, other, 0.3).status().code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(FieldLearner::FromJson(saved, Options(), 0.4).status().code(),
+            StatusCode::kFailedPrecondition)
+      << "recalibrated since";
+  EXPECT_EQ(FieldLearner::FromJson("{\"version\": 1", Options(), 0.3).status().code(),
+            StatusCode::kDataLoss);
+  EXPECT_EQ(FieldLearner::FromJson("{\"version\": 2}", Options(), 0.3).status().code(),
+            StatusCode::kDataLoss);
+  std::string negative = saved;
+  negative.replace(negative.find("\"resolved\": ") + 12, 1, "-");
+  EXPECT_EQ(FieldLearner::FromJson(negative, Options(), 0.3).status().code(),
+            StatusCode::kDataLoss);
+}
+
+TEST(FieldLearnerTest, RefusesBadOptions) {
+  FieldLearnerOptions o = Options();
+  o.audit_rate = 0.9;
+  EXPECT_EQ(FieldLearner::Create(o, 0.3).status().code(), StatusCode::kInvalidArgument);
+  o = Options();
+  o.grid = 1;
+  EXPECT_EQ(FieldLearner::Create(o, 0.3).status().code(), StatusCode::kInvalidArgument);
+  o = Options();
+  o.score_max = o.score_min;
+  EXPECT_EQ(FieldLearner::Create(o, 0.3).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(FieldLearner::Create(Options(), 1.5).status().code(), StatusCode::kInvalidArgument);
+  o = Options();
+  o.label_wait = 1 << 20;
+  EXPECT_EQ(FieldLearner::Create(o, 0.3).status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace hiedge
