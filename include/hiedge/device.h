@@ -12,6 +12,7 @@
 #include "hiedge/clock.h"
 #include "hiedge/drift.h"
 #include "hiedge/endpoint_selector.h"
+#include "hiedge/field_learner.h"
 #include "hiedge/model.h"
 #include "hiedge/offload_policy.h"
 #include "hiedge/status.h"
@@ -88,14 +89,20 @@ struct DeviceOptions {
   std::vector<double> exit_thresholds;
   // Drift detection against the calibration's statistics; none when empty.
   std::optional<DriftDetector> drift;
+  // Learning in the field: θ from the learner instead of the policy's, audits, labels
+  // through DeviceRuntime::Feedback; a drift alarm makes it forget. None when empty.
+  std::optional<FieldLearner> learner;
 };
 
 struct SampleRecord {
   int local_prediction = -1;
-  float confidence = 0;        // S-ML max probability (at the policy's temperature).
-  float score = 0;             // The policy module's score (offload iff < theta).
-  int exit = -1;               // The early exit that answered; -1: the final exit.
-  bool offloaded = false;      // The decision said offload.
+  float confidence = 0;    // S-ML max probability (at the policy's temperature).
+  float score = 0;         // The policy module's score (offload iff < theta).
+  int exit = -1;           // The early exit that answered; -1: the final exit.
+  bool offloaded = false;  // The decision said offload.
+  // Audited by the field learner: its true label is wanted (DeviceRuntime::Feedback).
+  // Sent to the server also when not offloaded; then answered locally all the same.
+  bool audit = false;
   int remote_prediction = -1;  // -1 unless the server answered in time.
   bool fallback = false;       // Offload failed or missed its deadline; local answer used.
   int final_prediction = -1;   // The one answer given for the sample.
@@ -136,12 +143,19 @@ class DeviceRuntime {
   std::vector<Answer> Flush();
   size_t queued() const { return queue_.size(); }
 
-  // One image, answered now: Submit then Flush. FailedPrecondition while samples are queued.
+  // One image, answered now: Submit then Flush. FailedPrecondition while samples are
+  // queued. Its sample id (for Feedback) is the number of earlier Process calls.
   Result<SampleRecord> Process(const TensorView& image);
+  // The application's true label for a sample (its Submit id), for the field learner.
+  // FailedPrecondition without a learner; NotFound when the learner is not waiting for
+  // that sample (accepted and not audited, already labelled, or too long ago).
+  Status Feedback(size_t sample, int label);
 
   const DeviceOptions& options() const { return options_; }
   // The live drift detector, or null when drift detection is off.
   const DriftDetector* drift() const { return options_.drift ? &*options_.drift : nullptr; }
+  // The live field learner, or null when learning is off.
+  const FieldLearner* learner() const { return options_.learner ? &*options_.learner : nullptr; }
   const ModelInfo& local_model() const { return local_->info(); }
 
  private:
@@ -150,6 +164,7 @@ class DeviceRuntime {
     SampleRecord record;
     int64_t enqueued_us;
     std::vector<float> image;
+    bool audit_only;  // Already answered locally; sent for the learner only.
   };
   std::vector<Answer> SendQueue();
   void ObserveDrift(SampleRecord& record);
@@ -161,6 +176,7 @@ class DeviceRuntime {
   MicrosClock clock_;
   std::vector<int64_t> one_sample_shape_;  // {1, ...per-sample shape of the local model}
   std::vector<Queued> queue_;
+  size_t process_calls_ = 0;
 };
 
 }  // namespace hiedge

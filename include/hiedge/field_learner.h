@@ -14,16 +14,18 @@
 //
 // Whom to believe. The L-ML's answer stands in for a label only while the L-ML is
 // *trusted*: with enough labelled samples (decayed count ≥ min_labels_for_trust), while
-// the L-ML was right at least as often as the S-ML on them; without, while the two
-// models disagree on offloads no more often than `max_proxy_disagreement`. Trusted,
+// the L-ML was right at least as often as the S-ML on them; with fewer (an application
+// that labels, after a drift alarm), not until they come; with no labels ever, while
+// the two models disagree on offloads no more often than `max_proxy_disagreement`. Trusted,
 // every sent sample counts, weighted by 1 / P(sent) (1 below θ, 1 / audit_rate above):
 // an unbiased estimate of every threshold's loss. Untrusted, only labelled audits
 // count (weight 1 / audit_rate): they are a uniform sample, so the estimate stays
 // unbiased on exactly the samples whose labels can be believed.
 //
 // Forgetting. Evidence decays by 1/e every `memory_samples` samples; `OnDrift` (the
-// drift detector's alarm) forgets it at once, at most once per memory_samples, and θ
-// returns to the calibrated one until `min_evidence` samples have been resolved again.
+// drift detector's alarm) forgets it at once when it is the first alarm for
+// memory_samples samples, and θ returns to the calibrated one until `min_evidence`
+// samples have been resolved again.
 //
 // Pure: no clock, no I/O; randomness (audits) from a seeded generator. Memory is
 // bounded by the grid and `label_wait`. Not thread-safe.
@@ -38,6 +40,9 @@
 #include "hiedge/status.h"
 
 namespace hiedge {
+
+struct DecisionConfig;  // hiedge/decision_config.h
+class OffloadPolicy;    // hiedge/offload_policy.h
 
 struct FieldLearnerOptions {
   double offload_cost = 0.1;            // β: the loss of one offload, in errors.
@@ -75,6 +80,13 @@ struct FieldLearnerStats {
   double theta = 0;
 };
 
+// Options for learning in the field from a calibrated policy: β from the config, the
+// module's score range over `classes` classes (widened to include θ), and L-ML answers
+// believed without labels while the offload disagreement stays within 0.25 of the
+// calibration's. audit_rate, memory and seed keep their defaults.
+FieldLearnerOptions FieldLearnerOptionsFor(const DecisionConfig& config,
+                                           const OffloadPolicy& policy, int classes);
+
 class FieldLearner {
  public:
   // InvalidArgument for options out of range or calibrated_theta outside the score range.
@@ -86,10 +98,12 @@ class FieldLearner {
   // A sent sample was answered: the S-ML's and the L-ML's predictions (-1: the L-ML did
   // not answer). The sample then waits for Feedback. Unknown ids are ignored.
   void RecordSent(uint64_t sample, int local_prediction, int remote_prediction);
-  // The true label of a sample sent within the last label_wait samples. NotFound for a
-  // sample never sent, already resolved or too old; InvalidArgument for label < 0.
+  // The true label of a sample sent within the last label_wait samples (before or after
+  // its RecordSent). NotFound for a sample never sent, already labelled or too old;
+  // InvalidArgument for label < 0.
   Status Feedback(uint64_t sample, int label);
-  // The drift detector alarmed: forget the evidence (at most once per memory_samples).
+  // The drift detector alarmed: forget the evidence, unless an alarm came within the
+  // last memory_samples samples (a lasting shift alarms again and again).
   void OnDrift();
 
   double theta() const;
@@ -114,6 +128,7 @@ class FieldLearner {
     bool audited = false;
     bool answered = false;
     int local = -1, remote = -1;
+    int label = -1;  // Feedback that came before the answer.
   };
   FieldLearner(const FieldLearnerOptions& options, double calibrated_theta);
   void Decay();
@@ -129,7 +144,7 @@ class FieldLearner {
   double resolved_ = 0;       // Decayed count of resolved samples.
   double labelled_ = 0, local_right_ = 0, remote_right_ = 0;  // Decayed, labelled + answered.
   double offloads_answered_ = 0, disagreements_ = 0;          // Decayed.
-  uint64_t last_reset_ = 0;
+  uint64_t last_reset_ = 0;  // The sample of the last alarm (reset or not).
   bool ever_reset_ = false;
   FieldLearnerStats stats_;
   std::deque<Pending> pending_;  // Oldest first; at most label_wait + 1 entries.

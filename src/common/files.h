@@ -19,7 +19,7 @@ Result<T> ReadAndParse(const std::string& path, Parse parse) {
   if (!parsed.ok()) return Status::DataLoss(path + ": " + parsed.status().message());
   return parsed;
 }
-// Creates missing parent folders.
+// Creates missing parent folders. Atomic: written to `path`.tmp, then renamed over `path`.
 Status WriteTextFile(const std::string& path, const std::string& content);
 
 }  // namespace hiedge

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/bounded_json.h"
+#include "hiedge/decision_config.h"
+#include "hiedge/offload_policy.h"
 
 namespace hiedge {
 namespace {
@@ -27,6 +29,17 @@ Status CheckOptions(const FieldLearnerOptions& o, double calibrated_theta) {
 }
 
 }  // namespace
+
+FieldLearnerOptions FieldLearnerOptionsFor(const DecisionConfig& config,
+                                           const OffloadPolicy& policy, int classes) {
+  FieldLearnerOptions o;
+  o.offload_cost = config.offload_cost;
+  const auto [low, high] = policy.module().ScoreRange(classes);
+  o.score_min = std::min(low, policy.theta());
+  o.score_max = std::max(high, policy.theta());
+  o.max_proxy_disagreement = std::min(1.0, config.offload_disagreement + 0.25);
+  return o;
+}
 
 FieldLearner::FieldLearner(const FieldLearnerOptions& options, double calibrated_theta)
     : options_(options), rng_(options.seed) {
@@ -66,6 +79,9 @@ double FieldLearner::theta() const {
 bool FieldLearner::remote_trusted() const {
   if (labelled_ >= options_.min_labels_for_trust && labelled_ > 0)
     return remote_right_ >= local_right_;
+  // The application labels samples, but not enough recent ones (after a drift alarm):
+  // the L-ML is unproven on this stream until they come.
+  if (stats_.labelled > 0) return false;
   if (offloads_answered_ >= options_.min_labels_for_trust && offloads_answered_ > 0)
     return disagreements_ / offloads_answered_ <= options_.max_proxy_disagreement;
   return true;  // No evidence either way: the seeds' assumption.
@@ -117,10 +133,10 @@ void FieldLearner::RecordSent(uint64_t sample, int local_prediction, int remote_
       offloads_answered_ += 1;
       disagreements_ += remote_prediction != local_prediction;
     }
-    if (options_.label_wait == 0) {
+    if (options_.label_wait == 0 || p.label >= 0) {
       const Pending resolved = p;
       std::erase_if(pending_, [&](const Pending& q) { return q.sample == sample; });
-      Resolve(resolved, -1);
+      Resolve(resolved, resolved.label);
     }
     return;
   }
@@ -129,7 +145,11 @@ void FieldLearner::RecordSent(uint64_t sample, int local_prediction, int remote_
 Status FieldLearner::Feedback(uint64_t sample, int label) {
   if (label < 0) return Status::InvalidArgument("label must be >= 0");
   for (auto it = pending_.begin(); it != pending_.end(); ++it) {
-    if (it->sample != sample) continue;
+    if (it->sample != sample || it->label >= 0) continue;
+    if (!it->answered) {  // Resolved when the answer comes.
+      it->label = label;
+      return Status::Ok();
+    }
     const Pending p = *it;
     pending_.erase(it);
     Resolve(p, label);
@@ -151,7 +171,7 @@ void FieldLearner::ExpireOld() {
       break;
     const Pending p = pending_.front();
     pending_.pop_front();
-    Resolve(p, -1);
+    Resolve(p, p.label);
   }
 }
 
@@ -196,10 +216,13 @@ void FieldLearner::Resolve(const Pending& p, int label) {
 }
 
 void FieldLearner::OnDrift() {
-  if (ever_reset_ && static_cast<double>(stats_.samples - last_reset_) < options_.memory_samples)
-    return;
+  // Only the first alarm after a quiet memory_samples resets: a lasting shift (or the
+  // learner's own new θ) keeps the detector alarming, and every alarm extends the quiet.
+  const bool quiet =
+      !ever_reset_ || static_cast<double>(stats_.samples - last_reset_) >= options_.memory_samples;
   ever_reset_ = true;
   last_reset_ = stats_.samples;
+  if (!quiet) return;
   std::fill(loss_.begin(), loss_.end(), 0.0);
   resolved_ = labelled_ = local_right_ = remote_right_ = 0;
   offloads_answered_ = disagreements_ = 0;

@@ -54,6 +54,11 @@ Result<std::vector<DeviceRuntime::Answer>> DeviceRuntime::Submit(size_t sample,
     r.confidence = decision.confidence;
     r.score = decision.score;
     r.offloaded = decision.offload;
+    if (options_.learner) {
+      const FieldDecision learned = options_.learner->Decide(sample, decision.score);
+      r.offloaded = learned.offload;
+      r.audit = learned.audit;
+    }
   }
   r.decision_ms = MillisSince(start);
   r.final_prediction = r.local_prediction;
@@ -62,8 +67,10 @@ Result<std::vector<DeviceRuntime::Answer>> DeviceRuntime::Submit(size_t sample,
   if (!r.offloaded) {
     ObserveDrift(r);
     answers.push_back({sample, r});
+    // An audit is answered now; its image rides with the next offload request.
+    if (r.audit) queue_.push_back({sample, r, clock_(), std::move(input.data), true});
   } else {
-    queue_.push_back({sample, r, clock_(), std::move(input.data)});
+    queue_.push_back({sample, r, clock_(), std::move(input.data), false});
   }
   if (queue_.size() >= options_.offload_batch) {
     std::vector<Answer> sent = SendQueue();
@@ -109,6 +116,16 @@ std::vector<DeviceRuntime::Answer> DeviceRuntime::SendQueue() {
   }
   std::vector<Answer> answers;
   for (size_t i = 0; i < queue_.size(); ++i) {
+    if (options_.learner) {
+      const int remote_prediction = remote.ok()
+                                        ? FindArgMax(remote->row(static_cast<int64_t>(i)),
+                                                     static_cast<size_t>(remote->row_size()))
+                                              .index
+                                        : -1;
+      options_.learner->RecordSent(queue_[i].sample, queue_[i].record.local_prediction,
+                                   remote_prediction);
+    }
+    if (queue_[i].audit_only) continue;
     SampleRecord r = queue_[i].record;
     // Waiting for the batch is part of the sample's offload time.
     r.offload_ms = round_trip_ms + static_cast<double>(start - queue_[i].enqueued_us) / 1000.0;
@@ -133,13 +150,20 @@ void DeviceRuntime::ObserveDrift(SampleRecord& r) {
   const bool answered = r.remote_prediction >= 0 && !r.fallback;
   r.drift_alarm = options_.drift->Observe(r.confidence, r.offloaded, answered,
                                           answered && r.remote_prediction != r.local_prediction);
+  if (r.drift_alarm && options_.learner) options_.learner->OnDrift();
+}
+
+Status DeviceRuntime::Feedback(size_t sample, int label) {
+  if (!options_.learner) return Status::FailedPrecondition("feedback without a field learner");
+  return options_.learner->Feedback(sample, label);
 }
 
 Result<SampleRecord> DeviceRuntime::Process(const TensorView& image) {
   if (!queue_.empty())
     return Status::FailedPrecondition("Process() while samples are queued for offload");
-  HIEDGE_ASSIGN_OR_RETURN(std::vector<Answer> answers, Submit(0, image));
+  HIEDGE_ASSIGN_OR_RETURN(std::vector<Answer> answers, Submit(process_calls_++, image));
   if (answers.empty()) answers = Flush();
+  Flush();  // An audit answered at once still goes to the server now.
   return std::move(answers.front().record);
 }
 

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "hiedge/drift.h"
+#include "hiedge/field_learner.h"
 #include "hiedge/offload_policy.h"
 
 namespace hiedge {
@@ -24,6 +25,57 @@ bool Replay(const OffloadPolicy& policy, DriftDetector& detector, const Predicti
   *alarm = detector.Observe(d.confidence, d.offload, d.offload,
                             d.offload && remote.labels[i] != d.prediction);
   return d.offload;
+}
+
+// What one learner run over a clean-then-shifted stream gave on the shifted half.
+struct LearnerRun {
+  double accuracy = 0, offload = 0, audit = 0, theta = 0;
+  bool trusts_remote = true;
+};
+
+// The device's loop (DeviceRuntime with a FieldLearner): policy score → learner θ and
+// audit → offload or accept → the L-ML's answer for sent samples → the application's
+// label for audits (when `label_audits`) → the detector, whose alarm makes the learner
+// forget. The answer of an audited sample the learner accepted is the S-ML's.
+Result<LearnerRun> ReplayLearner(const DriftInputs& in, const OffloadPolicy& policy, size_t k,
+                                 bool label_audits) {
+  const int classes = in.prefix_local->classes;
+  FieldLearnerOptions options = FieldLearnerOptionsFor(in.config, policy, classes);
+  options.audit_rate = in.audit_rate;
+  options.seed = in.seed;
+  HIEDGE_ASSIGN_OR_RETURN(FieldLearner learner, FieldLearner::Create(options, policy.theta()));
+  HIEDGE_ASSIGN_OR_RETURN(DriftDetector detector,
+                          DriftDetector::FromConfig(in.config, {in.false_alarm_rate}));
+  LearnerRun run;
+  const size_t n_clean = in.prefix_labels->size();
+  const size_t n_shifted = in.shifted_labels->size();
+  for (size_t t = 0; t < n_clean + n_shifted; ++t) {
+    const bool shifted = t >= n_clean;
+    const size_t i = shifted ? t - n_clean : t;
+    const Predictions& local = shifted ? in.shifted_local[k] : *in.prefix_local;
+    const Predictions& remote = shifted ? in.shifted_remote[k] : *in.prefix_remote;
+    const int label = shifted ? (*in.shifted_labels)[i] : (*in.prefix_labels)[i];
+    const PolicyDecision d = policy.Decide(Row(local, i));
+    const FieldDecision f = learner.Decide(t, d.score);
+    if (f.sent()) {
+      learner.RecordSent(t, d.prediction, remote.labels[i]);
+      if (f.audit && label_audits) HIEDGE_RETURN_IF_ERROR(learner.Feedback(t, label));
+    }
+    if (detector.Observe(d.confidence, f.offload, f.offload,
+                         f.offload && remote.labels[i] != d.prediction))
+      learner.OnDrift();
+    if (!shifted) continue;
+    run.accuracy += (f.offload ? remote.labels[i] : d.prediction) == label;
+    run.offload += f.offload;
+    run.audit += f.audit;
+  }
+  const double n = static_cast<double>(n_shifted);
+  run.accuracy /= n;
+  run.offload /= n;
+  run.audit /= n;
+  run.theta = learner.theta();
+  run.trusts_remote = learner.remote_trusted();
+  return run;
 }
 
 }  // namespace
@@ -84,7 +136,26 @@ Result<DriftStudy> RunDriftStudy(const DriftInputs& in) {
     row.remote_accuracy = remote_right / n;
     row.hi_accuracy = hi_right / n;
     study.rows.push_back(row);
+
+    LearnerRow learned;
+    learned.corruption = row.corruption;
+    learned.local_accuracy = row.local_accuracy;
+    learned.remote_accuracy = row.remote_accuracy;
+    learned.hi_accuracy = row.hi_accuracy;
+    HIEDGE_ASSIGN_OR_RETURN(const LearnerRun labelled, ReplayLearner(in, policy, k, true));
+    HIEDGE_ASSIGN_OR_RETURN(const LearnerRun proxy, ReplayLearner(in, policy, k, false));
+    learned.labelled_accuracy = labelled.accuracy;
+    learned.labelled_offload = labelled.offload;
+    learned.labelled_audit = labelled.audit;
+    learned.labelled_theta = labelled.theta;
+    learned.labelled_trusts_remote = labelled.trusts_remote;
+    learned.proxy_accuracy = proxy.accuracy;
+    learned.proxy_offload = proxy.offload;
+    learned.offload_cost = in.config.offload_cost;
+    study.learner_rows.push_back(learned);
   }
+  study.severity = in.severity;
+  study.audit_rate = in.audit_rate;
   return study;
 }
 
@@ -95,9 +166,9 @@ std::string DriftStudyToMarkdown(const DriftStudy& s) {
       "tests against the calibration's offload rate, confidence histogram and S-ML/L-ML "
       "disagreement; stated false-alarm rate %.0e per sample) replayed over streams of 5,000 "
       "clean test images followed by the other 5,000 under each corruption "
-      "(`hiedge/corruptions.h`; "
+      "(`hiedge/corruptions.h`, severity %d of 5; "
       "seeded). Delay = shifted samples until the first alarm (target: within 500).\n\n",
-      s.policy, s.false_alarm_rate);
+      s.policy, s.false_alarm_rate, s.severity);
   md += fmt::sprintf(
       "False alarms on %llu in-distribution samples (%s shuffled clean test streams): **%llu** "
       "(%.1e per sample; stated %.0e).\n\n",
@@ -116,6 +187,38 @@ std::string DriftStudyToMarkdown(const DriftStudy& s) {
                        r.detected ? "yes" : "**no**",
                        r.delay < 0 ? std::string("–") : std::to_string(r.delay),
                        static_cast<unsigned long long>(r.clean_alarms));
+  }
+  md += "\n## Learning in the field\n\n";
+  md += fmt::sprintf(
+      "The same streams through the device's field learner (`hiedge/field_learner.h`: "
+      "follow-the-leader over a grid of thresholds on decayed, importance-weighted losses; "
+      "drift alarms make it forget). **Labelled**: %.0f%% of samples audited (sent even "
+      "when accepted) and the application returns their true labels; the L-ML's answers "
+      "stand in for labels only while labelled samples show it at least as accurate as the "
+      "S-ML. **No labels**: the same audits, no labels; the L-ML's answers are believed "
+      "while the two models disagree on offloads at most 0.25 more often than on "
+      "validation. Accuracies over the shifted half; target: the labelled learner within 1 "
+      "pt of the better of S-ML-only and L-ML-only. The learner minimises cost (β per "
+      "offload, audits included, plus 1 per error), not errors alone, so the cost per "
+      "sample is given too: L-ML-only pays β on every sample.\n\n",
+      100 * s.audit_rate);
+  md +=
+      "| corruption | S-ML / L-ML / fixed HI | labelled learner: accuracy, offloaded, "
+      "audited, final θ, L-ML trusted | within 1 pt | cost: S-ML / L-ML / learner | no "
+      "labels: accuracy, offloaded |\n"
+      "|---|---|---|---|---|---|\n";
+  for (const LearnerRow& r : s.learner_rows) {
+    const double gap = r.labelled_accuracy - r.best_single();
+    const double audits_accepted = std::max(0.0, r.labelled_audit * (1 - r.labelled_offload));
+    md += fmt::sprintf(
+        "| %s | %.2f%% / %.2f%% / %.2f%% | %.2f%%, %.1f%%, %.1f%%, %.3f, %s | %s (%+.2f pt) | "
+        "%.3f / %.3f / %.3f | %.2f%%, %.1f%% |\n",
+        r.corruption, 100 * r.local_accuracy, 100 * r.remote_accuracy, 100 * r.hi_accuracy,
+        100 * r.labelled_accuracy, 100 * r.labelled_offload, 100 * r.labelled_audit,
+        r.labelled_theta, r.labelled_trusts_remote ? "yes" : "no", gap >= -0.01 ? "yes" : "**no**",
+        100 * gap, 1 - r.local_accuracy, r.offload_cost + 1 - r.remote_accuracy,
+        r.offload_cost * (r.labelled_offload + audits_accepted) + 1 - r.labelled_accuracy,
+        100 * r.proxy_accuracy, 100 * r.proxy_offload);
   }
   md += "\n";
   return md;

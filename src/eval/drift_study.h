@@ -20,12 +20,29 @@ struct DriftRow {
   uint64_t clean_alarms = 0;  // Alarms on the clean half.
 };
 
+// The device's field learner over the same clean-then-shifted stream, with the
+// detector's alarms forgetting its evidence. Accuracy and rates over the shifted half.
+struct LearnerRow {
+  std::string corruption;
+  double local_accuracy = 0, remote_accuracy = 0, hi_accuracy = 0;  // Fixed policy.
+  double labelled_accuracy = 0;  // Learner, audited samples labelled by the application.
+  double labelled_offload = 0, labelled_audit = 0, labelled_theta = 0;  // Rate, rate, final θ.
+  bool labelled_trusts_remote = true;                                   // At the end of the stream.
+  double proxy_accuracy = 0;  // Learner, no labels: the L-ML's answers (when believed).
+  double proxy_offload = 0;
+  double offload_cost = 0;  // β of the policy: cost = β · offloaded + errors, per sample.
+  double best_single() const { return std::max(local_accuracy, remote_accuracy); }
+};
+
 struct DriftStudy {
   std::string policy;
   double false_alarm_rate = 0;  // Stated.
   uint64_t clean_samples = 0;   // Over shuffled clean streams.
   uint64_t clean_alarms = 0;
   std::vector<DriftRow> rows;
+  int severity = 0;
+  double audit_rate = 0;
+  std::vector<LearnerRow> learner_rows;
 };
 
 // `clean` and `shifted[k]` hold the same images (the second half of the test set),
@@ -45,9 +62,12 @@ struct DriftInputs {
   int clean_streams = 20;
   uint64_t seed = 1;
   double false_alarm_rate = 1e-4;
+  int severity = 3;          // Of the corruptions (for the report).
+  double audit_rate = 0.02;  // Of the field learner.
 };
 
 Result<DriftStudy> RunDriftStudy(const DriftInputs& in);
+// Both sections: "Drift under shift" and "Learning in the field".
 std::string DriftStudyToMarkdown(const DriftStudy& study);
 
 }  // namespace hiedge

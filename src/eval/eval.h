@@ -70,9 +70,11 @@ struct StrategyResult {
 // Streams every sample of `data` through `device`, as a device would (unsure samples
 // batched per its offload options), and returns one record per sample in order.
 // A local-model error stops the run and is returned.
+// With `label_audits`, gives the device the true label of every audited sample as it
+// is answered (the application's part in learning in the field).
 Result<std::vector<SampleRecord>> RunDevice(DeviceRuntime& device, const Dataset& data,
                                             const std::string& label, double* wall_seconds,
-                                            bool progress = true);
+                                            bool progress = true, bool label_audits = false);
 
 StrategyResult Summarize(const std::string& strategy, double theta,
                          const std::vector<SampleRecord>& records, const Dataset& data,

@@ -18,13 +18,16 @@ double Percentile(std::vector<double> values, double q) {
 
 Result<std::vector<SampleRecord>> RunDevice(DeviceRuntime& device, const Dataset& data,
                                             const std::string& label, double* wall_seconds,
-                                            bool progress) {
+                                            bool progress, bool label_audits) {
   HIEDGE_RETURN_IF_ERROR(CheckDataFitsModel(data, device.local_model()));
   std::vector<SampleRecord> records(data.size());
   std::vector<bool> answered(data.size(), false);
   size_t done = 0;
+  Status feedback;
   auto take = [&](std::vector<DeviceRuntime::Answer> answers) {
     for (DeviceRuntime::Answer& a : answers) {
+      if (label_audits && a.record.audit && feedback.ok())
+        feedback = device.Feedback(a.sample, data.labels[a.sample]);
       answered[a.sample] = true;
       records[a.sample] = std::move(a.record);
       ++done;
@@ -40,6 +43,7 @@ Result<std::vector<SampleRecord>> RunDevice(DeviceRuntime& device, const Dataset
   }
   take(device.Flush());
   bar.Update(static_cast<int64_t>(done));
+  HIEDGE_RETURN_IF_ERROR(feedback);
   if (done != data.size() || std::find(answered.begin(), answered.end(), false) != answered.end()) {
     return Status::Internal("device answered " + std::to_string(done) + " of " +
                             std::to_string(data.size()) + " samples");

@@ -149,7 +149,21 @@ TEST(FieldLearnerTest, FeedbackIsBoundedToRecentSentSamples) {
   learner->RecordSent(3, 3, 4);
   for (uint64_t i = 4; i < 4 + o.label_wait; ++i) learner->Decide(i, 0.9f);
   EXPECT_EQ(learner->Feedback(3, 4).code(), StatusCode::kNotFound) << "waited too long";
-  EXPECT_EQ(learner->stats().proxied, 1u) << "expired: the L-ML's answer was the label";
+  // This application labels, but too few samples yet: the L-ML is unproven and its
+  // answer is not taken as the label.
+  EXPECT_EQ(learner->stats().discarded, 1u);
+  EXPECT_EQ(learner->stats().proxied, 0u);
+  // A label may come before the L-ML's answer (the device answered the audit at once).
+  EXPECT_TRUE(learner->Decide(100, 0.1f).offload);
+  EXPECT_TRUE(learner->Feedback(100, 4).ok());
+  EXPECT_EQ(learner->Feedback(100, 4).code(), StatusCode::kNotFound) << "already labelled";
+  EXPECT_EQ(learner->stats().labelled, 1u);
+  learner->RecordSent(100, 3, 4);
+  // Both labels count towards whom to believe (the L-ML was right twice, the S-ML never);
+  // not audited, the second is no uniform sample, so it moves no threshold yet.
+  EXPECT_DOUBLE_EQ(learner->stats().remote_accuracy_labelled, 1.0);
+  EXPECT_DOUBLE_EQ(learner->stats().local_accuracy_labelled, 0.0);
+  EXPECT_EQ(learner->stats().discarded, 2u);
 }
 
 TEST(FieldLearnerTest, DriftForgetsTheEvidenceAtMostOncePerMemory) {
@@ -163,10 +177,17 @@ TEST(FieldLearnerTest, DriftForgetsTheEvidenceAtMostOncePerMemory) {
   EXPECT_DOUBLE_EQ(learner->theta(), 0.3) << "back to the calibration until evidence returns";
   EXPECT_EQ(learner->stats().resets, 1u);
   RunStream(*learner, stream, 100, false, &id);
-  learner->OnDrift();  // Within memory_samples of the last: ignored.
+  learner->OnDrift();  // Within memory_samples of the last alarm: ignored.
   EXPECT_EQ(learner->stats().resets, 1u);
-  RunStream(*learner, stream, 3000, false, &id);
+  for (int i = 0; i < 3; ++i) {  // Alarms every 1,500 samples keep it from resetting.
+    RunStream(*learner, stream, 1500, false, &id);
+    learner->OnDrift();
+  }
+  EXPECT_EQ(learner->stats().resets, 1u);
   EXPECT_GT(learner->theta(), 0.5) << "relearned";
+  RunStream(*learner, stream, 2000, false, &id);
+  learner->OnDrift();  // After a quiet memory_samples: a new shift.
+  EXPECT_EQ(learner->stats().resets, 2u);
 }
 
 TEST(FieldLearnerTest, StateSurvivesARestart) {

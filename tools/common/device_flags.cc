@@ -1,8 +1,10 @@
 #include "device_flags.h"
 
 #include <cstdio>
+#include <filesystem>
 
 #include "cli.h"
+#include "common/files.h"
 #include "hiedge/decision_config.h"
 #include "hiedge/model_card.h"
 
@@ -34,6 +36,19 @@ void AddDeviceFlags(CLI::App* cmd, DeviceFlags* a) {
                   "Drift detection: false alarms per in-distribution sample, at most (mean)")
       ->check(CLI::Range(1e-9, 0.1))
       ->capture_default_str();
+  cmd->add_flag("--learn", a->learn,
+                "Learn the threshold in the field (needs --decision): audits, labels, the "
+                "L-ML's answers while it is believed; drift alarms make it forget");
+  cmd->add_option("--audit-rate", a->audit_rate,
+                  "--learn: fraction of samples sent to the server for learning although "
+                  "accepted (answered locally)")
+      ->check(CLI::Range(0.0, 0.5))
+      ->capture_default_str();
+  cmd->add_option("--learner-state", a->learner_state,
+                  "--learn: JSON file the learner starts from (when it exists) and is saved to");
+  cmd->add_flag("--label-audits", a->label_audits,
+                "--learn: act as the application and return the data's true label of every "
+                "audited sample");
   cmd->add_option("--beta", a->beta, "Offload cost for the cost column")->capture_default_str();
   cmd->add_option("--server", a->endpoints,
                   "Edge server host:port; repeat for several, chosen per request by measured "
@@ -90,7 +105,29 @@ Result<DeviceSetup> SetUpDevice(const DeviceFlags& a) {
     setup.decision = config;
   }
   if (!a.exit_thresholds.empty()) setup.options.exit_thresholds = a.exit_thresholds;
+  if ((a.learn || !a.learner_state.empty() || a.label_audits) && !setup.decision)
+    return Status::InvalidArgument("--learn needs a --decision config (its β and statistics)");
   HIEDGE_ASSIGN_OR_RETURN(setup.local, LoadModel(a.local, {a.engine, a.threads}));
+  if (a.learn) {
+    FieldLearnerOptions learner = FieldLearnerOptionsFor(*setup.decision, setup.options.policy,
+                                                         setup.local->info().num_classes);
+    learner.audit_rate = a.audit_rate;
+    std::error_code ec;
+    if (!a.learner_state.empty() && std::filesystem::exists(a.learner_state, ec)) {
+      HIEDGE_ASSIGN_OR_RETURN(const std::string text, ReadTextFile(a.learner_state));
+      auto restored = FieldLearner::FromJson(text, learner, setup.options.policy.theta());
+      if (!restored.ok()) {
+        return Status(restored.status().code(),
+                      a.learner_state + ": " + restored.status().message());
+      }
+      setup.options.learner = std::move(*restored);
+    } else {
+      HIEDGE_ASSIGN_OR_RETURN(setup.options.learner,
+                              FieldLearner::Create(learner, setup.options.policy.theta()));
+    }
+  } else if (!a.learner_state.empty() || a.label_audits) {
+    return Status::InvalidArgument("--learner-state and --label-audits need --learn");
+  }
   const size_t exits = setup.local->info().early_exit_after_stage.size();
   if (!setup.options.exit_thresholds.empty() && setup.options.exit_thresholds.size() != exits) {
     return Status::InvalidArgument(std::to_string(setup.options.exit_thresholds.size()) +
@@ -117,6 +154,27 @@ Result<DeviceSetup> SetUpDevice(const DeviceFlags& a) {
   setup.options.offload_batch_delay =
       std::chrono::microseconds(static_cast<int64_t>(a.offload_batch_delay_ms * 1000));
   return setup;
+}
+
+Status SaveLearnerState(const DeviceFlags& a, const DeviceRuntime& device) {
+  if (a.learner_state.empty() || device.learner() == nullptr) return Status::Ok();
+  return WriteTextFile(a.learner_state, device.learner()->ToJson());
+}
+
+std::string LearnerSummaryLine(const DeviceRuntime& device) {
+  if (device.learner() == nullptr) return "";
+  const FieldLearnerStats s = device.learner()->stats();
+  char line[512];
+  std::snprintf(
+      line, sizeof line,
+      "learner: theta %.4f, %llu audits (%llu extra offloads), %llu labelled, "
+      "%llu from L-ML answers, %llu discarded, %llu resets; L-ML %s\n",
+      s.theta, static_cast<unsigned long long>(s.audits),
+      static_cast<unsigned long long>(s.extra_offloads),
+      static_cast<unsigned long long>(s.labelled), static_cast<unsigned long long>(s.proxied),
+      static_cast<unsigned long long>(s.discarded), static_cast<unsigned long long>(s.resets),
+      s.remote_trusted ? "trusted" : "not trusted");
+  return line;
 }
 
 int ExitCodeWithDrift(const Status& status, const DriftDetector* drift) {

@@ -24,6 +24,10 @@ struct DeviceFlags {
   std::vector<double> exit_thresholds;  // EE-HI; overrides the config's.
   bool no_drift = false;                // Drift detection is on with a --decision config.
   double drift_false_alarm_rate = 1e-4;
+  bool learn = false;         // Field learner (needs --decision).
+  double audit_rate = 0.02;   // Of the field learner.
+  std::string learner_state;  // Loaded when it exists, saved at the end.
+  bool label_audits = false;  // Act as the application: label audits from the data.
   double beta = 0.1;
   OffloadOptions server;
   std::vector<std::string> endpoints = {"127.0.0.1:8000"};
@@ -47,6 +51,11 @@ struct DeviceSetup {
   std::optional<DecisionConfig> decision;  // The --decision config, when given.
 };
 Result<DeviceSetup> SetUpDevice(const DeviceFlags& flags);
+
+// Saves the device's field-learner state to --learner-state (when both are set).
+Status SaveLearnerState(const DeviceFlags& flags, const DeviceRuntime& device);
+// One line on the learner for the run's text summary ("" without one).
+std::string LearnerSummaryLine(const DeviceRuntime& device);
 
 // Exit code 6: the run completed but drift was detected (when nothing worse happened).
 inline constexpr int kExitDriftDetected = 6;

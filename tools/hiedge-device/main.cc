@@ -49,15 +49,20 @@ Result<std::unique_ptr<SampleStream>> OpenStream(const StreamArgs& a,
   return OpenRawStream(a.raw, model_shape, format);
 }
 
+// Writes the answers and, with `labeller`, gives the device the true label of every
+// audited sample (the application's part in learning in the field).
 Status WriteAnswers(std::FILE* out, const std::vector<DeviceRuntime::Answer>& answers,
-                    const std::vector<int>& labels, uint64_t first_sample, DeviceSummary* summary) {
+                    const std::vector<int>& labels, uint64_t first_sample, DeviceSummary* summary,
+                    DeviceRuntime* labeller) {
   for (const DeviceRuntime::Answer& a : answers) {
     const int label = labels[a.sample - first_sample];
     summary->Add(a.record, label);
-    std::fprintf(out, "%zu,%d,%d,%.6f,%d,%d,%d,%.4f,%.6f,%d\n", a.sample, label,
+    std::fprintf(out, "%zu,%d,%d,%.6f,%d,%d,%d,%.4f,%.6f,%d,%d\n", a.sample, label,
                  a.record.final_prediction, a.record.confidence, a.record.offloaded ? 1 : 0,
                  a.record.remote_prediction, a.record.fallback ? 1 : 0, a.record.total_ms(),
-                 a.record.score, a.record.exit);
+                 a.record.score, a.record.exit, a.record.audit ? 1 : 0);
+    if (labeller != nullptr && a.record.audit && label >= 0)
+      HIEDGE_RETURN_IF_ERROR(labeller->Feedback(a.sample, label));
   }
   if (std::ferror(out)) return Status::IoError("cannot write the answers");
   return Status::Ok();
@@ -79,8 +84,9 @@ Status Run(const StreamArgs& a, std::optional<DriftDetector>* drift) {
   if (out == nullptr) return Status::IoError("cannot write " + answers_path);
   std::fprintf(out,
                "sample,label,prediction,confidence,offloaded,remote_prediction,fallback,"
-               "total_ms,score,exit\n");
+               "total_ms,score,exit,audit\n");
   DeviceRuntime device(setup.local.get(), setup.client.get(), setup.options);
+  DeviceRuntime* labeller = a.device.label_audits ? &device : nullptr;
   DeviceSummary summary;
   summary.policy = setup.options.policy.Describe();
   summary.drift_detection = device.drift() != nullptr;
@@ -103,7 +109,7 @@ Status Run(const StreamArgs& a, std::optional<DriftDetector>* drift) {
       status = answers.status();
       break;
     }
-    status = WriteAnswers(out, *answers, pending_labels, first_pending, &summary);
+    status = WriteAnswers(out, *answers, pending_labels, first_pending, &summary, labeller);
     if (!status.ok()) break;
     if (device.queued() == 0) {
       first_pending = next;
@@ -116,7 +122,8 @@ Status Run(const StreamArgs& a, std::optional<DriftDetector>* drift) {
     }
   }
   // Every submitted sample is answered, also when the stream broke off.
-  Status flushed = WriteAnswers(out, device.Flush(), pending_labels, first_pending, &summary);
+  Status flushed =
+      WriteAnswers(out, device.Flush(), pending_labels, first_pending, &summary, labeller);
   if (out != stdout) std::fclose(out);
   HIEDGE_RETURN_IF_ERROR(status);
   HIEDGE_RETURN_IF_ERROR(flushed);
@@ -124,7 +131,8 @@ Status Run(const StreamArgs& a, std::optional<DriftDetector>* drift) {
     summary.drift = device.drift()->alarms();
     *drift = *device.drift();
   }
-  std::printf("%s", summary.ToText(setup.beta).c_str());
+  std::printf("%s%s", summary.ToText(setup.beta).c_str(), LearnerSummaryLine(device).c_str());
+  HIEDGE_RETURN_IF_ERROR(SaveLearnerState(a.device, device));
   std::ofstream json(a.device.out + "/summary.json");
   json << summary.ToJson(setup.beta);
   if (!json) return Status::IoError("cannot write " + a.device.out + "/summary.json");

@@ -25,11 +25,12 @@ Status RunDeviceCommand(const DeviceArgs& a, std::optional<DriftDetector>* drift
   DeviceRuntime device(setup.local.get(), setup.client.get(), setup.options);
   double wall = 0;
   HIEDGE_ASSIGN_OR_RETURN(std::vector<SampleRecord> records,
-                          RunDevice(device, test, "device", &wall));
+                          RunDevice(device, test, "device", &wall, true, a.device.label_audits));
   const std::vector<StrategyResult> results = {
       Summarize("HI(" + setup.options.policy.Describe() + ")", setup.options.policy.theta(),
                 records, test, CostModel{setup.beta, 1.0}, wall)};
-  std::printf("%s", ResultsToTable(results).c_str());
+  std::printf("%s%s", ResultsToTable(results).c_str(), LearnerSummaryLine(device).c_str());
+  HIEDGE_RETURN_IF_ERROR(SaveLearnerState(a.device, device));
   if (device.drift() != nullptr) *drift = *device.drift();
   const std::vector<FallbackCause> causes = FallbackCauses(records);
   for (size_t i = 0; i < causes.size() && i < 5; ++i) {

@@ -26,6 +26,7 @@ struct EvalArgs {
   StudyOptions study;
   int threads = 1;  // Per model; batch-1 job times are a single-threaded device's.
   int severity = kDefaultCorruptionSeverity;  // Of the shifted streams (drift, learning).
+  double audit_rate = 0.02;                   // Of the field learner.
 };
 
 Result<SplitPredictions> PredictSplit(InferenceBackend& local, InferenceBackend& remote,
@@ -128,6 +129,8 @@ Status Eval(const EvalArgs& a) {
   drift_in.test_local = &tst.local;
   drift_in.test_remote = &tst.remote;
   drift_in.seed = a.study.seed;
+  drift_in.severity = a.severity;
+  drift_in.audit_rate = a.audit_rate;
   for (const std::string& name : drift_in.corruptions) {
     HIEDGE_ASSIGN_OR_RETURN(Dataset shifted_images,
                             ApplyCorruption(suffix, name, a.severity, a.study.seed));
@@ -181,6 +184,9 @@ void AddEvalCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--severity", a->severity,
                   "Corruption severity of the shifted streams (1 mildest .. 5 harshest)")
       ->check(CLI::Range(kMinCorruptionSeverity, kMaxCorruptionSeverity))
+      ->capture_default_str();
+  cmd->add_option("--audit-rate", a->audit_rate, "Field learner: fraction of samples audited")
+      ->check(CLI::Range(0.0, 0.5))
       ->capture_default_str();
   cmd->add_option("--threads", a->threads, "Intra-op threads")
       ->check(Positive())
