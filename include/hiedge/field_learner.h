@@ -2,8 +2,8 @@
 // stream it actually sees, from the evidence it gets back.
 //
 // Evidence. Every sample the device sends to the server (offloaded, or *audited*: a
-// uniformly random `audit_rate` fraction of all samples, sent even when the S-ML is
-// sure) waits up to `label_wait` samples for a true label from the application
+// random sample of the stream, sent even when the S-ML is sure) waits up to `label_wait` samples
+// for a true label from the application
 // (`Feedback`). It then gives one loss vector over a grid of thresholds θ_k:
 //   score < θ_k (offload):  β + [L-ML wrong]    (β + the L-ML's estimated error rate
 //                                                 when it did not answer)
@@ -17,10 +17,18 @@
 // the L-ML was right at least as often as the S-ML on them; with fewer (an application
 // that labels, after a drift alarm), not until they come; with no labels ever, while
 // the two models disagree on offloads no more often than `max_proxy_disagreement`. Trusted,
-// every sent sample counts, weighted by 1 / P(sent) (1 below θ, 1 / audit_rate above):
+// every sent sample counts, weighted by 1 / P(sent) (1 below θ, 1 / p above):
 // an unbiased estimate of every threshold's loss. Untrusted, only labelled audits
-// count (weight 1 / audit_rate): they are a uniform sample, so the estimate stays
+// count (weight 1 / p): they are a random sample of known probabilities, so the estimate stays
 // unbiased on exactly the samples whose labels can be believed.
+//
+// Audits. Each sample is audited with a probability known when it is decided, so every
+// audit carries its importance weight 1 / p. A token bucket keeps audits at most
+// `audit_rate` of all samples in the long run: it earns audit_rate per sample; in
+// steady state `steady_audit_share` of that is spent (p = share · audit_rate) and the
+// rest saved, up to `max_saved_audits`. After a drift reset, while evidence is short
+// of min_evidence, saved audits are spent at p = drift_audit_rate, so the learner
+// relearns in tens of samples instead of hundreds.
 //
 // Forgetting. Evidence decays by 1/e every `memory_samples` samples; `OnDrift` (the
 // drift detector's alarm) forgets it at once when it is the first alarm for
@@ -46,7 +54,10 @@ class OffloadPolicy;    // hiedge/offload_policy.h
 
 struct FieldLearnerOptions {
   double offload_cost = 0.1;            // β: the loss of one offload, in errors.
-  double audit_rate = 0.02;             // Fraction of all samples audited, [0, 0.5].
+  double audit_rate = 0.02;             // Long-run fraction of samples audited, [0, 0.5].
+  double steady_audit_share = 0.8;      // Of audit_rate, spent outside drift bursts.
+  double drift_audit_rate = 0.1;        // Audit probability in a burst after drift.
+  double max_saved_audits = 50;         // Token-bucket capacity for bursts.
   int grid = 64;                        // Thresholds, evenly spaced over [score_min, score_max].
   double score_min = 0, score_max = 1;  // The policy module's score range.
   double memory_samples = 2000;         // Evidence decays by 1/e over this many samples.
@@ -125,6 +136,7 @@ class FieldLearner {
     uint64_t decided_at = 0;  // stats_.samples when decided.
     float score = 0;
     double weight_if_trusted = 1;  // 1 / P(sent).
+    double audit_weight = 0;       // 1 / P(audited).
     bool audited = false;
     bool answered = false;
     int local = -1, remote = -1;
@@ -144,6 +156,8 @@ class FieldLearner {
   double resolved_ = 0;       // Decayed count of resolved samples.
   double labelled_ = 0, local_right_ = 0, remote_right_ = 0;  // Decayed, labelled + answered.
   double offloads_answered_ = 0, disagreements_ = 0;          // Decayed.
+  double saved_audits_ = 0;                                   // Token bucket.
+  bool burst_ = false;       // After a drift reset, until min_evidence returns.
   uint64_t last_reset_ = 0;  // The sample of the last alarm (reset or not).
   bool ever_reset_ = false;
   FieldLearnerStats stats_;

@@ -17,6 +17,9 @@ Status CheckOptions(const FieldLearnerOptions& o, double calibrated_theta) {
   if (!(o.offload_cost >= 0)) return Status::InvalidArgument("offload cost must be >= 0");
   if (!(o.audit_rate >= 0 && o.audit_rate <= 0.5))
     return Status::InvalidArgument("audit rate must be in [0, 0.5]");
+  if (!(o.steady_audit_share > 0 && o.steady_audit_share <= 1) ||
+      !(o.drift_audit_rate >= 0 && o.drift_audit_rate <= 1) || !(o.max_saved_audits >= 0))
+    return Status::InvalidArgument("audit share in (0, 1], burst rate in [0, 1], savings >= 0");
   if (o.grid < 2 || o.grid > 4096) return Status::InvalidArgument("grid must be in [2, 4096]");
   if (!(o.score_max > o.score_min)) return Status::InvalidArgument("empty score range");
   if (!(o.memory_samples >= 1)) return Status::InvalidArgument("memory_samples must be >= 1");
@@ -106,9 +109,15 @@ FieldDecision FieldLearner::Decide(uint64_t sample, float score) {
   d.theta = theta();
   stats_.theta = d.theta;
   d.offload = score < d.theta;
-  // One draw per sample, whatever the decision: audits are a uniform sample of all.
+  // One draw per sample, whatever the decision, at a probability fixed beforehand.
+  if (burst_ && resolved_ >= options_.min_evidence) burst_ = false;
+  saved_audits_ = std::min(saved_audits_ + options_.audit_rate, options_.max_saved_audits + 1);
+  const double p_audit = burst_ && saved_audits_ >= 1
+                             ? std::max(options_.drift_audit_rate, options_.audit_rate)
+                             : options_.steady_audit_share * options_.audit_rate;
   const double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
-  d.audit = u < options_.audit_rate;
+  d.audit = p_audit > 0 && u < p_audit;
+  saved_audits_ -= d.audit;
   stats_.audits += d.audit;
   stats_.extra_offloads += d.audit && !d.offload;
   if (d.sent()) {
@@ -116,7 +125,8 @@ FieldDecision FieldLearner::Decide(uint64_t sample, float score) {
     p.sample = sample;
     p.decided_at = stats_.samples;
     p.score = score;
-    p.weight_if_trusted = d.offload ? 1.0 : 1.0 / options_.audit_rate;
+    p.audit_weight = d.audit ? 1.0 / p_audit : 0.0;
+    p.weight_if_trusted = d.offload ? 1.0 : p.audit_weight;
     p.audited = d.audit;
     pending_.push_back(p);
   }
@@ -192,9 +202,9 @@ void FieldLearner::Resolve(const Pending& p, int label) {
   if (trusted) {
     truth = has_label ? label : p.remote;
     weight = p.weight_if_trusted;
-  } else if (has_label && p.audited && options_.audit_rate > 0) {
+  } else if (has_label && p.audited) {
     truth = label;
-    weight = 1.0 / options_.audit_rate;
+    weight = p.audit_weight;
   }
   if (truth < 0 || weight <= 0) {
     ++stats_.discarded;
@@ -226,6 +236,7 @@ void FieldLearner::OnDrift() {
   std::fill(loss_.begin(), loss_.end(), 0.0);
   resolved_ = labelled_ = local_right_ = remote_right_ = 0;
   offloads_answered_ = disagreements_ = 0;
+  burst_ = true;
   ++stats_.resets;
 }
 
@@ -261,6 +272,8 @@ std::string FieldLearner::ToJson() const {
                    {"discarded", stats_.discarded},
                    {"resets", stats_.resets}};
   j["last_reset"] = ever_reset_ ? json(last_reset_) : json(nullptr);
+  j["saved_audits"] = saved_audits_;
+  j["burst"] = burst_;
   return j.dump(1);
 }
 
@@ -302,6 +315,11 @@ Result<FieldLearner> FieldLearner::FromJson(const std::string& text,
     learner.stats_.proxied = c.at("proxied").get<uint64_t>();
     learner.stats_.discarded = c.at("discarded").get<uint64_t>();
     learner.stats_.resets = c.at("resets").get<uint64_t>();
+    learner.saved_audits_ = j.at("saved_audits").get<double>();
+    learner.burst_ = j.at("burst").get<bool>();
+    if (!std::isfinite(learner.saved_audits_) ||
+        learner.saved_audits_ > options.max_saved_audits + 1 || learner.saved_audits_ < -1e6)
+      return Status::DataLoss("learner state: bad audit savings");
     if (!j.at("last_reset").is_null()) {
       learner.ever_reset_ = true;
       learner.last_reset_ = j.at("last_reset").get<uint64_t>();

@@ -70,7 +70,8 @@ TEST(FieldLearnerTest, StartsAtTheCalibratedThresholdAndAuditsAtTheRate) {
   }
   // Nothing was answered, so nothing was learned.
   EXPECT_DOUBLE_EQ(learner->theta(), 0.3);
-  EXPECT_NEAR(static_cast<double>(audits) / 20000, 0.05, 0.005);
+  // In steady state 80% of the audit budget is spent; the rest is saved for drift.
+  EXPECT_NEAR(static_cast<double>(audits) / 20000, 0.8 * 0.05, 0.005);
   EXPECT_EQ(learner->stats().audits, audits);
   EXPECT_EQ(learner->stats().extra_offloads, audits);
 }
@@ -188,6 +189,25 @@ TEST(FieldLearnerTest, DriftForgetsTheEvidenceAtMostOncePerMemory) {
   RunStream(*learner, stream, 2000, false, &id);
   learner->OnDrift();  // After a quiet memory_samples: a new shift.
   EXPECT_EQ(learner->stats().resets, 2u);
+}
+
+TEST(FieldLearnerTest, AfterDriftSavedAuditsAreSpentInABurstWithinTheBudget) {
+  auto learner = FieldLearner::Create(Options(), 0.3);
+  ASSERT_TRUE(learner.ok());
+  Stream stream;
+  uint64_t id = 0;
+  RunStream(*learner, stream, 10000, /*label_audits=*/true, &id);
+  const uint64_t before = learner->stats().audits;
+  learner->OnDrift();
+  // Until min_evidence (10) labelled audits are back: audits at 10% instead of 4%.
+  RunStream(*learner, stream, 100, true, &id);
+  const uint64_t burst = learner->stats().audits - before;
+  EXPECT_GE(burst, 7u);
+  RunStream(*learner, stream, 10000, true, &id);
+  const FieldLearnerStats s = learner->stats();
+  EXPECT_LE(static_cast<double>(s.audits) / static_cast<double>(s.samples), 0.05)
+      << "the budget holds over the run";
+  EXPECT_GT(learner->theta(), 0.5) << "relearned from the burst and what followed";
 }
 
 TEST(FieldLearnerTest, StateSurvivesARestart) {

@@ -79,6 +79,10 @@ class DeviceProcessTest : public ::testing::Test {
     auto text = ReadTextFile((dir_ / "stderr.txt").string());
     return text.ok() ? *text : "";
   }
+  std::string Stdout() const {
+    auto text = ReadTextFile((dir_ / "stdout.txt").string());
+    return text.ok() ? *text : "";
+  }
   nlohmann::json Summary() const {
     auto text = ReadTextFile((dir_ / "out" / "summary.json").string());
     return text.ok() ? nlohmann::json::parse(*text) : nlohmann::json();
@@ -100,7 +104,7 @@ TEST_F(DeviceProcessTest, StreamsTheTestSetAndAnswersEverySampleOnce) {
     std::stringstream row(answers[i]);
     std::vector<std::string> cells;
     for (std::string cell; std::getline(row, cell, ',');) cells.push_back(cell);
-    ASSERT_EQ(cells.size(), 10u) << answers[i];
+    ASSERT_EQ(cells.size(), 11u) << answers[i];
     EXPECT_EQ(cells[9], "-1") << "no early exits configured";
     ids.insert(cells[0]);
     offloaded += cells[4] == "1";
@@ -145,6 +149,29 @@ TEST_F(DeviceProcessTest, RunsACalibratedLogisticTemperatureModule) {
   EXPECT_GT(summary["offloaded"].get<int>(), 0);
   EXPECT_EQ(summary["fallbacks"], 0);
   EXPECT_EQ(summary["drift"]["detected"], false) << "300 clean test images";
+
+  // Learning in the field: audits labelled by the stream's labels; the learner's state
+  // is saved and the second run continues from it.
+  const std::string state = (dir_.path() / "learner.json").string();
+  for (uint64_t run = 1; run <= 2; ++run) {
+    args = Device();
+    args.insert(args.end(), {"--data", kFashionMnistDir, "--limit", "300", "--decision",
+                             decision_dir + "/decision.json", "--learn", "--audit-rate", "0.1",
+                             "--label-audits", "--learner-state", state});
+    ASSERT_EQ(RunProcess(args, dir_.path()), 0) << Stderr();
+    EXPECT_NE(Stdout().find("learner: theta"), std::string::npos) << Stdout();
+    auto saved = ReadTextFile(state);
+    ASSERT_TRUE(saved.ok());
+    const nlohmann::json j = nlohmann::json::parse(*saved);
+    EXPECT_EQ(j["counters"]["samples"], 300 * run) << "continued from the saved state";
+    EXPECT_GT(j["counters"]["labelled"].get<int>(), 0) << j.dump();
+  }
+  size_t audits = 0;
+  for (const std::string& line : Lines(dir_ / "out" / "answers.csv")) audits += line.back() == '1';
+  EXPECT_GT(audits, 0u);
+  args = Device();
+  args.insert(args.end(), {"--data", kFashionMnistDir, "--limit", "10", "--learn"});
+  EXPECT_EQ(RunProcess(args, dir_.path()), 2) << "--learn needs --decision";
 
   // Drift: 1,000 clean test images, then the same images with Gaussian noise, as raw
   // floats on a stream. The device flags it (summary, exit code 6) soon after the shift.
@@ -197,7 +224,7 @@ TEST_F(DeviceProcessTest, EarlyExitsAnswerSureSamplesOnTheDevice) {
     std::stringstream row(answers[i]);
     std::vector<std::string> cells;
     for (std::string cell; std::getline(row, cell, ',');) cells.push_back(cell);
-    ASSERT_EQ(cells.size(), 10u);
+    ASSERT_EQ(cells.size(), 11u);
     if (cells[9] == "0") {
       ++at_exit;
       EXPECT_EQ(cells[4], "0") << "answered at the exit, never offloaded: " << answers[i];
