@@ -47,6 +47,9 @@ struct OffloadOptions {
   uint64_t jitter_seed = 1;
   Transport transport = Transport::kRest;
   std::string tls_root_cert_file;  // gRPC: non-empty = TLS, trusting this PEM root.
+  // Send images as OIP UINT8 pixel bytes, round(v * 255), a quarter of FP32's size;
+  // exact for pixels loaded as byte / 255. The server's model must declare pixel_inputs.
+  bool uint8_pixels = false;
 };
 
 // Open Inference Protocol client over one persistent connection (REST keep-alive or

@@ -31,6 +31,9 @@ struct ModelInfo {
   // + those of stages 0 .. early_exit_after_stage[k].
   std::vector<int64_t> stage_macs;
   std::vector<int64_t> exit_head_macs;
+  // The input is image pixels in [0, 1] as byte / 255 (the card's pixel_inputs): the
+  // server then also takes OIP UINT8 bytes for it, a quarter of the FP32 size.
+  bool pixel_inputs = false;
 };
 
 // Runs one model. Implementations are thread-safe for concurrent Infer calls.

@@ -42,6 +42,9 @@ struct ModelCard {
   // `feature_model` (a path relative to this card's folder).
   std::string feature_model;
   int feature_stages = 0;
+  // The input is image pixels in [0, 1], byte / 255 (any normalisation is inside the
+  // model): servers also take OIP UINT8 pixel bytes for it. Features are not pixels.
+  bool pixel_inputs = false;
   std::vector<float> normalize_mean;  // Per channel; applied inside the model.
   std::vector<float> normalize_std;
   int64_t parameter_count = 0;

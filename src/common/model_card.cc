@@ -27,6 +27,7 @@ std::string ModelCard::ToJson() const {
             {"other_class", other_class},
             {"feature_model", feature_model},
             {"feature_stages", feature_stages},
+            {"pixel_inputs", pixel_inputs},
             {"normalize_mean", normalize_mean},
             {"normalize_std", normalize_std},
             {"parameter_count", parameter_count},
@@ -76,6 +77,7 @@ Result<ModelCard> ModelCard::FromJson(const std::string& text) {
     c.other_class = j.value("other_class", false);
     c.feature_model = j.value("feature_model", std::string());
     HIEDGE_ASSIGN_OR_RETURN(c.feature_stages, GetOr<int>(j, "feature_stages", 0));
+    c.pixel_inputs = j.value("pixel_inputs", false);
     c.normalize_mean = j.value("normalize_mean", std::vector<float>{});
     c.normalize_std = j.value("normalize_std", std::vector<float>{});
     HIEDGE_ASSIGN_OR_RETURN(c.parameter_count, GetOr<int64_t>(j, "parameter_count", 0));

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <random>
 #include <thread>
 
@@ -17,9 +18,19 @@ using OffloadClock = std::chrono::steady_clock;
 
 // The offload request for `images`: one FP32 input, the logits output (as binary data
 // when the transport supports it).
-inline protocol::InferRequest LogitsRequest(const FloatTensor& images, bool binary_output) {
+// With `uint8_pixels`, images in [0, 1] go as UINT8 bytes round(v * 255) (exact for
+// pixels loaded as byte / 255); otherwise as FP32.
+inline protocol::InferRequest LogitsRequest(const FloatTensor& images, bool binary_output,
+                                            bool uint8_pixels = false) {
   protocol::InferRequest request;
-  request.inputs.push_back({protocol::kInputName, "FP32", images.shape, images.data, {}});
+  if (uint8_pixels) {
+    std::vector<float> bytes(images.data.size());
+    for (size_t i = 0; i < bytes.size(); ++i)
+      bytes[i] = std::round(std::clamp(images.data[i], 0.0f, 1.0f) * 255.0f);
+    request.inputs.push_back({protocol::kInputName, "UINT8", images.shape, std::move(bytes), {}});
+  } else {
+    request.inputs.push_back({protocol::kInputName, "FP32", images.shape, images.data, {}});
+  }
   request.outputs.push_back({protocol::kLogitsName, binary_output, 0});
   return request;
 }

@@ -48,6 +48,7 @@ ModelInfo InfoFromCard(const ModelCard& card) {
   info.num_classes = card.num_classes;
   info.parameter_count = card.parameter_count;
   info.macs_per_sample = card.macs_per_sample;
+  info.pixel_inputs = card.pixel_inputs;
   return info;
 }
 

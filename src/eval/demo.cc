@@ -2,11 +2,13 @@
 
 #include <fmt/printf.h>
 
+#include <cmath>
 #include <cstdio>
 #include <memory>
 
 #include "hiedge/calibrate.h"
 #include "hiedge/http_server.h"
+#include "hiedge/protocol.h"
 
 namespace hiedge {
 namespace {
@@ -71,8 +73,29 @@ Result<DemoReport> RunDemo(const DemoOptions& o) {
   HIEDGE_RETURN_IF_ERROR(service.AddModel(remote_name, models.remote));
   HttpServer server(&service, HttpServerOptions{"127.0.0.1", o.port});
   HIEDGE_RETURN_IF_ERROR(server.Start());
-  std::unique_ptr<OffloadClient> client =
-      MakeOffloadClient({"127.0.0.1", server.port(), remote_name, true});
+  // Pixels go as UINT8 bytes when the L-ML takes them (exact for 8-bit images).
+  OffloadOptions offload{"127.0.0.1", server.port(), remote_name, true};
+  offload.uint8_pixels = models.remote->info().pixel_inputs;
+  std::unique_ptr<OffloadClient> client = MakeOffloadClient(offload);
+  {
+    protocol::InferRequest one;
+    const TensorView first = test.sample(0);
+    std::vector<int64_t> shape = {1};
+    shape.insert(shape.end(), first.shape.begin(), first.shape.end());
+    one.inputs.push_back({protocol::kInputName,
+                          "FP32",
+                          shape,
+                          std::vector<float>(first.data.begin(), first.data.end()),
+                          {}});
+    one.outputs.push_back({protocol::kLogitsName, true, 0});
+    report.fp32_request_bytes = protocol::EncodeInferRequest(one, true).body.size();
+    report.offload_request_bytes = report.fp32_request_bytes;
+    if (offload.uint8_pixels) {
+      one.inputs[0].datatype = report.offload_datatype = "UINT8";
+      for (float& v : one.inputs[0].data) v = std::round(v * 255.0f);
+      report.offload_request_bytes = protocol::EncodeInferRequest(one, true).body.size();
+    }
+  }
 
   struct Plan {
     std::string name;

@@ -36,6 +36,11 @@ struct DemoReport {
   std::vector<StrategyResult> strategies;
   std::vector<BetaSweepRow> sweep;
   std::vector<std::string> notes;
+  // What one offload puts on the wire: the request body (REST, binary tensor data) for
+  // one image, as sent (UINT8 pixels when the L-ML's card declares them) and in FP32.
+  std::string offload_datatype = "FP32";
+  size_t offload_request_bytes = 0;
+  size_t fp32_request_bytes = 0;
   // The two-level run on loopback (seed 004), when DemoOptions::two_level_config is set.
   bool has_two_level = false;
   TwoLevelRunSummary two_level;

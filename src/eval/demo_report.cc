@@ -20,6 +20,11 @@ std::string DemoReportToText(const DemoReport& report) {
                         r.full_offload_cost, r.no_offload_cost, 100 * r.reduction_vs_full);
     out += line;
   }
+  out += fmt::sprintf(
+      "\noffload payload: %s, %zu bytes per request of one image (REST body, binary tensor "
+      "data; %zu in FP32)\n",
+      report.offload_datatype == "UINT8" ? "UINT8 pixels" : "FP32", report.offload_request_bytes,
+      report.fp32_request_bytes);
   if (report.has_two_level) {
     out += "\ntwo-level architecture (seed 004): S-ML features to superclass experts on ";
     out +=
@@ -59,7 +64,11 @@ Status WriteDemoResults(const DemoReport& report, const std::string& dir) {
                         {"marginal_beta", report.marginal_beta},
                         {"strategies", nlohmann::json::parse(ResultsToJson(report.strategies))},
                         {"beta_sweep", sweep},
-                        {"notes", report.notes}};
+                        {"notes", report.notes},
+                        {"offload",
+                         {{"datatype", report.offload_datatype},
+                          {"request_bytes", report.offload_request_bytes},
+                          {"fp32_request_bytes", report.fp32_request_bytes}}}};
   if (report.has_two_level) {
     doc["two_level"] = nlohmann::json::parse(report.two_level.ToJson());
     doc["two_level"]["placement"] = report.two_level_placement;

@@ -132,7 +132,7 @@ void EncodeGrpcInferResponse(const InferResponse& response, inference::ModelInfe
   for (const Tensor& t : response.outputs) {
     auto* o = out->add_outputs();
     o->set_name(t.name);
-    o->set_datatype(t.datatype == "BYTES" ? "BYTES" : "FP32");
+    o->set_datatype(internal::WireDatatype(t));
     for (const int64_t d : t.shape) o->add_shape(d);
     AppendRawContents(t, out->add_raw_output_contents());
   }
@@ -147,7 +147,7 @@ void EncodeGrpcInferRequest(const std::string& model, const InferRequest& reques
   for (const Tensor& t : request.inputs) {
     auto* i = out->add_inputs();
     i->set_name(t.name);
-    i->set_datatype(t.datatype == "BYTES" ? "BYTES" : "FP32");
+    i->set_datatype(internal::WireDatatype(t));
     for (const int64_t d : t.shape) i->add_shape(d);
     AppendRawContents(t, out->add_raw_input_contents());
   }

@@ -1,6 +1,7 @@
 #include "tensor_codec.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "common/bounded_json.h"
@@ -193,10 +194,19 @@ size_t AppendRawContents(const Tensor& t, std::string* out) {
       out->append(reinterpret_cast<const char*>(&length), 4);
       out->append(s);
     }
+  } else if (t.datatype == "UINT8") {
+    out->reserve(out->size() + t.data.size());
+    for (float v : t.data) {
+      out->push_back(static_cast<char>(static_cast<uint8_t>(std::clamp(std::lround(v), 0L, 255L))));
+    }
   } else {
     out->append(reinterpret_cast<const char*>(t.data.data()), t.data.size() * sizeof(float));
   }
   return out->size() - before;
+}
+
+std::string WireDatatype(const Tensor& t) {
+  return t.datatype == "BYTES" || t.datatype == "UINT8" ? t.datatype : "FP32";
 }
 
 Result<Tensor> ParseTensor(const json& j, std::string_view binary, size_t* offset) {
@@ -294,8 +304,9 @@ json EncodeTensor(const Tensor& t, bool binary, std::string* binary_out) {
     j["data"] = t.data;
     return j;
   }
-  // Binary output is always FP32 little-endian: hiedge computes in float.
-  j["datatype"] = "FP32";
+  // Binary numbers go as FP32 little-endian (hiedge computes in float), or as bytes
+  // for UINT8 (image pixels, a quarter of the size).
+  j["datatype"] = WireDatatype(t);
   j["parameters"] = {{"binary_data_size", AppendRawContents(t, binary_out)}};
   return j;
 }

@@ -28,9 +28,25 @@ Status ValidateInput(const protocol::InferRequest& request, const ModelInfo& inf
     return Status::InvalidArgument("unknown input '" + input.name + "' for model '" + info.name +
                                    "' (expected '" + protocol::kInputName + "')");
   }
-  if (input.datatype != "FP32") {
+  if (input.datatype == "UINT8") {
+    if (!info.pixel_inputs) {
+      return Status::InvalidArgument("input '" + input.name + "' has datatype UINT8, but model '" +
+                                     info.name +
+                                     "' takes FP32 only (its card does not declare pixel_inputs)");
+    }
+    // Decoded from JSON, a UINT8 value may be anything: only whole numbers 0..255 are bytes.
+    const auto bad = std::find_if(input.data.begin(), input.data.end(), [](float v) {
+      return !(v >= 0 && v <= 255) || v != std::floor(v);
+    });
+    if (bad != input.data.end()) {
+      return Status::InvalidArgument("input '" + input.name +
+                                     "' holds a UINT8 value out of range (" + std::to_string(*bad) +
+                                     ") at element " + std::to_string(bad - input.data.begin()));
+    }
+  } else if (input.datatype != "FP32") {
     return Status::InvalidArgument("input '" + input.name + "' has datatype " + input.datatype +
-                                   ", model '" + info.name + "' expects FP32");
+                                   ", model '" + info.name + "' expects FP32" +
+                                   (info.pixel_inputs ? " or UINT8 pixels" : ""));
   }
   const bool shape_ok =
       input.shape.size() == info.input_shape.size() + 1 && input.shape[0] >= 1 &&
@@ -259,6 +275,10 @@ Result<protocol::InferResponse> InferenceService::InferOn(const Served& served,
     classification = o.classification;
   }
   FloatTensor input{request.inputs[0].shape, request.inputs[0].data};
+  // UINT8 pixels become the model's [0, 1] input exactly as the data loaders make it.
+  if (request.inputs[0].datatype == "UINT8") {
+    for (float& v : input.data) v = v / 255.0f;
+  }
   FloatTensor logits;
   if (served.batcher) {
     HIEDGE_ASSIGN_OR_RETURN(logits, served.batcher->Infer(input, request.timeout_us, times));

@@ -156,6 +156,7 @@ Result<ModelCard> TrainModel(const TrainOptions& o, const Dataset& train, const 
   card.classes = o.classes;
   card.other_class = o.other_class;
   card.feature_model = o.feature_model;
+  card.pixel_inputs = o.feature_model.empty();  // Trained on pixels / 255, not on features.
   card.feature_stages = o.feature_stages;
   if (!o.positive_classes.empty())
     card.dataset = "fashion-mnist (binary: positive_classes vs rest)";

@@ -6,6 +6,8 @@
 #include "eval/eval.h"
 #include "hiedge/calibrate.h"
 #include "hiedge/http_server.h"
+#include "hiedge/protocol.h"
+#include "testing/both_servers.h"
 
 namespace hiedge {
 namespace {
@@ -102,6 +104,37 @@ TEST_F(HiLoopbackTest, EveryDeployedModuleReproducesTheStudyThroughTheDevicePath
       EXPECT_LT(offloaded, subset_->size() / 2);
     }
   }
+}
+
+// The shipped models over both transports: the device sending UINT8 pixel bytes gets
+// bit-identical logits to FP32, for a quarter of the tensor bytes.
+TEST_F(HiLoopbackTest, Uint8PixelsAnswerExactlyAsFp32ForAQuarterOfTheBytes) {
+  ASSERT_NE(local_, nullptr);
+  InferenceService service;
+  ASSERT_TRUE(service.AddModel("lml", remote_).ok());
+  ASSERT_TRUE(remote_->info().pixel_inputs) << "models/lml.json declares pixel_inputs";
+  testing::BothServers servers(&service);
+  ASSERT_TRUE(servers.ok());
+  const Dataset batch = Head(*subset_, 64);
+  const FloatTensor images{{64, 1, 28, 28}, batch.images};
+  for (Transport transport : {Transport::kRest, Transport::kGrpc}) {
+    OffloadOptions options{"127.0.0.1", servers.port(transport), "lml", true};
+    options.transport = transport;
+    auto fp32 = MakeOffloadClient(options)->Infer(images, std::chrono::seconds(10));
+    options.uint8_pixels = true;
+    auto uint8 = MakeOffloadClient(options)->Infer(images, std::chrono::seconds(10));
+    ASSERT_TRUE(fp32.ok()) << fp32.status().ToString();
+    ASSERT_TRUE(uint8.ok()) << uint8.status().ToString();
+    EXPECT_EQ(uint8->data, fp32->data) << "bit-identical logits";
+  }
+  // What goes on the wire for one image (REST, binary tensor data).
+  protocol::InferRequest one;
+  one.inputs.push_back({protocol::kInputName, "FP32", {1, 1, 28, 28}, Head(batch, 1).images, {}});
+  const size_t fp32_bytes = protocol::EncodeInferRequest(one, true).body.size();
+  one.inputs[0].datatype = "UINT8";
+  for (float& v : one.inputs[0].data) v = std::round(v * 255);
+  const size_t uint8_bytes = protocol::EncodeInferRequest(one, true).body.size();
+  EXPECT_LT(uint8_bytes * 3, fp32_bytes) << uint8_bytes << " vs " << fp32_bytes;
 }
 
 }  // namespace

@@ -61,6 +61,20 @@ TEST(GrpcCodecTest, RequestRoundTripCarriesTimeoutAndClassification) {
   EXPECT_EQ(back->outputs[0].classification, 3);
 }
 
+TEST(GrpcCodecTest, Uint8InputsGoAsRawBytes) {
+  InferRequest request;
+  request.inputs.push_back({"input", "UINT8", {1, 4}, {0, 1, 254, 255}, {}});
+  inference::ModelInferRequest message;
+  EncodeGrpcInferRequest("lml", request, &message);
+  EXPECT_EQ(message.inputs(0).datatype(), "UINT8");
+  ASSERT_EQ(message.raw_input_contents_size(), 1);
+  EXPECT_EQ(message.raw_input_contents(0).size(), 4u);
+  auto back = ParseGrpcInferRequest(message);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->inputs[0].datatype, "UINT8");
+  EXPECT_EQ(back->inputs[0].data, request.inputs[0].data);
+}
+
 TEST(GrpcCodecTest, TypedContentsOfEveryNumericKindAreConverted) {
   inference::ModelInferRequest message;
   auto add = [&](const std::string& datatype) {

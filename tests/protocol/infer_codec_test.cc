@@ -49,6 +49,19 @@ TEST(InferCodecTest, BinaryRequestRoundTripIsBitExact) {
   ExpectSameRequest(*parsed, SampleRequest());
 }
 
+// UINT8 pixels travel as one byte each in binary (rounded, clamped to 0..255).
+TEST(InferCodecTest, Uint8InputsTravelAsOneBytePerValue) {
+  InferRequest request;
+  request.inputs.push_back({"input", "UINT8", {1, 5}, {0, 128, 255, 300, -3}, {}});
+  const EncodedBody body = EncodeInferRequest(request, /*binary=*/true);
+  ASSERT_TRUE(body.header_length.has_value());
+  EXPECT_EQ(body.body.size(), *body.header_length + 5);
+  auto parsed = ParseInferRequest(body.body, body.header_length);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->inputs[0].datatype, "UINT8");
+  EXPECT_EQ(parsed->inputs[0].data, (std::vector<float>{0, 128, 255, 255, 0}));
+}
+
 TEST(InferCodecTest, AcceptsNestedDataAndOtherNumericTypes) {
   auto r = ParseInferRequest(
       R"({"inputs":[{"name":"x","shape":[2,2],"datatype":"INT32","data":[[1,2],[3,4]]}]})",

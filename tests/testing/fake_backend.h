@@ -52,6 +52,8 @@ class FakeBackend final : public InferenceBackend {
     return c < 0 ? 0 : (c > 9 ? 9 : c);
   }
   int calls() const { return calls_.load(); }
+  // Declares the input image pixels in [0, 1] (the server then takes UINT8 for it).
+  void set_pixel_inputs(bool pixels) { info_.pixel_inputs = pixels; }
 
  private:
   ModelInfo info_;

@@ -65,6 +65,9 @@ void AddDeviceFlags(CLI::App* cmd, DeviceFlags* a) {
   cmd->add_option("--auth-token", a->server.bearer_token, "Bearer token for the edge server");
   cmd->add_option("--binary", a->server.binary, "REST: use the binary tensor data extension")
       ->capture_default_str();
+  cmd->add_flag("--uint8-pixels", a->server.uint8_pixels,
+                "Offload images as UINT8 pixel bytes (a quarter of FP32; exact for 8-bit "
+                "images; the server's model must declare pixel_inputs)");
   cmd->add_option("--deadline-ms", a->deadline_ms, "Offload deadline")
       ->check(Positive())
       ->capture_default_str();

@@ -52,7 +52,8 @@ class GrpcOffloadClient final : public OffloadClient {
   Result<FloatTensor> Infer(const FloatTensor& images,
                             std::chrono::microseconds deadline) override {
     if (!stub_) return Status::Unavailable("gRPC channel not set up: " + setup_error_);
-    const protocol::InferRequest request = internal::LogitsRequest(images, false);
+    const protocol::InferRequest request =
+        internal::LogitsRequest(images, false, options_.uint8_pixels);
     inference::ModelInferRequest message;
     protocol::EncodeGrpcInferRequest(options_.model, request, &message);
     return internal::CallWithRetries(
