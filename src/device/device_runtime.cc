@@ -147,8 +147,12 @@ std::vector<DeviceRuntime::Answer> DeviceRuntime::SendQueue() {
 
 void DeviceRuntime::ObserveDrift(SampleRecord& r) {
   if (!options_.drift) return;
-  const bool answered = r.remote_prediction >= 0 && !r.fallback;
-  r.drift_alarm = options_.drift->Observe(r.confidence, r.offloaded, answered,
+  // The detector watches the input, not the learner: it sees what the calibrated policy
+  // would have done (a learner moving θ on purpose is no drift), and the L-ML's
+  // disagreement on those offloads only, the population its reference was measured on.
+  const bool calibrated_offload = r.exit < 0 && r.score < options_.policy.theta();
+  const bool answered = calibrated_offload && r.remote_prediction >= 0 && !r.fallback;
+  r.drift_alarm = options_.drift->Observe(r.confidence, calibrated_offload, answered,
                                           answered && r.remote_prediction != r.local_prediction);
   if (r.drift_alarm && options_.learner) options_.learner->OnDrift();
 }

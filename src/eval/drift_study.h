@@ -25,10 +25,12 @@ struct DriftRow {
 struct LearnerRow {
   std::string corruption;
   double local_accuracy = 0, remote_accuracy = 0, hi_accuracy = 0;  // Fixed policy.
-  double labelled_accuracy = 0;  // Learner, audited samples labelled by the application.
+  // Learner, audited samples labelled by the application: mean, min and max over the
+  // audit seeds; the other labelled_* are means, θ and trust those of the first seed.
+  double labelled_accuracy = 0, labelled_accuracy_min = 0, labelled_accuracy_max = 0;
   double labelled_offload = 0, labelled_audit = 0, labelled_theta = 0;  // Rate, rate, final θ.
   bool labelled_trusts_remote = true;                                   // At the end of the stream.
-  double proxy_accuracy = 0;  // Learner, no labels: the L-ML's answers (when believed).
+  double proxy_accuracy = 0;  // Learner, no labels (mean over seeds).
   double proxy_offload = 0;
   double offload_cost = 0;  // β of the policy: cost = β · offloaded + errors, per sample.
   double best_single() const { return std::max(local_accuracy, remote_accuracy); }
@@ -42,6 +44,7 @@ struct DriftStudy {
   std::vector<DriftRow> rows;
   int severity = 0;
   double audit_rate = 0;
+  int learner_seeds = 0;
   std::vector<LearnerRow> learner_rows;
 };
 
@@ -64,6 +67,7 @@ struct DriftInputs {
   double false_alarm_rate = 1e-4;
   int severity = 3;          // Of the corruptions (for the report).
   double audit_rate = 0.02;  // Of the field learner.
+  int learner_seeds = 5;     // Audit seeds each learner row is averaged over.
 };
 
 Result<DriftStudy> RunDriftStudy(const DriftInputs& in);

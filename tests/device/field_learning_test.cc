@@ -3,7 +3,9 @@
 
 #include <cmath>
 
+#include "hiedge/decision_config.h"
 #include "hiedge/device.h"
+#include "hiedge/drift.h"
 #include "testing/fake_backend.h"
 
 namespace hiedge {
@@ -95,6 +97,37 @@ TEST(FieldLearningTest, LabelsShowingTheSmlWrongMakeTheDeviceOffload) {
   EXPECT_EQ(offloaded_late, 100);
   EXPECT_TRUE(device.learner()->remote_trusted());
   EXPECT_GT(device.learner()->stats().labelled, 10u);
+}
+
+// The drift detector watches the input, not the learner: when the learner raises θ
+// and offloads everything on a stationary stream, the detector, which sees what the
+// calibrated policy would have done, stays quiet (and the learner keeps its evidence).
+TEST(FieldLearningTest, ALearnerMovingThetaIsNoDrift) {
+  DecisionConfig reference;
+  reference.theta = 0.5;
+  reference.calibration_offload_fraction = 0.01;
+  reference.offload_disagreement = 0.3;
+  reference.confidence_histogram.assign(10, 0.001);
+  reference.confidence_histogram[6] = 0.991;  // 0.69 falls in bin 6 of 10.
+  auto detector = DriftDetector::FromConfig(reference, {1e-4});
+  ASSERT_TRUE(detector.ok()) << detector.status().ToString();
+  testing::FakeBackend local;
+  CountingClient remote;
+  DeviceOptions options = LearningOptions(0.2);
+  options.drift = *detector;
+  DeviceRuntime device(&local, &remote, options);
+  size_t offloaded = 0;
+  for (size_t i = 0; i < 1000; ++i) {
+    auto answers = device.Submit(i, View());
+    ASSERT_TRUE(answers.ok());
+    for (const DeviceRuntime::Answer& a : *answers) {
+      if (a.record.audit) ASSERT_TRUE(device.Feedback(a.sample, 8).ok());
+      offloaded += a.record.offloaded;
+    }
+  }
+  EXPECT_GT(offloaded, 900u) << "the learner offloads (almost) everything";
+  EXPECT_EQ(device.drift()->alarm_count(), 0u);
+  EXPECT_EQ(device.learner()->stats().resets, 0u);
 }
 
 TEST(FieldLearningTest, ProcessNumbersItsSamplesForFeedback) {

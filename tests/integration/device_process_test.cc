@@ -119,6 +119,20 @@ TEST_F(DeviceProcessTest, StreamsTheTestSetAndAnswersEverySampleOnce) {
   EXPECT_EQ(summary["labelled"], 300);
   EXPECT_EQ(summary["offloaded"], offloaded);
   EXPECT_GT(summary["accuracy"].get<double>(), summary["local_accuracy"].get<double>() - 1e-9);
+
+  // The same stream offloaded as UINT8 pixel bytes: the same offloads and answers.
+  args.push_back("--uint8-pixels");
+  ASSERT_EQ(RunProcess(args, dir_.path()), 0) << Stderr();
+  const auto as_bytes = Lines(dir_ / "out" / "answers.csv");
+  ASSERT_EQ(as_bytes.size(), answers.size());
+  auto without_latency = [](const std::string& line) {  // Columns 0..6 (not total_ms).
+    size_t cut = 0;
+    for (int commas = 0; commas < 7 && cut != std::string::npos; ++commas)
+      cut = line.find(',', cut + 1);
+    return line.substr(0, cut);
+  };
+  for (size_t i = 1; i < answers.size(); ++i)
+    EXPECT_EQ(without_latency(as_bytes[i]), without_latency(answers[i])) << i;
 }
 
 // Seed 001's logistic-regression module on temperature-scaled probabilities with a
