@@ -117,4 +117,28 @@ bool NeedsRecall(std::span<const SecondLevelAnswer> answers, const SecondLevelPl
 int ChooseSecondLevelServer(int superclass, const std::vector<std::vector<int>>& models_on,
                             int local_cluster, std::span<const double> estimated_wait_us);
 
+// A running budget of expert calls per image: over every prefix of the stream, calls
+// ≤ calls_per_image × images. Each image may ask what the budget has left; an image
+// that wanted more is "limited" and answers with the best it has. Pure; not thread-safe.
+class ExpertCallBudget {
+ public:
+  // calls_per_image ≤ 0: unlimited.
+  explicit ExpertCallBudget(double calls_per_image = 0) : per_image_(calls_per_image) {}
+  // Starts an image: how many experts it may ask in all (≥ 0).
+  int BeginImage();
+  // The image asked `calls` experts (at most what BeginImage allowed); `limited` when
+  // its plan wanted more than it was allowed.
+  void EndImage(int calls, bool limited);
+
+  bool unlimited() const { return per_image_ <= 0; }
+  double calls_per_image() const { return per_image_; }
+  uint64_t images() const { return images_; }
+  uint64_t calls() const { return calls_; }
+  uint64_t limited_images() const { return limited_; }
+
+ private:
+  double per_image_;
+  uint64_t images_ = 0, calls_ = 0, limited_ = 0;
+};
+
 }  // namespace hiedge

@@ -25,6 +25,9 @@ struct TwoLevelSampleRecord {
   bool local = false;        // accept_locally: the first level answered alone, no expert asked.
   bool recalled = false;     // Alg. 2's recall step ran.
   bool fallback = false;     // No expert answered: the first level's class was used.
+  // The expert-call budget stopped experts this sample's plan wanted (parallel, recall
+  // or all): answered with the best it had.
+  bool budget_limited = false;
   double first_level_ms = 0;
   double second_level_ms = 0;  // All expert round trips.
   std::string error;           // Why an expert was not answered (the last reason).
@@ -38,9 +41,11 @@ class TwoLevelDevice {
   // clients[c][s]: the client for superclass s's expert on server (cluster) c, or null
   // where that server does not hold it; this is the Alg. 1 placement. `deadline`
   // bounds each expert request. `clock` returns microseconds (steady when null).
+  // `expert_budget` > 0 caps the running expert calls per image (ExpertCallBudget).
   TwoLevelDevice(InferenceBackend* first_level, TwoLevelConfig config,
                  std::vector<std::vector<OffloadClient*>> clients, int local_cluster,
-                 std::chrono::microseconds deadline, MicrosClock clock = nullptr);
+                 std::chrono::microseconds deadline, MicrosClock clock = nullptr,
+                 double expert_budget = 0);
 
   // One image of the first-level model's per-sample shape [C, H, W]. Errors only for a
   // mismatched shape (InvalidArgument) or a failing local model; an unreachable expert
@@ -49,6 +54,7 @@ class TwoLevelDevice {
 
   // Smoothed measured round trip of each server (µs; 0 until measured).
   const std::vector<double>& estimated_wait_us() const { return wait_us_; }
+  const ExpertCallBudget& budget() const { return budget_; }
 
  private:
   struct AskOutcome {
@@ -75,6 +81,7 @@ class TwoLevelDevice {
   MicrosClock clock_;
   std::vector<double> wait_us_;
   std::vector<int64_t> sample_shape_;  // [1, ...input_shape] of one image.
+  ExpertCallBudget budget_;
 };
 
 }  // namespace hiedge

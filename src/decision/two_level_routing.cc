@@ -1,6 +1,7 @@
 // Seed 004's Alg. 1 (second-level model placement) and Alg. 2 (routing with recall).
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "hiedge/two_level.h"
@@ -158,6 +159,18 @@ int ChooseSecondLevelServer(int superclass, const std::vector<std::vector<int>>&
     }
   }
   return best;
+}
+
+int ExpertCallBudget::BeginImage() {
+  ++images_;
+  if (unlimited()) return std::numeric_limits<int>::max();
+  const double left = per_image_ * static_cast<double>(images_) - static_cast<double>(calls_);
+  return left < 0 ? 0 : static_cast<int>(std::floor(left + 1e-9));
+}
+
+void ExpertCallBudget::EndImage(int calls, bool limited) {
+  calls_ += static_cast<uint64_t>(std::max(calls, 0));
+  limited_ += limited;
 }
 
 }  // namespace hiedge

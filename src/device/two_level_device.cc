@@ -16,14 +16,16 @@ double MillisBetween(int64_t from_us, int64_t to_us) {
 
 TwoLevelDevice::TwoLevelDevice(InferenceBackend* first_level, TwoLevelConfig config,
                                std::vector<std::vector<OffloadClient*>> clients, int local_cluster,
-                               std::chrono::microseconds deadline, MicrosClock clock)
+                               std::chrono::microseconds deadline, MicrosClock clock,
+                               double expert_budget)
     : first_level_(first_level),
       config_(std::move(config)),
       clients_(std::move(clients)),
       local_cluster_(local_cluster),
       deadline_(deadline),
       clock_(clock ? std::move(clock) : MicrosClock(SteadyMicros)),
-      wait_us_(clients_.size(), 0.0) {
+      wait_us_(clients_.size(), 0.0),
+      budget_(expert_budget) {
   models_on_.resize(clients_.size());
   for (size_t c = 0; c < clients_.size(); ++c) {
     for (size_t s = 0; s < clients_[c].size(); ++s) {
@@ -53,23 +55,39 @@ Result<TwoLevelSampleRecord> TwoLevelDevice::Process(const TensorView& image) {
   const int64_t first_done_us = clock_();
   record.first_level_ms = MillisBetween(start_us, first_done_us);
 
+  const int allowed = budget_.BeginImage();
   if (AnswersLocally(probabilities, config_.thresholds)) {
+    budget_.EndImage(0, false);
     record.local = true;
     record.final_class = record.first_level_class;
     return record;
   }
-  const SecondLevelPlan plan = PlanSecondLevel(
-      SuperclassConfidences(probabilities, config_.superclasses), config_.thresholds);
-  std::vector<SecondLevelAnswer> answers;
-  AskAll(plan.first, features, &answers, &record);
-  if (NeedsRecall(answers, plan, config_.thresholds)) {
-    record.recalled = true;
-    AskAll(plan.recall, features, &answers, &record);
+  SecondLevelPlan plan = PlanSecondLevel(SuperclassConfidences(probabilities, config_.superclasses),
+                                         config_.thresholds);
+  // The budget keeps the plan's first experts (most confident superclass first).
+  if (static_cast<int>(plan.first.size()) > allowed) {
+    plan.first.resize(static_cast<size_t>(allowed));
+    record.budget_limited = true;
   }
+  std::vector<SecondLevelAnswer> answers;
+  if (!plan.first.empty()) AskAll(plan.first, features, &answers, &record);
+  if (!plan.first.empty() && NeedsRecall(answers, plan, config_.thresholds)) {
+    const int left = allowed - static_cast<int>(plan.first.size());
+    if (static_cast<int>(plan.recall.size()) > left) {
+      plan.recall.resize(static_cast<size_t>(std::max(left, 0)));
+      record.budget_limited = true;
+    }
+    if (!plan.recall.empty()) {
+      record.recalled = true;
+      AskAll(plan.recall, features, &answers, &record);
+    }
+  }
+  budget_.EndImage(static_cast<int>(record.asked.size()), record.budget_limited);
   record.second_level_ms = MillisBetween(first_done_us, clock_());
   record.answered = static_cast<int>(answers.size());
   if (answers.empty()) {
-    record.fallback = true;
+    // Experts asked but none answered; a budget that allowed none is flagged as such.
+    record.fallback = !record.asked.empty();
     record.final_class = record.first_level_class;
   } else {
     record.final_class = BestAnswer(answers).class_id;

@@ -144,6 +144,7 @@ struct TwoLevelRunSummary {
   double mean_experts_asked = 0;
   double forwarded_fraction = 0;  // Of expert answers, those from a non-local server.
   size_t fallbacks = 0;           // Samples no expert answered (first-level answer given).
+  size_t budget_limited = 0;      // Samples the expert-call budget cut short.
   double recall_fraction = 0;
   double local_fraction = 0;  // Samples the first level answered alone.
   double p50_first_level_ms = 0;

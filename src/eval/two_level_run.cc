@@ -104,6 +104,7 @@ TwoLevelRunSummary SummarizeTwoLevelRun(const std::vector<TwoLevelSampleRecord>&
     recalls += r.recalled;
     local += r.local;
     s.fallbacks += r.fallback;
+    s.budget_limited += r.budget_limited;
     first_ms.push_back(r.first_level_ms);
     second_ms.push_back(r.second_level_ms);
     total_ms.push_back(r.first_level_ms + r.second_level_ms);
@@ -130,6 +131,7 @@ std::string TwoLevelRunSummary::ToJson() const {
                       {"mean_experts_asked", mean_experts_asked},
                       {"forwarded_fraction", forwarded_fraction},
                       {"fallbacks", fallbacks},
+                      {"budget_limited", budget_limited},
                       {"recall_fraction", recall_fraction},
                       {"answered_locally_fraction", local_fraction},
                       {"p50_first_level_ms", p50_first_level_ms},
@@ -149,6 +151,14 @@ std::string TwoLevelRunSummary::ToTable() const {
       samples, 100 * accuracy, 100 * first_level_accuracy, 100 * local_fraction, mean_experts_asked,
       100 * forwarded_fraction, fallbacks, 100 * recall_fraction, p50_first_level_ms,
       p50_second_level_ms, p99_total_ms, samples_per_second);
+  if (budget_limited > 0) {
+    text += fmt::sprintf(
+        "expert budget: %zu samples (%.1f%%) answered with fewer experts than "
+        "planned\n",
+        budget_limited,
+        100.0 * static_cast<double>(budget_limited) /
+            static_cast<double>(std::max<size_t>(samples, 1)));
+  }
   return text;
 }
 

@@ -7,6 +7,34 @@
 namespace hiedge {
 namespace {
 
+TEST(ExpertCallBudgetTest, RunningCallsNeverExceedTheBudget) {
+  ExpertCallBudget budget(1.5);
+  // Wants 3 experts every image: allowed 1, then 2 (3 - 1), then 1 (4.5 - 3 = 1.5), ...
+  int calls = 0;
+  for (int image = 1; image <= 10; ++image) {
+    const int allowed = budget.BeginImage();
+    const int asked = std::min(3, allowed);
+    budget.EndImage(asked, asked < 3);
+    calls += asked;
+    EXPECT_LE(calls, 1.5 * image + 1e-9) << image;
+    EXPECT_GE(calls, 1.5 * image - 1) << image << ": the budget is used, not hoarded";
+  }
+  EXPECT_EQ(budget.calls(), static_cast<uint64_t>(calls));
+  EXPECT_EQ(budget.images(), 10u);
+  EXPECT_EQ(budget.limited_images(), 10u);
+  // Images that ask nothing save budget for later ones.
+  ExpertCallBudget thrifty(0.3);
+  EXPECT_EQ(thrifty.BeginImage(), 0);
+  thrifty.EndImage(0, false);
+  EXPECT_EQ(thrifty.BeginImage(), 0);
+  thrifty.EndImage(0, false);
+  EXPECT_EQ(thrifty.BeginImage(), 0);
+  thrifty.EndImage(0, false);
+  EXPECT_EQ(thrifty.BeginImage(), 1) << "0.3 x 4 = 1.2";
+  EXPECT_TRUE(ExpertCallBudget(0).unlimited());
+  EXPECT_GT(ExpertCallBudget(0).BeginImage(), 1000);
+}
+
 TEST(SuperclassesTest, MakeDerivesMembersAndRejectsGaps) {
   auto s = MakeSuperclasses({1, 0, 1, 2});
   ASSERT_TRUE(s.ok()) << s.status().ToString();

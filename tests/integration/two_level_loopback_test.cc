@@ -85,6 +85,35 @@ TEST(TwoLevelLoopbackTest, DeviceRoutesFeaturesToExpertsOnTwoServers) {
   EXPECT_GT(local, 30u);
   EXPECT_LT(local, 100u);
 
+  // Budgets: the running expert calls per image never exceed the budget; samples that
+  // wanted more are flagged and answered with the best the device had.
+  for (double budget : {1.0, 0.3}) {
+    SCOPED_TRACE(budget);
+    TwoLevelDevice budgeted(models->first_level.get(), *config, clients, 0, std::chrono::seconds(5),
+                            nullptr, budget);
+    size_t limited = 0, calls = 0;
+    for (size_t i = 0; i < 200; ++i) {
+      auto r = budgeted.Process(subset.sample(i));
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      const RoutedSample expected =
+          RouteTwoLevel((*offline)[i], config->superclasses, config->thresholds);
+      calls += r->asked.size();
+      EXPECT_LE(static_cast<double>(calls), budget * static_cast<double>(i + 1) + 1e-9) << i;
+      EXPECT_LE(static_cast<int>(r->asked.size()), expected.queries) << i;
+      if (r->budget_limited) {
+        ++limited;
+        EXPECT_LT(static_cast<int>(r->asked.size()), expected.queries) << i;
+        EXPECT_FALSE(r->fallback) << "a budget stop is no failure";
+      } else {
+        EXPECT_EQ(r->answered, expected.queries) << i;
+      }
+      if (r->asked.empty() && !r->local) EXPECT_EQ(r->final_class, r->first_level_class);
+    }
+    EXPECT_GT(limited, 0u);
+    EXPECT_EQ(budgeted.budget().limited_images(), limited);
+    EXPECT_EQ(budgeted.budget().calls(), calls);
+  }
+
   // Cluster 1 dies: its experts' samples fall back to the first level, flagged; the
   // rest are still answered by cluster 0.
   (*servers)->Stop(1);

@@ -154,6 +154,7 @@ struct TwoLevelDeviceArgs {
   int deadline_ms = 500;
   std::string data_dir = kFashionMnistDir;
   size_t limit = 0;
+  double expert_budget = 0;  // Expert calls per image; 0 = unlimited.
   std::string out = "results/twolevel_device";
 };
 
@@ -193,7 +194,8 @@ Status RunTwoLevelDeviceCommand(const TwoLevelDeviceArgs& a) {
   }
   HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadFashionMnist(a.data_dir, Split::kTest));
   if (a.limit > 0) test = Head(test, a.limit);
-  TwoLevelDevice device(first.get(), config, clients, 0, std::chrono::milliseconds(a.deadline_ms));
+  TwoLevelDevice device(first.get(), config, clients, 0, std::chrono::milliseconds(a.deadline_ms),
+                        nullptr, a.expert_budget);
   double wall = 0;
   HIEDGE_ASSIGN_OR_RETURN(auto records, RunTwoLevelDevice(device, test, &wall, true));
   const TwoLevelRunSummary summary = SummarizeTwoLevelRun(records, test, wall);
@@ -223,6 +225,11 @@ void AddTwoLevelDeviceCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--deadline-ms", a->deadline_ms, "Deadline of each expert request")
       ->check(Positive())
+      ->capture_default_str();
+  cmd->add_option("--expert-budget", a->expert_budget,
+                  "Expert calls per image, at most, over the run (0 = unlimited); samples "
+                  "beyond it skip recall and parallel experts, flagged")
+      ->check(NonNegative())
       ->capture_default_str();
   cmd->add_option("--data", a->data_dir, "Fashion-MNIST folder")->capture_default_str();
   cmd->add_option("--limit", a->limit, "Test samples (0 = all)")->capture_default_str();
