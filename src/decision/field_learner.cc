@@ -56,7 +56,6 @@ FieldLearner::FieldLearner(const FieldLearnerOptions& options, double calibrated
   calibrated_index_ = static_cast<size_t>(
       std::find(thresholds_.begin(), thresholds_.end(), calibrated_theta) - thresholds_.begin());
   loss_.assign(thresholds_.size(), 0.0);
-  stats_.theta = calibrated_theta;
 }
 
 Result<FieldLearner> FieldLearner::Create(const FieldLearnerOptions& options,
@@ -107,7 +106,6 @@ FieldDecision FieldLearner::Decide(uint64_t sample, float score) {
   Decay();
   FieldDecision d;
   d.theta = theta();
-  stats_.theta = d.theta;
   d.offload = score < d.theta;
   // One draw per sample, whatever the decision, at a probability fixed beforehand.
   if (burst_ && resolved_ >= options_.min_evidence) burst_ = false;

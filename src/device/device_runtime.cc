@@ -116,12 +116,11 @@ std::vector<DeviceRuntime::Answer> DeviceRuntime::SendQueue() {
   }
   std::vector<Answer> answers;
   for (size_t i = 0; i < queue_.size(); ++i) {
+    const int remote_prediction = remote.ok() ? FindArgMax(remote->row(static_cast<int64_t>(i)),
+                                                           static_cast<size_t>(remote->row_size()))
+                                                    .index
+                                              : -1;
     if (options_.learner) {
-      const int remote_prediction = remote.ok()
-                                        ? FindArgMax(remote->row(static_cast<int64_t>(i)),
-                                                     static_cast<size_t>(remote->row_size()))
-                                              .index
-                                        : -1;
       options_.learner->RecordSent(queue_[i].sample, queue_[i].record.local_prediction,
                                    remote_prediction);
     }
@@ -133,9 +132,7 @@ std::vector<DeviceRuntime::Answer> DeviceRuntime::SendQueue() {
       r.fallback = true;
       r.offload_error = remote.status().ToString();
     } else {
-      r.remote_prediction =
-          FindArgMax(remote->row(static_cast<int64_t>(i)), static_cast<size_t>(remote->row_size()))
-              .index;
+      r.remote_prediction = remote_prediction;
       r.final_prediction = r.remote_prediction;
     }
     ObserveDrift(r);

@@ -2,10 +2,10 @@
 
 #include <fmt/printf.h>
 
-#include <cmath>
 #include <cstdio>
 #include <memory>
 
+#include "device/offload_link.h"
 #include "hiedge/calibrate.h"
 #include "hiedge/http_server.h"
 #include "hiedge/protocol.h"
@@ -78,23 +78,18 @@ Result<DemoReport> RunDemo(const DemoOptions& o) {
   offload.uint8_pixels = models.remote->info().pixel_inputs;
   std::unique_ptr<OffloadClient> client = MakeOffloadClient(offload);
   {
-    protocol::InferRequest one;
+    // The request body the REST client sends for one image, as sent and in FP32.
     const TensorView first = test.sample(0);
     std::vector<int64_t> shape = {1};
     shape.insert(shape.end(), first.shape.begin(), first.shape.end());
-    one.inputs.push_back({protocol::kInputName,
-                          "FP32",
-                          shape,
-                          std::vector<float>(first.data.begin(), first.data.end()),
-                          {}});
-    one.outputs.push_back({protocol::kLogitsName, true, 0});
-    report.fp32_request_bytes = protocol::EncodeInferRequest(one, true).body.size();
-    report.offload_request_bytes = report.fp32_request_bytes;
-    if (offload.uint8_pixels) {
-      one.inputs[0].datatype = report.offload_datatype = "UINT8";
-      for (float& v : one.inputs[0].data) v = std::round(v * 255.0f);
-      report.offload_request_bytes = protocol::EncodeInferRequest(one, true).body.size();
-    }
+    const FloatTensor one{shape, std::vector<float>(first.data.begin(), first.data.end())};
+    auto body_bytes = [&](bool uint8) {
+      return protocol::EncodeInferRequest(internal::LogitsRequest(one, true, uint8), true)
+          .body.size();
+    };
+    report.fp32_request_bytes = body_bytes(false);
+    report.offload_request_bytes = body_bytes(offload.uint8_pixels);
+    if (offload.uint8_pixels) report.offload_datatype = "UINT8";
   }
 
   struct Plan {
