@@ -422,24 +422,30 @@ void BM_ServerEngineRatio(benchmark::State& state) {
   batching.max_batch_size = 64;
   batching.max_queue_delay_us = 5000;
   batching.instances = static_cast<int>(state.range(1));
-  InferenceService xnn_service, torch_service;
+  InferenceService xnn_service, torch_service, empty_service;
   if (!xnn_service.AddModel("lml", xnn_model, batching).ok() ||
-      !torch_service.AddModel("lml", torch_model, batching).ok()) {
+      !torch_service.AddModel("lml", torch_model, batching).ok() ||
+      !empty_service.AddModel("lml", std::make_shared<NoComputeBackend>(), batching).ok()) {
     state.SkipWithError("add model");
     return;
   }
   BothServers xnn_server(&xnn_service, HttpWorkers(72)),
-      torch_server(&torch_service, HttpWorkers(72));
-  const FloatTensor offline_batch = Batch(0, 256);
-  std::vector<double> offline, on_xnn, on_torch;
+      torch_server(&torch_service, HttpWorkers(72)), empty_server(&empty_service, HttpWorkers(72));
+  const FloatTensor offline_batch = Batch(0, 256), batch64 = Batch(0, 64);
+  std::vector<double> offline, on_xnn, on_torch, on_empty, xnn64, torch64;
   size_t failures = 0;
   int round = 0;
-  for (auto _ : state) {
+  auto images_per_s = [](InferenceBackend& model, const FloatTensor& x, int runs) {
     const auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < 4; ++i) benchmark::DoNotOptimize(xnn_model->Infer(offline_batch));
-    offline.push_back(
-        256.0 * 4 /
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    for (int i = 0; i < runs; ++i) benchmark::DoNotOptimize(model.Infer(x));
+    return static_cast<double>(x.shape[0]) * runs /
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  for (auto _ : state) {
+    offline.push_back(images_per_s(*xnn_model, offline_batch, 4));
+    xnn64.push_back(images_per_s(*xnn_model, batch64, 16));
+    torch64.push_back(images_per_s(*torch_model, batch64, 8));
+    on_empty.push_back(ServedThroughput(empty_server, Transport::kRest, &failures));
     // Alternate which engine goes first.
     if (round++ % 2 == 0) {
       on_xnn.push_back(ServedThroughput(xnn_server, Transport::kRest, &failures));
@@ -454,6 +460,17 @@ void BM_ServerEngineRatio(benchmark::State& state) {
   state.counters["server_libtorch_per_s"] = Median(on_torch);
   state.counters["server_xnnpack_vs_libtorch"] = Median(on_xnn) / Median(on_torch);
   state.counters["server_xnnpack_vs_offline"] = Median(on_xnn) / Median(offline);
+  // The same server and clients with a model that computes nothing: what the clients,
+  // REST and the batcher alone sustain on this machine's 2 cores. If that work and the
+  // model's (`threads` cores busy per batch of 64) add up in core seconds per image, the
+  // served ratio is about `additive_bound`, whatever the engine.
+  const double cores = 2.0, transport_core_s = cores / Median(on_empty);
+  state.counters["server_nocompute_per_s"] = Median(on_empty);
+  state.counters["xnnpack_offline64_per_s"] = Median(xnn64);
+  state.counters["libtorch_offline64_per_s"] = Median(torch64);
+  state.counters["offline64_xnnpack_vs_libtorch"] = Median(xnn64) / Median(torch64);
+  state.counters["additive_bound"] = (transport_core_s + threads / Median(torch64)) /
+                                     (transport_core_s + threads / Median(xnn64));
   state.counters["failures"] = static_cast<double>(failures);
 }
 BENCHMARK(BM_ServerEngineRatio)
