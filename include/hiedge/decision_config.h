@@ -14,6 +14,15 @@ namespace hiedge {
 inline constexpr int kDecisionConfigVersion = 2;
 inline constexpr int kConfidenceHistogramBins = 10;  // Equal-width over [0, 1].
 
+// One threshold on the calibration split: what offloading below it costs. A config's
+// cost curve lets a tier re-choose θ for another β without the validation data.
+struct CostCurvePoint {
+  double theta = 0;
+  double offload_fraction = 0;  // Share of samples offloaded, in [0, 1].
+  double error_fraction = 0;    // Share answered wrongly (accepted and wrong + offloaded and wrong).
+};
+inline constexpr size_t kMaxCostCurvePoints = 129;
+
 struct DecisionConfig {
   int version = kDecisionConfigVersion;      // Files without one are version 1 (max_softmax only).
   std::string module = "max_softmax";        // A ConfidenceModuleNames() entry.
@@ -42,6 +51,10 @@ struct DecisionConfig {
   std::vector<double> confidence_histogram;
   double offload_disagreement = 0;
   uint64_t validation_seed = 0;  // Seed of the train/validation split.
+  // The policy's thresholds on the calibration split, increasing in theta and offload
+  // fraction, from offloading none to all (at most kMaxCostCurvePoints; empty in
+  // configs written before it was recorded).
+  std::vector<CostCurvePoint> cost_curve;
 
   std::string local_model;  // Card paths the calibration used.
   std::string remote_model;
@@ -56,6 +69,12 @@ struct DecisionConfig {
 };
 
 Result<DecisionConfig> ReadDecisionConfig(const std::string& path);
+
+// The cost-curve point minimising error_fraction + offload_cost * offload_fraction
+// (ties to fewer offloads): θ re-chosen for another β, e.g. one derived live from the
+// next tier's round trip. FailedPrecondition when the config has no cost curve;
+// InvalidArgument for a negative or non-finite β.
+Result<CostCurvePoint> PointForOffloadCost(const DecisionConfig& config, double offload_cost);
 
 // OK when `config` was calibrated for the model whose identity is `model_id` (or does
 // not say); InvalidArgument naming both otherwise: a threshold fitted to one model's

@@ -76,6 +76,8 @@ std::unique_ptr<OffloadClient> MakeMultiEndpointClient(
 
 // "rest" or "grpc"; InvalidArgument otherwise.
 Result<Transport> ParseTransport(const std::string& name);
+// Sets options->host and ->port from "host:port"; InvalidArgument otherwise.
+Status ParseHostPort(const std::string& endpoint, OffloadOptions* options);
 
 struct DeviceOptions {
   // The offload decision on the S-ML's final logits; default: never offload.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,6 +37,17 @@ struct ModelInfo {
   bool pixel_inputs = false;
 };
 
+// A figure a backend reports of itself beyond the server's per-model statistics,
+// exported by the server as a Prometheus sample of `name` with the model's labels and
+// these.
+struct BackendMetric {
+  std::string name;  // e.g. "hiedge_cascade_rows_total"
+  std::string help;
+  std::map<std::string, std::string> labels;
+  double value = 0;
+  bool counter = true;  // Else a gauge.
+};
+
 // Runs one model. Implementations are thread-safe for concurrent Infer calls.
 class InferenceBackend {
  public:
@@ -57,6 +69,10 @@ class InferenceBackend {
   // returns it. With RunStages this runs a model stage by stage, stopping samples at
   // exits. Unimplemented for backends that cannot (the default).
   virtual Result<FloatTensor> RunExit(const FloatTensor& stage_output, int exit);
+
+  // Figures the server exports beside its own metrics for this model; none by default.
+  // Thread-safe.
+  virtual std::vector<BackendMetric> Metrics() const { return {}; }
 };
 
 // How to load one model.
@@ -88,6 +104,9 @@ struct BackendInfo {
   std::string name;    // e.g. "xnnpack"
   std::string format;  // Card format it reads, e.g. "onnx"
   int priority = 0;    // Higher wins when LoadOptions::backend is empty.
+  // Runs other models (a cascade): chosen for its format whatever LoadOptions::backend
+  // names, which it passes on to the models it loads.
+  bool composite = false;
 };
 using BackendFactory = std::function<Result<std::unique_ptr<InferenceBackend>>(
     const ModelCard& card, const std::string& weights_path, const LoadOptions& options)>;

@@ -58,6 +58,31 @@ std::vector<SampleOutcome> PolicyOutcomes(const OffloadPolicy& policy, const Lab
   return out;
 }
 
+namespace {
+
+// At most kMaxCostCurvePoints of `curve`, evenly spaced in offloads, always with both
+// ends and the chosen threshold.
+std::vector<CostCurvePoint> SampledCostCurve(const std::vector<ThresholdPoint>& curve,
+                                             double chosen_theta) {
+  std::vector<CostCurvePoint> out;
+  if (curve.empty()) return out;
+  const size_t slots = kMaxCostCurvePoints - 1;  // One is kept for the chosen threshold.
+  size_t next_slot = 0;
+  for (size_t i = 0; i < curve.size(); ++i) {
+    const ThresholdPoint& p = curve[i];
+    const bool due = i * (slots - 1) >= next_slot * (curve.size() - 1);
+    const bool keep = i == 0 || i + 1 == curve.size() || p.theta == chosen_theta || due;
+    if (!keep) continue;
+    if (due) ++next_slot;
+    const double n = static_cast<double>(p.samples);
+    out.push_back({p.theta, p.offload_fraction(),
+                   n > 0 ? static_cast<double>(p.local_errors + p.remote_errors) / n : 0.0});
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<DecisionConfig> CalibratePolicy(const LabelledLogits& validation,
                                        const CalibrationOptions& o) {
   HIEDGE_RETURN_IF_ERROR(CheckSplit(validation));
@@ -98,6 +123,7 @@ Result<DecisionConfig> CalibratePolicy(const LabelledLogits& validation,
   c.calibration_accuracy = point.accuracy();
   c.calibration_offload_fraction = point.offload_fraction();
   c.calibration_mean_cost = point.mean_cost();
+  c.cost_curve = SampledCostCurve(ThresholdCurve(outcomes, o.cost), point.theta);
   // Drift reference at the chosen policy.
   const OffloadPolicy chosen = policy.WithTheta(c.theta);
   c.confidence_histogram.assign(kConfidenceHistogramBins, 0.0);

@@ -12,6 +12,18 @@ namespace hiedge {
 
 using nlohmann::json;
 
+namespace {
+
+json CurveToJson(const std::vector<CostCurvePoint>& curve) {
+  json points = json::array();
+  for (const CostCurvePoint& p : curve) {
+    points.push_back({p.theta, p.offload_fraction, p.error_fraction});
+  }
+  return {{"columns", {"theta", "offload_fraction", "error_fraction"}}, {"points", points}};
+}
+
+}  // namespace
+
 std::string DecisionConfig::ToJson() const {
   json j = {{"version", version},
             {"module", module},
@@ -31,7 +43,8 @@ std::string DecisionConfig::ToJson() const {
               {"offload_fraction", calibration_offload_fraction},
               {"mean_cost", calibration_mean_cost},
               {"confidence_histogram", confidence_histogram},
-              {"offload_disagreement", offload_disagreement}}},
+              {"offload_disagreement", offload_disagreement},
+              {"cost_curve", CurveToJson(cost_curve)}}},
             {"local_model", local_model},
             {"remote_model", remote_model},
             {"local_model_id", local_model_id}};
@@ -84,6 +97,20 @@ Status ParseInto(const json& j, DecisionConfig* c) {
     if (cal.contains("confidence_histogram")) {
       c->confidence_histogram = cal.at("confidence_histogram").get<std::vector<double>>();
     }
+    if (cal.contains("cost_curve")) {
+      const json& points = cal.at("cost_curve").at("points");
+      if (!points.is_array() || points.size() > kMaxCostCurvePoints) {
+        return Status::InvalidArgument("decision config: cost_curve holds at most " +
+                                       std::to_string(kMaxCostCurvePoints) + " points");
+      }
+      for (const json& p : points) {
+        if (!p.is_array() || p.size() != 3) {
+          return Status::InvalidArgument(
+              "decision config: a cost_curve point is [theta, offload_fraction, error_fraction]");
+        }
+        c->cost_curve.push_back({p[0].get<double>(), p[1].get<double>(), p[2].get<double>()});
+      }
+    }
   }
   c->local_model = j.value("local_model", std::string());
   c->remote_model = j.value("remote_model", std::string());
@@ -103,6 +130,9 @@ Status Validate(const DecisionConfig& c) {
                                  c.offload_disagreement};
   numbers.insert(numbers.end(), c.exit_thresholds.begin(), c.exit_thresholds.end());
   numbers.insert(numbers.end(), c.confidence_histogram.begin(), c.confidence_histogram.end());
+  for (const CostCurvePoint& p : c.cost_curve) {
+    numbers.insert(numbers.end(), {p.theta, p.offload_fraction, p.error_fraction});
+  }
   for (double v : numbers) {
     if (!std::isfinite(v))
       return Status::InvalidArgument("decision config: a number is not finite");
@@ -116,6 +146,19 @@ Status Validate(const DecisionConfig& c) {
       c.confidence_histogram.size() != static_cast<size_t>(kConfidenceHistogramBins)) {
     return Status::InvalidArgument("decision config: confidence_histogram needs " +
                                    std::to_string(kConfidenceHistogramBins) + " bins");
+  }
+  for (size_t i = 0; i < c.cost_curve.size(); ++i) {
+    const CostCurvePoint& p = c.cost_curve[i];
+    const bool fractions = p.offload_fraction >= 0 && p.offload_fraction <= 1 &&
+                           p.error_fraction >= 0 && p.error_fraction <= 1;
+    const bool ordered = i == 0 || (p.theta > c.cost_curve[i - 1].theta &&
+                                    p.offload_fraction >= c.cost_curve[i - 1].offload_fraction);
+    if (!fractions || !ordered) {
+      return Status::InvalidArgument(
+          "decision config: cost_curve fractions must lie in [0, 1], theta and offload_fraction "
+          "increasing (point " +
+          std::to_string(i) + ")");
+    }
   }
   // The module exists and takes these parameters.
   HIEDGE_ASSIGN_OR_RETURN(auto policy, OffloadPolicy::FromConfig(c));
@@ -155,6 +198,24 @@ Status CheckCalibratedFor(const DecisionConfig& config, const std::string& model
 
 Status WriteDecisionConfig(const DecisionConfig& config, const std::string& path) {
   return WriteTextFile(path, config.ToJson());
+}
+
+Result<CostCurvePoint> PointForOffloadCost(const DecisionConfig& config, double offload_cost) {
+  if (!std::isfinite(offload_cost) || offload_cost < 0) {
+    return Status::InvalidArgument("offload cost must be a finite number >= 0");
+  }
+  if (config.cost_curve.empty()) {
+    return Status::FailedPrecondition(
+        "the decision config has no cost curve to re-choose theta from; rerun hiedge calibrate");
+  }
+  const CostCurvePoint* best = &config.cost_curve.front();
+  auto cost = [offload_cost](const CostCurvePoint& p) {
+    return p.error_fraction + offload_cost * p.offload_fraction;
+  };
+  for (const CostCurvePoint& p : config.cost_curve) {
+    if (cost(p) < cost(*best) - 1e-12) best = &p;  // Strictly better: ties keep fewer offloads.
+  }
+  return *best;
 }
 
 }  // namespace hiedge

@@ -1,4 +1,5 @@
 // The offload transport registry behind MakeOffloadClient. REST is built in.
+#include <charconv>
 #include <map>
 #include <mutex>
 
@@ -62,6 +63,20 @@ Result<Transport> ParseTransport(const std::string& name) {
   if (name == "rest") return Transport::kRest;
   if (name == "grpc") return Transport::kGrpc;
   return Status::InvalidArgument("unknown transport '" + name + "' (expected rest or grpc)");
+}
+
+Status ParseHostPort(const std::string& endpoint, OffloadOptions* options) {
+  const size_t colon = endpoint.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos || colon == 0 ||
+      std::from_chars(endpoint.data() + colon + 1, endpoint.data() + endpoint.size(), port).ec !=
+          std::errc() ||
+      port < 1 || port > 65535) {
+    return Status::InvalidArgument("'" + endpoint + "' is not host:port");
+  }
+  options->host = endpoint.substr(0, colon);
+  options->port = port;
+  return Status::Ok();
 }
 
 }  // namespace hiedge

@@ -82,7 +82,7 @@ Result<std::unique_ptr<InferenceBackend>> LoadModelFromCard(const ModelCard& car
   for (const BackendInfo& info : RegisteredBackends()) {
     registered += (registered.empty() ? "" : ", ") + info.name + " (" + info.format + ")";
     if (!factory && files.count(info.format) &&
-        (options.backend.empty() || options.backend == info.name)) {
+        (options.backend.empty() || options.backend == info.name || info.composite)) {
       Registry& r = GlobalRegistry();
       std::lock_guard<std::mutex> lock(r.mutex);
       factory = r.entries.at(info.name).factory;

@@ -5,6 +5,7 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <map>
 #include <optional>
 
 #include "hiedge/server.h"
@@ -32,6 +33,23 @@ std::string InferenceService::RenderMetrics() const {
                       .Name("nv_inference_pending_request_count")
                       .Help("Requests received but not yet answered")
                       .Register(registry);
+  // Backends' own figures (e.g. a cascade's rows by outcome), one family per name.
+  std::map<std::string, prometheus::Family<prometheus::Counter>*> backend_counters;
+  std::map<std::string, prometheus::Family<prometheus::Gauge>*> backend_gauges;
+  auto add_backend_metric = [&](const BackendMetric& m, prometheus::Labels labels) {
+    labels.insert(m.labels.begin(), m.labels.end());
+    if (m.counter) {
+      auto& family = backend_counters[m.name];
+      if (family == nullptr) family = &counter(m.name.c_str(), m.help.c_str());
+      family->Add(labels).Increment(m.value);
+    } else {
+      auto& family = backend_gauges[m.name];
+      if (family == nullptr) {
+        family = &prometheus::BuildGauge().Name(m.name).Help(m.help).Register(registry);
+      }
+      family->Add(labels).Set(m.value);
+    }
+  };
   for (const std::string& name : ModelNames()) {
     auto served = Find(name, "");
     if (!served.ok()) continue;  // Removed between listing and reading.
@@ -45,6 +63,7 @@ std::string InferenceService::RenderMetrics() const {
     queue.Add(labels).Increment(static_cast<double>(snapshot->queue_duration_us));
     compute.Add(labels).Increment(static_cast<double>(snapshot->compute_duration_us));
     pending.Add(labels).Set(static_cast<double>(snapshot->pending_requests));
+    for (const BackendMetric& m : served->backend->Metrics()) add_backend_metric(m, labels);
   }
   return prometheus::TextSerializer().Serialize(registry.Collect());
 }

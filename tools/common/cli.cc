@@ -55,20 +55,6 @@ int ExitCodeFor(const Status& status) {
   }
 }
 
-Status ParseHostPort(const std::string& endpoint, OffloadOptions* options) {
-  const size_t colon = endpoint.rfind(':');
-  int port = 0;
-  if (colon == std::string::npos || colon == 0 ||
-      std::from_chars(endpoint.data() + colon + 1, endpoint.data() + endpoint.size(), port).ec !=
-          std::errc() ||
-      port < 1 || port > 65535) {
-    return Status::InvalidArgument("'" + endpoint + "' is not host:port");
-  }
-  options->host = endpoint.substr(0, colon);
-  options->port = port;
-  return Status::Ok();
-}
-
 std::string CommandLine() { return g_command_line; }
 
 void SetCommandLine(int argc, char** argv) {

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "hiedge/cascade.h"
 #include "hiedge/edge_server.h"
 
 namespace hiedge::cli {
@@ -15,6 +16,7 @@ void OnSignal(int) {
 struct ServeArgs {
   std::string models_dir = "models";
   std::vector<std::string> models = {"lml", "sml"};
+  std::vector<std::string> cascades;  // Cascade specs to serve beside the models.
   EdgeServerOptions edge;
   BatchingConfig batching;
 };
@@ -29,6 +31,13 @@ Status Serve(ServeArgs& a) {
           LoadModel(a.models_dir + "/" + name + ".json", a.edge.repository_load));
       HIEDGE_RETURN_IF_ERROR(server.service().AddModel(name, std::move(backend), a.batching));
     }
+  }
+  for (const std::string& spec : a.cascades) {
+    HIEDGE_ASSIGN_OR_RETURN(const ModelCard card, CascadeCard(spec));
+    HIEDGE_ASSIGN_OR_RETURN(
+        std::unique_ptr<InferenceBackend> backend,
+        LoadModelFromCard(card, CardDirectory(spec), a.edge.repository_load));
+    HIEDGE_RETURN_IF_ERROR(server.service().AddModel(card.name, std::move(backend), a.batching));
   }
   HIEDGE_RETURN_IF_ERROR(server.Start());
   g_server = &server;
@@ -164,6 +173,10 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--engine", a->edge.repository_load.backend,
                   "Inference backend for every model (default: the best one this build has "
                   "for each card: xnnpack for ONNX)");
+  cmd->add_option("--cascade", a->cascades,
+                  "Also serve a cascade tier from its spec (JSON: local model, decision config, "
+                  "next tier; docs/deploy.md); repeatable")
+      ->check(CLI::ExistingFile);
   cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(Serve(*a)); });
 }
 

@@ -3,6 +3,7 @@
 
 #include "commands.h"
 #include "common/progress.h"
+#include "hiedge/cascade.h"
 #include "hiedge/device_grpc.h"
 #include "hiedge/grpc_library.h"
 #include "hiedge/train.h"
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   hiedge::cli::SetCommandLine(argc, argv);
   hiedge::RegisterTorchBackends();
   hiedge::RegisterGrpcOffloadTransport();
+  hiedge::RegisterCascadeBackend();
   CLI::App app{"hiedge: hierarchical inference at the network edge"};
   app.require_subcommand(1);
   // Options every subcommand takes, also after its name (`hiedge train --no-progress`).
