@@ -84,6 +84,63 @@ TEST(DecisionConfigTest, JsonRoundTrip) {
   EXPECT_EQ(back->confidence_histogram, c.confidence_histogram);
 }
 
+TEST(DecisionConfigTest, CostCurveReChoosesThetaForAnotherBeta) {
+  // The five samples' thresholds: offloading 0..5 of them in confidence order (x = 0,
+  // then the two x = 1 together, 3, 4) leaves 3, 2, 2, 2, 1 errors.
+  const FiveSamples five;
+  DecisionConfig c = *CalibratePolicy(five.view(), {.cost = CostModel{0.3, 1.0}});
+  ASSERT_EQ(c.cost_curve.size(), 5u);
+  const std::vector<double> offloaded = {0, 0.2, 0.6, 0.8, 1.0}, errors = {3, 2, 2, 2, 1};
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_NEAR(c.cost_curve[i].offload_fraction, offloaded[i], 1e-12) << i;
+    EXPECT_NEAR(c.cost_curve[i].error_fraction, errors[i] / 5, 1e-12) << i;
+  }
+  // At the calibrated β the curve gives back the calibrated θ.
+  EXPECT_DOUBLE_EQ(PointForOffloadCost(c, 0.3)->theta, c.theta);
+  // β above 1 (one error saved per offload at best): offload nothing; tiny β: the
+  // cheapest errors, offloading all (ties go to fewer offloads, so not at β = 0).
+  EXPECT_DOUBLE_EQ(PointForOffloadCost(c, 1.5)->offload_fraction, 0.0);
+  EXPECT_DOUBLE_EQ(PointForOffloadCost(c, 0.01)->offload_fraction, 1.0);
+  EXPECT_DOUBLE_EQ(PointForOffloadCost(c, 0.0)->offload_fraction, 1.0);
+  EXPECT_EQ(PointForOffloadCost(c, -0.1).status().code(), StatusCode::kInvalidArgument);
+  // It survives the file, and a config without one says what to do.
+  auto back = DecisionConfig::FromJson(c.ToJson());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_EQ(back->cost_curve.size(), 5u);
+  EXPECT_DOUBLE_EQ(back->cost_curve[2].theta, c.cost_curve[2].theta);
+  const DecisionConfig bare;
+  EXPECT_EQ(PointForOffloadCost(bare, 0.1).status().code(), StatusCode::kFailedPrecondition);
+  // Out-of-order or out-of-range curves are refused.
+  EXPECT_FALSE(DecisionConfig::FromJson(
+                   R"({"theta": 0.5, "calibration": {"cost_curve": {"points": [[0.5, 0, 0.1], [0.4, 1, 0]]}}})")
+                   .ok());
+  EXPECT_FALSE(DecisionConfig::FromJson(
+                   R"({"theta": 0.5, "calibration": {"cost_curve": {"points": [[0.5, 1.5, 0.1]]}}})")
+                   .ok());
+  EXPECT_FALSE(
+      DecisionConfig::FromJson(R"({"theta": 0.5, "calibration": {"cost_curve": {"points": [[1]]}}})")
+          .ok());
+}
+
+TEST(DecisionConfigTest, ACostCurveIsSampledToItsBound) {
+  // 1,000 distinct confidences give 1,001 thresholds; the config keeps at most
+  // kMaxCostCurvePoints, both ends and the chosen θ among them.
+  std::vector<float> logits;
+  std::vector<int32_t> labels, remote;
+  for (int i = 0; i < 1000; ++i) {
+    logits.insert(logits.end(), {static_cast<float>(i) / 200.0f, 0.0f, 0.0f});
+    labels.push_back(i % 3 == 0 ? 1 : 0);
+    remote.push_back(labels.back());
+  }
+  DecisionConfig c = *CalibratePolicy({logits, 3, labels, remote}, {.cost = CostModel{0.4, 1.0}});
+  ASSERT_LE(c.cost_curve.size(), kMaxCostCurvePoints);
+  EXPECT_GE(c.cost_curve.size(), kMaxCostCurvePoints - 2);
+  EXPECT_DOUBLE_EQ(c.cost_curve.front().offload_fraction, 0.0);
+  EXPECT_DOUBLE_EQ(c.cost_curve.back().offload_fraction, 1.0);
+  EXPECT_DOUBLE_EQ(PointForOffloadCost(c, 0.4)->theta, c.theta);
+  EXPECT_TRUE(DecisionConfig::FromJson(c.ToJson()).ok());
+}
+
 TEST(DecisionConfigTest, ReadsVersionOneConfigs) {
   auto v1 = DecisionConfig::FromJson(R"({"rule": "max_softmax", "theta": 0.7})");
   ASSERT_TRUE(v1.ok()) << v1.status().ToString();
