@@ -113,6 +113,20 @@ Result<DemoReport> RunDemo(const DemoOptions& o) {
   }
   server.Stop();
 
+  if (!o.edge_model.empty()) {
+    CascadeRunOptions tiers;
+    tiers.device_model = o.local_model;
+    tiers.edge_model = o.edge_model;
+    tiers.cloud_model = o.remote_model;
+    tiers.device_offload_cost = tiers.edge_offload_cost = o.offload_cost;
+    tiers.deadline = o.offload_deadline;
+    tiers.threads = o.threads;
+    tiers.progress = o.progress;
+    HIEDGE_ASSIGN_OR_RETURN(report.three_tier, RunCascadeOnLoopback(tiers, validation, test));
+    report.strategies.push_back(report.three_tier.result);
+    report.has_three_tier = true;
+  }
+
   if (!o.two_level_config.empty()) {
     TwoLevelLoopbackOptions two_level;
     two_level.config_path = o.two_level_config;

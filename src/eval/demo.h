@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "eval/cascade_run.h"
 #include "eval/eval.h"
 #include "eval/two_level_eval.h"
 #include "hiedge/data.h"
@@ -26,6 +27,8 @@ struct DemoOptions {
   int threads = 1;  // Intra-op threads for both models.
   // Two-level architecture (seed 004) section: its config's path; "" skips it.
   std::string two_level_config = "models/two_level.json";
+  // Three tiers (device -> edge -> cloud): the edge tier's model card; "" skips it.
+  std::string edge_model = "models/sml_large.json";
 };
 
 struct DemoReport {
@@ -45,6 +48,9 @@ struct DemoReport {
   bool has_two_level = false;
   TwoLevelRunSummary two_level;
   std::vector<std::vector<int>> two_level_placement;  // Experts per cluster (Alg. 1).
+  // The three-tier run (also a row of `strategies`), when DemoOptions::edge_model is set.
+  bool has_three_tier = false;
+  CascadeRunSummary three_tier;
 };
 
 Result<DemoReport> RunDemo(const DemoOptions& options);

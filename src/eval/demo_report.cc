@@ -25,6 +25,18 @@ std::string DemoReportToText(const DemoReport& report) {
       "data; %zu in FP32)\n",
       report.offload_datatype == "UINT8" ? "UINT8 pixels" : "FP32", report.offload_request_bytes,
       report.fp32_request_bytes);
+  if (report.has_three_tier) {
+    const CascadeRunSummary& t = report.three_tier;
+    const double n = static_cast<double>(t.result.samples);
+    out += fmt::sprintf(
+        "\nthree tiers: the device offloaded %.2f%% of images to the edge (theta %.4f), "
+        "the edge's cascade sent %.2f%% of all images on to the cloud (theta %.4f; %llu "
+        "fallbacks); cost per image %.4f with beta %.2f per hop\n",
+        100 * t.result.offload_fraction(), t.device_theta,
+        n > 0 ? 100 * static_cast<double>(t.cloud_forwarded) / n : 0.0, t.edge_theta,
+        static_cast<unsigned long long>(t.edge_fallbacks), t.cost_per_sample,
+        t.result.offload_cost);
+  }
   if (report.has_two_level) {
     out += "\ntwo-level architecture (seed 004): S-ML features to superclass experts on ";
     out +=
@@ -69,6 +81,18 @@ Status WriteDemoResults(const DemoReport& report, const std::string& dir) {
                          {{"datatype", report.offload_datatype},
                           {"request_bytes", report.offload_request_bytes},
                           {"fp32_request_bytes", report.fp32_request_bytes}}}};
+  if (report.has_three_tier) {
+    const CascadeRunSummary& t = report.three_tier;
+    doc["three_tier"] = {{"device_theta", t.device_theta},
+                         {"edge_theta", t.edge_theta},
+                         {"device_offloads", t.result.offloaded},
+                         {"edge_rows", t.edge_rows},
+                         {"edge_answered", t.edge_answered},
+                         {"cloud_forwarded", t.cloud_forwarded},
+                         {"edge_fallbacks", t.edge_fallbacks},
+                         {"accuracy", t.result.accuracy},
+                         {"cost_per_sample", t.cost_per_sample}};
+  }
   if (report.has_two_level) {
     doc["two_level"] = nlohmann::json::parse(report.two_level.ToJson());
     doc["two_level"]["placement"] = report.two_level_placement;

@@ -52,6 +52,9 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--deadline-ms", a->deadline_ms, "Offload deadline")
       ->check(Positive())
       ->capture_default_str();
+  cmd->add_option("--edge", o.edge_model,
+                  "Edge tier's model card for the device -> edge -> cloud row (\"\" skips it)")
+      ->capture_default_str();
   cmd->add_option("--two-level", o.two_level_config,
                   "Two-level config for the seed-004 section ('' = skip)")
       ->capture_default_str();
