@@ -105,7 +105,8 @@ struct BackendInfo {
   std::string format;  // Card format it reads, e.g. "onnx"
   int priority = 0;    // Higher wins when LoadOptions::backend is empty.
   // Runs other models (a cascade): chosen for its format whatever LoadOptions::backend
-  // names, which it passes on to the models it loads.
+  // names, which it passes on to the models it loads. Not dry-run itself (its models
+  // are, as it loads them).
   bool composite = false;
 };
 using BackendFactory = std::function<Result<std::unique_ptr<InferenceBackend>>(

@@ -78,7 +78,7 @@ class CascadeBackend final : public InferenceBackend {
     info_.exit_head_macs.clear();
     rechoose_ = spec.offload_cost_per_ms > 0 ||
                 (spec.offload_cost >= 0 && spec.offload_cost != decision_.offload_cost);
-    counters_.offload_cost = live_.beta();
+    counters_.offload_cost = live_.beta(clock_());
     counters_.theta = policy_.theta();
   }
 
@@ -86,7 +86,7 @@ class CascadeBackend final : public InferenceBackend {
   Status Start() {
     std::lock_guard<std::mutex> lock(mu_);
     if (!rechoose_) return Status::Ok();
-    auto point = PointForOffloadCost(decision_, live_.beta());
+    auto point = PointForOffloadCost(decision_, live_.beta(clock_()));
     if (!point.ok()) return Status::InvalidArgument(point.status().message());
     SetTheta(point->theta);
     return Status::Ok();
@@ -189,19 +189,27 @@ class CascadeBackend final : public InferenceBackend {
     return out;
   }
 
-  OffloadPolicy CurrentPolicy() const {
+  // The policy at β now (which moves with the next tier's round trip, and back as
+  // it recovers while idle).
+  OffloadPolicy CurrentPolicy() {
     std::lock_guard<std::mutex> lock(mu_);
+    UpdateBeta(clock_());
     return policy_;
   }
 
   void ObserveRoundTrip(double ms) {
     std::lock_guard<std::mutex> lock(mu_);
-    live_.ObserveRoundTrip(ms);
-    counters_.next_round_trip_ms = live_.round_trip_ms();
-    counters_.offload_cost = live_.beta();
+    const int64_t now = clock_();
+    live_.ObserveRoundTrip(ms, now);
+    UpdateBeta(now);
+  }
+
+  void UpdateBeta(int64_t now) {  // mu_ held.
+    counters_.next_round_trip_ms = live_.round_trip_ms(now);
+    counters_.offload_cost = live_.beta(now);
     if (!rechoose_) return;
     // Start() proved the curve is there; β stays finite and >= 0.
-    if (auto point = PointForOffloadCost(decision_, live_.beta()); point.ok()) {
+    if (auto point = PointForOffloadCost(decision_, counters_.offload_cost); point.ok()) {
       SetTheta(point->theta);
     }
   }

@@ -77,6 +77,7 @@ Result<std::unique_ptr<InferenceBackend>> LoadModelFromCard(const ModelCard& car
   files[card.format] = card.weights;
   BackendFactory factory;
   std::string weights, chosen;
+  bool composite = false;
   std::string offered, registered;
   for (const auto& [format, file] : files) offered += (offered.empty() ? "" : ", ") + format;
   for (const BackendInfo& info : RegisteredBackends()) {
@@ -88,6 +89,7 @@ Result<std::unique_ptr<InferenceBackend>> LoadModelFromCard(const ModelCard& car
       factory = r.entries.at(info.name).factory;
       weights = directory + "/" + files[info.format];
       chosen = info.name;
+      composite = info.composite;
     }
   }
   if (!factory) {
@@ -99,7 +101,9 @@ Result<std::unique_ptr<InferenceBackend>> LoadModelFromCard(const ModelCard& car
   if (options.threads < 1) return Status::InvalidArgument("threads must be >= 1");
   HIEDGE_ASSIGN_OR_RETURN(std::unique_ptr<InferenceBackend> backend,
                           factory(card, weights, options));
-  HIEDGE_RETURN_IF_ERROR(DryRun(*backend, weights));
+  // A composite's own models were dry-run as it loaded them; running it would act
+  // (a cascade would forward a zero image to its next tier).
+  if (!composite) HIEDGE_RETURN_IF_ERROR(DryRun(*backend, weights));
   return backend;
 }
 

@@ -108,7 +108,7 @@ TEST(CascadeTest, SureRowsStayHereUnsureOnesTakeTheNextTiersAnswer) {
   counters = ReadCascadeCounters(*unsure.backend);
   EXPECT_EQ(counters->forwarded, 2u);
   EXPECT_EQ(counters->answered_here, 0u);
-  EXPECT_DOUBLE_EQ(counters->next_round_trip_ms, 1.0);
+  EXPECT_DOUBLE_EQ(counters->next_round_trip_ms, 0.2);  // 1 ms, smoothed by 0.2 from 0.
   EXPECT_EQ(unsure.backend->info().name, "edge");
   EXPECT_EQ(unsure.backend->info().architecture, "cascade");
 }
@@ -161,13 +161,13 @@ TEST(CascadeTest, ASlowNextTierRaisesBetaAndLowersTheta) {
   Tier tier = MakeTier(3.0f, WithCurve(), spec, Status::Ok(), /*round_trip_us=*/1000);
   auto counters = ReadCascadeCounters(*tier.backend);
   EXPECT_DOUBLE_EQ(counters->theta, 0.8) << "β 0.05 at first: the 0.8 point";
-  ASSERT_TRUE(tier.backend->Infer(Images({1})).ok());  // 1 ms: β 0.06, still 0.8.
+  ASSERT_TRUE(tier.backend->Infer(Images({1})).ok());  // 1 ms, smoothed 0.2: β 0.052.
   EXPECT_DOUBLE_EQ(ReadCascadeCounters(*tier.backend)->theta, 0.8);
 
   Tier slow = MakeTier(3.0f, WithCurve(), spec, Status::Ok(), /*round_trip_us=*/30000);
-  ASSERT_TRUE(slow.backend->Infer(Images({1})).ok());  // 30 ms: β 0.35.
+  ASSERT_TRUE(slow.backend->Infer(Images({1})).ok());  // 30 ms, smoothed 6: β 0.11.
   counters = ReadCascadeCounters(*slow.backend);
-  EXPECT_NEAR(counters->offload_cost, 0.35, 1e-9);
+  EXPECT_NEAR(counters->offload_cost, 0.11, 1e-9);
   EXPECT_DOUBLE_EQ(counters->theta, 0.5);
   // Now the 0.69-confident rows stay here: offloading backed off.
   ASSERT_TRUE(slow.backend->Infer(Images({2, 3})).ok());
@@ -184,16 +184,38 @@ TEST(CascadeTest, AnotherBetaNeedsACostCurve) {
   EXPECT_NE(made.status().message().find("cost curve"), std::string::npos);
 }
 
-TEST(CascadeTest, LiveCostSmoothsRoundTrips) {
-  LiveOffloadCost cost(0.1, 0.02, 0.5);
-  EXPECT_DOUBLE_EQ(cost.beta(), 0.1);
-  cost.ObserveRoundTrip(10);  // First taken whole.
-  EXPECT_DOUBLE_EQ(cost.round_trip_ms(), 10);
-  EXPECT_DOUBLE_EQ(cost.beta(), 0.3);
-  cost.ObserveRoundTrip(20);
-  EXPECT_DOUBLE_EQ(cost.round_trip_ms(), 15);
-  cost.ObserveRoundTrip(-1);  // Ignored.
-  EXPECT_DOUBLE_EQ(cost.round_trip_ms(), 15);
+TEST(CascadeTest, LiveCostSmoothsRoundTripsAndRecoversWhenIdle) {
+  LiveOffloadCost cost(0.1, 0.02, 0.5, /*recovery_half_life_ms=*/1000);
+  EXPECT_DOUBLE_EQ(cost.beta(0), 0.1);
+  cost.ObserveRoundTrip(10, 0);  // From 0: half of it.
+  EXPECT_DOUBLE_EQ(cost.round_trip_ms(0), 5);
+  EXPECT_DOUBLE_EQ(cost.beta(0), 0.2);
+  cost.ObserveRoundTrip(20, 0);
+  EXPECT_DOUBLE_EQ(cost.round_trip_ms(0), 12.5);
+  cost.ObserveRoundTrip(-1, 0);  // Ignored.
+  EXPECT_DOUBLE_EQ(cost.round_trip_ms(0), 12.5);
+  // Idle: the estimate halves every second, and β returns to its base.
+  EXPECT_DOUBLE_EQ(cost.round_trip_ms(1'000'000), 6.25);
+  EXPECT_DOUBLE_EQ(cost.round_trip_ms(2'000'000), 3.125);
+  EXPECT_NEAR(cost.beta(60'000'000), 0.1, 1e-9);
+  // A new observation smooths against the decayed estimate.
+  cost.ObserveRoundTrip(3.125, 2'000'000);
+  EXPECT_DOUBLE_EQ(cost.round_trip_ms(2'000'000), 3.125);
+}
+
+TEST(CascadeTest, AfterASlowSpellTheTierForwardsAgain) {
+  CascadeSpec spec = Spec();
+  spec.offload_cost = 0.05;
+  spec.offload_cost_per_ms = 0.01;
+  Tier tier = MakeTier(3.0f, WithCurve(), spec, Status::Ok(), /*round_trip_us=*/80000);
+  ASSERT_TRUE(tier.backend->Infer(Images({1})).ok());  // 80 ms, smoothed 16: β 0.21.
+  EXPECT_DOUBLE_EQ(ReadCascadeCounters(*tier.backend)->theta, 0.5);
+  ASSERT_TRUE(tier.backend->Infer(Images({2})).ok());
+  EXPECT_EQ(ReadCascadeCounters(*tier.backend)->answered_here, 1u);
+  // Ten idle seconds later the estimate has decayed (half-life 1 s): it tries again.
+  *tier.now_us += 10'000'000;
+  ASSERT_TRUE(tier.backend->Infer(Images({3})).ok());
+  EXPECT_EQ(ReadCascadeCounters(*tier.backend)->forwarded, 2u);
 }
 
 TEST(CascadeSpecTest, ParsesAndResolvesPaths) {
