@@ -32,6 +32,17 @@ class OffloadClient {
 
 enum class Transport { kRest, kGrpc };
 
+// How an offload request carries its tensor.
+enum class Payload {
+  kFp32,
+  // IEEE half floats: half of FP32's bytes, for any input (images or features);
+  // rounding error at most 2^-11 of a value (ties to even).
+  kFp16,
+  // Images in [0, 1] as bytes round(v * 255): a quarter of FP32's bytes, exact for
+  // pixels loaded as byte / 255. The server's model must declare pixel_inputs.
+  kUint8Pixels,
+};
+
 struct OffloadOptions {
   std::string host = "127.0.0.1";
   int port = 8000;
@@ -47,9 +58,7 @@ struct OffloadOptions {
   uint64_t jitter_seed = 1;
   Transport transport = Transport::kRest;
   std::string tls_root_cert_file;  // gRPC: non-empty = TLS, trusting this PEM root.
-  // Send images as OIP UINT8 pixel bytes, round(v * 255), a quarter of FP32's size;
-  // exact for pixels loaded as byte / 255. The server's model must declare pixel_inputs.
-  bool uint8_pixels = false;
+  Payload payload = Payload::kFp32;
 };
 
 // Open Inference Protocol client over one persistent connection (REST keep-alive or
@@ -76,6 +85,9 @@ std::unique_ptr<OffloadClient> MakeMultiEndpointClient(
 
 // "rest" or "grpc"; InvalidArgument otherwise.
 Result<Transport> ParseTransport(const std::string& name);
+// "fp32", "fp16" or "uint8"; InvalidArgument otherwise. PayloadName is the inverse.
+Result<Payload> ParsePayload(const std::string& name);
+const char* PayloadName(Payload payload);
 // Sets options->host and ->port from "host:port"; InvalidArgument otherwise.
 Status ParseHostPort(const std::string& endpoint, OffloadOptions* options);
 

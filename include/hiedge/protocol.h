@@ -63,6 +63,10 @@ Result<std::optional<size_t>> ParseHeaderLength(std::optional<std::string_view> 
 
 // Known datatypes and their element sizes in bytes (BYTES: 0, variable).
 bool IsKnownDatatype(std::string_view datatype);
+// IEEE 754 half precision, what an FP16 tensor carries: every half is a float exactly;
+// a float rounds to the nearest half, ties to even (too large: Inf; NaN stays NaN).
+float HalfToFloat(uint16_t half);
+uint16_t FloatToHalf(float value);
 size_t DatatypeSize(std::string_view datatype);
 
 // Parses a request body. `header_length` is the Inference-Header-Content-Length value,

@@ -33,7 +33,8 @@ Status ParseNext(const json& j, CascadeSpec* spec) {
                           ParseTransport(j.value("transport", std::string("rest"))));
   spec->next.model = j.value("model", spec->next.model);
   if (spec->next.model.empty()) return Invalid("'next.model' must name the next tier's model");
-  spec->next.uint8_pixels = j.value("uint8_pixels", false);
+  HIEDGE_ASSIGN_OR_RETURN(spec->next.payload,
+                          ParsePayload(j.value("payload", std::string("fp32"))));
   spec->next.binary = j.value("binary", true);
   spec->next.max_retries = j.value("max_retries", spec->next.max_retries);
   if (spec->next.max_retries < 0 || spec->next.max_retries > 10) {

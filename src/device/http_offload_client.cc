@@ -42,7 +42,7 @@ class HttpOffloadClient final : public OffloadClient {
   Result<FloatTensor> Infer(const FloatTensor& images,
                             std::chrono::microseconds deadline) override {
     const protocol::InferRequest request =
-        internal::LogitsRequest(images, options_.binary, options_.uint8_pixels);
+        internal::LogitsRequest(images, options_.binary, options_.payload);
     const protocol::EncodedBody body = protocol::EncodeInferRequest(request, options_.binary);
     return internal::CallWithRetries(
         [&](Clock::time_point give_up) { return Attempt(body, give_up); }, Clock::now() + deadline,

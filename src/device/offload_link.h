@@ -16,21 +16,22 @@ namespace hiedge::internal {
 
 using OffloadClock = std::chrono::steady_clock;
 
-// The offload request for `images`: one FP32 input, the logits output (as binary data
-// when the transport supports it).
-// With `uint8_pixels`, images in [0, 1] go as UINT8 bytes round(v * 255) (exact for
-// pixels loaded as byte / 255); otherwise as FP32.
+// The offload request for `images`: one input in `payload`'s datatype, the logits
+// output (as binary data when the transport supports it). FP16 values are rounded here,
+// so JSON and binary requests carry the same numbers.
 inline protocol::InferRequest LogitsRequest(const FloatTensor& images, bool binary_output,
-                                            bool uint8_pixels = false) {
+                                            Payload payload = Payload::kFp32) {
   protocol::InferRequest request;
-  if (uint8_pixels) {
-    std::vector<float> bytes(images.data.size());
-    for (size_t i = 0; i < bytes.size(); ++i)
-      bytes[i] = std::round(std::clamp(images.data[i], 0.0f, 1.0f) * 255.0f);
-    request.inputs.push_back({protocol::kInputName, "UINT8", images.shape, std::move(bytes), {}});
-  } else {
-    request.inputs.push_back({protocol::kInputName, "FP32", images.shape, images.data, {}});
+  std::vector<float> values = images.data;
+  const char* datatype = "FP32";
+  if (payload == Payload::kUint8Pixels) {
+    datatype = "UINT8";
+    for (float& v : values) v = std::round(std::clamp(v, 0.0f, 1.0f) * 255.0f);
+  } else if (payload == Payload::kFp16) {
+    datatype = "FP16";
+    for (float& v : values) v = protocol::HalfToFloat(protocol::FloatToHalf(v));
   }
+  request.inputs.push_back({protocol::kInputName, datatype, images.shape, std::move(values), {}});
   request.outputs.push_back({protocol::kLogitsName, binary_output, 0});
   return request;
 }

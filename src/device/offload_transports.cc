@@ -65,6 +65,25 @@ Result<Transport> ParseTransport(const std::string& name) {
   return Status::InvalidArgument("unknown transport '" + name + "' (expected rest or grpc)");
 }
 
+Result<Payload> ParsePayload(const std::string& name) {
+  for (Payload p : {Payload::kFp32, Payload::kFp16, Payload::kUint8Pixels}) {
+    if (name == PayloadName(p)) return p;
+  }
+  return Status::InvalidArgument("unknown payload '" + name + "' (expected fp32, fp16 or uint8)");
+}
+
+const char* PayloadName(Payload payload) {
+  switch (payload) {
+    case Payload::kFp16:
+      return "fp16";
+    case Payload::kUint8Pixels:
+      return "uint8";
+    case Payload::kFp32:
+      break;
+  }
+  return "fp32";
+}
+
 Status ParseHostPort(const std::string& endpoint, OffloadOptions* options) {
   const size_t colon = endpoint.rfind(':');
   int port = 0;

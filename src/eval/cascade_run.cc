@@ -58,7 +58,7 @@ Result<CascadeRunSummary> RunCascadeOnLoopback(const CascadeRunOptions& o,
   CascadeSpec spec;
   spec.name = "edge";
   spec.next = OffloadOptions{"127.0.0.1", cloud_server.port(), cloud_name, true};
-  spec.next.uint8_pixels = cloud_model->info().pixel_inputs;
+  if (cloud_model->info().pixel_inputs) spec.next.payload = Payload::kUint8Pixels;
   spec.deadline = o.deadline;
   HIEDGE_ASSIGN_OR_RETURN(std::shared_ptr<InferenceBackend> edge_tier,
                           MakeCascadeBackend(edge_model, edge_config, spec, MakeOffloadClient));
@@ -68,7 +68,7 @@ Result<CascadeRunSummary> RunCascadeOnLoopback(const CascadeRunOptions& o,
   HIEDGE_RETURN_IF_ERROR(edge_server.Start());
 
   OffloadOptions to_edge{"127.0.0.1", edge_server.port(), spec.name, true};
-  to_edge.uint8_pixels = edge_tier->info().pixel_inputs;
+  if (edge_tier->info().pixel_inputs) to_edge.payload = Payload::kUint8Pixels;
   std::unique_ptr<OffloadClient> client = MakeOffloadClient(to_edge);
   DeviceOptions device_options;
   device_options.policy = device_policy;

@@ -75,7 +75,7 @@ Result<DemoReport> RunDemo(const DemoOptions& o) {
   HIEDGE_RETURN_IF_ERROR(server.Start());
   // Pixels go as UINT8 bytes when the L-ML takes them (exact for 8-bit images).
   OffloadOptions offload{"127.0.0.1", server.port(), remote_name, true};
-  offload.uint8_pixels = models.remote->info().pixel_inputs;
+  if (models.remote->info().pixel_inputs) offload.payload = Payload::kUint8Pixels;
   std::unique_ptr<OffloadClient> client = MakeOffloadClient(offload);
   {
     // The request body the REST client sends for one image, as sent and in FP32.
@@ -83,13 +83,13 @@ Result<DemoReport> RunDemo(const DemoOptions& o) {
     std::vector<int64_t> shape = {1};
     shape.insert(shape.end(), first.shape.begin(), first.shape.end());
     const FloatTensor one{shape, std::vector<float>(first.data.begin(), first.data.end())};
-    auto body_bytes = [&](bool uint8) {
-      return protocol::EncodeInferRequest(internal::LogitsRequest(one, true, uint8), true)
+    auto body_bytes = [&](Payload payload) {
+      return protocol::EncodeInferRequest(internal::LogitsRequest(one, true, payload), true)
           .body.size();
     };
-    report.fp32_request_bytes = body_bytes(false);
-    report.offload_request_bytes = body_bytes(offload.uint8_pixels);
-    if (offload.uint8_pixels) report.offload_datatype = "UINT8";
+    report.fp32_request_bytes = body_bytes(Payload::kFp32);
+    report.offload_request_bytes = body_bytes(offload.payload);
+    if (offload.payload == Payload::kUint8Pixels) report.offload_datatype = "UINT8";
   }
 
   struct Plan {

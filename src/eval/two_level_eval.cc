@@ -1,4 +1,5 @@
 #include "eval/two_level_eval.h"
+#include "hiedge/protocol.h"
 
 #include "engine/features.h"
 #include "eval/eval.h"
@@ -41,7 +42,7 @@ Result<TwoLevelModels> LoadTwoLevelModels(const std::string& config_path) {
 }
 
 Result<std::vector<TwoLevelSample>> ScoreTwoLevel(const TwoLevelModels& models,
-                                                  const Dataset& data) {
+                                                  const Dataset& data, Payload features_payload) {
   const TwoLevelConfig& config = models.config;
   InferenceBackend& first_level = *models.first_level;
   const auto superclasses = static_cast<size_t>(config.superclasses.count());
@@ -51,6 +52,11 @@ Result<std::vector<TwoLevelSample>> ScoreTwoLevel(const TwoLevelModels& models,
   HIEDGE_ASSIGN_OR_RETURN(Predictions first, Predict(first_level, data));
   HIEDGE_ASSIGN_OR_RETURN(Dataset features,
                           ExtractFeatures(first_level, config.feature_stages, data));
+  if (features_payload == Payload::kFp16) {
+    for (float& v : features.images) v = protocol::HalfToFloat(protocol::FloatToHalf(v));
+  } else if (features_payload != Payload::kFp32) {
+    return Status::InvalidArgument("features travel as fp32 or fp16, not as pixel bytes");
+  }
   std::vector<TwoLevelSample> samples(data.size());
   const auto classes = static_cast<size_t>(first.classes);
   for (size_t i = 0; i < data.size(); ++i) {

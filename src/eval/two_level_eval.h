@@ -46,9 +46,12 @@ struct TwoLevelModels {
 // card does not cover exactly its superclass; loading errors as LoadModel's.
 Result<TwoLevelModels> LoadTwoLevelModels(const std::string& config_path);
 
-// Runs the first-level model and every expert on `data` (each expert on the features).
+// Runs the first-level model and every expert on `data` (each expert on the features,
+// rounded as `features_payload` carries them: FP16 features are rounded to halves, as
+// the device sends them with --payload fp16).
 Result<std::vector<TwoLevelSample>> ScoreTwoLevel(const TwoLevelModels& models,
-                                                  const Dataset& data);
+                                                  const Dataset& data,
+                                                  Payload features_payload = Payload::kFp32);
 
 // Alg. 2 on one scored sample: the answer and what it took.
 struct RoutedSample {
@@ -111,7 +114,7 @@ struct TwoLevelStudy {
     double recall_fraction = 0;
     double device_macs = 0;     // Per sample.
     double server_macs = 0;     // Per sample, mean over samples.
-    double upload_bytes = 0;    // Per sample, FP32 payload.
+    double upload_bytes = 0;    // Per sample: tensor bytes as sent (FP32 unless the row says).
     double local_fraction = 0;  // Samples the device answered alone.
   };
   std::vector<Row> rows;
@@ -168,8 +171,10 @@ std::vector<std::vector<double>> ScenarioDemand(int clusters, int superclasses, 
 // destroyed.
 class LoopbackExpertServers {
  public:
+  // The clients send features as `payload` (fp32 or fp16).
   static Result<std::unique_ptr<LoopbackExpertServers>> Start(
-      const TwoLevelModels& models, const std::vector<std::vector<int>>& placement);
+      const TwoLevelModels& models, const std::vector<std::vector<int>>& placement,
+      Payload payload = Payload::kFp32);
   ~LoopbackExpertServers();
   // clients()[c][s]: superclass s's expert on cluster c, null where not placed.
   const std::vector<std::vector<OffloadClient*>>& clients() const { return clients_; }

@@ -38,8 +38,19 @@ Result<std::vector<TwoLevelSampleRecord>> RunTwoLevelDevice(TwoLevelDevice& devi
   return records;
 }
 
+namespace {
+
+OffloadOptions ExpertClientOptions(int port, int superclass, Payload payload) {
+  OffloadOptions o{"127.0.0.1", port, ExpertModelName(superclass), true};
+  o.payload = payload;
+  return o;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<LoopbackExpertServers>> LoopbackExpertServers::Start(
-    const TwoLevelModels& models, const std::vector<std::vector<int>>& placement) {
+    const TwoLevelModels& models, const std::vector<std::vector<int>>& placement,
+    Payload payload) {
   std::unique_ptr<LoopbackExpertServers> l(new LoopbackExpertServers());
   const auto superclasses = models.experts.size();
   for (const std::vector<int>& held : placement) {
@@ -57,7 +68,7 @@ Result<std::unique_ptr<LoopbackExpertServers>> LoopbackExpertServers::Start(
     l->clients_.emplace_back(superclasses, nullptr);
     for (int s : held) {
       l->owned_clients_.push_back(
-          MakeOffloadClient({"127.0.0.1", l->servers_.back()->port(), ExpertModelName(s), true}));
+          MakeOffloadClient(ExpertClientOptions(l->servers_.back()->port(), s, payload)));
       l->clients_.back()[static_cast<size_t>(s)] = l->owned_clients_.back().get();
     }
   }

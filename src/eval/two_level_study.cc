@@ -45,13 +45,13 @@ Result<TwoLevelStudy> RunTwoLevelStudy(const TwoLevelStudyOptions& o) {
   study.validation_accuracy = SimulateTwoLevel(val_samples, sc, study.config.thresholds).accuracy;
 
   const double device_macs = static_cast<double>(first->info().macs_per_sample);
-  const double image_bytes = 4.0 * static_cast<double>(test.image_elements());
-  double feature_bytes = 0;
+  // Full offload sends the image as the demo does: pixel bytes where the L-ML takes them.
+  double feature_values = 0;  // Per image.
   {
     const FloatTensor one{{1, test.channels, test.height, test.width},
                           std::vector<float>(test.image(0), test.image(0) + test.image_elements())};
     HIEDGE_ASSIGN_OR_RETURN(FloatTensor f, first->RunStages(one, 0, study.config.feature_stages));
-    feature_bytes = 4.0 * static_cast<double>(f.data.size());
+    feature_values = static_cast<double>(f.data.size());  // Values; bytes per value below.
   }
   const RoutingThresholds top_only{0.0, 1.0, 0.0, 1};
   const TwoLevelOutcome top = SimulateTwoLevel(test_samples, sc, top_only);
@@ -62,17 +62,25 @@ Result<TwoLevelStudy> RunTwoLevelStudy(const TwoLevelStudyOptions& o) {
   if (!o.large_model.empty()) {
     HIEDGE_ASSIGN_OR_RETURN(auto large, LoadModel(o.large_model));
     HIEDGE_ASSIGN_OR_RETURN(Predictions p, Predict(*large, test));
+    const double image_bytes = (large->info().pixel_inputs ? 1.0 : 4.0) *
+                               static_cast<double>(test.image_elements());
     study.rows.push_back({"full offload (" + large->info().name + ")", AccuracyOf(p, test), 0, 0, 0,
                           static_cast<double>(large->info().macs_per_sample), image_bytes});
   }
-  auto add_two_level = [&](const std::string& name, const TwoLevelOutcome& outcome) {
+  auto add_two_level = [&](const std::string& name, const TwoLevelOutcome& outcome,
+                           double bytes_per_feature = 4.0) {
     study.rows.push_back({name, outcome.accuracy, outcome.mean_expert_queries,
                           outcome.recall_fraction, device_macs,
                           outcome.mean_expert_queries * models.mean_expert_macs,
-                          feature_bytes * (1 - outcome.local_fraction), outcome.local_fraction});
+                          feature_values * bytes_per_feature * (1 - outcome.local_fraction),
+                          outcome.local_fraction});
   };
   add_two_level("two-level, top superclass", top);
   add_two_level("two-level, Alg. 2 + recall", alg2);
+  // The same thresholds with the features sent as FP16 (--payload fp16): half the upload.
+  HIEDGE_ASSIGN_OR_RETURN(auto test_fp16, ScoreTwoLevel(models, test, Payload::kFp16));
+  add_two_level("two-level, Alg. 2 + recall, FP16",
+                SimulateTwoLevel(test_fp16, sc, study.config.thresholds), 2.0);
   study.hi_thresholds = CalibrateTwoLevel(val_samples, sc, o.hi_max_mean_queries, true);
   std::string hi_name;
   hi_name = fmt::sprintf("HI + two-level (<= %.2f experts)", o.hi_max_mean_queries);

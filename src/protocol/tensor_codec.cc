@@ -23,32 +23,6 @@ void DecodeLittleEndian(std::string_view bytes, std::vector<float>* out) {
   }
 }
 
-// IEEE 754 half precision to float, exactly (every half is a float).
-float HalfToFloat(uint16_t h) {
-  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
-  uint32_t exponent = (h >> 10) & 0x1fu;
-  uint32_t mantissa = h & 0x3ffu;
-  uint32_t bits;
-  if (exponent == 0x1f) {
-    bits = sign | 0x7f800000u | (mantissa << 13);  // Inf or NaN.
-  } else if (exponent != 0) {
-    bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
-  } else if (mantissa == 0) {
-    bits = sign;  // Zero.
-  } else {
-    // Subnormal half: normalise into a float.
-    exponent = 113;
-    while ((mantissa & 0x400u) == 0) {
-      mantissa <<= 1;
-      --exponent;
-    }
-    bits = sign | (exponent << 23) | ((mantissa & 0x3ffu) << 13);
-  }
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
 template <typename Convert>
 void DecodeHalfWidth(std::string_view bytes, std::vector<float>* out, Convert convert) {
   const size_t n = bytes.size() / 2;
@@ -194,6 +168,12 @@ size_t AppendRawContents(const Tensor& t, std::string* out) {
       out->append(reinterpret_cast<const char*>(&length), 4);
       out->append(s);
     }
+  } else if (t.datatype == "FP16") {
+    out->reserve(out->size() + 2 * t.data.size());
+    for (float v : t.data) {
+      const uint16_t h = FloatToHalf(v);
+      out->append(reinterpret_cast<const char*>(&h), 2);
+    }
   } else if (t.datatype == "UINT8") {
     out->reserve(out->size() + t.data.size());
     for (float v : t.data) {
@@ -206,7 +186,8 @@ size_t AppendRawContents(const Tensor& t, std::string* out) {
 }
 
 std::string WireDatatype(const Tensor& t) {
-  return t.datatype == "BYTES" || t.datatype == "UINT8" ? t.datatype : "FP32";
+  return t.datatype == "BYTES" || t.datatype == "UINT8" || t.datatype == "FP16" ? t.datatype
+                                                                                : "FP32";
 }
 
 Result<Tensor> ParseTensor(const json& j, std::string_view binary, size_t* offset) {
@@ -338,6 +319,57 @@ size_t DatatypeSize(std::string_view d) {
   if (d == "INT32" || d == "UINT32" || d == "FP32") return 4;
   if (d == "INT64" || d == "UINT64" || d == "FP64") return 8;
   return 0;
+}
+
+
+float HalfToFloat(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  uint32_t exponent = (h >> 10) & 0x1fu;
+  uint32_t mantissa = h & 0x3ffu;
+  uint32_t bits;
+  if (exponent == 0x1f) {
+    bits = sign | 0x7f800000u | (mantissa << 13);  // Inf or NaN.
+  } else if (exponent != 0) {
+    bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
+  } else if (mantissa == 0) {
+    bits = sign;  // Zero.
+  } else {
+    // Subnormal half: normalise into a float.
+    exponent = 113;
+    while ((mantissa & 0x400u) == 0) {
+      mantissa <<= 1;
+      --exponent;
+    }
+    bits = sign | (exponent << 23) | ((mantissa & 0x3ffu) << 13);
+  }
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+uint16_t FloatToHalf(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  const auto sign = static_cast<uint16_t>((x >> 16) & 0x8000u);
+  const uint32_t exponent = (x >> 23) & 0xffu;
+  const uint32_t mantissa = x & 0x7fffffu;
+  if (exponent == 0xff) {  // Inf stays Inf; NaN stays a (quiet) NaN.
+    return static_cast<uint16_t>(sign | 0x7c00u | (mantissa != 0 ? 0x200u : 0u));
+  }
+  const int32_t e = static_cast<int32_t>(exponent) - 127 + 15;  // Half's biased exponent.
+  if (e >= 0x1f) return static_cast<uint16_t>(sign | 0x7c00u);  // Too large: Inf.
+  // Keep the top bits of `full` above `shift`, rounding to nearest, ties to even.
+  auto round = [sign](uint32_t full, uint32_t shift, uint32_t high) {
+    uint32_t h = high | (full >> shift);
+    const uint32_t rest = full & ((1u << shift) - 1);
+    const uint32_t half_way = 1u << (shift - 1);
+    if (rest > half_way || (rest == half_way && (h & 1u))) ++h;  // May carry into the exponent.
+    return static_cast<uint16_t>(sign | h);
+  };
+  if (e > 0) return round(mantissa, 13, static_cast<uint32_t>(e) << 10);
+  if (e < -10) return sign;  // Below half the smallest subnormal: zero.
+  // Subnormal half: the value with its implicit 1, in units of 2^-24.
+  return round(mantissa | 0x800000u, static_cast<uint32_t>(14 - e), 0);
 }
 
 }  // namespace hiedge::protocol

@@ -25,7 +25,7 @@ Status DecodeRawContents(std::string_view bytes, int64_t elements, Tensor* t);
 // Appends t's raw bytes (numbers as FP32, UINT8 as one byte each, rounded and clamped
 // to [0, 255], BYTES length-prefixed); returns the count.
 size_t AppendRawContents(const Tensor& t, std::string* out);
-// The datatype AppendRawContents writes t's values as: BYTES, UINT8 or FP32.
+// The datatype AppendRawContents writes t's values as: BYTES, UINT8, FP16 or FP32.
 std::string WireDatatype(const Tensor& t);
 
 // Parses one tensor object. Binary data, if the tensor declares binary_data_size, is

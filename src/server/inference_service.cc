@@ -43,9 +43,9 @@ Status ValidateInput(const protocol::InferRequest& request, const ModelInfo& inf
                                      "' holds a UINT8 value out of range (" + std::to_string(*bad) +
                                      ") at element " + std::to_string(bad - input.data.begin()));
     }
-  } else if (input.datatype != "FP32") {
+  } else if (input.datatype != "FP32" && input.datatype != "FP16") {
     return Status::InvalidArgument("input '" + input.name + "' has datatype " + input.datatype +
-                                   ", model '" + info.name + "' expects FP32" +
+                                   ", model '" + info.name + "' expects FP32 or FP16" +
                                    (info.pixel_inputs ? " or UINT8 pixels" : ""));
   }
   const bool shape_ok =

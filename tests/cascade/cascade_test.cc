@@ -222,7 +222,7 @@ TEST(CascadeSpecTest, ParsesAndResolvesPaths) {
   auto spec = CascadeSpec::FromJson(R"({"name": "edge", "local": "sml.json",
       "decision": "/abs/decision.json",
       "next": {"server": "10.0.0.2:8001", "transport": "grpc", "model": "lml",
-               "deadline_ms": 40, "uint8_pixels": true},
+               "deadline_ms": 40, "payload": "fp16"},
       "offload_cost": 0.2, "offload_cost_per_ms": 0.01, "max_connections": 4})",
                                     "/models");
   ASSERT_TRUE(spec.ok()) << spec.status().ToString();
@@ -231,7 +231,7 @@ TEST(CascadeSpecTest, ParsesAndResolvesPaths) {
   EXPECT_EQ(spec->next.host, "10.0.0.2");
   EXPECT_EQ(spec->next.port, 8001);
   EXPECT_EQ(spec->next.transport, Transport::kGrpc);
-  EXPECT_TRUE(spec->next.uint8_pixels);
+  EXPECT_EQ(spec->next.payload, Payload::kFp16);
   EXPECT_EQ(spec->deadline, std::chrono::milliseconds(40));
   EXPECT_EQ(spec->max_connections, 4);
 }

@@ -41,7 +41,7 @@ std::string Spec(const std::string& name, const std::string& transport, int port
          R"(/sml.json", "decision": "decision.json",
   "next": {"server": "127.0.0.1:)" +
          std::to_string(port) + R"(", "transport": ")" + transport +
-         R"(", "model": "lml", "deadline_ms": 5000, "uint8_pixels": true}})";
+         R"(", "model": "lml", "deadline_ms": 5000, "payload": "uint8"}})";
 }
 
 TEST(CascadeProcessTest, EdgeAnswersAsTheOfflineCascadeAndFallsBackWhenTheCloudDies) {

@@ -121,7 +121,7 @@ TEST_F(DeviceProcessTest, StreamsTheTestSetAndAnswersEverySampleOnce) {
   EXPECT_GT(summary["accuracy"].get<double>(), summary["local_accuracy"].get<double>() - 1e-9);
 
   // The same stream offloaded as UINT8 pixel bytes: the same offloads and answers.
-  args.push_back("--uint8-pixels");
+  args.insert(args.end(), {"--payload", "uint8"});
   ASSERT_EQ(RunProcess(args, dir_.path()), 0) << Stderr();
   const auto as_bytes = Lines(dir_ / "out" / "answers.csv");
   ASSERT_EQ(as_bytes.size(), answers.size());

@@ -121,7 +121,7 @@ TEST_F(HiLoopbackTest, Uint8PixelsAnswerExactlyAsFp32ForAQuarterOfTheBytes) {
     OffloadOptions options{"127.0.0.1", servers.port(transport), "lml", true};
     options.transport = transport;
     auto fp32 = MakeOffloadClient(options)->Infer(images, std::chrono::seconds(10));
-    options.uint8_pixels = true;
+    options.payload = Payload::kUint8Pixels;
     auto uint8 = MakeOffloadClient(options)->Infer(images, std::chrono::seconds(10));
     ASSERT_TRUE(fp32.ok()) << fp32.status().ToString();
     ASSERT_TRUE(uint8.ok()) << uint8.status().ToString();

@@ -68,6 +68,28 @@ TEST(TwoLevelLoopbackTest, DeviceRoutesFeaturesToExpertsOnTwoServers) {
   EXPECT_GT(recalled, 0u);
   EXPECT_GT(device.estimated_wait_us()[1], 0.0);
 
+  // Features sent as FP16: half the bytes, and the answers of the offline study run on
+  // FP16-rounded features.
+  {
+    auto fp16_servers = LoopbackExpertServers::Start(*models, placement, Payload::kFp16);
+    ASSERT_TRUE(fp16_servers.ok()) << fp16_servers.status().ToString();
+    auto offline_fp16 = ScoreTwoLevel(*models, subset, Payload::kFp16);
+    ASSERT_TRUE(offline_fp16.ok());
+    TwoLevelDevice fp16_device(models->first_level.get(), *config, (*fp16_servers)->clients(), 0,
+                               std::chrono::seconds(5));
+    size_t fp16_mismatches = 0;
+    for (size_t i = 0; i < 150; ++i) {
+      auto r = fp16_device.Process(subset.sample(i));
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      EXPECT_FALSE(r->fallback) << i << ": " << r->error;
+      const RoutedSample expected =
+          RouteTwoLevel((*offline_fp16)[i], config->superclasses, config->thresholds);
+      EXPECT_EQ(r->answered, expected.queries) << i;
+      fp16_mismatches += r->final_class != expected.final_class;
+    }
+    EXPECT_LE(fp16_mismatches, 1u);
+  }
+
   // HI in front: confident samples never leave the device.
   TwoLevelConfig hi = *config;
   hi.thresholds.accept_locally = 0.9;

@@ -75,6 +75,19 @@ TEST(GrpcCodecTest, Uint8InputsGoAsRawBytes) {
   EXPECT_EQ(back->inputs[0].data, request.inputs[0].data);
 }
 
+TEST(GrpcCodecTest, Fp16InputsGoAsTwoRawBytesEach) {
+  InferRequest request;
+  request.inputs.push_back({"input", "FP16", {1, 3}, {0.25f, -1.5f, 1024.0f}, {}});
+  inference::ModelInferRequest message;
+  EncodeGrpcInferRequest("expert0", request, &message);
+  EXPECT_EQ(message.inputs(0).datatype(), "FP16");
+  ASSERT_EQ(message.raw_input_contents_size(), 1);
+  EXPECT_EQ(message.raw_input_contents(0).size(), 6u);
+  auto back = ParseGrpcInferRequest(message);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->inputs[0].data, request.inputs[0].data);  // All three are halves.
+}
+
 TEST(GrpcCodecTest, TypedContentsOfEveryNumericKindAreConverted) {
   inference::ModelInferRequest message;
   auto add = [&](const std::string& datatype) {

@@ -62,6 +62,42 @@ TEST(InferCodecTest, Uint8InputsTravelAsOneBytePerValue) {
   EXPECT_EQ(parsed->inputs[0].data, (std::vector<float>{0, 128, 255, 255, 0}));
 }
 
+// Every half survives half -> float -> half; floats round to the nearest half, ties
+// to even, overflow to Inf, underflow to zero; NaN stays NaN.
+TEST(InferCodecTest, HalfPrecisionRoundsToNearestEven) {
+  for (uint32_t h = 0; h <= 0xffff; ++h) {
+    const float f = HalfToFloat(static_cast<uint16_t>(h));
+    if (std::isnan(f)) {
+      EXPECT_TRUE(std::isnan(HalfToFloat(FloatToHalf(f)))) << h;
+    } else {
+      ASSERT_EQ(FloatToHalf(f), h) << "half " << h << " = " << f;
+    }
+  }
+  EXPECT_EQ(FloatToHalf(1.0f), 0x3c00);
+  EXPECT_EQ(FloatToHalf(65504.0f), 0x7bff);       // The largest half.
+  EXPECT_EQ(FloatToHalf(65520.0f), 0x7c00);       // Half-way above it: rounds to Inf.
+  EXPECT_EQ(FloatToHalf(1.0f + 1.0f / 2048), 0x3c00);  // Tie between 1 and 1+2^-10: even.
+  EXPECT_EQ(FloatToHalf(1.0f + 3.0f / 2048), 0x3c02);  // Tie: to the even neighbour above.
+  EXPECT_EQ(FloatToHalf(std::ldexp(1.0f, -24)), 0x0001);   // The smallest subnormal.
+  EXPECT_EQ(FloatToHalf(std::ldexp(1.0f, -26)), 0x0000);   // Below half of it: zero.
+  EXPECT_EQ(FloatToHalf(-std::ldexp(3.0f, -26)), 0x8001);  // Above half of it: rounds up.
+}
+
+// FP16 inputs travel as two bytes each in binary, and decode to the rounded values.
+TEST(InferCodecTest, Fp16InputsTravelAsTwoBytesPerValue) {
+  InferRequest request;
+  request.inputs.push_back({"input", "FP16", {1, 3}, {0.5f, -2.0f, 0.1f}, {}});
+  const EncodedBody body = EncodeInferRequest(request, /*binary=*/true);
+  ASSERT_TRUE(body.header_length.has_value());
+  EXPECT_EQ(body.body.size(), *body.header_length + 6);
+  auto parsed = ParseInferRequest(body.body, body.header_length);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->inputs[0].datatype, "FP16");
+  EXPECT_EQ(parsed->inputs[0].data,
+            (std::vector<float>{0.5f, -2.0f, HalfToFloat(FloatToHalf(0.1f))}));
+  EXPECT_NEAR(parsed->inputs[0].data[2], 0.1f, 0.1f / 2048);
+}
+
 TEST(InferCodecTest, AcceptsNestedDataAndOtherNumericTypes) {
   auto r = ParseInferRequest(
       R"({"inputs":[{"name":"x","shape":[2,2],"datatype":"INT32","data":[[1,2],[3,4]]}]})",

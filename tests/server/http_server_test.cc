@@ -1,6 +1,8 @@
 #include "hiedge/http_server.h"
 
 #include <gtest/gtest.h>
+
+#include <limits>
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
@@ -308,8 +310,29 @@ TEST(InferenceServiceTest, PixelModelsTakeUint8BytesExactlyAsFp32) {
     EXPECT_NE(bad.status().message().find("out of range"), std::string::npos);
   }
   auto other = service.Infer("pixels", "", request("INT32", 3));
-  EXPECT_NE(other.status().message().find("expects FP32 or UINT8 pixels"), std::string::npos)
+  EXPECT_NE(other.status().message().find("expects FP32 or FP16 or UINT8 pixels"),
+            std::string::npos)
       << other.status().ToString();
+}
+
+TEST(InferenceServiceTest, AnyModelTakesFp16) {
+  InferenceService service;
+  ASSERT_TRUE(service.AddModel("features", std::make_shared<testing::FakeBackend>()).ok());
+  auto request = [](const std::string& datatype, float first) {
+    protocol::InferRequest r;
+    std::vector<float> data(16, 0.0f);
+    data[0] = first;
+    r.inputs.push_back({"input", datatype, {1, 1, 4, 4}, data, {}});
+    return r;
+  };
+  auto half = service.Infer("features", "", request("FP16", 0.375f));
+  auto full = service.Infer("features", "", request("FP32", 0.375f));
+  ASSERT_TRUE(half.ok()) << half.status().ToString();
+  ASSERT_TRUE(full.ok());
+  EXPECT_EQ(half->outputs[0].data, full->outputs[0].data);
+  // A half that decodes to Inf is as non-finite as any other.
+  protocol::InferRequest inf = request("FP16", std::numeric_limits<float>::infinity());
+  EXPECT_EQ(service.Infer("features", "", inf).status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST(InferenceServiceTest, DuplicateModelRejected) {

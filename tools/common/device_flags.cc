@@ -65,9 +65,12 @@ void AddDeviceFlags(CLI::App* cmd, DeviceFlags* a) {
   cmd->add_option("--auth-token", a->server.bearer_token, "Bearer token for the edge server");
   cmd->add_option("--binary", a->server.binary, "REST: use the binary tensor data extension")
       ->capture_default_str();
-  cmd->add_flag("--uint8-pixels", a->server.uint8_pixels,
-                "Offload images as UINT8 pixel bytes (a quarter of FP32; exact for 8-bit "
-                "images; the server's model must declare pixel_inputs)");
+  cmd->add_option("--payload", a->payload,
+                  "Offload tensor datatype: fp32; fp16 (half the bytes, rounded); uint8 (image "
+                  "pixel bytes, a quarter, exact for 8-bit images; the server's model must "
+                  "declare pixel_inputs)")
+      ->check(CLI::IsMember({"fp32", "fp16", "uint8"}))
+      ->capture_default_str();
   cmd->add_option("--deadline-ms", a->deadline_ms, "Offload deadline")
       ->check(Positive())
       ->capture_default_str();
@@ -139,6 +142,7 @@ Result<DeviceSetup> SetUpDevice(const DeviceFlags& a) {
   }
   OffloadOptions server = a.server;
   HIEDGE_ASSIGN_OR_RETURN(server.transport, ParseTransport(a.transport));
+  HIEDGE_ASSIGN_OR_RETURN(server.payload, ParsePayload(a.payload));
   if (!OffloadTransportAvailable(server.transport)) {
     return Status::InvalidArgument("--transport " + a.transport +
                                    ": this build has no client for it (hiedge-device offloads "

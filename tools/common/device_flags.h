@@ -32,6 +32,7 @@ struct DeviceFlags {
   OffloadOptions server;
   std::vector<std::string> endpoints = {"127.0.0.1:8000"};
   std::string transport = "rest";
+  std::string payload = "fp32";  // ParsePayload
   int deadline_ms = 500;
   size_t offload_batch = 1;
   double offload_batch_delay_ms = 2;

@@ -151,6 +151,7 @@ struct TwoLevelDeviceArgs {
   // models "expert<s>"); the first is the device's own cluster.
   std::vector<std::string> servers;
   std::string transport = "rest";
+  std::string payload = "fp32";
   int deadline_ms = 500;
   std::string data_dir = kFashionMnistDir;
   size_t limit = 0;
@@ -163,6 +164,10 @@ Status RunTwoLevelDeviceCommand(const TwoLevelDeviceArgs& a) {
   HIEDGE_ASSIGN_OR_RETURN(auto first,
                           LoadModel(CardDirectory(a.config) + "/" + config.feature_model));
   HIEDGE_ASSIGN_OR_RETURN(Transport transport, ParseTransport(a.transport));
+  HIEDGE_ASSIGN_OR_RETURN(const Payload payload, ParsePayload(a.payload));
+  if (payload == Payload::kUint8Pixels) {
+    return Status::InvalidArgument("--payload uint8 is for images; experts take features");
+  }
   const auto superclasses = static_cast<size_t>(config.superclasses.count());
   std::vector<std::unique_ptr<OffloadClient>> owned;
   std::vector<std::vector<OffloadClient*>> clients;
@@ -170,6 +175,7 @@ Status RunTwoLevelDeviceCommand(const TwoLevelDeviceArgs& a) {
     const size_t equals = spec.find('=');
     OffloadOptions o;
     o.transport = transport;
+    o.payload = payload;
     HIEDGE_RETURN_IF_ERROR(ParseHostPort(spec.substr(0, equals), &o));
     if (equals == std::string::npos) {
       return Status::InvalidArgument("--server '" + spec + "' lists no superclasses (=s1,s2)");
@@ -222,6 +228,10 @@ void AddTwoLevelDeviceCommand(CLI::App& app, int* exit_code) {
       ->required();
   cmd->add_option("--transport", a->transport, "rest or grpc")
       ->check(CLI::IsMember({"rest", "grpc"}))
+      ->capture_default_str();
+  cmd->add_option("--payload", a->payload,
+                  "Feature datatype on the wire: fp32, or fp16 (half the bytes, rounded)")
+      ->check(CLI::IsMember({"fp32", "fp16"}))
       ->capture_default_str();
   cmd->add_option("--deadline-ms", a->deadline_ms, "Deadline of each expert request")
       ->check(Positive())

@@ -53,7 +53,7 @@ class GrpcOffloadClient final : public OffloadClient {
                             std::chrono::microseconds deadline) override {
     if (!stub_) return Status::Unavailable("gRPC channel not set up: " + setup_error_);
     const protocol::InferRequest request =
-        internal::LogitsRequest(images, false, options_.uint8_pixels);
+        internal::LogitsRequest(images, false, options_.payload);
     inference::ModelInferRequest message;
     protocol::EncodeGrpcInferRequest(options_.model, request, &message);
     return internal::CallWithRetries(
