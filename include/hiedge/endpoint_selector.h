@@ -1,10 +1,12 @@
 // Choosing among several edge servers by measured round-trip time (queueing
-// included): the groundwork for seed 004's multi-server architecture.
+// included): the one server-choice mechanism of the multi-endpoint offload client and
+// of seed 004's two-level device.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 namespace hiedge {
@@ -26,6 +28,10 @@ class EndpointSelector {
  public:
   EndpointSelector(size_t endpoints, EndpointSelectorOptions options = {});
   size_t Choose(int64_t now_us) const;
+  // The same rules among `candidates` only (indices < endpoints); endpoints() when
+  // there are none. Seed 004's device uses it among the servers holding an expert.
+  size_t ChooseAmong(std::span<const size_t> candidates, int64_t now_us) const;
+  size_t endpoints() const { return state_.size(); }
   void RecordSuccess(size_t endpoint, double rtt_us, int64_t now_us);
   void RecordFailure(size_t endpoint, int64_t now_us);
   double SmoothedRttUs(size_t endpoint) const { return state_[endpoint].rtt_us; }

@@ -8,6 +8,7 @@
 #include <span>
 #include <vector>
 
+#include "hiedge/endpoint_selector.h"
 #include "hiedge/status.h"
 
 namespace hiedge {
@@ -111,11 +112,11 @@ bool NeedsRecall(std::span<const SecondLevelAnswer> answers, const SecondLevelPl
                  const RoutingThresholds& thresholds);
 
 // The server for superclass `superclass`'s model: the local cluster's when it holds
-// the model, else the holder with the least estimated wait (µs; lowest index on ties).
-// -1 when no cluster holds it. `estimated_wait_us` has one entry per cluster (a missing
-// entry counts as 0).
+// the model, else the holder `servers` (one endpoint per cluster) chooses by its rules:
+// unmeasured first, a stale one re-measured, the lowest smoothed round trip, a failed
+// one avoided through its cooldown. -1 when no cluster holds it.
 int ChooseSecondLevelServer(int superclass, const std::vector<std::vector<int>>& models_on,
-                            int local_cluster, std::span<const double> estimated_wait_us);
+                            int local_cluster, const EndpointSelector& servers, int64_t now_us);
 
 // A running budget of expert calls per image: over every prefix of the stream, calls
 // ≤ calls_per_image × images. Each image may ask what the budget has left; an image

@@ -10,6 +10,7 @@
 
 #include "hiedge/clock.h"
 #include "hiedge/device.h"
+#include "hiedge/endpoint_selector.h"
 #include "hiedge/model.h"
 #include "hiedge/two_level_config.h"
 
@@ -42,10 +43,11 @@ class TwoLevelDevice {
   // where that server does not hold it; this is the Alg. 1 placement. `deadline`
   // bounds each expert request. `clock` returns microseconds (steady when null).
   // `expert_budget` > 0 caps the running expert calls per image (ExpertCallBudget).
+  // `selection` tunes the server choice (smoothing, probing, cooldown after a failure).
   TwoLevelDevice(InferenceBackend* first_level, TwoLevelConfig config,
                  std::vector<std::vector<OffloadClient*>> clients, int local_cluster,
                  std::chrono::microseconds deadline, MicrosClock clock = nullptr,
-                 double expert_budget = 0);
+                 double expert_budget = 0, EndpointSelectorOptions selection = {});
 
   // One image of the first-level model's per-sample shape [C, H, W]. Errors only for a
   // mismatched shape (InvalidArgument) or a failing local model; an unreachable expert
@@ -53,7 +55,9 @@ class TwoLevelDevice {
   Result<TwoLevelSampleRecord> Process(const TensorView& image);
 
   // Smoothed measured round trip of each server (µs; 0 until measured).
-  const std::vector<double>& estimated_wait_us() const { return wait_us_; }
+  std::vector<double> estimated_wait_us() const;
+  // The server choice (the same EndpointSelector as the multi-endpoint client's).
+  const EndpointSelector& servers() const { return servers_; }
   const ExpertCallBudget& budget() const { return budget_; }
 
  private:
@@ -64,8 +68,9 @@ class TwoLevelDevice {
     std::vector<int> failed_servers;
     std::string error;  // The last failure's reason.
   };
-  // Asks superclass s's expert on the best server holding it, failing over to the
-  // others. Reads shared state only, so several run at once.
+  // Asks superclass s's expert on the server chosen for it, failing over to the other
+  // holders. Reads shared state only (the selector is updated after, in AskAll), so
+  // several run at once.
   AskOutcome Ask(int superclass, const FloatTensor& features) const;
   // Asks these superclasses' experts (in parallel when several), then records the
   // answers and the measured waits in order.
@@ -79,7 +84,7 @@ class TwoLevelDevice {
   int local_cluster_;
   std::chrono::microseconds deadline_;
   MicrosClock clock_;
-  std::vector<double> wait_us_;
+  EndpointSelector servers_;  // One endpoint per cluster.
   std::vector<int64_t> sample_shape_;  // [1, ...input_shape] of one image.
   ExpertCallBudget budget_;
 };

@@ -8,24 +8,31 @@ EndpointSelector::EndpointSelector(size_t endpoints, EndpointSelectorOptions opt
     : options_(options), state_(endpoints) {}
 
 size_t EndpointSelector::Choose(int64_t now_us) const {
-  for (size_t i = 0; i < state_.size(); ++i) {
+  std::vector<size_t> all(state_.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  return ChooseAmong(all, now_us);
+}
+
+size_t EndpointSelector::ChooseAmong(std::span<const size_t> candidates, int64_t now_us) const {
+  const size_t none = state_.size();
+  for (size_t i : candidates) {
     if (!state_[i].measured && !IsDown(i, now_us)) return i;
   }
-  size_t best = state_.size();
-  size_t stalest = state_.size();
-  for (size_t i = 0; i < state_.size(); ++i) {
+  size_t best = none;
+  size_t stalest = none;
+  for (size_t i : candidates) {
     if (IsDown(i, now_us)) continue;
     if (now_us - state_[i].last_used_us >= options_.probe_interval_us &&
-        (stalest == state_.size() || state_[i].last_used_us < state_[stalest].last_used_us)) {
+        (stalest == none || state_[i].last_used_us < state_[stalest].last_used_us)) {
       stalest = i;
     }
-    if (best == state_.size() || state_[i].rtt_us < state_[best].rtt_us) best = i;
+    if (best == none || state_[i].rtt_us < state_[best].rtt_us) best = i;
   }
-  if (stalest < state_.size()) return stalest;
-  if (best < state_.size()) return best;
-  size_t soonest = 0;
-  for (size_t i = 1; i < state_.size(); ++i) {
-    if (state_[i].down_until_us < state_[soonest].down_until_us) soonest = i;
+  if (stalest != none) return stalest;
+  if (best != none) return best;
+  size_t soonest = none;
+  for (size_t i : candidates) {
+    if (soonest == none || state_[i].down_until_us < state_[soonest].down_until_us) soonest = i;
   }
   return soonest;
 }

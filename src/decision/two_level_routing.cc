@@ -143,7 +143,7 @@ bool NeedsRecall(std::span<const SecondLevelAnswer> answers, const SecondLevelPl
 }
 
 int ChooseSecondLevelServer(int superclass, const std::vector<std::vector<int>>& models_on,
-                            int local_cluster, std::span<const double> estimated_wait_us) {
+                            int local_cluster, const EndpointSelector& servers, int64_t now_us) {
   auto holds = [&](size_t c) {
     return std::find(models_on[c].begin(), models_on[c].end(), superclass) != models_on[c].end();
   };
@@ -151,14 +151,12 @@ int ChooseSecondLevelServer(int superclass, const std::vector<std::vector<int>>&
       holds(static_cast<size_t>(local_cluster))) {
     return local_cluster;
   }
-  auto wait = [&](size_t c) { return c < estimated_wait_us.size() ? estimated_wait_us[c] : 0.0; };
-  int best = -1;
-  for (size_t c = 0; c < models_on.size(); ++c) {
-    if (holds(c) && (best < 0 || wait(c) < wait(static_cast<size_t>(best)))) {
-      best = static_cast<int>(c);
-    }
+  std::vector<size_t> holders;
+  for (size_t c = 0; c < models_on.size() && c < servers.endpoints(); ++c) {
+    if (holds(c)) holders.push_back(c);
   }
-  return best;
+  const size_t chosen = servers.ChooseAmong(holders, now_us);
+  return chosen < servers.endpoints() ? static_cast<int>(chosen) : -1;
 }
 
 int ExpertCallBudget::BeginImage() {

@@ -17,14 +17,14 @@ double MillisBetween(int64_t from_us, int64_t to_us) {
 TwoLevelDevice::TwoLevelDevice(InferenceBackend* first_level, TwoLevelConfig config,
                                std::vector<std::vector<OffloadClient*>> clients, int local_cluster,
                                std::chrono::microseconds deadline, MicrosClock clock,
-                               double expert_budget)
+                               double expert_budget, EndpointSelectorOptions selection)
     : first_level_(first_level),
       config_(std::move(config)),
       clients_(std::move(clients)),
       local_cluster_(local_cluster),
       deadline_(deadline),
       clock_(clock ? std::move(clock) : MicrosClock(SteadyMicros)),
-      wait_us_(clients_.size(), 0.0),
+      servers_(clients_.size(), selection),
       budget_(expert_budget) {
   models_on_.resize(clients_.size());
   for (size_t c = 0; c < clients_.size(); ++c) {
@@ -95,12 +95,19 @@ Result<TwoLevelSampleRecord> TwoLevelDevice::Process(const TensorView& image) {
   return record;
 }
 
+std::vector<double> TwoLevelDevice::estimated_wait_us() const {
+  std::vector<double> waits(servers_.endpoints());
+  for (size_t c = 0; c < waits.size(); ++c) waits[c] = servers_.SmoothedRttUs(c);
+  return waits;
+}
+
 TwoLevelDevice::AskOutcome TwoLevelDevice::Ask(int superclass, const FloatTensor& features) const {
   AskOutcome outcome;
   std::vector<std::vector<int>> untried = models_on_;
   const auto& members = config_.superclasses.members[static_cast<size_t>(superclass)];
   for (;;) {
-    const int server = ChooseSecondLevelServer(superclass, untried, local_cluster_, wait_us_);
+    const int server =
+        ChooseSecondLevelServer(superclass, untried, local_cluster_, servers_, clock_());
     if (server < 0) {
       if (outcome.error.empty()) {
         outcome.error = "no server holds the expert of superclass " + std::to_string(superclass);
@@ -149,15 +156,12 @@ void TwoLevelDevice::AskAll(const std::vector<int>& superclasses, const FloatTen
     const AskOutcome& o = outcomes[k];
     record->asked.push_back(superclasses[k]);
     record->servers.push_back(o.server);
-    // A failed server is avoided until it proves itself again.
-    for (int failed : o.failed_servers) {
-      auto& wait = wait_us_[static_cast<size_t>(failed)];
-      wait = std::max(wait, static_cast<double>(deadline_.count()));
-    }
+    // A failed server is avoided through its cooldown, then probed again.
+    const int64_t now = clock_();
+    for (int failed : o.failed_servers) servers_.RecordFailure(static_cast<size_t>(failed), now);
     if (!o.error.empty()) record->error = o.error;
     if (!o.answer) continue;
-    auto& wait = wait_us_[static_cast<size_t>(o.server)];
-    wait = wait == 0 ? o.rtt_us : 0.8 * wait + 0.2 * o.rtt_us;
+    servers_.RecordSuccess(static_cast<size_t>(o.server), o.rtt_us, now);
     answers->push_back(*o.answer);
     if (o.server != local_cluster_) ++record->forwarded;
   }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "hiedge/endpoint_selector.h"
+
 #include <random>
 
 namespace hiedge {
@@ -198,13 +200,31 @@ TEST(RoutingTest, ExpertAnswerNeverPicksTheOtherOutput) {
   EXPECT_EQ(ExpertAnswer(1, without_other, classes).class_id, 2);
 }
 
-TEST(RoutingTest, ServerChoicePrefersLocalThenShortestWait) {
+TEST(RoutingTest, ServerChoicePrefersLocalThenTheSelectorsChoice) {
   const std::vector<std::vector<int>> models_on{{0, 1}, {1, 2}, {2}};
-  const std::vector<double> wait{100, 50, 20};
-  EXPECT_EQ(ChooseSecondLevelServer(1, models_on, 0, wait), 0) << "local holds it";
-  EXPECT_EQ(ChooseSecondLevelServer(2, models_on, 0, wait), 2) << "least wait among holders";
-  EXPECT_EQ(ChooseSecondLevelServer(0, models_on, 2, wait), 0);
-  EXPECT_EQ(ChooseSecondLevelServer(3, models_on, 0, wait), -1);
+  EndpointSelector servers(3, {.ewma_weight = 1.0, .probe_interval_us = 1'000'000'000,
+                               .down_cooldown_us = 500});
+  EXPECT_EQ(ChooseSecondLevelServer(2, models_on, 0, servers, 0), 1) << "unmeasured first";
+  servers.RecordSuccess(0, 100, 0);
+  servers.RecordSuccess(1, 50, 0);
+  servers.RecordSuccess(2, 20, 0);
+  EXPECT_EQ(ChooseSecondLevelServer(1, models_on, 0, servers, 0), 0) << "local holds it";
+  EXPECT_EQ(ChooseSecondLevelServer(2, models_on, 0, servers, 0), 2) << "shortest round trip";
+  EXPECT_EQ(ChooseSecondLevelServer(0, models_on, 2, servers, 0), 0) << "the only holder";
+  EXPECT_EQ(ChooseSecondLevelServer(3, models_on, 0, servers, 0), -1) << "no holder";
+  // A failed holder is avoided through its cooldown, then tried again.
+  servers.RecordFailure(2, 10);
+  EXPECT_EQ(ChooseSecondLevelServer(2, models_on, 0, servers, 100), 1);
+  EXPECT_EQ(ChooseSecondLevelServer(2, models_on, 0, servers, 600), 2);
+}
+
+TEST(EndpointSelectorTest, ChoosesAmongCandidatesOnly) {
+  EndpointSelector s(4, {.ewma_weight = 1.0});
+  for (size_t i = 0; i < 4; ++i) s.RecordSuccess(i, 100.0 - 10.0 * static_cast<double>(i), 0);
+  const std::vector<size_t> first_two{0, 1};
+  EXPECT_EQ(s.ChooseAmong(first_two, 0), 1u);
+  EXPECT_EQ(s.Choose(0), 3u);
+  EXPECT_EQ(s.ChooseAmong({}, 0), s.endpoints()) << "no candidate";
 }
 
 }  // namespace
