@@ -148,9 +148,9 @@ Result<ModelCard> ModelCard::FromJson(const std::string& text) {
          for (const auto& [f, file] : c.alternates) all.push_back(f);
          return all;
        }()) {
-    if (format != "onnx" && format != "hiedge" && format != "torchscript") {
+    if (format != "onnx" && format != "hiedge" && format != "torchscript" && format != "cascade") {
       return Status::InvalidArgument("model card: unknown format '" + format +
-                                     "' (onnx, hiedge or torchscript)");
+                                     "' (onnx, hiedge, torchscript or cascade)");
     }
   }
   return c;

@@ -7,7 +7,13 @@
 #include <atomic>
 #include <cstdlib>
 
+#include "common/files.h"
+#include "hiedge/decision.h"
+#include "hiedge/http_server.h"
+#include "hiedge/model_repository.h"
+#include "hiedge/server.h"
 #include "testing/fake_backend.h"
+#include "testing/temp_dir.h"
 
 namespace hiedge {
 namespace {
@@ -269,6 +275,59 @@ TEST(CascadeSpecTest, BadSpecsNameWhatIsWrong) {
     EXPECT_NE(spec.status().message().find(expected), std::string::npos)
         << spec.status().message() << " should name " << expected;
   }
+}
+
+// A cascade tier declared in a Triton-layout repository (a card of format "cascade"
+// whose weights are the spec) is served like any model and forwards to its next tier.
+TEST(CascadeRepositoryTest, ARepositoryServesACascadeTier) {
+  const std::string models = std::string(HIEDGE_SOURCE_DIR) + "/models";
+  InferenceService cloud;
+  auto lml = LoadModel(models + "/lml.json");
+  ASSERT_TRUE(lml.ok());
+  ASSERT_TRUE(cloud.AddModel("lml", std::move(*lml)).ok());
+  HttpServer cloud_server(&cloud, {"127.0.0.1", 0});
+  ASSERT_TRUE(cloud_server.Start().ok());
+
+  testing::ScopedTempDir root("cascade_repository");
+  const std::filesystem::path version = root / "edge" / "1";
+  ASSERT_TRUE(WriteTextFile((root / "edge" / "config.pbtxt").string(),
+                            "name: \"edge\"\nplatform: \"hiedge\"\n"
+                            "default_model_filename: \"edge.json\"\nmax_batch_size: 0\n")
+                  .ok());
+  DecisionConfig always = MaxSoftmaxAt(kAlwaysOffload);
+  always.local_model_id = *ModelIdentity(models + "/sml.json");
+  ASSERT_TRUE(WriteDecisionConfig(always, (version / "decision.json").string()).ok());
+  ASSERT_TRUE(WriteTextFile((version / "spec.json").string(),
+                            R"({"name": "edge", "local": ")" + models +
+                                R"(/sml.json", "decision": "decision.json",
+                  "next": {"server": "127.0.0.1:)" +
+                                std::to_string(cloud_server.port()) + R"(", "model": "lml"}})")
+                  .ok());
+  auto card = CascadeCard((version / "spec.json").string());
+  ASSERT_TRUE(card.ok()) << card.status().ToString();
+  ASSERT_TRUE(WriteModelCard(*card, (version / "edge.json").string()).ok());
+
+  InferenceService edge;
+  ModelRepository repository(root.path().string(), &edge);
+  auto events = repository.Poll();
+  ASSERT_TRUE(events.ok()) << events.status().ToString();
+  ASSERT_EQ(events->size(), 1u);
+  ASSERT_TRUE((*events)[0].status.ok()) << (*events)[0].status.ToString();
+  auto config = edge.GetModelConfig("edge", "1");
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->info.architecture, "cascade");
+
+  protocol::InferRequest request;
+  request.inputs.push_back({"input", "FP32", {2, 1, 28, 28}, std::vector<float>(2 * 784, 0.3f), {}});
+  auto answered = edge.Infer("edge", "", request);
+  ASSERT_TRUE(answered.ok()) << answered.status().ToString();
+  auto direct = cloud.Infer("lml", "", request);
+  ASSERT_TRUE(direct.ok());
+  EXPECT_EQ(answered->outputs[0].data, direct->outputs[0].data) << "θ > 1: the cloud answers";
+  EXPECT_NE(edge.RenderMetrics().find(
+                "hiedge_cascade_rows_total{model=\"edge\",outcome=\"forwarded\",version=\"1\"} 2"),
+            std::string::npos)
+      << edge.RenderMetrics();
 }
 
 }  // namespace
