@@ -115,6 +115,13 @@ using BackendFactory = std::function<Result<std::unique_ptr<InferenceBackend>>(
 void RegisterBackend(const BackendInfo& info, BackendFactory factory);
 std::vector<BackendInfo> RegisteredBackends();
 
+// Stages [from_stage, num_stages) of `model` as a model of their own, for DNN
+// partitioning: its input is the activation after stage from_stage - 1 (per-sample
+// shape measured once with a zero image), its output the final logits; name
+// "<model>_tail<from_stage>". InvalidArgument unless 1 <= from_stage < num_stages.
+Result<std::unique_ptr<InferenceBackend>> MakeTailBackend(std::shared_ptr<InferenceBackend> model,
+                                                          int from_stage);
+
 // Measured peak multiply-accumulates per second of this CPU on the current thread: a
 // large float32 matrix product through the engine (XNNPACK). For arithmetic limits
 // (MACs / peak) beside measured latencies.

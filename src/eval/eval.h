@@ -34,6 +34,10 @@ Result<std::vector<Predictions>> PredictAllExits(InferenceBackend& model, const 
 
 double AccuracyOf(const Predictions& p, const Dataset& data);
 
+// The q-quantile (q in [0, 1]) of `values` by nearest rank on the sorted values; 0 when
+// empty.
+double Percentile(std::vector<double> values, double q);
+
 // Joins local (S-ML) and remote (L-ML) predictions with the true labels.
 // Requires both to have data.size() samples.
 // The calibration view of one split: views into `local`, `remote` and `labels`, which

@@ -1,5 +1,7 @@
 #include "eval/loadgen.h"
 
+#include "eval/eval.h"
+
 #include <fmt/printf.h>
 
 #include <algorithm>
@@ -20,13 +22,6 @@ struct Window {
   double seconds = 0;
   std::vector<double> latencies_ms;
 };
-
-double Percentile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1,
-                    static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5))];
-}
 
 // Closed loop: `concurrency` clients each send a request as soon as the last returns.
 Window Measure(const LoadgenOptions& o, const Dataset& images, int concurrency) {

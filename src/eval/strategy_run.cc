@@ -5,16 +5,12 @@
 #include "eval/eval.h"
 
 namespace hiedge {
-namespace {
-
 double Percentile(std::vector<double> values, double q) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
   const size_t index = static_cast<size_t>(q * static_cast<double>(values.size() - 1) + 0.5);
   return values[std::min(index, values.size() - 1)];
 }
-
-}  // namespace
 
 Result<std::vector<SampleRecord>> RunDevice(DeviceRuntime& device, const Dataset& data,
                                             const std::string& label, double* wall_seconds,

@@ -171,14 +171,18 @@ std::vector<std::vector<double>> ScenarioDemand(int clusters, int superclasses, 
 // destroyed.
 class LoopbackExpertServers {
  public:
-  // The clients send features as `payload` (fp32 or fp16).
+  // The clients send features as `payload` (fp32 or fp16). Every server also serves
+  // `shared` models (name, backend), e.g. a partitioned L-ML's tails.
   static Result<std::unique_ptr<LoopbackExpertServers>> Start(
       const TwoLevelModels& models, const std::vector<std::vector<int>>& placement,
-      Payload payload = Payload::kFp32);
+      Payload payload = Payload::kFp32,
+      const std::vector<std::pair<std::string, std::shared_ptr<InferenceBackend>>>& shared = {});
   ~LoopbackExpertServers();
   // clients()[c][s]: superclass s's expert on cluster c, null where not placed.
   const std::vector<std::vector<OffloadClient*>>& clients() const { return clients_; }
   void Stop(size_t cluster);
+  int port(size_t cluster) const { return servers_[cluster]->port(); }
+  size_t size() const { return servers_.size(); }
 
  private:
   LoopbackExpertServers() = default;

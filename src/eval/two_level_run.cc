@@ -8,20 +8,11 @@
 
 #include "common/progress.h"
 #include "eval/two_level_eval.h"
+#include "eval/eval.h"
 #include "hiedge/http_server.h"
 #include "hiedge/two_level_device.h"
 
 namespace hiedge {
-namespace {
-
-double Percentile(std::vector<double> values, double q) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  return values[std::min(values.size() - 1, static_cast<size_t>(q * values.size()))];
-}
-
-}  // namespace
-
 Result<std::vector<TwoLevelSampleRecord>> RunTwoLevelDevice(TwoLevelDevice& device,
                                                             const Dataset& data,
                                                             double* wall_seconds, bool progress) {
@@ -50,7 +41,8 @@ OffloadOptions ExpertClientOptions(int port, int superclass, Payload payload) {
 
 Result<std::unique_ptr<LoopbackExpertServers>> LoopbackExpertServers::Start(
     const TwoLevelModels& models, const std::vector<std::vector<int>>& placement,
-    Payload payload) {
+    Payload payload,
+    const std::vector<std::pair<std::string, std::shared_ptr<InferenceBackend>>>& shared) {
   std::unique_ptr<LoopbackExpertServers> l(new LoopbackExpertServers());
   const auto superclasses = models.experts.size();
   for (const std::vector<int>& held : placement) {
@@ -61,6 +53,9 @@ Result<std::unique_ptr<LoopbackExpertServers>> LoopbackExpertServers::Start(
       }
       HIEDGE_RETURN_IF_ERROR(l->services_.back()->AddModel(ExpertModelName(s),
                                                            models.experts[static_cast<size_t>(s)]));
+    }
+    for (const auto& [name, backend] : shared) {
+      HIEDGE_RETURN_IF_ERROR(l->services_.back()->AddModel(name, backend));
     }
     l->servers_.push_back(
         std::make_unique<HttpServer>(l->services_.back().get(), HttpServerOptions{"127.0.0.1", 0}));

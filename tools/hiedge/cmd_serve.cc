@@ -1,3 +1,4 @@
+#include <charconv>
 #include <csignal>
 #include <cstdio>
 
@@ -17,6 +18,7 @@ struct ServeArgs {
   std::string models_dir = "models";
   std::vector<std::string> models = {"lml", "sml"};
   std::vector<std::string> cascades;  // Cascade specs to serve beside the models.
+  std::vector<std::string> tails;     // "model:stage": the model's tail from that stage.
   EdgeServerOptions edge;
   BatchingConfig batching;
 };
@@ -31,6 +33,22 @@ Status Serve(ServeArgs& a) {
           LoadModel(a.models_dir + "/" + name + ".json", a.edge.repository_load));
       HIEDGE_RETURN_IF_ERROR(server.service().AddModel(name, std::move(backend), a.batching));
     }
+  }
+  for (const std::string& tail : a.tails) {
+    const size_t colon = tail.rfind(':');
+    int stage = 0;
+    if (colon == std::string::npos ||
+        std::from_chars(tail.data() + colon + 1, tail.data() + tail.size(), stage).ec !=
+            std::errc()) {
+      return Status::InvalidArgument("--partition-tail '" + tail + "' is not MODEL:STAGE");
+    }
+    HIEDGE_ASSIGN_OR_RETURN(std::shared_ptr<InferenceBackend> whole,
+                            LoadModel(a.models_dir + "/" + tail.substr(0, colon) + ".json",
+                                      a.edge.repository_load));
+    HIEDGE_ASSIGN_OR_RETURN(std::unique_ptr<InferenceBackend> backend,
+                            MakeTailBackend(std::move(whole), stage));
+    const std::string name = backend->info().name;
+    HIEDGE_RETURN_IF_ERROR(server.service().AddModel(name, std::move(backend), a.batching));
   }
   for (const std::string& spec : a.cascades) {
     HIEDGE_ASSIGN_OR_RETURN(const ModelCard card, CascadeCard(spec));
@@ -173,6 +191,9 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--engine", a->edge.repository_load.backend,
                   "Inference backend for every model (default: the best one this build has "
                   "for each card: xnnpack for ONNX)");
+  cmd->add_option("--partition-tail", a->tails,
+                  "Also serve MODEL's stages from STAGE on, as MODEL_tailSTAGE (DNN "
+                  "partitioning: the device runs the head); MODEL:STAGE, repeatable");
   cmd->add_option("--cascade", a->cascades,
                   "Also serve a cascade tier from its spec (JSON: local model, decision config, "
                   "next tier; docs/deploy.md); repeatable")

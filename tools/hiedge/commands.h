@@ -25,5 +25,6 @@ void AddExportCommand(CLI::App& app, int* exit_code);
 void AddQuantizeCommand(CLI::App& app, int* exit_code);
 void AddExitsCommand(CLI::App& app, int* exit_code);
 void AddPlanCommand(CLI::App& app, int* exit_code);
+void AddPartitionCommand(CLI::App& app, int* exit_code);
 
 }  // namespace hiedge::cli
