@@ -469,8 +469,8 @@ void BM_ServerEngineRatio(benchmark::State& state) {
   state.counters["xnnpack_offline64_per_s"] = Median(xnn64);
   state.counters["libtorch_offline64_per_s"] = Median(torch64);
   state.counters["offline64_xnnpack_vs_libtorch"] = Median(xnn64) / Median(torch64);
-  state.counters["additive_bound"] = (transport_core_s + threads / Median(torch64)) /
-                                     (transport_core_s + threads / Median(xnn64));
+  state.counters["additive_bound"] =
+      (transport_core_s + threads / Median(torch64)) / (transport_core_s + threads / Median(xnn64));
   state.counters["failures"] = static_cast<double>(failures);
 }
 BENCHMARK(BM_ServerEngineRatio)

@@ -22,10 +22,10 @@ namespace hiedge {
 // A cascade tier's declaration (JSON, the "weights" file of a card with format
 // "cascade"; see docs/deploy.md). Paths are relative to the spec's folder.
 struct CascadeSpec {
-  std::string name;           // Served model name.
-  std::string local_card;     // The model this tier runs.
-  std::string decision;       // The decision config calibrated for it (hiedge calibrate).
-  OffloadOptions next;        // The next tier: host, port, model, transport, payload.
+  std::string name;        // Served model name.
+  std::string local_card;  // The model this tier runs.
+  std::string decision;    // The decision config calibrated for it (hiedge calibrate).
+  OffloadOptions next;     // The next tier: host, port, model, transport, payload.
   std::chrono::microseconds deadline{std::chrono::milliseconds(200)};  // Per forward.
   // β of one offload from this tier = offload_cost + offload_cost_per_ms × the next
   // tier's smoothed round trip in ms. offload_cost < 0 takes the decision config's β.

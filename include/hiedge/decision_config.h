@@ -19,7 +19,7 @@ inline constexpr int kConfidenceHistogramBins = 10;  // Equal-width over [0, 1].
 struct CostCurvePoint {
   double theta = 0;
   double offload_fraction = 0;  // Share of samples offloaded, in [0, 1].
-  double error_fraction = 0;    // Share answered wrongly (accepted and wrong + offloaded and wrong).
+  double error_fraction = 0;  // Share answered wrongly (accepted and wrong + offloaded and wrong).
 };
 inline constexpr size_t kMaxCostCurvePoints = 129;
 

@@ -21,10 +21,11 @@ struct ExitFacts {
 
 struct ModelCard {
   std::string name;          // Model name served and logged, e.g. "sml".
-  std::string architecture;  // small_cnn | resnet8 | vgg | vgg_small | expert | onnx | torchscript | cascade
+  std::string architecture;  // small_cnn | resnet8 | vgg | vgg_small | expert | onnx | torchscript
+                             // | cascade
   // onnx | hiedge (hiedge's trainer) | torchscript | cascade (weights: a CascadeSpec)
   std::string format = "hiedge";
-  std::string weights;            // Weights file, relative to the card's folder.
+  std::string weights;  // Weights file, relative to the card's folder.
   // The same weights in other formats, {format: file}; e.g. a trained model's card has
   // format "onnx" (what the engine runs) and alternates {"hiedge": "<name>.pt"}.
   std::map<std::string, std::string> alternates;

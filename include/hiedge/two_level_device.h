@@ -84,7 +84,7 @@ class TwoLevelDevice {
   int local_cluster_;
   std::chrono::microseconds deadline_;
   MicrosClock clock_;
-  EndpointSelector servers_;  // One endpoint per cluster.
+  EndpointSelector servers_;           // One endpoint per cluster.
   std::vector<int64_t> sample_shape_;  // [1, ...input_shape] of one image.
   ExpertCallBudget budget_;
 };

@@ -102,8 +102,7 @@ class CascadeBackend final : public InferenceBackend {
     const OffloadPolicy policy = CurrentPolicy();
     std::vector<int64_t> unsure;
     for (int64_t r = 0; r < rows; ++r) {
-      const std::span<const float> row(logits.data.data() + r * width,
-                                       static_cast<size_t>(width));
+      const std::span<const float> row(logits.data.data() + r * width, static_cast<size_t>(width));
       if (policy.Decide(row).offload) unsure.push_back(r);
     }
     if (unsure.empty()) {
@@ -161,13 +160,20 @@ class CascadeBackend final : public InferenceBackend {
                            static_cast<double>(value),
                            true};
     };
-    return {rows("here", c.answered_here), rows("forwarded", c.forwarded),
+    return {rows("here", c.answered_here),
+            rows("forwarded", c.forwarded),
             rows("fallback", c.fallbacks),
-            {"hiedge_cascade_offload_cost", "β of one offload from this tier now", {},
-             c.offload_cost, false},
+            {"hiedge_cascade_offload_cost",
+             "β of one offload from this tier now",
+             {},
+             c.offload_cost,
+             false},
             {"hiedge_cascade_theta", "The offload threshold now", {}, c.theta, false},
-            {"hiedge_cascade_next_round_trip_ms", "Smoothed round trip of the next tier (ms)",
-             {}, c.next_round_trip_ms, false}};
+            {"hiedge_cascade_next_round_trip_ms",
+             "Smoothed round trip of the next tier (ms)",
+             {},
+             c.next_round_trip_ms,
+             false}};
   }
 
   CascadeCounters Read() const {
@@ -236,8 +242,8 @@ class CascadeBackend final : public InferenceBackend {
   ModelInfo info_;
   bool rechoose_ = false;
   mutable std::mutex mu_;
-  LiveOffloadCost live_;    // Guarded by mu_.
-  OffloadPolicy policy_;    // Guarded by mu_.
+  LiveOffloadCost live_;      // Guarded by mu_.
+  OffloadPolicy policy_;      // Guarded by mu_.
   CascadeCounters counters_;  // Guarded by mu_.
 };
 

@@ -21,13 +21,12 @@ std::string Resolve(const std::string& base_dir, const std::string& path) {
   return (std::filesystem::path(base_dir) / path).string();
 }
 
-Status Invalid(const std::string& what) {
-  return Status::InvalidArgument("cascade spec: " + what);
-}
+Status Invalid(const std::string& what) { return Status::InvalidArgument("cascade spec: " + what); }
 
 Status ParseNext(const json& j, CascadeSpec* spec) {
   if (!j.is_object()) return Invalid("'next' must be an object naming the next tier");
-  if (!j.contains("server")) return Invalid("'next.server' (host:port of the next tier) is missing");
+  if (!j.contains("server"))
+    return Invalid("'next.server' (host:port of the next tier) is missing");
   HIEDGE_RETURN_IF_ERROR(ParseHostPort(j.at("server").get<std::string>(), &spec->next));
   HIEDGE_ASSIGN_OR_RETURN(spec->next.transport,
                           ParseTransport(j.value("transport", std::string("rest"))));

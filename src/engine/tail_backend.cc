@@ -40,14 +40,14 @@ Result<std::unique_ptr<InferenceBackend>> MakeTailBackend(std::shared_ptr<Infere
   const ModelInfo& whole = model->info();
   if (from_stage < 1 || from_stage >= whole.num_stages) {
     return Status::InvalidArgument("model " + whole.name + " has stages 0.." +
-                                   std::to_string(whole.num_stages - 1) +
-                                   "; a tail starts at 1.." + std::to_string(whole.num_stages - 1));
+                                   std::to_string(whole.num_stages - 1) + "; a tail starts at 1.." +
+                                   std::to_string(whole.num_stages - 1));
   }
   // The activation's shape: one zero image through the head.
   std::vector<int64_t> shape = {1};
   shape.insert(shape.end(), whole.input_shape.begin(), whole.input_shape.end());
-  const FloatTensor zero{shape, std::vector<float>(
-                                    static_cast<size_t>(FloatTensor::NumElements(shape)), 0.0f)};
+  const FloatTensor zero{
+      shape, std::vector<float>(static_cast<size_t>(FloatTensor::NumElements(shape)), 0.0f)};
   HIEDGE_ASSIGN_OR_RETURN(FloatTensor activation, model->RunStages(zero, 0, from_stage));
   ModelInfo info = whole;
   info.name = whole.name + "_tail" + std::to_string(from_stage);

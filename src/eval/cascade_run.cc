@@ -36,16 +36,14 @@ Result<CascadeRunSummary> RunCascadeOnLoopback(const CascadeRunOptions& o,
   HIEDGE_ASSIGN_OR_RETURN(Predictions device_val, Predict(*device_model, validation));
   HIEDGE_ASSIGN_OR_RETURN(Predictions edge_val, Predict(*edge_model, validation));
   HIEDGE_ASSIGN_OR_RETURN(Predictions cloud_val, Predict(*cloud_model, validation));
-  HIEDGE_ASSIGN_OR_RETURN(
-      const DecisionConfig edge_config,
-      CalibratePolicy(Labelled(edge_val, cloud_val, validation.labels),
-                      {.cost = CostModel{o.edge_offload_cost, 1.0}}));
+  HIEDGE_ASSIGN_OR_RETURN(const DecisionConfig edge_config,
+                          CalibratePolicy(Labelled(edge_val, cloud_val, validation.labels),
+                                          {.cost = CostModel{o.edge_offload_cost, 1.0}}));
   HIEDGE_ASSIGN_OR_RETURN(const OffloadPolicy edge_policy, OffloadPolicy::FromConfig(edge_config));
   const Predictions edge_answers = TierAnswers(edge_val, cloud_val, edge_policy);
-  HIEDGE_ASSIGN_OR_RETURN(
-      const DecisionConfig device_config,
-      CalibratePolicy(Labelled(device_val, edge_answers, validation.labels),
-                      {.cost = CostModel{o.device_offload_cost, 1.0}}));
+  HIEDGE_ASSIGN_OR_RETURN(const DecisionConfig device_config,
+                          CalibratePolicy(Labelled(device_val, edge_answers, validation.labels),
+                                          {.cost = CostModel{o.device_offload_cost, 1.0}}));
   HIEDGE_ASSIGN_OR_RETURN(const OffloadPolicy device_policy,
                           OffloadPolicy::FromConfig(device_config));
 
@@ -93,8 +91,9 @@ Result<CascadeRunSummary> RunCascadeOnLoopback(const CascadeRunOptions& o,
   s.edge_fallbacks = counters.fallbacks;
   // Both tiers' offloads priced: the row's cost is comparable with two-tier rows'.
   const double errors = static_cast<double>(s.result.device_errors + s.result.server_errors);
-  s.result.cost = errors + o.device_offload_cost * static_cast<double>(s.result.offloaded) +
-                  o.edge_offload_cost * static_cast<double>(counters.forwarded + counters.fallbacks);
+  s.result.cost =
+      errors + o.device_offload_cost * static_cast<double>(s.result.offloaded) +
+      o.edge_offload_cost * static_cast<double>(counters.forwarded + counters.fallbacks);
   s.cost_per_sample = test.size() == 0 ? 0 : s.result.cost / static_cast<double>(test.size());
   return s;
 }

@@ -83,15 +83,12 @@ Status WriteDemoResults(const DemoReport& report, const std::string& dir) {
                           {"fp32_request_bytes", report.fp32_request_bytes}}}};
   if (report.has_three_tier) {
     const CascadeRunSummary& t = report.three_tier;
-    doc["three_tier"] = {{"device_theta", t.device_theta},
-                         {"edge_theta", t.edge_theta},
-                         {"device_offloads", t.result.offloaded},
-                         {"edge_rows", t.edge_rows},
-                         {"edge_answered", t.edge_answered},
-                         {"cloud_forwarded", t.cloud_forwarded},
-                         {"edge_fallbacks", t.edge_fallbacks},
-                         {"accuracy", t.result.accuracy},
-                         {"cost_per_sample", t.cost_per_sample}};
+    doc["three_tier"] = {
+        {"device_theta", t.device_theta},        {"edge_theta", t.edge_theta},
+        {"device_offloads", t.result.offloaded}, {"edge_rows", t.edge_rows},
+        {"edge_answered", t.edge_answered},      {"cloud_forwarded", t.cloud_forwarded},
+        {"edge_fallbacks", t.edge_fallbacks},    {"accuracy", t.result.accuracy},
+        {"cost_per_sample", t.cost_per_sample}};
   }
   if (report.has_two_level) {
     doc["two_level"] = nlohmann::json::parse(report.two_level.ToJson());

@@ -1,7 +1,5 @@
 #include "eval/loadgen.h"
 
-#include "eval/eval.h"
-
 #include <fmt/printf.h>
 
 #include <algorithm>
@@ -10,6 +8,8 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
+
+#include "eval/eval.h"
 
 namespace hiedge {
 namespace {

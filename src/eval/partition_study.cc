@@ -111,8 +111,7 @@ Result<PartitionStudy> RunPartitionStudy(const PartitionStudyOptions& o, const D
   }
   // Every server holds its Alg. 1 experts, the whole L-ML (what the background load
   // asks for) and the L-ML's tail from every interior cut.
-  std::vector<std::pair<std::string, std::shared_ptr<InferenceBackend>>> shared = {
-      {"lml", large}};
+  std::vector<std::pair<std::string, std::shared_ptr<InferenceBackend>>> shared = {{"lml", large}};
   std::vector<int> cuts;
   for (int cut = 1; cut < large_info.num_stages; ++cut) {
     HIEDGE_ASSIGN_OR_RETURN(std::shared_ptr<InferenceBackend> tail, MakeTailBackend(large, cut));
@@ -166,16 +165,16 @@ Result<PartitionStudy> RunPartitionStudy(const PartitionStudyOptions& o, const D
       const TensorView image = test.sample(i);
       std::vector<int64_t> shape = {1};
       shape.insert(shape.end(), image.shape.begin(), image.shape.end());
-      auto head = large->RunStages({shape, std::vector<float>(image.data.begin(), image.data.end())},
-                                   0, cut);
+      auto head = large->RunStages(
+          {shape, std::vector<float>(image.data.begin(), image.data.end())}, 0, cut);
       if (!head.ok()) return Outcome{0, false, true, 0, 0};
       auto logits = client->Infer(*head, o.deadline);
       Outcome out;
       out.ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
       out.fallback = !logits.ok();
-      out.correct = logits.ok() && static_cast<int>(std::max_element(logits->data.begin(),
-                                                                     logits->data.end()) -
-                                                    logits->data.begin()) == test.labels[i];
+      out.correct = logits.ok() &&
+                    static_cast<int>(std::max_element(logits->data.begin(), logits->data.end()) -
+                                     logits->data.begin()) == test.labels[i];
       out.server_mmacs = tail_mmacs;
       out.upload_bytes = 4.0 * static_cast<double>(head->data.size());
       return out;
@@ -185,8 +184,9 @@ Result<PartitionStudy> RunPartitionStudy(const PartitionStudyOptions& o, const D
   // Warm every path once (connections, first-run allocations), then measure.
   for (const Approach& a : approaches) a(0);
   const std::vector<Tally> idle = RunInterleaved(approaches, test.size(), o.rounds);
-  const FloatTensor load_image{{1, test.channels, test.height, test.width},
-                               std::vector<float>(test.image(0), test.image(0) + test.image_elements())};
+  const FloatTensor load_image{
+      {1, test.channels, test.height, test.width},
+      std::vector<float>(test.image(0), test.image(0) + test.image_elements())};
   BackgroundLoad load(*servers, o.load_clients_per_server, load_image, large_info.pixel_inputs);
   const std::vector<Tally> loaded = RunInterleaved(approaches, test.size(), o.rounds);
   PartitionStudy study;
@@ -201,10 +201,11 @@ Result<PartitionStudy> RunPartitionStudy(const PartitionStudyOptions& o, const D
       row.device_mmacs = static_cast<double>(models.first_level->info().macs_per_sample) / 1e6;
     } else {
       row.cut = cuts[a - 1];
-      row.approach = "partitioned " + large_info.name + ", cut after stage " +
-                     std::to_string(row.cut - 1);
+      row.approach =
+          "partitioned " + large_info.name + ", cut after stage " + std::to_string(row.cut - 1);
       for (int s = 0; s < row.cut; ++s) {
-        row.device_mmacs += static_cast<double>(large_info.stage_macs[static_cast<size_t>(s)]) / 1e6;
+        row.device_mmacs +=
+            static_cast<double>(large_info.stage_macs[static_cast<size_t>(s)]) / 1e6;
       }
     }
     row.accuracy = static_cast<double>(idle[a].correct) / n;
@@ -229,9 +230,10 @@ std::string PartitionStudy::ToTable() const {
                         100 * r.accuracy, r.device_mmacs, r.server_mmacs, r.upload_bytes,
                         r.idle_mean_ms, r.idle_p50_ms, r.loaded_mean_ms, r.loaded_p50_ms);
   }
-  out += fmt::sprintf("%zu images per approach and load level; loaded: %.0f full L-ML requests/s "
-                      "served to the background clients\n",
-                      images, load_requests_per_s);
+  out += fmt::sprintf(
+      "%zu images per approach and load level; loaded: %.0f full L-ML requests/s "
+      "served to the background clients\n",
+      images, load_requests_per_s);
   return out;
 }
 
@@ -250,9 +252,8 @@ std::string PartitionStudy::ToJson() const {
                          {"loaded_p50_ms", r.loaded_p50_ms},
                          {"fallbacks", r.fallbacks}});
   }
-  return nlohmann::json{{"images", images},
-                        {"load_requests_per_s", load_requests_per_s},
-                        {"rows", rows_json}}
+  return nlohmann::json{
+             {"images", images}, {"load_requests_per_s", load_requests_per_s}, {"rows", rows_json}}
              .dump(2) +
          "\n";
 }

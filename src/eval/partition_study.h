@@ -22,8 +22,8 @@ struct PartitionStudyOptions {
   int clusters = 2;  // Loopback servers; experts placed by Alg. 1 (seeded demand).
   double experts_per_server = 3;
   uint64_t seed = 1;
-  size_t images = 400;          // Test images per approach and load level.
-  int rounds = 4;               // Approaches interleaved in this many rounds.
+  size_t images = 400;              // Test images per approach and load level.
+  int rounds = 4;                   // Approaches interleaved in this many rounds.
   int load_clients_per_server = 2;  // Closed-loop L-ML clients per server when loaded.
   std::chrono::microseconds deadline{std::chrono::seconds(5)};
 };

@@ -1,10 +1,10 @@
 #include "eval/two_level_eval.h"
-#include "hiedge/protocol.h"
 
 #include "engine/features.h"
 #include "eval/eval.h"
 #include "hiedge/decision.h"
 #include "hiedge/model_card.h"
+#include "hiedge/protocol.h"
 
 namespace hiedge {
 
@@ -41,8 +41,8 @@ Result<TwoLevelModels> LoadTwoLevelModels(const std::string& config_path) {
   return m;
 }
 
-Result<std::vector<TwoLevelSample>> ScoreTwoLevel(const TwoLevelModels& models,
-                                                  const Dataset& data, Payload features_payload) {
+Result<std::vector<TwoLevelSample>> ScoreTwoLevel(const TwoLevelModels& models, const Dataset& data,
+                                                  Payload features_payload) {
   const TwoLevelConfig& config = models.config;
   InferenceBackend& first_level = *models.first_level;
   const auto superclasses = static_cast<size_t>(config.superclasses.count());

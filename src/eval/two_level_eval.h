@@ -49,8 +49,7 @@ Result<TwoLevelModels> LoadTwoLevelModels(const std::string& config_path);
 // Runs the first-level model and every expert on `data` (each expert on the features,
 // rounded as `features_payload` carries them: FP16 features are rounded to halves, as
 // the device sends them with --payload fp16).
-Result<std::vector<TwoLevelSample>> ScoreTwoLevel(const TwoLevelModels& models,
-                                                  const Dataset& data,
+Result<std::vector<TwoLevelSample>> ScoreTwoLevel(const TwoLevelModels& models, const Dataset& data,
                                                   Payload features_payload = Payload::kFp32);
 
 // Alg. 2 on one scored sample: the answer and what it took.

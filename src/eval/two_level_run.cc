@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/progress.h"
-#include "eval/two_level_eval.h"
 #include "eval/eval.h"
+#include "eval/two_level_eval.h"
 #include "hiedge/http_server.h"
 #include "hiedge/two_level_device.h"
 
@@ -40,8 +40,7 @@ OffloadOptions ExpertClientOptions(int port, int superclass, Payload payload) {
 }  // namespace
 
 Result<std::unique_ptr<LoopbackExpertServers>> LoopbackExpertServers::Start(
-    const TwoLevelModels& models, const std::vector<std::vector<int>>& placement,
-    Payload payload,
+    const TwoLevelModels& models, const std::vector<std::vector<int>>& placement, Payload payload,
     const std::vector<std::pair<std::string, std::shared_ptr<InferenceBackend>>>& shared) {
   std::unique_ptr<LoopbackExpertServers> l(new LoopbackExpertServers());
   const auto superclasses = models.experts.size();

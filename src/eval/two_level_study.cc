@@ -62,8 +62,8 @@ Result<TwoLevelStudy> RunTwoLevelStudy(const TwoLevelStudyOptions& o) {
   if (!o.large_model.empty()) {
     HIEDGE_ASSIGN_OR_RETURN(auto large, LoadModel(o.large_model));
     HIEDGE_ASSIGN_OR_RETURN(Predictions p, Predict(*large, test));
-    const double image_bytes = (large->info().pixel_inputs ? 1.0 : 4.0) *
-                               static_cast<double>(test.image_elements());
+    const double image_bytes =
+        (large->info().pixel_inputs ? 1.0 : 4.0) * static_cast<double>(test.image_elements());
     study.rows.push_back({"full offload (" + large->info().name + ")", AccuracyOf(p, test), 0, 0, 0,
                           static_cast<double>(large->info().macs_per_sample), image_bytes});
   }

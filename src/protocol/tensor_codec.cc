@@ -321,7 +321,6 @@ size_t DatatypeSize(std::string_view d) {
   return 0;
 }
 
-
 float HalfToFloat(uint16_t h) {
   const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
   uint32_t exponent = (h >> 10) & 0x1fu;

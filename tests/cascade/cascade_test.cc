@@ -34,7 +34,9 @@ class ScriptedNextTier final : public OffloadClient {
  public:
   ScriptedNextTier(Status failure, std::shared_ptr<int64_t> now_us, int64_t round_trip_us,
                    int classes = 10)
-      : failure_(std::move(failure)), now_us_(now_us), round_trip_us_(round_trip_us),
+      : failure_(std::move(failure)),
+        now_us_(now_us),
+        round_trip_us_(round_trip_us),
         classes_(classes) {}
   Result<FloatTensor> Infer(const FloatTensor& images, std::chrono::microseconds) override {
     *now_us_ += round_trip_us_;
@@ -247,8 +249,7 @@ TEST(CascadeSpecTest, BadSpecsNameWhatIsWrong) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {R"({"local": "a", "decision": "b", )" + next + "}", "'name'"},
       {R"({"name": "e", "decision": "b", )" + next + "}", "'local'"},
-      {R"({"name": "e", "local": "a", "decision": "b", "next": {"model": "lml"}})",
-       "next.server"},
+      {R"({"name": "e", "local": "a", "decision": "b", "next": {"model": "lml"}})", "next.server"},
       {R"({"name": "e", "local": "a", "decision": "b", "next": {"server": "nohost"}})",
        "host:port"},
       {R"({"name": "e", "local": "a", "decision": "b",
@@ -297,11 +298,11 @@ TEST(CascadeRepositoryTest, ARepositoryServesACascadeTier) {
   DecisionConfig always = MaxSoftmaxAt(kAlwaysOffload);
   always.local_model_id = *ModelIdentity(models + "/sml.json");
   ASSERT_TRUE(WriteDecisionConfig(always, (version / "decision.json").string()).ok());
-  ASSERT_TRUE(WriteTextFile((version / "spec.json").string(),
-                            R"({"name": "edge", "local": ")" + models +
-                                R"(/sml.json", "decision": "decision.json",
-                  "next": {"server": "127.0.0.1:)" +
-                                std::to_string(cloud_server.port()) + R"(", "model": "lml"}})")
+  ASSERT_TRUE(WriteTextFile(
+                  (version / "spec.json").string(), R"({"name": "edge", "local": ")" + models +
+                                                        R"(/sml.json", "decision": "decision.json",
+                  "next": {"server": "127.0.0.1:)" + std::to_string(cloud_server.port()) +
+                                                        R"(", "model": "lml"}})")
                   .ok());
   auto card = CascadeCard((version / "spec.json").string());
   ASSERT_TRUE(card.ok()) << card.status().ToString();
@@ -318,7 +319,8 @@ TEST(CascadeRepositoryTest, ARepositoryServesACascadeTier) {
   EXPECT_EQ(config->info.architecture, "cascade");
 
   protocol::InferRequest request;
-  request.inputs.push_back({"input", "FP32", {2, 1, 28, 28}, std::vector<float>(2 * 784, 0.3f), {}});
+  request.inputs.push_back(
+      {"input", "FP32", {2, 1, 28, 28}, std::vector<float>(2 * 784, 0.3f), {}});
   auto answered = edge.Infer("edge", "", request);
   ASSERT_TRUE(answered.ok()) << answered.status().ToString();
   auto direct = cloud.Infer("lml", "", request);

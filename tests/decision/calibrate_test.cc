@@ -111,15 +111,17 @@ TEST(DecisionConfigTest, CostCurveReChoosesThetaForAnotherBeta) {
   const DecisionConfig bare;
   EXPECT_EQ(PointForOffloadCost(bare, 0.1).status().code(), StatusCode::kFailedPrecondition);
   // Out-of-order or out-of-range curves are refused.
-  EXPECT_FALSE(DecisionConfig::FromJson(
-                   R"({"theta": 0.5, "calibration": {"cost_curve": {"points": [[0.5, 0, 0.1], [0.4, 1, 0]]}}})")
-                   .ok());
-  EXPECT_FALSE(DecisionConfig::FromJson(
-                   R"({"theta": 0.5, "calibration": {"cost_curve": {"points": [[0.5, 1.5, 0.1]]}}})")
-                   .ok());
   EXPECT_FALSE(
-      DecisionConfig::FromJson(R"({"theta": 0.5, "calibration": {"cost_curve": {"points": [[1]]}}})")
+      DecisionConfig::FromJson(
+          R"({"theta": 0.5, "calibration": {"cost_curve": {"points": [[0.5, 0, 0.1], [0.4, 1, 0]]}}})")
           .ok());
+  EXPECT_FALSE(
+      DecisionConfig::FromJson(
+          R"({"theta": 0.5, "calibration": {"cost_curve": {"points": [[0.5, 1.5, 0.1]]}}})")
+          .ok());
+  EXPECT_FALSE(DecisionConfig::FromJson(
+                   R"({"theta": 0.5, "calibration": {"cost_curve": {"points": [[1]]}}})")
+                   .ok());
 }
 
 TEST(DecisionConfigTest, ACostCurveIsSampledToItsBound) {

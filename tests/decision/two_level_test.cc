@@ -2,9 +2,9 @@
 
 #include <gtest/gtest.h>
 
-#include "hiedge/endpoint_selector.h"
-
 #include <random>
+
+#include "hiedge/endpoint_selector.h"
 
 namespace hiedge {
 namespace {
@@ -202,8 +202,8 @@ TEST(RoutingTest, ExpertAnswerNeverPicksTheOtherOutput) {
 
 TEST(RoutingTest, ServerChoicePrefersLocalThenTheSelectorsChoice) {
   const std::vector<std::vector<int>> models_on{{0, 1}, {1, 2}, {2}};
-  EndpointSelector servers(3, {.ewma_weight = 1.0, .probe_interval_us = 1'000'000'000,
-                               .down_cooldown_us = 500});
+  EndpointSelector servers(
+      3, {.ewma_weight = 1.0, .probe_interval_us = 1'000'000'000, .down_cooldown_us = 500});
   EXPECT_EQ(ChooseSecondLevelServer(2, models_on, 0, servers, 0), 1) << "unmeasured first";
   servers.RecordSuccess(0, 100, 0);
   servers.RecordSuccess(1, 50, 0);

@@ -30,8 +30,8 @@ double CascadeRows(int port, const std::string& model, const std::string& outcom
   httplib::Client http("127.0.0.1", port);
   auto r = http.Get("/metrics");
   if (!r || r->status != 200) return -1;
-  const std::regex line("hiedge_cascade_rows_total\\{model=\"" + model + "\",outcome=\"" +
-                        outcome + "\",version=\"1\"\\} ([0-9.e+]+)");
+  const std::regex line("hiedge_cascade_rows_total\\{model=\"" + model + "\",outcome=\"" + outcome +
+                        "\",version=\"1\"\\} ([0-9.e+]+)");
   std::smatch m;
   return std::regex_search(r->body, m, line) ? std::stod(m[1]) : -1;
 }
@@ -121,8 +121,7 @@ TEST(CascadeProcessTest, EdgeAnswersAsTheOfflineCascadeAndFallsBackWhenTheCloudD
             << "image " << i << (unsure[i] ? " (forwarded)" : " (answered at the edge)");
       }
     }
-    EXPECT_EQ(CascadeRows(edge_http, model, "forwarded") - before,
-              static_cast<double>(forwarded));
+    EXPECT_EQ(CascadeRows(edge_http, model, "forwarded") - before, static_cast<double>(forwarded));
   }
 
   // The cloud dies: the edge still answers every image, with its own model, flagged.

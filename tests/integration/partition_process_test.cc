@@ -51,9 +51,9 @@ TEST(PartitionProcessTest, AServedTailFinishesWhatTheDevicesHeadStarted) {
 
 TEST(PartitionProcessTest, BadTailsStopTheServerWithTheirReason) {
   testing::ScopedTempDir dir("hiedge_partition_bad");
-  ServerProcess server(0, -1, (dir.path() / "server.log").string(),
-                       {"--models-dir", kShippedModels, "--model", "sml", "--partition-tail",
-                        "lml:9"});
+  ServerProcess server(
+      0, -1, (dir.path() / "server.log").string(),
+      {"--models-dir", kShippedModels, "--model", "sml", "--partition-tail", "lml:9"});
   EXPECT_NE(server.WaitExit(std::chrono::seconds(30)), 0);
   EXPECT_NE(server.Log().find("a tail starts at"), std::string::npos) << server.Log();
 }

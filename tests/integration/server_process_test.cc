@@ -4,6 +4,8 @@
 //    2 s of the restart, over REST and over gRPC;
 //  - serving a model repository that changes under it: a new version is picked up,
 //    a broken one is refused while the old one keeps serving.
+#include "testing/server_process.h"
+
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -25,7 +27,6 @@
 #include "testing/both_servers.h"
 #include "testing/eventually.h"
 #include "testing/raw_http.h"
-#include "testing/server_process.h"
 #include "testing/temp_dir.h"
 
 extern char** environ;

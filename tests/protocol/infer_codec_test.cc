@@ -74,10 +74,10 @@ TEST(InferCodecTest, HalfPrecisionRoundsToNearestEven) {
     }
   }
   EXPECT_EQ(FloatToHalf(1.0f), 0x3c00);
-  EXPECT_EQ(FloatToHalf(65504.0f), 0x7bff);       // The largest half.
-  EXPECT_EQ(FloatToHalf(65520.0f), 0x7c00);       // Half-way above it: rounds to Inf.
-  EXPECT_EQ(FloatToHalf(1.0f + 1.0f / 2048), 0x3c00);  // Tie between 1 and 1+2^-10: even.
-  EXPECT_EQ(FloatToHalf(1.0f + 3.0f / 2048), 0x3c02);  // Tie: to the even neighbour above.
+  EXPECT_EQ(FloatToHalf(65504.0f), 0x7bff);                // The largest half.
+  EXPECT_EQ(FloatToHalf(65520.0f), 0x7c00);                // Half-way above it: rounds to Inf.
+  EXPECT_EQ(FloatToHalf(1.0f + 1.0f / 2048), 0x3c00);      // Tie between 1 and 1+2^-10: even.
+  EXPECT_EQ(FloatToHalf(1.0f + 3.0f / 2048), 0x3c02);      // Tie: to the even neighbour above.
   EXPECT_EQ(FloatToHalf(std::ldexp(1.0f, -24)), 0x0001);   // The smallest subnormal.
   EXPECT_EQ(FloatToHalf(std::ldexp(1.0f, -26)), 0x0000);   // Below half of it: zero.
   EXPECT_EQ(FloatToHalf(-std::ldexp(3.0f, -26)), 0x8001);  // Above half of it: rounds up.

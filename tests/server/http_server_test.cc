@@ -1,10 +1,9 @@
 #include "hiedge/http_server.h"
 
 #include <gtest/gtest.h>
-
-#include <limits>
 #include <httplib.h>
 
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <thread>
 

@@ -1,5 +1,6 @@
 // Linked into every test executable: registers what the full build offers (the libtorch
-// backends, the gRPC offload transport, the cascade backend) before any test runs, as the `hiedge` tool does.
+// backends, the gRPC offload transport, the cascade backend) before any test runs, as the `hiedge`
+// tool does.
 #include "hiedge/cascade.h"
 #include "hiedge/device_grpc.h"
 #include "hiedge/train.h"

@@ -25,7 +25,7 @@ class ServerProcess {
   // Serves the shipped S-ML card unless `models` gives other serve arguments.
   ServerProcess(int http_port, int grpc_port, const std::string& log,
                 std::vector<std::string> models = {"--models-dir", kShippedModels, "--model",
-                                                       "sml"})
+                                                   "sml"})
       : log_(log) {
     std::vector<std::string> args = {HIEDGE_BINARY, "serve",
                                      "--port",      std::to_string(http_port),
@@ -47,7 +47,8 @@ class ServerProcess {
   // Waits for the "serving ... on http://host:P and grpc://host:Q" line.
   bool WaitServing(int* http_port, int* grpc_port) {
     const std::regex line(R"(http://[^:]+:(\d+) and grpc://[^:]+:(\d+))");
-    for (auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30); std::chrono::steady_clock::now() < give_up;) {
+    for (auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+         std::chrono::steady_clock::now() < give_up;) {
       std::ifstream in(log_);
       const std::string text((std::istreambuf_iterator<char>(in)),
                              std::istreambuf_iterator<char>());
@@ -97,7 +98,8 @@ class ServerProcess {
   // Waits for the process to exit; its exit code, or -1 if it did not exit in time
   // (or was killed by a signal).
   int WaitExit(std::chrono::seconds timeout) {
-    for (auto give_up = std::chrono::steady_clock::now() + timeout; std::chrono::steady_clock::now() < give_up;) {
+    for (auto give_up = std::chrono::steady_clock::now() + timeout;
+         std::chrono::steady_clock::now() < give_up;) {
       int status = 0;
       if (waitpid(pid_, &status, WNOHANG) == pid_) {
         spawned_ = false;

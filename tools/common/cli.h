@@ -22,7 +22,6 @@ Status RefuseToOverwrite(const std::string& path, bool force);
 // The one place a Status becomes an exit code: prints the error, returns 0 or 1..n.
 int ExitCodeFor(const Status& status);
 
-
 // The full command line, for model cards and result files.
 std::string CommandLine();
 void SetCommandLine(int argc, char** argv);

@@ -33,8 +33,7 @@ void AddPartitionCommand(CLI::App& app, int* exit_code) {
       "partition",
       "Two-level (seed 004) vs DNN partitioning of the L-ML on loopback servers, idle and loaded");
   auto a = std::make_shared<PartitionArgs>();
-  cmd->add_option("--config", a->study.two_level_config, "Two-level config")
-      ->capture_default_str();
+  cmd->add_option("--config", a->study.two_level_config, "Two-level config")->capture_default_str();
   cmd->add_option("--large", a->study.large_model, "The L-ML card to partition")
       ->capture_default_str();
   cmd->add_option("--data", a->data_dir, "Fashion-MNIST folder")->capture_default_str();

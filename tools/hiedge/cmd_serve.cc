@@ -42,9 +42,9 @@ Status Serve(ServeArgs& a) {
             std::errc()) {
       return Status::InvalidArgument("--partition-tail '" + tail + "' is not MODEL:STAGE");
     }
-    HIEDGE_ASSIGN_OR_RETURN(std::shared_ptr<InferenceBackend> whole,
-                            LoadModel(a.models_dir + "/" + tail.substr(0, colon) + ".json",
-                                      a.edge.repository_load));
+    HIEDGE_ASSIGN_OR_RETURN(
+        std::shared_ptr<InferenceBackend> whole,
+        LoadModel(a.models_dir + "/" + tail.substr(0, colon) + ".json", a.edge.repository_load));
     HIEDGE_ASSIGN_OR_RETURN(std::unique_ptr<InferenceBackend> backend,
                             MakeTailBackend(std::move(whole), stage));
     const std::string name = backend->info().name;
@@ -52,9 +52,8 @@ Status Serve(ServeArgs& a) {
   }
   for (const std::string& spec : a.cascades) {
     HIEDGE_ASSIGN_OR_RETURN(const ModelCard card, CascadeCard(spec));
-    HIEDGE_ASSIGN_OR_RETURN(
-        std::unique_ptr<InferenceBackend> backend,
-        LoadModelFromCard(card, CardDirectory(spec), a.edge.repository_load));
+    HIEDGE_ASSIGN_OR_RETURN(std::unique_ptr<InferenceBackend> backend,
+                            LoadModelFromCard(card, CardDirectory(spec), a.edge.repository_load));
     HIEDGE_RETURN_IF_ERROR(server.service().AddModel(card.name, std::move(backend), a.batching));
   }
   HIEDGE_RETURN_IF_ERROR(server.Start());

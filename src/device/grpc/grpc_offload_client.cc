@@ -52,8 +52,7 @@ class GrpcOffloadClient final : public OffloadClient {
   Result<FloatTensor> Infer(const FloatTensor& images,
                             std::chrono::microseconds deadline) override {
     if (!stub_) return Status::Unavailable("gRPC channel not set up: " + setup_error_);
-    const protocol::InferRequest request =
-        internal::LogitsRequest(images, false, options_.payload);
+    const protocol::InferRequest request = internal::LogitsRequest(images, false, options_.payload);
     inference::ModelInferRequest message;
     protocol::EncodeGrpcInferRequest(options_.model, request, &message);
     return internal::CallWithRetries(
