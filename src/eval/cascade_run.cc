@@ -51,21 +51,29 @@ Result<CascadeRunSummary> RunCascadeOnLoopback(const CascadeRunOptions& o,
   InferenceService cloud;
   const std::string cloud_name = cloud_model->info().name;
   HIEDGE_RETURN_IF_ERROR(cloud.AddModel(cloud_name, cloud_model));
-  HttpServer cloud_server(&cloud, HttpServerOptions{"127.0.0.1", 0});
+  HttpServerOptions loopback;
+  loopback.host = "127.0.0.1";
+  loopback.port = 0;
+  HttpServer cloud_server(&cloud, loopback);
   HIEDGE_RETURN_IF_ERROR(cloud_server.Start());
   CascadeSpec spec;
   spec.name = "edge";
-  spec.next = OffloadOptions{"127.0.0.1", cloud_server.port(), cloud_name, true};
+  spec.next.host = "127.0.0.1";
+  spec.next.port = cloud_server.port();
+  spec.next.model = cloud_name;
   if (cloud_model->info().pixel_inputs) spec.next.payload = Payload::kUint8Pixels;
   spec.deadline = o.deadline;
   HIEDGE_ASSIGN_OR_RETURN(std::shared_ptr<InferenceBackend> edge_tier,
                           MakeCascadeBackend(edge_model, edge_config, spec, MakeOffloadClient));
   InferenceService edge;
   HIEDGE_RETURN_IF_ERROR(edge.AddModel(spec.name, edge_tier));
-  HttpServer edge_server(&edge, HttpServerOptions{"127.0.0.1", 0});
+  HttpServer edge_server(&edge, loopback);
   HIEDGE_RETURN_IF_ERROR(edge_server.Start());
 
-  OffloadOptions to_edge{"127.0.0.1", edge_server.port(), spec.name, true};
+  OffloadOptions to_edge;
+  to_edge.host = "127.0.0.1";
+  to_edge.port = edge_server.port();
+  to_edge.model = spec.name;
   if (edge_tier->info().pixel_inputs) to_edge.payload = Payload::kUint8Pixels;
   std::unique_ptr<OffloadClient> client = MakeOffloadClient(to_edge);
   DeviceOptions device_options;
