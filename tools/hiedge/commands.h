@@ -26,5 +26,6 @@ void AddQuantizeCommand(CLI::App& app, int* exit_code);
 void AddExitsCommand(CLI::App& app, int* exit_code);
 void AddPlanCommand(CLI::App& app, int* exit_code);
 void AddPartitionCommand(CLI::App& app, int* exit_code);
+void AddClustersCommand(CLI::App& app, int* exit_code);
 
 }  // namespace hiedge::cli
