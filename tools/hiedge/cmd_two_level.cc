@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "common/files.h"
 #include "eval/two_level_eval.h"
+#include "hiedge/corruptions.h"
 #include "hiedge/model_card.h"
 #include "hiedge/two_level_device.h"
 
@@ -156,6 +157,8 @@ struct TwoLevelDeviceArgs {
   std::string data_dir = kFashionMnistDir;
   size_t limit = 0;
   double expert_budget = 0;  // Expert calls per image; 0 = unlimited.
+  std::string corruption;    // Shifted test set ("" = clean).
+  int severity = kDefaultCorruptionSeverity;
   std::string out = "results/twolevel_device";
 };
 
@@ -200,6 +203,9 @@ Status RunTwoLevelDeviceCommand(const TwoLevelDeviceArgs& a) {
   }
   HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadFashionMnist(a.data_dir, Split::kTest));
   if (a.limit > 0) test = Head(test, a.limit);
+  if (!a.corruption.empty()) {
+    HIEDGE_ASSIGN_OR_RETURN(test, ApplyCorruption(test, a.corruption, a.severity, /*seed=*/1));
+  }
   TwoLevelDevice device(first.get(), config, clients, 0, std::chrono::milliseconds(a.deadline_ms),
                         nullptr, a.expert_budget);
   double wall = 0;
@@ -226,6 +232,12 @@ void AddTwoLevelDeviceCommand(CLI::App& app, int* exit_code) {
                   "host:port=s1,s2,...: a server holding the experts of these superclasses "
                   "(served as models expert<s>); the first is this device's cluster")
       ->required();
+  cmd->add_option("--corruption", a->corruption,
+                  "Run a shifted test set: noise, blur, rotation, contrast or occlusion (seeded)")
+      ->check(CLI::IsMember(CorruptionNames()));
+  cmd->add_option("--severity", a->severity, "Corruption severity 1..5")
+      ->check(CLI::Range(1, 5))
+      ->capture_default_str();
   cmd->add_option("--transport", a->transport, "rest or grpc")
       ->check(CLI::IsMember({"rest", "grpc"}))
       ->capture_default_str();
