@@ -276,6 +276,15 @@ TEST(HttpServerStartTest, PortInUseIsUnavailable) {
   EXPECT_EQ(second.Start().code(), StatusCode::kUnavailable);
 }
 
+// One FakeBackend image [1, 1, 4, 4] in `datatype`, its first value `first`, the rest 0.
+protocol::InferRequest OneFakeImage(const std::string& datatype, float first) {
+  protocol::InferRequest r;
+  std::vector<float> data(16, 0.0f);
+  data[0] = first;
+  r.inputs.push_back({"input", datatype, {1, 1, 4, 4}, data, {}});
+  return r;
+}
+
 // A model whose card declares pixel inputs takes UINT8 bytes and answers exactly as for
 // the same pixels in FP32 (byte / 255); other models and non-byte values are refused.
 TEST(InferenceServiceTest, PixelModelsTakeUint8BytesExactlyAsFp32) {
@@ -284,31 +293,24 @@ TEST(InferenceServiceTest, PixelModelsTakeUint8BytesExactlyAsFp32) {
   pixels->set_pixel_inputs(true);
   ASSERT_TRUE(service.AddModel("pixels", pixels).ok());
   ASSERT_TRUE(service.AddModel("features", std::make_shared<testing::FakeBackend>()).ok());
-  auto request = [](const std::string& datatype, float first) {
-    protocol::InferRequest r;
-    std::vector<float> data(16, 0.0f);
-    data[0] = first;
-    r.inputs.push_back({"input", datatype, {1, 1, 4, 4}, data, {}});
-    return r;
-  };
   for (int byte : {0, 64, 77, 128, 255}) {
-    auto as_bytes = service.Infer("pixels", "", request("UINT8", static_cast<float>(byte)));
+    auto as_bytes = service.Infer("pixels", "", OneFakeImage("UINT8", static_cast<float>(byte)));
     auto as_floats =
-        service.Infer("pixels", "", request("FP32", static_cast<float>(byte) / 255.0f));
+        service.Infer("pixels", "", OneFakeImage("FP32", static_cast<float>(byte) / 255.0f));
     ASSERT_TRUE(as_bytes.ok()) << as_bytes.status().ToString();
     ASSERT_TRUE(as_floats.ok());
     EXPECT_EQ(as_bytes->outputs[0].data, as_floats->outputs[0].data) << byte;
   }
-  auto refused = service.Infer("features", "", request("UINT8", 3));
+  auto refused = service.Infer("features", "", OneFakeImage("UINT8", 3));
   EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(refused.status().message().find("pixel_inputs"), std::string::npos)
       << refused.status().ToString();
   for (float not_a_byte : {256.0f, -1.0f, 0.5f}) {
-    auto bad = service.Infer("pixels", "", request("UINT8", not_a_byte));
+    auto bad = service.Infer("pixels", "", OneFakeImage("UINT8", not_a_byte));
     EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument) << not_a_byte;
     EXPECT_NE(bad.status().message().find("out of range"), std::string::npos);
   }
-  auto other = service.Infer("pixels", "", request("INT32", 3));
+  auto other = service.Infer("pixels", "", OneFakeImage("INT32", 3));
   EXPECT_NE(other.status().message().find("expects FP32 or FP16 or UINT8 pixels"),
             std::string::npos)
       << other.status().ToString();
@@ -317,20 +319,13 @@ TEST(InferenceServiceTest, PixelModelsTakeUint8BytesExactlyAsFp32) {
 TEST(InferenceServiceTest, AnyModelTakesFp16) {
   InferenceService service;
   ASSERT_TRUE(service.AddModel("features", std::make_shared<testing::FakeBackend>()).ok());
-  auto request = [](const std::string& datatype, float first) {
-    protocol::InferRequest r;
-    std::vector<float> data(16, 0.0f);
-    data[0] = first;
-    r.inputs.push_back({"input", datatype, {1, 1, 4, 4}, data, {}});
-    return r;
-  };
-  auto half = service.Infer("features", "", request("FP16", 0.375f));
-  auto full = service.Infer("features", "", request("FP32", 0.375f));
+  auto half = service.Infer("features", "", OneFakeImage("FP16", 0.375f));
+  auto full = service.Infer("features", "", OneFakeImage("FP32", 0.375f));
   ASSERT_TRUE(half.ok()) << half.status().ToString();
   ASSERT_TRUE(full.ok());
   EXPECT_EQ(half->outputs[0].data, full->outputs[0].data);
   // A half that decodes to Inf is as non-finite as any other.
-  protocol::InferRequest inf = request("FP16", std::numeric_limits<float>::infinity());
+  protocol::InferRequest inf = OneFakeImage("FP16", std::numeric_limits<float>::infinity());
   EXPECT_EQ(service.Infer("features", "", inf).status().code(), StatusCode::kInvalidArgument);
 }
 
