@@ -19,6 +19,10 @@ struct Dataset {
   int num_classes = 0;
   std::vector<float> images;
   std::vector<int32_t> labels;
+  // Optional soft targets (a teacher's class probabilities), row-major
+  // [size(), num_classes]; empty when there are none. Transforms that select, relabel
+  // or map samples carry them along, so they always describe the same samples.
+  std::vector<float> soft_labels;
 
   size_t size() const { return labels.size(); }
   size_t image_elements() const { return static_cast<size_t>(channels * height * width); }

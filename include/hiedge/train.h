@@ -11,7 +11,7 @@
 namespace hiedge {
 
 struct TrainOptions {
-  std::string architecture = "small_cnn";  // small_cnn | resnet8 | vgg | vgg_small | expert
+  std::string architecture = "small_cnn";  // One of TrainableArchitectures()
   std::string name = "sml";                // Output files: <output_dir>/<name>.pt and .json
   std::string output_dir = "models";
   int epochs = 20;
@@ -31,6 +31,13 @@ struct TrainOptions {
   bool other_class = false;           // Recorded in the card.
   std::string feature_model;          // Recorded in the card (models on features).
   int feature_stages = 0;
+  // Knowledge distillation: with distill_weight > 0 the loss is
+  //   (1 - w) * cross-entropy(labels) + w * T^2 * KL(q_T || softmax(logits / T)),
+  // where q_T is the training set's soft labels q (untempered teacher probabilities,
+  // AttachTeacherProbabilities, mapped to this model's classes) tempered as q^(1/T).
+  double distill_weight = 0;
+  double distill_temperature = 4;
+  std::string teacher_model;  // Recorded in the card's dataset line.
 };
 
 // Trains on `train`, reports accuracy on `validation` and `test`, writes weights and

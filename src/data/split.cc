@@ -15,9 +15,15 @@ Dataset Subset(const Dataset& source, const std::vector<size_t>& indices) {
   const size_t elems = source.image_elements();
   out.images.reserve(indices.size() * elems);
   out.labels.reserve(indices.size());
+  const size_t classes = static_cast<size_t>(source.num_classes);
+  const bool soft = !source.soft_labels.empty();
   for (size_t i : indices) {
     out.images.insert(out.images.end(), source.image(i), source.image(i) + elems);
     out.labels.push_back(source.labels[i]);
+    if (soft) {
+      const float* row = source.soft_labels.data() + i * classes;
+      out.soft_labels.insert(out.soft_labels.end(), row, row + classes);
+    }
   }
   return out;
 }

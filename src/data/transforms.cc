@@ -27,6 +27,28 @@ Dataset RestrictClasses(const Dataset& source, const std::vector<int>& classes, 
   Dataset out = Subset(source, kept);
   out.labels = std::move(labels);
   out.num_classes = static_cast<int>(classes.size()) + (keep_others ? 1 : 0);
+  if (!source.soft_labels.empty()) {
+    // Each kept class keeps its probability; "other" gets the rest. Without "other"
+    // the kept classes' probabilities are renormalised to sum to 1.
+    const size_t from = static_cast<size_t>(source.num_classes);
+    const size_t to = static_cast<size_t>(out.num_classes);
+    std::vector<float> mapped(kept.size() * to, 0.0f);
+    for (size_t row = 0; row < kept.size(); ++row) {
+      const float* p = source.soft_labels.data() + kept[row] * from;
+      float* q = mapped.data() + row * to;
+      float mass = 0;
+      for (size_t k = 0; k < classes.size(); ++k) {
+        const size_t c = static_cast<size_t>(classes[k]);
+        mass += (q[k] = c < from ? p[c] : 0.0f);
+      }
+      if (keep_others) {
+        q[classes.size()] = std::max(0.0f, 1.0f - mass);
+      } else if (mass > 0) {
+        for (size_t k = 0; k < to; ++k) q[k] /= mass;
+      }
+    }
+    out.soft_labels = std::move(mapped);
+  }
   return out;
 }
 
@@ -39,6 +61,21 @@ Dataset RelabelBinary(const Dataset& source, const std::vector<int>& positive) {
   out.num_classes = 2;
   for (int32_t& label : out.labels) {
     label = std::find(positive.begin(), positive.end(), label) != positive.end() ? 1 : 0;
+  }
+  if (!source.soft_labels.empty()) {
+    // p(positive) is the sum over the positive classes; p(negative) the rest.
+    const size_t from = static_cast<size_t>(source.num_classes);
+    out.soft_labels.assign(source.size() * 2, 0.0f);
+    for (size_t row = 0; row < source.size(); ++row) {
+      float positive_mass = 0;
+      for (int c : positive) {
+        if (c >= 0 && static_cast<size_t>(c) < from) {
+          positive_mass += source.soft_labels[row * from + static_cast<size_t>(c)];
+        }
+      }
+      out.soft_labels[row * 2 + 1] = std::min(1.0f, positive_mass);
+      out.soft_labels[row * 2] = std::max(0.0f, 1.0f - positive_mass);
+    }
   }
   return out;
 }

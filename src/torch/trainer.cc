@@ -74,6 +74,14 @@ Result<ModelCard> TrainModel(const TrainOptions& o, const Dataset& train, const 
   if (o.epochs <= 0 || o.batch_size <= 0 || o.learning_rate <= 0) {
     return Status::InvalidArgument("epochs, batch size and learning rate must be positive");
   }
+  if (o.distill_weight < 0 || o.distill_weight > 1 || !(o.distill_temperature > 0)) {
+    return Status::InvalidArgument("distillation weight must be in [0, 1], temperature > 0");
+  }
+  const bool distill = o.distill_weight > 0;
+  if (distill &&
+      train.soft_labels.size() != train.size() * static_cast<size_t>(train.num_classes)) {
+    return Status::InvalidArgument("distillation needs the training set's soft labels (a teacher)");
+  }
   torch::manual_seed(o.seed);
   if (o.threads > 0) torch::set_num_threads(o.threads);
 
@@ -88,6 +96,11 @@ Result<ModelCard> TrainModel(const TrainOptions& o, const Dataset& train, const 
                                                      .weight_decay(o.weight_decay));
   torch::Tensor images = ImagesTensor(train);
   torch::Tensor labels = LabelsTensor(train);
+  torch::Tensor soft_labels =
+      distill ? torch::from_blob(const_cast<float*>(train.soft_labels.data()),
+                                 {static_cast<int64_t>(train.size()), train.num_classes},
+                                 torch::kFloat32)
+              : torch::Tensor();
   const int64_t n = images.size(0);
   const int64_t steps_per_epoch = (n + o.batch_size - 1) / o.batch_size;
   const int64_t total_steps = steps_per_epoch * o.epochs;
@@ -114,6 +127,18 @@ Result<ModelCard> TrainModel(const TrainOptions& o, const Dataset& train, const 
       if (o.augment) x = Augment(x);
       std::vector<torch::Tensor> exits = net->ForwardAllExits(x);
       torch::Tensor loss = F::cross_entropy(exits.back(), y, loss_options);
+      if (distill) {
+        const double t = o.distill_temperature;
+        torch::Tensor student = F::log_softmax(exits.back() / t, F::LogSoftmaxFuncOptions(1));
+        // Targets at temperature T: the mapped probabilities q tempered as q^(1/T),
+        // renormalised (softmax of log q / T; the teacher's own logits when unmapped).
+        torch::Tensor teacher =
+            F::softmax(torch::log(soft_labels.index_select(0, idx).clamp_min(1e-12)) / t,
+                       F::SoftmaxFuncOptions(1));
+        torch::Tensor kl =
+            F::kl_div(student, teacher, F::KLDivFuncOptions().reduction(torch::kBatchMean));
+        loss = (1 - o.distill_weight) * loss + o.distill_weight * t * t * kl;
+      }
       for (size_t e = 0; e + 1 < exits.size(); ++e) {
         loss = loss + o.early_exit_loss_weight * F::cross_entropy(exits[e], y, loss_options);
       }
@@ -165,6 +190,12 @@ Result<ModelCard> TrainModel(const TrainOptions& o, const Dataset& train, const 
                                  : "fashion-mnist (these classes only)";
   }
   if (!o.feature_model.empty()) card.dataset += " as features of " + o.feature_model;
+  if (distill) {
+    char line[128];
+    std::snprintf(line, sizeof(line), ", distilled from %s (T %g, weight %g)",
+                  o.teacher_model.c_str(), o.distill_temperature, o.distill_weight);
+    card.dataset += line;
+  }
 
   std::error_code ec;
   std::filesystem::create_directories(o.output_dir, ec);

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -15,7 +16,7 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
   auto data_dir = std::make_shared<std::string>(kFashionMnistDir);
   cmd->add_option("--arch", options->architecture,
                   "small_cnn | resnet8 (1 exit) | resnet20 (2 exits) | vgg | vgg_small | expert "
-                  "(on features)")
+                  "| expert_deep (experts: on features)")
       ->check(CLI::IsMember(TrainableArchitectures()))
       ->capture_default_str();
   cmd->add_option("--name", options->name, "Model name (output <dir>/<name>.pt/.json)")
@@ -67,7 +68,21 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
                   "Stages of --features-from whose output is the input")
       ->check(Positive())
       ->capture_default_str();
-  cmd->callback([options, data_dir, features_from, feature_stages, force, exit_code] {
+  auto teacher = std::make_shared<std::string>();
+  cmd->add_option("--teacher", *teacher,
+                  "Distil from this model's soft targets (its card; e.g. the L-ML)")
+      ->check(CLI::ExistingFile);
+  auto distill_weight = std::make_shared<double>(0.7);
+  cmd->add_option("--distill-weight", *distill_weight,
+                  "With --teacher: weight of the soft-target loss (the rest: labels)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  cmd->add_option("--temperature", options->distill_temperature,
+                  "With --teacher: softmax temperature of teacher and student")
+      ->check(Positive())
+      ->capture_default_str();
+  cmd->callback([options, data_dir, features_from, feature_stages, teacher, distill_weight, force,
+                 exit_code] {
     options->training_command = CommandLine();
     if (Status fresh =
             RefuseToOverwrite(options->output_dir + "/" + options->name + ".json", *force);
@@ -102,6 +117,31 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
       options->feature_model = planned.feature_model;
       options->feature_stages = *feature_stages;
     }
+    if (!teacher->empty()) {
+      // The teacher sees the training images before any of the card's mapping; the
+      // mapping then carries its probabilities into the student's classes.
+      options->distill_weight = *distill_weight;
+      options->teacher_model = std::filesystem::path(*teacher).filename().string();
+      auto model = LoadModel(*teacher);
+      Status attached =
+          model.ok() ? AttachTeacherProbabilities(**model, &split.train) : model.status();
+      if (!attached.ok()) {
+        *exit_code = ExitCodeFor(attached);
+        return;
+      }
+      size_t agree = 0;
+      const size_t classes = static_cast<size_t>(split.train.num_classes);
+      for (size_t i = 0; i < split.train.size(); ++i) {
+        const float* p = split.train.soft_labels.data() + i * classes;
+        agree += std::max_element(p, p + classes) - p == split.train.labels[i];
+      }
+      std::fprintf(stderr, "teacher %s agrees with %.2f%% of the training labels\n",
+                   options->teacher_model.c_str(),
+                   100.0 * static_cast<double>(agree) / static_cast<double>(split.train.size()));
+    }
+    // The card names its feature model relative to --out, so --out must exist to resolve it.
+    std::error_code made;
+    std::filesystem::create_directories(options->output_dir, made);
     const std::string card_path = options->output_dir + "/" + options->name + ".json";
     for (Dataset* data : {&split.train, &split.validation, &*test}) {
       auto seen = DatasetForCard(planned, card_path, *data);
