@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates docs/results.md and docs/results/ (tables, JSON, CSV, PNG + SVG plots)
-# from the shipped models on Fashion-MNIST.
+# from the shipped models on Fashion-MNIST. Extra arguments go to `hiedge eval`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh build >/dev/null
@@ -9,3 +9,13 @@ build/hiedge eval --out docs/results --markdown docs/results.md "$@"
 # The QoS planner's Table 5 analogue, appended to the same document.
 build/hiedge plan --accuracy 0.90 --accuracy 0.92 --accuracy 0.93 --accuracy 0.94 \
   --json docs/results/plan.json --markdown-append docs/results.md
+# Multi-tier: the two-level system (seed 004) offline, against partitioning, on skewed
+# clusters and under budgets on loopback servers, and the device -> edge -> cloud demo.
+build/hiedge twolevel --large models/lml.json --json docs/results/two_level.json \
+  --title "Two-level architecture (seed 004): accuracy, MACs and upload" \
+  --markdown-append docs/results.md
+build/hiedge partition --images 2000 --rounds 5 --json docs/results/partition.json \
+  --markdown-append docs/results.md
+build/hiedge clusters --json docs/results/clusters.json --markdown-append docs/results.md
+build/hiedge budgets --json docs/results/budgets.json --markdown-append docs/results.md
+build/hiedge demo --out results/demo --markdown-append docs/results.md

@@ -89,6 +89,12 @@ namespace hiedge {
 // 0 otherwise (e.g. Fashion-MNIST footwear {5, 7, 9} against the rest).
 Dataset RelabelBinary(const Dataset& source, const std::vector<int>& positive);
 
+// `source` followed by `copies` augmented copies of it (labels kept, soft labels
+// dropped: a teacher must see the augmented images): each image shifted by a random
+// crop after zero padding by `pad` pixels and mirrored left-right with probability 1/2.
+// Seeded; for models trained on features, where the trainer cannot augment.
+Dataset WithAugmentedCopies(const Dataset& source, int copies, uint64_t seed, int pad = 2);
+
 // The samples of `classes` only, relabelled to their index in `classes` (so output k
 // of a model trained on it is original class classes[k]). Order is kept. With
 // `keep_others`, every other sample stays too, labelled classes.size() ("other").

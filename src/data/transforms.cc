@@ -81,3 +81,36 @@ Dataset RelabelBinary(const Dataset& source, const std::vector<int>& positive) {
 }
 
 }  // namespace hiedge
+
+namespace hiedge {
+
+Dataset WithAugmentedCopies(const Dataset& source, int copies, uint64_t seed, int pad) {
+  Dataset out = source;
+  out.soft_labels.clear();
+  if (copies <= 0) return out;
+  const int64_t h = source.height, w = source.width, per_image = h * w;
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int> shift(-pad, pad);
+  out.images.reserve(source.images.size() * static_cast<size_t>(copies + 1));
+  out.labels.reserve(source.size() * static_cast<size_t>(copies + 1));
+  for (int copy = 0; copy < copies; ++copy) {
+    for (size_t i = 0; i < source.size(); ++i) {
+      const int dy = shift(rng), dx = shift(rng);
+      const bool mirror = (rng() & 1) != 0;
+      const float* image = source.image(i);
+      for (int64_t c = 0; c < source.channels; ++c) {
+        for (int64_t y = 0; y < h; ++y) {
+          for (int64_t x = 0; x < w; ++x) {
+            const int64_t from_x = (mirror ? w - 1 - x : x) + dx, from_y = y + dy;
+            const bool inside = from_x >= 0 && from_x < w && from_y >= 0 && from_y < h;
+            out.images.push_back(inside ? image[c * per_image + from_y * w + from_x] : 0.0f);
+          }
+        }
+      }
+      out.labels.push_back(source.labels[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace hiedge

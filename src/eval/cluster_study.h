@@ -46,6 +46,7 @@ struct ClusterStudy {
   double forward_penalty_ms = 0;
   std::string ToTable() const;
   std::string ToJson() const;
+  std::string ToMarkdown() const;  // A results-document section.
 };
 
 // `validation` feeds the calibration windows, `test` the measured streams.

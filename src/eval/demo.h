@@ -58,5 +58,8 @@ Result<DemoReport> RunDemo(const DemoOptions& options);
 // Writes demo.json, strategies.csv, beta_sweep.csv under options.results_dir.
 Status WriteDemoResults(const DemoReport& report, const std::string& results_dir);
 std::string DemoReportToText(const DemoReport& report);
+// The demo's strategies over loopback, the device -> edge -> cloud cascade among them,
+// as a results-document section.
+std::string DemoReportToMarkdown(const DemoReport& report);
 
 }  // namespace hiedge

@@ -53,6 +53,35 @@ std::string DemoReportToText(const DemoReport& report) {
   return out;
 }
 
+std::string DemoReportToMarkdown(const DemoReport& report) {
+  std::string md =
+      "## Tiers on loopback: device, edge, cloud\n\n"
+      "Command: `./scripts/demo.sh` (`hiedge demo`, in `./scripts/results.sh`). Real servers "
+      "on loopback; every tier calibrated on validation against its next tier's answers; "
+      "cost = β per offload (per hop) + 1 per error.\n\n"
+      "| strategy (test) | accuracy | offloaded | cost per image | mean ms | p99 ms |\n"
+      "|---|---|---|---|---|---|\n";
+  for (const StrategyResult& r : report.strategies) {
+    const double n = r.samples ? static_cast<double>(r.samples) : 1.0;
+    md += fmt::sprintf("| %s | %.2f%% | %.2f%% | %.4f | %.3f | %.3f |\n", r.strategy,
+                       100 * r.accuracy, 100 * r.offload_fraction(), r.cost / n, r.mean_latency_ms,
+                       r.p99_latency_ms);
+  }
+  if (report.has_three_tier) {
+    const CascadeRunSummary& t = report.three_tier;
+    const double n = static_cast<double>(t.result.samples);
+    md += fmt::sprintf(
+        "\nThree tiers: the device sends %.2f%% of images to the edge (θ %.4f); the edge's "
+        "cascade model sends %.2f%% of all images on to the cloud (θ %.4f, %llu fallbacks). "
+        "Cost per image %.4f with β %.2f per hop.\n",
+        100 * t.result.offload_fraction(), t.device_theta,
+        n > 0 ? 100 * static_cast<double>(t.cloud_forwarded) / n : 0.0, t.edge_theta,
+        static_cast<unsigned long long>(t.edge_fallbacks), t.cost_per_sample,
+        t.result.offload_cost);
+  }
+  return md + "\n";
+}
+
 Status WriteDemoResults(const DemoReport& report, const std::string& dir) {
   nlohmann::json sweep = nlohmann::json::array();
   std::string sweep_csv =

@@ -45,6 +45,8 @@ struct PartitionStudy {
   double load_requests_per_s = 0;  // What the background clients got served, loaded phase.
   std::string ToTable() const;
   std::string ToJson() const;
+  // A results-document section (seed 004 Tables 3 and 4) with the best cut named.
+  std::string ToMarkdown() const;
 };
 
 Result<PartitionStudy> RunPartitionStudy(const PartitionStudyOptions& options, const Dataset& test);

@@ -1,5 +1,8 @@
 #include "eval/two_level_eval.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "engine/features.h"
 #include "eval/eval.h"
 #include "hiedge/decision.h"
@@ -41,8 +44,41 @@ Result<TwoLevelModels> LoadTwoLevelModels(const std::string& config_path) {
   return m;
 }
 
+double CodedFeatureBytes(FeatureCoding coding, double values, double channels) {
+  switch (coding) {
+    case FeatureCoding::kFp32:
+      return 4 * values;
+    case FeatureCoding::kFp16:
+      return 2 * values;
+    case FeatureCoding::kInt8PerChannel:
+      return values + 4 * channels;
+  }
+  return 4 * values;
+}
+
+namespace {
+
+// Each channel of each image to round(v / scale) bytes and back, scale = max / 255.
+void QuantizePerChannel(Dataset& features) {
+  const size_t plane = static_cast<size_t>(features.height * features.width);
+  for (size_t i = 0; i < features.size(); ++i) {
+    float* image = features.images.data() + i * features.image_elements();
+    for (int64_t c = 0; c < features.channels; ++c) {
+      float* values = image + static_cast<size_t>(c) * plane;
+      float top = 0;
+      for (size_t k = 0; k < plane; ++k) top = std::max(top, values[k]);
+      const float scale = top > 0 ? top / 255.0f : 1.0f;
+      for (size_t k = 0; k < plane; ++k) {
+        values[k] = std::round(std::clamp(values[k] / scale, 0.0f, 255.0f)) * scale;
+      }
+    }
+  }
+}
+
+}  // namespace
+
 Result<std::vector<TwoLevelSample>> ScoreTwoLevel(const TwoLevelModels& models, const Dataset& data,
-                                                  Payload features_payload) {
+                                                  FeatureCoding coding) {
   const TwoLevelConfig& config = models.config;
   InferenceBackend& first_level = *models.first_level;
   const auto superclasses = static_cast<size_t>(config.superclasses.count());
@@ -52,10 +88,10 @@ Result<std::vector<TwoLevelSample>> ScoreTwoLevel(const TwoLevelModels& models, 
   HIEDGE_ASSIGN_OR_RETURN(Predictions first, Predict(first_level, data));
   HIEDGE_ASSIGN_OR_RETURN(Dataset features,
                           ExtractFeatures(first_level, config.feature_stages, data));
-  if (features_payload == Payload::kFp16) {
+  if (coding == FeatureCoding::kFp16) {
     for (float& v : features.images) v = protocol::HalfToFloat(protocol::FloatToHalf(v));
-  } else if (features_payload != Payload::kFp32) {
-    return Status::InvalidArgument("features travel as fp32 or fp16, not as pixel bytes");
+  } else if (coding == FeatureCoding::kInt8PerChannel) {
+    QuantizePerChannel(features);
   }
   std::vector<TwoLevelSample> samples(data.size());
   const auto classes = static_cast<size_t>(first.classes);

@@ -46,11 +46,20 @@ struct TwoLevelModels {
 // card does not cover exactly its superclass; loading errors as LoadModel's.
 Result<TwoLevelModels> LoadTwoLevelModels(const std::string& config_path);
 
+// How the uploaded features are coded. kFp16 rounds them to halves, as the device
+// sends them with --payload fp16. kInt8PerChannel quantises each image's channels to
+// bytes with their own scale (max / 255; features are post-ReLU, so >= 0) and back:
+// an offline measurement of that coding, which no transport carries yet.
+enum class FeatureCoding { kFp32, kFp16, kInt8PerChannel };
+
+// Bytes one image's features take coded as `coding`: values x bytes each, plus one
+// FP32 scale per channel for kInt8PerChannel.
+double CodedFeatureBytes(FeatureCoding coding, double values, double channels);
+
 // Runs the first-level model and every expert on `data` (each expert on the features,
-// rounded as `features_payload` carries them: FP16 features are rounded to halves, as
-// the device sends them with --payload fp16).
+// coded as `coding` says).
 Result<std::vector<TwoLevelSample>> ScoreTwoLevel(const TwoLevelModels& models, const Dataset& data,
-                                                  Payload features_payload = Payload::kFp32);
+                                                  FeatureCoding coding = FeatureCoding::kFp32);
 
 // Alg. 2 on one scored sample: the answer and what it took.
 struct RoutedSample {
@@ -127,6 +136,9 @@ struct TwoLevelStudy {
 
   std::string ToJson() const;
   std::string ToTable() const;
+  // A results-document section: the rows with their MACs as a share of the full
+  // offload row's (the L-ML's), and the calibrated thresholds. `title` heads it.
+  std::string ToMarkdown(const std::string& title) const;
 };
 
 Result<TwoLevelStudy> RunTwoLevelStudy(const TwoLevelStudyOptions& options);
@@ -202,6 +214,7 @@ struct TwoLevelLoopbackOptions {
   uint64_t seed = 1;
   std::chrono::microseconds deadline{std::chrono::milliseconds(500)};
   bool progress = true;
+  double expert_budget = 0;  // Expert calls per image (ExpertCallBudget); 0 = unlimited.
 };
 Result<TwoLevelRunSummary> RunTwoLevelOnLoopback(const TwoLevelLoopbackOptions& options,
                                                  const Dataset& data,

@@ -85,7 +85,8 @@ Result<TwoLevelRunSummary> RunTwoLevelOnLoopback(const TwoLevelLoopbackOptions& 
                        1.0};
   HIEDGE_ASSIGN_OR_RETURN(*placement, PlaceSecondLevelModels(input));
   HIEDGE_ASSIGN_OR_RETURN(auto servers, LoopbackExpertServers::Start(models, *placement));
-  TwoLevelDevice device(models.first_level.get(), models.config, servers->clients(), 0, o.deadline);
+  TwoLevelDevice device(models.first_level.get(), models.config, servers->clients(), 0, o.deadline,
+                        nullptr, o.expert_budget);
   double wall = 0;
   HIEDGE_ASSIGN_OR_RETURN(auto records, RunTwoLevelDevice(device, data, &wall, o.progress));
   return SummarizeTwoLevelRun(records, data, wall);

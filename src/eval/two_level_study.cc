@@ -47,11 +47,13 @@ Result<TwoLevelStudy> RunTwoLevelStudy(const TwoLevelStudyOptions& o) {
   const double device_macs = static_cast<double>(first->info().macs_per_sample);
   // Full offload sends the image as the demo does: pixel bytes where the L-ML takes them.
   double feature_values = 0;  // Per image.
+  double feature_channels = 0;
   {
     const FloatTensor one{{1, test.channels, test.height, test.width},
                           std::vector<float>(test.image(0), test.image(0) + test.image_elements())};
     HIEDGE_ASSIGN_OR_RETURN(FloatTensor f, first->RunStages(one, 0, study.config.feature_stages));
     feature_values = static_cast<double>(f.data.size());  // Values; bytes per value below.
+    feature_channels = f.shape.size() > 1 ? static_cast<double>(f.shape[1]) : feature_values;
   }
   const RoutingThresholds top_only{0.0, 1.0, 0.0, 1};
   const TwoLevelOutcome top = SimulateTwoLevel(test_samples, sc, top_only);
@@ -68,19 +70,25 @@ Result<TwoLevelStudy> RunTwoLevelStudy(const TwoLevelStudyOptions& o) {
                           static_cast<double>(large->info().macs_per_sample), image_bytes});
   }
   auto add_two_level = [&](const std::string& name, const TwoLevelOutcome& outcome,
-                           double bytes_per_feature = 4.0) {
-    study.rows.push_back({name, outcome.accuracy, outcome.mean_expert_queries,
-                          outcome.recall_fraction, device_macs,
-                          outcome.mean_expert_queries * models.mean_expert_macs,
-                          feature_values * bytes_per_feature * (1 - outcome.local_fraction),
-                          outcome.local_fraction});
+                           FeatureCoding coding = FeatureCoding::kFp32) {
+    study.rows.push_back(
+        {name, outcome.accuracy, outcome.mean_expert_queries, outcome.recall_fraction, device_macs,
+         outcome.mean_expert_queries * models.mean_expert_macs,
+         CodedFeatureBytes(coding, feature_values, feature_channels) * (1 - outcome.local_fraction),
+         outcome.local_fraction});
   };
   add_two_level("two-level, top superclass", top);
   add_two_level("two-level, Alg. 2 + recall", alg2);
   // The same thresholds with the features sent as FP16 (--payload fp16): half the upload.
-  HIEDGE_ASSIGN_OR_RETURN(auto test_fp16, ScoreTwoLevel(models, test, Payload::kFp16));
+  HIEDGE_ASSIGN_OR_RETURN(auto test_fp16, ScoreTwoLevel(models, test, FeatureCoding::kFp16));
   add_two_level("two-level, Alg. 2 + recall, FP16",
-                SimulateTwoLevel(test_fp16, sc, study.config.thresholds), 2.0);
+                SimulateTwoLevel(test_fp16, sc, study.config.thresholds), FeatureCoding::kFp16);
+  // Per-channel INT8 is measured offline: no transport carries its scales yet.
+  HIEDGE_ASSIGN_OR_RETURN(auto test_int8,
+                          ScoreTwoLevel(models, test, FeatureCoding::kInt8PerChannel));
+  add_two_level("two-level, Alg. 2 + recall, INT8/ch (offline)",
+                SimulateTwoLevel(test_int8, sc, study.config.thresholds),
+                FeatureCoding::kInt8PerChannel);
   study.hi_thresholds = CalibrateTwoLevel(val_samples, sc, o.hi_max_mean_queries, true);
   std::string hi_name;
   hi_name = fmt::sprintf("HI + two-level (<= %.2f experts)", o.hi_max_mean_queries);
@@ -128,11 +136,11 @@ std::string TwoLevelStudy::ToJson() const {
 std::string TwoLevelStudy::ToTable() const {
   std::string out;
   std::string line;
-  line = fmt::sprintf("%-34s %9s %7s %8s %7s %9s %9s %9s\n", "strategy (test)", "accuracy", "local",
+  line = fmt::sprintf("%-46s %9s %7s %8s %7s %9s %9s %9s\n", "strategy (test)", "accuracy", "local",
                       "queries", "recall", "dev MMAC", "srv MMAC", "upload B");
   out += line;
   for (const Row& r : rows) {
-    line = fmt::sprintf("%-34s %8.2f%% %6.1f%% %8.3f %6.1f%% %9.3f %9.3f %9.0f\n",
+    line = fmt::sprintf("%-46s %8.2f%% %6.1f%% %8.3f %6.1f%% %9.3f %9.3f %9.0f\n",
                         r.strategy.c_str(), 100 * r.accuracy, 100 * r.local_fraction,
                         r.mean_expert_queries, 100 * r.recall_fraction, r.device_macs / 1e6,
                         r.server_macs / 1e6, r.upload_bytes);
@@ -160,6 +168,33 @@ std::string TwoLevelStudy::ToTable() const {
     out += line;
   }
   return out;
+}
+
+std::string TwoLevelStudy::ToMarkdown(const std::string& title) const {
+  double large_macs = 0;
+  for (const Row& r : rows) {
+    if (r.strategy.rfind("full offload", 0) == 0) large_macs = r.server_macs;
+  }
+  std::string md = "## " + title + "\n\nCommand: `hiedge twolevel` (in `./scripts/results.sh`).\n\n";
+  md +=
+      "| strategy (test) | accuracy | answered on device | expert queries | recall | device MMAC "
+      "| server MMAC | MACs vs L-ML | upload B |\n|---|---|---|---|---|---|---|---|---|\n";
+  for (const Row& r : rows) {
+    const double total = r.device_macs + r.server_macs;
+    md += fmt::sprintf("| %s | %.2f%% | %.1f%% | %.3f | %.1f%% | %.3f | %.3f | %s | %.0f |\n",
+                       r.strategy, 100 * r.accuracy, 100 * r.local_fraction, r.mean_expert_queries,
+                       100 * r.recall_fraction, r.device_macs / 1e6, r.server_macs / 1e6,
+                       large_macs > 0 ? fmt::sprintf("%.1f%%", 100 * total / large_macs) : "–",
+                       r.upload_bytes);
+  }
+  md += fmt::sprintf(
+      "\nThe first level's top superclass is right on %.2f%% of test images. Alg. 2 "
+      "thresholds, calibrated on validation (%.2f%% there): accept_top %.2f, consider %.2f, "
+      "recall_below %.2f, max_parallel %d. Device MACs are the whole first-level model "
+      "(it also decides); server MACs are the experts asked, per image.\n\n",
+      100 * superclass_accuracy, 100 * validation_accuracy, config.thresholds.accept_top,
+      config.thresholds.consider, config.thresholds.recall_below, config.thresholds.max_parallel);
+  return md;
 }
 
 }  // namespace hiedge

@@ -89,6 +89,20 @@ TEST(ShippedTwoLevelTest, ExpertsAnswerWithinTheirSuperclassAndRoutingBeatsChanc
   EXPECT_GT(o.superclass_accuracy, 0.9);
   EXPECT_GT(o.accuracy, 0.85);
   EXPECT_GE(o.mean_expert_queries, 1.0);
+  // Per-channel INT8 features: a quarter of FP32's bytes plus the scales, and nearly
+  // every expert answer unchanged.
+  auto int8 = ScoreTwoLevel(*models, part, FeatureCoding::kInt8PerChannel);
+  ASSERT_TRUE(int8.ok()) << int8.status().ToString();
+  size_t same = 0, answers = 0;
+  for (size_t i = 0; i < part.size(); ++i) {
+    for (size_t n = 0; n < (*samples)[i].expert_answers.size(); ++n, ++answers) {
+      same += (*int8)[i].expert_answers[n].class_id == (*samples)[i].expert_answers[n].class_id;
+    }
+  }
+  EXPECT_GE(static_cast<double>(same), 0.99 * static_cast<double>(answers));
+  EXPECT_EQ(CodedFeatureBytes(FeatureCoding::kInt8PerChannel, 1568, 32), 1568 + 4 * 32);
+  EXPECT_EQ(CodedFeatureBytes(FeatureCoding::kFp16, 1568, 32), 2 * 1568);
+  EXPECT_EQ(CodedFeatureBytes(FeatureCoding::kFp32, 1568, 32), 4 * 1568);
   // Wrong inputs are refused, not crashed on.
   InferenceBackend& first = *models->first_level;
   EXPECT_EQ(ExtractFeatures(first, 0, part).status().code(), StatusCode::kInvalidArgument);

@@ -73,7 +73,7 @@ TEST(TwoLevelLoopbackTest, DeviceRoutesFeaturesToExpertsOnTwoServers) {
   {
     auto fp16_servers = LoopbackExpertServers::Start(*models, placement, Payload::kFp16);
     ASSERT_TRUE(fp16_servers.ok()) << fp16_servers.status().ToString();
-    auto offline_fp16 = ScoreTwoLevel(*models, subset, Payload::kFp16);
+    auto offline_fp16 = ScoreTwoLevel(*models, subset, FeatureCoding::kFp16);
     ASSERT_TRUE(offline_fp16.ok());
     TwoLevelDevice fp16_device(models->first_level.get(), *config, (*fp16_servers)->clients(), 0,
                                std::chrono::seconds(5));

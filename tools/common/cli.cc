@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "common/files.h"
+
 namespace hiedge::cli {
 namespace {
 std::string g_command_line;
@@ -27,6 +29,11 @@ CLI::Validator NumberAtLeast(double least, bool strictly, const std::string& wha
 
 CLI::Validator NonNegative() { return NumberAtLeast(0, false, ">= 0"); }
 CLI::Validator Positive() { return NumberAtLeast(0, true, "> 0"); }
+
+Status AppendMarkdown(const std::string& path, const std::string& markdown) {
+  HIEDGE_ASSIGN_OR_RETURN(std::string existing, ReadTextFile(path));
+  return WriteTextFile(path, existing + markdown);
+}
 
 Status RefuseToOverwrite(const std::string& path, bool force) {
   std::error_code ec;

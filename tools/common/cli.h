@@ -19,6 +19,10 @@ CLI::Validator Positive();
 // overwrite shipped models or configs by accident.
 Status RefuseToOverwrite(const std::string& path, bool force);
 
+// Appends `markdown` to the document at `path`, which must exist (a results document
+// that `hiedge eval --markdown` started): sections are added, never a stray file made.
+Status AppendMarkdown(const std::string& path, const std::string& markdown);
+
 // The one place a Status becomes an exit code: prints the error, returns 0 or 1..n.
 int ExitCodeFor(const Status& status);
 

@@ -10,6 +10,7 @@ struct DemoArgs {
   DemoOptions options;
   int deadline_ms = 500;
   bool progress = true;
+  std::string markdown_append;
 };
 
 Status Demo(DemoArgs a) {
@@ -22,6 +23,9 @@ Status Demo(DemoArgs a) {
       report.strategies.empty() ? size_t{0} : report.strategies.front().samples,
       DemoReportToText(report).c_str());
   HIEDGE_RETURN_IF_ERROR(WriteDemoResults(report, a.options.results_dir));
+  if (!a.markdown_append.empty()) {
+    HIEDGE_RETURN_IF_ERROR(AppendMarkdown(a.markdown_append, DemoReportToMarkdown(report)));
+  }
   std::printf("results: %s/demo.json, strategies.csv, beta_sweep.csv\n",
               a.options.results_dir.c_str());
   return Status::Ok();
@@ -61,6 +65,8 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--threads", o.threads, "Intra-op threads")
       ->check(Positive())
       ->capture_default_str();
+  cmd->add_option("--markdown-append", a->markdown_append,
+                  "Append this run's section to a results document (e.g. docs/results.md)");
   cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(Demo(*a)); });
 }
 

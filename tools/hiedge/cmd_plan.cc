@@ -183,8 +183,7 @@ Status Plan(const PlanArgs& a) {
   }
   md += "\n";
   if (!a.markdown_append.empty()) {
-    HIEDGE_ASSIGN_OR_RETURN(std::string existing, ReadTextFile(a.markdown_append));
-    HIEDGE_RETURN_IF_ERROR(WriteTextFile(a.markdown_append, existing + md));
+    HIEDGE_RETURN_IF_ERROR(AppendMarkdown(a.markdown_append, md));
   }
   if (!a.json_out.empty()) HIEDGE_RETURN_IF_ERROR(WriteTextFile(a.json_out, out.dump(2) + "\n"));
   return Status::Ok();

@@ -68,6 +68,12 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
                   "Stages of --features-from whose output is the input")
       ->check(Positive())
       ->capture_default_str();
+  auto augmented_copies = std::make_shared<int>(0);
+  cmd->add_option("--augmented-copies", *augmented_copies,
+                  "Add this many augmented copies (crop, flip) of the training images before "
+                  "any feature mapping: augmentation for models on features")
+      ->check(CLI::Range(0, 16))
+      ->capture_default_str();
   auto teacher = std::make_shared<std::string>();
   cmd->add_option("--teacher", *teacher,
                   "Distil from this model's soft targets (its card; e.g. the L-ML)")
@@ -81,8 +87,8 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
                   "With --teacher: softmax temperature of teacher and student")
       ->check(Positive())
       ->capture_default_str();
-  cmd->callback([options, data_dir, features_from, feature_stages, teacher, distill_weight, force,
-                 exit_code] {
+  cmd->callback([options, data_dir, features_from, feature_stages, augmented_copies, teacher,
+                 distill_weight, force, exit_code] {
     options->training_command = CommandLine();
     if (Status fresh =
             RefuseToOverwrite(options->output_dir + "/" + options->name + ".json", *force);
@@ -116,6 +122,9 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
       planned.feature_stages = *feature_stages;
       options->feature_model = planned.feature_model;
       options->feature_stages = *feature_stages;
+    }
+    if (*augmented_copies > 0) {
+      split.train = WithAugmentedCopies(split.train, *augmented_copies, options->seed);
     }
     if (!teacher->empty()) {
       // The teacher sees the training images before any of the card's mapping; the

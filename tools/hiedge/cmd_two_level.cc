@@ -107,6 +107,8 @@ void AddTwoLevelCommand(CLI::App& app, int* exit_code) {
   auto o = std::make_shared<TwoLevelStudyOptions>();
   auto json_out = std::make_shared<std::string>();
   auto save = std::make_shared<bool>(false);
+  auto markdown = std::make_shared<std::string>();
+  auto title = std::make_shared<std::string>();
   cmd->add_option("--config", o->config_path, "Two-level config (from `hiedge superclasses`)")
       ->check(CLI::ExistingFile)
       ->capture_default_str();
@@ -127,7 +129,10 @@ void AddTwoLevelCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--seed", o->seed, "Seed of the scenario's demand")->capture_default_str();
   cmd->add_option("--json", *json_out, "Also write the results as JSON here");
   cmd->add_flag("--save-thresholds", *save, "Write the calibrated thresholds into --config");
-  cmd->callback([o, json_out, save, exit_code] {
+  cmd->add_option("--markdown-append", *markdown,
+                  "Append this run's section to a results document (e.g. docs/results.md)");
+  cmd->add_option("--title", *title, "Heading of the appended section (default: the config)");
+  cmd->callback([o, json_out, save, markdown, title, exit_code] {
     auto study = RunTwoLevelStudy(*o);
     if (!study.ok()) {
       *exit_code = ExitCodeFor(study.status());
@@ -137,6 +142,10 @@ void AddTwoLevelCommand(CLI::App& app, int* exit_code) {
     Status written;
     if (!json_out->empty()) written = WriteTextFile(*json_out, study->ToJson());
     if (written.ok() && *save) written = WriteTwoLevelConfig(study->config, o->config_path);
+    if (written.ok() && !markdown->empty()) {
+      written = AppendMarkdown(
+          *markdown, study->ToMarkdown(title->empty() ? "Two-level: " + o->config_path : *title));
+    }
     *exit_code = ExitCodeFor(written);
   });
 }

@@ -27,5 +27,6 @@ void AddExitsCommand(CLI::App& app, int* exit_code);
 void AddPlanCommand(CLI::App& app, int* exit_code);
 void AddPartitionCommand(CLI::App& app, int* exit_code);
 void AddClustersCommand(CLI::App& app, int* exit_code);
+void AddBudgetsCommand(CLI::App& app, int* exit_code);
 
 }  // namespace hiedge::cli

@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   hiedge::cli::AddPlanCommand(app, &exit_code);
   hiedge::cli::AddPartitionCommand(app, &exit_code);
   hiedge::cli::AddClustersCommand(app, &exit_code);
+  hiedge::cli::AddBudgetsCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

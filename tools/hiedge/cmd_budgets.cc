@@ -1,0 +1,59 @@
+// `hiedge budgets`: the two-level device's expert-call budget under distribution
+// shift, on loopback servers: calls per image achieved and images cut short.
+#include <cstdio>
+
+#include "commands.h"
+#include "common/files.h"
+#include "eval/budget_study.h"
+#include "hiedge/corruptions.h"
+
+namespace hiedge::cli {
+namespace {
+
+struct BudgetsArgs {
+  BudgetStudyOptions study;
+  std::string data_dir = kFashionMnistDir;
+  std::string json_out;
+  std::string markdown_append;
+};
+
+Status RunBudgets(BudgetsArgs a) {
+  HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadFashionMnist(a.data_dir, Split::kTest));
+  HIEDGE_ASSIGN_OR_RETURN(BudgetStudy study, RunBudgetStudy(a.study, test));
+  std::fputs(study.ToTable().c_str(), stdout);
+  if (!a.json_out.empty()) HIEDGE_RETURN_IF_ERROR(WriteTextFile(a.json_out, study.ToJson()));
+  if (!a.markdown_append.empty()) {
+    HIEDGE_RETURN_IF_ERROR(AppendMarkdown(a.markdown_append, study.ToMarkdown()));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AddBudgetsCommand(CLI::App& app, int* exit_code) {
+  auto* cmd = app.add_subcommand(
+      "budgets",
+      "Two-level expert-call budgets under shift: calls per image and images cut short, with "
+      "the budget off and on, on loopback servers");
+  auto a = std::make_shared<BudgetsArgs>();
+  cmd->add_option("--config", a->study.two_level_config, "Two-level config")->capture_default_str();
+  cmd->add_option("--data", a->data_dir, "Fashion-MNIST folder")->capture_default_str();
+  cmd->add_option("--corruption", a->study.corruptions,
+                  "Test sets: corruption names, '' for the clean set (repeatable)")
+      ->capture_default_str();
+  cmd->add_option("--severity", a->study.severity, "Corruption severity 1..5")
+      ->check(CLI::Range(1, 5))
+      ->capture_default_str();
+  cmd->add_option("--expert-budget", a->study.budget, "Expert calls per image when budgeted")
+      ->check(Positive())
+      ->capture_default_str();
+  cmd->add_option("--images", a->study.images, "Test images per run")
+      ->check(Positive())
+      ->capture_default_str();
+  cmd->add_option("--json", a->json_out, "Also write the table as JSON here");
+  cmd->add_option("--markdown-append", a->markdown_append,
+                  "Append this run's section to a results document (e.g. docs/results.md)");
+  cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(RunBudgets(*a)); });
+}
+
+}  // namespace hiedge::cli
