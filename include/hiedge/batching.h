@@ -75,6 +75,8 @@ class BatchQueue {
 struct ExecutionTimes {
   uint64_t queue_us = 0;    // Waiting for its batch to start.
   uint64_t compute_us = 0;  // Its batch's execution.
+  // Its rows a fallback answered (InferenceBackend::InferMarkingFallbacks).
+  uint64_t fallback_rows = 0;
 };
 
 class DynamicBatcher {
@@ -105,8 +107,8 @@ class DynamicBatcher {
   std::vector<std::shared_ptr<Pending>> pending_;  // Guarded by mu_.
   uint64_t next_id_ = 1;                           // Guarded by mu_.
   bool stopping_ = false;                          // Guarded by mu_.
-  const int instances_;                // Workers running Run(), at least 1.
-  std::vector<std::thread> workers_;  // config.instances of them, each running Run().
+  const int instances_;                            // Workers running Run(), at least 1.
+  std::vector<std::thread> workers_;               // config.instances of them, each running Run().
 };
 
 }  // namespace hiedge

@@ -70,6 +70,12 @@ class InferenceBackend {
   // exits. Unimplemented for backends that cannot (the default).
   virtual Result<FloatTensor> RunExit(const FloatTensor& stage_output, int exit);
 
+  // Infer, also saying which rows a fallback answered instead of the model meant to
+  // (a cascade tier whose next tier failed or was late): *fallback_rows gets one flag
+  // per row, or stays empty when none fell back. The default runs Infer: no fallbacks.
+  virtual Result<FloatTensor> InferMarkingFallbacks(const FloatTensor& input,
+                                                    std::vector<uint8_t>* fallback_rows);
+
   // Figures the server exports beside its own metrics for this model; none by default.
   // Thread-safe.
   virtual std::vector<BackendMetric> Metrics() const { return {}; }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,7 +50,13 @@ struct InferResponse {
   std::string model_version;
   std::string id;
   std::vector<Tensor> outputs;
+  // OIP response parameters with integer values (others are ignored when parsing).
+  std::map<std::string, int64_t> parameters;
 };
+
+// Response parameter: how many of the request's rows a fallback answered (a cascade
+// tier whose next tier failed or was late answers them itself). Absent when none.
+inline constexpr const char* kFallbackRowsParameter = "hiedge_fallback_rows";
 
 // An encoded HTTP body; header_length is set when binary data follows the JSON.
 struct EncodedBody {

@@ -95,6 +95,15 @@ class CascadeBackend final : public InferenceBackend {
   const ModelInfo& info() const override { return info_; }
 
   Result<FloatTensor> Infer(const FloatTensor& input) override {
+    std::vector<uint8_t> ignored;
+    return InferMarkingFallbacks(input, &ignored);
+  }
+
+  // The rows forwarded to a next tier that failed or was late are answered here and
+  // marked.
+  Result<FloatTensor> InferMarkingFallbacks(const FloatTensor& input,
+                                            std::vector<uint8_t>* fallback_rows) override {
+    fallback_rows->clear();
     HIEDGE_ASSIGN_OR_RETURN(FloatTensor logits, local_->Infer(input));
     const int64_t rows = logits.shape.empty() ? 0 : logits.shape[0];
     const int64_t width = logits.row_size();
@@ -131,6 +140,9 @@ class CascadeBackend final : public InferenceBackend {
         std::copy_n(remote->data.begin() + static_cast<int64_t>(k) * width, width,
                     logits.data.begin() + unsure[k] * width);
       }
+    } else {
+      fallback_rows->assign(static_cast<size_t>(rows), 0);
+      for (int64_t r : unsure) (*fallback_rows)[static_cast<size_t>(r)] = 1;
     }
     ObserveRoundTrip(elapsed_ms);
     const auto sent = static_cast<int64_t>(unsure.size());

@@ -56,6 +56,12 @@ ModelInfo InfoFromCard(const ModelCard& card) {
 
 namespace hiedge {
 
+Result<FloatTensor> InferenceBackend::InferMarkingFallbacks(const FloatTensor& input,
+                                                            std::vector<uint8_t>* fallback_rows) {
+  fallback_rows->clear();
+  return Infer(input);
+}
+
 Result<FloatTensor> InferenceBackend::RunExit(const FloatTensor&, int) {
   return Status::Unimplemented("the " + info().architecture +
                                " backend cannot run early exits stage by stage");

@@ -129,6 +129,9 @@ void EncodeGrpcInferResponse(const InferResponse& response, inference::ModelInfe
   out->set_model_name(response.model_name);
   out->set_model_version(response.model_version);
   out->set_id(response.id);
+  for (const auto& [name, value] : response.parameters) {
+    (*out->mutable_parameters())[name].set_int64_param(value);
+  }
   for (const Tensor& t : response.outputs) {
     auto* o = out->add_outputs();
     o->set_name(t.name);
@@ -166,6 +169,11 @@ Result<InferResponse> ParseGrpcInferResponse(const inference::ModelInferResponse
   r.id = m.id();
   HIEDGE_ASSIGN_OR_RETURN(
       r.outputs, DecodeTensors(m.outputs(), m.raw_output_contents(), "raw_output_contents"));
+  for (const auto& [name, value] : m.parameters()) {
+    if (value.parameter_choice_case() == inference::InferParameter::kInt64Param) {
+      r.parameters[name] = value.int64_param();
+    }
+  }
   return r;
 }
 

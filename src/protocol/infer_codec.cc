@@ -138,6 +138,15 @@ Result<InferResponse> ParseInferResponse(std::string_view body,
   HIEDGE_ASSIGN_OR_RETURN(r.id, OptionalString(j, "id"));
   if (!j.contains("outputs")) return Status::InvalidArgument("response has no 'outputs'");
   HIEDGE_ASSIGN_OR_RETURN(r.outputs, ParseTensors(j["outputs"], parts.second, "outputs"));
+  if (const auto p = j.find("parameters"); p != j.end()) {
+    if (!p->is_object()) return Status::InvalidArgument("response 'parameters' must be an object");
+    for (const auto& [name, value] : p->items()) {
+      const bool fits =
+          value.is_number_integer() &&
+          !(value.is_number_unsigned() && value.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX));
+      if (fits) r.parameters[name] = value.get<int64_t>();
+    }
+  }
   return r;
 }
 
@@ -146,6 +155,7 @@ EncodedBody EncodeInferResponse(const InferResponse& response,
   json j = {{"model_name", response.model_name}, {"outputs", json::array()}};
   if (!response.model_version.empty()) j["model_version"] = response.model_version;
   if (!response.id.empty()) j["id"] = response.id;
+  for (const auto& [name, value] : response.parameters) j["parameters"][name] = value;
   std::string tail;
   for (const Tensor& t : response.outputs) {
     const bool binary =

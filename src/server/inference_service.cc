@@ -284,7 +284,10 @@ Result<protocol::InferResponse> InferenceService::InferOn(const Served& served,
     HIEDGE_ASSIGN_OR_RETURN(logits, served.batcher->Infer(input, request.timeout_us, times));
   } else {
     const auto start = std::chrono::steady_clock::now();
-    HIEDGE_ASSIGN_OR_RETURN(logits, served.backend->Infer(input));
+    std::vector<uint8_t> fallback_rows;
+    HIEDGE_ASSIGN_OR_RETURN(logits, served.backend->InferMarkingFallbacks(input, &fallback_rows));
+    times->fallback_rows =
+        static_cast<uint64_t>(std::count(fallback_rows.begin(), fallback_rows.end(), uint8_t{1}));
     served.stats->execution_count.fetch_add(1);
     times->compute_us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                                   std::chrono::steady_clock::now() - start)
@@ -295,6 +298,11 @@ Result<protocol::InferResponse> InferenceService::InferOn(const Served& served,
   response.model_name = model;
   response.model_version = served.version;
   response.id = request.id;
+  // Answers a fallback gave are flagged on the response, not only counted.
+  if (times->fallback_rows > 0) {
+    response.parameters[protocol::kFallbackRowsParameter] =
+        static_cast<int64_t>(times->fallback_rows);
+  }
   if (classification > 0) {
     response.outputs.push_back(Classify(logits, classification));
   } else {

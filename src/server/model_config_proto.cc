@@ -1,9 +1,9 @@
 #include "server/model_config_proto.h"
 
-#include <algorithm>
-
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
+
+#include <algorithm>
 
 namespace hiedge {
 namespace {
@@ -95,8 +95,7 @@ Result<BatchingConfig> BatchingFromModelConfig(const inference::ModelConfig& con
   }
   if (instances > kMaxModelInstances) {
     return Status::InvalidArgument("instance_group asks for " + std::to_string(instances) +
-                                   " CPU instances; at most " +
-                                   std::to_string(kMaxModelInstances));
+                                   " CPU instances; at most " + std::to_string(kMaxModelInstances));
   }
   b.instances = std::max<int>(1, static_cast<int>(instances));
   if (!config.has_dynamic_batching() || config.max_batch_size() <= 0) return b;

@@ -119,6 +119,9 @@ TEST(CascadeTest, SureRowsStayHereUnsureOnesTakeTheNextTiersAnswer) {
   EXPECT_DOUBLE_EQ(counters->next_round_trip_ms, 0.2);  // 1 ms, smoothed by 0.2 from 0.
   EXPECT_EQ(unsure.backend->info().name, "edge");
   EXPECT_EQ(unsure.backend->info().architecture, "cascade");
+  std::vector<uint8_t> marked{9};
+  ASSERT_TRUE(unsure.backend->InferMarkingFallbacks(Images({1, 2}), &marked).ok());
+  EXPECT_TRUE(marked.empty()) << "answered by the next tier: nothing fell back";
 }
 
 TEST(CascadeTest, AFailingNextTierIsAnsweredHereAndCounted) {
@@ -140,6 +143,10 @@ TEST(CascadeTest, AFailingNextTierIsAnsweredHereAndCounted) {
     }
   }
   EXPECT_TRUE(found);
+  // The rows are marked for the server to flag on the response.
+  std::vector<uint8_t> marked;
+  ASSERT_TRUE(tier.backend->InferMarkingFallbacks(Images({4, 5}), &marked).ok());
+  EXPECT_EQ(marked, (std::vector<uint8_t>{1, 1}));
 }
 
 TEST(CascadeTest, ANextTierAnsweringAnotherShapeIsAFallback) {

@@ -13,6 +13,7 @@
 #include "hiedge/decision_config.h"
 #include "hiedge/device.h"
 #include "hiedge/offload_policy.h"
+#include "hiedge/protocol.h"
 #include "testing/server_process.h"
 #include "testing/temp_dir.h"
 
@@ -134,6 +135,23 @@ TEST(CascadeProcessTest, EdgeAnswersAsTheOfflineCascadeAndFallsBackWhenTheCloudD
   }
   EXPECT_EQ(CascadeRows(edge_http, "edge", "fallback") - fallbacks_before,
             static_cast<double>(forwarded));
+  // Each response says how many of its rows fell back: the first 64 images, over REST.
+  protocol::InferRequest request;
+  request.inputs.push_back({protocol::kInputName,
+                            "FP32",
+                            {64, 1, 28, 28},
+                            {batch.data.begin(), batch.data.begin() + 64 * 784},
+                            {}});
+  const protocol::EncodedBody body = protocol::EncodeInferRequest(request, /*binary=*/false);
+  httplib::Client http("127.0.0.1", edge_http);
+  auto reply = http.Post("/v2/models/edge/infer", body.body, "application/json");
+  ASSERT_TRUE(reply && reply->status == 200) << (reply ? reply->body : "no reply");
+  auto parsed = protocol::ParseInferResponse(reply->body, std::nullopt);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  const int64_t unsure_in_first_64 = std::count(unsure.begin(), unsure.begin() + 64, true);
+  ASSERT_GT(unsure_in_first_64, 0);
+  EXPECT_EQ(parsed->parameters[protocol::kFallbackRowsParameter], unsure_in_first_64)
+      << reply->body.substr(0, 200);
   (void)unused;
 }
 

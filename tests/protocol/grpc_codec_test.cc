@@ -43,6 +43,18 @@ TEST(GrpcCodecTest, EncodesOutputsAsRawOutputContentsFieldSix) {
   EXPECT_EQ(message.SerializeAsString(), "\x32\x04" + FloatBytes({0.25f}));
 }
 
+TEST(GrpcCodecTest, ResponseParametersRoundTripAsInt64) {
+  InferResponse response;
+  response.outputs.push_back({"logits", "FP32", {1, 1}, {0.25f}, {}});
+  response.parameters[kFallbackRowsParameter] = 2;
+  inference::ModelInferResponse message;
+  EncodeGrpcInferResponse(response, &message);
+  (*message.mutable_parameters())["note"].set_string_param("ignored");
+  auto back = ParseGrpcInferResponse(message);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->parameters, (std::map<std::string, int64_t>{{kFallbackRowsParameter, 2}}));
+}
+
 TEST(GrpcCodecTest, RequestRoundTripCarriesTimeoutAndClassification) {
   InferRequest request;
   request.id = "abc";

@@ -206,7 +206,31 @@ TEST(InferCodecTest, ResponseRoundTripJsonAndBinary) {
     EXPECT_EQ(back->id, "7");
     EXPECT_EQ(back->outputs[0].data, resp.outputs[0].data);
     EXPECT_EQ(back->outputs[0].shape, resp.outputs[0].shape);
+    EXPECT_TRUE(back->parameters.empty());
   }
+}
+
+TEST(InferCodecTest, ResponseParametersCarryTheFallbackCount) {
+  InferResponse resp;
+  resp.model_name = "edge";
+  resp.outputs.push_back({"logits", "FP32", {1, 2}, {0.5f, 0.5f}, {}});
+  resp.parameters[kFallbackRowsParameter] = 3;
+  const EncodedBody body = EncodeInferResponse(resp, {});
+  EXPECT_NE(body.body.find(R"("parameters":{"hiedge_fallback_rows":3})"), std::string::npos)
+      << body.body;
+  auto back = ParseInferResponse(body.body, body.header_length);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->parameters.at(kFallbackRowsParameter), 3);
+  // Other servers' parameters: integers kept, the rest (and out-of-range) ignored.
+  auto other = ParseInferResponse(
+      R"({"model_name":"m","outputs":[],"parameters":{"a":1,"b":"x","c":true,"d":18446744073709551615}})",
+      std::nullopt);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  EXPECT_EQ(other->parameters, (std::map<std::string, int64_t>{{"a", 1}}));
+  EXPECT_EQ(ParseInferResponse(R"({"model_name":"m","outputs":[],"parameters":[1]})", std::nullopt)
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
 }
 
 TEST(InferCodecTest, BytesTensorsRoundTrip) {

@@ -153,6 +153,67 @@ TEST(DynamicBatcherTest, EachInstanceRunsOneBatchAtATime) {
   ExpectConcurrentBatches(3);
 }
 
+// The fake model, marking as fallbacks the rows whose first pixel is >= 0.5.
+class MarkingBackend final : public InferenceBackend {
+ public:
+  const ModelInfo& info() const override { return fake_.info(); }
+  Result<FloatTensor> Infer(const FloatTensor& input) override { return fake_.Infer(input); }
+  Result<std::vector<FloatTensor>> InferAllExits(const FloatTensor& input) override {
+    return fake_.InferAllExits(input);
+  }
+  Result<FloatTensor> RunStages(const FloatTensor& input, int first, int last) override {
+    return fake_.RunStages(input, first, last);
+  }
+  Result<FloatTensor> InferMarkingFallbacks(const FloatTensor& input,
+                                            std::vector<uint8_t>* rows) override {
+    rows->clear();
+    for (int64_t r = 0; r < input.shape[0]; ++r) rows->push_back(input.row(r)[0] >= 0.5f);
+    return fake_.Infer(input);
+  }
+
+ private:
+  testing::FakeBackend fake_;
+};
+
+// `marked` of `rows` rows have a first pixel >= 0.5.
+protocol::InferRequest RowsMarking(int64_t rows, int64_t marked) {
+  protocol::InferRequest request;
+  request.inputs.push_back({protocol::kInputName,
+                            "FP32",
+                            {rows, 1, 4, 4},
+                            std::vector<float>(static_cast<size_t>(rows) * 16, 0.0f),
+                            {}});
+  for (int64_t r = 0; r < marked; ++r) request.inputs[0].data[static_cast<size_t>(r) * 16] = 0.9f;
+  return request;
+}
+
+TEST(InferenceServiceBatchingTest, EachResponseFlagsItsOwnFallbackRows) {
+  InferenceService service;
+  auto backend = std::make_shared<MarkingBackend>();
+  ASSERT_TRUE(service.AddModel("batched", backend, Config(16, 20000)).ok());
+  ASSERT_TRUE(service.AddModel("direct", backend).ok());
+  for (const char* model : {"batched", "direct"}) {
+    SCOPED_TRACE(model);
+    // Concurrent requests may share a batch; each response counts only its own rows.
+    std::vector<std::thread> threads;
+    std::vector<std::map<std::string, int64_t>> parameters(4);
+    std::atomic<int> failed{0};
+    for (int64_t i = 0; i < 4; ++i) {
+      threads.emplace_back([&, i] {
+        auto r = service.Infer(model, "", RowsMarking(3, i));
+        if (!r.ok()) failed.fetch_add(1);
+        if (r.ok()) parameters[static_cast<size_t>(i)] = r->parameters;
+      });
+    }
+    for (auto& t : threads) t.join();
+    ASSERT_EQ(failed.load(), 0);
+    EXPECT_TRUE(parameters[0].empty()) << "no fallback, no flag";
+    for (int64_t i = 1; i < 4; ++i) {
+      EXPECT_EQ(parameters[static_cast<size_t>(i)][protocol::kFallbackRowsParameter], i) << i;
+    }
+  }
+}
+
 TEST(InferenceServiceBatchingTest, FullQueueIsResourceExhaustedThroughTheService) {
   auto backend =
       std::make_shared<testing::FakeBackend>("slow", 3.0f, std::chrono::milliseconds(100));
