@@ -21,6 +21,13 @@
 namespace hiedge {
 
 // Device side of the offload link. Not thread-safe: one client per device thread.
+// What a server said about one answered request, beside the logits (OIP response
+// parameters of hiedge servers; other servers report nothing).
+struct ServerReport {
+  int64_t queue_us = -1;      // Its wait in the server's batch queue; -1: not reported.
+  int64_t fallback_rows = 0;  // Rows a cascade tier answered alone (its next tier failed).
+};
+
 class OffloadClient {
  public:
   virtual ~OffloadClient() = default;
@@ -28,6 +35,14 @@ class OffloadClient {
   // about `deadline`; DeadlineExceeded when it could not.
   virtual Result<FloatTensor> Infer(const FloatTensor& images,
                                     std::chrono::microseconds deadline) = 0;
+  // Infer, also filling `report` (not null) from the server's answer. The default
+  // reports nothing.
+  virtual Result<FloatTensor> InferReporting(const FloatTensor& images,
+                                             std::chrono::microseconds deadline,
+                                             ServerReport* report) {
+    *report = {};
+    return Infer(images, deadline);
+  }
 };
 
 enum class Transport { kRest, kGrpc };

@@ -22,7 +22,10 @@ struct EndpointSelectorOptions {
 //  1. an endpoint never measured (in order), so every server gets a first RTT;
 //  2. else an endpoint that is up and whose last measurement is older than
 //     probe_interval (the stalest first), so a server that got faster is noticed;
-//  3. else the up endpoint with the lowest smoothed RTT;
+//  3. else the up endpoint with the lowest expected wait: the smoothed round trip
+//     without the server's queueing, plus the queue wait the server reported last
+//     (a reported queue is current, a smoothed round trip lags; without reports the
+//     expected wait is the smoothed round trip);
 //  4. if all are down, the one whose cooldown ends first.
 class EndpointSelector {
  public:
@@ -32,9 +35,14 @@ class EndpointSelector {
   // there are none. Seed 004's device uses it among the servers holding an expert.
   size_t ChooseAmong(std::span<const size_t> candidates, int64_t now_us) const;
   size_t endpoints() const { return state_.size(); }
-  void RecordSuccess(size_t endpoint, double rtt_us, int64_t now_us);
+  // `reported_queue_us`: the queue wait the server reported for this request (part of
+  // rtt_us), or < 0 when it reported none.
+  void RecordSuccess(size_t endpoint, double rtt_us, int64_t now_us, double reported_queue_us = -1);
   void RecordFailure(size_t endpoint, int64_t now_us);
-  double SmoothedRttUs(size_t endpoint) const { return state_[endpoint].rtt_us; }
+  // The expected wait of rule 3 (microseconds).
+  double ExpectedWaitUs(size_t endpoint) const {
+    return state_[endpoint].rtt_us + state_[endpoint].queue_us;
+  }
   bool IsDown(size_t endpoint, int64_t now_us) const {
     return now_us < state_[endpoint].down_until_us;
   }
@@ -42,7 +50,8 @@ class EndpointSelector {
  private:
   struct State {
     bool measured = false;
-    double rtt_us = 0;
+    double rtt_us = 0;    // Smoothed round trip less the reported queue wait.
+    double queue_us = 0;  // The last reported queue wait.
     int64_t last_used_us = 0;
     int64_t down_until_us = INT64_MIN;
   };

@@ -57,6 +57,8 @@ struct InferResponse {
 // Response parameter: how many of the request's rows a fallback answered (a cascade
 // tier whose next tier failed or was late answers them itself). Absent when none.
 inline constexpr const char* kFallbackRowsParameter = "hiedge_fallback_rows";
+// Response parameter of batched models: the request's wait in the batch queue (us).
+inline constexpr const char* kQueueParameter = "hiedge_queue_us";
 
 // An encoded HTTP body; header_length is set when binary data follows the JSON.
 struct EncodedBody {

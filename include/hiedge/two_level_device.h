@@ -65,6 +65,7 @@ class TwoLevelDevice {
     std::optional<SecondLevelAnswer> answer;
     int server = -1;  // That answered.
     double rtt_us = 0;
+    double queue_us = -1;  // The server's reported queue wait; < 0: none reported.
     std::vector<int> failed_servers;
     std::string error;  // The last failure's reason.
   };

@@ -26,7 +26,7 @@ size_t EndpointSelector::ChooseAmong(std::span<const size_t> candidates, int64_t
         (stalest == none || state_[i].last_used_us < state_[stalest].last_used_us)) {
       stalest = i;
     }
-    if (best == none || state_[i].rtt_us < state_[best].rtt_us) best = i;
+    if (best == none || ExpectedWaitUs(i) < ExpectedWaitUs(best)) best = i;
   }
   if (stalest != none) return stalest;
   if (best != none) return best;
@@ -37,10 +37,13 @@ size_t EndpointSelector::ChooseAmong(std::span<const size_t> candidates, int64_t
   return soonest;
 }
 
-void EndpointSelector::RecordSuccess(size_t endpoint, double rtt_us, int64_t now_us) {
+void EndpointSelector::RecordSuccess(size_t endpoint, double rtt_us, int64_t now_us,
+                                     double reported_queue_us) {
   State& s = state_[endpoint];
-  s.rtt_us =
-      s.measured ? (1 - options_.ewma_weight) * s.rtt_us + options_.ewma_weight * rtt_us : rtt_us;
+  s.queue_us = reported_queue_us >= 0 ? std::min(reported_queue_us, rtt_us) : 0;
+  const double service_us = rtt_us - s.queue_us;
+  s.rtt_us = s.measured ? (1 - options_.ewma_weight) * s.rtt_us + options_.ewma_weight * service_us
+                        : service_us;
   s.measured = true;
   s.last_used_us = now_us;
   s.down_until_us = INT64_MIN;

@@ -41,19 +41,26 @@ class HttpOffloadClient final : public OffloadClient {
 
   Result<FloatTensor> Infer(const FloatTensor& images,
                             std::chrono::microseconds deadline) override {
+    ServerReport ignored;
+    return InferReporting(images, deadline, &ignored);
+  }
+
+  Result<FloatTensor> InferReporting(const FloatTensor& images, std::chrono::microseconds deadline,
+                                     ServerReport* report) override {
     const protocol::InferRequest request =
         internal::LogitsRequest(images, options_.binary, options_.payload);
     const protocol::EncodedBody body = protocol::EncodeInferRequest(request, options_.binary);
     return internal::CallWithRetries(
-        [&](Clock::time_point give_up) { return Attempt(body, give_up); }, Clock::now() + deadline,
-        options_, rng_);
+        [&](Clock::time_point give_up) { return Attempt(body, give_up, report); },
+        Clock::now() + deadline, options_, rng_);
   }
 
  private:
   using Clock = internal::OffloadClock;
 
   // One request within what is left of the deadline. ResourceExhausted means HTTP 503.
-  Result<FloatTensor> Attempt(const protocol::EncodedBody& body, Clock::time_point give_up) {
+  Result<FloatTensor> Attempt(const protocol::EncodedBody& body, Clock::time_point give_up,
+                              ServerReport* report) {
     const auto left = std::chrono::duration_cast<std::chrono::microseconds>(give_up - Clock::now());
     if (left.count() <= 0) return Status::DeadlineExceeded("offload deadline passed");
     const auto seconds = static_cast<time_t>(left.count() / 1000000);
@@ -104,7 +111,7 @@ class HttpOffloadClient final : public OffloadClient {
     }
     HIEDGE_ASSIGN_OR_RETURN(protocol::InferResponse response,
                             protocol::ParseInferResponse(res->body, *header_length));
-    return internal::LogitsOf(std::move(response));
+    return internal::LogitsOf(std::move(response), report);
   }
 
   OffloadOptions options_;

@@ -18,6 +18,13 @@ class MultiEndpointClient final : public OffloadClient {
 
   Result<FloatTensor> Infer(const FloatTensor& images,
                             std::chrono::microseconds deadline) override {
+    ServerReport ignored;
+    return InferReporting(images, deadline, &ignored);
+  }
+
+  // The report is the answering endpoint's; its queue wait also feeds the selector.
+  Result<FloatTensor> InferReporting(const FloatTensor& images, std::chrono::microseconds deadline,
+                                     ServerReport* report) override {
     if (endpoints_.empty()) return Status::Unavailable("no edge server endpoints configured");
     const int64_t give_up = clock_() + deadline.count();
     std::vector<bool> tried(endpoints_.size(), false);
@@ -30,11 +37,12 @@ class MultiEndpointClient final : public OffloadClient {
         pick = static_cast<size_t>(std::find(tried.begin(), tried.end(), false) - tried.begin());
       }
       tried[pick] = true;
-      Result<FloatTensor> result =
-          endpoints_[pick]->Infer(images, std::chrono::microseconds(give_up - start));
+      Result<FloatTensor> result = endpoints_[pick]->InferReporting(
+          images, std::chrono::microseconds(give_up - start), report);
       const int64_t end = clock_();
       if (result.ok()) {
-        selector_.RecordSuccess(pick, static_cast<double>(end - start), end);
+        selector_.RecordSuccess(pick, static_cast<double>(end - start), end,
+                                static_cast<double>(report->queue_us));
         return result;
       }
       selector_.RecordFailure(pick, end);

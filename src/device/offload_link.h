@@ -36,8 +36,18 @@ inline protocol::InferRequest LogitsRequest(const FloatTensor& images, bool bina
   return request;
 }
 
-// The logits of a server's answer, or Internal when it has none.
-inline Result<FloatTensor> LogitsOf(protocol::InferResponse response) {
+// The logits of a server's answer, or Internal when it has none; `report` gets what
+// the server reported beside them.
+inline Result<FloatTensor> LogitsOf(protocol::InferResponse response, ServerReport* report) {
+  *report = {};
+  if (auto q = response.parameters.find(protocol::kQueueParameter);
+      q != response.parameters.end() && q->second >= 0) {
+    report->queue_us = q->second;
+  }
+  if (auto f = response.parameters.find(protocol::kFallbackRowsParameter);
+      f != response.parameters.end() && f->second > 0) {
+    report->fallback_rows = f->second;
+  }
   for (protocol::Tensor& t : response.outputs) {
     if (t.name == protocol::kLogitsName && t.datatype == "FP32")
       return FloatTensor{t.shape, std::move(t.data)};

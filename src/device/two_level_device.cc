@@ -97,7 +97,7 @@ Result<TwoLevelSampleRecord> TwoLevelDevice::Process(const TensorView& image) {
 
 std::vector<double> TwoLevelDevice::estimated_wait_us() const {
   std::vector<double> waits(servers_.endpoints());
-  for (size_t c = 0; c < waits.size(); ++c) waits[c] = servers_.SmoothedRttUs(c);
+  for (size_t c = 0; c < waits.size(); ++c) waits[c] = servers_.ExpectedWaitUs(c);
   return waits;
 }
 
@@ -118,8 +118,9 @@ TwoLevelDevice::AskOutcome TwoLevelDevice::Ask(int superclass, const FloatTensor
     auto& held = untried[c];
     held.erase(std::remove(held.begin(), held.end(), superclass), held.end());
     const int64_t sent_us = clock_();
+    ServerReport report;
     Result<FloatTensor> logits =
-        clients_[c][static_cast<size_t>(superclass)]->Infer(features, deadline_);
+        clients_[c][static_cast<size_t>(superclass)]->InferReporting(features, deadline_, &report);
     const double rtt_us = static_cast<double>(clock_() - sent_us);
     // The expert's own classes, plus an "other" output if it has one.
     if (!logits.ok() || logits->data.size() < members.size() ||
@@ -133,6 +134,7 @@ TwoLevelDevice::AskOutcome TwoLevelDevice::Ask(int superclass, const FloatTensor
     outcome.answer = ExpertAnswer(superclass, Softmax(logits->data), members);
     outcome.server = server;
     outcome.rtt_us = rtt_us;
+    outcome.queue_us = static_cast<double>(report.queue_us);
     return outcome;
   }
 }
@@ -161,7 +163,7 @@ void TwoLevelDevice::AskAll(const std::vector<int>& superclasses, const FloatTen
     for (int failed : o.failed_servers) servers_.RecordFailure(static_cast<size_t>(failed), now);
     if (!o.error.empty()) record->error = o.error;
     if (!o.answer) continue;
-    servers_.RecordSuccess(static_cast<size_t>(o.server), o.rtt_us, now);
+    servers_.RecordSuccess(static_cast<size_t>(o.server), o.rtt_us, now, o.queue_us);
     answers->push_back(*o.answer);
     if (o.server != local_cluster_) ++record->forwarded;
   }

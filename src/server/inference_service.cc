@@ -299,6 +299,10 @@ Result<protocol::InferResponse> InferenceService::InferOn(const Served& served,
   response.model_version = served.version;
   response.id = request.id;
   // Answers a fallback gave are flagged on the response, not only counted.
+  // The queue wait lets clients choosing among servers see load before round trips do.
+  if (served.batcher) {
+    response.parameters[protocol::kQueueParameter] = static_cast<int64_t>(times->queue_us);
+  }
   if (times->fallback_rows > 0) {
     response.parameters[protocol::kFallbackRowsParameter] =
         static_cast<int64_t>(times->fallback_rows);

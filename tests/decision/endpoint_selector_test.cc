@@ -25,13 +25,34 @@ TEST(EndpointSelectorTest, SmoothsRttAndSwitchesWhenTheFavouriteSlowsDown) {
   EndpointSelector s(2, {0.5, 10000000, 500000});
   s.RecordSuccess(0, 1000, 0);
   s.RecordSuccess(1, 3000, 0);
-  EXPECT_DOUBLE_EQ(s.SmoothedRttUs(0), 1000);
+  EXPECT_DOUBLE_EQ(s.ExpectedWaitUs(0), 1000);
   s.RecordSuccess(0, 3000, 1);  // Queueing builds up on server 0.
-  EXPECT_DOUBLE_EQ(s.SmoothedRttUs(0), 2000);
+  EXPECT_DOUBLE_EQ(s.ExpectedWaitUs(0), 2000);
   EXPECT_EQ(s.Choose(2), 0u);
   s.RecordSuccess(0, 6000, 2);
-  EXPECT_DOUBLE_EQ(s.SmoothedRttUs(0), 4000);
+  EXPECT_DOUBLE_EQ(s.ExpectedWaitUs(0), 4000);
   EXPECT_EQ(s.Choose(3), 1u);
+}
+
+TEST(EndpointSelectorTest, AReportedQueueCountsAtOnceWhileRoundTripsAreSmoothed) {
+  EndpointSelector s(2, {0.2, 10000000, 500000});
+  s.RecordSuccess(0, 1000, 0, /*reported_queue_us=*/0);
+  s.RecordSuccess(1, 2000, 0, 0);
+  EXPECT_EQ(s.Choose(1), 0u);
+  // Server 0's queue grows to 4 ms: smoothing alone would still expect 1.8 ms there
+  // (0.8 * 1000 + 0.2 * 5000); the report makes it 1 + 4 ms at once.
+  s.RecordSuccess(0, 5000, 2, 4000);
+  EXPECT_DOUBLE_EQ(s.ExpectedWaitUs(0), 5000);
+  EXPECT_EQ(s.Choose(3), 1u);
+  // The queue drains: the next report brings server 0 back at once.
+  s.RecordSuccess(0, 1000, 4, 0);
+  EXPECT_DOUBLE_EQ(s.ExpectedWaitUs(0), 1000);
+  EXPECT_EQ(s.Choose(5), 0u);
+  // A report larger than the round trip is capped by it; no report means no queue.
+  s.RecordSuccess(1, 2000, 6, 9000);
+  EXPECT_DOUBLE_EQ(s.ExpectedWaitUs(1), 0.8 * 2000 + 2000);
+  s.RecordSuccess(1, 2000, 7);
+  EXPECT_DOUBLE_EQ(s.ExpectedWaitUs(1), 0.8 * 1600 + 0.2 * 2000);
 }
 
 TEST(EndpointSelectorTest, AvoidsAFailedEndpointForTheCooldownThenRetriesIt) {

@@ -207,9 +207,15 @@ TEST(InferenceServiceBatchingTest, EachResponseFlagsItsOwnFallbackRows) {
     }
     for (auto& t : threads) t.join();
     ASSERT_EQ(failed.load(), 0);
-    EXPECT_TRUE(parameters[0].empty()) << "no fallback, no flag";
+    EXPECT_EQ(parameters[0].count(protocol::kFallbackRowsParameter), 0u) << "no fallback, no flag";
     for (int64_t i = 1; i < 4; ++i) {
       EXPECT_EQ(parameters[static_cast<size_t>(i)][protocol::kFallbackRowsParameter], i) << i;
+    }
+    // A batched model also reports each request's wait in its queue.
+    const bool batched = std::string(model) == "batched";
+    for (const auto& p : parameters) {
+      ASSERT_EQ(p.count(protocol::kQueueParameter), batched ? 1u : 0u);
+      if (batched) EXPECT_GE(p.at(protocol::kQueueParameter), 0);
     }
   }
 }

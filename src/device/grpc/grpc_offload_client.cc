@@ -51,19 +51,25 @@ class GrpcOffloadClient final : public OffloadClient {
 
   Result<FloatTensor> Infer(const FloatTensor& images,
                             std::chrono::microseconds deadline) override {
+    ServerReport ignored;
+    return InferReporting(images, deadline, &ignored);
+  }
+
+  Result<FloatTensor> InferReporting(const FloatTensor& images, std::chrono::microseconds deadline,
+                                     ServerReport* report) override {
     if (!stub_) return Status::Unavailable("gRPC channel not set up: " + setup_error_);
     const protocol::InferRequest request = internal::LogitsRequest(images, false, options_.payload);
     inference::ModelInferRequest message;
     protocol::EncodeGrpcInferRequest(options_.model, request, &message);
     return internal::CallWithRetries(
-        [&](Clock::time_point give_up) { return Attempt(message, give_up); },
+        [&](Clock::time_point give_up) { return Attempt(message, give_up, report); },
         Clock::now() + deadline, options_, rng_);
   }
 
  private:
   // One RPC within what is left of the deadline. ResourceExhausted = retryable.
   Result<FloatTensor> Attempt(const inference::ModelInferRequest& message,
-                              Clock::time_point give_up) {
+                              Clock::time_point give_up, ServerReport* report) {
     if (Clock::now() >= give_up) return Status::DeadlineExceeded("offload deadline passed");
     grpc::ClientContext context;
     // Fail fast: an RPC waits while the channel is connecting (a slow handshake is
@@ -98,7 +104,7 @@ class GrpcOffloadClient final : public OffloadClient {
     }
     HIEDGE_ASSIGN_OR_RETURN(protocol::InferResponse response,
                             protocol::ParseGrpcInferResponse(reply));
-    return internal::LogitsOf(std::move(response));
+    return internal::LogitsOf(std::move(response), report);
   }
 
   OffloadOptions options_;
