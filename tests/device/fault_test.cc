@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "hiedge/decision.h"
+#include "hiedge/batching.h"
 #include "hiedge/device.h"
 #include "testing/both_servers.h"
 #include "testing/fake_backend.h"
@@ -101,6 +102,30 @@ TEST_P(FaultTest, StalledAndDroppedConnectionsFallBackThenRecover) {
     if (!recovered) std::this_thread::sleep_for(milliseconds(10));
   }
   EXPECT_TRUE(recovered) << "offloading did not resume within 2 s of the link healing";
+}
+
+// Over either transport, a batched hiedge model's answer carries its queue wait,
+// which the client reports (the selector's input); a model without a queue reports none.
+TEST_P(FaultTest, ClientsReportTheServersQueueWait) {
+  InferenceService service;
+  BatchingConfig batching;
+  batching.max_batch_size = 8;
+  batching.max_queue_delay_us = 100;
+  ASSERT_TRUE(service.AddModel("batched", std::make_shared<testing::FakeBackend>(), batching).ok());
+  ASSERT_TRUE(service.AddModel("direct", std::make_shared<testing::FakeBackend>()).ok());
+  testing::BothServers servers(&service);
+  ASSERT_TRUE(servers.ok());
+  const FloatTensor image{{1, 1, 4, 4}, std::vector<float>(16, 0.25f)};
+  ServerReport report;
+  auto batched = servers.Client(GetParam(), "batched")
+                     ->InferReporting(image, std::chrono::seconds(5), &report);
+  ASSERT_TRUE(batched.ok()) << batched.status().ToString();
+  EXPECT_GE(report.queue_us, 0);
+  EXPECT_EQ(report.fallback_rows, 0);
+  auto direct =
+      servers.Client(GetParam(), "direct")->InferReporting(image, std::chrono::seconds(5), &report);
+  ASSERT_TRUE(direct.ok()) << direct.status().ToString();
+  EXPECT_EQ(report.queue_us, -1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, FaultTest,
