@@ -13,19 +13,13 @@ namespace {
 struct BudgetsArgs {
   BudgetStudyOptions study;
   std::string data_dir = kFashionMnistDir;
-  std::string json_out;
-  std::string markdown_append;
+  StudyOutputs outputs;
 };
 
 Status RunBudgets(BudgetsArgs a) {
   HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadFashionMnist(a.data_dir, Split::kTest));
   HIEDGE_ASSIGN_OR_RETURN(BudgetStudy study, RunBudgetStudy(a.study, test));
-  std::fputs(study.ToTable().c_str(), stdout);
-  if (!a.json_out.empty()) HIEDGE_RETURN_IF_ERROR(WriteTextFile(a.json_out, study.ToJson()));
-  if (!a.markdown_append.empty()) {
-    HIEDGE_RETURN_IF_ERROR(AppendMarkdown(a.markdown_append, study.ToMarkdown()));
-  }
-  return Status::Ok();
+  return ReportStudy(study, a.outputs);
 }
 
 }  // namespace
@@ -50,9 +44,7 @@ void AddBudgetsCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--images", a->study.images, "Test images per run")
       ->check(Positive())
       ->capture_default_str();
-  cmd->add_option("--json", a->json_out, "Also write the table as JSON here");
-  cmd->add_option("--markdown-append", a->markdown_append,
-                  "Append this run's section to a results document (e.g. docs/results.md)");
+  AddStudyOutputOptions(cmd, &a->outputs);
   cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(RunBudgets(*a)); });
 }
 

@@ -13,8 +13,7 @@ namespace {
 struct ClustersArgs {
   ClusterStudyOptions study;
   std::string data_dir = kFashionMnistDir;
-  std::string json_out;
-  std::string markdown_append;
+  StudyOutputs outputs;
 };
 
 Status RunClusters(const ClustersArgs& a) {
@@ -22,12 +21,7 @@ Status RunClusters(const ClustersArgs& a) {
   HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadFashionMnist(a.data_dir, Split::kTest));
   const Dataset validation = SplitTrainValidation(train).validation;
   HIEDGE_ASSIGN_OR_RETURN(ClusterStudy study, RunClusterStudy(a.study, validation, test));
-  std::fputs(study.ToTable().c_str(), stdout);
-  if (!a.json_out.empty()) HIEDGE_RETURN_IF_ERROR(WriteTextFile(a.json_out, study.ToJson()));
-  if (!a.markdown_append.empty()) {
-    HIEDGE_RETURN_IF_ERROR(AppendMarkdown(a.markdown_append, study.ToMarkdown()));
-  }
-  return Status::Ok();
+  return ReportStudy(study, a.outputs);
 }
 
 }  // namespace
@@ -57,9 +51,7 @@ void AddClustersCommand(CLI::App& app, int* exit_code) {
                   "Modelled extra time of an answer from another cluster's server")
       ->check(NonNegative())
       ->capture_default_str();
-  cmd->add_option("--json", a->json_out, "Also write the table as JSON here");
-  cmd->add_option("--markdown-append", a->markdown_append,
-                  "Append this run's section to a results document (e.g. docs/results.md)");
+  AddStudyOutputOptions(cmd, &a->outputs);
   cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(RunClusters(*a)); });
 }
 

@@ -13,8 +13,7 @@ namespace {
 struct PartitionArgs {
   PartitionStudyOptions study;
   std::string data_dir = kFashionMnistDir;
-  std::string json_out;
-  std::string markdown_append;
+  StudyOutputs outputs;
 };
 
 Status RunPartition(const PartitionArgs& a) {
@@ -22,12 +21,7 @@ Status RunPartition(const PartitionArgs& a) {
   std::fprintf(stderr, "partition: %zu images per approach, servers idle then loaded\n",
                std::min(a.study.images, test.size()));
   HIEDGE_ASSIGN_OR_RETURN(PartitionStudy study, RunPartitionStudy(a.study, test));
-  std::fputs(study.ToTable().c_str(), stdout);
-  if (!a.json_out.empty()) HIEDGE_RETURN_IF_ERROR(WriteTextFile(a.json_out, study.ToJson()));
-  if (!a.markdown_append.empty()) {
-    HIEDGE_RETURN_IF_ERROR(AppendMarkdown(a.markdown_append, study.ToMarkdown()));
-  }
-  return Status::Ok();
+  return ReportStudy(study, a.outputs);
 }
 
 }  // namespace
@@ -54,9 +48,7 @@ void AddPartitionCommand(CLI::App& app, int* exit_code) {
                   "Closed-loop full L-ML clients per server in the loaded phase")
       ->check(Positive())
       ->capture_default_str();
-  cmd->add_option("--json", a->json_out, "Also write the table as JSON here");
-  cmd->add_option("--markdown-append", a->markdown_append,
-                  "Append this run's section to a results document (e.g. docs/results.md)");
+  AddStudyOutputOptions(cmd, &a->outputs);
   cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(RunPartition(*a)); });
 }
 

@@ -3,12 +3,35 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdio>
+#include <string>
 
 #include "cli.h"
+#include "common/files.h"
 #include "hiedge/device.h"
 #include "hiedge/status.h"
 
 namespace hiedge::cli {
+
+// Where a study command writes beyond its table: `--json FILE` and
+// `--markdown-append FILE` (a section of a results document).
+struct StudyOutputs {
+  std::string json;
+  std::string markdown_append;
+};
+void AddStudyOutputOptions(CLI::App* cmd, StudyOutputs* outputs);
+
+// Prints `study`'s table and writes its JSON and Markdown section where asked; `Study`
+// has ToTable, ToJson and ToMarkdown.
+template <typename Study>
+Status ReportStudy(const Study& study, const StudyOutputs& outputs) {
+  std::fputs(study.ToTable().c_str(), stdout);
+  if (!outputs.json.empty()) HIEDGE_RETURN_IF_ERROR(WriteTextFile(outputs.json, study.ToJson()));
+  if (!outputs.markdown_append.empty()) {
+    HIEDGE_RETURN_IF_ERROR(AppendMarkdown(outputs.markdown_append, study.ToMarkdown()));
+  }
+  return Status::Ok();
+}
 
 void AddTrainCommand(CLI::App& app, int* exit_code);
 void AddCalibrateCommand(CLI::App& app, int* exit_code);
