@@ -37,7 +37,7 @@ if [ ! -f "$SYSROOT/usr/include/xnnpack.h" ]; then
   echo "cross: arm64 sysroot (debootstrap --foreign) in $SYSROOT"
   rm -rf "$SYSROOT"
   $SUDO debootstrap --foreign --arch=arm64 --variant=minbase \
-    --include=libxnnpack-dev,libpthreadpool-dev,libprotobuf-dev,zlib1g-dev,libgtest-dev,libcpp-httplib-dev,nlohmann-json3-dev,libcli11-dev \
+    --include=libxnnpack-dev,libpthreadpool-dev,libprotobuf-dev,zlib1g-dev,libpng-dev,libjpeg62-turbo-dev,libgtest-dev,libcpp-httplib-dev,nlohmann-json3-dev,libcli11-dev \
     bookworm "$SYSROOT" http://deb.debian.org/debian >/dev/null
   for deb in "$SYSROOT"/var/cache/apt/archives/*.deb; do $SUDO dpkg-deb -x "$deb" "$SYSROOT"; done
 fi

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 BUILD_DIR="${1:-build}"
 
 PACKAGES=(
-  build-essential cmake pkg-config zlib1g-dev
+  build-essential cmake pkg-config zlib1g-dev libpng-dev libjpeg62-turbo-dev
   libtorch-dev libopenblas0-pthread
   libxnnpack-dev libpthreadpool-dev libonnx-dev python3-onnx
   dataset-fashion-mnist

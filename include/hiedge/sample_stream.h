@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "hiedge/data_source.h"
 #include "hiedge/status.h"
 
 namespace hiedge {
@@ -27,8 +28,11 @@ class SampleStream {
 Result<std::unique_ptr<SampleStream>> OpenIdxStream(const std::string& images_path,
                                                     const std::string& labels_path,
                                                     int num_classes = 10);
-// Fashion-MNIST's test split in `dir` (Debian's dataset-fashion-mnist layout).
-Result<std::unique_ptr<SampleStream>> OpenFashionMnistTestStream(const std::string& dir);
+// The test split of a data set named as LoadData takes it (hiedge/data_source.h): an
+// idx folder streams from its files in constant memory; other layouts are loaded (image
+// folders fitted to `fit`), then streamed.
+Result<std::unique_ptr<SampleStream>> OpenDataTestStream(const std::string& source,
+                                                         const ImageFit& fit = {});
 
 enum class RawFormat { kFloat32, kUint8 };
 // Headerless samples back to back from a file or "-" (stdin): float32 little-endian,

@@ -35,11 +35,20 @@ Result<Dataset> LoadIdx(const std::string& images_path, const std::string& label
   HIEDGE_ASSIGN_OR_RETURN(GzFile labels_file, OpenForReading(labels_path));
 
   HIEDGE_ASSIGN_OR_RETURN(uint32_t magic, ReadBigEndian32(images_file.get(), images_path, "magic"));
-  if (magic != kIdxImagesMagic) {
-    return Status::DataLoss(images_path + ": not an idx3 unsigned-byte image file (magic " +
+  // idx3 holds [N, H, W] (one channel); idx4 [N, C, H, W].
+  if (magic != kIdxImagesMagic && magic != kIdxImagesMagic + 1) {
+    return Status::DataLoss(images_path + ": not an idx3/idx4 unsigned-byte image file (magic " +
                             std::to_string(magic) + ")");
   }
   HIEDGE_ASSIGN_OR_RETURN(uint32_t count, ReadBigEndian32(images_file.get(), images_path, "count"));
+  uint32_t channels = 1;
+  if (magic == kIdxImagesMagic + 1) {
+    HIEDGE_ASSIGN_OR_RETURN(channels, ReadBigEndian32(images_file.get(), images_path, "channels"));
+    if (channels == 0 || channels > 64) {
+      return Status::DataLoss(images_path + ": implausible channel count " +
+                              std::to_string(channels));
+    }
+  }
   HIEDGE_ASSIGN_OR_RETURN(uint32_t rows, ReadBigEndian32(images_file.get(), images_path, "rows"));
   HIEDGE_ASSIGN_OR_RETURN(uint32_t cols, ReadBigEndian32(images_file.get(), images_path, "cols"));
   if (rows == 0 || cols == 0 || rows > 4096 || cols > 4096) {
@@ -54,17 +63,21 @@ Result<Dataset> LoadIdx(const std::string& images_path, const std::string& label
   }
   HIEDGE_ASSIGN_OR_RETURN(uint32_t label_count,
                           ReadBigEndian32(labels_file.get(), labels_path, "count"));
+  if (static_cast<uint64_t>(count) * channels * rows * cols > (1ull << 30)) {
+    return Status::DataLoss(images_path + ": " + std::to_string(count) +
+                            " images are over the 2^30-value bound of one split");
+  }
   if (label_count != count) {
     return Status::DataLoss(images_path + " holds " + std::to_string(count) + " images but " +
                             labels_path + " holds " + std::to_string(label_count) + " labels");
   }
 
   Dataset ds;
-  ds.channels = 1;
+  ds.channels = channels;
   ds.height = rows;
   ds.width = cols;
   ds.num_classes = num_classes;
-  std::vector<unsigned char> pixels(static_cast<size_t>(count) * rows * cols);
+  std::vector<unsigned char> pixels(static_cast<size_t>(count) * channels * rows * cols);
   HIEDGE_RETURN_IF_ERROR(
       ReadExactly(images_file.get(), pixels.data(), pixels.size(), images_path, "pixels"));
   std::vector<unsigned char> raw_labels(count);

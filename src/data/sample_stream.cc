@@ -2,8 +2,10 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 #include "data/gz_reader.h"
+#include "hiedge/data_source.h"
 
 namespace hiedge {
 namespace {
@@ -99,6 +101,26 @@ class RawStream final : public SampleStream {
   std::vector<unsigned char> bytes_;
 };
 
+// A loaded data set, sample by sample.
+class DatasetStream : public SampleStream {
+ public:
+  explicit DatasetStream(Dataset data)
+      : data_(std::move(data)), shape_{data_.channels, data_.height, data_.width} {}
+  const std::vector<int64_t>& sample_shape() const override { return shape_; }
+  Result<bool> Next(std::vector<float>* image, int* label) override {
+    if (next_ >= data_.size()) return false;
+    const TensorView sample = data_.sample(next_);
+    image->assign(sample.data.begin(), sample.data.end());
+    *label = data_.labels[next_++];
+    return true;
+  }
+
+ private:
+  Dataset data_;
+  std::vector<int64_t> shape_;
+  size_t next_ = 0;
+};
+
 }  // namespace
 
 Result<std::unique_ptr<SampleStream>> OpenIdxStream(const std::string& images_path,
@@ -137,8 +159,18 @@ Result<std::unique_ptr<SampleStream>> OpenIdxStream(const std::string& images_pa
                                                      num_classes));
 }
 
-Result<std::unique_ptr<SampleStream>> OpenFashionMnistTestStream(const std::string& dir) {
-  return OpenIdxStream(dir + "/t10k-images-idx3-ubyte.gz", dir + "/t10k-labels-idx1-ubyte.gz");
+Result<std::unique_ptr<SampleStream>> OpenDataTestStream(const std::string& source,
+                                                         const ImageFit& fit) {
+  // An idx folder streams from its files; other layouts are loaded, then streamed.
+  for (const char* suffix : {".gz", ""}) {
+    const std::string images = source + "/t10k-images-idx3-ubyte" + suffix;
+    std::error_code error;
+    if (std::filesystem::exists(images, error)) {
+      return OpenIdxStream(images, source + "/t10k-labels-idx1-ubyte" + suffix);
+    }
+  }
+  HIEDGE_ASSIGN_OR_RETURN(Dataset data, LoadData(source, Split::kTest, fit));
+  return std::unique_ptr<SampleStream>(new DatasetStream(std::move(data)));
 }
 
 Result<std::unique_ptr<SampleStream>> OpenRawStream(const std::string& path,

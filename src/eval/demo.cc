@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "device/offload_link.h"
+#include "hiedge/data_source.h"
 #include "hiedge/calibrate.h"
 #include "hiedge/http_server.h"
 #include "hiedge/protocol.h"
@@ -35,10 +36,10 @@ std::string Percent(double v) {
 
 Result<DemoReport> RunDemo(const DemoOptions& o) {
   HIEDGE_ASSIGN_OR_RETURN(Models models, LoadModels(o));
-  HIEDGE_ASSIGN_OR_RETURN(Dataset train_full, LoadFashionMnist(o.data_dir, Split::kTrain));
-  HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadFashionMnist(o.data_dir, Split::kTest));
+  HIEDGE_ASSIGN_OR_RETURN(Dataset train_full, LoadData(o.data_dir, Split::kTrain));
+  HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadData(o.data_dir, Split::kTest));
   if (o.limit > 0) test = Head(test, o.limit);
-  const Dataset validation = SplitTrainValidation(train_full).validation;
+  const Dataset validation = SplitForValidation(train_full).validation;
 
   // Calibration sees only the validation split.
   DemoReport report;

@@ -8,6 +8,7 @@
 
 #include "eval/eval.h"
 #include "eval/two_level_eval.h"
+#include "hiedge/data_source.h"
 #include "hiedge/model_card.h"
 
 namespace hiedge {
@@ -33,9 +34,9 @@ Result<TwoLevelStudy> RunTwoLevelStudy(const TwoLevelStudyOptions& o) {
   study.config = models.config;
   InferenceBackend* first = models.first_level.get();
 
-  HIEDGE_ASSIGN_OR_RETURN(Dataset full, LoadFashionMnist(o.data_dir, Split::kTrain));
-  const Dataset validation = SplitTrainValidation(full).validation;
-  HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadFashionMnist(o.data_dir, Split::kTest));
+  HIEDGE_ASSIGN_OR_RETURN(Dataset full, LoadData(o.data_dir, Split::kTrain));
+  const Dataset validation = SplitForValidation(full).validation;
+  HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadData(o.data_dir, Split::kTest));
   std::fprintf(stderr, "twolevel: scoring %zu validation and %zu test images\n", validation.size(),
                test.size());
   HIEDGE_ASSIGN_OR_RETURN(auto val_samples, ScoreTwoLevel(models, validation));

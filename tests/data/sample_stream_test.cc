@@ -13,7 +13,7 @@ namespace {
 TEST(SampleStreamTest, IdxStreamYieldsTheLoadersSamplesOneByOne) {
   auto whole = LoadFashionMnist(kFashionMnistDir, Split::kTest);
   ASSERT_TRUE(whole.ok());
-  auto stream = OpenFashionMnistTestStream(kFashionMnistDir);
+  auto stream = OpenDataTestStream(kFashionMnistDir);
   ASSERT_TRUE(stream.ok()) << stream.status().ToString();
   EXPECT_EQ((*stream)->sample_shape(), (std::vector<int64_t>{1, 28, 28}));
   std::vector<float> image;

@@ -72,4 +72,13 @@ void SetCommandLine(int argc, char** argv) {
   }
 }
 
+CLI::Option* AddDataOption(CLI::App* command, std::string* source) {
+  return command
+      ->add_option("--data", *source,
+                   "Data set: an idx folder (Fashion-MNIST names), CIFAR-10 binary batches, an "
+                   "image folder (train/<class>/*.png|jpg, test/...) or a manifest .json "
+                   "(docs/data.md)")
+      ->capture_default_str();
+}
+
 }  // namespace hiedge::cli

@@ -23,6 +23,10 @@ Status RefuseToOverwrite(const std::string& path, bool force);
 // that `hiedge eval --markdown` started): sections are added, never a stray file made.
 Status AppendMarkdown(const std::string& path, const std::string& markdown);
 
+// `--data SOURCE` (default: Debian's Fashion-MNIST folder): any layout LoadData reads
+// (hiedge/data_source.h, docs/data.md). The one description for every command.
+CLI::Option* AddDataOption(CLI::App* command, std::string* source);
+
 // The one place a Status becomes an exit code: prints the error, returns 0 or 1..n.
 int ExitCodeFor(const Status& status);
 

@@ -43,7 +43,11 @@ Result<std::unique_ptr<SampleStream>> OpenStream(const StreamArgs& a,
   if (sources != 1) {
     return Status::InvalidArgument("give exactly one of --data, --idx or --raw");
   }
-  if (!a.data_dir.empty()) return OpenFashionMnistTestStream(a.data_dir);
+  if (!a.data_dir.empty()) {
+    ImageFit fit;
+    if (model_shape.size() == 3) fit = {model_shape[0], model_shape[1], model_shape[2]};
+    return OpenDataTestStream(a.data_dir, fit);
+  }
   if (!a.idx_images.empty()) return OpenIdxStream(a.idx_images, a.idx_labels);
   HIEDGE_ASSIGN_OR_RETURN(RawFormat format, ParseRawFormat(a.raw_format));
   return OpenRawStream(a.raw, model_shape, format);
@@ -157,7 +161,9 @@ int main(int argc, char** argv) {
       "stream and offloads the unsure ones to an edge server."};
   StreamArgs a;
   AddDeviceFlags(&app, &a.device);
-  app.add_option("--data", a.data_dir, "Fashion-MNIST folder: its test split, streamed");
+  app.add_option("--data", a.data_dir,
+                 "Data set (test split): an idx folder (streamed), CIFAR-10 batches, an image "
+                 "folder or a manifest .json (docs/data.md)");
   app.add_option("--idx", a.idx_images, "An idx3 image file (gzip or plain), streamed");
   app.add_option("--labels", a.idx_labels, "Its idx1 label file (optional)");
   app.add_option("--raw", a.raw, "Headerless samples from a file or - (stdin), unlabelled");

@@ -6,6 +6,7 @@
 #include "common/files.h"
 #include "eval/budget_study.h"
 #include "hiedge/corruptions.h"
+#include "hiedge/data_source.h"
 
 namespace hiedge::cli {
 namespace {
@@ -17,7 +18,7 @@ struct BudgetsArgs {
 };
 
 Status RunBudgets(BudgetsArgs a) {
-  HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadFashionMnist(a.data_dir, Split::kTest));
+  HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadData(a.data_dir, Split::kTest));
   HIEDGE_ASSIGN_OR_RETURN(BudgetStudy study, RunBudgetStudy(a.study, test));
   return ReportStudy(study, a.outputs);
 }
@@ -31,7 +32,7 @@ void AddBudgetsCommand(CLI::App& app, int* exit_code) {
       "the budget off and on, on loopback servers");
   auto a = std::make_shared<BudgetsArgs>();
   cmd->add_option("--config", a->study.two_level_config, "Two-level config")->capture_default_str();
-  cmd->add_option("--data", a->data_dir, "Fashion-MNIST folder")->capture_default_str();
+  cli::AddDataOption(cmd, &a->data_dir);
   cmd->add_option("--corruption", a->study.corruptions,
                   "Test sets: corruption names, '' for the clean set (repeatable)")
       ->capture_default_str();

@@ -3,6 +3,7 @@
 #include "commands.h"
 #include "eval/eval.h"
 #include "hiedge/calibrate.h"
+#include "hiedge/data_source.h"
 
 namespace hiedge::cli {
 namespace {
@@ -23,8 +24,10 @@ struct CalibrateArgs {
 Status Calibrate(const CalibrateArgs& a) {
   HIEDGE_ASSIGN_OR_RETURN(auto local, LoadModel(a.local));
   HIEDGE_ASSIGN_OR_RETURN(auto remote, LoadModel(a.remote));
-  HIEDGE_ASSIGN_OR_RETURN(Dataset train, LoadFashionMnist(a.data_dir, Split::kTrain));
-  const Dataset validation = SplitTrainValidation(train).validation;
+  HIEDGE_ASSIGN_OR_RETURN(Dataset train,
+                          LoadDataForModel(a.data_dir, Split::kTrain, local->info().input_shape,
+                                           local->info().num_classes, local->info().name));
+  const Dataset validation = SplitForValidation(train).validation;
   HIEDGE_ASSIGN_OR_RETURN(Predictions lp, Predict(*local, validation, 256, true));
   HIEDGE_ASSIGN_OR_RETURN(Predictions rp, Predict(*remote, validation, 256, true));
   CalibrationOptions options;
@@ -62,7 +65,7 @@ void AddCalibrateCommand(CLI::App& app, int* exit_code) {
   auto a = std::make_shared<CalibrateArgs>();
   cmd->add_option("--local", a->local, "S-ML model card")->capture_default_str();
   cmd->add_option("--remote", a->remote, "L-ML model card")->capture_default_str();
-  cmd->add_option("--data", a->data_dir, "Fashion-MNIST folder")->capture_default_str();
+  cli::AddDataOption(cmd, &a->data_dir);
   cmd->add_option("--beta", a->beta, "Cost of one offload (1 = one misclassification)")
       ->check(NonNegative())
       ->capture_default_str();

@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "common/files.h"
 #include "eval/cluster_study.h"
+#include "hiedge/data_source.h"
 
 namespace hiedge::cli {
 namespace {
@@ -17,9 +18,9 @@ struct ClustersArgs {
 };
 
 Status RunClusters(const ClustersArgs& a) {
-  HIEDGE_ASSIGN_OR_RETURN(Dataset train, LoadFashionMnist(a.data_dir, Split::kTrain));
-  HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadFashionMnist(a.data_dir, Split::kTest));
-  const Dataset validation = SplitTrainValidation(train).validation;
+  HIEDGE_ASSIGN_OR_RETURN(Dataset train, LoadData(a.data_dir, Split::kTrain));
+  HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadData(a.data_dir, Split::kTest));
+  const Dataset validation = SplitForValidation(train).validation;
   HIEDGE_ASSIGN_OR_RETURN(ClusterStudy study, RunClusterStudy(a.study, validation, test));
   return ReportStudy(study, a.outputs);
 }
@@ -32,7 +33,7 @@ void AddClustersCommand(CLI::App& app, int* exit_code) {
       "Skewed clusters (seed 004): Alg. 1 from measured per-cluster demand, on loopback");
   auto a = std::make_shared<ClustersArgs>();
   cmd->add_option("--config", a->study.two_level_config, "Two-level config")->capture_default_str();
-  cmd->add_option("--data", a->data_dir, "Fashion-MNIST folder")->capture_default_str();
+  cli::AddDataOption(cmd, &a->data_dir);
   cmd->add_option("--clusters", a->study.clusters, "Clusters (one server each)")
       ->check(Positive())
       ->capture_default_str();

@@ -40,7 +40,7 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
   DemoOptions& o = a->options;
   cmd->add_option("--local", o.local_model, "S-ML model card")->capture_default_str();
   cmd->add_option("--remote", o.remote_model, "L-ML model card")->capture_default_str();
-  cmd->add_option("--data", o.data_dir, "Fashion-MNIST folder")->capture_default_str();
+  cli::AddDataOption(cmd, &o.data_dir);
   cmd->add_option("--out", o.results_dir, "Results folder")->capture_default_str();
   cmd->add_option("--beta", o.offload_cost, "Offload cost β")
       ->check(NonNegative())

@@ -5,6 +5,7 @@
 #include "common/files.h"
 #include "device_flags.h"
 #include "eval/eval.h"
+#include "hiedge/data_source.h"
 #include "hiedge/decision_config.h"
 #include "hiedge/endpoint_selector.h"
 #include "hiedge/model_card.h"
@@ -20,7 +21,10 @@ struct DeviceArgs {
 
 Status RunDeviceCommand(const DeviceArgs& a, std::optional<DriftDetector>* drift) {
   HIEDGE_ASSIGN_OR_RETURN(DeviceSetup setup, SetUpDevice(a.device));
-  HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadFashionMnist(a.data_dir, Split::kTest));
+  const ModelInfo& local = setup.local->info();
+  HIEDGE_ASSIGN_OR_RETURN(
+      Dataset test,
+      LoadDataForModel(a.data_dir, Split::kTest, local.input_shape, local.num_classes, local.name));
   if (a.limit > 0) test = Head(test, a.limit);
   DeviceRuntime device(setup.local.get(), setup.client.get(), setup.options);
   double wall = 0;
@@ -52,7 +56,7 @@ void AddDeviceCommand(CLI::App& app, int* exit_code) {
       "device", "Run the device over the test set, offloading to a running edge server");
   auto a = std::make_shared<DeviceArgs>();
   AddDeviceFlags(cmd, &a->device);
-  cmd->add_option("--data", a->data_dir, "Fashion-MNIST folder (idx files)")->capture_default_str();
+  cli::AddDataOption(cmd, &a->data_dir);
   cmd->add_option("--limit", a->limit, "Test samples (0 = all)")->capture_default_str();
   cmd->callback([a, exit_code] {
     std::optional<DriftDetector> drift;

@@ -8,6 +8,7 @@
 #include "eval/study.h"
 #include "hiedge/calibrate.h"
 #include "hiedge/corruptions.h"
+#include "hiedge/data_source.h"
 #include "hiedge/model_card.h"
 
 namespace hiedge::cli {
@@ -47,9 +48,14 @@ Status Eval(const EvalArgs& a) {
   HIEDGE_ASSIGN_OR_RETURN(auto local, LoadModel(a.local, {"", a.threads}));
   HIEDGE_ASSIGN_OR_RETURN(std::shared_ptr<InferenceBackend> remote,
                           LoadModel(a.remote, {"", a.threads}));
-  HIEDGE_ASSIGN_OR_RETURN(Dataset train, LoadFashionMnist(a.data_dir, Split::kTrain));
-  HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadFashionMnist(a.data_dir, Split::kTest));
-  const Dataset validation = SplitTrainValidation(train).validation;
+  const ModelInfo& shape = local->info();
+  HIEDGE_ASSIGN_OR_RETURN(Dataset train,
+                          LoadDataForModel(a.data_dir, Split::kTrain, shape.input_shape,
+                                           shape.num_classes, shape.name));
+  HIEDGE_ASSIGN_OR_RETURN(
+      Dataset test,
+      LoadDataForModel(a.data_dir, Split::kTest, shape.input_shape, shape.num_classes, shape.name));
+  const Dataset validation = SplitForValidation(train).validation;
   // The shifted stream: clean first half, corrupted second half of the test set.
   Dataset stream = Head(test, test.size() / 2);
   const Dataset tail = Corrupt(Subset(test,
@@ -160,7 +166,7 @@ void AddEvalCommand(CLI::App& app, int* exit_code) {
   auto a = std::make_shared<EvalArgs>();
   cmd->add_option("--local", a->local, "S-ML model card")->capture_default_str();
   cmd->add_option("--remote", a->remote, "L-ML model card")->capture_default_str();
-  cmd->add_option("--data", a->data_dir, "Fashion-MNIST folder")->capture_default_str();
+  cli::AddDataOption(cmd, &a->data_dir);
   cmd->add_option("--out", a->out, "Folder for JSON, CSV and plots")->capture_default_str();
   cmd->add_option("--markdown", a->markdown, "Markdown report to write ('' = none)")
       ->capture_default_str();

@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "engine/features.h"
 #include "eval/eval.h"
+#include "hiedge/data_source.h"
 #include "hiedge/model_card.h"
 
 namespace hiedge::cli {
@@ -40,11 +41,11 @@ Result<std::vector<ExitFacts>> MeasureExits(InferenceBackend& model, const Datas
 Status RunExits(const ExitsArgs& a) {
   HIEDGE_ASSIGN_OR_RETURN(ModelCard card, ReadModelCard(a.model));
   HIEDGE_ASSIGN_OR_RETURN(auto model, LoadModel(a.model, {"xnnpack", 1}));
-  HIEDGE_ASSIGN_OR_RETURN(Dataset train, LoadFashionMnist(a.data_dir, Split::kTrain));
-  HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadFashionMnist(a.data_dir, Split::kTest));
+  HIEDGE_ASSIGN_OR_RETURN(Dataset train, LoadData(a.data_dir, Split::kTrain));
+  HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadData(a.data_dir, Split::kTest));
   // As the model sees them: a binary filter's two classes, an expert's features.
   HIEDGE_ASSIGN_OR_RETURN(const Dataset validation,
-                          DatasetForCard(card, a.model, SplitTrainValidation(train).validation));
+                          DatasetForCard(card, a.model, SplitForValidation(train).validation));
   HIEDGE_ASSIGN_OR_RETURN(test, DatasetForCard(card, a.model, test));
   HIEDGE_ASSIGN_OR_RETURN(std::vector<ExitFacts> exits, MeasureExits(*model, validation, test));
   std::printf("%-8s %-12s %14s %12s %12s\n", "exit", "after stage", "MACs", "validation", "test");
@@ -73,7 +74,7 @@ void AddExitsCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--model", a->model, "Model card")
       ->check(CLI::ExistingFile)
       ->capture_default_str();
-  cmd->add_option("--data", a->data_dir, "Fashion-MNIST folder")->capture_default_str();
+  cli::AddDataOption(cmd, &a->data_dir);
   cmd->add_flag("--write", a->write, "Record the exits in the model card");
   cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(RunExits(*a)); });
 }

@@ -3,6 +3,7 @@
 #include "commands.h"
 #include "common/files.h"
 #include "eval/loadgen.h"
+#include "hiedge/data_source.h"
 
 namespace hiedge::cli {
 namespace {
@@ -20,7 +21,7 @@ Status Loadgen(LoadgenArgs a) {
   a.options.window = std::chrono::milliseconds(a.window_ms);
   HIEDGE_RETURN_IF_ERROR(ParseHostPort(a.server, &a.options.server));
   HIEDGE_ASSIGN_OR_RETURN(a.options.server.transport, ParseTransport(a.transport));
-  HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadFashionMnist(a.data_dir, Split::kTest));
+  HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadData(a.data_dir, Split::kTest));
   HIEDGE_ASSIGN_OR_RETURN(std::vector<LoadLevel> levels, RunLoad(a.options, Head(test, 1000)));
   std::printf("%s", LoadLevelsToTable(levels).c_str());
   if (!a.out.empty()) {
@@ -69,8 +70,7 @@ void AddLoadgenCommand(CLI::App& app, int* exit_code) {
                   "Windows per level at most before it is reported as unstable")
       ->check(Positive())
       ->capture_default_str();
-  cmd->add_option("--data", a->data_dir, "Fashion-MNIST folder (images sent)")
-      ->capture_default_str();
+  cli::AddDataOption(cmd, &a->data_dir);
   cmd->add_option("--out", a->out, "Results folder (writes loadgen.json)");
   cmd->footer("Exit code 5 when any request failed.");
   cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(Loadgen(*a)); });

@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "common/files.h"
 #include "eval/partition_study.h"
+#include "hiedge/data_source.h"
 
 namespace hiedge::cli {
 namespace {
@@ -17,7 +18,7 @@ struct PartitionArgs {
 };
 
 Status RunPartition(const PartitionArgs& a) {
-  HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadFashionMnist(a.data_dir, Split::kTest));
+  HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadData(a.data_dir, Split::kTest));
   std::fprintf(stderr, "partition: %zu images per approach, servers idle then loaded\n",
                std::min(a.study.images, test.size()));
   HIEDGE_ASSIGN_OR_RETURN(PartitionStudy study, RunPartitionStudy(a.study, test));
@@ -34,7 +35,7 @@ void AddPartitionCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--config", a->study.two_level_config, "Two-level config")->capture_default_str();
   cmd->add_option("--large", a->study.large_model, "The L-ML card to partition")
       ->capture_default_str();
-  cmd->add_option("--data", a->data_dir, "Fashion-MNIST folder")->capture_default_str();
+  cli::AddDataOption(cmd, &a->data_dir);
   cmd->add_option("--images", a->study.images, "Test images per approach and load level")
       ->check(Positive())
       ->capture_default_str();

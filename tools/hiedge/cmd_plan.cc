@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "common/files.h"
 #include "eval/ee_study.h"
+#include "hiedge/data_source.h"
 #include "hiedge/device_profile.h"
 #include "hiedge/qos_plan.h"
 
@@ -85,9 +86,9 @@ Status Plan(const PlanArgs& a) {
   if (info.stage_macs.empty()) {
     return Status::InvalidArgument(a.local + ": the engine cannot run it stage by stage");
   }
-  HIEDGE_ASSIGN_OR_RETURN(Dataset train, LoadFashionMnist(a.data_dir, Split::kTrain));
-  HIEDGE_ASSIGN_OR_RETURN(Dataset test_set, LoadFashionMnist(a.data_dir, Split::kTest));
-  const Dataset validation = SplitTrainValidation(train).validation;
+  HIEDGE_ASSIGN_OR_RETURN(Dataset train, LoadData(a.data_dir, Split::kTrain));
+  HIEDGE_ASSIGN_OR_RETURN(Dataset test_set, LoadData(a.data_dir, Split::kTest));
+  const Dataset validation = SplitForValidation(train).validation;
   HIEDGE_ASSIGN_OR_RETURN(const SplitOutcomes val, Measure(*local, *remote, validation));
   HIEDGE_ASSIGN_OR_RETURN(const SplitOutcomes test, Measure(*local, *remote, test_set));
   nlohmann::json out = nlohmann::json::array();
@@ -212,7 +213,7 @@ void AddPlanCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--local", a->local, "S-ML card (with early exits for EE-HI)")
       ->capture_default_str();
   cmd->add_option("--remote", a->remote, "L-ML card")->capture_default_str();
-  cmd->add_option("--data", a->data_dir, "Fashion-MNIST folder")->capture_default_str();
+  cli::AddDataOption(cmd, &a->data_dir);
   cmd->add_option("--json", a->json_out, "Also write the plans as JSON here");
   cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(Plan(*a)); });
 }

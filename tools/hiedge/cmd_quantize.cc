@@ -4,6 +4,7 @@
 #include "commands.h"
 #include "eval/eval.h"
 #include "hiedge/data.h"
+#include "hiedge/data_source.h"
 #include "hiedge/model.h"
 #include "hiedge/quantize.h"
 
@@ -24,10 +25,10 @@ Status Quantize(const QuantizeArgs& a) {
   const std::string name = a.name.empty() ? source.name + "_int8" : a.name;
   const std::string card_path = a.out + "/" + name + ".json";
   HIEDGE_RETURN_IF_ERROR(RefuseToOverwrite(card_path, a.force));
-  HIEDGE_ASSIGN_OR_RETURN(Dataset train, LoadFashionMnist(a.data_dir, Split::kTrain));
-  HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadFashionMnist(a.data_dir, Split::kTest));
+  HIEDGE_ASSIGN_OR_RETURN(Dataset train, LoadData(a.data_dir, Split::kTrain));
+  HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadData(a.data_dir, Split::kTest));
   // Calibration and validation come from the training data, never from the test set.
-  const TrainValidation split = SplitTrainValidation(train);
+  const TrainValidation split = SplitForValidation(train);
   std::error_code ec;
   std::filesystem::create_directories(a.out, ec);
   QuantizeOptions options;
@@ -75,7 +76,7 @@ void AddQuantizeCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--name", a->name, "Name of the quantised model (default <name>_int8)");
   cmd->add_option("--out", a->out, "Output folder")->capture_default_str();
-  cmd->add_option("--data", a->data_dir, "Fashion-MNIST folder (idx files)")->capture_default_str();
+  cli::AddDataOption(cmd, &a->data_dir);
   cmd->add_option("--calibration-samples", a->calibration_samples,
                   "Validation images whose activation ranges set the scales")
       ->check(Positive())

@@ -3,6 +3,7 @@
 #include "commands.h"
 #include "common/files.h"
 #include "hiedge/data.h"
+#include "hiedge/data_source.h"
 #include "hiedge/protocol.h"
 #include "hiedge/server.h"
 
@@ -19,7 +20,7 @@ struct RequestArgs {
 // Writes an Open Inference Protocol infer request (JSON) holding test images, for curl
 // or any v2 client: curl -d @<out>/request.json localhost:8000/v2/models/lml/infer
 Status WriteExampleRequest(const RequestArgs& a) {
-  HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadFashionMnist(a.data_dir, Split::kTest));
+  HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadData(a.data_dir, Split::kTest));
   if (a.index + a.rows > test.size()) {
     return Status::InvalidArgument("--index " + std::to_string(a.index) + " + --rows " +
                                    std::to_string(a.rows) + " exceeds the " +
@@ -48,7 +49,7 @@ void AddExampleRequestCommand(CLI::App& app, int* exit_code) {
       "example-request",
       "Write an OIP v2 infer request (JSON) from test images, for curl or any v2 client");
   auto a = std::make_shared<RequestArgs>();
-  cmd->add_option("--data", a->data_dir, "Fashion-MNIST folder")->capture_default_str();
+  cli::AddDataOption(cmd, &a->data_dir);
   cmd->add_option("--index", a->index, "First test image")->capture_default_str();
   cmd->add_option("--rows", a->rows, "Images in the request")
       ->check(CLI::Range(1, 1024))

@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "engine/features.h"
 #include "hiedge/data.h"
+#include "hiedge/data_source.h"
 #include "hiedge/train.h"
 
 namespace hiedge::cli {
@@ -22,7 +23,7 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--name", options->name, "Model name (output <dir>/<name>.pt/.json)")
       ->capture_default_str();
   cmd->add_option("--out", options->output_dir, "Output folder")->capture_default_str();
-  cmd->add_option("--data", *data_dir, "Fashion-MNIST folder (idx files)")->capture_default_str();
+  cli::AddDataOption(cmd, data_dir.get());
   cmd->add_option("--epochs", options->epochs, "Passes over the training split")
       ->check(Positive())
       ->capture_default_str();
@@ -96,17 +97,17 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
       *exit_code = ExitCodeFor(fresh);
       return;
     }
-    auto full = LoadFashionMnist(*data_dir, Split::kTrain);
+    auto full = LoadData(*data_dir, Split::kTrain);
     if (!full.ok()) {
       *exit_code = ExitCodeFor(full.status());
       return;
     }
-    auto test = LoadFashionMnist(*data_dir, Split::kTest);
+    auto test = LoadData(*data_dir, Split::kTest);
     if (!test.ok()) {
       *exit_code = ExitCodeFor(test.status());
       return;
     }
-    TrainValidation split = SplitTrainValidation(*full);
+    TrainValidation split = SplitForValidation(*full);
     // The data the model will see, made as its card will describe it.
     ModelCard planned;
     planned.positive_classes = options->positive_classes;

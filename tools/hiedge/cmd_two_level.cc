@@ -7,6 +7,7 @@
 #include "common/files.h"
 #include "eval/two_level_eval.h"
 #include "hiedge/corruptions.h"
+#include "hiedge/data_source.h"
 #include "hiedge/model_card.h"
 #include "hiedge/two_level_device.h"
 
@@ -35,8 +36,8 @@ Status BuildSuperclasses(const SuperclassArgs& a) {
   const std::string out = a.out + "/two_level.json";
   HIEDGE_RETURN_IF_ERROR(RefuseToOverwrite(out, a.force));
   HIEDGE_ASSIGN_OR_RETURN(auto model, LoadModel(a.model));
-  HIEDGE_ASSIGN_OR_RETURN(Dataset full, LoadFashionMnist(a.data_dir, Split::kTrain));
-  const Dataset train = SplitTrainValidation(full).train;
+  HIEDGE_ASSIGN_OR_RETURN(Dataset full, LoadData(a.data_dir, Split::kTrain));
+  const Dataset train = SplitForValidation(full).train;
   std::fprintf(stderr, "superclasses: features of %s after stage %d on %zu training images\n",
                a.model.c_str(), a.stages, train.size());
   HIEDGE_ASSIGN_OR_RETURN(Superclasses superclasses,
@@ -87,7 +88,7 @@ void AddSuperclassesCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(1, 10))
       ->capture_default_str();
   cmd->add_option("--seed", a->seed, "Seed of the k-means restarts")->capture_default_str();
-  cmd->add_option("--data", a->data_dir, "Fashion-MNIST folder")->capture_default_str();
+  cli::AddDataOption(cmd, &a->data_dir);
   cmd->add_option("--out", a->out, "Folder to write two_level.json in (beside the experts)")
       ->capture_default_str();
   cmd->add_flag("--force", a->force, "Overwrite an existing two_level.json");
@@ -114,7 +115,7 @@ void AddTwoLevelCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--large", o->large_model, "Large model for the full-offload row ('' = none)")
       ->capture_default_str();
-  cmd->add_option("--data", o->data_dir, "Fashion-MNIST folder")->capture_default_str();
+  cli::AddDataOption(cmd, &o->data_dir);
   cmd->add_option("--max-queries", o->max_mean_queries,
                   "Budget: mean expert inferences per sample when calibrating")
       ->check(CLI::Range(1.0, 10.0))
@@ -210,7 +211,7 @@ Status RunTwoLevelDeviceCommand(const TwoLevelDeviceArgs& a) {
       at = comma + 1;
     }
   }
-  HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadFashionMnist(a.data_dir, Split::kTest));
+  HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadData(a.data_dir, Split::kTest));
   if (a.limit > 0) test = Head(test, a.limit);
   if (!a.corruption.empty()) {
     HIEDGE_ASSIGN_OR_RETURN(test, ApplyCorruption(test, a.corruption, a.severity, /*seed=*/1));
@@ -262,7 +263,7 @@ void AddTwoLevelDeviceCommand(CLI::App& app, int* exit_code) {
                   "beyond it skip recall and parallel experts, flagged")
       ->check(NonNegative())
       ->capture_default_str();
-  cmd->add_option("--data", a->data_dir, "Fashion-MNIST folder")->capture_default_str();
+  cli::AddDataOption(cmd, &a->data_dir);
   cmd->add_option("--limit", a->limit, "Test samples (0 = all)")->capture_default_str();
   cmd->add_option("--out", a->out, "Results folder")->capture_default_str();
   cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(RunTwoLevelDeviceCommand(*a)); });

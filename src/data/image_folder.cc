@@ -1,0 +1,92 @@
+// The ImageFolder layout: <split>/<class>/<image>.{png,jpg,jpeg}.
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+
+#include "data/formats.h"
+
+namespace hiedge::data {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool IsImageName(const fs::path& path) {
+  std::string ext = path.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
+}
+
+Result<std::vector<fs::path>> SortedImages(const fs::path& dir) {
+  std::vector<fs::path> files;
+  std::error_code error;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir, error)) {
+    if (entry.is_regular_file() && IsImageName(entry.path()) &&
+        entry.path().filename().string()[0] != '.') {
+      files.push_back(entry.path());
+    }
+  }
+  if (error) return Status::IoError("cannot list " + dir.string() + ": " + error.message());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> ImageFolderClasses(const std::string& dir) {
+  std::error_code error;
+  if (!fs::is_directory(dir, error)) return Status::NotFound("no image folder " + dir);
+  std::vector<std::string> classes;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir, error)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_directory() && name[0] != '.') classes.push_back(name);
+  }
+  if (error) return Status::IoError("cannot list " + dir + ": " + error.message());
+  std::sort(classes.begin(), classes.end());
+  if (classes.empty()) {
+    return Status::NotFound(dir + " holds no class sub-folders (expected " + dir +
+                            "/<class>/<image>.png|jpg)");
+  }
+  return classes;
+}
+
+Result<Dataset> LoadImageFolder(const std::string& dir, const ImageFit& fit,
+                                const std::vector<std::string>& class_names) {
+  std::vector<std::string> classes = class_names;
+  if (classes.empty()) {
+    HIEDGE_ASSIGN_OR_RETURN(classes, ImageFolderClasses(dir));
+  }
+  Dataset data;
+  data.num_classes = static_cast<int>(classes.size());
+  data.channels = fit.channels;
+  data.height = fit.height;
+  data.width = fit.width;
+  for (size_t label = 0; label < classes.size(); ++label) {
+    const fs::path class_dir = fs::path(dir) / classes[label];
+    std::error_code error;
+    if (!fs::is_directory(class_dir, error)) {
+      return Status::NotFound("no folder for class \"" + classes[label] +
+                              "\": " + class_dir.string());
+    }
+    HIEDGE_ASSIGN_OR_RETURN(std::vector<fs::path> files, SortedImages(class_dir));
+    for (const fs::path& file : files) {
+      HIEDGE_ASSIGN_OR_RETURN(DecodedImage image, DecodeImageFile(file.string()));
+      if (data.channels == 0) {  // Unfitted: the first image sets the shape.
+        data.channels = image.channels;
+        data.height = image.height;
+        data.width = image.width;
+      }
+      if ((data.images.size() + data.image_elements()) > kMaxDatasetValues) {
+        return Status::InvalidArgument(dir + ": over " + std::to_string(kMaxDatasetValues) +
+                                       " values; fit the images to a smaller shape");
+      }
+      const std::vector<float> fitted = FitImage(image, {data.channels, data.height, data.width});
+      data.images.insert(data.images.end(), fitted.begin(), fitted.end());
+      data.labels.push_back(static_cast<int32_t>(label));
+    }
+  }
+  if (data.labels.empty()) return Status::NotFound(dir + " holds no PNG or JPEG images");
+  return data;
+}
+
+}  // namespace hiedge::data
