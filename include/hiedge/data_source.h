@@ -64,6 +64,10 @@ Result<Dataset> LoadDataForModel(const std::string& source, Split split,
                                  std::span<const int64_t> input_shape, int num_classes,
                                  std::string_view model_name);
 
+// Writes `data` as CSV windows ("label,v0,...", one sample per line, values with 7
+// significant digits) that LoadData reads back through a csv_windows manifest.
+Status WriteCsvWindows(const Dataset& data, const std::string& path);
+
 // "3x32x32".
 std::string ShapeString(std::span<const int64_t> shape);
 

@@ -21,9 +21,10 @@ struct ExitFacts {
 
 struct ModelCard {
   std::string name;          // Model name served and logged, e.g. "sml".
-  std::string architecture;  // small_cnn | resnet8 | vgg | vgg_small | expert | onnx | torchscript
-                             // | cascade
-  // onnx | hiedge (hiedge's trainer) | torchscript | cascade (weights: a CascadeSpec)
+  std::string architecture;  // small_cnn | resnet8 | vgg | vgg_small | expert | cnn1d | onnx |
+                             // torchscript | cascade | statistical_rule
+  // onnx | hiedge (hiedge's trainer) | torchscript | cascade (weights: a CascadeSpec) |
+  // statistical_rule (weights: a StatisticalRule's JSON)
   std::string format = "hiedge";
   std::string weights;  // Weights file, relative to the card's folder.
   // The same weights in other formats, {format: file}; e.g. a trained model's card has

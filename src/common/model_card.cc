@@ -1,5 +1,6 @@
 #include "hiedge/model_card.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -148,9 +149,11 @@ Result<ModelCard> ModelCard::FromJson(const std::string& text) {
          for (const auto& [f, file] : c.alternates) all.push_back(f);
          return all;
        }()) {
-    if (format != "onnx" && format != "hiedge" && format != "torchscript" && format != "cascade") {
+    static const std::vector<std::string> kFormats = {"onnx", "hiedge", "torchscript", "cascade",
+                                                      "statistical_rule"};
+    if (std::find(kFormats.begin(), kFormats.end(), format) == kFormats.end()) {
       return Status::InvalidArgument("model card: unknown format '" + format +
-                                     "' (onnx, hiedge, torchscript or cascade)");
+                                     "' (onnx, hiedge, torchscript, cascade or statistical_rule)");
     }
   }
   return c;

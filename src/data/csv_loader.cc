@@ -2,6 +2,8 @@
 // windows (e.g. accelerometer traces exported from a data logger).
 #include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <numeric>
 
@@ -160,3 +162,29 @@ Result<Dataset> LoadCsvRecordings(const std::vector<CsvRecording>& recordings,
 }
 
 }  // namespace hiedge::data
+
+namespace hiedge {
+
+Status WriteCsvWindows(const Dataset& data, const std::string& path) {
+  std::error_code error;
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, error);
+  std::ofstream out(path + ".tmp");
+  if (!out) return Status::IoError("cannot write " + path);
+  char value[32];
+  for (size_t i = 0; i < data.size(); ++i) {
+    out << data.labels[i];
+    for (float v : data.sample(i).data) {
+      std::snprintf(value, sizeof(value), ",%.7g", v);
+      out << value;
+    }
+    out << '\n';
+  }
+  out.close();
+  if (!out) return Status::IoError("cannot write " + path);
+  std::filesystem::rename(path + ".tmp", path, error);
+  if (error) return Status::IoError("cannot rename to " + path + ": " + error.message());
+  return Status::Ok();
+}
+
+}  // namespace hiedge

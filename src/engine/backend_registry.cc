@@ -25,6 +25,8 @@ Registry& GlobalRegistry() {
     auto* r = new Registry();
     // Built into the engine target.
     r->entries["xnnpack"] = {engine::XnnpackBackendInfo(), engine::LoadXnnpackBackend};
+    r->entries["statistical_rule"] = {engine::StatisticalRuleBackendInfo(),
+                                      engine::LoadStatisticalRuleBackend};
     return r;
   }();
   return *registry;

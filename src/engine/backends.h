@@ -14,6 +14,11 @@ Result<std::unique_ptr<InferenceBackend>> LoadXnnpackBackend(const ModelCard& ca
                                                              const std::string& weights_path,
                                                              const LoadOptions& options);
 
+BackendInfo StatisticalRuleBackendInfo();
+// Reads a StatisticalRule's JSON (card.format "statistical_rule").
+Result<std::unique_ptr<InferenceBackend>> LoadStatisticalRuleBackend(
+    const ModelCard& card, const std::string& weights_path, const LoadOptions& options);
+
 // OK when `input` is [N, ...info.input_shape] with N >= 1 and as many values as that
 // shape holds; InvalidArgument naming the model otherwise.
 Status CheckInputBatch(const FloatTensor& input, const ModelInfo& info);

@@ -5,13 +5,13 @@ namespace nn = torch::nn;
 
 namespace {
 
-nn::Conv2d Conv3x3(int64_t in, int64_t out, int64_t stride = 1) {
-  return nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false));
+nn::Conv2d Conv3x3(int64_t in, int64_t out, int64_t stride = 1, bool bias = false) {
+  return nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(bias));
 }
 
 // Appends conv3x3 -> BN -> ReLU.
-void AddConvBnRelu(nn::Sequential& seq, int64_t in, int64_t out) {
-  seq->push_back(Conv3x3(in, out));
+void AddConvBnRelu(nn::Sequential& seq, int64_t in, int64_t out, bool bias = false) {
+  seq->push_back(Conv3x3(in, out, 1, bias));
   seq->push_back(nn::BatchNorm2d(out));
   seq->push_back(nn::ReLU(nn::ReLUOptions(true)));
 }
@@ -64,17 +64,24 @@ nn::Sequential PooledExitHead(int64_t channels, int64_t h, int64_t w, int64_t po
                         nn::Linear(channels * (h / pool) * (w / pool), classes));
 }
 
-// resnet8: the MLPerf Tiny layout (stem conv16, blocks 16/32/64, global pool, dense),
-// with seed 001's early exit after the second residual block.
+// resnet8: MLPerf Tiny's image-classification ResNet-8 (its Keras model) exactly: stem
+// conv16 (bias) -> BN -> ReLU, residual blocks of 16, 32 (stride 2) and 64 (stride 2)
+// channels whose convs carry biases and whose projection shortcuts are bare conv1x1,
+// global average pooling (MLPerf's AveragePooling2D(8) on 8x8), dense(classes). On
+// 3x32x32 with 10 classes the backbone has MLPerf's 78,186 trainable parameters (plus
+// 480 BN running statistics: Keras' "Total params: 78,666"). Seed 001's early exit
+// after the second residual block is added beside it (its own parameters).
 StagedNet BuildResNet8(const ArchitectureSpec& s) {
   const int64_t h = s.input_shape[1], w = s.input_shape[2];
+  using Style = ResidualBlockImpl::Style;
   nn::Sequential stem;
-  AddConvBnRelu(stem, s.input_shape[0], 16);
+  AddConvBnRelu(stem, s.input_shape[0], 16, /*bias=*/true);
   nn::Sequential head(nn::AdaptiveAvgPool2d(1), nn::Flatten(), nn::Linear(64, s.num_classes));
   return StagedNet(
-      std::vector<nn::Sequential>{stem, nn::Sequential(ResidualBlock(16, 16, 1)),
-                                  nn::Sequential(ResidualBlock(16, 32, 2)),
-                                  nn::Sequential(ResidualBlock(32, 64, 2)), head},
+      std::vector<nn::Sequential>{
+          stem, nn::Sequential(ResidualBlock(16, 16, 1, Style::kKerasMlperf)),
+          nn::Sequential(ResidualBlock(16, 32, 2, Style::kKerasMlperf)),
+          nn::Sequential(ResidualBlock(32, 64, 2, Style::kKerasMlperf)), head},
       std::vector<int>{2},
       std::vector<nn::Sequential>{PooledExitHead(32, (h + 1) / 2, (w + 1) / 2, 2, s.num_classes)},
       s.mean, s.std);
@@ -124,6 +131,26 @@ StagedNet BuildVgg(const ArchitectureSpec& s, std::vector<int64_t> widths, int64
   return StagedNet(stages, std::vector<int>{}, std::vector<nn::Sequential>{}, s.mean, s.std);
 }
 
+// cnn1d: a small 1-D CNN on signal windows [C, 1, W] (the vibration use case's L-ML),
+// as 1xk convolutions: conv16 (k 9, stride 4) -> pool 4 -> conv32 (k 9) -> pool 4 ->
+// conv64 (k 9) -> global average pool -> dense(classes). On a 2,048-reading window:
+// 1.25 M MACs.
+StagedNet BuildCnn1d(const ArchitectureSpec& s) {
+  auto conv = [](int64_t in, int64_t out, int64_t stride) {
+    return nn::Conv2d(
+        nn::Conv2dOptions(in, out, {1, 9}).stride({1, stride}).padding({0, 4}).bias(false));
+  };
+  nn::Sequential stage0(conv(s.input_shape[0], 16, 4), nn::BatchNorm2d(16),
+                        nn::ReLU(nn::ReLUOptions(true)),
+                        nn::MaxPool2d(nn::MaxPool2dOptions({1, 4})));
+  nn::Sequential stage1(conv(16, 32, 1), nn::BatchNorm2d(32), nn::ReLU(nn::ReLUOptions(true)),
+                        nn::MaxPool2d(nn::MaxPool2dOptions({1, 4})), conv(32, 64, 1),
+                        nn::BatchNorm2d(64), nn::ReLU(nn::ReLUOptions(true)));
+  nn::Sequential head(nn::AdaptiveAvgPool2d(1), nn::Flatten(), nn::Linear(64, s.num_classes));
+  return StagedNet(std::vector<nn::Sequential>{stage0, stage1, head}, std::vector<int>{},
+                   std::vector<nn::Sequential>{}, s.mean, s.std);
+}
+
 // expert: a second-level model of the two-level architecture (seed 004) on mid-layer
 // features [C, H, W]: conv64 -> pool -> dense96 -> dense(classes).
 StagedNet BuildExpert(const ArchitectureSpec& s) {
@@ -156,16 +183,19 @@ StagedNet BuildDeepExpert(const ArchitectureSpec& s) {
 
 }  // namespace
 
-ResidualBlockImpl::ResidualBlockImpl(int64_t in_channels, int64_t out_channels, int64_t stride) {
+ResidualBlockImpl::ResidualBlockImpl(int64_t in_channels, int64_t out_channels, int64_t stride,
+                                     Style style) {
+  const bool keras = style == Style::kKerasMlperf;
   body = register_module(
-      "body", nn::Sequential(Conv3x3(in_channels, out_channels, stride),
-                             nn::BatchNorm2d(out_channels), nn::ReLU(nn::ReLUOptions(true)),
-                             Conv3x3(out_channels, out_channels), nn::BatchNorm2d(out_channels)));
+      "body",
+      nn::Sequential(Conv3x3(in_channels, out_channels, stride, keras),
+                     nn::BatchNorm2d(out_channels), nn::ReLU(nn::ReLUOptions(true)),
+                     Conv3x3(out_channels, out_channels, 1, keras), nn::BatchNorm2d(out_channels)));
   shortcut = register_module("shortcut", nn::Sequential());
   if (stride != 1 || in_channels != out_channels) {
     shortcut->push_back(
-        nn::Conv2d(nn::Conv2dOptions(in_channels, out_channels, 1).stride(stride).bias(false)));
-    shortcut->push_back(nn::BatchNorm2d(out_channels));
+        nn::Conv2d(nn::Conv2dOptions(in_channels, out_channels, 1).stride(stride).bias(keras)));
+    if (!keras) shortcut->push_back(nn::BatchNorm2d(out_channels));
   }
 }
 
@@ -243,7 +273,7 @@ int64_t StagedNetImpl::ParameterCount() const {
 }
 
 std::vector<std::string> ArchitectureNames() {
-  return {"small_cnn", "resnet8", "resnet20", "vgg", "vgg_small", "expert", "expert_deep"};
+  return {"small_cnn", "resnet8", "resnet20", "vgg", "vgg_small", "expert", "expert_deep", "cnn1d"};
 }
 
 Result<StagedNet> BuildNetwork(const ArchitectureSpec& spec) {
@@ -251,8 +281,12 @@ Result<StagedNet> BuildNetwork(const ArchitectureSpec& spec) {
   const int64_t min_side = spec.architecture == "expert"        ? 2
                            : spec.architecture == "expert_deep" ? 4
                                                                 : 8;
-  if (spec.input_shape.size() != 3 || spec.input_shape[1] < min_side ||
-      spec.input_shape[2] < min_side) {
+  if (spec.architecture == "cnn1d") {
+    if (spec.input_shape.size() != 3 || spec.input_shape[1] != 1 || spec.input_shape[2] < 64) {
+      return Status::InvalidArgument("cnn1d takes signal windows [C, 1, W] with W >= 64");
+    }
+  } else if (spec.input_shape.size() != 3 || spec.input_shape[1] < min_side ||
+             spec.input_shape[2] < min_side) {
     return Status::InvalidArgument("input shape must be [C, H, W] with H, W >= " +
                                    std::to_string(min_side));
   }
@@ -262,6 +296,7 @@ Result<StagedNet> BuildNetwork(const ArchitectureSpec& spec) {
   }
   if (spec.architecture == "small_cnn") return BuildSmallCnn(spec);
   if (spec.architecture == "resnet8") return BuildResNet8(spec);
+  if (spec.architecture == "cnn1d") return BuildCnn1d(spec);
   if (spec.architecture == "resnet20") return BuildResNet20(spec);
   if (spec.architecture == "vgg") return BuildVgg(spec, {32, 64, 128}, 256);
   if (spec.architecture == "vgg_small") return BuildVgg(spec, {24, 48, 96}, 128);

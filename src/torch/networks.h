@@ -12,9 +12,14 @@
 namespace hiedge::models {
 
 // conv3x3 -> BN -> ReLU -> conv3x3 -> BN, plus a 1x1 projection shortcut when the shape
-// changes, then ReLU (the MLPerf Tiny ResNet-8 block).
+// changes, then ReLU.
 struct ResidualBlockImpl : torch::nn::Module {
-  ResidualBlockImpl(int64_t in_channels, int64_t out_channels, int64_t stride);
+  // kBatchNormShortcut: convolutions without bias (BN follows), shortcut conv1x1 -> BN
+  // (resnet20). kKerasMlperf: MLPerf Tiny's Keras ResNet-8 block exactly: every conv
+  // has a bias, the shortcut is a bare conv1x1 with bias.
+  enum class Style { kBatchNormShortcut, kKerasMlperf };
+  ResidualBlockImpl(int64_t in_channels, int64_t out_channels, int64_t stride,
+                    Style style = Style::kBatchNormShortcut);
   torch::Tensor forward(torch::Tensor x);
   int64_t CountMacs(const torch::Tensor& x) const;
 

@@ -24,16 +24,21 @@ torch::Tensor LabelsTensor(const Dataset& ds) {
 }
 
 // Random crop after zero padding by 2, and a horizontal flip with probability 1/2.
+// Signals (height 1: a window of readings) are only shifted in time: a vertical crop
+// would blank them, and a flip reverses time.
 torch::Tensor Augment(const torch::Tensor& batch) {
   constexpr int64_t kPad = 2;
   const int64_t h = batch.size(2), w = batch.size(3);
-  torch::Tensor padded = F::pad(batch, F::PadFuncOptions({kPad, kPad, kPad, kPad}));
+  const bool signal = h == 1;
+  const int64_t pad_h = signal ? 0 : kPad;
+  torch::Tensor padded = F::pad(batch, F::PadFuncOptions({kPad, kPad, pad_h, pad_h}));
   torch::Tensor shifts = torch::randint(0, 2 * kPad + 1, {batch.size(0), 2});
   torch::Tensor out = torch::empty_like(batch);
   auto s = shifts.accessor<int64_t, 2>();
   for (int64_t i = 0; i < batch.size(0); ++i) {
-    out[i].copy_(padded[i].narrow(1, s[i][0], h).narrow(2, s[i][1], w));
+    out[i].copy_(padded[i].narrow(1, signal ? 0 : s[i][0], h).narrow(2, s[i][1], w));
   }
+  if (signal) return out;
   torch::Tensor flip = torch::rand({batch.size(0), 1, 1, 1}) < 0.5;
   return torch::where(flip, out.flip({3}), out);
 }
@@ -181,13 +186,14 @@ Result<ModelCard> TrainModel(const TrainOptions& o, const Dataset& train, const 
   card.classes = o.classes;
   card.other_class = o.other_class;
   card.feature_model = o.feature_model;
-  card.pixel_inputs = o.feature_model.empty();  // Trained on pixels / 255, not on features.
+  card.pixel_inputs = o.pixel_inputs && o.feature_model.empty();  // Not on features.
+  card.dataset = o.dataset;
   card.feature_stages = o.feature_stages;
   if (!o.positive_classes.empty())
-    card.dataset = "fashion-mnist (binary: positive_classes vs rest)";
+    card.dataset = o.dataset + " (binary: positive_classes vs rest)";
   if (!o.classes.empty()) {
-    card.dataset = o.other_class ? "fashion-mnist (these classes; the rest as 'other')"
-                                 : "fashion-mnist (these classes only)";
+    card.dataset = o.dataset + (o.other_class ? " (these classes; the rest as 'other')"
+                                              : " (these classes only)");
   }
   if (!o.feature_model.empty()) card.dataset += " as features of " + o.feature_model;
   if (distill) {

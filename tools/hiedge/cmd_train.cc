@@ -1,24 +1,48 @@
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
 #include "commands.h"
 #include "engine/features.h"
+#include "eval/rule_model.h"
 #include "hiedge/data.h"
 #include "hiedge/data_source.h"
 #include "hiedge/train.h"
 
 namespace hiedge::cli {
+namespace {
+
+// The name a card records for the data: Fashion-MNIST for Debian's package, else the
+// source as given.
+std::string DataName(const std::string& source) {
+  return source == kFashionMnistDir ? "fashion-mnist" : source;
+}
+
+// Every value is a byte / 255: the model takes pixels (servers accept UINT8 for it).
+bool HoldsPixels(const Dataset& data) {
+  return std::all_of(data.images.begin(), data.images.end(), [](float v) {
+    const float bytes = v * 255.0f;
+    return v >= 0 && v <= 1 && std::abs(bytes - std::round(bytes)) < 1e-3f;
+  });
+}
+
+}  // namespace
 
 void AddTrainCommand(CLI::App& app, int* exit_code) {
-  auto* cmd =
-      app.add_subcommand("train", "Train a model on Fashion-MNIST and write weights + card");
+  auto* cmd = app.add_subcommand(
+      "train", "Train a model (or fit the statistical rule S-ML) on --data; write weights + card");
   auto options = std::make_shared<TrainOptions>();
   auto data_dir = std::make_shared<std::string>(kFashionMnistDir);
   cmd->add_option("--arch", options->architecture,
-                  "small_cnn | resnet8 (1 exit) | resnet20 (2 exits) | vgg | vgg_small | expert "
-                  "| expert_deep (experts: on features)")
-      ->check(CLI::IsMember(TrainableArchitectures()))
+                  "small_cnn | resnet8 (MLPerf Tiny's, 1 exit) | resnet20 (2 exits) | vgg | "
+                  "vgg_small | expert | expert_deep (experts: on features) | cnn1d (signal "
+                  "windows) | statistical_rule (threshold rule on window statistics, no torch)")
+      ->check(CLI::IsMember([] {
+        std::vector<std::string> names = TrainableArchitectures();
+        names.push_back(kStatisticalRuleArchitecture);
+        return names;
+      }()))
       ->capture_default_str();
   cmd->add_option("--name", options->name, "Model name (output <dir>/<name>.pt/.json)")
       ->capture_default_str();
@@ -108,6 +132,14 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
       return;
     }
     TrainValidation split = SplitForValidation(*full);
+    options->dataset = DataName(*data_dir);
+    options->pixel_inputs = HoldsPixels(*full);
+    if (options->architecture == kStatisticalRuleArchitecture) {
+      auto card = FitRuleModel(*options, split.train, split.validation, *test);
+      *exit_code = ExitCodeFor(card.status());
+      if (card.ok()) std::printf("%s", card->ToJson().c_str());
+      return;
+    }
     // The data the model will see, made as its card will describe it.
     ModelCard planned;
     planned.positive_classes = options->positive_classes;

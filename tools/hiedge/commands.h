@@ -51,5 +51,7 @@ void AddPlanCommand(CLI::App& app, int* exit_code);
 void AddPartitionCommand(CLI::App& app, int* exit_code);
 void AddClustersCommand(CLI::App& app, int* exit_code);
 void AddBudgetsCommand(CLI::App& app, int* exit_code);
+void AddVibrationDataCommand(CLI::App& app, int* exit_code);
+void AddHiBenchCommand(CLI::App& app, int* exit_code);
 
 }  // namespace hiedge::cli

@@ -41,6 +41,8 @@ int main(int argc, char** argv) {
   hiedge::cli::AddPartitionCommand(app, &exit_code);
   hiedge::cli::AddClustersCommand(app, &exit_code);
   hiedge::cli::AddBudgetsCommand(app, &exit_code);
+  hiedge::cli::AddVibrationDataCommand(app, &exit_code);
+  hiedge::cli::AddHiBenchCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

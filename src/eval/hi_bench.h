@@ -1,0 +1,69 @@
+// The reproducible HI benchmark: any (data, S-ML, L-ML) triple through the real device
+// -> server path on loopback (DeviceRuntime, the REST offload client, an HttpServer
+// serving the L-ML), for three strategies: S-ML only, full offload and HI. One JSON
+// holds every figure, each marked measured or modelled. `hiedge hi-bench` runs it; the
+// demo, scripts/results.sh and the vibration use case use it.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "eval/eval.h"
+#include "hiedge/data.h"
+#include "hiedge/device_profile.h"
+
+namespace hiedge {
+
+struct HiBenchOptions {
+  std::string data = kFashionMnistDir;  // Any --data source (hiedge/data_source.h).
+  std::string local_model = "models/sml.json";
+  std::string remote_model = "models/lml.json";
+  // A decision config (hiedge calibrate) for the HI row; "" = the max-softmax θ* at
+  // `offload_cost`, calibrated here on the validation split carved from the training data.
+  std::string decision_config;
+  double offload_cost = 0.1;  // β: the HI row's θ* and every row's cost column.
+  std::string profiles = "data/device_profiles.json";  // For modelled energy; "" = none.
+  size_t limit = 0;                                    // Test samples; 0 = all.
+  std::chrono::microseconds offload_deadline{std::chrono::milliseconds(500)};
+  int threads = 1;  // Intra-op threads per model.
+  bool progress = true;
+};
+
+// One strategy's modelled device cost under one profile (local figures scaled by the
+// S-ML's MACs against the profile's reference model, plus its offloads).
+struct ModelledProfileCost {
+  std::string profile;
+  double latency_ms = 0;
+  std::optional<double> energy_mj;
+};
+
+struct HiBenchRow {
+  StrategyResult result;             // Measured on loopback.
+  double bytes_sent_per_sample = 0;  // Measured: offload request bodies, as encoded.
+  std::vector<ModelledProfileCost> modelled;
+};
+
+struct HiBenchReport {
+  std::string data, local_model, remote_model;
+  std::string policy;  // The HI row's decision, described.
+  size_t validation_samples = 0;
+  uint64_t validation_seed = 0;
+  double local_validation_accuracy = 0;
+  double remote_validation_accuracy = 0;
+  int64_t local_macs = 0;
+  size_t request_bytes = 0;      // One offload request body (REST, binary tensor data).
+  std::string payload;           // "FP32" or "UINT8".
+  std::vector<HiBenchRow> rows;  // S-ML only, full offload, HI.
+};
+
+Result<HiBenchReport> RunHiBench(const HiBenchOptions& options);
+
+// The report as one JSON document: each figure {"value": v, "kind": "measured" |
+// "modelled"}. And as a fixed-width table, and a Markdown section (a Table 1 analogue).
+std::string HiBenchToJson(const HiBenchReport& report);
+std::string HiBenchToText(const HiBenchReport& report);
+std::string HiBenchToMarkdown(const HiBenchReport& report, const std::string& title,
+                              const std::string& command);
+
+}  // namespace hiedge
