@@ -1,4 +1,5 @@
 #include "eval/demo.h"
+#include "eval/hi_bench.h"
 
 #include <fmt/printf.h>
 
@@ -68,51 +69,21 @@ Result<DemoReport> RunDemo(const DemoOptions& o) {
       CalibratePolicy(labelled_val,
                       {.objective = "accuracy_target", .cost = cost, .target_accuracy = target}));
 
-  // The edge server, on loopback, over real HTTP.
-  InferenceService service;
-  const std::string remote_name = models.remote->info().name;
-  HIEDGE_RETURN_IF_ERROR(service.AddModel(remote_name, models.remote));
-  HttpServer server(&service, HttpServerOptions{"127.0.0.1", o.port});
-  HIEDGE_RETURN_IF_ERROR(server.Start());
-  // Pixels go as UINT8 bytes when the L-ML takes them (exact for 8-bit images).
-  OffloadOptions offload{"127.0.0.1", server.port(), remote_name, true};
-  if (models.remote->info().pixel_inputs) offload.payload = Payload::kUint8Pixels;
-  std::unique_ptr<OffloadClient> client = MakeOffloadClient(offload);
-  {
-    // The request body the REST client sends for one image, as sent and in FP32.
-    const TensorView first = test.sample(0);
-    std::vector<int64_t> shape = {1};
-    shape.insert(shape.end(), first.shape.begin(), first.shape.end());
-    const FloatTensor one{shape, std::vector<float>(first.data.begin(), first.data.end())};
-    auto body_bytes = [&](Payload payload) {
-      return protocol::EncodeInferRequest(internal::LogitsRequest(one, true, payload), true)
-          .body.size();
-    };
-    report.fp32_request_bytes = body_bytes(Payload::kFp32);
-    report.offload_request_bytes = body_bytes(offload.payload);
-    if (offload.payload == Payload::kUint8Pixels) report.offload_datatype = "UINT8";
-  }
-
-  struct Plan {
-    std::string name;
-    double theta;
-  };
-  std::string hi_name, target_name;
-  hi_name = fmt::sprintf("HI(theta*, beta=%.2f)", o.offload_cost);
-  target_name = fmt::sprintf("HI(accuracy >= %.2f%%)", 100 * target);
-  const std::vector<Plan> plans = {{"No offload", 0.0},
-                                   {"Full offload", kAlwaysOffload},
-                                   {hi_name, min_cost.theta},
-                                   {target_name, at_target.theta}};
-  for (const Plan& plan : plans) {
-    DeviceRuntime device(models.local.get(), client.get(),
-                         {OffloadPolicy::MaxSoftmax(plan.theta), o.offload_deadline});
-    double wall = 0;
-    HIEDGE_ASSIGN_OR_RETURN(std::vector<SampleRecord> records,
-                            RunDevice(device, test, plan.name, &wall, o.progress));
-    report.strategies.push_back(Summarize(plan.name, plan.theta, records, test, cost, wall));
-  }
-  server.Stop();
+  // The edge server on loopback, over real HTTP, and the device: the HI benchmark's core.
+  const std::string hi_name = fmt::sprintf("HI(theta*, beta=%.2f)", o.offload_cost);
+  const std::string target_name = fmt::sprintf("HI(accuracy >= %.2f%%)", 100 * target);
+  const std::vector<LoopbackStrategy> plans = {
+      {"No offload", OffloadPolicy::MaxSoftmax(0)},
+      {"Full offload", OffloadPolicy::MaxSoftmax(kAlwaysOffload)},
+      {hi_name, OffloadPolicy::MaxSoftmax(min_cost.theta)},
+      {target_name, OffloadPolicy::MaxSoftmax(at_target.theta)}};
+  HIEDGE_ASSIGN_OR_RETURN(LoopbackRun run,
+                          RunStrategiesOnLoopback(models.local, models.remote, test, plans, cost,
+                                                  o.offload_deadline, o.progress));
+  report.strategies = run.results;
+  report.offload_request_bytes = run.request_bytes;
+  report.fp32_request_bytes = run.fp32_request_bytes;
+  report.offload_datatype = run.payload;
 
   if (!o.edge_model.empty()) {
     CascadeRunOptions tiers;

@@ -79,53 +79,76 @@ Result<HiBenchReport> RunHiBench(const HiBenchOptions& o) {
   HIEDGE_ASSIGN_OR_RETURN(OffloadPolicy policy, OffloadPolicy::FromConfig(config));
   report.policy = policy.Describe();
 
-  // The edge server on loopback, over real HTTP; pixels go as UINT8 when the L-ML
-  // takes them.
+  const std::vector<LoopbackStrategy> strategies = {
+      {"S-ML only", OffloadPolicy::MaxSoftmax(0)},
+      {"Full offload (L-ML)", OffloadPolicy::MaxSoftmax(kAlwaysOffload)},
+      {"HI (" + policy.Describe() + ")", policy}};
+  HIEDGE_ASSIGN_OR_RETURN(LoopbackRun run,
+                          RunStrategiesOnLoopback(local, remote, test, strategies, cost,
+                                                  o.offload_deadline, o.progress));
+  report.request_bytes = run.request_bytes;
+  report.payload = run.payload;
+  for (size_t k = 0; k < strategies.size(); ++k) {
+    HiBenchRow row;
+    row.result = run.results[k];
+    row.bytes_sent_per_sample = static_cast<double>(row.result.offloaded * report.request_bytes) /
+                                static_cast<double>(test.size());
+    const bool runs_local = strategies[k].policy.theta() < kAlwaysOffload;
+    row.modelled =
+        ModelRow(profiles, report.local_macs, runs_local, row.result.offload_fraction());
+    report.rows.push_back(std::move(row));
+  }
+  return report;
+}
+
+Result<LoopbackRun> RunStrategiesOnLoopback(std::shared_ptr<InferenceBackend> local,
+                                            std::shared_ptr<InferenceBackend> remote,
+                                            const Dataset& test,
+                                            const std::vector<LoopbackStrategy>& strategies,
+                                            const CostModel& cost,
+                                            std::chrono::microseconds offload_deadline,
+                                            bool progress) {
+  if (test.size() == 0) return Status::InvalidArgument("no test samples to run");
+  LoopbackRun run;
   InferenceService service;
   const std::string remote_name = remote->info().name;
   HIEDGE_RETURN_IF_ERROR(service.AddModel(remote_name, remote));
-  HttpServer server(&service, HttpServerOptions{"127.0.0.1", 0});
+  HttpServerOptions server_options;
+  server_options.host = "127.0.0.1";
+  server_options.port = 0;
+  HttpServer server(&service, server_options);
   HIEDGE_RETURN_IF_ERROR(server.Start());
-  OffloadOptions offload{"127.0.0.1", server.port(), remote_name, true};
+  OffloadOptions offload;
+  offload.host = "127.0.0.1";
+  offload.port = server.port();
+  offload.model = remote_name;
   if (remote->info().pixel_inputs) offload.payload = Payload::kUint8Pixels;
-  report.payload = offload.payload == Payload::kUint8Pixels ? "UINT8" : "FP32";
+  run.payload = offload.payload == Payload::kUint8Pixels ? "UINT8" : "FP32";
   std::unique_ptr<OffloadClient> client = MakeOffloadClient(offload);
   {
     const TensorView first = test.sample(0);
     std::vector<int64_t> one_shape = {1};
     one_shape.insert(one_shape.end(), first.shape.begin(), first.shape.end());
     const FloatTensor one{one_shape, std::vector<float>(first.data.begin(), first.data.end())};
-    report.request_bytes =
-        protocol::EncodeInferRequest(internal::LogitsRequest(one, true, offload.payload), true)
-            .body.size();
+    auto body_bytes = [&](Payload payload) {
+      return protocol::EncodeInferRequest(internal::LogitsRequest(one, true, payload), true)
+          .body.size();
+    };
+    run.request_bytes = body_bytes(offload.payload);
+    run.fp32_request_bytes = body_bytes(Payload::kFp32);
   }
-
-  struct Strategy {
-    std::string name;
-    OffloadPolicy policy;
-  };
-  const std::vector<Strategy> strategies = {
-      {"S-ML only", OffloadPolicy::MaxSoftmax(0)},
-      {"Full offload (L-ML)", OffloadPolicy::MaxSoftmax(kAlwaysOffload)},
-      {"HI (" + policy.Describe() + ")", policy}};
-  for (const Strategy& s : strategies) {
+  for (const LoopbackStrategy& s : strategies) {
     DeviceOptions options;
     options.policy = s.policy;
-    options.offload_deadline = o.offload_deadline;
+    options.offload_deadline = offload_deadline;
     DeviceRuntime device(local.get(), client.get(), options);
     double wall = 0;
     HIEDGE_ASSIGN_OR_RETURN(std::vector<SampleRecord> records,
-                            RunDevice(device, test, s.name, &wall, o.progress));
-    HiBenchRow row;
-    row.result = Summarize(s.name, s.policy.theta(), records, test, cost, wall);
-    row.bytes_sent_per_sample = static_cast<double>(row.result.offloaded * report.request_bytes) /
-                                static_cast<double>(test.size());
-    const bool runs_local = s.policy.theta() < kAlwaysOffload;
-    row.modelled = ModelRow(profiles, report.local_macs, runs_local, row.result.offload_fraction());
-    report.rows.push_back(std::move(row));
+                            RunDevice(device, test, s.name, &wall, progress));
+    run.results.push_back(Summarize(s.name, s.policy.theta(), records, test, cost, wall));
   }
   server.Stop();
-  return report;
+  return run;
 }
 
 std::string HiBenchToJson(const HiBenchReport& r) {

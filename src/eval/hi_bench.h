@@ -6,12 +6,16 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "eval/eval.h"
 #include "hiedge/data.h"
 #include "hiedge/device_profile.h"
+#include "hiedge/model.h"
+#include "hiedge/offload_policy.h"
 
 namespace hiedge {
 
@@ -58,6 +62,27 @@ struct HiBenchReport {
 };
 
 Result<HiBenchReport> RunHiBench(const HiBenchOptions& options);
+
+// The measuring core, shared with the demo: serves `remote` from an HttpServer on
+// loopback (UINT8 payloads when it takes pixels), then runs a DeviceRuntime with
+// `local` over `test` once per strategy through the REST offload client.
+struct LoopbackStrategy {
+  std::string name;
+  OffloadPolicy policy;
+};
+struct LoopbackRun {
+  std::vector<StrategyResult> results;  // One per strategy, in order.
+  size_t request_bytes = 0;             // One offload request body, as sent.
+  size_t fp32_request_bytes = 0;        // The same in FP32.
+  std::string payload;                  // "FP32" or "UINT8".
+};
+Result<LoopbackRun> RunStrategiesOnLoopback(std::shared_ptr<InferenceBackend> local,
+                                            std::shared_ptr<InferenceBackend> remote,
+                                            const Dataset& test,
+                                            const std::vector<LoopbackStrategy>& strategies,
+                                            const CostModel& cost,
+                                            std::chrono::microseconds offload_deadline,
+                                            bool progress);
 
 // The report as one JSON document: each figure {"value": v, "kind": "measured" |
 // "modelled"}. And as a fixed-width table, and a Markdown section (a Table 1 analogue).
