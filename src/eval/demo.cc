@@ -1,5 +1,4 @@
 #include "eval/demo.h"
-#include "eval/hi_bench.h"
 
 #include <fmt/printf.h>
 
@@ -7,8 +6,9 @@
 #include <memory>
 
 #include "device/offload_link.h"
-#include "hiedge/data_source.h"
+#include "eval/hi_bench.h"
 #include "hiedge/calibrate.h"
+#include "hiedge/data_source.h"
 #include "hiedge/http_server.h"
 #include "hiedge/protocol.h"
 

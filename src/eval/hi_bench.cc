@@ -94,20 +94,16 @@ Result<HiBenchReport> RunHiBench(const HiBenchOptions& o) {
     row.bytes_sent_per_sample = static_cast<double>(row.result.offloaded * report.request_bytes) /
                                 static_cast<double>(test.size());
     const bool runs_local = strategies[k].policy.theta() < kAlwaysOffload;
-    row.modelled =
-        ModelRow(profiles, report.local_macs, runs_local, row.result.offload_fraction());
+    row.modelled = ModelRow(profiles, report.local_macs, runs_local, row.result.offload_fraction());
     report.rows.push_back(std::move(row));
   }
   return report;
 }
 
-Result<LoopbackRun> RunStrategiesOnLoopback(std::shared_ptr<InferenceBackend> local,
-                                            std::shared_ptr<InferenceBackend> remote,
-                                            const Dataset& test,
-                                            const std::vector<LoopbackStrategy>& strategies,
-                                            const CostModel& cost,
-                                            std::chrono::microseconds offload_deadline,
-                                            bool progress) {
+Result<LoopbackRun> RunStrategiesOnLoopback(
+    std::shared_ptr<InferenceBackend> local, std::shared_ptr<InferenceBackend> remote,
+    const Dataset& test, const std::vector<LoopbackStrategy>& strategies, const CostModel& cost,
+    std::chrono::microseconds offload_deadline, bool progress) {
   if (test.size() == 0) return Status::InvalidArgument("no test samples to run");
   LoopbackRun run;
   InferenceService service;

@@ -76,13 +76,10 @@ struct LoopbackRun {
   size_t fp32_request_bytes = 0;        // The same in FP32.
   std::string payload;                  // "FP32" or "UINT8".
 };
-Result<LoopbackRun> RunStrategiesOnLoopback(std::shared_ptr<InferenceBackend> local,
-                                            std::shared_ptr<InferenceBackend> remote,
-                                            const Dataset& test,
-                                            const std::vector<LoopbackStrategy>& strategies,
-                                            const CostModel& cost,
-                                            std::chrono::microseconds offload_deadline,
-                                            bool progress);
+Result<LoopbackRun> RunStrategiesOnLoopback(
+    std::shared_ptr<InferenceBackend> local, std::shared_ptr<InferenceBackend> remote,
+    const Dataset& test, const std::vector<LoopbackStrategy>& strategies, const CostModel& cost,
+    std::chrono::microseconds offload_deadline, bool progress);
 
 // The report as one JSON document: each figure {"value": v, "kind": "measured" |
 // "modelled"}. And as a fixed-width table, and a Markdown section (a Table 1 analogue).
