@@ -19,3 +19,9 @@ build/hiedge partition --images 2000 --rounds 5 --json docs/results/partition.js
 build/hiedge clusters --json docs/results/clusters.json --markdown-append docs/results.md
 build/hiedge budgets --json docs/results/budgets.json --markdown-append docs/results.md
 build/hiedge demo --out results/demo --markdown-append docs/results.md
+# The HI benchmark on the shipped Fashion-MNIST pair, and seed 000's vibration use case
+# (rule S-ML, 1-D CNN L-ML), each one JSON beside its section.
+build/hiedge hi-bench --json docs/results/hi_bench.json --markdown-append docs/results.md \
+  --title "HI benchmark: sml and lml on Fashion-MNIST"
+scripts/vibration.sh docs/results.md
+cp results/vibration/hi_bench.json docs/results/vibration_hi_bench.json
