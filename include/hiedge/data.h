@@ -35,8 +35,9 @@ struct Dataset {
 };
 
 // Loads an MNIST-format pair of idx files (unsigned-byte images: idx3 [N, H, W] of one
-// channel or idx4 [N, C, H, W]; idx1 labels), gzip-compressed or plain, of any size. Errors: NotFound (missing file), DataLoss (bad magic,
-// truncated, count mismatch), InvalidArgument (a label >= num_classes).
+// channel or idx4 [N, C, H, W]; idx1 labels), gzip-compressed or plain, of any size. Errors:
+// NotFound (missing file), DataLoss (bad magic, truncated, count mismatch), InvalidArgument (a
+// label >= num_classes).
 Result<Dataset> LoadIdx(const std::string& images_path, const std::string& labels_path,
                         int num_classes = 10);
 

@@ -37,7 +37,7 @@ struct TrainOptions {
   // AttachTeacherProbabilities, mapped to this model's classes) tempered as q^(1/T).
   double distill_weight = 0;
   double distill_temperature = 4;
-  std::string teacher_model;  // Recorded in the card's dataset line.
+  std::string teacher_model;              // Recorded in the card's dataset line.
   std::string dataset = "fashion-mnist";  // The data's name, recorded in the card.
   // The inputs are pixels as byte / 255 (recorded as the card's pixel_inputs, so servers
   // take UINT8 bytes for it); false for other values (signal windows, features).

@@ -176,7 +176,8 @@ std::string TwoLevelStudy::ToMarkdown(const std::string& title) const {
   for (const Row& r : rows) {
     if (r.strategy.rfind("full offload", 0) == 0) large_macs = r.server_macs;
   }
-  std::string md = "## " + title + "\n\nCommand: `hiedge twolevel` (in `./scripts/results.sh`).\n\n";
+  std::string md =
+      "## " + title + "\n\nCommand: `hiedge twolevel` (in `./scripts/results.sh`).\n\n";
   md +=
       "| strategy (test) | accuracy | answered on device | expert queries | recall | device MMAC "
       "| server MMAC | MACs vs L-ML | upload B |\n|---|---|---|---|---|---|---|---|---|\n";

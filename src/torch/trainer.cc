@@ -189,8 +189,7 @@ Result<ModelCard> TrainModel(const TrainOptions& o, const Dataset& train, const 
   card.pixel_inputs = o.pixel_inputs && o.feature_model.empty();  // Not on features.
   card.dataset = o.dataset;
   card.feature_stages = o.feature_stages;
-  if (!o.positive_classes.empty())
-    card.dataset = o.dataset + " (binary: positive_classes vs rest)";
+  if (!o.positive_classes.empty()) card.dataset = o.dataset + " (binary: positive_classes vs rest)";
   if (!o.classes.empty()) {
     card.dataset = o.dataset + (o.other_class ? " (these classes; the rest as 'other')"
                                               : " (these classes only)");
