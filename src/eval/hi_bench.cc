@@ -60,6 +60,7 @@ Result<HiBenchReport> RunHiBench(const HiBenchOptions& o) {
   report.local_model = o.local_model;
   report.remote_model = o.remote_model;
   report.local_macs = local->info().macs_per_sample;
+  HIEDGE_ASSIGN_OR_RETURN(report.class_names, DataClassNames(o.data));
   const Dataset validation = SplitForValidation(train).validation;
   report.validation_samples = validation.size();
   report.validation_seed = kDefaultSplitSeed;
@@ -153,6 +154,7 @@ std::string HiBenchToJson(const HiBenchReport& r) {
   j["local_model"] = r.local_model;
   j["remote_model"] = r.remote_model;
   j["policy"] = r.policy;
+  j["class_names"] = r.class_names;
   j["validation"] = {{"samples", r.validation_samples},
                      {"seed", r.validation_seed},
                      {"local_accuracy", Figure(r.local_validation_accuracy, "measured")},

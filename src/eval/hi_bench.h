@@ -51,6 +51,7 @@ struct HiBenchRow {
 struct HiBenchReport {
   std::string data, local_model, remote_model;
   std::string policy;  // The HI row's decision, described.
+  std::vector<std::string> class_names;  // Of the data (DataClassNames).
   size_t validation_samples = 0;
   uint64_t validation_seed = 0;
   double local_validation_accuracy = 0;

@@ -155,6 +155,8 @@ TEST_F(OwnDataProcessTest, VibrationUseCaseRuleAndCnnThroughHiBench) {
   const nlohmann::json bench = Json("vib.json");
   ASSERT_EQ(bench["strategies"].size(), 3u);
   EXPECT_EQ(bench["payload"], "FP32");  // Readings are not pixels.
+  EXPECT_EQ(bench["class_names"],
+            nlohmann::json({"healthy", "inner_race", "outer_race", "ball"}));
   EXPECT_EQ(bench["strategies"][0]["accuracy"]["value"], rule_card->test_accuracy);
   EXPECT_EQ(bench["strategies"][0]["samples"], 40);
 
