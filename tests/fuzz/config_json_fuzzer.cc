@@ -1,5 +1,5 @@
 // libFuzzer target for the JSON files hiedge reads besides requests: model cards,
-// decision configs and two-level configs. First byte picks the parser; the rest is
+// decision configs, two-level configs and statistical rules. First byte picks the parser; the rest is
 // the text. Whatever parses must write and parse back equal. Run via scripts/fuzz.sh.
 #include <cstddef>
 #include <cstdint>
@@ -7,12 +7,13 @@
 
 #include "hiedge/decision_config.h"
 #include "hiedge/model_card.h"
+#include "hiedge/statistical_rule.h"
 #include "hiedge/two_level_config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   const std::string text(reinterpret_cast<const char*>(data + 1), size - 1);
-  switch (data[0] % 3) {
+  switch (data[0] % 4) {
     case 0: {
       auto card = hiedge::ModelCard::FromJson(text);
       if (card.ok()) {
@@ -26,6 +27,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 1: {
       auto config = hiedge::DecisionConfig::FromJson(text);
       if (config.ok() && !hiedge::DecisionConfig::FromJson(config->ToJson()).ok()) __builtin_trap();
+      break;
+    }
+    case 2: {
+      auto rule = hiedge::StatisticalRule::FromJson(text);
+      if (rule.ok()) {
+        auto again = hiedge::StatisticalRule::FromJson(rule->ToJson());
+        if (!again.ok() || again->bands.size() != rule->bands.size()) __builtin_trap();
+      }
       break;
     }
     default: {
