@@ -33,7 +33,7 @@ if ((${#need[@]})); then
 fi
 scripts/setup.sh build >/dev/null
 
-if [ ! -f "$SYSROOT/usr/include/xnnpack.h" ]; then
+if [ ! -f "$SYSROOT/usr/include/xnnpack.h" ] || [ ! -f "$SYSROOT/usr/include/png.h" ]; then
   echo "cross: arm64 sysroot (debootstrap --foreign) in $SYSROOT"
   rm -rf "$SYSROOT"
   $SUDO debootstrap --foreign --arch=arm64 --variant=minbase \

@@ -18,7 +18,7 @@ build/hiedge train --arch cnn1d --name vib_cnn --data "$OUT/manifest.json" --out
   --epochs 15 --threads 1 --seed 1 --force
 markdown=()
 if [ $# -ge 1 ]; then
-  markdown=(--markdown-append "$1" --title "Vibration fault detection (seed 000's third use case)")
+  markdown=(--markdown-append "$1" --title "Vibration fault detection (the third use case of seed 000; scripts/vibration.sh)")
 fi
 build/hiedge hi-bench --data "$OUT/manifest.json" --local "$OUT/models/vib_rule.json" \
   --remote "$OUT/models/vib_cnn.json" --beta 0.1 --json "$OUT/hi_bench.json" "${markdown[@]}"

@@ -148,15 +148,21 @@ TEST_F(OwnDataProcessTest, VibrationUseCaseRuleAndCnnThroughHiBench) {
   EXPECT_GT(rule_card->test_accuracy, 0.25);  // Better than chance over four conditions.
   EXPECT_FALSE(ReadModelCard(cnn)->pixel_inputs);
 
+  testing::WriteText(dir_ / "results.md", "# Results\n\n");
   ASSERT_EQ(Hiedge({"hi-bench", "--data", manifest, "--local", rule, "--remote", cnn, "--json",
-                    (dir_ / "vib.json").string(), "--beta", "0.1"}),
+                    (dir_ / "vib.json").string(), "--beta", "0.1", "--markdown-append",
+                    (dir_ / "results.md").string(), "--title", "Vibration's table"}),
             0)
       << Stderr();
+  // The section names the command that made it, quoted so that it reruns as it is.
+  const std::string markdown = ReadTextFile((dir_ / "results.md").string()).value();
+  EXPECT_NE(markdown.find("## Vibration's table\n"), std::string::npos) << markdown;
+  EXPECT_NE(markdown.find("--title 'Vibration'\\''s table'"), std::string::npos) << markdown;
+  EXPECT_NE(markdown.find("| S-ML only | "), std::string::npos) << markdown;
   const nlohmann::json bench = Json("vib.json");
   ASSERT_EQ(bench["strategies"].size(), 3u);
   EXPECT_EQ(bench["payload"], "FP32");  // Readings are not pixels.
-  EXPECT_EQ(bench["class_names"],
-            nlohmann::json({"healthy", "inner_race", "outer_race", "ball"}));
+  EXPECT_EQ(bench["class_names"], nlohmann::json({"healthy", "inner_race", "outer_race", "ball"}));
   EXPECT_EQ(bench["strategies"][0]["accuracy"]["value"], rule_card->test_accuracy);
   EXPECT_EQ(bench["strategies"][0]["samples"], 40);
 

@@ -68,7 +68,18 @@ void SetCommandLine(int argc, char** argv) {
   g_command_line.clear();
   for (int i = 0; i < argc; ++i) {
     if (i > 0) g_command_line += ' ';
-    g_command_line += argv[i];
+    // Quoted for a POSIX shell when needed, so a recorded command can be rerun as it is.
+    const std::string arg = argv[i];
+    const bool plain = !arg.empty() && arg.find_first_not_of(
+                                           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                           "0123456789-_./=:,+@%") == std::string::npos;
+    if (plain) {
+      g_command_line += arg;
+    } else {
+      g_command_line += '\'';
+      for (char c : arg) g_command_line += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      g_command_line += '\'';
+    }
   }
 }
 
