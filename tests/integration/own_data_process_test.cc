@@ -23,6 +23,7 @@ namespace {
 
 using testing::RunProcess;
 const std::string kModels = std::string(HIEDGE_SOURCE_DIR) + "/models";
+const std::string kProfiles = std::string(HIEDGE_SOURCE_DIR) + "/data/device_profiles.json";
 
 class OwnDataProcessTest : public ::testing::Test {
  protected:
@@ -71,9 +72,9 @@ TEST_F(OwnDataProcessTest, Cifar10BatchesTrainResNet8AndRunHiThroughTheServer) {
   const nlohmann::json decision = Json("cal/decision.json");
   EXPECT_EQ(decision["calibration"]["samples"], 20);
   EXPECT_EQ(decision["calibration"]["validation_seed"], kDefaultSplitSeed);
-  ASSERT_EQ(Hiedge({"hi-bench", "--data", dir_.path().string(), "--local", sml, "--remote", lml,
-                    "--decision", (dir_ / "cal" / "decision.json").string(), "--json",
-                    (dir_ / "bench.json").string()}),
+  ASSERT_EQ(Hiedge({"hi-bench", "--profiles", kProfiles, "--data", dir_.path().string(), "--local",
+                    sml, "--remote", lml, "--decision", (dir_ / "cal" / "decision.json").string(),
+                    "--json", (dir_ / "bench.json").string()}),
             0)
       << Stderr();
   const nlohmann::json bench = Json("bench.json");
@@ -149,10 +150,11 @@ TEST_F(OwnDataProcessTest, VibrationUseCaseRuleAndCnnThroughHiBench) {
   EXPECT_FALSE(ReadModelCard(cnn)->pixel_inputs);
 
   testing::WriteText(dir_ / "results.md", "# Results\n\n");
-  ASSERT_EQ(Hiedge({"hi-bench", "--data", manifest, "--local", rule, "--remote", cnn, "--json",
-                    (dir_ / "vib.json").string(), "--beta", "0.1", "--markdown-append",
-                    (dir_ / "results.md").string(), "--title", "Vibration's table"}),
-            0)
+  ASSERT_EQ(
+      Hiedge({"hi-bench", "--profiles", kProfiles, "--data", manifest, "--local", rule, "--remote",
+              cnn, "--json", (dir_ / "vib.json").string(), "--beta", "0.1", "--markdown-append",
+              (dir_ / "results.md").string(), "--title", "Vibration's table"}),
+      0)
       << Stderr();
   // The section names the command that made it, quoted so that it reruns as it is.
   const std::string markdown = ReadTextFile((dir_ / "results.md").string()).value();
