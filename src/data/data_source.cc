@@ -48,32 +48,12 @@ Result<Dataset> LoadCifarFolder(const fs::path& dir, Split split) {
   return LoadCifar10Batches(paths);
 }
 
-// The fit of an unfitted image folder: the size and colour of its first image, so that
-// both splits get the same shape.
-Result<ImageFit> ProbeImageFit(const fs::path& train_dir) {
-  HIEDGE_ASSIGN_OR_RETURN(std::vector<std::string> classes,
-                          data::ImageFolderClasses(train_dir.string()));
-  for (const std::string& name : classes) {
-    std::vector<fs::path> files;
-    std::error_code error;
-    for (const auto& entry : fs::directory_iterator(train_dir / name, error)) {
-      if (entry.is_regular_file()) files.push_back(entry.path());
-    }
-    std::sort(files.begin(), files.end());
-    for (const fs::path& file : files) {
-      Result<data::DecodedImage> image = data::DecodeImageFile(file.string());
-      if (image.ok()) return ImageFit{image->channels, image->height, image->width};
-    }
-  }
-  return Status::NotFound(train_dir.string() + " holds no readable PNG or JPEG image");
-}
-
 bool FitIsSet(const ImageFit& fit) { return fit.channels > 0 && fit.height > 0 && fit.width > 0; }
 
 Result<Dataset> LoadImageFolderSplit(const fs::path& root, const fs::path& split_dir, ImageFit fit,
                                      const std::vector<std::string>& class_names) {
   if (!FitIsSet(fit)) {
-    HIEDGE_ASSIGN_OR_RETURN(fit, ProbeImageFit(root));
+    HIEDGE_ASSIGN_OR_RETURN(fit, data::FirstImageFit(root.string()));
   }
   std::vector<std::string> classes = class_names;
   if (classes.empty()) {  // The training folder's classes, so that both splits agree.

@@ -43,6 +43,9 @@ std::vector<float> FitImage(const DecodedImage& image, const ImageFit& fit);
 // skipped).
 Result<Dataset> LoadImageFolder(const std::string& dir, const ImageFit& fit,
                                 const std::vector<std::string>& class_names);
+// The fit of an unfitted image folder: the size and colour of the first readable image
+// LoadImageFolder would read (first class, first file), so that both splits get one shape.
+Result<ImageFit> FirstImageFit(const std::string& dir);
 // The sorted class sub-folders of `dir`.
 Result<std::vector<std::string>> ImageFolderClasses(const std::string& dir);
 

@@ -50,6 +50,18 @@ Result<std::vector<std::string>> ImageFolderClasses(const std::string& dir) {
   return classes;
 }
 
+Result<ImageFit> FirstImageFit(const std::string& dir) {
+  HIEDGE_ASSIGN_OR_RETURN(std::vector<std::string> classes, ImageFolderClasses(dir));
+  for (const std::string& name : classes) {
+    HIEDGE_ASSIGN_OR_RETURN(std::vector<fs::path> files, SortedImages(fs::path(dir) / name));
+    for (const fs::path& file : files) {
+      Result<DecodedImage> image = DecodeImageFile(file.string());
+      if (image.ok()) return ImageFit{image->channels, image->height, image->width};
+    }
+  }
+  return Status::NotFound(dir + " holds no readable PNG or JPEG image");
+}
+
 Result<Dataset> LoadImageFolder(const std::string& dir, const ImageFit& fit,
                                 const std::vector<std::string>& class_names) {
   std::vector<std::string> classes = class_names;
