@@ -44,9 +44,14 @@ class HttpServer {
 
   // Binds and starts serving; returns once the socket is listening.
   Status Start();
-  // Stops accepting, closes every connection (requests already running on a worker
-  // finish first), joins the threads. Idempotent.
-  void Stop();
+  // From now on every reply carries "Connection: close", so keep-alive clients move
+  // to another replica while this one still answers (the start of a drain). Thread-safe.
+  void BeginDrain();
+  // Stops accepting and closes idle connections at once; every request whose first
+  // byte arrived before the listener closed is still read, answered (with
+  // "Connection: close") and its connection closed, for at most `grace_ms`; then the
+  // rest is closed and the threads joined. Idempotent.
+  void Stop(int grace_ms = 5000);
   // The bound port (useful with port 0), valid after Start().
   int port() const { return port_; }
   // Connections open now (for tests and metrics).

@@ -48,6 +48,12 @@ struct ModelCard {
   // The input is image pixels in [0, 1], byte / 255 (any normalisation is inside the
   // model): servers also take OIP UINT8 pixel bytes for it. Features are not pixels.
   bool pixel_inputs = false;
+  // What the model's output is: "logits" (hiedge's trainer; the default when empty) or
+  // "probabilities" (the graph ends in a softmax, as PyTorch and Keras exports often
+  // do; hiedge serves log p), or "auto" (whichever the load's dry run shows). Checked
+  // at load: probability-like outputs (non-negative rows summing to 1 on a zero sample)
+  // under a card that says neither "probabilities" nor "auto" are refused.
+  std::string outputs;
   std::vector<float> normalize_mean;  // Per channel; applied inside the model.
   std::vector<float> normalize_std;
   int64_t parameter_count = 0;

@@ -42,6 +42,7 @@ std::string ModelCard::ToJson() const {
             {"test_accuracy", test_accuracy},
             {"training_seconds", training_seconds},
             {"training_command", training_command}};
+  if (!outputs.empty()) j["outputs"] = outputs;
   if (!exits.empty()) {
     json list = json::array();
     for (const ExitFacts& e : exits) {
@@ -79,6 +80,7 @@ Result<ModelCard> ModelCard::FromJson(const std::string& text) {
     c.feature_model = j.value("feature_model", std::string());
     HIEDGE_ASSIGN_OR_RETURN(c.feature_stages, GetOr<int>(j, "feature_stages", 0));
     c.pixel_inputs = j.value("pixel_inputs", false);
+    c.outputs = j.value("outputs", std::string());
     c.normalize_mean = j.value("normalize_mean", std::vector<float>{});
     c.normalize_std = j.value("normalize_std", std::vector<float>{});
     HIEDGE_ASSIGN_OR_RETURN(c.parameter_count, GetOr<int64_t>(j, "parameter_count", 0));
@@ -135,6 +137,11 @@ Result<ModelCard> ModelCard::FromJson(const std::string& text) {
   }
   if (!c.feature_model.empty() && c.feature_stages < 1) {
     return Status::InvalidArgument("model card: feature_stages must be >= 1 with feature_model");
+  }
+  if (!c.outputs.empty() && c.outputs != "logits" && c.outputs != "probabilities" &&
+      c.outputs != "auto") {
+    return Status::InvalidArgument(
+        "model card: outputs must be \"logits\", \"probabilities\" or \"auto\"");
   }
   if (c.precision != "fp32" && c.precision != "int8") {
     return Status::InvalidArgument("model card: precision must be fp32 or int8");

@@ -32,9 +32,11 @@ Registry& GlobalRegistry() {
   return *registry;
 }
 
-// Runs one zero sample through a freshly loaded model and checks the logits' shape, so
-// a card that disagrees with its weights fails at load, not on the first request.
-Status DryRun(InferenceBackend& backend, const std::string& source) {
+// Runs one zero sample through a freshly loaded model and checks the logits' shape and
+// kind (logits or probabilities, as the card says), so a card that disagrees with its
+// weights fails at load, not on the first request.
+// Returns whether the outputs are to be served as probabilities (engine::ServesProbabilities).
+Result<bool> DryRun(InferenceBackend& backend, const ModelCard& card, const std::string& source) {
   const ModelInfo& info = backend.info();
   std::vector<int64_t> shape = {1};
   shape.insert(shape.end(), info.input_shape.begin(), info.input_shape.end());
@@ -50,7 +52,7 @@ Status DryRun(InferenceBackend& backend, const std::string& source) {
                             " for one sample; its card declares " +
                             std::to_string(info.num_classes) + " classes");
   }
-  return Status::Ok();
+  return engine::ServesProbabilities(card, *logits, source);
 }
 
 }  // namespace
@@ -105,8 +107,10 @@ Result<std::unique_ptr<InferenceBackend>> LoadModelFromCard(const ModelCard& car
                           factory(card, weights, options));
   // A composite's own models were dry-run as it loaded them; running it would act
   // (a cascade would forward a zero image to its next tier).
-  if (!composite) HIEDGE_RETURN_IF_ERROR(DryRun(*backend, weights));
-  return backend;
+  if (composite) return backend;
+  HIEDGE_ASSIGN_OR_RETURN(const bool probabilities, DryRun(*backend, card, weights));
+  return probabilities ? engine::ServeProbabilitiesAsLogits(std::move(backend))
+                       : std::move(backend);
 }
 
 Result<std::unique_ptr<InferenceBackend>> LoadModel(const std::string& card_path,

@@ -86,6 +86,7 @@ Status EdgeServer::Run() {
 
 void EdgeServer::Drain() {
   service_->SetReady(false);
+  http_->BeginDrain();  // Keep-alive clients are told to leave with their next reply.
   const auto start = Clock::now();
   Log("shutting down: not ready; draining for " + std::to_string(options_.drain_min_seconds) +
       " s at least, " + std::to_string(options_.drain_max_seconds) + " s at most");
@@ -95,9 +96,16 @@ void EdgeServer::Drain() {
   while (Clock::now() < latest && (Clock::now() < earliest || service_->PendingRequests() > 0)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  // Both listeners close together; every request that had begun by then is answered
+  // within what is left of the drain (at least a second).
+  const int grace_ms = static_cast<int>(std::max<int64_t>(
+      1000,
+      std::chrono::duration_cast<std::chrono::milliseconds>(latest - Clock::now()).count()));
+  std::thread grpc_stop;
+  if (grpc_) grpc_stop = std::thread([this, grace_ms] { grpc_->Stop(grace_ms); });
+  http_->Stop(grace_ms);
+  if (grpc_stop.joinable()) grpc_stop.join();
   const int64_t abandoned = service_->PendingRequests();
-  if (grpc_) grpc_->Stop(1000);
-  http_->Stop();
   Log(abandoned > 0 ? "stopped with " + std::to_string(abandoned) + " request(s) still running"
                     : "stopped");
 }

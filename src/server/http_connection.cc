@@ -79,7 +79,7 @@ int ServerContext::open_connections() const {
   return static_cast<int>(open_.size());
 }
 
-void ServerContext::CloseAll() {
+void ServerContext::CloseAll(bool only_idle) {
   std::vector<std::shared_ptr<Connection>> open;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -88,7 +88,13 @@ void ServerContext::CloseAll() {
       if (auto strong = weak.lock()) open.push_back(std::move(strong));
     }
   }
-  for (const auto& c : open) c->Close();
+  for (const auto& c : open) {
+    if (only_idle) {
+      c->CloseWhenIdle();
+    } else {
+      c->Close();
+    }
+  }
 }
 
 Connection::Connection(asio::ip::tcp::socket&& socket, ServerContext* context)
@@ -128,6 +134,16 @@ void Connection::Close() {
   });
 }
 
+void Connection::CloseWhenIdle() {
+  asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    beast::error_code ec;
+    // Bytes already in the kernel's buffer are a request that has begun.
+    if (!self->idle_ || self->stream_.socket().available(ec) > 0) return;
+    self->stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    self->stream_.close();
+  });
+}
+
 void Connection::AwaitRequest() {
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(context_->options.max_header_bytes));
@@ -135,7 +151,9 @@ void Connection::AwaitRequest() {
   route_.reset();
   reservation_ = MemoryBudget::Reservation();
   if (buffer_.size() > 0) return ReadHeader();  // A pipelined request already arrived.
+  if (context_->draining.load()) return LingerClose();  // Reply sent with Connection: close.
   // Idle keep-alive wait: the header clock starts with the request's first byte.
+  idle_ = true;
   stream_.expires_after(milliseconds(context_->options.idle_timeout_ms));
   stream_.async_read_some(
       buffer_.prepare(1024),
@@ -143,6 +161,7 @@ void Connection::AwaitRequest() {
 }
 
 void Connection::OnFirstBytes(beast::error_code ec, size_t bytes) {
+  idle_ = false;
   if (ec) return stream_.close();  // Idle timeout, peer gone, or Close().
   buffer_.commit(bytes);
   ReadHeader();
@@ -295,6 +314,7 @@ void Connection::Respond(HttpReply reply, bool close) {
   const bool have_request = parser_.has_value() && parser_->is_header_done();
   const unsigned version = have_request ? parser_->get().version() : 11;
   if (have_request && !parser_->get().keep_alive()) close = true;
+  if (context_->draining.load()) close = true;
   response_ = std::make_shared<Response>(static_cast<http::status>(reply.status), version);
   response_->set(http::field::content_type, reply.content_type);
   for (auto& [name, value] : reply.headers) response_->set(name, value);

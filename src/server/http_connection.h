@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -36,13 +37,17 @@ struct ServerContext {
   bool BeginRefusal();
   void EndRefusal();
   int open_connections() const;
-  // Closes every open connection (each on its own executor).
-  void CloseAll();
+  // Drain: replies close their connection from now on (Connection: close).
+  void BeginDrain() { draining.store(true); }
+  // Stops registering connections and closes the open ones: idle ones at once, busy
+  // ones after their reply (`only_idle`), or all at once.
+  void CloseAll(bool only_idle);
 
   const HttpServerOptions options;
   const HttpRouter router;
   MemoryBudget* budget;
   WorkerPool workers;
+  std::atomic<bool> draining{false};
 
  private:
   mutable std::mutex mu_;
@@ -64,6 +69,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Refuse();
   // Closes the socket from any thread; pending operations end with an error.
   void Close();
+  // From any thread: closes the connection if no request has begun on it (no byte of
+  // one received); otherwise it closes after its reply (the server is draining).
+  void CloseWhenIdle();
 
  private:
   using Parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
@@ -101,6 +109,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ServerContext* context_;
   bool registered_ = false;
   bool refusing_ = false;  // Counted by ServerContext::BeginRefusal.
+  bool idle_ = false;      // Waiting for the first byte of a request (on the strand).
   boost::beast::flat_buffer buffer_;
   std::optional<Parser> parser_;
   std::optional<HttpRoute> route_;

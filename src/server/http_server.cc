@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <chrono>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -51,7 +52,7 @@ class HttpServer::Impl {
 HttpServer::HttpServer(InferenceService* service, HttpServerOptions options)
     : impl_(std::make_unique<Impl>(service, std::move(options))) {}
 
-HttpServer::~HttpServer() { Stop(); }
+HttpServer::~HttpServer() { Stop(0); }
 
 int HttpServer::open_connections() const { return impl_->context.open_connections(); }
 
@@ -87,20 +88,34 @@ Status HttpServer::Start() {
   return Status::Ok();
 }
 
-void HttpServer::Stop() {
+void HttpServer::BeginDrain() { impl_->context.BeginDrain(); }
+
+void HttpServer::Stop(int grace_ms) {
   if (!impl_->started) return;
   impl_->started = false;
-  asio::post(impl_->io, [this] {
+  impl_->context.BeginDrain();
+  // The acceptor closes first, on the event loop; connections are closed after it, so
+  // every connection accepted before the close is in the set CloseAll walks.
+  std::promise<void> closed;
+  asio::post(impl_->io, [this, &closed] {
     boost::system::error_code ignored;
     impl_->acceptor.close(ignored);
     impl_->accept_pause.cancel();
+    closed.set_value();
   });
-  impl_->context.CloseAll();
-  // Requests already on a worker finish; their replies find closed sockets.
-  impl_->context.workers.Stop();
-  // The closes run on the event loop; give them a moment, then stop it regardless.
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  closed.get_future().wait();
+  // Idle connections close now; a request that has begun is read, answered and then
+  // closed (the peer is told Connection: close and closes its side).
+  impl_->context.CloseAll(/*only_idle=*/true);
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(grace_ms);
   while (impl_->context.open_connections() > 0 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  // Past the grace: whatever is left is closed; requests on a worker finish first.
+  impl_->context.CloseAll(/*only_idle=*/false);
+  impl_->context.workers.Stop();
+  const auto closing = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (impl_->context.open_connections() > 0 && std::chrono::steady_clock::now() < closing) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   impl_->io.stop();

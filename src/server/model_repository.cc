@@ -187,6 +187,8 @@ Status ModelRepository::LoadOne(const std::string& model, std::string* version) 
                                                            : config.default_model_filename();
     card.input_shape = shapes.input;
     card.num_classes = static_cast<int>(shapes.classes);
+    // No card to say what the exporter's graph ends in: a final softmax is detected.
+    card.outputs = "auto";
     HIEDGE_ASSIGN_OR_RETURN(backend, LoadModelFromCard(card, version_dir.string()));
   } else {
     const std::string card =

@@ -22,8 +22,10 @@ using testing::kSource;
 using testing::ReadFloats;
 using testing::UserOnnxModelTest;
 
+// user_cnn.onnx ends in a Softmax: served as log probabilities, whose exp is the
+// reference's probabilities.
 TEST_F(UserOnnxModelTest, RunsLikeTheNumpyReferenceAtAnyBatchSize) {
-  auto model = LoadModel(Card("user_cnn.onnx", {3, 8, 8}, 5));
+  auto model = LoadModel(Card("user_cnn.onnx", {3, 8, 8}, 5, "probabilities"));
   ASSERT_TRUE(model.ok()) << model.status().ToString();
   const std::vector<float> input = ReadFloats(dir_ / "input.bin");
   const std::vector<float> expected = ReadFloats(dir_ / "expected.bin");
@@ -32,7 +34,9 @@ TEST_F(UserOnnxModelTest, RunsLikeTheNumpyReferenceAtAnyBatchSize) {
   auto batch = (*model)->Infer({{4, 3, 8, 8}, input});
   ASSERT_TRUE(batch.ok()) << batch.status().ToString();
   ASSERT_EQ(batch->shape, (std::vector<int64_t>{4, 5}));
-  for (size_t i = 0; i < expected.size(); ++i) EXPECT_NEAR(batch->data[i], expected[i], 1e-5) << i;
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_NEAR(std::exp(batch->data[i]), expected[i], 1e-5) << i;
+  }
   // One row at a time, then the batch again: batch sizes change without recompiling
   // and give the same rows.
   for (int64_t r = 0; r < 4; ++r) {
@@ -40,24 +44,64 @@ TEST_F(UserOnnxModelTest, RunsLikeTheNumpyReferenceAtAnyBatchSize) {
                     std::vector<float>(input.begin() + r * 192, input.begin() + (r + 1) * 192)};
     auto row = (*model)->Infer(one);
     ASSERT_TRUE(row.ok());
-    for (int64_t k = 0; k < 5; ++k) EXPECT_NEAR(row->data[k], expected[r * 5 + k], 1e-5);
+    for (int64_t k = 0; k < 5; ++k) EXPECT_NEAR(std::exp(row->data[k]), expected[r * 5 + k], 1e-5);
   }
   auto again = (*model)->Infer({{4, 3, 8, 8}, input});
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->data, batch->data);
 }
 
+// A graph ending in a softmax must not be softmaxed again: its card says so, or the
+// load is refused with what to do; a card claiming probabilities of a logits model is
+// refused too. The confidence the device sees is then the model's own probability.
+TEST_F(UserOnnxModelTest, ProbabilityOutputsAreDetectedAndNeverSoftmaxedTwice) {
+  for (const std::string unstated : {"", "logits"}) {
+    auto refused = LoadModel(Card("user_cnn.onnx", {3, 8, 8}, 5, unstated));
+    ASSERT_FALSE(refused.ok()) << "outputs '" << unstated << "'";
+    EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_NE(refused.status().message().find("\"outputs\": \"probabilities\""),
+              std::string::npos)
+        << refused.status().message();
+  }
+  const std::vector<float> input = ReadFloats(dir_ / "input.bin");
+  const std::vector<float> expected = ReadFloats(dir_ / "expected.bin");
+  for (const std::string stated : {"probabilities", "auto"}) {
+    auto model = LoadModel(Card("user_cnn.onnx", {3, 8, 8}, 5, stated));
+    ASSERT_TRUE(model.ok()) << model.status().ToString();
+    auto served = (*model)->Infer({{4, 3, 8, 8}, input});
+    ASSERT_TRUE(served.ok());
+    for (int64_t r = 0; r < 4; ++r) {
+      // Softmax of what is served = the model's probabilities, so max-softmax
+      // confidence is the model's top probability, not a squashed one.
+      const float* row = served->data.data() + r * 5;
+      double sum = 0;
+      for (int k = 0; k < 5; ++k) sum += std::exp(row[k]);
+      const float* p = expected.data() + r * 5;
+      for (int k = 0; k < 5; ++k) EXPECT_NEAR(std::exp(row[k]) / sum, p[k], 1e-5);
+    }
+  }
+  // A logits model whose card claims probabilities.
+  auto card = ReadModelCard(kSource + "/models/sml.json");
+  ASSERT_TRUE(card.ok());
+  card->outputs = "probabilities";
+  auto claimed = LoadModelFromCard(*card, kSource + "/models");
+  EXPECT_EQ(claimed.status().code(), StatusCode::kDataLoss) << claimed.status().ToString();
+  card->outputs = "auto";
+  EXPECT_TRUE(LoadModelFromCard(*card, kSource + "/models").ok());
+}
+
 TEST_F(UserOnnxModelTest, BadInputAndCardsAreRefused) {
-  auto model = LoadModel(Card("user_cnn.onnx", {3, 8, 8}, 5));
+  auto model = LoadModel(Card("user_cnn.onnx", {3, 8, 8}, 5, "probabilities"));
   ASSERT_TRUE(model.ok());
   EXPECT_EQ((*model)->Infer({{1, 3, 8, 9}, std::vector<float>(216)}).status().code(),
             StatusCode::kInvalidArgument);
   EXPECT_EQ((*model)->Infer({{2, 3, 8, 8}, std::vector<float>(10)}).status().code(),
             StatusCode::kInvalidArgument);
   // A card whose input shape or class count disagrees with the graph fails at load.
-  EXPECT_EQ(LoadModel(Card("user_cnn.onnx", {3, 16, 16}, 5)).status().code(),
+  EXPECT_EQ(LoadModel(Card("user_cnn.onnx", {3, 16, 16}, 5, "probabilities")).status().code(),
             StatusCode::kDataLoss);
-  EXPECT_EQ(LoadModel(Card("user_cnn.onnx", {3, 8, 8}, 7)).status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(LoadModel(Card("user_cnn.onnx", {3, 8, 8}, 7, "probabilities")).status().code(),
+            StatusCode::kDataLoss);
 }
 
 TEST_F(UserOnnxModelTest, UnsupportedOperatorsAreRefusedByName) {

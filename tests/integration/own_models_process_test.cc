@@ -42,6 +42,7 @@ TEST(OwnModelsProcessTest, OnnxOnTheDeviceTorchScriptOnTheServerCalibratedOnOwnI
   onnx.input_shape = {3, 8, 8};
   onnx.num_classes = 5;
   onnx.pixel_inputs = true;
+  onnx.outputs = "probabilities";  // The graph ends in a Softmax.
   ASSERT_TRUE(WriteModelCard(onnx, (models / "user_cnn.json").string()).ok());
   // The L-ML: a TorchScript module and its card.
   torch::jit::Module module("UserLarge");

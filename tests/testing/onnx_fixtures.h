@@ -38,7 +38,9 @@ class UserOnnxModelTest : public ::testing::Test {
               0)
         << "python3-onnx (Debian) builds the fixtures";
   }
-  std::string Card(const std::string& file, std::vector<int64_t> shape, int classes) {
+  // `outputs`: the card's "outputs" field (user_cnn.onnx ends in a Softmax).
+  std::string Card(const std::string& file, std::vector<int64_t> shape, int classes,
+                   const std::string& outputs = "") {
     ModelCard card;
     card.name = "user";
     card.architecture = "onnx";
@@ -46,7 +48,8 @@ class UserOnnxModelTest : public ::testing::Test {
     card.weights = file;
     card.input_shape = std::move(shape);
     card.num_classes = classes;
-    const std::string path = (dir_ / (file + ".json")).string();
+    card.outputs = outputs;
+    const std::string path = (dir_ / (file + outputs + ".json")).string();
     EXPECT_TRUE(WriteModelCard(card, path).ok());
     return path;
   }

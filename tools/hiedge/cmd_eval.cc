@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <filesystem>
 #include <numeric>
 
 #include "commands.h"
@@ -19,7 +20,8 @@ struct EvalArgs {
   std::string remote = "models/lml.json";
   std::string data_dir = kFashionMnistDir;
   std::string out = "docs/results";
-  std::string markdown = "docs/results.md";
+  // Written under --out unless told otherwise; '' = none.
+  std::string markdown = "<out>/results.md";
   std::string profiles = "data/device_profiles.json";
   std::string filter = "models/footwear.json";
   std::vector<std::string> ee_models = {"models/sml.json", "models/resnet8.json",
@@ -112,7 +114,18 @@ Status Eval(const EvalArgs& a) {
     HIEDGE_ASSIGN_OR_RETURN(EeModelStudy one, RunEeStudy(in));
     ee.push_back(std::move(one));
   }
-  HIEDGE_ASSIGN_OR_RETURN(const std::string ee_markdown, WriteEeStudy(ee, a.out, "results"));
+  // The report links the plots relative to where it is written.
+  const std::string markdown_path =
+      a.markdown == "<out>/results.md" ? a.out + "/results.md" : a.markdown;
+  const std::string plots_link =
+      markdown_path.empty()
+          ? a.out
+          : std::filesystem::absolute(a.out)
+                .lexically_normal()
+                .lexically_proximate(
+                    std::filesystem::absolute(markdown_path).parent_path().lexically_normal())
+                .string();
+  HIEDGE_ASSIGN_OR_RETURN(const std::string ee_markdown, WriteEeStudy(ee, a.out, plots_link));
 
   // Drift: the device's default policy and detector over clean-then-shifted streams.
   HIEDGE_ASSIGN_OR_RETURN(const DecisionConfig policy_config,
@@ -148,13 +161,13 @@ Status Eval(const EvalArgs& a) {
   const std::string drift_markdown = DriftStudyToMarkdown(drift);
   std::printf("%s", drift_markdown.c_str());
   HIEDGE_RETURN_IF_ERROR(WriteTextFile(a.out + "/early_exit.md", ee_markdown));
-  if (!a.markdown.empty()) {
+  if (!markdown_path.empty()) {
     HIEDGE_RETURN_IF_ERROR(WriteTextFile(
-        a.markdown, DecisionStudyToMarkdown(study, "results", "./scripts/results.sh") +
-                        ee_markdown + drift_markdown));
+        markdown_path, DecisionStudyToMarkdown(study, plots_link, "./scripts/results.sh") +
+                           ee_markdown + drift_markdown));
   }
   std::fprintf(stderr, "wrote %s/ (study.json, modules.csv, plots)%s%s\n", a.out.c_str(),
-               a.markdown.empty() ? "" : " and ", a.markdown.c_str());
+               markdown_path.empty() ? "" : " and ", markdown_path.c_str());
   return Status::Ok();
 }
 
@@ -168,7 +181,8 @@ void AddEvalCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--remote", a->remote, "L-ML model card")->capture_default_str();
   cli::AddDataOption(cmd, &a->data_dir);
   cmd->add_option("--out", a->out, "Folder for JSON, CSV and plots")->capture_default_str();
-  cmd->add_option("--markdown", a->markdown, "Markdown report to write ('' = none)")
+  cmd->add_option("--markdown", a->markdown,
+                  "Markdown report to write, its plot links relative to it ('' = none)")
       ->capture_default_str();
   cmd->add_option("--filter", a->filter, "Binary-filter S-ML card ('' = skip)")
       ->capture_default_str();
