@@ -75,8 +75,9 @@ class BatchQueue {
 struct ExecutionTimes {
   uint64_t queue_us = 0;    // Waiting for its batch to start.
   uint64_t compute_us = 0;  // Its batch's execution.
-  // Its rows a fallback answered (InferenceBackend::InferMarkingFallbacks).
-  uint64_t fallback_rows = 0;
+  // Who answered each of its rows (InferenceBackend::InferWithRowSources); empty when
+  // the model answered them all itself.
+  std::vector<RowSource> row_sources;
 };
 
 class DynamicBatcher {

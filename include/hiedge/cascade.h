@@ -71,6 +71,10 @@ struct CascadeCounters {
   uint64_t answered_here = 0;  // The policy was sure: answered by the local model.
   uint64_t forwarded = 0;      // Answered by the next tier.
   uint64_t fallbacks = 0;      // Meant for the next tier, which failed: answered here.
+  // Rows sent to another tier than θ at the starting β would have sent them to: the
+  // consistency a load-aware tier (offload_cost_per_ms > 0) trades for latency. Always
+  // 0 for a tier of fixed β, which answers the same input the same way every time.
+  uint64_t moved_by_load = 0;
   double offload_cost = 0;     // β now.
   double theta = 0;            // θ now.
   double next_round_trip_ms = 0;

@@ -199,7 +199,11 @@ class DeviceRuntime {
     bool audit_only;  // Already answered locally; sent for the learner only.
   };
   std::vector<Answer> SendQueue();
+  // Drift: a sample's local part when it is decided (submission order), an offload's
+  // L-ML answer when it arrives; either sets record.drift_alarm.
+  bool CalibratedOffload(const SampleRecord& record) const;
   void ObserveDrift(SampleRecord& record);
+  void ObserveDriftAnswer(SampleRecord& record);
   double MillisSince(int64_t start_us) const;
 
   InferenceBackend* local_;

@@ -44,6 +44,14 @@ class DriftDetector {
   // sample raised an alarm (the tests then restart from zero).
   bool Observe(float confidence, bool offloaded, bool remote_answered, bool disagreed);
 
+  // The same in two parts, for a device whose offloads are answered later than the
+  // samples after them (batched offload): the offload-rate and confidence tests see
+  // every sample in submission order (ObserveLocal, counted as one observation), the
+  // disagreement test each answered offload in its own order (ObserveAnswer). Feeding
+  // them in answer order instead would cluster offloads and raise false alarms.
+  bool ObserveLocal(float confidence, bool offloaded);
+  bool ObserveAnswer(bool disagreed);
+
   uint64_t observed() const { return observed_; }
   const std::vector<DriftAlarm>& alarms() const { return alarms_; }
   bool drifted() const { return !alarms_.empty(); }
@@ -60,6 +68,8 @@ class DriftDetector {
     }
   };
   DriftDetector() = default;
+  // Records an alarm of `statistic` (empty: none) and restarts the tests.
+  bool Raise(const std::string& statistic);
 
   double h_ = 0;
   double offload_yes_ = 0, offload_no_ = 0;  // LLR of an offload / an accept.

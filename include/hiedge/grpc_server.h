@@ -15,9 +15,15 @@ struct GrpcServerOptions {
   std::string host = "127.0.0.1";
   int port = 8001;                              // 0 picks a free port.
   size_t max_message_bytes = size_t{16} << 20;  // Larger requests: RESOURCE_EXHAUSTED.
-  // Threads serving RPCs at most (pollers included). RPCs beyond them are refused with
-  // RESOURCE_EXHAUSTED at once, so a storm cannot grow threads or memory without bound.
-  int max_threads = 128;
+  // RPCs run on gRPC's callback API: gRPC's own few threads read and write, and model
+  // executions run on `worker_threads` threads fed by a queue of at most
+  // `max_queued_rpcs` RPCs; beyond it an RPC is refused with UNAVAILABLE at once, so no
+  // stream pattern can grow threads or queued work without bound.
+  int worker_threads = 16;
+  int max_queued_rpcs = 1024;
+  // gRPC's transport memory (read and write buffers, call arenas), as gRPC's resource
+  // quota: under pressure it shrinks buffers and refuses new streams.
+  size_t max_transport_bytes = size_t{256} << 20;
   // Non-empty: every RPC but ServerLive/ServerReady/ModelReady needs the metadata
   // "authorization: Bearer <token>" (else UNAUTHENTICATED).
   std::string bearer_token;

@@ -49,6 +49,15 @@ struct BackendMetric {
 };
 
 // Runs one model. Implementations are thread-safe for concurrent Infer calls.
+// Who answered one row of a request (InferenceBackend::InferWithRowSources).
+enum class RowSource : uint8_t {
+  kHere = 0,       // The model itself.
+  kForwarded = 1,  // A cascade tier's next tier.
+  kFallback = 2,   // The model itself, because the next tier failed or was late.
+};
+// "here", "forwarded" or "fallback" (the response parameter's and the metric's words).
+const char* RowSourceName(RowSource source);
+
 class InferenceBackend {
  public:
   virtual ~InferenceBackend() = default;
@@ -70,11 +79,12 @@ class InferenceBackend {
   // exits. Unimplemented for backends that cannot (the default).
   virtual Result<FloatTensor> RunExit(const FloatTensor& stage_output, int exit);
 
-  // Infer, also saying which rows a fallback answered instead of the model meant to
-  // (a cascade tier whose next tier failed or was late): *fallback_rows gets one flag
-  // per row, or stays empty when none fell back. The default runs Infer: no fallbacks.
-  virtual Result<FloatTensor> InferMarkingFallbacks(const FloatTensor& input,
-                                                    std::vector<uint8_t>* fallback_rows);
+  // Infer, also saying who answered each row of a composite model (a cascade tier:
+  // itself, its next tier, or itself as a fallback when the next tier failed or was
+  // late): *sources gets one entry per row, or stays empty for a model that answers
+  // every row itself (the default, which runs Infer).
+  virtual Result<FloatTensor> InferWithRowSources(const FloatTensor& input,
+                                                  std::vector<RowSource>* sources);
 
   // Figures the server exports beside its own metrics for this model; none by default.
   // Thread-safe.

@@ -50,13 +50,20 @@ struct InferResponse {
   std::string model_version;
   std::string id;
   std::vector<Tensor> outputs;
-  // OIP response parameters with integer values (others are ignored when parsing).
+  // OIP response parameters with integer values, and with string values (others are
+  // ignored when parsing).
   std::map<std::string, int64_t> parameters;
+  std::map<std::string, std::string> string_parameters;
 };
 
 // Response parameter: how many of the request's rows a fallback answered (a cascade
 // tier whose next tier failed or was late answers them itself). Absent when none.
 inline constexpr const char* kFallbackRowsParameter = "hiedge_fallback_rows";
+// Response parameter of a composite model (a cascade tier): who answered each row, in
+// order, comma-separated: "here", "forwarded" (its next tier) or "fallback". A tier
+// whose β follows the measured round trip moves θ with load, so the same input may be
+// answered by another tier at another time; this says which did.
+inline constexpr const char* kRowSourcesParameter = "hiedge_row_sources";
 // Response parameter of batched models: the request's wait in the batch queue (us).
 inline constexpr const char* kQueueParameter = "hiedge_queue_us";
 

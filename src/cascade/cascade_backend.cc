@@ -68,7 +68,8 @@ class CascadeBackend final : public InferenceBackend {
         clock_(clock ? std::move(clock) : MicrosClock(SteadyMicros)),
         live_(spec.offload_cost >= 0 ? spec.offload_cost : decision_.offload_cost,
               spec.offload_cost_per_ms),
-        policy_(std::move(policy)) {
+        policy_(std::move(policy)),
+        start_policy_(policy_) {
     info_ = local_->info();
     info_.name = spec.name;
     info_.architecture = "cascade";
@@ -89,31 +90,36 @@ class CascadeBackend final : public InferenceBackend {
     auto point = PointForOffloadCost(decision_, live_.beta(clock_()));
     if (!point.ok()) return Status::InvalidArgument(point.status().message());
     SetTheta(point->theta);
+    start_policy_ = policy_;
     return Status::Ok();
   }
 
   const ModelInfo& info() const override { return info_; }
 
   Result<FloatTensor> Infer(const FloatTensor& input) override {
-    std::vector<uint8_t> ignored;
-    return InferMarkingFallbacks(input, &ignored);
+    std::vector<RowSource> ignored;
+    return InferWithRowSources(input, &ignored);
   }
 
-  // The rows forwarded to a next tier that failed or was late are answered here and
-  // marked.
-  Result<FloatTensor> InferMarkingFallbacks(const FloatTensor& input,
-                                            std::vector<uint8_t>* fallback_rows) override {
-    fallback_rows->clear();
+  // Every row's source is reported: here, forwarded, or here as a fallback when the
+  // next tier failed or was late.
+  Result<FloatTensor> InferWithRowSources(const FloatTensor& input,
+                                          std::vector<RowSource>* sources) override {
     HIEDGE_ASSIGN_OR_RETURN(FloatTensor logits, local_->Infer(input));
     const int64_t rows = logits.shape.empty() ? 0 : logits.shape[0];
     const int64_t width = logits.row_size();
     const int64_t sample = FloatTensor::NumElements(input.shape) / std::max<int64_t>(rows, 1);
     const OffloadPolicy policy = CurrentPolicy();
+    sources->assign(static_cast<size_t>(rows), RowSource::kHere);
     std::vector<int64_t> unsure;
+    uint64_t moved = 0;
     for (int64_t r = 0; r < rows; ++r) {
       const std::span<const float> row(logits.data.data() + r * width, static_cast<size_t>(width));
-      if (policy.Decide(row).offload) unsure.push_back(r);
+      const bool offload = policy.Decide(row).offload;
+      if (offload) unsure.push_back(r);
+      if (rechoose_ && offload != start_policy_.Decide(row).offload) ++moved;
     }
+    CountMoved(moved);
     if (unsure.empty()) {
       Count(rows, 0, 0, {});
       return logits;
@@ -135,14 +141,13 @@ class CascadeBackend final : public InferenceBackend {
                                  " for " + std::to_string(forward.shape[0]) + " rows of " +
                                  std::to_string(width) + " classes");
     }
-    if (problem.ok()) {
-      for (size_t k = 0; k < unsure.size(); ++k) {
+    for (size_t k = 0; k < unsure.size(); ++k) {
+      (*sources)[static_cast<size_t>(unsure[k])] =
+          problem.ok() ? RowSource::kForwarded : RowSource::kFallback;
+      if (problem.ok()) {
         std::copy_n(remote->data.begin() + static_cast<int64_t>(k) * width, width,
                     logits.data.begin() + unsure[k] * width);
       }
-    } else {
-      fallback_rows->assign(static_cast<size_t>(rows), 0);
-      for (int64_t r : unsure) (*fallback_rows)[static_cast<size_t>(r)] = 1;
     }
     ObserveRoundTrip(elapsed_ms);
     const auto sent = static_cast<int64_t>(unsure.size());
@@ -175,6 +180,12 @@ class CascadeBackend final : public InferenceBackend {
     return {rows("here", c.answered_here),
             rows("forwarded", c.forwarded),
             rows("fallback", c.fallbacks),
+            {"hiedge_cascade_rows_moved_by_load_total",
+             "Rows answered by another tier than θ at the starting β would have chosen (a "
+             "load-aware tier trading consistency for latency)",
+             {},
+             static_cast<double>(c.moved_by_load),
+             true},
             {"hiedge_cascade_offload_cost",
              "β of one offload from this tier now",
              {},
@@ -237,6 +248,12 @@ class CascadeBackend final : public InferenceBackend {
     counters_.theta = theta;
   }
 
+  void CountMoved(uint64_t rows) {
+    if (rows == 0) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    counters_.moved_by_load += rows;
+  }
+
   void Count(int64_t here, int64_t forwarded, int64_t fallbacks, const Status& problem) {
     std::lock_guard<std::mutex> lock(mu_);
     counters_.rows += static_cast<uint64_t>(here + forwarded + fallbacks);
@@ -256,6 +273,7 @@ class CascadeBackend final : public InferenceBackend {
   mutable std::mutex mu_;
   LiveOffloadCost live_;      // Guarded by mu_.
   OffloadPolicy policy_;      // Guarded by mu_.
+  OffloadPolicy start_policy_;  // θ at the starting β; set by Start(), then read-only.
   CascadeCounters counters_;  // Guarded by mu_.
 };
 

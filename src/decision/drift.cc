@@ -54,9 +54,22 @@ bool DriftDetector::Observe(float confidence, bool offloaded, bool remote_answer
       disagreement_.Add(disagreed ? disagree_yes_ : disagree_no_, h_) && fired.empty()) {
     fired = "disagreement";
   }
-  if (fired.empty()) return false;
+  return Raise(fired);
+}
+
+bool DriftDetector::ObserveLocal(float confidence, bool offloaded) {
+  return Observe(confidence, offloaded, /*remote_answered=*/false, /*disagreed=*/false);
+}
+
+bool DriftDetector::ObserveAnswer(bool disagreed) {
+  return Raise(disagreement_.Add(disagreed ? disagree_yes_ : disagree_no_, h_) ? "disagreement"
+                                                                               : "");
+}
+
+bool DriftDetector::Raise(const std::string& statistic) {
+  if (statistic.empty()) return false;
   ++alarm_count_;
-  if (alarms_.size() < kMaxAlarms) alarms_.push_back({observed_, fired});
+  if (alarms_.size() < kMaxAlarms) alarms_.push_back({observed_, statistic});
   offload_.s = confidence_.s = disagreement_.s = 0;  // Restart: the next alarm is a new one.
   return true;
 }

@@ -63,9 +63,11 @@ Result<std::vector<DeviceRuntime::Answer>> DeviceRuntime::Submit(size_t sample,
   r.decision_ms = MillisSince(start);
   r.final_prediction = r.local_prediction;
 
+  // The detector sees every sample's local part now, in submission order; an offload's
+  // L-ML answer follows when it arrives.
+  ObserveDrift(r);
   std::vector<Answer> answers;
   if (!r.offloaded) {
-    ObserveDrift(r);
     answers.push_back({sample, r});
     // An audit is answered now; its image rides with the next offload request.
     if (r.audit) queue_.push_back({sample, r, clock_(), std::move(input.data), true});
@@ -135,23 +137,31 @@ std::vector<DeviceRuntime::Answer> DeviceRuntime::SendQueue() {
       r.remote_prediction = remote_prediction;
       r.final_prediction = r.remote_prediction;
     }
-    ObserveDrift(r);
+    ObserveDriftAnswer(r);
     answers.push_back({queue_[i].sample, std::move(r)});
   }
   queue_.clear();
   return answers;
 }
 
+// The detector watches the input, not the learner: it sees what the calibrated policy
+// would have done (a learner moving θ on purpose is no drift), and the L-ML's
+// disagreement on those offloads only, the population its reference was measured on.
+bool DeviceRuntime::CalibratedOffload(const SampleRecord& r) const {
+  return r.exit < 0 && r.score < options_.policy.theta();
+}
+
 void DeviceRuntime::ObserveDrift(SampleRecord& r) {
   if (!options_.drift) return;
-  // The detector watches the input, not the learner: it sees what the calibrated policy
-  // would have done (a learner moving θ on purpose is no drift), and the L-ML's
-  // disagreement on those offloads only, the population its reference was measured on.
-  const bool calibrated_offload = r.exit < 0 && r.score < options_.policy.theta();
-  const bool answered = calibrated_offload && r.remote_prediction >= 0 && !r.fallback;
-  r.drift_alarm = options_.drift->Observe(r.confidence, calibrated_offload, answered,
-                                          answered && r.remote_prediction != r.local_prediction);
+  r.drift_alarm = options_.drift->ObserveLocal(r.confidence, CalibratedOffload(r));
   if (r.drift_alarm && options_.learner) options_.learner->OnDrift();
+}
+
+void DeviceRuntime::ObserveDriftAnswer(SampleRecord& r) {
+  if (!options_.drift || !CalibratedOffload(r) || r.remote_prediction < 0 || r.fallback) return;
+  const bool alarm = options_.drift->ObserveAnswer(r.remote_prediction != r.local_prediction);
+  if (alarm && options_.learner) options_.learner->OnDrift();
+  r.drift_alarm = r.drift_alarm || alarm;
 }
 
 Status DeviceRuntime::Feedback(size_t sample, int label) {

@@ -56,9 +56,21 @@ ModelInfo InfoFromCard(const ModelCard& card) {
 
 namespace hiedge {
 
-Result<FloatTensor> InferenceBackend::InferMarkingFallbacks(const FloatTensor& input,
-                                                            std::vector<uint8_t>* fallback_rows) {
-  fallback_rows->clear();
+const char* RowSourceName(RowSource source) {
+  switch (source) {
+    case RowSource::kForwarded:
+      return "forwarded";
+    case RowSource::kFallback:
+      return "fallback";
+    case RowSource::kHere:
+      break;
+  }
+  return "here";
+}
+
+Result<FloatTensor> InferenceBackend::InferWithRowSources(const FloatTensor& input,
+                                                          std::vector<RowSource>* sources) {
+  sources->clear();
   return Infer(input);
 }
 

@@ -42,9 +42,9 @@ class LogProbabilityBackend final : public InferenceBackend {
   Result<FloatTensor> RunExit(const FloatTensor& stage_output, int exit) override {
     return model_->RunExit(stage_output, exit);
   }
-  Result<FloatTensor> InferMarkingFallbacks(const FloatTensor& input,
-                                            std::vector<uint8_t>* fallback_rows) override {
-    HIEDGE_ASSIGN_OR_RETURN(FloatTensor out, model_->InferMarkingFallbacks(input, fallback_rows));
+  Result<FloatTensor> InferWithRowSources(const FloatTensor& input,
+                                          std::vector<RowSource>* sources) override {
+    HIEDGE_ASSIGN_OR_RETURN(FloatTensor out, model_->InferWithRowSources(input, sources));
     ToLogProbabilities(&out);
     return out;
   }

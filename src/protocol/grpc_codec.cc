@@ -132,6 +132,9 @@ void EncodeGrpcInferResponse(const InferResponse& response, inference::ModelInfe
   for (const auto& [name, value] : response.parameters) {
     (*out->mutable_parameters())[name].set_int64_param(value);
   }
+  for (const auto& [name, value] : response.string_parameters) {
+    (*out->mutable_parameters())[name].set_string_param(value);
+  }
   for (const Tensor& t : response.outputs) {
     auto* o = out->add_outputs();
     o->set_name(t.name);
@@ -172,6 +175,8 @@ Result<InferResponse> ParseGrpcInferResponse(const inference::ModelInferResponse
   for (const auto& [name, value] : m.parameters()) {
     if (value.parameter_choice_case() == inference::InferParameter::kInt64Param) {
       r.parameters[name] = value.int64_param();
+    } else if (value.parameter_choice_case() == inference::InferParameter::kStringParam) {
+      r.string_parameters[name] = value.string_param();
     }
   }
   return r;

@@ -145,6 +145,7 @@ Result<InferResponse> ParseInferResponse(std::string_view body,
           value.is_number_integer() &&
           !(value.is_number_unsigned() && value.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX));
       if (fits) r.parameters[name] = value.get<int64_t>();
+      if (value.is_string()) r.string_parameters[name] = value.get<std::string>();
     }
   }
   return r;
@@ -156,6 +157,7 @@ EncodedBody EncodeInferResponse(const InferResponse& response,
   if (!response.model_version.empty()) j["model_version"] = response.model_version;
   if (!response.id.empty()) j["id"] = response.id;
   for (const auto& [name, value] : response.parameters) j["parameters"][name] = value;
+  for (const auto& [name, value] : response.string_parameters) j["parameters"][name] = value;
   std::string tail;
   for (const Tensor& t : response.outputs) {
     const bool binary =

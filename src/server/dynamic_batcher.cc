@@ -108,8 +108,8 @@ void DynamicBatcher::Run() {
       joined.shape[0] += p->meta.rows;
       joined.data.insert(joined.data.end(), p->input->data.begin(), p->input->data.end());
     }
-    std::vector<uint8_t> fallback_rows;
-    Result<FloatTensor> out = backend_->InferMarkingFallbacks(joined, &fallback_rows);
+    std::vector<RowSource> sources;
+    Result<FloatTensor> out = backend_->InferWithRowSources(joined, &sources);
     const auto compute_us = static_cast<uint64_t>(std::max<int64_t>(0, clock_() - compute_start));
     for (const auto& p : batch) p->times.compute_us = compute_us;
     int64_t row = 0;
@@ -123,9 +123,8 @@ void DynamicBatcher::Run() {
       mine.shape[0] = p->meta.rows;
       mine.data.assign(out->data.begin() + row * width,
                        out->data.begin() + (row + p->meta.rows) * width);
-      if (!fallback_rows.empty()) {
-        p->times.fallback_rows = static_cast<uint64_t>(std::count(
-            fallback_rows.begin() + row, fallback_rows.begin() + row + p->meta.rows, uint8_t{1}));
+      if (!sources.empty()) {
+        p->times.row_sources.assign(sources.begin() + row, sources.begin() + row + p->meta.rows);
       }
       row += p->meta.rows;
       p->done.set_value(std::move(mine));

@@ -2,13 +2,17 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <chrono>
+#include <functional>
+#include <memory>
 
 #include "common/files.h"
 #include "grpc_service.grpc.pb.h"
 #include "protocol/grpc_codec.h"
 #include "server/auth.h"
 #include "server/model_config_proto.h"
+#include "server/worker_pool.h"
 
 namespace hiedge {
 namespace {
@@ -45,89 +49,149 @@ grpc::Status ToGrpc(const Status& s) {
   return grpc::Status(code, s.message());
 }
 
-class Service final : public inference::GRPCInferenceService::Service {
+// The OIP gRPC service on gRPC's callback API: no thread is tied to an RPC. A handler
+// runs once the request message has arrived; it checks access first (cheap), then hands
+// the work to a fixed pool of workers through a bounded queue, so no stream pattern can
+// grow threads or queued work: beyond the queue an RPC is refused at once. Streams a
+// client resets before their message is complete never reach a handler.
+class Service final : public inference::GRPCInferenceService::CallbackService {
  public:
-  Service(InferenceService* service, std::string token)
-      : service_(service), token_(std::move(token)) {}
+  Service(InferenceService* service, const GrpcServerOptions& options)
+      : service_(service),
+        token_(options.bearer_token),
+        max_queued_(static_cast<size_t>(std::max(options.max_queued_rpcs, 1))),
+        workers_(std::max(options.worker_threads, 1)) {}
+  ~Service() { workers_.Stop(); }
 
-  grpc::Status ServerLive(grpc::ServerContext*, const inference::ServerLiveRequest*,
-                          inference::ServerLiveResponse* out) override {
+  // Ends accepting work: queued RPCs still run (Stop drains the pool).
+  void StopWorkers() { workers_.Stop(); }
+
+  grpc::ServerUnaryReactor* ServerLive(grpc::CallbackServerContext* ctx,
+                                       const inference::ServerLiveRequest*,
+                                       inference::ServerLiveResponse* out) override {
     out->set_live(service_->IsLive());
-    return grpc::Status::OK;
+    return Done(ctx, grpc::Status::OK);
   }
-  grpc::Status ServerReady(grpc::ServerContext*, const inference::ServerReadyRequest*,
-                           inference::ServerReadyResponse* out) override {
+  grpc::ServerUnaryReactor* ServerReady(grpc::CallbackServerContext* ctx,
+                                        const inference::ServerReadyRequest*,
+                                        inference::ServerReadyResponse* out) override {
     out->set_ready(service_->IsReady());
-    return grpc::Status::OK;
+    return Done(ctx, grpc::Status::OK);
   }
-  grpc::Status ModelReady(grpc::ServerContext*, const inference::ModelReadyRequest* in,
-                          inference::ModelReadyResponse* out) override {
+  grpc::ServerUnaryReactor* ModelReady(grpc::CallbackServerContext* ctx,
+                                       const inference::ModelReadyRequest* in,
+                                       inference::ModelReadyResponse* out) override {
     out->set_ready(service_->IsReady() &&
                    service_->CheckModelReady(in->name(), in->version()).ok());
-    return grpc::Status::OK;
+    return Done(ctx, grpc::Status::OK);
   }
-  grpc::Status ServerMetadata(grpc::ServerContext* ctx, const inference::ServerMetadataRequest*,
-                              inference::ServerMetadataResponse* out) override {
-    if (auto denied = Authorize(ctx, ServerOperation::kServerMetadata); !denied.ok()) return denied;
+  grpc::ServerUnaryReactor* ServerMetadata(grpc::CallbackServerContext* ctx,
+                                           const inference::ServerMetadataRequest*,
+                                           inference::ServerMetadataResponse* out) override {
+    if (auto denied = Authorize(ctx, ServerOperation::kServerMetadata); !denied.ok())
+      return Done(ctx, denied);
     const protocol::ServerMetadata m = service_->GetServerMetadata();
     out->set_name(m.name);
     out->set_version(m.version);
     for (const std::string& e : m.extensions) out->add_extensions(e);
-    return grpc::Status::OK;
+    return Done(ctx, grpc::Status::OK);
   }
-  grpc::Status ModelMetadata(grpc::ServerContext* ctx, const inference::ModelMetadataRequest* in,
-                             inference::ModelMetadataResponse* out) override {
-    if (auto denied = Authorize(ctx, ServerOperation::kModelMetadata); !denied.ok()) return denied;
+  grpc::ServerUnaryReactor* ModelMetadata(grpc::CallbackServerContext* ctx,
+                                          const inference::ModelMetadataRequest* in,
+                                          inference::ModelMetadataResponse* out) override {
+    if (auto denied = Authorize(ctx, ServerOperation::kModelMetadata); !denied.ok())
+      return Done(ctx, denied);
     auto m = service_->GetModelMetadata(in->name(), in->version());
-    if (!m.ok()) return ToGrpc(m.status());
+    if (!m.ok()) return Done(ctx, ToGrpc(m.status()));
     protocol::EncodeGrpcModelMetadata(*m, out);
-    return grpc::Status::OK;
+    return Done(ctx, grpc::Status::OK);
   }
-  grpc::Status ModelInfer(grpc::ServerContext* ctx, const inference::ModelInferRequest* in,
-                          inference::ModelInferResponse* out) override {
-    if (auto denied = Authorize(ctx, ServerOperation::kModelInfer); !denied.ok()) return denied;
+  grpc::ServerUnaryReactor* ModelInfer(grpc::CallbackServerContext* ctx,
+                                       const inference::ModelInferRequest* in,
+                                       inference::ModelInferResponse* out) override {
+    if (auto denied = Authorize(ctx, ServerOperation::kModelInfer); !denied.ok())
+      return Done(ctx, denied);
     // The same in-flight budget as REST: the message (already received, bounded by the
     // max message size) plus its decoded floats, up to 4 bytes per received byte.
     auto reservation = service_->inflight_budget().Reserve(5 * in->ByteSizeLong());
-    if (!reservation.ok()) return ToGrpc(reservation.status());
-    auto request = protocol::ParseGrpcInferRequest(*in);
-    if (!request.ok()) return ToGrpc(request.status());
-    auto response = service_->Infer(in->model_name(), in->model_version(), *request);
-    if (!response.ok()) return ToGrpc(response.status());
-    protocol::EncodeGrpcInferResponse(*response, out);
-    return grpc::Status::OK;
+    if (!reservation.ok()) return Done(ctx, ToGrpc(reservation.status()));
+    auto held = std::make_shared<MemoryBudget::Reservation>(std::move(*reservation));
+    return Queue(ctx, [this, in, out, held] {
+      auto request = protocol::ParseGrpcInferRequest(*in);
+      if (!request.ok()) return ToGrpc(request.status());
+      auto response = service_->Infer(in->model_name(), in->model_version(), *request);
+      if (!response.ok()) return ToGrpc(response.status());
+      protocol::EncodeGrpcInferResponse(*response, out);
+      return grpc::Status::OK;
+    });
   }
-  grpc::Status ModelConfig(grpc::ServerContext* ctx, const inference::ModelConfigRequest* in,
-                           inference::ModelConfigResponse* out) override {
-    if (auto denied = Authorize(ctx, ServerOperation::kModelConfig); !denied.ok()) return denied;
+  grpc::ServerUnaryReactor* ModelConfig(grpc::CallbackServerContext* ctx,
+                                        const inference::ModelConfigRequest* in,
+                                        inference::ModelConfigResponse* out) override {
+    if (auto denied = Authorize(ctx, ServerOperation::kModelConfig); !denied.ok())
+      return Done(ctx, denied);
     auto config = service_->GetModelConfig(in->name(), in->version());
-    if (!config.ok()) return ToGrpc(config.status());
+    if (!config.ok()) return Done(ctx, ToGrpc(config.status()));
     FillModelConfig(*config, out->mutable_config());
-    return grpc::Status::OK;
+    return Done(ctx, grpc::Status::OK);
   }
-  grpc::Status ModelStatistics(grpc::ServerContext* ctx,
-                               const inference::ModelStatisticsRequest* in,
-                               inference::ModelStatisticsResponse* out) override {
+  grpc::ServerUnaryReactor* ModelStatistics(grpc::CallbackServerContext* ctx,
+                                            const inference::ModelStatisticsRequest* in,
+                                            inference::ModelStatisticsResponse* out) override {
     if (auto denied = Authorize(ctx, ServerOperation::kModelStatistics); !denied.ok())
-      return denied;
+      return Done(ctx, denied);
     // An empty name asks for every model.
     const std::vector<std::string> names =
         in->name().empty() ? service_->ModelNames() : std::vector<std::string>{in->name()};
     for (const std::string& name : names) {
       auto report = service_->GetStatisticsReport(name, in->version());
       if (!report.ok()) {
-        if (!in->name().empty()) return ToGrpc(report.status());
+        if (!in->name().empty()) return Done(ctx, ToGrpc(report.status()));
         continue;  // Unloaded between listing and reading.
       }
       FillModelStatistics(*report, out->add_model_stats());
     }
-    return grpc::Status::OK;
+    return Done(ctx, grpc::Status::OK);
   }
 
  private:
+  // Finishes an RPC answered on the spot (cheap, never blocking).
+  static grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* ctx,
+                                        const grpc::Status& status) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    reactor->Finish(status);
+    return reactor;
+  }
+
+  // Runs `work` on a worker and finishes the RPC with its status; refuses at once
+  // (UNAVAILABLE, which clients retry with backoff) when the queue is full or stopped.
+  // The request and response live until Finish: gRPC owns them with the call.
+  grpc::ServerUnaryReactor* Queue(grpc::CallbackServerContext* ctx,
+                                  std::function<grpc::Status()> work) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    if (workers_.queued() >= max_queued_) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                   "server busy: " + std::to_string(max_queued_) +
+                                       " gRPC requests already queued; retry later"));
+      return reactor;
+    }
+    const bool queued = workers_.Submit([reactor, ctx, work = std::move(work)] {
+      // A call its client cancelled while queued is not worth running.
+      reactor->Finish(ctx->IsCancelled() ? grpc::Status::CANCELLED : work());
+    });
+    if (!queued) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "server is shutting down"));
+    }
+    return reactor;
+  }
+
   // The same access rule as REST (server/auth.h).
-  grpc::Status Authorize(grpc::ServerContext* ctx, ServerOperation operation) const {
+  grpc::Status Authorize(grpc::CallbackServerContext* ctx, ServerOperation operation) const {
     const auto& metadata = ctx->client_metadata();
+    if (metadata.count("authorization") > 1) {
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                          "more than one authorization header");
+    }
     const auto it = metadata.find("authorization");
     const std::string_view presented = it == metadata.end()
                                            ? std::string_view()
@@ -137,13 +201,15 @@ class Service final : public inference::GRPCInferenceService::Service {
 
   InferenceService* service_;
   std::string token_;
+  const size_t max_queued_;
+  WorkerPool workers_;
 };
 
 }  // namespace
 
 class GrpcServer::Impl {
  public:
-  Impl(InferenceService* service, const std::string& token) : service(service, token) {}
+  Impl(InferenceService* service, const GrpcServerOptions& options) : service(service, options) {}
   Service service;
   std::unique_ptr<grpc::Server> server;
 };
@@ -166,7 +232,7 @@ Status GrpcServer::Start() {
     ssl.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
     credentials = grpc::SslServerCredentials(ssl);
   }
-  auto impl = std::make_unique<Impl>(service_, options_.bearer_token);
+  auto impl = std::make_unique<Impl>(service_, options_);
   grpc::ServerBuilder builder;
   // No SO_REUSEPORT: a second server must not silently share a busy port.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -177,11 +243,10 @@ Status GrpcServer::Start() {
   // default bound of 8 KiB.
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 64);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, 5 * 60 * 1000);
+  // gRPC's own buffers (reads, writes, call arenas) under one memory quota.
   grpc::ResourceQuota quota("hiedge_grpc");
-  quota.SetMaxThreads(options_.max_threads);
+  quota.Resize(options_.max_transport_bytes);
   builder.SetResourceQuota(quota);
-  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 2);
-  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 8);
   builder.AddListeningPort(options_.host + ":" + std::to_string(options_.port), credentials,
                            &port_);
   builder.RegisterService(&impl->service);
@@ -198,6 +263,7 @@ void GrpcServer::Stop(int grace_ms) {
   if (!impl_) return;
   impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(grace_ms));
   impl_->server->Wait();
+  impl_->service.StopWorkers();
   impl_.reset();
 }
 

@@ -284,10 +284,7 @@ Result<protocol::InferResponse> InferenceService::InferOn(const Served& served,
     HIEDGE_ASSIGN_OR_RETURN(logits, served.batcher->Infer(input, request.timeout_us, times));
   } else {
     const auto start = std::chrono::steady_clock::now();
-    std::vector<uint8_t> fallback_rows;
-    HIEDGE_ASSIGN_OR_RETURN(logits, served.backend->InferMarkingFallbacks(input, &fallback_rows));
-    times->fallback_rows =
-        static_cast<uint64_t>(std::count(fallback_rows.begin(), fallback_rows.end(), uint8_t{1}));
+    HIEDGE_ASSIGN_OR_RETURN(logits, served.backend->InferWithRowSources(input, &times->row_sources));
     served.stats->execution_count.fetch_add(1);
     times->compute_us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                                   std::chrono::steady_clock::now() - start)
@@ -303,9 +300,16 @@ Result<protocol::InferResponse> InferenceService::InferOn(const Served& served,
   if (served.batcher) {
     response.parameters[protocol::kQueueParameter] = static_cast<int64_t>(times->queue_us);
   }
-  if (times->fallback_rows > 0) {
-    response.parameters[protocol::kFallbackRowsParameter] =
-        static_cast<int64_t>(times->fallback_rows);
+  // A composite (a cascade tier) says who answered each row, and counts the fallbacks.
+  if (!times->row_sources.empty()) {
+    std::string sources;
+    for (const RowSource s : times->row_sources) {
+      sources += (sources.empty() ? "" : ",") + std::string(RowSourceName(s));
+    }
+    response.string_parameters[protocol::kRowSourcesParameter] = std::move(sources);
+    const auto fallbacks = std::count(times->row_sources.begin(), times->row_sources.end(),
+                                      RowSource::kFallback);
+    if (fallbacks > 0) response.parameters[protocol::kFallbackRowsParameter] = fallbacks;
   }
   if (classification > 0) {
     response.outputs.push_back(Classify(logits, classification));

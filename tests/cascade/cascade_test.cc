@@ -119,9 +119,12 @@ TEST(CascadeTest, SureRowsStayHereUnsureOnesTakeTheNextTiersAnswer) {
   EXPECT_DOUBLE_EQ(counters->next_round_trip_ms, 0.2);  // 1 ms, smoothed by 0.2 from 0.
   EXPECT_EQ(unsure.backend->info().name, "edge");
   EXPECT_EQ(unsure.backend->info().architecture, "cascade");
-  std::vector<uint8_t> marked{9};
-  ASSERT_TRUE(unsure.backend->InferMarkingFallbacks(Images({1, 2}), &marked).ok());
-  EXPECT_TRUE(marked.empty()) << "answered by the next tier: nothing fell back";
+  std::vector<RowSource> marked;
+  ASSERT_TRUE(unsure.backend->InferWithRowSources(Images({1, 2}), &marked).ok());
+  EXPECT_EQ(marked, (std::vector<RowSource>{RowSource::kForwarded, RowSource::kForwarded}))
+      << "answered by the next tier: nothing fell back";
+  ASSERT_TRUE(sure.backend->InferWithRowSources(Images({1, 2}), &marked).ok());
+  EXPECT_EQ(marked, (std::vector<RowSource>{RowSource::kHere, RowSource::kHere}));
 }
 
 TEST(CascadeTest, AFailingNextTierIsAnsweredHereAndCounted) {
@@ -144,9 +147,9 @@ TEST(CascadeTest, AFailingNextTierIsAnsweredHereAndCounted) {
   }
   EXPECT_TRUE(found);
   // The rows are marked for the server to flag on the response.
-  std::vector<uint8_t> marked;
-  ASSERT_TRUE(tier.backend->InferMarkingFallbacks(Images({4, 5}), &marked).ok());
-  EXPECT_EQ(marked, (std::vector<uint8_t>{1, 1}));
+  std::vector<RowSource> marked;
+  ASSERT_TRUE(tier.backend->InferWithRowSources(Images({4, 5}), &marked).ok());
+  EXPECT_EQ(marked, (std::vector<RowSource>{RowSource::kFallback, RowSource::kFallback}));
 }
 
 TEST(CascadeTest, ANextTierAnsweringAnotherShapeIsAFallback) {
@@ -187,6 +190,42 @@ TEST(CascadeTest, ASlowNextTierRaisesBetaAndLowersTheta) {
   // Now the 0.69-confident rows stay here: offloading backed off.
   ASSERT_TRUE(slow.backend->Infer(Images({2, 3})).ok());
   EXPECT_EQ(ReadCascadeCounters(*slow.backend)->answered_here, 2u);
+}
+
+// A load-aware tier answers the same rows from another tier as its round trips change,
+// says so per row and counts it; a tier of fixed β answers the same input the same way
+// at any load.
+TEST(CascadeTest, ALoadAwareTierCountsRowsMovedByLoadAndAFixedTierNeverMovesThem) {
+  CascadeSpec aware = Spec();
+  aware.offload_cost = 0.05;
+  aware.offload_cost_per_ms = 0.01;
+  Tier slow = MakeTier(3.0f, WithCurve(), aware, Status::Ok(), /*round_trip_us=*/30000);
+  std::vector<RowSource> first, second;
+  ASSERT_TRUE(slow.backend->InferWithRowSources(Images({2, 3}), &first).ok());
+  ASSERT_TRUE(slow.backend->InferWithRowSources(Images({2, 3}), &second).ok());
+  EXPECT_EQ(first, (std::vector<RowSource>{RowSource::kForwarded, RowSource::kForwarded}));
+  EXPECT_EQ(second, (std::vector<RowSource>{RowSource::kHere, RowSource::kHere}))
+      << "the slow round trip raised β: the same rows now stay here";
+  EXPECT_EQ(ReadCascadeCounters(*slow.backend)->moved_by_load, 2u);
+
+  CascadeSpec fixed = Spec();
+  fixed.offload_cost = 0.05;  // Another β than the config's, but not load-aware.
+  Tier steady = MakeTier(3.0f, WithCurve(), fixed, Status::Ok(), /*round_trip_us=*/30000);
+  std::vector<float> answer;
+  for (int round = 0; round < 5; ++round) {
+    std::vector<RowSource> sources;
+    auto out = steady.backend->InferWithRowSources(Images({2, 3}), &sources);
+    ASSERT_TRUE(out.ok());
+    EXPECT_EQ(sources, (std::vector<RowSource>{RowSource::kForwarded, RowSource::kForwarded}));
+    if (round == 0) answer = out->data;
+    EXPECT_EQ(out->data, answer) << "round " << round;
+  }
+  EXPECT_EQ(ReadCascadeCounters(*steady.backend)->moved_by_load, 0u);
+  bool exported = false;
+  for (const BackendMetric& m : slow.backend->Metrics()) {
+    if (m.name == "hiedge_cascade_rows_moved_by_load_total") exported = m.value == 2.0;
+  }
+  EXPECT_TRUE(exported);
 }
 
 TEST(CascadeTest, AnotherBetaNeedsACostCurve) {

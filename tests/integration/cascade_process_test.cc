@@ -152,6 +152,12 @@ TEST(CascadeProcessTest, EdgeAnswersAsTheOfflineCascadeAndFallsBackWhenTheCloudD
   ASSERT_GT(unsure_in_first_64, 0);
   EXPECT_EQ(parsed->parameters[protocol::kFallbackRowsParameter], unsure_in_first_64)
       << reply->body.substr(0, 200);
+  // And who answered each row: here when sure, here as a fallback when meant for the cloud.
+  std::string sources;
+  for (size_t i = 0; i < 64; ++i) {
+    sources += std::string(i ? "," : "") + (unsure[i] ? "fallback" : "here");
+  }
+  EXPECT_EQ(parsed->string_parameters[protocol::kRowSourcesParameter], sources);
   (void)unused;
 }
 

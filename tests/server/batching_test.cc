@@ -164,10 +164,12 @@ class MarkingBackend final : public InferenceBackend {
   Result<FloatTensor> RunStages(const FloatTensor& input, int first, int last) override {
     return fake_.RunStages(input, first, last);
   }
-  Result<FloatTensor> InferMarkingFallbacks(const FloatTensor& input,
-                                            std::vector<uint8_t>* rows) override {
+  Result<FloatTensor> InferWithRowSources(const FloatTensor& input,
+                                          std::vector<RowSource>* rows) override {
     rows->clear();
-    for (int64_t r = 0; r < input.shape[0]; ++r) rows->push_back(input.row(r)[0] >= 0.5f);
+    for (int64_t r = 0; r < input.shape[0]; ++r) {
+      rows->push_back(input.row(r)[0] >= 0.5f ? RowSource::kFallback : RowSource::kHere);
+    }
     return fake_.Infer(input);
   }
 
@@ -197,12 +199,16 @@ TEST(InferenceServiceBatchingTest, EachResponseFlagsItsOwnFallbackRows) {
     // Concurrent requests may share a batch; each response counts only its own rows.
     std::vector<std::thread> threads;
     std::vector<std::map<std::string, int64_t>> parameters(4);
+    std::vector<std::string> sources(4);
     std::atomic<int> failed{0};
     for (int64_t i = 0; i < 4; ++i) {
       threads.emplace_back([&, i] {
         auto r = service.Infer(model, "", RowsMarking(3, i));
         if (!r.ok()) failed.fetch_add(1);
-        if (r.ok()) parameters[static_cast<size_t>(i)] = r->parameters;
+        if (r.ok()) {
+          parameters[static_cast<size_t>(i)] = r->parameters;
+          sources[static_cast<size_t>(i)] = r->string_parameters[protocol::kRowSourcesParameter];
+        }
       });
     }
     for (auto& t : threads) t.join();
@@ -211,6 +217,9 @@ TEST(InferenceServiceBatchingTest, EachResponseFlagsItsOwnFallbackRows) {
     for (int64_t i = 1; i < 4; ++i) {
       EXPECT_EQ(parameters[static_cast<size_t>(i)][protocol::kFallbackRowsParameter], i) << i;
     }
+    // Who answered each row, in order.
+    EXPECT_EQ(sources[0], "here,here,here");
+    EXPECT_EQ(sources[2], "fallback,fallback,here");
     // A batched model also reports each request's wait in its queue.
     const bool batched = std::string(model) == "batched";
     for (const auto& p : parameters) {

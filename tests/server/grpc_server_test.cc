@@ -414,9 +414,10 @@ TEST(GrpcServerStartTest, BadTlsFilesAndBusyPortAreErrors) {
 namespace hiedge {
 namespace {
 
-// More concurrent RPCs than server threads: the excess is refused at once with
-// RESOURCE_EXHAUSTED (no unbounded thread growth), the rest are served.
-TEST(GrpcServerLimitsTest, RpcsBeyondTheThreadLimitAreRefusedNotQueued) {
+// More concurrent RPCs than the workers and their queue hold: the excess is refused at
+// once with UNAVAILABLE (no unbounded growth of threads or queued work), the rest are
+// served.
+TEST(GrpcServerLimitsTest, RpcsBeyondTheQueueAreRefusedAtOnce) {
   InferenceService service;
   ASSERT_TRUE(service
                   .AddModel("slow", std::make_shared<testing::FakeBackend>(
@@ -424,10 +425,11 @@ TEST(GrpcServerLimitsTest, RpcsBeyondTheThreadLimitAreRefusedNotQueued) {
                   .ok());
   GrpcServerOptions options;
   options.port = 0;
-  options.max_threads = 6;
+  options.worker_threads = 2;
+  options.max_queued_rpcs = 4;
   GrpcServer server(&service, options);
   ASSERT_TRUE(server.Start().ok());
-  std::atomic<int> ok{0}, exhausted{0}, other{0};
+  std::atomic<int> ok{0}, refused{0}, other{0};
   std::vector<std::thread> clients;
   for (int c = 0; c < 24; ++c) {
     clients.emplace_back([&] {
@@ -439,18 +441,19 @@ TEST(GrpcServerLimitsTest, RpcsBeyondTheThreadLimitAreRefusedNotQueued) {
       const grpc::Status s = stub->ModelInfer(&ctx, RawRequest(0.5f, "slow"), &reply);
       if (s.ok()) {
         ok.fetch_add(1);
-      } else if (s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
-        exhausted.fetch_add(1);
+      } else if (s.error_code() == grpc::StatusCode::UNAVAILABLE &&
+                 s.error_message().find("queued") != std::string::npos) {
+        refused.fetch_add(1);
       } else {
         other.fetch_add(1);
       }
     });
   }
   for (auto& t : clients) t.join();
-  EXPECT_GT(ok.load(), 0);
-  EXPECT_GT(exhausted.load(), 0);
+  EXPECT_GE(ok.load(), 6) << "2 running + 4 queued";
+  EXPECT_GT(refused.load(), 0);
   EXPECT_EQ(other.load(), 0);
-  EXPECT_EQ(ok.load() + exhausted.load(), 24);
+  EXPECT_EQ(ok.load() + refused.load(), 24);
 }
 
 }  // namespace

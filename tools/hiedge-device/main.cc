@@ -86,6 +86,9 @@ Status Run(const StreamArgs& a, std::optional<DriftDetector>* drift) {
   const std::string answers_path = a.answers.empty() ? a.device.out + "/answers.csv" : a.answers;
   std::FILE* out = answers_path == "-" ? stdout : std::fopen(answers_path.c_str(), "w");
   if (out == nullptr) return Status::IoError("cannot write " + answers_path);
+  // Line-buffered: each answer reaches the file or pipe as it is made, so a crash loses
+  // at most the answer being written, and a reader of --answers - sees each at once.
+  std::setvbuf(out, nullptr, _IOLBF, 1 << 16);
   std::fprintf(out,
                "sample,label,prediction,confidence,offloaded,remote_prediction,fallback,"
                "total_ms,score,exit,audit\n");
@@ -135,7 +138,9 @@ Status Run(const StreamArgs& a, std::optional<DriftDetector>* drift) {
     summary.drift = device.drift()->alarms();
     *drift = *device.drift();
   }
-  std::printf("%s%s", summary.ToText(setup.beta).c_str(), LearnerSummaryLine(device).c_str());
+  // With --answers - stdout is the CSV: the text summary goes to stderr instead.
+  std::fprintf(answers_path == "-" ? stderr : stdout, "%s%s", summary.ToText(setup.beta).c_str(),
+               LearnerSummaryLine(device).c_str());
   HIEDGE_RETURN_IF_ERROR(SaveLearnerState(a.device, device));
   std::ofstream json(a.device.out + "/summary.json");
   json << summary.ToJson(setup.beta);

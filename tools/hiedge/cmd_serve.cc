@@ -101,9 +101,17 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--grpc-port", a->edge.grpc.port, "gRPC port (0 = any free port, -1 = no gRPC)")
       ->check(CLI::Range(-1, 65535))
       ->capture_default_str();
-  cmd->add_option("--grpc-max-threads", a->edge.grpc.max_threads,
-                  "gRPC threads at most; RPCs beyond get RESOURCE_EXHAUSTED at once")
-      ->check(CLI::Range(4, 100000))
+  cmd->add_option("--grpc-threads", a->edge.grpc.worker_threads,
+                  "Threads running gRPC requests' models (gRPC's callback API: no thread per RPC)")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  cmd->add_option("--grpc-max-queued", a->edge.grpc.max_queued_rpcs,
+                  "gRPC requests waiting for a thread at most; beyond: UNAVAILABLE at once")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  cmd->add_option("--grpc-transport-bytes", a->edge.grpc.max_transport_bytes,
+                  "gRPC's own buffer memory (its resource quota)")
+      ->check(CLI::Range(size_t{16} << 20, size_t{1} << 40))
       ->capture_default_str();
   cmd->add_option("--grpc-tls-cert", a->edge.grpc.tls_cert_file,
                   "Serve gRPC over TLS with this PEM certificate chain")
