@@ -12,7 +12,7 @@ PACKAGES=(
   libxnnpack-dev libpthreadpool-dev libonnx-dev python3-onnx
   dataset-fashion-mnist
   libcpp-httplib-dev libboost1.81-dev nlohmann-json3-dev libcli11-dev libfmt-dev prometheus-cpp-dev
-  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  libssl-dev libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libgtest-dev libgmock-dev libbenchmark-dev
   gnuplot-nox fonts-liberation
 )

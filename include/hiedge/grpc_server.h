@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -24,12 +25,23 @@ struct GrpcServerOptions {
   // gRPC's transport memory (read and write buffers, call arenas), as gRPC's resource
   // quota: under pressure it shrinks buffers and refuses new streams.
   size_t max_transport_bytes = size_t{256} << 20;
+  // Open connections at most; beyond, a new connection is closed at once.
+  int max_connections = 1024;
   // Non-empty: every RPC but ServerLive/ServerReady/ModelReady needs the metadata
   // "authorization: Bearer <token>" (else UNAUTHENTICATED).
   std::string bearer_token;
   // Both set: serve TLS with this PEM certificate chain and private key.
   std::string tls_cert_file;
   std::string tls_key_file;
+};
+
+// What the gRPC port's guard against HTTP/2 abuse saw (GrpcServer::guard_counters).
+struct GrpcGuardCounters {
+  uint64_t connections = 0;        // Accepted.
+  uint64_t closed_for_resets = 0;  // Closed: stream resets beyond the budgets.
+  uint64_t refused_at_cap = 0;     // Closed at once: max_connections reached.
+  uint64_t streams = 0;            // Streams opened (HEADERS frames).
+  uint64_t resets = 0;             // Streams reset by clients (RST_STREAM frames).
 };
 
 // Serves between Start() and Stop() on gRPC's own threads. The service must outlive
@@ -47,6 +59,9 @@ class GrpcServer {
   // Stops accepting and waits for in-flight RPCs (at most `grace_ms`). Idempotent.
   void Stop(int grace_ms = 1000);
   int port() const { return port_; }
+  // What the port's guard against HTTP/2 abuse saw (connections, streams, resets, and
+  // the connections it closed); zeros when not started.
+  GrpcGuardCounters guard_counters() const;
 
  private:
   class Impl;

@@ -4,13 +4,15 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 
-#include "common/files.h"
 #include "grpc_service.grpc.pb.h"
 #include "protocol/grpc_codec.h"
 #include "server/auth.h"
+#include "server/grpc_guard.h"
 #include "server/model_config_proto.h"
 #include "server/worker_pool.h"
 
@@ -210,8 +212,14 @@ class Service final : public inference::GRPCInferenceService::CallbackService {
 class GrpcServer::Impl {
  public:
   Impl(InferenceService* service, const GrpcServerOptions& options) : service(service, options) {}
+  ~Impl() {
+    std::error_code ec;
+    if (!socket_dir.empty()) std::filesystem::remove_all(socket_dir, ec);
+  }
   Service service;
   std::unique_ptr<grpc::Server> server;
+  std::unique_ptr<GrpcGuard> guard;
+  std::string socket_dir;  // Private (0700) folder of gRPC's Unix socket.
 };
 
 GrpcServer::GrpcServer(InferenceService* service, GrpcServerOptions options)
@@ -221,21 +229,18 @@ GrpcServer::~GrpcServer() { Stop(0); }
 
 Status GrpcServer::Start() {
   if (impl_) return Status::FailedPrecondition("gRPC server already started");
-  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
-  if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {
-    if (options_.tls_cert_file.empty() || options_.tls_key_file.empty()) {
-      return Status::InvalidArgument("TLS needs both a certificate and a private key file");
-    }
-    HIEDGE_ASSIGN_OR_RETURN(std::string cert, ReadTextFile(options_.tls_cert_file));
-    HIEDGE_ASSIGN_OR_RETURN(std::string key, ReadTextFile(options_.tls_key_file));
-    grpc::SslServerCredentialsOptions ssl;
-    ssl.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
-    credentials = grpc::SslServerCredentials(ssl);
-  }
   auto impl = std::make_unique<Impl>(service_, options_);
+  // gRPC itself listens on a Unix socket in a private folder; only the guard
+  // (server/grpc_guard.h) connects to it, and the guard owns the public port.
+  std::string dir_template =
+      (std::filesystem::temp_directory_path() / "hiedge-grpc-XXXXXX").string();
+  if (::mkdtemp(dir_template.data()) == nullptr) {
+    return Status::Unavailable("cannot make a private folder for gRPC's socket in " +
+                               std::filesystem::temp_directory_path().string());
+  }
+  impl->socket_dir = dir_template;
+  const std::string socket = impl->socket_dir + "/grpc.sock";
   grpc::ServerBuilder builder;
-  // No SO_REUSEPORT: a second server must not silently share a busy port.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_message_bytes));
   // Bounds a hostile HTTP/2 client cannot move: concurrent streams per connection (a
   // device needs one; gRPC's default is unlimited), and connections idle for 5 minutes
@@ -247,24 +252,45 @@ Status GrpcServer::Start() {
   grpc::ResourceQuota quota("hiedge_grpc");
   quota.Resize(options_.max_transport_bytes);
   builder.SetResourceQuota(quota);
-  builder.AddListeningPort(options_.host + ":" + std::to_string(options_.port), credentials,
-                           &port_);
+  int unix_port = 0;
+  builder.AddListeningPort("unix:" + socket, grpc::InsecureServerCredentials(), &unix_port);
   builder.RegisterService(&impl->service);
   impl->server = builder.BuildAndStart();
-  if (!impl->server || port_ == 0) {
-    return Status::Unavailable("cannot serve gRPC on " + options_.host + ":" +
-                               std::to_string(options_.port) + " (address in use or invalid?)");
+  if (!impl->server) {
+    return Status::Unavailable("cannot start gRPC on its private socket " + socket);
   }
+  GrpcGuardOptions guard;
+  guard.host = options_.host;
+  guard.port = options_.port;
+  guard.upstream_socket = socket;
+  guard.max_connections = options_.max_connections;
+  guard.tls_cert_file = options_.tls_cert_file;
+  guard.tls_key_file = options_.tls_key_file;
+  impl->guard = std::make_unique<GrpcGuard>(guard);
+  if (Status started = impl->guard->Start(); !started.ok()) {
+    impl->server->Shutdown(std::chrono::system_clock::now());
+    impl->server->Wait();
+    return started;
+  }
+  port_ = impl->guard->port();
   impl_ = std::move(impl);
   return Status::Ok();
 }
 
 void GrpcServer::Stop(int grace_ms) {
   if (!impl_) return;
+  // No new connections; gRPC's shutdown tells the open ones (GOAWAY) and waits for the
+  // RPCs in flight, which still flow through the guard; then the guard closes.
+  impl_->guard->StopAccepting();
   impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(grace_ms));
   impl_->server->Wait();
   impl_->service.StopWorkers();
+  impl_->guard->Stop();
   impl_.reset();
+}
+
+GrpcGuardCounters GrpcServer::guard_counters() const {
+  return impl_ ? impl_->guard->counters() : GrpcGuardCounters{};
 }
 
 }  // namespace hiedge

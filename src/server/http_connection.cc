@@ -151,7 +151,6 @@ void Connection::AwaitRequest() {
   route_.reset();
   reservation_ = MemoryBudget::Reservation();
   if (buffer_.size() > 0) return ReadHeader();  // A pipelined request already arrived.
-  if (context_->draining.load()) return LingerClose();  // Reply sent with Connection: close.
   // Idle keep-alive wait: the header clock starts with the request's first byte.
   idle_ = true;
   stream_.expires_after(milliseconds(context_->options.idle_timeout_ms));

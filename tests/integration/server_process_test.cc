@@ -192,6 +192,39 @@ TEST(ServerProcessTest, SigtermDrainsWithRequestsInFlight) {
   std::filesystem::remove(log);
 }
 
+// The same drain seen by raw clients of a real process: a keep-alive client is told
+// "Connection: close" during the drain, and a request whose first bytes arrived before
+// the listeners closed is still answered after they closed (it used to be cut).
+TEST(ServerProcessTest, SigtermAnswersRequestsBegunBeforeTheListenersClose) {
+  const std::string log =
+      ::testing::TempDir() + "/hiedge_drain_begun_" + std::to_string(getpid()) + ".log";
+  ServerProcess server(0, 0, log,
+                       {"--models-dir", kModels, "--model", "sml", "--drain-min-seconds", "0.5"});
+  int http_port = 0, grpc_port = 0;
+  ASSERT_TRUE(server.WaitServing(&http_port, &grpc_port)) << server.Log();
+  const std::string live = "GET /v2/health/live HTTP/1.1\r\nHost: t\r\n\r\n";
+  testing::RawConnection keep_alive(http_port), begun(http_port);
+  ASSERT_TRUE(keep_alive.Send(live));
+  ASSERT_EQ(testing::RawConnection::StatusOf(keep_alive.ReadResponse()), 200);
+  ASSERT_TRUE(begun.Send("GET /v2/health/live HTTP/1.1\r\n"));
+  server.Signal(SIGTERM);
+  httplib::Client probe("127.0.0.1", http_port);
+  ASSERT_TRUE(testing::Eventually([&] {
+    auto r = probe.Get("/v2/health/ready");
+    return r && r->status == 503;
+  }));
+  ASSERT_TRUE(keep_alive.Send(live));
+  const std::string during = keep_alive.ReadResponse();
+  EXPECT_NE(testing::RawConnection::Lower(during).find("connection: close"), std::string::npos)
+      << during;
+  ASSERT_TRUE(testing::Eventually([&] { return !testing::RawConnection(http_port, 100).ok(); }));
+  ASSERT_TRUE(begun.Send("Host: t\r\n\r\n"));
+  EXPECT_EQ(testing::RawConnection::StatusOf(begun.ReadResponse()), 200)
+      << "a request begun before the listeners closed was cut";
+  EXPECT_EQ(server.WaitExit(std::chrono::seconds(20)), 0) << server.Log();
+  std::filesystem::remove(log);
+}
+
 // The documented worst case (docs/deploy.md): request memory is bounded by the in-flight
 // budget, whatever a crowd of clients sends. 48 clients each post 64-row JSON bodies
 // (~0.5 MB, ~10 MB estimated to decode) as fast as they can against a 32 MiB budget:

@@ -65,5 +65,45 @@ TEST(EdgeServerTest, ShutdownKeepsReadinessFalseForTheMinimumDrain) {
   EXPECT_GE(std::chrono::steady_clock::now() - asked, std::chrono::milliseconds(300));
 }
 
+// The drain answers every request whose first byte arrived before the listener closed,
+// and tells keep-alive clients to leave: replies during the drain carry
+// "Connection: close", idle connections are closed when the listener closes, and a
+// request still arriving then is read to its end and answered. (Before, Stop closed
+// every connection: such requests were cut without an answer.)
+TEST(EdgeServerTest, DrainAnswersEveryRequestThatHadBegunAndClosesKeepAlive) {
+  EdgeServerOptions options = QuietOptions();
+  options.drain_min_seconds = 0.3;
+  options.drain_max_seconds = 20;
+  EdgeServer server(options);
+  ASSERT_TRUE(server.service().AddModel("fake", std::make_shared<testing::FakeBackend>()).ok());
+  ASSERT_TRUE(server.Start().ok());
+  const int port = server.http_port();
+  const std::string live = "GET /v2/health/live HTTP/1.1\r\nHost: t\r\n\r\n";
+  testing::RawConnection keep_alive(port), begun(port), idle(port);
+  ASSERT_TRUE(keep_alive.Send(live));
+  const std::string first = keep_alive.ReadResponse();
+  EXPECT_EQ(testing::RawConnection::StatusOf(first), 200);
+  EXPECT_EQ(testing::RawConnection::Lower(first).find("connection: close"), std::string::npos);
+  ASSERT_TRUE(begun.Send("GET /v2/health/live HTTP/1.1\r\n"));  // Its first bytes only.
+
+  std::thread runner([&] { EXPECT_TRUE(server.Run().ok()); });
+  server.RequestShutdown();
+  ASSERT_TRUE(testing::Eventually([&] { return !server.service().IsReady(); }));
+  ASSERT_TRUE(keep_alive.Send(live));
+  const std::string during = keep_alive.ReadResponse();
+  EXPECT_EQ(testing::RawConnection::StatusOf(during), 200);
+  EXPECT_NE(testing::RawConnection::Lower(during).find("connection: close"), std::string::npos)
+      << during;
+  // The listener closes once the minimum drain is over.
+  ASSERT_TRUE(testing::Eventually(
+      [&] { return !testing::RawConnection(port, 100).ok(); }, std::chrono::seconds(10)));
+  EXPECT_TRUE(idle.ReadUntilClosed()) << "an idle connection is closed, cleanly";
+  ASSERT_TRUE(begun.Send("Host: t\r\n\r\n"));  // The rest, after the listener closed.
+  const std::string late = begun.ReadResponse();
+  EXPECT_EQ(testing::RawConnection::StatusOf(late), 200) << "a begun request was cut";
+  EXPECT_NE(testing::RawConnection::Lower(late).find("connection: close"), std::string::npos);
+  runner.join();
+}
+
 }  // namespace
 }  // namespace hiedge

@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdlib>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -62,7 +61,6 @@ class RapidResetAttacker {
       if (!SendAll(out)) Close(&report);
       Drain(&report, 0);
     }
-    if (getenv("HOLD_MS")) { Drain(&report, atoi(getenv("HOLD_MS"))); }
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
     return report;
@@ -113,7 +111,7 @@ class RapidResetAttacker {
     AppendFrame(out, 0x1, 0x4, stream_id_, block);  // HEADERS, END_HEADERS.
     // A gRPC message prefix announcing 100 bytes, and 10 of them.
     const std::string data("\0\0\0\0\x64" "0123456789", 15);
-    if (!getenv("NO_DATA")) AppendFrame(out, 0x0, 0x0, stream_id_, data);
+    AppendFrame(out, 0x0, 0x0, stream_id_, data);
     AppendFrame(out, 0x3, 0x0, stream_id_, std::string_view("\0\0\0\x08", 4));  // CANCEL.
     stream_id_ += 2;
   }

@@ -81,12 +81,12 @@ class RawConnection {
   static int StatusOf(const std::string& response) {
     return response.size() > 12 ? std::stoi(response.substr(9, 3)) : 0;
   }
-
- private:
   static std::string Lower(std::string s) {
     for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return s;
   }
+
+ private:
   bool ReadMore() {
     char chunk[65536];
     const ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);

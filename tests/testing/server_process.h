@@ -85,6 +85,7 @@ class ServerProcess {
     spawned_ = false;
   }
   bool spawned() const { return spawned_; }
+  pid_t pid() const { return pid_; }
   void Signal(int signal) { kill(pid_, signal); }
   // A /proc/<pid>/status field in bytes (VmRSS now, VmHWM the peak so far).
   size_t MemoryField(const std::string& field) const {
