@@ -66,6 +66,15 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
+// `text` from outside (a model name, a tensor name) for an error message: in single
+// quotes, cut to its first `max_bytes` bytes with its full length named when longer, so
+// no client can make an error message (and a gRPC trailer) as large as its input.
+std::string Quoted(std::string_view text, size_t max_bytes = 64);
+
+// A message for the wire: at most `max_bytes` bytes (cut with " ..." when longer). The
+// transports bound every error they send with it.
+std::string BoundedMessage(std::string_view message, size_t max_bytes = 1024);
+
 // Holds either a value or a non-OK Status.
 template <typename T>
 class [[nodiscard]] Result {

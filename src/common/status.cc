@@ -32,6 +32,17 @@ const char* StatusCodeName(StatusCode code) {
   return "UNKNOWN";
 }
 
+std::string Quoted(std::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return "'" + std::string(text) + "'";
+  return "'" + std::string(text.substr(0, max_bytes)) + "...' (" + std::to_string(text.size()) +
+         " bytes)";
+}
+
+std::string BoundedMessage(std::string_view message, size_t max_bytes) {
+  if (message.size() <= max_bytes) return std::string(message);
+  return std::string(message.substr(0, max_bytes)) + " ...";
+}
+
 std::string Status::ToString() const {
   if (ok()) return "OK";
   return std::string(StatusCodeName(code_)) + ": " + message_;

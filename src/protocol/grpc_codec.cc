@@ -57,7 +57,7 @@ Result<Tensor> TensorHeader(const ProtoTensor& p) {
   t.name = p.name();
   t.datatype = p.datatype();
   if (!IsKnownDatatype(t.datatype)) {
-    return Status::InvalidArgument("tensor '" + t.name + "': unknown datatype '" + t.datatype +
+    return Status::InvalidArgument("tensor " + Quoted(t.name) + ": unknown datatype '" + t.datatype +
                                    "'");
   }
   t.shape.assign(p.shape().begin(), p.shape().end());
@@ -80,7 +80,7 @@ Result<std::vector<Tensor>> DecodeTensors(
     HIEDGE_ASSIGN_OR_RETURN(const int64_t elements, ElementCount(t.shape, t.name));
     if (!raw.empty()) {
       if (p.has_contents()) {
-        return Status::InvalidArgument("tensor '" + t.name + "' has both contents and " +
+        return Status::InvalidArgument("tensor " + Quoted(t.name) + " has both contents and " +
                                        raw_field);
       }
       HIEDGE_RETURN_IF_ERROR(DecodeRawContents(raw[i], elements, &t));

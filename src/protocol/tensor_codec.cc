@@ -81,7 +81,7 @@ Status AppendLeaf(const json& j, const std::string& datatype, Tensor* t) {
   } else if (j.is_boolean() && datatype == "BOOL") {
     t->data.push_back(j.get<bool>() ? 1.0f : 0.0f);
   } else {
-    return Status::InvalidArgument("tensor '" + t->name + "': data of " + datatype +
+    return Status::InvalidArgument("tensor " + Quoted(t->name) + ": data of " + datatype +
                                    " must be numbers, got " + j.type_name());
   }
   return Status::Ok();
@@ -107,7 +107,7 @@ Status FlattenData(const json& j, const std::string& datatype, Tensor* t) {
     const json& e = (*top.array)[top.next++];
     if (e.is_array()) {
       if (stack.size() >= max_depth) {
-        return Status::InvalidArgument("tensor '" + t->name + "': data nested deeper than its " +
+        return Status::InvalidArgument("tensor " + Quoted(t->name) + ": data nested deeper than its " +
                                        std::to_string(t->shape.size()) + "-dimensional shape " +
                                        ShapeToString(t->shape));
       }
@@ -116,7 +116,7 @@ Status FlattenData(const json& j, const std::string& datatype, Tensor* t) {
     }
     HIEDGE_RETURN_IF_ERROR(AppendLeaf(e, datatype, t));
     if (static_cast<int64_t>(t->data.size() + t->strings.size()) > kMaxElements) {
-      return Status::InvalidArgument("tensor '" + t->name + "' is too large");
+      return Status::InvalidArgument("tensor " + Quoted(t->name) + " is too large");
     }
   }
   return Status::Ok();
@@ -128,11 +128,11 @@ Result<int64_t> ElementCount(const std::vector<int64_t>& shape, const std::strin
   int64_t elements = 1;
   for (const int64_t d : shape) {
     if (d < 0)
-      return Status::InvalidArgument("tensor '" + name + "': shape must hold integers >= 0");
+      return Status::InvalidArgument("tensor " + Quoted(name) + ": shape must hold integers >= 0");
     if (d == 0) {
       elements = 0;
     } else if (elements > kMaxElements / d) {
-      return Status::InvalidArgument("tensor '" + name + "' is too large");
+      return Status::InvalidArgument("tensor " + Quoted(name) + " is too large");
     } else {
       elements *= d;
     }
@@ -151,7 +151,7 @@ Status DecodeRawContents(std::string_view bytes, int64_t elements, Tensor* t) {
   }
   const size_t expected = static_cast<size_t>(elements) * DatatypeSize(t->datatype);
   if (bytes.size() != expected) {
-    return Status::InvalidArgument("tensor '" + t->name + "': data of " +
+    return Status::InvalidArgument("tensor " + Quoted(t->name) + ": data of " +
                                    std::to_string(bytes.size()) + " bytes does not match shape " +
                                    ShapeToString(t->shape) + " of " + t->datatype + " (" +
                                    std::to_string(expected) + " bytes)");
@@ -200,20 +200,20 @@ Result<Tensor> ParseTensor(const json& j, std::string_view binary, size_t* offse
   t.name = name->get<std::string>();
   const auto datatype = j.find("datatype");
   if (datatype == j.end() || !datatype->is_string()) {
-    return Status::InvalidArgument("tensor '" + t.name + "' is missing a string 'datatype'");
+    return Status::InvalidArgument("tensor " + Quoted(t.name) + " is missing a string 'datatype'");
   }
   t.datatype = datatype->get<std::string>();
   if (!IsKnownDatatype(t.datatype)) {
-    return Status::InvalidArgument("tensor '" + t.name + "': unknown datatype '" + t.datatype +
+    return Status::InvalidArgument("tensor " + Quoted(t.name) + ": unknown datatype '" + t.datatype +
                                    "'");
   }
   const auto shape = j.find("shape");
   if (shape == j.end() || !shape->is_array()) {
-    return Status::InvalidArgument("tensor '" + t.name + "' is missing a 'shape' array");
+    return Status::InvalidArgument("tensor " + Quoted(t.name) + " is missing a 'shape' array");
   }
   for (const json& d : *shape) {
     if (!d.is_number_integer()) {
-      return Status::InvalidArgument("tensor '" + t.name + "': shape must hold integers >= 0");
+      return Status::InvalidArgument("tensor " + Quoted(t.name) + ": shape must hold integers >= 0");
     }
     t.shape.push_back(d.get<int64_t>());
   }
@@ -223,7 +223,7 @@ Result<Tensor> ParseTensor(const json& j, std::string_view binary, size_t* offse
   if (params != nullptr && params->is_object() && params->contains("binary_data_size")) {
     const json& size_json = (*params)["binary_data_size"];
     if (!size_json.is_number_unsigned()) {
-      return Status::InvalidArgument("tensor '" + t.name + "': binary_data_size must be >= 0");
+      return Status::InvalidArgument("tensor " + Quoted(t.name) + ": binary_data_size must be >= 0");
     }
     const size_t size = size_json.get<size_t>();
     if (size > binary.size() - *offset) {
@@ -245,7 +245,7 @@ Result<Tensor> ParseTensor(const json& j, std::string_view binary, size_t* offse
   HIEDGE_RETURN_IF_ERROR(FlattenData(*data, t.datatype, &t));
   const auto count = static_cast<int64_t>(t.data.size() + t.strings.size());
   if (count != elements) {
-    return Status::InvalidArgument("tensor '" + t.name + "' has " + std::to_string(count) +
+    return Status::InvalidArgument("tensor " + Quoted(t.name) + " has " + std::to_string(count) +
                                    " values but shape " + ShapeToString(t.shape) + " needs " +
                                    std::to_string(elements));
   }

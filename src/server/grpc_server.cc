@@ -48,7 +48,7 @@ grpc::Status ToGrpc(const Status& s) {
     default:
       break;
   }
-  return grpc::Status(code, s.message());
+  return grpc::Status(code, BoundedMessage(s.message()));
 }
 
 // The OIP gRPC service on gRPC's callback API: no thread is tied to an RPC. A handler

@@ -217,6 +217,14 @@ void Connection::OnHeader(beast::error_code ec) {
                 "ambiguous message framing (Transfer-Encoding must be one field ending in "
                 "chunked, without Content-Length)");
   }
+  // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400. Two Authorization
+  // fields are ambiguous (which credential counts?): refused rather than guessed.
+  if (req.version() >= 11 && req.count(http::field::host) != 1) {
+    return Fail(400, "an HTTP/1.1 request needs exactly one Host header");
+  }
+  if (req.count(http::field::authorization) > 1) {
+    return Fail(400, "more than one Authorization header");
+  }
   head_ = req.method() == http::verb::head;
   const auto authorization = req[http::field::authorization];
   auto resolved = context_->router.Resolve(

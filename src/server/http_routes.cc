@@ -120,7 +120,7 @@ HttpRouter::HttpRouter(InferenceService* service, std::string bearer_token)
 HttpReply HttpRouter::Error(int status, std::string_view message) {
   HttpReply r;
   r.status = status;
-  r.body = protocol::ErrorJson(message);
+  r.body = protocol::ErrorJson(BoundedMessage(message));
   return r;
 }
 

@@ -25,12 +25,12 @@ Status ValidateInput(const protocol::InferRequest& request, const ModelInfo& inf
   }
   const protocol::Tensor& input = request.inputs[0];
   if (input.name != protocol::kInputName) {
-    return Status::InvalidArgument("unknown input '" + input.name + "' for model '" + info.name +
+    return Status::InvalidArgument("unknown input " + Quoted(input.name) + " for model '" + info.name +
                                    "' (expected '" + protocol::kInputName + "')");
   }
   if (input.datatype == "UINT8") {
     if (!info.pixel_inputs) {
-      return Status::InvalidArgument("input '" + input.name + "' has datatype UINT8, but model '" +
+      return Status::InvalidArgument("input " + Quoted(input.name) + " has datatype UINT8, but model '" +
                                      info.name +
                                      "' takes FP32 only (its card does not declare pixel_inputs)");
     }
@@ -44,7 +44,7 @@ Status ValidateInput(const protocol::InferRequest& request, const ModelInfo& inf
                                      ") at element " + std::to_string(bad - input.data.begin()));
     }
   } else if (input.datatype != "FP32" && input.datatype != "FP16") {
-    return Status::InvalidArgument("input '" + input.name + "' has datatype " + input.datatype +
+    return Status::InvalidArgument("input " + Quoted(input.name) + " has datatype " + input.datatype +
                                    ", model '" + info.name + "' expects FP32 or FP16" +
                                    (info.pixel_inputs ? " or UINT8 pixels" : ""));
   }
@@ -52,12 +52,12 @@ Status ValidateInput(const protocol::InferRequest& request, const ModelInfo& inf
       input.shape.size() == info.input_shape.size() + 1 && input.shape[0] >= 1 &&
       std::equal(info.input_shape.begin(), info.input_shape.end(), input.shape.begin() + 1);
   if (!shape_ok) {
-    return Status::InvalidArgument("input '" + input.name + "' has shape " +
+    return Status::InvalidArgument("input " + Quoted(input.name) + " has shape " +
                                    ShapeToString(input.shape) + ", model '" + info.name +
                                    "' expects " + ShapeToString(BatchedShape(info.input_shape)));
   }
   if (input.shape[0] > max_rows) {
-    return Status::InvalidArgument("input '" + input.name + "' has " +
+    return Status::InvalidArgument("input " + Quoted(input.name) + " has " +
                                    std::to_string(input.shape[0]) + " rows; model '" + info.name +
                                    "' takes at most " + std::to_string(max_rows) +
                                    " per request (split the batch)");
@@ -66,7 +66,7 @@ Status ValidateInput(const protocol::InferRequest& request, const ModelInfo& inf
     const auto bad = std::find_if(input.data.begin(), input.data.end(),
                                   [](float v) { return !std::isfinite(v); });
     if (bad != input.data.end()) {
-      return Status::InvalidArgument("input '" + input.name + "' holds a non-finite value (" +
+      return Status::InvalidArgument("input " + Quoted(input.name) + " holds a non-finite value (" +
                                      std::to_string(*bad) + ") at element " +
                                      std::to_string(bad - input.data.begin()));
     }
@@ -147,7 +147,7 @@ Status InferenceService::RemoveModel(const std::string& name) {
   Served old;
   std::lock_guard<std::mutex> lock(mu_);
   const auto it = models_.find(name);
-  if (it == models_.end()) return Status::NotFound("unknown model '" + name + "'");
+  if (it == models_.end()) return Status::NotFound("unknown model " + Quoted(name));
   old = std::move(it->second);
   models_.erase(it);
   return Status::Ok();
@@ -161,9 +161,9 @@ Result<InferenceService::Served> InferenceService::Find(const std::string& model
                                                         const std::string& version) const {
   std::lock_guard<std::mutex> lock(mu_);
   const auto it = models_.find(model);
-  if (it == models_.end()) return Status::NotFound("unknown model '" + model + "'");
+  if (it == models_.end()) return Status::NotFound("unknown model " + Quoted(model));
   if (!version.empty() && version != it->second.version) {
-    return Status::NotFound("model '" + model + "' has no version '" + version + "'");
+    return Status::NotFound("model '" + model + "' has no version " + Quoted(version));
   }
   return it->second;
 }
@@ -270,7 +270,7 @@ Result<protocol::InferResponse> InferenceService::InferOn(const Served& served,
   int classification = 0;
   for (const protocol::RequestedOutput& o : request.outputs) {
     if (o.name != protocol::kLogitsName) {
-      return Status::InvalidArgument("unknown output '" + o.name + "' for model '" + model + "'");
+      return Status::InvalidArgument("unknown output " + Quoted(o.name) + " for model '" + model + "'");
     }
     classification = o.classification;
   }

@@ -56,6 +56,7 @@ TEST(OwnModelsProcessTest, OnnxOnTheDeviceTorchScriptOnTheServerCalibratedOnOwnI
   torchscript.architecture = "torchscript";
   torchscript.format = "torchscript";
   torchscript.weights = "user_large.pt";
+  torchscript.outputs = "logits";
   ASSERT_TRUE(WriteModelCard(torchscript, (models / "user_large.json").string()).ok());
   // Own data: five classes of PNG/JPEG images, any size; fitted to the models' 3x8x8.
   const std::vector<std::string> classes = {"a", "b", "c", "d", "e"};

@@ -225,6 +225,16 @@ TEST_F(GrpcServerTest, MalformedRequestsGetInvalidArgumentAndServerKeepsServing)
   inference::ModelInferResponse reply;
   EXPECT_EQ(stub->ModelInfer(&ctx, RawRequest(0.1f, "nope"), &reply).error_code(),
             grpc::StatusCode::NOT_FOUND);
+  {
+    // A 10 KB model name is not echoed whole: the status stays NOT_FOUND (a whole echo
+    // made the trailer exceed the client's metadata limit: RESOURCE_EXHAUSTED).
+    grpc::ClientContext long_name;
+    const grpc::Status s =
+        stub->ModelInfer(&long_name, RawRequest(0.1f, std::string(10000, 'n')), &reply);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message().substr(0, 200);
+    EXPECT_LT(s.error_message().size(), 1100u);
+    EXPECT_NE(s.error_message().find("(10000 bytes)"), std::string::npos);
+  }
   grpc::ClientContext again;
   ASSERT_TRUE(stub->ModelInfer(&again, RawRequest(0.25f), &reply).ok());
   EXPECT_EQ(ArgmaxOfRawLogits(reply), 2);
@@ -339,6 +349,15 @@ TEST_F(GrpcServerTest, BearerTokenGuardsAllButHealth) {
     if (!header.empty()) ctx.AddMetadata("authorization", header);
     inference::ModelInferResponse reply;
     EXPECT_EQ(stub->ModelInfer(&ctx, RawRequest(0.3f), &reply).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
+  {
+    // Two authorization entries are refused, not resolved by taking the first.
+    grpc::ClientContext twice;
+    twice.AddMetadata("authorization", "Bearer s3cret");
+    twice.AddMetadata("authorization", "Bearer other");
+    inference::ModelInferResponse reply;
+    EXPECT_EQ(stub->ModelInfer(&twice, RawRequest(0.3f), &reply).error_code(),
               grpc::StatusCode::UNAUTHENTICATED);
   }
   grpc::ClientContext ctx;

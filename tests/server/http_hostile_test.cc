@@ -113,6 +113,32 @@ TEST_F(HttpHostileTest, AmbiguousFramingIs400) {
   ExpectStillServing();
 }
 
+// HTTP/1.1 without Host (or with two) is a 400 (RFC 9112 §3.2); two Authorization
+// headers are refused, not resolved by taking the first; HTTP/1.0 needs no Host.
+TEST_F(HttpHostileTest, MissingHostAndRepeatedAuthorizationAre400) {
+  EXPECT_EQ(RawConnection::StatusOf(Exchange("GET /v2/health/live HTTP/1.1\r\n\r\n")), 400);
+  EXPECT_EQ(RawConnection::StatusOf(
+                Exchange("GET /v2/health/live HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")),
+            400);
+  EXPECT_EQ(RawConnection::StatusOf(Exchange("GET /v2/health/live HTTP/1.0\r\n\r\n")), 200);
+  const std::string twice = Exchange(
+      "GET /v2/health/live HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer a\r\n"
+      "Authorization: Bearer b\r\n\r\n");
+  EXPECT_EQ(RawConnection::StatusOf(twice), 400) << twice;
+  EXPECT_NE(twice.find("more than one Authorization"), std::string::npos) << twice;
+  ExpectStillServing();
+}
+
+// An error never echoes a client's string in full: a 10 KB model name is cut in the
+// message, and the status is still 404.
+TEST_F(HttpHostileTest, ErrorsQuoteClientStringsBounded) {
+  const std::string name(10000, 'm');
+  const std::string r = Exchange("GET /v2/models/" + name + " HTTP/1.1\r\nHost: t\r\n\r\n");
+  EXPECT_EQ(RawConnection::StatusOf(r), 404) << r.substr(0, 300);
+  EXPECT_LT(r.size(), 1500u) << r.substr(0, 300);
+  EXPECT_NE(r.find("(10000 bytes)"), std::string::npos) << r.substr(0, 300);
+}
+
 TEST_F(HttpHostileTest, WrongMethodIs405WithAllow) {
   const std::string r = Exchange("DELETE /v2/health/live HTTP/1.1\r\nHost: t\r\n\r\n");
   EXPECT_EQ(RawConnection::StatusOf(r), 405) << r;
