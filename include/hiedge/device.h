@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "hiedge/circuit_breaker.h"
 #include "hiedge/clock.h"
 #include "hiedge/drift.h"
 #include "hiedge/endpoint_selector.h"
@@ -124,6 +125,11 @@ struct DeviceOptions {
   // Learning in the field: θ from the learner instead of the policy's, audits, labels
   // through DeviceRuntime::Feedback; a drift alarm makes it forget. None when empty.
   std::optional<FieldLearner> learner;
+  // A server that keeps timing out or refusing: after breaker.failures_to_open failures
+  // in a row offloads fall back at once (no wait for the deadline) until a probe after
+  // the cool-down gets through. A server that refuses the credentials (UNAUTHENTICATED)
+  // is not asked again: offloading stops for good (DeviceRuntime::offload_stopped).
+  CircuitBreakerOptions breaker;
 };
 
 struct SampleRecord {
@@ -189,6 +195,10 @@ class DeviceRuntime {
   // The live field learner, or null when learning is off.
   const FieldLearner* learner() const { return options_.learner ? &*options_.learner : nullptr; }
   const ModelInfo& local_model() const { return local_->info(); }
+  // Not OK once offloading stopped for good (the server refused the credentials): every
+  // later offload falls back at once with this status as its cause.
+  const Status& offload_stopped() const { return offload_stopped_; }
+  const CircuitBreaker& breaker() const { return breaker_; }
 
  private:
   struct Queued {
@@ -202,6 +212,9 @@ class DeviceRuntime {
   // Drift: a sample's local part when it is decided (submission order), an offload's
   // L-ML answer when it arrives; either sets record.drift_alarm.
   bool CalibratedOffload(const SampleRecord& record) const;
+  // One offload request through the breaker (or refused by it, or after offloading
+  // stopped).
+  Result<FloatTensor> Send(const FloatTensor& batch);
   void ObserveDrift(SampleRecord& record);
   void ObserveDriftAnswer(SampleRecord& record);
   double MillisSince(int64_t start_us) const;
@@ -213,6 +226,8 @@ class DeviceRuntime {
   std::vector<int64_t> one_sample_shape_;  // {1, ...per-sample shape of the local model}
   std::vector<Queued> queue_;
   size_t process_calls_ = 0;
+  CircuitBreaker breaker_;
+  Status offload_stopped_;
 };
 
 }  // namespace hiedge

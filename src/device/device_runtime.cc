@@ -13,7 +13,8 @@ DeviceRuntime::DeviceRuntime(InferenceBackend* local, OffloadClient* remote, Dev
       remote_(remote),
       options_(options),
       clock_(clock ? std::move(clock) : MicrosClock(SteadyMicros)),
-      one_sample_shape_({1}) {
+      one_sample_shape_({1}),
+      breaker_(options.breaker) {
   const std::vector<int64_t>& per_sample = local->info().input_shape;
   one_sample_shape_.insert(one_sample_shape_.end(), per_sample.begin(), per_sample.end());
   options_.offload_batch = std::max<size_t>(options_.offload_batch, 1);
@@ -93,6 +94,36 @@ std::vector<DeviceRuntime::Answer> DeviceRuntime::Poll() {
 
 std::vector<DeviceRuntime::Answer> DeviceRuntime::Flush() { return SendQueue(); }
 
+Result<FloatTensor> DeviceRuntime::Send(const FloatTensor& batch) {
+  if (remote_ == nullptr) return Status::Unavailable("no edge server configured");
+  if (!offload_stopped_.ok()) return offload_stopped_;
+  // Constant messages: the summary groups fallbacks by their cause.
+  if (!breaker_.Allow(clock_())) {
+    return Status::Unavailable(
+        "circuit open: the server failed repeatedly; falling back at once until a probe "
+        "gets through");
+  }
+  const int64_t start = clock_();
+  Result<FloatTensor> remote = remote_->Infer(batch, options_.offload_deadline);
+  if (remote.ok() && clock_() - start > options_.offload_deadline.count()) {
+    remote = Status::DeadlineExceeded("offload answered after its deadline");
+  }
+  const StatusCode code = remote.status().code();
+  if (code == StatusCode::kUnauthenticated) {
+    offload_stopped_ = Status::Unauthenticated(
+        "offloading stopped: the server refused the credentials (" +
+        BoundedMessage(remote.status().message(), 200) + ")");
+    return offload_stopped_;
+  }
+  if (code == StatusCode::kDeadlineExceeded || code == StatusCode::kUnavailable ||
+      code == StatusCode::kResourceExhausted) {
+    breaker_.RecordFailure(clock_());
+  } else {
+    breaker_.RecordSuccess();
+  }
+  return remote;
+}
+
 std::vector<DeviceRuntime::Answer> DeviceRuntime::SendQueue() {
   if (queue_.empty()) return {};
   const auto rows = static_cast<int64_t>(queue_.size());
@@ -104,14 +135,8 @@ std::vector<DeviceRuntime::Answer> DeviceRuntime::SendQueue() {
     batch.data.insert(batch.data.end(), q.image.begin(), q.image.end());
 
   const int64_t start = clock_();
-  Result<FloatTensor> remote =
-      remote_ != nullptr ? remote_->Infer(batch, options_.offload_deadline)
-                         : Result<FloatTensor>(Status::Unavailable("no edge server configured"));
+  Result<FloatTensor> remote = Send(batch);
   const double round_trip_ms = MillisSince(start);
-  if (remote.ok() &&
-      round_trip_ms > static_cast<double>(options_.offload_deadline.count()) / 1000.0) {
-    remote = Status::DeadlineExceeded("offload answered after its deadline");
-  }
   if (remote.ok() && (remote->rows() != rows || remote->row_size() < 1)) {
     remote = Status::Internal("server returned logits of shape " + ShapeToString(remote->shape) +
                               " for " + std::to_string(rows) + " samples");

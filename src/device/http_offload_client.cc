@@ -99,7 +99,19 @@ class HttpOffloadClient final : public OffloadClient {
     if (res->status != 200) {
       const std::string what =
           "server answered HTTP " + std::to_string(res->status) + ": " + res->body.substr(0, 200);
-      return res->status == 503 ? Status::ResourceExhausted(what) : Status::Unavailable(what);
+      switch (res->status) {
+        case 503:  // Shedding load: retried.
+          return Status::ResourceExhausted(what);
+        case 401:  // Refused credentials: permanent (the device stops offloading).
+        case 403:
+          return Status::Unauthenticated(what);
+        case 400:
+        case 404:
+        case 413:  // The request itself: the server is healthy.
+          return Status::InvalidArgument(what);
+        default:
+          return Status::Unavailable(what);
+      }
     }
     const std::string length_text = res->get_header_value(protocol::kHeaderLengthHeader);
     const auto header_length =

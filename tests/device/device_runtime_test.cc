@@ -118,7 +118,9 @@ TEST(DeviceRuntimeTest, NoServerConfiguredFallsBack) {
 TEST(DeviceRuntimeTest, EverySampleGetsExactlyOneAnswerUnderRandomFailures) {
   testing::FakeBackend local;
   ScriptedClient remote;
-  DeviceRuntime device(&local, &remote, {OffloadPolicy::MaxSoftmax(kAlwaysOffload)});
+  DeviceOptions options{OffloadPolicy::MaxSoftmax(kAlwaysOffload)};
+  options.breaker.failures_to_open = 0;  // Every failure on its own (the breaker: fault_test).
+  DeviceRuntime device(&local, &remote, options);
   std::mt19937 rng(3);
   int fallbacks = 0;
   for (int i = 0; i < 200; ++i) {

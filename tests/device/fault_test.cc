@@ -134,3 +134,90 @@ INSTANTIATE_TEST_SUITE_P(Transports, FaultTest,
 
 }  // namespace
 }  // namespace hiedge
+
+namespace hiedge {
+namespace {
+
+// A server as the device sees it, scripted: every call fails with `failure` (or answers
+// class 4) after `round_trip_us` on the shared fake clock; calls are counted.
+class ScriptedServer final : public OffloadClient {
+ public:
+  ScriptedServer(std::shared_ptr<int64_t> now_us, int64_t round_trip_us)
+      : now_us_(std::move(now_us)), round_trip_us_(round_trip_us) {}
+  Result<FloatTensor> Infer(const FloatTensor& images, std::chrono::microseconds) override {
+    ++calls;
+    *now_us_ += round_trip_us_;
+    if (!failure.ok()) return failure;
+    FloatTensor out{{images.shape[0], 10}, std::vector<float>(static_cast<size_t>(images.shape[0]) * 10)};
+    for (int64_t r = 0; r < images.shape[0]; ++r) out.data[r * 10 + 4] = 5.0f;
+    return out;
+  }
+  Status failure;
+  int calls = 0;
+
+ private:
+  std::shared_ptr<int64_t> now_us_;
+  int64_t round_trip_us_;
+};
+
+struct BreakerRig {
+  std::shared_ptr<int64_t> now = std::make_shared<int64_t>(0);
+  ScriptedServer server{now, 200'000};
+  testing::FakeBackend local{"local"};
+  DeviceRuntime device{&local, &server,
+                       DeviceOptions{OffloadPolicy::MaxSoftmax(kAlwaysOffload), milliseconds(500)},
+                       [now = now] { return *now; }};
+  SampleRecord Next() {
+    std::vector<float> image(16, 0.0f);
+    auto r = device.Process(TensorView{std::span<const float>(image), {1, 4, 4}});
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : SampleRecord{};
+  }
+};
+
+// A hung server: after 3 timeouts in a row the breaker opens and offloads fall back at
+// once (no call, no wait); after the cool-down one probe goes out; a failed probe
+// doubles the cool-down, a good one closes the circuit.
+TEST(CircuitBreakerDeviceTest, AHungServerFallsBackAtOnceUntilAProbeGetsThrough) {
+  BreakerRig rig;
+  rig.server.failure = Status::DeadlineExceeded("deadline passed");
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(rig.Next().fallback);
+  EXPECT_EQ(rig.server.calls, 3);
+  EXPECT_TRUE(rig.device.breaker().open());
+  const int64_t before = *rig.now;
+  for (int i = 0; i < 20; ++i) {
+    const SampleRecord r = rig.Next();
+    EXPECT_TRUE(r.fallback);
+    EXPECT_NE(r.offload_error.find("circuit open"), std::string::npos) << r.offload_error;
+  }
+  EXPECT_EQ(rig.server.calls, 3) << "an open circuit sends nothing";
+  EXPECT_EQ(*rig.now, before) << "and waits for nothing";
+  *rig.now += 1'000'000;  // The first cool-down (1 s): one probe, which fails.
+  rig.Next();
+  EXPECT_EQ(rig.server.calls, 4);
+  *rig.now += 1'000'000;  // Not yet: the cool-down doubled to 2 s.
+  rig.Next();
+  EXPECT_EQ(rig.server.calls, 4);
+  rig.server.failure = Status::Ok();
+  *rig.now += 1'000'000;
+  EXPECT_FALSE(rig.Next().fallback) << "the probe got through";
+  EXPECT_FALSE(rig.device.breaker().open());
+  EXPECT_FALSE(rig.Next().fallback);
+  EXPECT_EQ(rig.server.calls, 6);
+}
+
+// A refused token is permanent: one request, then offloading stops for good.
+TEST(CircuitBreakerDeviceTest, RefusedCredentialsStopOffloadingAfterOneRequest) {
+  BreakerRig rig;
+  rig.server.failure = Status::Unauthenticated("401: bad token");
+  for (int i = 0; i < 10; ++i) {
+    const SampleRecord r = rig.Next();
+    EXPECT_TRUE(r.fallback);
+    EXPECT_NE(r.offload_error.find("offloading stopped"), std::string::npos) << r.offload_error;
+  }
+  EXPECT_EQ(rig.server.calls, 1);
+  EXPECT_EQ(rig.device.offload_stopped().code(), StatusCode::kUnauthenticated);
+}
+
+}  // namespace
+}  // namespace hiedge

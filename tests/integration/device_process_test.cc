@@ -20,7 +20,9 @@
 #include "hiedge/decision_config.h"
 #include "hiedge/model.h"
 #include "hiedge/server.h"
+#include "hiedge/http_server.h"
 #include "testing/both_servers.h"
+#include "testing/fault_proxy.h"
 #include "testing/run_process.h"
 #include "testing/temp_dir.h"
 
@@ -186,6 +188,49 @@ TEST_F(DeviceProcessTest, BatchedOffloadFeedsTheDriftDetectorInSubmissionOrder) 
   }
 }
 
+// A wrong token is permanent: the device stops offloading after the first refusal,
+// says so, answers every sample locally and exits 5 (it used to retry every offload).
+TEST_F(DeviceProcessTest, ARefusedTokenStopsOffloadingAndExitsFive) {
+  HttpServer guarded(&service_, {.host = "127.0.0.1", .port = 0, .bearer_token = "right"});
+  ASSERT_TRUE(guarded.Start().ok());
+  std::vector<std::string> args = {HIEDGE_DEVICE_BINARY, "--local", kModels + "/sml.json",
+                                   "--out", (dir_ / "out").string(), "--server",
+                                   "127.0.0.1:" + std::to_string(guarded.port()),
+                                   "--auth-token", "wrong", "--data", kFashionMnistDir,
+                                   "--limit", "200", "--theta", "1.1"};
+  EXPECT_EQ(RunProcess(args, dir_.path()), 5) << Stderr();
+  EXPECT_NE(Stderr().find("offloading stopped"), std::string::npos) << Stderr();
+  const nlohmann::json summary = Summary();
+  EXPECT_EQ(summary["samples"], 200);
+  EXPECT_EQ(summary["fallbacks"], 200);
+  ASSERT_EQ(summary["fallback_causes"].size(), 1u) << summary.dump();
+  EXPECT_NE(summary["fallback_causes"].begin().key().find("offloading stopped"),
+            std::string::npos);
+}
+
+// A hung server (accepts, never answers): after three timeouts the breaker opens and
+// the rest fall back at once, instead of each waiting its whole deadline (40 x 300 ms).
+TEST_F(DeviceProcessTest, AHungServerCostsAFewDeadlinesNotOnePerSample) {
+  testing::FaultProxy hung(servers_->port(Transport::kRest));
+  hung.set_mode(testing::FaultProxy::Mode::kStall);
+  std::vector<std::string> args = {HIEDGE_DEVICE_BINARY, "--local", kModels + "/sml.json",
+                                   "--out", (dir_ / "out").string(), "--server",
+                                   "127.0.0.1:" + std::to_string(hung.port()), "--data",
+                                   kFashionMnistDir, "--limit", "40", "--theta", "1.1",
+                                   "--deadline-ms", "300"};
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(RunProcess(args, dir_.path()), 5) << Stderr();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(seconds, 6.0) << "40 deadlines of 300 ms would take 12 s";
+  const nlohmann::json causes = Summary()["fallback_causes"];
+  int open = 0;
+  for (const auto& [cause, count] : causes.items()) {
+    if (cause.find("circuit open") != std::string::npos) open += count.get<int>();
+  }
+  EXPECT_GE(open, 30) << causes.dump();
+}
+
 TEST_F(DeviceProcessTest, RunsACalibratedLogisticTemperatureModule) {
   const std::string decision_dir = (dir_ / "decision").string();
   ASSERT_EQ(RunProcess({HIEDGE_BINARY, "calibrate", "--local", kModels + "/sml.json", "--remote",
@@ -345,7 +390,12 @@ TEST_F(DeviceProcessTest, AnUnreachableServerIsVisibleAndExitsFive) {
   EXPECT_EQ(Lines(dir_ / "out" / "answers.csv").size(), 51u) << "every sample still answered";
   const nlohmann::json summary = Summary();
   EXPECT_EQ(summary["fallbacks"], 50);
-  EXPECT_EQ(summary["fallback_causes"].size(), 1u);
+  // Three refused connections open the breaker; the rest fall back without trying.
+  const nlohmann::json causes = summary["fallback_causes"];
+  EXPECT_EQ(causes.size(), 2u) << causes.dump();
+  for (const auto& [cause, count] : causes.items()) {
+    EXPECT_EQ(count, cause.find("circuit open") != std::string::npos ? 47 : 3) << cause;
+  }
   EXPECT_NE(Stderr().find("fell back"), std::string::npos);
 }
 

@@ -56,6 +56,7 @@ int ExitCodeFor(const Status& status) {
       return 4;
     case StatusCode::kUnavailable:
     case StatusCode::kDeadlineExceeded:
+    case StatusCode::kUnauthenticated:
       return 5;
     default:
       return 1;

@@ -71,6 +71,11 @@ void AddDeviceFlags(CLI::App* cmd, DeviceFlags* a) {
                   "declare pixel_inputs)")
       ->check(CLI::IsMember({"fp32", "fp16", "uint8"}))
       ->capture_default_str();
+  cmd->add_option("--breaker-failures", a->breaker_failures,
+                  "Offload failures (timeouts, refusals) in a row after which offloads fall back "
+                  "at once until a probe gets through (0 = never)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_option("--deadline-ms", a->deadline_ms, "Offload deadline")
       ->check(Positive())
       ->capture_default_str();
@@ -157,6 +162,7 @@ Result<DeviceSetup> SetUpDevice(const DeviceFlags& a) {
   setup.client =
       links.size() == 1 ? std::move(links[0]) : MakeMultiEndpointClient(std::move(links));
   setup.options.offload_deadline = std::chrono::milliseconds(a.deadline_ms);
+  setup.options.breaker.failures_to_open = a.breaker_failures;
   setup.options.offload_batch = a.offload_batch;
   setup.options.offload_batch_delay =
       std::chrono::microseconds(static_cast<int64_t>(a.offload_batch_delay_ms * 1000));

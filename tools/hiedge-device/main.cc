@@ -6,8 +6,9 @@
 //   hiedge-device --idx images.idx3[.gz] [--labels labels.idx1[.gz]]
 //   producer | hiedge-device --raw - --raw-format u8              (stdin, unlabelled)
 // Answers go to <out>/answers.csv as they are made (or stdout with --answers -); the
-// summary to <out>/summary.json and stdout. Exit codes: 0 ok, 1 error, 2 bad usage,
-// 3 a file is missing, 4 corrupt data, 5 too many samples fell back, 6 drift detected.
+// summary to <out>/summary.json and stdout (stderr with --answers -). Exit codes: 0 ok,
+// 1 error, 2 bad usage, 3 a file is missing, 4 corrupt data, 5 too many samples fell
+// back or the server refused the credentials, 6 drift detected.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -103,6 +104,7 @@ Status Run(const StreamArgs& a, std::optional<DriftDetector>* drift) {
   std::vector<float> image;
   int label = -1;
   Status status;
+  bool stop_reported = false;
   while (a.limit == 0 || next < a.limit) {
     auto more = stream->Next(&image, &label);
     if (!more.ok()) {
@@ -118,6 +120,11 @@ Status Run(const StreamArgs& a, std::optional<DriftDetector>* drift) {
     }
     status = WriteAnswers(out, *answers, pending_labels, first_pending, &summary, labeller);
     if (!status.ok()) break;
+    if (!stop_reported && !device.offload_stopped().ok()) {
+      std::fprintf(stderr, "%s; answering on the device from now on\n",
+                   device.offload_stopped().ToString().c_str());
+      stop_reported = true;
+    }
     if (device.queued() == 0) {
       first_pending = next;
       pending_labels.clear();
@@ -147,6 +154,7 @@ Status Run(const StreamArgs& a, std::optional<DriftDetector>* drift) {
   if (!json) return Status::IoError("cannot write " + a.device.out + "/summary.json");
   std::fprintf(stderr, "wrote %s and %s/summary.json\n", answers_path.c_str(),
                a.device.out.c_str());
+  HIEDGE_RETURN_IF_ERROR(device.offload_stopped());
   return CheckFallbackFraction(summary.fallbacks, summary.samples, a.device.max_fallback_fraction);
 }
 

@@ -46,6 +46,7 @@ Status RunDeviceCommand(const DeviceArgs& a, std::optional<DriftDetector>* drift
   HIEDGE_RETURN_IF_ERROR(WriteTextFile(out + "/summary.json", ResultsToJson(results)));
   HIEDGE_RETURN_IF_ERROR(WriteTextFile(out + "/samples.csv", RecordsToCsv(records, test)));
   std::fprintf(stderr, "wrote %s/summary.json and %s/samples.csv\n", out.c_str(), out.c_str());
+  HIEDGE_RETURN_IF_ERROR(device.offload_stopped());
   return CheckFallbackFraction(results[0].fallbacks, test.size(), a.device.max_fallback_fraction);
 }
 

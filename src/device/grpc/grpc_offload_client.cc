@@ -90,8 +90,14 @@ class GrpcOffloadClient final : public OffloadClient {
       switch (status.error_code()) {
         case grpc::StatusCode::DEADLINE_EXCEEDED:
           return Status::DeadlineExceeded(what);
-        case grpc::StatusCode::RESOURCE_EXHAUSTED:  // Out of server threads: shedding.
+        case grpc::StatusCode::RESOURCE_EXHAUSTED:  // Shedding load: retried.
           return Status::ResourceExhausted(what);
+        case grpc::StatusCode::UNAUTHENTICATED:  // Permanent: the device stops offloading.
+        case grpc::StatusCode::PERMISSION_DENIED:
+          return Status::Unauthenticated(what);
+        case grpc::StatusCode::INVALID_ARGUMENT:  // The request itself: the server is healthy.
+        case grpc::StatusCode::NOT_FOUND:
+          return Status::InvalidArgument(what);
         case grpc::StatusCode::UNAVAILABLE:
           // A channel that cannot connect means the server is down: fall back at once.
           // Otherwise the server is shedding load or dropped the call: retry.
