@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cmath>
 #include <mutex>
+#include <random>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -17,13 +18,15 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 struct Window {
-  size_t requests = 0;
+  size_t requests = 0;  // Sent: answered + failed.
   size_t failures = 0;
   double seconds = 0;
   std::vector<double> latencies_ms;
 };
 
-// Closed loop: `concurrency` clients each send a request as soon as the last returns.
+// Closed loop: `concurrency` clients each send a request as soon as the last returns,
+// or, after a failure, after a backoff (1 ms doubling to 100 ms, jittered; reset by a
+// success), so a dead or shedding server is not hammered in a tight loop.
 Window Measure(const LoadgenOptions& o, const Dataset& images, int concurrency) {
   Window w;
   std::mutex mu;
@@ -36,6 +39,8 @@ Window Measure(const LoadgenOptions& o, const Dataset& images, int concurrency) 
       auto client = MakeOffloadClient(o.server);
       std::vector<double> mine;
       size_t failures = 0;
+      std::chrono::microseconds backoff{0};
+      std::minstd_rand jitter(static_cast<unsigned>(next.load() + 1));
       while (Clock::now() < end) {
         const size_t i = next.fetch_add(1) % images.size();
         FloatTensor x{
@@ -46,8 +51,14 @@ Window Measure(const LoadgenOptions& o, const Dataset& images, int concurrency) 
         const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
         if (ok) {
           mine.push_back(ms);
+          backoff = std::chrono::microseconds(0);
         } else {
           ++failures;
+          backoff = std::clamp(2 * backoff, std::chrono::microseconds(1000),
+                               std::chrono::microseconds(100'000));
+          const auto wait = std::chrono::microseconds(
+              std::uniform_int_distribution<int64_t>(backoff.count() / 2, backoff.count())(jitter));
+          std::this_thread::sleep_until(std::min(end, Clock::now() + wait));
         }
       }
       std::lock_guard<std::mutex> lock(mu);
@@ -57,7 +68,7 @@ Window Measure(const LoadgenOptions& o, const Dataset& images, int concurrency) 
   }
   for (auto& t : clients) t.join();
   w.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  w.requests = w.latencies_ms.size();
+  w.requests = w.latencies_ms.size() + w.failures;
   return w;
 }
 
@@ -80,8 +91,8 @@ Result<std::vector<LoadLevel>> RunLoad(const LoadgenOptions& o, const Dataset& i
     while (level.windows < o.max_windows) {
       current = Measure(o, images, concurrency);
       ++level.windows;
-      const double tp_prev = previous.requests / previous.seconds,
-                   tp_now = current.requests / current.seconds;
+      const double tp_prev = previous.latencies_ms.size() / previous.seconds,
+                   tp_now = current.latencies_ms.size() / current.seconds;
       if (Within(tp_prev, tp_now, o.stability) &&
           Within(Percentile(previous.latencies_ms, 0.5), Percentile(current.latencies_ms, 0.5),
                  o.stability)) {
@@ -99,7 +110,7 @@ Result<std::vector<LoadLevel>> RunLoad(const LoadgenOptions& o, const Dataset& i
       seconds += current.seconds;
       level.failures += current.failures;
     }
-    level.requests = all.size();
+    level.requests = all.size() + level.failures;
     level.throughput_per_s = seconds > 0 ? static_cast<double>(all.size()) / seconds : 0;
     level.p50_ms = Percentile(all, 0.50);
     level.p90_ms = Percentile(all, 0.90);

@@ -26,7 +26,9 @@ struct LoadLevel {
   int concurrency = 0;
   int windows = 0;  // Windows measured until stable (or max_windows).
   bool stable = false;
-  size_t requests = 0;  // In the reported windows (the last two if stable, else the last).
+  // Sent in the reported windows (the last two if stable, else the last): answered +
+  // failures. Throughput and latencies count the answered ones.
+  size_t requests = 0;
   size_t failures = 0;
   double throughput_per_s = 0;
   double p50_ms = 0, p90_ms = 0, p99_ms = 0;

@@ -190,5 +190,29 @@ TEST(LoadgenTest, SweepsConcurrencyAndReportsPercentiles) {
   EXPECT_EQ(RunLoad(options, Dataset{}).status().code(), StatusCode::kInvalidArgument);
 }
 
+// A dead server: every request counts as sent and failed (it printed "8611 of 0
+// requests failed"), and clients back off instead of spinning on refusals.
+TEST(LoadgenTest, FailuresAreCountedAsRequestsAndBackedOff) {
+  Dataset images;
+  images.channels = 1;
+  images.height = images.width = 4;
+  images.num_classes = 10;
+  images.images.assign(16 * 2, 0.5f);
+  images.labels.assign(2, 5);
+  LoadgenOptions options;
+  options.server = {"127.0.0.1", 1, "fake", true};  // Nothing listens on port 1.
+  options.concurrency = {2};
+  options.window = std::chrono::milliseconds(300);
+  options.max_windows = 2;
+  auto levels = RunLoad(options, images);
+  ASSERT_TRUE(levels.ok());
+  const LoadLevel& l = levels->front();
+  EXPECT_GT(l.failures, 0u);
+  EXPECT_EQ(l.requests, l.failures) << "every request sent failed";
+  EXPECT_EQ(l.throughput_per_s, 0);
+  // 2 clients x 300 ms with backoff up to 100 ms: dozens, not thousands.
+  EXPECT_LT(l.failures, 200u);
+}
+
 }  // namespace
 }  // namespace hiedge
