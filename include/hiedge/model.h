@@ -35,6 +35,10 @@ struct ModelInfo {
   // The input is image pixels in [0, 1] as byte / 255 (the card's pixel_inputs): the
   // server then also takes OIP UINT8 bytes for it, a quarter of the FP32 size.
   bool pixel_inputs = false;
+  // The OIP tensor names it is served under: hiedge's own, or those a Triton
+  // config.pbtxt (or the card) gives, e.g. INPUT__0 / OUTPUT__0.
+  std::string input_name = "input";
+  std::string output_name = "logits";
 };
 
 // A figure a backend reports of itself beyond the server's per-model statistics,

@@ -54,6 +54,9 @@ struct ModelCard {
   // at load: probability-like outputs (non-negative rows summing to 1 on a zero sample)
   // under a card that says neither "probabilities" nor "auto" are refused.
   std::string outputs;
+  // OIP tensor names to serve it under; empty: "input" and "logits".
+  std::string input_name;
+  std::string output_name;
   std::vector<float> normalize_mean;  // Per channel; applied inside the model.
   std::vector<float> normalize_std;
   int64_t parameter_count = 0;

@@ -43,6 +43,8 @@ std::string ModelCard::ToJson() const {
             {"training_seconds", training_seconds},
             {"training_command", training_command}};
   if (!outputs.empty()) j["outputs"] = outputs;
+  if (!input_name.empty()) j["input_name"] = input_name;
+  if (!output_name.empty()) j["output_name"] = output_name;
   if (!exits.empty()) {
     json list = json::array();
     for (const ExitFacts& e : exits) {
@@ -81,6 +83,8 @@ Result<ModelCard> ModelCard::FromJson(const std::string& text) {
     HIEDGE_ASSIGN_OR_RETURN(c.feature_stages, GetOr<int>(j, "feature_stages", 0));
     c.pixel_inputs = j.value("pixel_inputs", false);
     c.outputs = j.value("outputs", std::string());
+    c.input_name = j.value("input_name", std::string());
+    c.output_name = j.value("output_name", std::string());
     c.normalize_mean = j.value("normalize_mean", std::vector<float>{});
     c.normalize_std = j.value("normalize_std", std::vector<float>{});
     HIEDGE_ASSIGN_OR_RETURN(c.parameter_count, GetOr<int64_t>(j, "parameter_count", 0));

@@ -49,6 +49,8 @@ ModelInfo InfoFromCard(const ModelCard& card) {
   info.parameter_count = card.parameter_count;
   info.macs_per_sample = card.macs_per_sample;
   info.pixel_inputs = card.pixel_inputs;
+  if (!card.input_name.empty()) info.input_name = card.input_name;
+  if (!card.output_name.empty()) info.output_name = card.output_name;
   return info;
 }
 

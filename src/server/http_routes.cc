@@ -100,8 +100,9 @@ HttpReply Infer(InferenceService& service, const HttpRoute& route, const HttpReq
   for (const auto& o : request->outputs) {
     if (o.binary_data && o.classification == 0) binary_outputs.push_back(o.name);
   }
-  if (request->outputs.empty() && request->binary_data_output)
-    binary_outputs.push_back(protocol::kLogitsName);
+  if (request->outputs.empty() && request->binary_data_output) {
+    for (const auto& o : response->outputs) binary_outputs.push_back(o.name);
+  }
   protocol::EncodedBody body = protocol::EncodeInferResponse(*response, binary_outputs);
   HttpReply r;
   r.body = std::move(body.body);

@@ -24,9 +24,9 @@ Status ValidateInput(const protocol::InferRequest& request, const ModelInfo& inf
                                    std::to_string(request.inputs.size()));
   }
   const protocol::Tensor& input = request.inputs[0];
-  if (input.name != protocol::kInputName) {
-    return Status::InvalidArgument("unknown input " + Quoted(input.name) + " for model '" + info.name +
-                                   "' (expected '" + protocol::kInputName + "')");
+  if (input.name != info.input_name) {
+    return Status::InvalidArgument("unknown input " + Quoted(input.name) + " for model '" +
+                                   info.name + "' (expected '" + info.input_name + "')");
   }
   if (input.datatype == "UINT8") {
     if (!info.pixel_inputs) {
@@ -75,9 +75,9 @@ Status ValidateInput(const protocol::InferRequest& request, const ModelInfo& inf
 }
 
 // Triton's classification extension: the top-k classes of each row as "score:index".
-protocol::Tensor Classify(const FloatTensor& logits, int k) {
+protocol::Tensor Classify(const FloatTensor& logits, int k, const std::string& name) {
   protocol::Tensor out;
-  out.name = protocol::kLogitsName;
+  out.name = name;
   out.datatype = "BYTES";
   const int64_t classes = logits.row_size();
   k = static_cast<int>(std::min<int64_t>(k, classes));
@@ -176,8 +176,8 @@ Result<protocol::ModelMetadata> InferenceService::GetModelMetadata(
   m.name = model;
   m.versions = {served.version};
   m.platform = "hiedge_" + info.architecture;
-  m.inputs = {{protocol::kInputName, "FP32", BatchedShape(info.input_shape)}};
-  m.outputs = {{protocol::kLogitsName, "FP32", {-1, info.num_classes}}};
+  m.inputs = {{info.input_name, "FP32", BatchedShape(info.input_shape)}};
+  m.outputs = {{info.output_name, "FP32", {-1, info.num_classes}}};
   return m;
 }
 
@@ -269,7 +269,7 @@ Result<protocol::InferResponse> InferenceService::InferOn(const Served& served,
       ValidateInput(request, info, RowCap(served), limits_.allow_non_finite_inputs));
   int classification = 0;
   for (const protocol::RequestedOutput& o : request.outputs) {
-    if (o.name != protocol::kLogitsName) {
+    if (o.name != info.output_name) {
       return Status::InvalidArgument("unknown output " + Quoted(o.name) + " for model '" + model + "'");
     }
     classification = o.classification;
@@ -312,10 +312,10 @@ Result<protocol::InferResponse> InferenceService::InferOn(const Served& served,
     if (fallbacks > 0) response.parameters[protocol::kFallbackRowsParameter] = fallbacks;
   }
   if (classification > 0) {
-    response.outputs.push_back(Classify(logits, classification));
+    response.outputs.push_back(Classify(logits, classification, info.output_name));
   } else {
     response.outputs.push_back(
-        {protocol::kLogitsName, "FP32", logits.shape, std::move(logits.data), {}});
+        {info.output_name, "FP32", logits.shape, std::move(logits.data), {}});
   }
   return response;
 }

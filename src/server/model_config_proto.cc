@@ -32,12 +32,12 @@ void FillModelConfig(const InferenceService::ServedConfig& c, inference::ModelCo
   const bool implicit_batch = c.batching.enabled();
   out->set_max_batch_size(static_cast<int32_t>(c.batching.max_batch_size));
   auto* input = out->add_input();
-  input->set_name(protocol::kInputName);
+  input->set_name(c.info.input_name);
   input->set_data_type(inference::TYPE_FP32);
   if (!implicit_batch) input->add_dims(-1);
   for (const int64_t d : c.info.input_shape) input->add_dims(d);
   auto* output = out->add_output();
-  output->set_name(protocol::kLogitsName);
+  output->set_name(c.info.output_name);
   output->set_data_type(inference::TYPE_FP32);
   if (!implicit_batch) output->add_dims(-1);
   output->add_dims(c.info.num_classes);

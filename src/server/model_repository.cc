@@ -113,6 +113,26 @@ Status CheckShapes(const ConfigShapes& expected, const ModelInfo& info) {
   return Status::Ok();
 }
 
+// Tensor names config.pbtxt gives must be those the model is served under: a client
+// following the config would otherwise be refused (the card's names were used
+// silently). A hiedge card states its own (input_name / output_name).
+Status CheckTensorNames(const inference::ModelConfig& config, const ModelInfo& info) {
+  if (config.input_size() == 1 && !config.input(0).name().empty() &&
+      config.input(0).name() != info.input_name) {
+    return Status::InvalidArgument("config.pbtxt names the input " +
+                                   Quoted(config.input(0).name()) + " but the model is served as '" +
+                                   info.input_name + "' (set input_name in its card)");
+  }
+  if (config.output_size() == 1 && !config.output(0).name().empty() &&
+      config.output(0).name() != info.output_name) {
+    return Status::InvalidArgument("config.pbtxt names the output " +
+                                   Quoted(config.output(0).name()) +
+                                   " but the model is served as '" + info.output_name +
+                                   "' (set output_name in its card)");
+  }
+  return Status::Ok();
+}
+
 // The files a model's served state depends on, with sizes and modification times:
 // any edit, copy or removal changes it.
 std::string Fingerprint(const fs::path& model_dir) {
@@ -189,6 +209,9 @@ Status ModelRepository::LoadOne(const std::string& model, std::string* version) 
     card.num_classes = static_cast<int>(shapes.classes);
     // No card to say what the exporter's graph ends in: a final softmax is detected.
     card.outputs = "auto";
+    // Served under config.pbtxt's tensor names (e.g. INPUT__0 / OUTPUT__0).
+    if (config.input_size() == 1) card.input_name = config.input(0).name();
+    if (config.output_size() == 1) card.output_name = config.output(0).name();
     HIEDGE_ASSIGN_OR_RETURN(backend, LoadModelFromCard(card, version_dir.string()));
   } else {
     const std::string card =
@@ -202,6 +225,7 @@ Status ModelRepository::LoadOne(const std::string& model, std::string* version) 
     backend = std::move(*loaded);
   }
   HIEDGE_RETURN_IF_ERROR(CheckShapes(shapes, backend->info()));
+  HIEDGE_RETURN_IF_ERROR(CheckTensorNames(config, backend->info()));
   HIEDGE_ASSIGN_OR_RETURN(BatchingConfig batching, BatchingFromModelConfig(config));
   *version = std::to_string(*chosen);
   return service_->ReplaceModel(model, std::shared_ptr<InferenceBackend>(std::move(backend)),

@@ -28,8 +28,8 @@ TEST_F(UserOnnxModelTest, ServesTritonsOnnxruntimeLayout) {
   ASSERT_TRUE(WriteTextFile((root / "user" / "config.pbtxt").string(), R"(
 platform: "onnxruntime_onnx"
 max_batch_size: 8
-input [ { name: "input", data_type: TYPE_FP32, dims: [ 3, 8, 8 ] } ]
-output [ { name: "probabilities", data_type: TYPE_FP32, dims: [ 5 ] } ]
+input [ { name: "INPUT__0", data_type: TYPE_FP32, dims: [ 3, 8, 8 ] } ]
+output [ { name: "OUTPUT__0", data_type: TYPE_FP32, dims: [ 5 ] } ]
 )")
                   .ok());
   InferenceService service;
@@ -39,9 +39,19 @@ output [ { name: "probabilities", data_type: TYPE_FP32, dims: [ 5 ] } ]
   ASSERT_EQ(events->size(), 1u);
   ASSERT_TRUE((*events)[0].status.ok()) << (*events)[0].status.ToString();
   protocol::InferRequest request;
-  request.inputs.push_back({"input", "FP32", {4, 3, 8, 8}, ReadFloats(dir_ / "input.bin"), {}});
+  request.inputs.push_back({"INPUT__0", "FP32", {4, 3, 8, 8}, ReadFloats(dir_ / "input.bin"), {}});
   auto response = service.Infer("user", "", request);
   ASSERT_TRUE(response.ok()) << response.status().ToString();
+  // Served under config.pbtxt's names (they used to be replaced by "input"/"logits").
+  EXPECT_EQ(response->outputs[0].name, "OUTPUT__0");
+  auto metadata = service.GetModelMetadata("user", "");
+  ASSERT_TRUE(metadata.ok());
+  EXPECT_EQ(metadata->inputs[0].name, "INPUT__0");
+  EXPECT_EQ(metadata->outputs[0].name, "OUTPUT__0");
+  protocol::InferRequest hiedge_names = request;
+  hiedge_names.inputs[0].name = "input";
+  EXPECT_EQ(service.Infer("user", "", hiedge_names).status().code(),
+            StatusCode::kInvalidArgument);
   const std::vector<float> expected = ReadFloats(dir_ / "expected.bin");
   ASSERT_EQ(response->outputs[0].data.size(), expected.size());
   for (size_t i = 0; i < expected.size(); ++i) {

@@ -207,6 +207,22 @@ output [ { name: "logits", data_type: TYPE_FP32, dims: [ 7 ] } ])");
   EXPECT_EQ(service_.ModelNames(), std::vector<std::string>{"m"});
 }
 
+// config.pbtxt's tensor names are never silently replaced: a hiedge card served under
+// other names than the config gives is refused with what to do.
+TEST_F(ModelRepositoryTest, ConfigTensorNamesMustBeTheServedOnes) {
+  Write("renamed/config.pbtxt", R"(
+input [ { name: "INPUT__0", data_type: TYPE_FP32, dims: [ 1, 4, 4 ] } ]
+output [ { name: "logits", data_type: TYPE_FP32, dims: [ 10 ] } ])");
+  Write("renamed/1/model.json", "logit 1");
+  ModelRepository repo(root_.string(), &service_, FakeLoader);
+  auto events = Poll(repo);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].action, "failed");
+  EXPECT_NE(events[0].status.message().find("'INPUT__0'"), std::string::npos)
+      << events[0].status.ToString();
+  EXPECT_NE(events[0].status.message().find("input_name"), std::string::npos);
+}
+
 TEST_F(ModelRepositoryTest, CpuInstanceGroupsSetHowManyBatchesRunAtOnce) {
   Write("two/config.pbtxt", R"(
 max_batch_size: 8
