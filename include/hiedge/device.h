@@ -125,9 +125,9 @@ struct DeviceOptions {
   // Learning in the field: θ from the learner instead of the policy's, audits, labels
   // through DeviceRuntime::Feedback; a drift alarm makes it forget. None when empty.
   std::optional<FieldLearner> learner;
-  // A server that keeps timing out or refusing: after breaker.failures_to_open failures
-  // in a row offloads fall back at once (no wait for the deadline) until a probe after
-  // the cool-down gets through. A server that refuses the credentials (UNAUTHENTICATED)
+  // A hung server: after breaker.failures_to_open offloads in a row missed their
+  // deadline, offloads fall back at once (no wait) until a probe after the cool-down
+  // gets through. (A refused connection fails at once anyway and does not count.) A server that refuses the credentials (UNAUTHENTICATED)
   // is not asked again: offloading stops for good (DeviceRuntime::offload_stopped).
   CircuitBreakerOptions breaker;
 };

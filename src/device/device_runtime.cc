@@ -115,11 +115,14 @@ Result<FloatTensor> DeviceRuntime::Send(const FloatTensor& batch) {
         BoundedMessage(remote.status().message(), 200) + ")");
     return offload_stopped_;
   }
-  if (code == StatusCode::kDeadlineExceeded || code == StatusCode::kUnavailable ||
-      code == StatusCode::kResourceExhausted) {
-    breaker_.RecordFailure(clock_());
-  } else {
+  // Only failures that cost the wait count (at least half the deadline: a hung server,
+  // whatever the transport calls it); a refused connection fails at once anyway, and
+  // the breaker must not delay noticing a restarted server. Any answer closes it.
+  const int64_t waited_us = clock_() - start;
+  if (remote.ok() || code == StatusCode::kInvalidArgument) {
     breaker_.RecordSuccess();
+  } else if (2 * waited_us >= options_.offload_deadline.count()) {
+    breaker_.RecordFailure(clock_());
   }
   return remote;
 }

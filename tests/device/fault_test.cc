@@ -160,13 +160,17 @@ class ScriptedServer final : public OffloadClient {
   int64_t round_trip_us_;
 };
 
+DeviceOptions AlwaysOffloadWithBreaker() {
+  DeviceOptions options{OffloadPolicy::MaxSoftmax(kAlwaysOffload), milliseconds(500)};
+  options.breaker = {.failures_to_open = 3, .cooldown_us = 1'000'000, .max_cooldown_us = 30'000'000};
+  return options;
+}
+
 struct BreakerRig {
   std::shared_ptr<int64_t> now = std::make_shared<int64_t>(0);
-  ScriptedServer server{now, 200'000};
+  ScriptedServer server{now, 500'000};  // A hung server: each failure costs the deadline.
   testing::FakeBackend local{"local"};
-  DeviceRuntime device{&local, &server,
-                       DeviceOptions{OffloadPolicy::MaxSoftmax(kAlwaysOffload), milliseconds(500)},
-                       [now = now] { return *now; }};
+  DeviceRuntime device{&local, &server, AlwaysOffloadWithBreaker(), [now = now] { return *now; }};
   SampleRecord Next() {
     std::vector<float> image(16, 0.0f);
     auto r = device.Process(TensorView{std::span<const float>(image), {1, 4, 4}});

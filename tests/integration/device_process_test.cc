@@ -158,6 +158,50 @@ TEST_F(DeviceProcessTest, AKilledDeviceHasWrittenEveryAnswerItMade) {
   EXPECT_GE(whole, reported) << "answers made before the kill were lost";
 }
 
+// Learning state survives a crash and is never counted twice: with --checkpoint-every
+// the state is saved (atomically) whenever no sample is queued, holding exactly the
+// samples answered; after kill -9 a restart continues from the last checkpoint.
+TEST_F(DeviceProcessTest, AKilledLearnerRestartsFromItsLastCheckpointCountingEachSampleOnce) {
+  const std::string decision_dir = (dir_ / "decision").string();
+  ASSERT_EQ(RunProcess({HIEDGE_BINARY, "calibrate", "--local", kModels + "/sml.json", "--remote",
+                        kModels + "/lml.json", "--out", decision_dir},
+                       dir_.path()),
+            0)
+      << Stderr();
+  const std::string state = (dir_.path() / "learner.json").string();
+  std::vector<std::string> args = Device();
+  args.insert(args.end(), {"--data", kFashionMnistDir, "--decision",
+                           decision_dir + "/decision.json", "--learn", "--label-audits",
+                           "--learner-state", state, "--checkpoint-every", "100",
+                           "--progress-every", "50", "--no-drift"});
+  const pid_t pid = testing::SpawnProcess(args, dir_.path());
+  ASSERT_GT(pid, 0);
+  for (auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+       Stderr().find("650 samples") == std::string::npos &&
+       std::chrono::steady_clock::now() < give_up;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // Polling a file.
+  }
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  auto saved = ReadTextFile(state);
+  ASSERT_TRUE(saved.ok()) << "a checkpoint was written";
+  const uint64_t checkpointed = nlohmann::json::parse(*saved)["counters"]["samples"];
+  EXPECT_EQ(checkpointed % 100, 0u);
+  EXPECT_GE(checkpointed, 600u);
+  EXPECT_LE(checkpointed, Lines(dir_ / "out" / "answers.csv").size() - 1)
+      << "the checkpoint counts no sample that was not answered";
+  // The restart continues from it: 300 more samples, each counted once.
+  args = Device();
+  args.insert(args.end(), {"--data", kFashionMnistDir, "--limit", "300", "--decision",
+                           decision_dir + "/decision.json", "--learn", "--label-audits",
+                           "--learner-state", state, "--no-drift"});
+  ASSERT_EQ(RunProcess(args, dir_.path()), 0) << Stderr();
+  saved = ReadTextFile(state);
+  ASSERT_TRUE(saved.ok());
+  EXPECT_EQ(nlohmann::json::parse(*saved)["counters"]["samples"], checkpointed + 300);
+}
+
 // Batched offload answers accepted samples before the offloads queued ahead of them;
 // the drift detector must still see the samples in submission order. On the clean test
 // set every batch setting raises no alarm, and the detector's verdict is the same as
@@ -390,12 +434,7 @@ TEST_F(DeviceProcessTest, AnUnreachableServerIsVisibleAndExitsFive) {
   EXPECT_EQ(Lines(dir_ / "out" / "answers.csv").size(), 51u) << "every sample still answered";
   const nlohmann::json summary = Summary();
   EXPECT_EQ(summary["fallbacks"], 50);
-  // Three refused connections open the breaker; the rest fall back without trying.
-  const nlohmann::json causes = summary["fallback_causes"];
-  EXPECT_EQ(causes.size(), 2u) << causes.dump();
-  for (const auto& [cause, count] : causes.items()) {
-    EXPECT_EQ(count, cause.find("circuit open") != std::string::npos ? 47 : 3) << cause;
-  }
+  EXPECT_EQ(summary["fallback_causes"].size(), 1u) << "refused at once: no breaker needed";
   EXPECT_NE(Stderr().find("fell back"), std::string::npos);
 }
 

@@ -25,19 +25,20 @@ TEST(EvalProcessTest, WritesOnlyUnderItsOutWithPlotLinksThatResolve) {
                         60, 1, 28, 28, 1);
   testing::WriteIdxPair(data / "t10k-images-idx3-ubyte", data / "t10k-labels-idx1-ubyte", 10, 20,
                         1, 28, 28, 2);
-  // The default used to be docs/results.md under the working directory.
-  std::error_code ec;
-  fs::remove("docs/results.md", ec);
+  // The default used to be docs/results.md under the working directory: run it in a
+  // fresh one.
+  const fs::path cwd = dir / "cwd";
+  fs::create_directories(cwd);
   const fs::path out = dir / "out";
   ASSERT_EQ(testing::RunProcess({HIEDGE_BINARY, "eval", "--local", kSource + "/models/sml.json",
                                  "--remote", kSource + "/models/lml.json", "--data",
                                  data.string(), "--out", out.string(), "--filter", "",
                                  "--profiles", kSource + "/data/device_profiles.json",
                                  "--ee-models", kSource + "/models/sml.json"},
-                                dir.path()),
+                                dir.path(), "/dev/null", cwd.string()),
             0)
       << ReadTextFile((dir / "stderr.txt").string()).value();
-  EXPECT_FALSE(fs::exists("docs/results.md")) << "wrote outside --out";
+  EXPECT_TRUE(fs::is_empty(cwd)) << "wrote outside --out";
   auto report = ReadTextFile((out / "results.md").string());
   ASSERT_TRUE(report.ok()) << "the report goes under --out by default";
   const std::regex link(R"(\]\(([^()]+\.(?:svg|png))\))");

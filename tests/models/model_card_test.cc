@@ -332,9 +332,10 @@ input [ { name: "INPUT__0", data_type: TYPE_FP32, dims: [ 1, 28, 28 ] } ]
   EXPECT_NE((*events)[1].status.message().find("logits of shape [1,10]"), std::string::npos)
       << (*events)[1].status.ToString();
   protocol::InferRequest request;
-  request.inputs.push_back({"input", "FP32", {2, 1, 28, 28}, Images(2).data, {}});
+  request.inputs.push_back({"INPUT__0", "FP32", {2, 1, 28, 28}, Images(2).data, {}});
   auto response = service.Infer("user", "", request);
   ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->outputs[0].name, "OUTPUT__0") << "config.pbtxt's names";
   EXPECT_EQ(response->outputs[0].shape, (std::vector<int64_t>{2, 10}));
   EXPECT_FLOAT_EQ(response->outputs[0].data[1], 2 * Images(2).data[1]);
   fs::remove_all(root);

@@ -45,7 +45,12 @@ void AddDeviceFlags(CLI::App* cmd, DeviceFlags* a) {
       ->check(CLI::Range(0.0, 0.5))
       ->capture_default_str();
   cmd->add_option("--learner-state", a->learner_state,
-                  "--learn: JSON file the learner starts from (when it exists) and is saved to");
+                  "--learn: JSON file the learner starts from (when it exists) and is saved to "
+                  "(atomically, at the end and every --checkpoint-every samples)");
+  cmd->add_option("--checkpoint-every", a->checkpoint_every,
+                  "--learner-state: also save it every N samples (0 = at the end only), so a "
+                  "crash loses at most N samples of learning and nothing is counted twice")
+      ->capture_default_str();
   cmd->add_flag("--label-audits", a->label_audits,
                 "--learn: act as the application and return the data's true label of every "
                 "audited sample");
@@ -72,7 +77,7 @@ void AddDeviceFlags(CLI::App* cmd, DeviceFlags* a) {
       ->check(CLI::IsMember({"fp32", "fp16", "uint8"}))
       ->capture_default_str();
   cmd->add_option("--breaker-failures", a->breaker_failures,
-                  "Offload failures (timeouts, refusals) in a row after which offloads fall back "
+                  "Offloads in a row that missed their deadline, after which offloads fall back "
                   "at once until a probe gets through (0 = never)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();

@@ -27,6 +27,7 @@ struct DeviceFlags {
   bool learn = false;         // Field learner (needs --decision).
   double audit_rate = 0.02;   // Of the field learner.
   std::string learner_state;  // Loaded when it exists, saved at the end.
+  uint64_t checkpoint_every = 1000;  // Also save the learner state every N samples.
   bool label_audits = false;  // Act as the application: label audits from the data.
   double beta = 0.1;
   OffloadOptions server;

@@ -128,6 +128,12 @@ Status Run(const StreamArgs& a, std::optional<DriftDetector>* drift) {
     if (device.queued() == 0) {
       first_pending = next;
       pending_labels.clear();
+      // A checkpoint holds exactly the samples answered so far (none is queued), so a
+      // restart after a crash counts each sample once.
+      if (a.device.checkpoint_every > 0 && next % a.device.checkpoint_every == 0) {
+        status = SaveLearnerState(a.device, device);
+        if (!status.ok()) break;
+      }
     }
     if (a.progress_every > 0 && next % a.progress_every == 0) {
       std::fprintf(stderr, "%llu samples, %.2f%% offloaded, %llu fell back\n",
