@@ -52,7 +52,6 @@ struct BackendMetric {
   bool counter = true;  // Else a gauge.
 };
 
-// Runs one model. Implementations are thread-safe for concurrent Infer calls.
 // Who answered one row of a request (InferenceBackend::InferWithRowSources).
 enum class RowSource : uint8_t {
   kHere = 0,       // The model itself.
@@ -62,6 +61,7 @@ enum class RowSource : uint8_t {
 // "here", "forwarded" or "fallback" (the response parameter's and the metric's words).
 const char* RowSourceName(RowSource source);
 
+// Runs one model. Implementations are thread-safe for concurrent Infer calls.
 class InferenceBackend {
  public:
   virtual ~InferenceBackend() = default;

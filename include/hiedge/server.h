@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -89,8 +90,14 @@ class InferenceService {
   // The same figures as Triton's model statistics (REST /stats and gRPC ModelStatistics).
   Result<protocol::ModelStatisticsReport> GetStatisticsReport(const std::string& model,
                                                               const std::string& version) const;
-  // Prometheus text exposition of every model's statistics (Triton's metric names).
+  // Prometheus text exposition of every model's statistics (Triton's metric names),
+  // and of the server-wide sources below.
   std::string RenderMetrics() const;
+  // A server-wide source of metrics (no model labels), e.g. a transport's; read at
+  // every scrape until removed. Returns its id. Thread-safe.
+  using MetricsSource = std::function<std::vector<BackendMetric>()>;
+  int AddMetricsSource(MetricsSource source);
+  void RemoveMetricsSource(int id);
 
   // Runs one request. InvalidArgument for a request the model cannot take (wrong
   // input name, datatype, shape), NotFound for an unknown model.
@@ -121,6 +128,8 @@ class InferenceService {
   MemoryBudget budget_;
   mutable std::mutex mu_;
   std::map<std::string, Served> models_;  // Guarded by mu_.
+  std::map<int, MetricsSource> metrics_sources_;  // Guarded by mu_.
+  int next_metrics_source_ = 0;                   // Guarded by mu_.
   std::atomic<bool> ready_{true};
 };
 

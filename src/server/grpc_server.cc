@@ -220,6 +220,7 @@ class GrpcServer::Impl {
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<GrpcGuard> guard;
   std::string socket_dir;  // Private (0700) folder of gRPC's Unix socket.
+  int metrics_source = -1;  // The guard's counters on the service's /metrics.
 };
 
 GrpcServer::GrpcServer(InferenceService* service, GrpcServerOptions options)
@@ -273,6 +274,23 @@ Status GrpcServer::Start() {
     return started;
   }
   port_ = impl->guard->port();
+  GrpcGuard* running_guard = impl->guard.get();
+  impl->metrics_source = service_->AddMetricsSource([running_guard] {
+    const GrpcGuardCounters c = running_guard->counters();
+    auto counter = [](const char* name, const char* help, uint64_t value) {
+      return BackendMetric{name, help, {}, static_cast<double>(value), true};
+    };
+    return std::vector<BackendMetric>{
+        counter("hiedge_grpc_connections_total", "gRPC connections accepted", c.connections),
+        counter("hiedge_grpc_connections_closed_for_resets_total",
+                "gRPC connections closed for resetting streams beyond their budget",
+                c.closed_for_resets),
+        counter("hiedge_grpc_connections_refused_total",
+                "gRPC connections closed at once: the connection cap was reached",
+                c.refused_at_cap),
+        counter("hiedge_grpc_streams_total", "gRPC streams opened (HTTP/2 HEADERS)", c.streams),
+        counter("hiedge_grpc_stream_resets_total", "gRPC streams reset by clients", c.resets)};
+  });
   impl_ = std::move(impl);
   return Status::Ok();
 }
@@ -285,6 +303,7 @@ void GrpcServer::Stop(int grace_ms) {
   impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(grace_ms));
   impl_->server->Wait();
   impl_->service.StopWorkers();
+  service_->RemoveMetricsSource(impl_->metrics_source);
   impl_->guard->Stop();
   impl_.reset();
 }

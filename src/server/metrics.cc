@@ -12,6 +12,17 @@
 
 namespace hiedge {
 
+int InferenceService::AddMetricsSource(MetricsSource source) {
+  std::lock_guard<std::mutex> lock(mu_);
+  metrics_sources_[next_metrics_source_] = std::move(source);
+  return next_metrics_source_++;
+}
+
+void InferenceService::RemoveMetricsSource(int id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  metrics_sources_.erase(id);
+}
+
 std::string InferenceService::RenderMetrics() const {
   prometheus::Registry registry;
   auto counter = [&](const char* name,
@@ -64,6 +75,14 @@ std::string InferenceService::RenderMetrics() const {
     compute.Add(labels).Increment(static_cast<double>(snapshot->compute_duration_us));
     pending.Add(labels).Set(static_cast<double>(snapshot->pending_requests));
     for (const BackendMetric& m : served->backend->Metrics()) add_backend_metric(m, labels);
+  }
+  std::vector<MetricsSource> sources;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [id, source] : metrics_sources_) sources.push_back(source);
+  }
+  for (const MetricsSource& source : sources) {
+    for (const BackendMetric& m : source()) add_backend_metric(m, {});
   }
   return prometheus::TextSerializer().Serialize(registry.Collect());
 }

@@ -4,10 +4,12 @@
 // legitimate device keeps calling. Before the guard (server/grpc_guard.h) 100,000 such
 // streams took the process from 175 MB to 1.1-1.9 GB, for good.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <algorithm>
 #include <atomic>
 #include <fstream>
+#include <regex>
 #include <thread>
 
 #include "hiedge/device.h"
@@ -99,9 +101,19 @@ TEST(GrpcAttackProcessTest, RapidResetLeavesMemoryThreadsAndLegitimateCallersAlo
               static_cast<long long>(b.connections_closed), rss_before >> 20, peak >> 20,
               threads_before, threads_during, caller.during_ms.size(),
               caller.during_ms[caller.during_ms.size() / 2], p99);
-  // The server still serves a fresh client.
+  // The server still serves a fresh client, and says what it closed on /metrics.
   auto fresh = MakeOffloadClient(link);
   EXPECT_TRUE(fresh->Infer(image, std::chrono::seconds(5)).ok());
+  httplib::Client http("127.0.0.1", http_port);
+  auto metrics = http.Get("/metrics", {{"Authorization", "Bearer " + token}});
+  ASSERT_TRUE(metrics && metrics->status == 200);
+  const std::regex closed(R"(hiedge_grpc_connections_closed_for_resets_total (\d+))");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(metrics->body, m, closed)) << metrics->body.substr(0, 500);
+  // Every close the attacker saw; its last connections may have been closed after it
+  // stopped looking.
+  EXPECT_GE(std::stoll(m[1]), a.connections_closed + b.connections_closed);
+  EXPECT_LE(std::stoll(m[1]), a.connections + b.connections);
 }
 
 }  // namespace
