@@ -408,7 +408,9 @@ TEST_F(DeviceProcessTest, RawSamplesFromStdinAreAnsweredUnlabelled) {
   args.insert(args.end(), {"--raw", "-", "--raw-format", "u8", "--answers", "-"});
   ASSERT_EQ(RunProcess(args, dir_.path(), raw), 0) << Stderr();
   const auto lines = Lines(dir_ / "stdout.txt");
-  ASSERT_GE(lines.size(), 6u);
+  // stdout is the CSV and nothing else: the text summary goes to stderr.
+  ASSERT_EQ(lines.size(), 6u) << Stdout();
+  EXPECT_NE(Stderr().find("samples"), std::string::npos) << Stderr();
   EXPECT_EQ(lines[0].rfind("sample,label,prediction", 0), 0u);
   for (size_t i = 1; i <= 5; ++i) EXPECT_EQ(lines[i].rfind(std::to_string(i - 1) + ",-1,", 0), 0u);
   EXPECT_EQ(Summary()["samples"], 5);
