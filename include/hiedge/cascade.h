@@ -75,8 +75,8 @@ struct CascadeCounters {
   // consistency a load-aware tier (offload_cost_per_ms > 0) trades for latency. Always
   // 0 for a tier of fixed β, which answers the same input the same way every time.
   uint64_t moved_by_load = 0;
-  double offload_cost = 0;     // β now.
-  double theta = 0;            // θ now.
+  double offload_cost = 0;  // β now.
+  double theta = 0;         // θ now.
   double next_round_trip_ms = 0;
   std::string last_error;  // The last forward's failure ("" if none yet).
 };

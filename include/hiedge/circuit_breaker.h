@@ -1,8 +1,8 @@
 // A circuit breaker for offloads: after consecutive failures of the server (offloads
-// that missed their deadline) offloads fall back at once instead of each waiting its whole deadline; after
-// a cool-down one probe is let through, and its outcome closes the circuit or reopens it
-// for twice as long (up to a maximum). Pure: time is passed in (microseconds, monotonic).
-// Not thread-safe.
+// that missed their deadline) offloads fall back at once instead of each waiting its whole
+// deadline; after a cool-down one probe is let through, and its outcome closes the circuit or
+// reopens it for twice as long (up to a maximum). Pure: time is passed in (microseconds,
+// monotonic). Not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -10,8 +10,8 @@
 namespace hiedge {
 
 struct CircuitBreakerOptions {
-  int failures_to_open = 3;                 // Consecutive failures; 0 disables the breaker.
-  int64_t cooldown_us = 250'000;            // First open period.
+  int failures_to_open = 3;       // Consecutive failures; 0 disables the breaker.
+  int64_t cooldown_us = 250'000;  // First open period.
   // Doubling stops here: a recovered server is offloaded to again within about this
   // long, and a hung one costs one probe's deadline per period.
   int64_t max_cooldown_us = 2'000'000;

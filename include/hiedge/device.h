@@ -127,8 +127,9 @@ struct DeviceOptions {
   std::optional<FieldLearner> learner;
   // A hung server: after breaker.failures_to_open offloads in a row missed their
   // deadline, offloads fall back at once (no wait) until a probe after the cool-down
-  // gets through. (A refused connection fails at once anyway and does not count.) A server that refuses the credentials (UNAUTHENTICATED)
-  // is not asked again: offloading stops for good (DeviceRuntime::offload_stopped).
+  // gets through. (A refused connection fails at once anyway and does not count.) A server that
+  // refuses the credentials (UNAUTHENTICATED) is not asked again: offloading stops for good
+  // (DeviceRuntime::offload_stopped).
   CircuitBreakerOptions breaker;
 };
 

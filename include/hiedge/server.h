@@ -127,7 +127,7 @@ class InferenceService {
   const ServiceLimits limits_;
   MemoryBudget budget_;
   mutable std::mutex mu_;
-  std::map<std::string, Served> models_;  // Guarded by mu_.
+  std::map<std::string, Served> models_;          // Guarded by mu_.
   std::map<int, MetricsSource> metrics_sources_;  // Guarded by mu_.
   int next_metrics_source_ = 0;                   // Guarded by mu_.
   std::atomic<bool> ready_{true};

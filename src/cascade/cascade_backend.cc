@@ -271,10 +271,10 @@ class CascadeBackend final : public InferenceBackend {
   ModelInfo info_;
   bool rechoose_ = false;
   mutable std::mutex mu_;
-  LiveOffloadCost live_;      // Guarded by mu_.
-  OffloadPolicy policy_;      // Guarded by mu_.
+  LiveOffloadCost live_;        // Guarded by mu_.
+  OffloadPolicy policy_;        // Guarded by mu_.
   OffloadPolicy start_policy_;  // θ at the starting β; set by Start(), then read-only.
-  CascadeCounters counters_;  // Guarded by mu_.
+  CascadeCounters counters_;    // Guarded by mu_.
 };
 
 }  // namespace

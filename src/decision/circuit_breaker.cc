@@ -29,8 +29,8 @@ void CircuitBreaker::RecordFailure(int64_t now_us) {
   if (options_.failures_to_open <= 0) return;
   const bool probe_failed = state_ == State::kProbing;
   if (!probe_failed && consecutive_failures_ < options_.failures_to_open) return;
-  cooldown_us_ = probe_failed ? std::min(2 * cooldown_us_, options_.max_cooldown_us)
-                              : options_.cooldown_us;
+  cooldown_us_ =
+      probe_failed ? std::min(2 * cooldown_us_, options_.max_cooldown_us) : options_.cooldown_us;
   if (state_ == State::kClosed) ++times_opened_;
   state_ = State::kOpen;
   reopen_at_us_ = now_us + cooldown_us_;

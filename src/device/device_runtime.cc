@@ -110,9 +110,9 @@ Result<FloatTensor> DeviceRuntime::Send(const FloatTensor& batch) {
   }
   const StatusCode code = remote.status().code();
   if (code == StatusCode::kUnauthenticated) {
-    offload_stopped_ = Status::Unauthenticated(
-        "offloading stopped: the server refused the credentials (" +
-        BoundedMessage(remote.status().message(), 200) + ")");
+    offload_stopped_ =
+        Status::Unauthenticated("offloading stopped: the server refused the credentials (" +
+                                BoundedMessage(remote.status().message(), 200) + ")");
     return offload_stopped_;
   }
   // Only failures that cost the wait count (at least half the deadline: a hung server,

@@ -76,13 +76,15 @@ Result<bool> ServesProbabilities(const ModelCard& card, const FloatTensor& dry_r
   const bool probabilities = LooksLikeProbabilities(dry_run_outputs);
   if (card.outputs == "auto") return probabilities;
   if (card.outputs == "probabilities" && !probabilities) {
-    return Status::DataLoss(source + ": its card says the model emits probabilities, but its "
+    return Status::DataLoss(source +
+                            ": its card says the model emits probabilities, but its "
                             "outputs on a zero sample are not non-negative rows summing to 1");
   }
   if (card.outputs != "probabilities" && probabilities) {
     return Status::FailedPrecondition(
-        source + ": the model's outputs are probabilities (non-negative rows summing to 1 on "
-                 "a zero sample; the graph ends in a softmax) but its card " +
+        source +
+        ": the model's outputs are probabilities (non-negative rows summing to 1 on "
+        "a zero sample; the graph ends in a softmax) but its card " +
         (card.outputs.empty() ? std::string("does not say so") : "says \"" + card.outputs + "\"") +
         ". Set \"outputs\": \"probabilities\" in the card (hiedge then serves log "
         "probabilities as logits), or export the model without its final softmax");

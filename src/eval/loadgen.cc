@@ -6,8 +6,8 @@
 #include <atomic>
 #include <cmath>
 #include <mutex>
-#include <random>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <thread>
 
 #include "eval/eval.h"

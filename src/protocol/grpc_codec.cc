@@ -57,8 +57,8 @@ Result<Tensor> TensorHeader(const ProtoTensor& p) {
   t.name = p.name();
   t.datatype = p.datatype();
   if (!IsKnownDatatype(t.datatype)) {
-    return Status::InvalidArgument("tensor " + Quoted(t.name) + ": unknown datatype '" + t.datatype +
-                                   "'");
+    return Status::InvalidArgument("tensor " + Quoted(t.name) + ": unknown datatype '" +
+                                   t.datatype + "'");
   }
   t.shape.assign(p.shape().begin(), p.shape().end());
   return t;

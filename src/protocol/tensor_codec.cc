@@ -107,9 +107,9 @@ Status FlattenData(const json& j, const std::string& datatype, Tensor* t) {
     const json& e = (*top.array)[top.next++];
     if (e.is_array()) {
       if (stack.size() >= max_depth) {
-        return Status::InvalidArgument("tensor " + Quoted(t->name) + ": data nested deeper than its " +
-                                       std::to_string(t->shape.size()) + "-dimensional shape " +
-                                       ShapeToString(t->shape));
+        return Status::InvalidArgument(
+            "tensor " + Quoted(t->name) + ": data nested deeper than its " +
+            std::to_string(t->shape.size()) + "-dimensional shape " + ShapeToString(t->shape));
       }
       stack.push_back({&e, 0});
       continue;
@@ -204,8 +204,8 @@ Result<Tensor> ParseTensor(const json& j, std::string_view binary, size_t* offse
   }
   t.datatype = datatype->get<std::string>();
   if (!IsKnownDatatype(t.datatype)) {
-    return Status::InvalidArgument("tensor " + Quoted(t.name) + ": unknown datatype '" + t.datatype +
-                                   "'");
+    return Status::InvalidArgument("tensor " + Quoted(t.name) + ": unknown datatype '" +
+                                   t.datatype + "'");
   }
   const auto shape = j.find("shape");
   if (shape == j.end() || !shape->is_array()) {
@@ -213,7 +213,8 @@ Result<Tensor> ParseTensor(const json& j, std::string_view binary, size_t* offse
   }
   for (const json& d : *shape) {
     if (!d.is_number_integer()) {
-      return Status::InvalidArgument("tensor " + Quoted(t.name) + ": shape must hold integers >= 0");
+      return Status::InvalidArgument("tensor " + Quoted(t.name) +
+                                     ": shape must hold integers >= 0");
     }
     t.shape.push_back(d.get<int64_t>());
   }
@@ -223,7 +224,8 @@ Result<Tensor> ParseTensor(const json& j, std::string_view binary, size_t* offse
   if (params != nullptr && params->is_object() && params->contains("binary_data_size")) {
     const json& size_json = (*params)["binary_data_size"];
     if (!size_json.is_number_unsigned()) {
-      return Status::InvalidArgument("tensor " + Quoted(t.name) + ": binary_data_size must be >= 0");
+      return Status::InvalidArgument("tensor " + Quoted(t.name) +
+                                     ": binary_data_size must be >= 0");
     }
     const size_t size = size_json.get<size_t>();
     if (size > binary.size() - *offset) {

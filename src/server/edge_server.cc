@@ -99,8 +99,7 @@ void EdgeServer::Drain() {
   // Both listeners close together; every request that had begun by then is answered
   // within what is left of the drain (at least a second).
   const int grace_ms = static_cast<int>(std::max<int64_t>(
-      1000,
-      std::chrono::duration_cast<std::chrono::milliseconds>(latest - Clock::now()).count()));
+      1000, std::chrono::duration_cast<std::chrono::milliseconds>(latest - Clock::now()).count()));
   std::thread grpc_stop;
   if (grpc_) grpc_stop = std::thread([this, grace_ms] { grpc_->Stop(grace_ms); });
   http_->Stop(grace_ms);

@@ -66,8 +66,9 @@ class Connection {
 // One client connection and its upstream twin, on one strand. Lives as long as an
 // asynchronous operation holds it.
 template <class ClientStream>
-class GuardedConnection final : public Connection,
-                                public std::enable_shared_from_this<GuardedConnection<ClientStream>> {
+class GuardedConnection final
+    : public Connection,
+      public std::enable_shared_from_this<GuardedConnection<ClientStream>> {
  public:
   GuardedConnection(ClientStream client, Shared* shared)
       : client_(std::move(client)),
@@ -119,20 +120,22 @@ class GuardedConnection final : public Connection,
   }
 
   void ConnectUpstream() {
-    upstream_.async_connect(asio::local::stream_protocol::endpoint(shared_->options.upstream_socket),
-                            [self = this->shared_from_this()](boost::system::error_code ec) {
-                              if (ec) return self->CloseNow();
-                              self->ReadClient();
-                              self->ReadUpstream();
-                            });
+    upstream_.async_connect(
+        asio::local::stream_protocol::endpoint(shared_->options.upstream_socket),
+        [self = this->shared_from_this()](boost::system::error_code ec) {
+          if (ec) return self->CloseNow();
+          self->ReadClient();
+          self->ReadUpstream();
+        });
   }
 
   void ReadClient() {
-    client_.async_read_some(asio::buffer(from_client_), [self = this->shared_from_this()](
-                                                            boost::system::error_code ec, size_t n) {
-      if (ec) return self->CloseNow();
-      self->OnClientBytes(n);
-    });
+    client_.async_read_some(
+        asio::buffer(from_client_),
+        [self = this->shared_from_this()](boost::system::error_code ec, size_t n) {
+          if (ec) return self->CloseNow();
+          self->OnClientBytes(n);
+        });
   }
 
   void OnClientBytes(size_t n) {
@@ -147,16 +150,16 @@ class GuardedConnection final : public Connection,
       return CloseNow();  // The chunk holding the abuse is not passed on.
     }
     const int64_t pause_us = streams_.TakeOrWaitUs(static_cast<double>(counts.headers), now);
-    asio::async_write(upstream_, asio::buffer(from_client_.data(), n),
-                      [self = this->shared_from_this(), pause_us](boost::system::error_code ec,
-                                                                  size_t) {
-                        if (ec) return self->CloseNow();
-                        if (pause_us <= 0) return self->ReadClient();
-                        self->timer_.expires_after(std::chrono::microseconds(pause_us));
-                        self->timer_.async_wait([self](boost::system::error_code wait) {
-                          if (!wait) self->ReadClient();
-                        });
-                      });
+    asio::async_write(
+        upstream_, asio::buffer(from_client_.data(), n),
+        [self = this->shared_from_this(), pause_us](boost::system::error_code ec, size_t) {
+          if (ec) return self->CloseNow();
+          if (pause_us <= 0) return self->ReadClient();
+          self->timer_.expires_after(std::chrono::microseconds(pause_us));
+          self->timer_.async_wait([self](boost::system::error_code wait) {
+            if (!wait) self->ReadClient();
+          });
+        });
   }
 
   void ReadUpstream() {
@@ -207,12 +210,12 @@ class GrpcGuard::Impl {
       : shared(std::move(options)), acceptor(io), tls(asio::ssl::context::tls_server) {}
 
   void Accept() {
-    acceptor.async_accept(asio::make_strand(io), [this](boost::system::error_code ec,
-                                                        tcp::socket socket) {
-      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-      if (!ec) Admit(std::move(socket));
-      Accept();
-    });
+    acceptor.async_accept(asio::make_strand(io),
+                          [this](boost::system::error_code ec, tcp::socket socket) {
+                            if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+                            if (!ec) Admit(std::move(socket));
+                            Accept();
+                          });
   }
 
   void Admit(tcp::socket socket) {

@@ -26,8 +26,8 @@ namespace hiedge {
 
 struct GrpcGuardOptions {
   std::string host = "127.0.0.1";
-  int port = 0;                  // 0 picks a free port.
-  std::string upstream_socket;   // The gRPC server's Unix socket path.
+  int port = 0;                 // 0 picks a free port.
+  std::string upstream_socket;  // The gRPC server's Unix socket path.
   int io_threads = 2;
   int max_connections = 1024;
   // Per connection: resets a legitimate client (cancelling on deadlines) never comes near.

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <memory>
 
@@ -191,8 +191,7 @@ class Service final : public inference::GRPCInferenceService::CallbackService {
   grpc::Status Authorize(grpc::CallbackServerContext* ctx, ServerOperation operation) const {
     const auto& metadata = ctx->client_metadata();
     if (metadata.count("authorization") > 1) {
-      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                          "more than one authorization header");
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "more than one authorization header");
     }
     const auto it = metadata.find("authorization");
     const std::string_view presented = it == metadata.end()
@@ -219,7 +218,7 @@ class GrpcServer::Impl {
   Service service;
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<GrpcGuard> guard;
-  std::string socket_dir;  // Private (0700) folder of gRPC's Unix socket.
+  std::string socket_dir;   // Private (0700) folder of gRPC's Unix socket.
   int metrics_source = -1;  // The guard's counters on the service's /metrics.
 };
 

@@ -21,17 +21,17 @@ inline constexpr uint8_t kRstStreamFrame = 0x3;
 class FrameScanner {
  public:
   struct Counts {
-    uint64_t headers = 0;     // Streams opened (HEADERS frames).
-    uint64_t resets = 0;      // RST_STREAM frames.
-    uint64_t frames = 0;      // All frames.
+    uint64_t headers = 0;      // Streams opened (HEADERS frames).
+    uint64_t resets = 0;       // RST_STREAM frames.
+    uint64_t frames = 0;       // All frames.
     bool bad_preface = false;  // The stream does not start with the HTTP/2 preface.
   };
   // Scans `bytes`, the next chunk of the stream; returns what it completed in it.
   Counts Scan(std::span<const char> bytes);
 
  private:
-  size_t preface_seen_ = 0;   // Of the 24 preface bytes.
-  uint8_t header_[9] = {};    // The frame header being read.
+  size_t preface_seen_ = 0;  // Of the 24 preface bytes.
+  uint8_t header_[9] = {};   // The frame header being read.
   size_t header_seen_ = 0;
   uint64_t payload_left_ = 0;  // Payload bytes of the current frame still to skip.
   bool bad_preface_ = false;

@@ -2,11 +2,11 @@
 // model executions to the worker pool and writes the replies. Internal to src/server.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>

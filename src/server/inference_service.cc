@@ -30,8 +30,8 @@ Status ValidateInput(const protocol::InferRequest& request, const ModelInfo& inf
   }
   if (input.datatype == "UINT8") {
     if (!info.pixel_inputs) {
-      return Status::InvalidArgument("input " + Quoted(input.name) + " has datatype UINT8, but model '" +
-                                     info.name +
+      return Status::InvalidArgument("input " + Quoted(input.name) +
+                                     " has datatype UINT8, but model '" + info.name +
                                      "' takes FP32 only (its card does not declare pixel_inputs)");
     }
     // Decoded from JSON, a UINT8 value may be anything: only whole numbers 0..255 are bytes.
@@ -44,9 +44,9 @@ Status ValidateInput(const protocol::InferRequest& request, const ModelInfo& inf
                                      ") at element " + std::to_string(bad - input.data.begin()));
     }
   } else if (input.datatype != "FP32" && input.datatype != "FP16") {
-    return Status::InvalidArgument("input " + Quoted(input.name) + " has datatype " + input.datatype +
-                                   ", model '" + info.name + "' expects FP32 or FP16" +
-                                   (info.pixel_inputs ? " or UINT8 pixels" : ""));
+    return Status::InvalidArgument(
+        "input " + Quoted(input.name) + " has datatype " + input.datatype + ", model '" +
+        info.name + "' expects FP32 or FP16" + (info.pixel_inputs ? " or UINT8 pixels" : ""));
   }
   const bool shape_ok =
       input.shape.size() == info.input_shape.size() + 1 && input.shape[0] >= 1 &&
@@ -270,7 +270,8 @@ Result<protocol::InferResponse> InferenceService::InferOn(const Served& served,
   int classification = 0;
   for (const protocol::RequestedOutput& o : request.outputs) {
     if (o.name != info.output_name) {
-      return Status::InvalidArgument("unknown output " + Quoted(o.name) + " for model '" + model + "'");
+      return Status::InvalidArgument("unknown output " + Quoted(o.name) + " for model '" + model +
+                                     "'");
     }
     classification = o.classification;
   }
@@ -284,7 +285,8 @@ Result<protocol::InferResponse> InferenceService::InferOn(const Served& served,
     HIEDGE_ASSIGN_OR_RETURN(logits, served.batcher->Infer(input, request.timeout_us, times));
   } else {
     const auto start = std::chrono::steady_clock::now();
-    HIEDGE_ASSIGN_OR_RETURN(logits, served.backend->InferWithRowSources(input, &times->row_sources));
+    HIEDGE_ASSIGN_OR_RETURN(logits,
+                            served.backend->InferWithRowSources(input, &times->row_sources));
     served.stats->execution_count.fetch_add(1);
     times->compute_us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                                   std::chrono::steady_clock::now() - start)
@@ -307,8 +309,8 @@ Result<protocol::InferResponse> InferenceService::InferOn(const Served& served,
       sources += (sources.empty() ? "" : ",") + std::string(RowSourceName(s));
     }
     response.string_parameters[protocol::kRowSourcesParameter] = std::move(sources);
-    const auto fallbacks = std::count(times->row_sources.begin(), times->row_sources.end(),
-                                      RowSource::kFallback);
+    const auto fallbacks =
+        std::count(times->row_sources.begin(), times->row_sources.end(), RowSource::kFallback);
     if (fallbacks > 0) response.parameters[protocol::kFallbackRowsParameter] = fallbacks;
   }
   if (classification > 0) {

@@ -119,16 +119,15 @@ Status CheckShapes(const ConfigShapes& expected, const ModelInfo& info) {
 Status CheckTensorNames(const inference::ModelConfig& config, const ModelInfo& info) {
   if (config.input_size() == 1 && !config.input(0).name().empty() &&
       config.input(0).name() != info.input_name) {
-    return Status::InvalidArgument("config.pbtxt names the input " +
-                                   Quoted(config.input(0).name()) + " but the model is served as '" +
-                                   info.input_name + "' (set input_name in its card)");
+    return Status::InvalidArgument(
+        "config.pbtxt names the input " + Quoted(config.input(0).name()) +
+        " but the model is served as '" + info.input_name + "' (set input_name in its card)");
   }
   if (config.output_size() == 1 && !config.output(0).name().empty() &&
       config.output(0).name() != info.output_name) {
-    return Status::InvalidArgument("config.pbtxt names the output " +
-                                   Quoted(config.output(0).name()) +
-                                   " but the model is served as '" + info.output_name +
-                                   "' (set output_name in its card)");
+    return Status::InvalidArgument(
+        "config.pbtxt names the output " + Quoted(config.output(0).name()) +
+        " but the model is served as '" + info.output_name + "' (set output_name in its card)");
   }
   return Status::Ok();
 }

@@ -5,8 +5,8 @@
 
 #include <thread>
 
-#include "hiedge/decision.h"
 #include "hiedge/batching.h"
+#include "hiedge/decision.h"
 #include "hiedge/device.h"
 #include "testing/both_servers.h"
 #include "testing/fake_backend.h"
@@ -148,7 +148,8 @@ class ScriptedServer final : public OffloadClient {
     ++calls;
     *now_us_ += round_trip_us_;
     if (!failure.ok()) return failure;
-    FloatTensor out{{images.shape[0], 10}, std::vector<float>(static_cast<size_t>(images.shape[0]) * 10)};
+    FloatTensor out{{images.shape[0], 10},
+                    std::vector<float>(static_cast<size_t>(images.shape[0]) * 10)};
     for (int64_t r = 0; r < images.shape[0]; ++r) out.data[r * 10 + 4] = 5.0f;
     return out;
   }
@@ -162,7 +163,8 @@ class ScriptedServer final : public OffloadClient {
 
 DeviceOptions AlwaysOffloadWithBreaker() {
   DeviceOptions options{OffloadPolicy::MaxSoftmax(kAlwaysOffload), milliseconds(500)};
-  options.breaker = {.failures_to_open = 3, .cooldown_us = 1'000'000, .max_cooldown_us = 30'000'000};
+  options.breaker = {
+      .failures_to_open = 3, .cooldown_us = 1'000'000, .max_cooldown_us = 30'000'000};
   return options;
 }
 

@@ -59,8 +59,7 @@ TEST_F(UserOnnxModelTest, ProbabilityOutputsAreDetectedAndNeverSoftmaxedTwice) {
     auto refused = LoadModel(Card("user_cnn.onnx", {3, 8, 8}, 5, unstated));
     ASSERT_FALSE(refused.ok()) << "outputs '" << unstated << "'";
     EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
-    EXPECT_NE(refused.status().message().find("\"outputs\": \"probabilities\""),
-              std::string::npos)
+    EXPECT_NE(refused.status().message().find("\"outputs\": \"probabilities\""), std::string::npos)
         << refused.status().message();
   }
   const std::vector<float> input = ReadFloats(dir_ / "input.bin");

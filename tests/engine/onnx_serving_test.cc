@@ -50,8 +50,7 @@ output [ { name: "OUTPUT__0", data_type: TYPE_FP32, dims: [ 5 ] } ]
   EXPECT_EQ(metadata->outputs[0].name, "OUTPUT__0");
   protocol::InferRequest hiedge_names = request;
   hiedge_names.inputs[0].name = "input";
-  EXPECT_EQ(service.Infer("user", "", hiedge_names).status().code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(service.Infer("user", "", hiedge_names).status().code(), StatusCode::kInvalidArgument);
   const std::vector<float> expected = ReadFloats(dir_ / "expected.bin");
   ASSERT_EQ(response->outputs[0].data.size(), expected.size());
   for (size_t i = 0; i < expected.size(); ++i) {

@@ -3,6 +3,7 @@
 // why, exits with the documented codes, and links no torch, server or gRPC code.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 
@@ -10,7 +11,6 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
-#include <signal.h>
 #include <sstream>
 #include <thread>
 
@@ -18,9 +18,9 @@
 #include "hiedge/corruptions.h"
 #include "hiedge/data.h"
 #include "hiedge/decision_config.h"
+#include "hiedge/http_server.h"
 #include "hiedge/model.h"
 #include "hiedge/server.h"
-#include "hiedge/http_server.h"
 #include "testing/both_servers.h"
 #include "testing/fault_proxy.h"
 #include "testing/run_process.h"
@@ -170,10 +170,10 @@ TEST_F(DeviceProcessTest, AKilledLearnerRestartsFromItsLastCheckpointCountingEac
       << Stderr();
   const std::string state = (dir_.path() / "learner.json").string();
   std::vector<std::string> args = Device();
-  args.insert(args.end(), {"--data", kFashionMnistDir, "--decision",
-                           decision_dir + "/decision.json", "--learn", "--label-audits",
-                           "--learner-state", state, "--checkpoint-every", "100",
-                           "--progress-every", "50", "--no-drift"});
+  args.insert(args.end(),
+              {"--data", kFashionMnistDir, "--decision", decision_dir + "/decision.json", "--learn",
+               "--label-audits", "--learner-state", state, "--checkpoint-every", "100",
+               "--progress-every", "50", "--no-drift"});
   const pid_t pid = testing::SpawnProcess(args, dir_.path());
   ASSERT_GT(pid, 0);
   for (auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -216,9 +216,9 @@ TEST_F(DeviceProcessTest, BatchedOffloadFeedsTheDriftDetectorInSubmissionOrder) 
   nlohmann::json unbatched;
   for (const char* batch : {"1", "8", "32"}) {
     auto args = Device();
-    args.insert(args.end(), {"--data", kFashionMnistDir, "--decision",
-                             decision_dir + "/decision.json", "--offload-batch", batch,
-                             "--offload-batch-delay-ms", "2"});
+    args.insert(args.end(),
+                {"--data", kFashionMnistDir, "--decision", decision_dir + "/decision.json",
+                 "--offload-batch", batch, "--offload-batch-delay-ms", "2"});
     EXPECT_EQ(RunProcess(args, dir_.path()), 0) << "batch " << batch << ": " << Stderr();
     const nlohmann::json summary = Summary();
     EXPECT_EQ(summary["samples"], 10000);
@@ -237,19 +237,28 @@ TEST_F(DeviceProcessTest, BatchedOffloadFeedsTheDriftDetectorInSubmissionOrder) 
 TEST_F(DeviceProcessTest, ARefusedTokenStopsOffloadingAndExitsFive) {
   HttpServer guarded(&service_, {.host = "127.0.0.1", .port = 0, .bearer_token = "right"});
   ASSERT_TRUE(guarded.Start().ok());
-  std::vector<std::string> args = {HIEDGE_DEVICE_BINARY, "--local", kModels + "/sml.json",
-                                   "--out", (dir_ / "out").string(), "--server",
+  std::vector<std::string> args = {HIEDGE_DEVICE_BINARY,
+                                   "--local",
+                                   kModels + "/sml.json",
+                                   "--out",
+                                   (dir_ / "out").string(),
+                                   "--server",
                                    "127.0.0.1:" + std::to_string(guarded.port()),
-                                   "--auth-token", "wrong", "--data", kFashionMnistDir,
-                                   "--limit", "200", "--theta", "1.1"};
+                                   "--auth-token",
+                                   "wrong",
+                                   "--data",
+                                   kFashionMnistDir,
+                                   "--limit",
+                                   "200",
+                                   "--theta",
+                                   "1.1"};
   EXPECT_EQ(RunProcess(args, dir_.path()), 5) << Stderr();
   EXPECT_NE(Stderr().find("offloading stopped"), std::string::npos) << Stderr();
   const nlohmann::json summary = Summary();
   EXPECT_EQ(summary["samples"], 200);
   EXPECT_EQ(summary["fallbacks"], 200);
   ASSERT_EQ(summary["fallback_causes"].size(), 1u) << summary.dump();
-  EXPECT_NE(summary["fallback_causes"].begin().key().find("offloading stopped"),
-            std::string::npos);
+  EXPECT_NE(summary["fallback_causes"].begin().key().find("offloading stopped"), std::string::npos);
 }
 
 // A hung server (accepts, never answers): after three timeouts the breaker opens and
@@ -257,11 +266,21 @@ TEST_F(DeviceProcessTest, ARefusedTokenStopsOffloadingAndExitsFive) {
 TEST_F(DeviceProcessTest, AHungServerCostsAFewDeadlinesNotOnePerSample) {
   testing::FaultProxy hung(servers_->port(Transport::kRest));
   hung.set_mode(testing::FaultProxy::Mode::kStall);
-  std::vector<std::string> args = {HIEDGE_DEVICE_BINARY, "--local", kModels + "/sml.json",
-                                   "--out", (dir_ / "out").string(), "--server",
-                                   "127.0.0.1:" + std::to_string(hung.port()), "--data",
-                                   kFashionMnistDir, "--limit", "40", "--theta", "1.1",
-                                   "--deadline-ms", "300"};
+  std::vector<std::string> args = {HIEDGE_DEVICE_BINARY,
+                                   "--local",
+                                   kModels + "/sml.json",
+                                   "--out",
+                                   (dir_ / "out").string(),
+                                   "--server",
+                                   "127.0.0.1:" + std::to_string(hung.port()),
+                                   "--data",
+                                   kFashionMnistDir,
+                                   "--limit",
+                                   "40",
+                                   "--theta",
+                                   "1.1",
+                                   "--deadline-ms",
+                                   "300"};
   const auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(RunProcess(args, dir_.path()), 5) << Stderr();
   const double seconds =

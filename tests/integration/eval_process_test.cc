@@ -21,21 +21,21 @@ TEST(EvalProcessTest, WritesOnlyUnderItsOutWithPlotLinksThatResolve) {
   testing::ScopedTempDir dir("hiedge_eval_process");
   const fs::path data = dir / "data";
   fs::create_directories(data);
-  testing::WriteIdxPair(data / "train-images-idx3-ubyte", data / "train-labels-idx1-ubyte", 10,
-                        60, 1, 28, 28, 1);
-  testing::WriteIdxPair(data / "t10k-images-idx3-ubyte", data / "t10k-labels-idx1-ubyte", 10, 20,
-                        1, 28, 28, 2);
+  testing::WriteIdxPair(data / "train-images-idx3-ubyte", data / "train-labels-idx1-ubyte", 10, 60,
+                        1, 28, 28, 1);
+  testing::WriteIdxPair(data / "t10k-images-idx3-ubyte", data / "t10k-labels-idx1-ubyte", 10, 20, 1,
+                        28, 28, 2);
   // The default used to be docs/results.md under the working directory: run it in a
   // fresh one.
   const fs::path cwd = dir / "cwd";
   fs::create_directories(cwd);
   const fs::path out = dir / "out";
-  ASSERT_EQ(testing::RunProcess({HIEDGE_BINARY, "eval", "--local", kSource + "/models/sml.json",
-                                 "--remote", kSource + "/models/lml.json", "--data",
-                                 data.string(), "--out", out.string(), "--filter", "",
-                                 "--profiles", kSource + "/data/device_profiles.json",
-                                 "--ee-models", kSource + "/models/sml.json"},
-                                dir.path(), "/dev/null", cwd.string()),
+  ASSERT_EQ(testing::RunProcess(
+                {HIEDGE_BINARY, "eval", "--local", kSource + "/models/sml.json", "--remote",
+                 kSource + "/models/lml.json", "--data", data.string(), "--out", out.string(),
+                 "--filter", "", "--profiles", kSource + "/data/device_profiles.json",
+                 "--ee-models", kSource + "/models/sml.json"},
+                dir.path(), "/dev/null", cwd.string()),
             0)
       << ReadTextFile((dir / "stderr.txt").string()).value();
   EXPECT_TRUE(fs::is_empty(cwd)) << "wrote outside --out";

@@ -41,9 +41,9 @@ struct Caller {
 TEST(GrpcAttackProcessTest, RapidResetLeavesMemoryThreadsAndLegitimateCallersAlone) {
   testing::ScopedTempDir dir("hiedge_grpc_attack");
   const std::string token = "s3cret";
-  testing::ServerProcess server(0, 0, (dir.path() / "server.log").string(),
-                                {"--models-dir", testing::kShippedModels, "--model", "sml",
-                                 "--auth-token", token});
+  testing::ServerProcess server(
+      0, 0, (dir.path() / "server.log").string(),
+      {"--models-dir", testing::kShippedModels, "--model", "sml", "--auth-token", token});
   int http_port = 0, grpc_port = 0;
   ASSERT_TRUE(server.WaitServing(&http_port, &grpc_port)) << server.Log();
 
@@ -94,13 +94,13 @@ TEST(GrpcAttackProcessTest, RapidResetLeavesMemoryThreadsAndLegitimateCallersAlo
   std::sort(caller.during_ms.begin(), caller.during_ms.end());
   const double p99 = caller.during_ms[caller.during_ms.size() * 99 / 100];
   EXPECT_LT(p99, 250.0) << "p99 " << p99 << " ms over " << caller.during_ms.size() << " calls";
-  std::printf("rapid reset: %lld + %lld streams, %lld + %lld connections closed; RSS %zu -> peak "
-              "%zu MiB; threads %d -> %d; legitimate calls %zu, p50 %.2f ms, p99 %.2f ms\n",
-              static_cast<long long>(a.streams_sent), static_cast<long long>(b.streams_sent),
-              static_cast<long long>(a.connections_closed),
-              static_cast<long long>(b.connections_closed), rss_before >> 20, peak >> 20,
-              threads_before, threads_during, caller.during_ms.size(),
-              caller.during_ms[caller.during_ms.size() / 2], p99);
+  std::printf(
+      "rapid reset: %lld + %lld streams, %lld + %lld connections closed; RSS %zu -> peak "
+      "%zu MiB; threads %d -> %d; legitimate calls %zu, p50 %.2f ms, p99 %.2f ms\n",
+      static_cast<long long>(a.streams_sent), static_cast<long long>(b.streams_sent),
+      static_cast<long long>(a.connections_closed), static_cast<long long>(b.connections_closed),
+      rss_before >> 20, peak >> 20, threads_before, threads_during, caller.during_ms.size(),
+      caller.during_ms[caller.during_ms.size() / 2], p99);
   // The server still serves a fresh client, and says what it closed on /metrics.
   auto fresh = MakeOffloadClient(link);
   EXPECT_TRUE(fresh->Infer(image, std::chrono::seconds(5)).ok());

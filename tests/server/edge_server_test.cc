@@ -95,8 +95,8 @@ TEST(EdgeServerTest, DrainAnswersEveryRequestThatHadBegunAndClosesKeepAlive) {
   EXPECT_NE(testing::RawConnection::Lower(during).find("connection: close"), std::string::npos)
       << during;
   // The listener closes once the minimum drain is over.
-  ASSERT_TRUE(testing::Eventually(
-      [&] { return !testing::RawConnection(port, 100).ok(); }, std::chrono::seconds(10)));
+  ASSERT_TRUE(testing::Eventually([&] { return !testing::RawConnection(port, 100).ok(); },
+                                  std::chrono::seconds(10)));
   EXPECT_TRUE(idle.ReadUntilClosed()) << "an idle connection is closed, cleanly";
   ASSERT_TRUE(begun.Send("Host: t\r\n\r\n"));  // The rest, after the listener closed.
   const std::string late = begun.ReadResponse();

@@ -13,10 +13,15 @@ namespace {
 
 std::string Frame(uint8_t type, uint32_t stream, const std::string& payload) {
   const uint32_t n = static_cast<uint32_t>(payload.size());
-  std::string f = {static_cast<char>(n >> 16), static_cast<char>(n >> 8), static_cast<char>(n),
-                   static_cast<char>(type),    0,
-                   static_cast<char>(stream >> 24), static_cast<char>(stream >> 16),
-                   static_cast<char>(stream >> 8),  static_cast<char>(stream)};
+  std::string f = {static_cast<char>(n >> 16),
+                   static_cast<char>(n >> 8),
+                   static_cast<char>(n),
+                   static_cast<char>(type),
+                   0,
+                   static_cast<char>(stream >> 24),
+                   static_cast<char>(stream >> 16),
+                   static_cast<char>(stream >> 8),
+                   static_cast<char>(stream)};
   return f + payload;
 }
 

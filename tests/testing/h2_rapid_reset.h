@@ -22,9 +22,9 @@
 namespace hiedge::testing {
 
 struct RapidResetReport {
-  int64_t streams_sent = 0;          // HEADERS + DATA + RST_STREAM triples written.
-  int64_t connections = 0;           // Connections opened (the first included).
-  int64_t connections_closed = 0;    // Closed by the server (GOAWAY, EOF or reset).
+  int64_t streams_sent = 0;        // HEADERS + DATA + RST_STREAM triples written.
+  int64_t connections = 0;         // Connections opened (the first included).
+  int64_t connections_closed = 0;  // Closed by the server (GOAWAY, EOF or reset).
 };
 
 class RapidResetAttacker {
@@ -45,11 +45,11 @@ class RapidResetAttacker {
         continue;
       }
       // Pace: streams due by now.
-      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                           start).count();
+      const double elapsed =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       const double total = std::chrono::duration<double>(duration).count();
-      const int64_t due = total <= 0 ? streams
-                                     : static_cast<int64_t>(streams * std::min(1.0, elapsed / total));
+      const int64_t due =
+          total <= 0 ? streams : static_cast<int64_t>(streams * std::min(1.0, elapsed / total));
       if (report.streams_sent >= due) {
         Drain(&report, 1);
         continue;
@@ -70,10 +70,15 @@ class RapidResetAttacker {
   static void AppendFrame(std::string* out, uint8_t type, uint8_t flags, uint32_t stream,
                           std::string_view payload) {
     const uint32_t n = static_cast<uint32_t>(payload.size());
-    const char head[9] = {static_cast<char>(n >> 16), static_cast<char>(n >> 8),
-                          static_cast<char>(n), static_cast<char>(type), static_cast<char>(flags),
-                          static_cast<char>((stream >> 24) & 0x7f), static_cast<char>(stream >> 16),
-                          static_cast<char>(stream >> 8), static_cast<char>(stream)};
+    const char head[9] = {static_cast<char>(n >> 16),
+                          static_cast<char>(n >> 8),
+                          static_cast<char>(n),
+                          static_cast<char>(type),
+                          static_cast<char>(flags),
+                          static_cast<char>((stream >> 24) & 0x7f),
+                          static_cast<char>(stream >> 16),
+                          static_cast<char>(stream >> 8),
+                          static_cast<char>(stream)};
     out->append(head, 9);
     out->append(payload);
   }
@@ -110,7 +115,10 @@ class RapidResetAttacker {
     if (!token_.empty()) AppendHeader(&block, "authorization", "Bearer " + token_);
     AppendFrame(out, 0x1, 0x4, stream_id_, block);  // HEADERS, END_HEADERS.
     // A gRPC message prefix announcing 100 bytes, and 10 of them.
-    const std::string data("\0\0\0\0\x64" "0123456789", 15);
+    const std::string data(
+        "\0\0\0\0\x64"
+        "0123456789",
+        15);
     AppendFrame(out, 0x0, 0x0, stream_id_, data);
     AppendFrame(out, 0x3, 0x0, stream_id_, std::string_view("\0\0\0\x08", 4));  // CANCEL.
     stream_id_ += 2;
@@ -165,8 +173,10 @@ class RapidResetAttacker {
       wait_ms = 0;
       const ssize_t n = ::recv(fd_, buffer, sizeof(buffer), MSG_DONTWAIT);
       if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
-        if (report) Close(report);
-        else closed_pending_ = true;
+        if (report)
+          Close(report);
+        else
+          closed_pending_ = true;
         return;
       }
       if (n < 0) return;

@@ -24,11 +24,11 @@ struct DeviceFlags {
   std::vector<double> exit_thresholds;  // EE-HI; overrides the config's.
   bool no_drift = false;                // Drift detection is on with a --decision config.
   double drift_false_alarm_rate = 1e-4;
-  bool learn = false;         // Field learner (needs --decision).
-  double audit_rate = 0.02;   // Of the field learner.
-  std::string learner_state;  // Loaded when it exists, saved at the end.
+  bool learn = false;                // Field learner (needs --decision).
+  double audit_rate = 0.02;          // Of the field learner.
+  std::string learner_state;         // Loaded when it exists, saved at the end.
   uint64_t checkpoint_every = 1000;  // Also save the learner state every N samples.
-  bool label_audits = false;  // Act as the application: label audits from the data.
+  bool label_audits = false;         // Act as the application: label audits from the data.
   double beta = 0.1;
   OffloadOptions server;
   std::vector<std::string> endpoints = {"127.0.0.1:8000"};
