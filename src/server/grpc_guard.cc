@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "server/http2_frames.h"
+#include "server/listen.h"
 
 namespace hiedge {
 namespace {
@@ -283,23 +284,8 @@ Status GrpcGuard::Start() {
     SSL_CTX_set_alpn_select_cb(impl_->tls.native_handle(), SelectH2, nullptr);
     impl_->use_tls = true;
   }
-  const asio::ip::address address = asio::ip::make_address(o.host, ec);
-  if (ec) return Status::InvalidArgument("'" + o.host + "' is not an IP address");
-  const tcp::endpoint endpoint(address, static_cast<unsigned short>(o.port));
   tcp::acceptor& acceptor = impl_->acceptor;
-  if (acceptor.open(endpoint.protocol(), ec); ec) {
-    return Status::Unavailable("cannot open a socket: " + ec.message());
-  }
-  acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (acceptor.bind(endpoint, ec); ec) {
-    acceptor.close();
-    return Status::Unavailable("cannot serve gRPC on " + o.host + ":" + std::to_string(o.port) +
-                               " (" + ec.message() + ")");
-  }
-  if (acceptor.listen(1024, ec); ec) {
-    acceptor.close();
-    return Status::Unavailable("cannot listen on " + o.host + ": " + ec.message());
-  }
+  HIEDGE_RETURN_IF_ERROR(server_internal::Listen(acceptor, o.host, o.port, /*backlog=*/1024));
   port_ = acceptor.local_endpoint().port();
   impl_->Accept();
   impl_->accepting = true;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "server/http_connection.h"
+#include "server/listen.h"
 
 namespace hiedge {
 
@@ -59,26 +60,8 @@ int HttpServer::open_connections() const { return impl_->context.open_connection
 Status HttpServer::Start() {
   if (impl_->started) return Status::FailedPrecondition("HTTP server already started");
   const HttpServerOptions& o = impl_->context.options;
-  boost::system::error_code ec;
-  const asio::ip::address address = asio::ip::make_address(o.host, ec);
-  if (ec) return Status::InvalidArgument("'" + o.host + "' is not an IP address");
-  const tcp::endpoint endpoint(address, static_cast<unsigned short>(o.port));
   tcp::acceptor& acceptor = impl_->acceptor;
-  if (acceptor.open(endpoint.protocol(), ec); ec) {
-    return Status::Unavailable("cannot open a socket: " + ec.message());
-  }
-  // SO_REUSEADDR only (a restart may bind while old connections sit in TIME_WAIT); never
-  // SO_REUSEPORT, which would let a second server silently share a busy port.
-  acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (acceptor.bind(endpoint, ec); ec) {
-    acceptor.close();
-    return Status::Unavailable("cannot bind to " + o.host + ":" + std::to_string(o.port) + " (" +
-                               ec.message() + ")");
-  }
-  if (acceptor.listen(o.listen_backlog, ec); ec) {
-    acceptor.close();
-    return Status::Unavailable("cannot listen on " + o.host + ": " + ec.message());
-  }
+  HIEDGE_RETURN_IF_ERROR(server_internal::Listen(acceptor, o.host, o.port, o.listen_backlog));
   port_ = acceptor.local_endpoint().port();
   impl_->Accept();
   for (int i = 0; i < std::max(o.io_threads, 1); ++i) {

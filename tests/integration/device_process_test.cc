@@ -58,6 +58,14 @@ class DeviceProcessTest : public ::testing::Test {
             "--server",
             "127.0.0.1:" + std::to_string(servers_->port(Transport::kRest))};
   }
+  // `hiedge calibrate` of the shipped pair with its defaults, into `decision_dir`.
+  void CalibrateDefault(const std::string& decision_dir) {
+    ASSERT_EQ(RunProcess({HIEDGE_BINARY, "calibrate", "--local", kModels + "/sml.json", "--remote",
+                          kModels + "/lml.json", "--out", decision_dir},
+                         dir_.path()),
+              0)
+        << Stderr();
+  }
   std::string Stderr() const {
     auto text = ReadTextFile((dir_ / "stderr.txt").string());
     return text.ok() ? *text : "";
@@ -163,11 +171,7 @@ TEST_F(DeviceProcessTest, AKilledDeviceHasWrittenEveryAnswerItMade) {
 // samples answered; after kill -9 a restart continues from the last checkpoint.
 TEST_F(DeviceProcessTest, AKilledLearnerRestartsFromItsLastCheckpointCountingEachSampleOnce) {
   const std::string decision_dir = (dir_ / "decision").string();
-  ASSERT_EQ(RunProcess({HIEDGE_BINARY, "calibrate", "--local", kModels + "/sml.json", "--remote",
-                        kModels + "/lml.json", "--out", decision_dir},
-                       dir_.path()),
-            0)
-      << Stderr();
+  ASSERT_NO_FATAL_FAILURE(CalibrateDefault(decision_dir));
   const std::string state = (dir_.path() / "learner.json").string();
   std::vector<std::string> args = Device();
   args.insert(args.end(),
@@ -208,11 +212,7 @@ TEST_F(DeviceProcessTest, AKilledLearnerRestartsFromItsLastCheckpointCountingEac
 // unbatched (it was 2-4 false alarms per 10,000 with --offload-batch 8).
 TEST_F(DeviceProcessTest, BatchedOffloadFeedsTheDriftDetectorInSubmissionOrder) {
   const std::string decision_dir = (dir_ / "decision").string();
-  ASSERT_EQ(RunProcess({HIEDGE_BINARY, "calibrate", "--local", kModels + "/sml.json", "--remote",
-                        kModels + "/lml.json", "--out", decision_dir},
-                       dir_.path()),
-            0)
-      << Stderr();
+  ASSERT_NO_FATAL_FAILURE(CalibrateDefault(decision_dir));
   nlohmann::json unbatched;
   for (const char* batch : {"1", "8", "32"}) {
     auto args = Device();
