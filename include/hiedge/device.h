@@ -11,9 +11,11 @@
 
 #include "hiedge/circuit_breaker.h"
 #include "hiedge/clock.h"
+#include "hiedge/decision_config.h"
 #include "hiedge/drift.h"
 #include "hiedge/endpoint_selector.h"
 #include "hiedge/field_learner.h"
+#include "hiedge/live_offload_cost.h"
 #include "hiedge/model.h"
 #include "hiedge/offload_policy.h"
 #include "hiedge/status.h"
@@ -131,6 +133,14 @@ struct DeviceOptions {
   // refuses the credentials (UNAUTHENTICATED) is not asked again: offloading stops for good
   // (DeviceRuntime::offload_stopped).
   CircuitBreakerOptions breaker;
+  // Load-aware offloading (0: off): β of an offload = cost_curve's β + this × the
+  // smoothed round trip of the last offloads (ms; it includes the server's queue), and
+  // θ is re-chosen on cost_curve's curve (PointForOffloadCost), so a slow or busy
+  // server is asked less and again once it recovers (the estimate halves every idle
+  // second). Off without `cost_curve` (the decision config, with its curve); not with
+  // a field learner, which owns θ (the CLI refuses both).
+  double offload_cost_per_ms = 0;
+  std::optional<DecisionConfig> cost_curve;
 };
 
 struct SampleRecord {
@@ -213,6 +223,8 @@ class DeviceRuntime {
   // Drift: a sample's local part when it is decided (submission order), an offload's
   // L-ML answer when it arrives; either sets record.drift_alarm.
   bool CalibratedOffload(const SampleRecord& record) const;
+  // Load-aware offloading: θ for β now (a no-op when off).
+  void FollowOffloadCost();
   // One offload request through the breaker (or refused by it, or after offloading
   // stopped).
   Result<FloatTensor> Send(const FloatTensor& batch);
@@ -229,6 +241,8 @@ class DeviceRuntime {
   size_t process_calls_ = 0;
   CircuitBreaker breaker_;
   Status offload_stopped_;
+  double calibrated_theta_;  // The policy's θ as configured (drift watches this one).
+  LiveOffloadCost live_cost_;
 };
 
 }  // namespace hiedge

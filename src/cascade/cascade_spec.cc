@@ -95,25 +95,4 @@ Result<CascadeSpec> ReadCascadeSpec(const std::string& path) {
       path, [&](const std::string& text) { return CascadeSpec::FromJson(text, base_dir); });
 }
 
-LiveOffloadCost::LiveOffloadCost(double base, double per_ms, double smoothing,
-                                 double recovery_half_life_ms)
-    : base_(base),
-      per_ms_(per_ms),
-      smoothing_(std::clamp(smoothing, 0.0, 1.0)),
-      half_life_ms_(recovery_half_life_ms) {}
-
-void LiveOffloadCost::ObserveRoundTrip(double ms, int64_t now_us) {
-  if (!std::isfinite(ms) || ms < 0) return;
-  round_trip_ms_ = (1 - smoothing_) * round_trip_ms(now_us) + smoothing_ * ms;
-  last_us_ = now_us;
-  observed_ = true;
-}
-
-double LiveOffloadCost::round_trip_ms(int64_t now_us) const {
-  if (!observed_) return 0;
-  const double idle_ms = static_cast<double>(std::max<int64_t>(0, now_us - last_us_)) / 1000.0;
-  const double keep = half_life_ms_ > 0 ? std::exp2(-idle_ms / half_life_ms_) : 1.0;
-  return round_trip_ms_ * keep;
-}
-
 }  // namespace hiedge

@@ -14,7 +14,10 @@ DeviceRuntime::DeviceRuntime(InferenceBackend* local, OffloadClient* remote, Dev
       options_(options),
       clock_(clock ? std::move(clock) : MicrosClock(SteadyMicros)),
       one_sample_shape_({1}),
-      breaker_(options.breaker) {
+      breaker_(options.breaker),
+      calibrated_theta_(options.policy.theta()),
+      live_cost_(options.cost_curve ? options.cost_curve->offload_cost : 0,
+                 options.cost_curve ? options.offload_cost_per_ms : 0) {
   const std::vector<int64_t>& per_sample = local->info().input_shape;
   one_sample_shape_.insert(one_sample_shape_.end(), per_sample.begin(), per_sample.end());
   options_.offload_batch = std::max<size_t>(options_.offload_batch, 1);
@@ -50,6 +53,7 @@ Result<std::vector<DeviceRuntime::Answer>> DeviceRuntime::Submit(size_t sample,
     r.local_prediction = top.index;
     r.confidence = r.score = top.value;
   } else {
+    FollowOffloadCost();
     const PolicyDecision decision = options_.policy.Decide(logits.data);
     r.local_prediction = decision.prediction;
     r.confidence = decision.confidence;
@@ -140,6 +144,8 @@ std::vector<DeviceRuntime::Answer> DeviceRuntime::SendQueue() {
   const int64_t start = clock_();
   Result<FloatTensor> remote = Send(batch);
   const double round_trip_ms = MillisSince(start);
+  // A failed offload counts at its elapsed time: a server timing out prices itself up.
+  if (live_cost_.live()) live_cost_.ObserveRoundTrip(round_trip_ms, clock_());
   if (remote.ok() && (remote->rows() != rows || remote->row_size() < 1)) {
     remote = Status::Internal("server returned logits of shape " + ShapeToString(remote->shape) +
                               " for " + std::to_string(rows) + " samples");
@@ -176,7 +182,16 @@ std::vector<DeviceRuntime::Answer> DeviceRuntime::SendQueue() {
 // would have done (a learner moving θ on purpose is no drift), and the L-ML's
 // disagreement on those offloads only, the population its reference was measured on.
 bool DeviceRuntime::CalibratedOffload(const SampleRecord& r) const {
-  return r.exit < 0 && r.score < options_.policy.theta();
+  return r.exit < 0 && r.score < calibrated_theta_;
+}
+
+void DeviceRuntime::FollowOffloadCost() {
+  if (!live_cost_.live()) return;
+  // Validated by the caller (the config has a curve); a failure keeps θ as it is.
+  auto point = PointForOffloadCost(*options_.cost_curve, live_cost_.beta(clock_()));
+  if (point.ok() && point->theta != options_.policy.theta()) {
+    options_.policy = options_.policy.WithTheta(point->theta);
+  }
 }
 
 void DeviceRuntime::ObserveDrift(SampleRecord& r) {

@@ -227,3 +227,48 @@ TEST(CircuitBreakerDeviceTest, RefusedCredentialsStopOffloadingAfterOneRequest) 
 
 }  // namespace
 }  // namespace hiedge
+
+namespace hiedge {
+namespace {
+
+// Load-aware offloading on the device: a slow server raises β with its smoothed round
+// trip, θ is re-chosen on the config's cost curve and the device offloads less; idle,
+// the estimate decays and it offloads again (the cascade tier's mechanism, shared).
+TEST(LoadAwareDeviceTest, ASlowServerLowersThetaAndARecoveredOneRaisesItAgain) {
+  DecisionConfig config;
+  config.theta = 0.8;
+  config.offload_cost = 0.05;
+  config.cost_curve = {{0.0, 0.0, 0.20}, {0.5, 0.2, 0.10}, {0.8, 0.5, 0.07}, {2.0, 1.0, 0.06}};
+  auto now = std::make_shared<int64_t>(0);
+  ScriptedServer server(now, 30'000);         // 30 ms per offload.
+  testing::FakeBackend local("local", 3.0f);  // Max softmax 0.69 on every sample.
+  DeviceOptions options{OffloadPolicy::MaxSoftmax(0.8), milliseconds(500)};
+  options.offload_cost_per_ms = 0.01;
+  options.cost_curve = config;
+  DeviceRuntime device(&local, &server, options, [now] { return *now; });
+  std::vector<float> image(16, 0.0f);
+  auto next = [&] {
+    auto r = device.Process(TensorView{std::span<const float>(image), {1, 4, 4}});
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : SampleRecord{};
+  };
+  EXPECT_TRUE(next().offloaded) << "β 0.05: θ 0.8";
+  // 30 ms smoothed by 0.2 from 0: 6 ms, β 0.11: θ 0.5, so the 0.69-sure samples stay.
+  EXPECT_FALSE(next().offloaded);
+  EXPECT_FALSE(next().offloaded);
+  EXPECT_EQ(server.calls, 1);
+  *now += 10'000'000;  // Ten idle seconds: the estimate halves every second.
+  EXPECT_TRUE(next().offloaded) << "recovered: θ back at 0.8";
+  // Off (no per-ms price): θ stays the config's whatever the round trips.
+  DeviceOptions fixed{OffloadPolicy::MaxSoftmax(0.8), milliseconds(500)};
+  fixed.cost_curve = config;
+  DeviceRuntime steady(&local, &server, fixed, [now] { return *now; });
+  for (int i = 0; i < 3; ++i) {
+    auto r = steady.Process(TensorView{std::span<const float>(image), {1, 4, 4}});
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(r->offloaded);
+  }
+}
+
+}  // namespace
+}  // namespace hiedge

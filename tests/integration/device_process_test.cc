@@ -206,6 +206,38 @@ TEST_F(DeviceProcessTest, AKilledLearnerRestartsFromItsLastCheckpointCountingEac
   EXPECT_EQ(nlohmann::json::parse(*saved)["counters"]["samples"], checkpointed + 300);
 }
 
+// Load-aware offloading through the real executable: behind a link adding 20 ms each
+// way, the device that prices the round trip offloads less than the one that does not.
+TEST_F(DeviceProcessTest, LoadAwareOffloadingAsksASlowServerLess) {
+  const std::string decision_dir = (dir_ / "decision").string();
+  ASSERT_NO_FATAL_FAILURE(CalibrateDefault(decision_dir));
+  testing::FaultProxy slow(servers_->port(Transport::kRest));
+  slow.set_delay(std::chrono::milliseconds(20));
+  int offloaded[2] = {0, 0};
+  for (int aware = 0; aware < 2; ++aware) {
+    std::vector<std::string> args = {HIEDGE_DEVICE_BINARY,
+                                     "--local",
+                                     kModels + "/sml.json",
+                                     "--out",
+                                     (dir_ / "out").string(),
+                                     "--server",
+                                     "127.0.0.1:" + std::to_string(slow.port()),
+                                     "--data",
+                                     kFashionMnistDir,
+                                     "--limit",
+                                     "150",
+                                     "--decision",
+                                     decision_dir + "/decision.json",
+                                     "--no-drift"};
+    if (aware) args.insert(args.end(), {"--offload-cost-per-ms", "0.01"});
+    ASSERT_EQ(RunProcess(args, dir_.path()), 0) << Stderr();
+    offloaded[aware] = Summary()["offloaded"].get<int>();
+  }
+  EXPECT_GT(offloaded[0], 10);
+  EXPECT_LT(offloaded[1], offloaded[0])
+      << "fixed " << offloaded[0] << ", load-aware " << offloaded[1];
+}
+
 // Batched offload answers accepted samples before the offloads queued ahead of them;
 // the drift detector must still see the samples in submission order. On the clean test
 // set every batch setting raises no alarm, and the detector's verdict is the same as
@@ -471,6 +503,10 @@ TEST_F(DeviceProcessTest, BadUsageAndMissingFilesHaveTheirExitCodes) {
   args.insert(args.end(), {"--data", kFashionMnistDir, "--raw", "-"});
   EXPECT_EQ(RunProcess(args, dir_.path()), 2) << Stderr();
   EXPECT_EQ(RunProcess({HIEDGE_DEVICE_BINARY, "--no-such-flag"}, dir_.path()), 2);
+  args = Device();
+  args.insert(args.end(), {"--data", kFashionMnistDir, "--offload-cost-per-ms", "0.01"});
+  EXPECT_EQ(RunProcess(args, dir_.path()), 2) << "load-aware offloading needs --decision";
+  EXPECT_NE(Stderr().find("--offload-cost-per-ms needs a --decision"), std::string::npos);
   EXPECT_EQ(RunProcess({HIEDGE_DEVICE_BINARY, "--help"}, dir_.path()), 0);
 }
 

@@ -81,6 +81,12 @@ void AddDeviceFlags(CLI::App* cmd, DeviceFlags* a) {
                   "at once until a probe gets through (0 = never)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  cmd->add_option("--offload-cost-per-ms", a->offload_cost_per_ms,
+                  "Load-aware offloading (needs --decision): beta of an offload grows by this per "
+                  "ms of the smoothed round trip, and theta is re-chosen on the decision "
+                  "config's cost curve, so a slow or busy server is asked less (0 = off)")
+      ->check(CLI::Range(0.0, 1000.0))
+      ->capture_default_str();
   cmd->add_option("--deadline-ms", a->deadline_ms, "Offload deadline")
       ->check(Positive())
       ->capture_default_str();
@@ -168,6 +174,22 @@ Result<DeviceSetup> SetUpDevice(const DeviceFlags& a) {
       links.size() == 1 ? std::move(links[0]) : MakeMultiEndpointClient(std::move(links));
   setup.options.offload_deadline = std::chrono::milliseconds(a.deadline_ms);
   setup.options.breaker.failures_to_open = a.breaker_failures;
+  if (a.offload_cost_per_ms > 0) {
+    if (!setup.decision) {
+      return Status::InvalidArgument("--offload-cost-per-ms needs a --decision config");
+    }
+    if (a.learn) {
+      return Status::InvalidArgument(
+          "--offload-cost-per-ms and --learn both set theta: choose one");
+    }
+    if (Status curve = PointForOffloadCost(*setup.decision, setup.decision->offload_cost).status();
+        !curve.ok()) {
+      return Status::InvalidArgument("--offload-cost-per-ms: " + curve.message() +
+                                     " (recalibrate with hiedge calibrate)");
+    }
+    setup.options.offload_cost_per_ms = a.offload_cost_per_ms;
+    setup.options.cost_curve = setup.decision;
+  }
   setup.options.offload_batch = a.offload_batch;
   setup.options.offload_batch_delay =
       std::chrono::microseconds(static_cast<int64_t>(a.offload_batch_delay_ms * 1000));

@@ -1,0 +1,35 @@
+// The live price of an offload: β from the smoothed round trip of the last offloads,
+// shared by the device (DeviceOptions::offload_cost_per_ms) and cascade tiers. Pure.
+#pragma once
+
+#include <cstdint>
+
+namespace hiedge {
+
+// β from the measured round trips of offloads (to a server, or to a cascade's next tier):
+// an exponentially smoothed round trip,
+// starting from 0 (so one slow first request, which opens the connection, moves it by
+// `smoothing` of its time only), priced at `per_ms` on top of `base`. Without new
+// observations the estimate halves every `recovery_half_life_ms`, so a tier that
+// stopped forwarding because the next one was slow or down tries it again (and backs
+// off again if it still is): a circuit breaker's half-open probe. Pure: times are
+// passed in (µs). Not thread-safe.
+class LiveOffloadCost {
+ public:
+  LiveOffloadCost(double base, double per_ms, double smoothing = 0.2,
+                  double recovery_half_life_ms = 1000);
+  // One forward's round trip in ms, ended at `now_us`; a failed one counts at its
+  // elapsed time, so a next tier that times out prices itself up to the deadline.
+  void ObserveRoundTrip(double ms, int64_t now_us);
+  double round_trip_ms(int64_t now_us) const;
+  double beta(int64_t now_us) const { return base_ + per_ms_ * round_trip_ms(now_us); }
+  bool live() const { return per_ms_ > 0; }
+
+ private:
+  double base_, per_ms_, smoothing_, half_life_ms_;
+  double round_trip_ms_ = 0;  // Smoothed, as of last_us_.
+  int64_t last_us_ = 0;
+  bool observed_ = false;
+};
+
+}  // namespace hiedge
