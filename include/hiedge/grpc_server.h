@@ -42,6 +42,7 @@ struct GrpcGuardCounters {
   uint64_t refused_at_cap = 0;     // Closed at once: max_connections reached.
   uint64_t streams = 0;            // Streams opened (HEADERS frames).
   uint64_t resets = 0;             // Streams reset by clients (RST_STREAM frames).
+  uint64_t upstream_failures = 0;  // Connections closed: gRPC's own socket refused them.
 };
 
 // Serves between Start() and Stop() on gRPC's own threads. The service must outlive

@@ -51,7 +51,7 @@ class Shared {
 
   const GrpcGuardOptions options;
   std::atomic<uint64_t> connections{0}, closed_for_resets{0}, refused_at_cap{0}, streams{0},
-      resets{0};
+      resets{0}, upstream_failures{0};
 
  private:
   std::mutex mu_;
@@ -120,13 +120,27 @@ class GuardedConnection final
     }
   }
 
-  void ConnectUpstream() {
+  // gRPC's socket may refuse for a moment under load (its accept queue full): a few
+  // tries, 5 ms apart, before the client is let go.
+  void ConnectUpstream(int tries_left = 20) {
     upstream_.async_connect(
         asio::local::stream_protocol::endpoint(shared_->options.upstream_socket),
-        [self = this->shared_from_this()](boost::system::error_code ec) {
-          if (ec) return self->CloseNow();
-          self->ReadClient();
-          self->ReadUpstream();
+        [self = this->shared_from_this(), tries_left](boost::system::error_code ec) {
+          if (!ec) {
+            self->ReadClient();
+            self->ReadUpstream();
+            return;
+          }
+          boost::system::error_code ignored;
+          self->upstream_.close(ignored);
+          if (tries_left <= 1) {
+            self->shared_->upstream_failures.fetch_add(1);
+            return self->CloseNow();
+          }
+          self->timer_.expires_after(std::chrono::milliseconds(5));
+          self->timer_.async_wait([self, tries_left](boost::system::error_code wait) {
+            if (!wait) self->ConnectUpstream(tries_left - 1);
+          });
         });
   }
 
@@ -331,8 +345,9 @@ void GrpcGuard::Stop() {
 
 GrpcGuardCounters GrpcGuard::counters() const {
   const Shared& s = impl_->shared;
-  return {s.connections.load(), s.closed_for_resets.load(), s.refused_at_cap.load(),
-          s.streams.load(), s.resets.load()};
+  return {s.connections.load(),    s.closed_for_resets.load(),
+          s.refused_at_cap.load(), s.streams.load(),
+          s.resets.load(),         s.upstream_failures.load()};
 }
 
 }  // namespace hiedge

@@ -288,7 +288,10 @@ Status GrpcServer::Start() {
                 "gRPC connections closed at once: the connection cap was reached",
                 c.refused_at_cap),
         counter("hiedge_grpc_streams_total", "gRPC streams opened (HTTP/2 HEADERS)", c.streams),
-        counter("hiedge_grpc_stream_resets_total", "gRPC streams reset by clients", c.resets)};
+        counter("hiedge_grpc_stream_resets_total", "gRPC streams reset by clients", c.resets),
+        counter("hiedge_grpc_upstream_failures_total",
+                "gRPC connections closed because gRPC's own socket refused them",
+                c.upstream_failures)};
   });
   impl_ = std::move(impl);
   return Status::Ok();
