@@ -1,6 +1,7 @@
 #include "hiedge/grpc_server.h"
 
 #include <grpcpp/grpcpp.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -206,6 +207,23 @@ class Service final : public inference::GRPCInferenceService::CallbackService {
   WorkerPool workers_;
 };
 
+// Socket folders are named hiedge-grpc-<pid>-<random>; a server killed with SIGKILL
+// cannot remove its own, so each start removes those of processes that are gone.
+void RemoveFoldersOfDeadServers() {
+  std::error_code ec;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::filesystem::temp_directory_path(), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("hiedge-grpc-", 0) != 0) continue;
+    const std::string pid = name.substr(12, name.find('-', 12) - 12);
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::error_code alive;
+    if (std::filesystem::exists("/proc/" + pid, alive) || alive) continue;
+    std::error_code ignored;
+    std::filesystem::remove_all(entry.path(), ignored);
+  }
+}
+
 }  // namespace
 
 class GrpcServer::Impl {
@@ -232,8 +250,10 @@ Status GrpcServer::Start() {
   auto impl = std::make_unique<Impl>(service_, options_);
   // gRPC itself listens on a Unix socket in a private folder; only the guard
   // (server/grpc_guard.h) connects to it, and the guard owns the public port.
-  std::string dir_template =
-      (std::filesystem::temp_directory_path() / "hiedge-grpc-XXXXXX").string();
+  RemoveFoldersOfDeadServers();
+  std::string dir_template = (std::filesystem::temp_directory_path() /
+                              ("hiedge-grpc-" + std::to_string(::getpid()) + "-XXXXXX"))
+                                 .string();
   if (::mkdtemp(dir_template.data()) == nullptr) {
     return Status::Unavailable("cannot make a private folder for gRPC's socket in " +
                                std::filesystem::temp_directory_path().string());

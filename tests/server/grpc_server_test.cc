@@ -3,8 +3,11 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -407,6 +410,29 @@ TEST_F(GrpcServerTest, TlsServesTrustingClientsOnly) {
   grpc::ClientContext plain_ctx;
   plain_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
   EXPECT_FALSE(plaintext->ModelInfer(&plain_ctx, RawRequest(0.65f), &reply).ok());
+}
+
+// gRPC's socket lives in a private folder named after the server's pid; a server killed
+// with SIGKILL leaves its folder, and the next start removes the folders of dead pids
+// (and keeps those of live ones).
+TEST(GrpcServerStartTest, SocketFoldersOfDeadServersAreRemovedAtStart) {
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  ASSERT_GT(child, 0);
+  waitpid(child, nullptr, 0);  // Gone: its pid names a dead server.
+  const auto temp = std::filesystem::temp_directory_path();
+  const auto dead = temp / ("hiedge-grpc-" + std::to_string(child) + "-test");
+  const auto live = temp / ("hiedge-grpc-" + std::to_string(getpid()) + "-test");
+  std::filesystem::create_directories(dead);
+  std::filesystem::create_directories(live);
+  InferenceService service;
+  GrpcServerOptions options;
+  options.port = 0;
+  GrpcServer server(&service, options);
+  ASSERT_TRUE(server.Start().ok());
+  EXPECT_FALSE(std::filesystem::exists(dead));
+  EXPECT_TRUE(std::filesystem::exists(live));
+  std::filesystem::remove_all(live);
 }
 
 TEST(GrpcServerStartTest, BadTlsFilesAndBusyPortAreErrors) {
