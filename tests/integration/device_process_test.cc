@@ -50,13 +50,17 @@ class DeviceProcessTest : public ::testing::Test {
     ASSERT_TRUE(servers_->ok());
   }
   std::vector<std::string> Device(const std::string& binary = HIEDGE_DEVICE_BINARY) {
+    return DeviceOn(servers_->port(Transport::kRest), binary);
+  }
+  // The device offloading to 127.0.0.1:`port` (a proxy, another server).
+  std::vector<std::string> DeviceOn(int port, const std::string& binary = HIEDGE_DEVICE_BINARY) {
     return {binary,
             "--local",
             kModels + "/sml.json",
             "--out",
             (dir_ / "out").string(),
             "--server",
-            "127.0.0.1:" + std::to_string(servers_->port(Transport::kRest))};
+            "127.0.0.1:" + std::to_string(port)};
   }
   // `hiedge calibrate` of the shipped pair with its defaults, into `decision_dir`.
   void CalibrateDefault(const std::string& decision_dir) {
@@ -215,20 +219,9 @@ TEST_F(DeviceProcessTest, LoadAwareOffloadingAsksASlowServerLess) {
   slow.set_delay(std::chrono::milliseconds(20));
   int offloaded[2] = {0, 0};
   for (int aware = 0; aware < 2; ++aware) {
-    std::vector<std::string> args = {HIEDGE_DEVICE_BINARY,
-                                     "--local",
-                                     kModels + "/sml.json",
-                                     "--out",
-                                     (dir_ / "out").string(),
-                                     "--server",
-                                     "127.0.0.1:" + std::to_string(slow.port()),
-                                     "--data",
-                                     kFashionMnistDir,
-                                     "--limit",
-                                     "150",
-                                     "--decision",
-                                     decision_dir + "/decision.json",
-                                     "--no-drift"};
+    std::vector<std::string> args = DeviceOn(slow.port());
+    args.insert(args.end(), {"--data", kFashionMnistDir, "--limit", "150", "--decision",
+                             decision_dir + "/decision.json", "--no-drift"});
     if (aware) args.insert(args.end(), {"--offload-cost-per-ms", "0.01"});
     ASSERT_EQ(RunProcess(args, dir_.path()), 0) << Stderr();
     offloaded[aware] = Summary()["offloaded"].get<int>();
@@ -269,21 +262,9 @@ TEST_F(DeviceProcessTest, BatchedOffloadFeedsTheDriftDetectorInSubmissionOrder) 
 TEST_F(DeviceProcessTest, ARefusedTokenStopsOffloadingAndExitsFive) {
   HttpServer guarded(&service_, {.host = "127.0.0.1", .port = 0, .bearer_token = "right"});
   ASSERT_TRUE(guarded.Start().ok());
-  std::vector<std::string> args = {HIEDGE_DEVICE_BINARY,
-                                   "--local",
-                                   kModels + "/sml.json",
-                                   "--out",
-                                   (dir_ / "out").string(),
-                                   "--server",
-                                   "127.0.0.1:" + std::to_string(guarded.port()),
-                                   "--auth-token",
-                                   "wrong",
-                                   "--data",
-                                   kFashionMnistDir,
-                                   "--limit",
-                                   "200",
-                                   "--theta",
-                                   "1.1"};
+  std::vector<std::string> args = DeviceOn(guarded.port());
+  args.insert(args.end(), {"--auth-token", "wrong", "--data", kFashionMnistDir, "--limit", "200",
+                           "--theta", "1.1"});
   EXPECT_EQ(RunProcess(args, dir_.path()), 5) << Stderr();
   EXPECT_NE(Stderr().find("offloading stopped"), std::string::npos) << Stderr();
   const nlohmann::json summary = Summary();
@@ -298,21 +279,9 @@ TEST_F(DeviceProcessTest, ARefusedTokenStopsOffloadingAndExitsFive) {
 TEST_F(DeviceProcessTest, AHungServerCostsAFewDeadlinesNotOnePerSample) {
   testing::FaultProxy hung(servers_->port(Transport::kRest));
   hung.set_mode(testing::FaultProxy::Mode::kStall);
-  std::vector<std::string> args = {HIEDGE_DEVICE_BINARY,
-                                   "--local",
-                                   kModels + "/sml.json",
-                                   "--out",
-                                   (dir_ / "out").string(),
-                                   "--server",
-                                   "127.0.0.1:" + std::to_string(hung.port()),
-                                   "--data",
-                                   kFashionMnistDir,
-                                   "--limit",
-                                   "40",
-                                   "--theta",
-                                   "1.1",
-                                   "--deadline-ms",
-                                   "300"};
+  std::vector<std::string> args = DeviceOn(hung.port());
+  args.insert(args.end(), {"--data", kFashionMnistDir, "--limit", "40", "--theta", "1.1",
+                           "--deadline-ms", "300"});
   const auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(RunProcess(args, dir_.path()), 5) << Stderr();
   const double seconds =
