@@ -158,17 +158,23 @@ TEST(ServerStormTest, QueueFullStormShedsWithBoundedMemory) {
 namespace hiedge {
 namespace {
 
+// `count` 1x4x4 images for FakeBackend, all alike.
+Dataset FakeImages(size_t count) {
+  Dataset images;
+  images.channels = 1;
+  images.height = images.width = 4;
+  images.num_classes = 10;
+  images.images.assign(16 * count, 0.5f);
+  images.labels.assign(count, 5);
+  return images;
+}
+
 TEST(LoadgenTest, SweepsConcurrencyAndReportsPercentiles) {
   InferenceService service;
   ASSERT_TRUE(service.AddModel("fake", std::make_shared<testing::FakeBackend>()).ok());
   HttpServer server(&service, {"127.0.0.1", 0});
   ASSERT_TRUE(server.Start().ok());
-  Dataset images;
-  images.channels = 1;
-  images.height = images.width = 4;
-  images.num_classes = 10;
-  images.images.assign(16 * 8, 0.5f);
-  images.labels.assign(8, 5);
+  const Dataset images = FakeImages(8);
   LoadgenOptions options;
   options.server = {"127.0.0.1", server.port(), "fake", true};
   options.concurrency = {1, 4};
@@ -193,12 +199,7 @@ TEST(LoadgenTest, SweepsConcurrencyAndReportsPercentiles) {
 // A dead server: every request counts as sent and failed (it printed "8611 of 0
 // requests failed"), and clients back off instead of spinning on refusals.
 TEST(LoadgenTest, FailuresAreCountedAsRequestsAndBackedOff) {
-  Dataset images;
-  images.channels = 1;
-  images.height = images.width = 4;
-  images.num_classes = 10;
-  images.images.assign(16 * 2, 0.5f);
-  images.labels.assign(2, 5);
+  const Dataset images = FakeImages(2);
   LoadgenOptions options;
   options.server = {"127.0.0.1", 1, "fake", true};  // Nothing listens on port 1.
   options.concurrency = {2};
