@@ -64,6 +64,7 @@ class BatchQueue {
   int64_t NextWakeUs() const;
 
   size_t size() const { return queue_.size(); }
+  int64_t rows() const;
 
  private:
   BatchingConfig config_;
@@ -75,6 +76,7 @@ class BatchQueue {
 struct ExecutionTimes {
   uint64_t queue_us = 0;    // Waiting for its batch to start.
   uint64_t compute_us = 0;  // Its batch's execution.
+  int64_t batch_rows = 0;   // Rows of its batch (its own and its companions').
   // Who answered each of its rows (InferenceBackend::InferWithRowSources); empty when
   // the model answered them all itself.
   std::vector<RowSource> row_sources;
@@ -90,10 +92,13 @@ class DynamicBatcher {
   ~DynamicBatcher();  // Fails queued requests with Unavailable and joins the workers.
 
   // Blocks until the request's batch has run. `timeout_us` > 0 rejects it with
-  // Unavailable if it has not started within that time.
+  // Overloaded if it has not started within that time.
   // `times`, if not null, receives the request's queue and compute time.
   Result<FloatTensor> Infer(const FloatTensor& input, int64_t timeout_us = 0,
                             ExecutionTimes* times = nullptr);
+  // Rows queued and not yet started.
+  int64_t QueuedRows();
+  int instances() const { return instances_; }
 
  private:
   struct Pending;

@@ -29,7 +29,13 @@ namespace hiedge {
 struct ServerReport {
   int64_t queue_us = -1;      // Its wait in the server's batch queue; -1: not reported.
   int64_t fallback_rows = 0;  // Rows a cascade tier answered alone (its next tier failed).
+  // The server's offload price, β × 10^6 (hiedge/admission.h), with an answer or a
+  // refusal; -1: none. Only values in [0, kMaxOffloadPricePpm] are taken; any other
+  // (negative, huge, not an integer) sets malformed_price and is ignored.
+  int64_t price_ppm = -1;
+  bool malformed_price = false;
 };
+inline constexpr int64_t kMaxOffloadPricePpm = 10'000'000;  // β = 10.
 
 class OffloadClient {
  public:
@@ -77,6 +83,9 @@ struct OffloadOptions {
   Transport transport = Transport::kRest;
   std::string tls_root_cert_file;  // gRPC: non-empty = TLS, trusting this PEM root.
   Payload payload = Payload::kFp32;
+  // Sent as the hiedge-client-id header / metadata when set (the server's quotas key
+  // on it): 1-64 characters of [A-Za-z0-9._:-].
+  std::string client_id;
 };
 
 // Open Inference Protocol client over one persistent connection (REST keep-alive or
@@ -141,6 +150,11 @@ struct DeviceOptions {
   // a field learner, which owns θ (the CLI refuses both).
   double offload_cost_per_ms = 0;
   std::optional<DecisionConfig> cost_curve;
+  // Server-set thresholds: add the price the server reports (hiedge/admission.h) to β
+  // and re-choose θ on cost_curve's curve, like offload_cost_per_ms (with which it
+  // combines). A reported value out of range is ignored and counted
+  // (DeviceRuntime::ignored_prices). Needs `cost_curve`; not with a field learner.
+  bool follow_server_price = false;
 };
 
 struct SampleRecord {
@@ -210,6 +224,11 @@ class DeviceRuntime {
   // later offload falls back at once with this status as its cause.
   const Status& offload_stopped() const { return offload_stopped_; }
   const CircuitBreaker& breaker() const { return breaker_; }
+  // Server prices ignored as nonsense (negative, huge, not an integer).
+  uint64_t ignored_prices() const { return ignored_prices_; }
+  // β of an offload now: the cost curve's, plus the live round-trip and server-price
+  // parts when those are on.
+  double offload_beta() const;
 
  private:
   struct Queued {
@@ -243,6 +262,7 @@ class DeviceRuntime {
   Status offload_stopped_;
   double calibrated_theta_;  // The policy's θ as configured (drift watches this one).
   LiveOffloadCost live_cost_;
+  uint64_t ignored_prices_ = 0;
 };
 
 }  // namespace hiedge

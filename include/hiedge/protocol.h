@@ -43,15 +43,28 @@ struct InferRequest {
   std::vector<RequestedOutput> outputs;  // Empty: all outputs, as JSON.
   bool binary_data_output = false;       // Request-level default for outputs.
   int64_t timeout_us = 0;                // Request "timeout" parameter; 0 = none.
+  // Who sent it, for admission quotas: set by the transport from the client-id header
+  // (kClientIdHeader), never from the body; "" = anonymous.
+  std::string client_id;
+  // When the transport had the whole request (SteadyMicros), set by the transport; the
+  // wait for a worker before the service sees it counts against a latency objective.
+  // 0 = unknown (counted from Infer's start).
+  int64_t received_us = 0;
 };
+
+// HTTP header and gRPC metadata key naming the sending client (a device) for the
+// server's per-client quotas: 1-64 characters of [A-Za-z0-9._:-].
+inline constexpr const char* kClientIdHeader = "hiedge-client-id";
+// InvalidArgument unless `id` is a valid client id (above).
+Status CheckClientId(std::string_view id);
 
 struct InferResponse {
   std::string model_name;
   std::string model_version;
   std::string id;
   std::vector<Tensor> outputs;
-  // OIP response parameters with integer values, and with string values (others are
-  // ignored when parsing).
+  // OIP response parameters with integer values, and with string values (when parsing,
+  // other values are kept as their JSON text, at most 64 bytes).
   std::map<std::string, int64_t> parameters;
   std::map<std::string, std::string> string_parameters;
 };
@@ -66,6 +79,11 @@ inline constexpr const char* kFallbackRowsParameter = "hiedge_fallback_rows";
 inline constexpr const char* kRowSourcesParameter = "hiedge_row_sources";
 // Response parameter of batched models: the request's wait in the batch queue (us).
 inline constexpr const char* kQueueParameter = "hiedge_queue_us";
+// Response parameter of a model served under a latency objective: the server's offload
+// price, β × 10^6 (hiedge/admission.h). A refusal carries it as the HTTP header or
+// gRPC trailing metadata kOffloadPriceHeader.
+inline constexpr const char* kOffloadPriceParameter = "hiedge_offload_price_ppm";
+inline constexpr const char* kOffloadPriceHeader = "hiedge-offload-price-ppm";
 
 // An encoded HTTP body; header_length is set when binary data follows the JSON.
 struct EncodedBody {

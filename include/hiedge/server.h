@@ -11,12 +11,17 @@
 #include <string>
 #include <vector>
 
+#include "hiedge/admission.h"
 #include "hiedge/batching.h"
 #include "hiedge/memory_budget.h"
 #include "hiedge/model.h"
 #include "hiedge/model_stats.h"
 #include "hiedge/protocol.h"
 #include "hiedge/status.h"
+
+namespace prometheus {
+class Registry;
+}
 
 namespace hiedge {
 
@@ -34,6 +39,10 @@ struct ServiceLimits {
   size_t inflight_budget_bytes = size_t{256} << 20;
   // NaN or infinite input values are InvalidArgument unless this is set.
   bool allow_non_finite_inputs = false;
+  // Admission control and the offload price under a latency objective, for every model
+  // served with dynamic batching (its queue is what admission predicts); off while
+  // admission.slo_ms is 0. See hiedge/admission.h.
+  AdmissionOptions admission;
 };
 
 // Thread-safe: all methods may be called concurrently.
@@ -99,23 +108,41 @@ class InferenceService {
   int AddMetricsSource(MetricsSource source);
   void RemoveMetricsSource(int id);
 
+  // The model's current offload price (β × 10^6), or -1 when it is not served under a
+  // latency objective. Transports attach it to refusals.
+  int64_t OffloadPricePpm(const std::string& model) const;
+
   // Runs one request. InvalidArgument for a request the model cannot take (wrong
-  // input name, datatype, shape), NotFound for an unknown model.
+  // input name, datatype, shape), NotFound for an unknown model, Overloaded when
+  // admission control refuses it.
   Result<protocol::InferResponse> Infer(const std::string& model, const std::string& version,
                                         const protocol::InferRequest& request);
 
  private:
+  struct Admission {  // One model's controller; carried over a replacement like stats.
+    explicit Admission(const AdmissionOptions& options) : controller(options) {}
+    std::mutex mu;
+    AdmissionController controller;  // Guarded by mu.
+  };
   struct Served {
     std::string version;
     BatchingConfig batching;
     std::shared_ptr<InferenceBackend> backend;
     std::shared_ptr<ModelStats> stats;
     std::shared_ptr<DynamicBatcher> batcher;  // Null without dynamic batching.
+    std::shared_ptr<Admission> admission;     // Null unless batched under an SLO.
   };
   int64_t RowCap(const Served& served) const;
   static Served MakeServed(std::shared_ptr<InferenceBackend> backend,
                            const BatchingConfig& batching, const std::string& version,
-                           std::shared_ptr<ModelStats> stats);
+                           std::shared_ptr<ModelStats> stats,
+                           std::shared_ptr<Admission> admission);
+  // Admission's verdict on a request for a batched model under an SLO (OK otherwise).
+  static Status Admit(const Served& served, const protocol::InferRequest& request);
+  static void AddAdmissionMetrics(const Served& served,
+                                  const std::function<void(const BackendMetric&)>& add);
+  static void AddServerTimeHistogram(Admission& admission, const std::map<std::string, std::string>& labels,
+                                     prometheus::Registry& registry);
   // AddModel (replace = false) and ReplaceModel (replace = true).
   Status Install(const std::string& name, std::shared_ptr<InferenceBackend> backend,
                  const BatchingConfig& batching, const std::string& version, bool replace);

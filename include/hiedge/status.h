@@ -22,6 +22,10 @@ enum class StatusCode {
   kInternal,
   kIoError,
   kUnauthenticated,
+  // Refused by admission control: the server would not answer within its latency
+  // objective, or the client is over its share. Retrying there now does not help;
+  // a device falls back at once. (HTTP 503 with Retry-After, gRPC RESOURCE_EXHAUSTED.)
+  kOverloaded,
 };
 
 // Human-readable name of a code, e.g. "INVALID_ARGUMENT".
@@ -54,6 +58,7 @@ class [[nodiscard]] Status {
   static Status Unauthenticated(std::string m) {
     return {StatusCode::kUnauthenticated, std::move(m)};
   }
+  static Status Overloaded(std::string m) { return {StatusCode::kOverloaded, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }

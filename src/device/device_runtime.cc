@@ -17,7 +17,9 @@ DeviceRuntime::DeviceRuntime(InferenceBackend* local, OffloadClient* remote, Dev
       breaker_(options.breaker),
       calibrated_theta_(options.policy.theta()),
       live_cost_(options.cost_curve ? options.cost_curve->offload_cost : 0,
-                 options.cost_curve ? options.offload_cost_per_ms : 0) {
+                 options.cost_curve ? options.offload_cost_per_ms : 0, /*smoothing=*/0.2,
+                 /*recovery_half_life_ms=*/1000,
+                 options.cost_curve.has_value() && options.follow_server_price) {
   const std::vector<int64_t>& per_sample = local->info().input_shape;
   one_sample_shape_.insert(one_sample_shape_.end(), per_sample.begin(), per_sample.end());
   options_.offload_batch = std::max<size_t>(options_.offload_batch, 1);
@@ -108,7 +110,12 @@ Result<FloatTensor> DeviceRuntime::Send(const FloatTensor& batch) {
         "gets through");
   }
   const int64_t start = clock_();
-  Result<FloatTensor> remote = remote_->Infer(batch, options_.offload_deadline);
+  ServerReport report;
+  Result<FloatTensor> remote = remote_->InferReporting(batch, options_.offload_deadline, &report);
+  if (report.malformed_price) ++ignored_prices_;
+  if (report.price_ppm >= 0) {
+    live_cost_.ObserveServerPrice(static_cast<double>(report.price_ppm) / 1e6, clock_());
+  }
   if (remote.ok() && clock_() - start > options_.offload_deadline.count()) {
     remote = Status::DeadlineExceeded("offload answered after its deadline");
   }
@@ -119,6 +126,9 @@ Result<FloatTensor> DeviceRuntime::Send(const FloatTensor& batch) {
                                 BoundedMessage(remote.status().message(), 200) + ")");
     return offload_stopped_;
   }
+  // A refusal (admission control) is the server working as designed: it never opens
+  // the breaker, and the sample falls back at once.
+  if (code == StatusCode::kOverloaded) return remote;
   // Only failures that cost the wait count (at least half the deadline: a hung server,
   // whatever the transport calls it); a refused connection fails at once anyway, and
   // the breaker must not delay noticing a restarted server. Any answer closes it.
@@ -183,6 +193,11 @@ std::vector<DeviceRuntime::Answer> DeviceRuntime::SendQueue() {
 // disagreement on those offloads only, the population its reference was measured on.
 bool DeviceRuntime::CalibratedOffload(const SampleRecord& r) const {
   return r.exit < 0 && r.score < calibrated_theta_;
+}
+
+double DeviceRuntime::offload_beta() const {
+  const double base = options_.cost_curve ? options_.cost_curve->offload_cost : 0;
+  return live_cost_.live() ? live_cost_.beta(clock_()) : base;
 }
 
 void DeviceRuntime::FollowOffloadCost() {

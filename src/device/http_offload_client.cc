@@ -61,6 +61,7 @@ class HttpOffloadClient final : public OffloadClient {
   // One request within what is left of the deadline. ResourceExhausted means HTTP 503.
   Result<FloatTensor> Attempt(const protocol::EncodedBody& body, Clock::time_point give_up,
                               ServerReport* report) {
+    *report = {};
     const auto left = std::chrono::duration_cast<std::chrono::microseconds>(give_up - Clock::now());
     if (left.count() <= 0) return Status::DeadlineExceeded("offload deadline passed");
     const auto seconds = static_cast<time_t>(left.count() / 1000000);
@@ -72,6 +73,7 @@ class HttpOffloadClient final : public OffloadClient {
     if (!options_.bearer_token.empty()) {
       headers.emplace("Authorization", "Bearer " + options_.bearer_token);
     }
+    if (!options_.client_id.empty()) headers.emplace(protocol::kClientIdHeader, options_.client_id);
     if (body.header_length) {
       headers.emplace(protocol::kHeaderLengthHeader, std::to_string(*body.header_length));
     }
@@ -99,6 +101,11 @@ class HttpOffloadClient final : public OffloadClient {
     if (res->status != 200) {
       const std::string what =
           "server answered HTTP " + std::to_string(res->status) + ": " + res->body.substr(0, 200);
+      if (res->status == 503 && res->has_header(protocol::kOffloadPriceHeader)) {
+        // Refused by admission control: retrying does not help; fall back at once.
+        internal::ReadPrice(res->get_header_value(protocol::kOffloadPriceHeader), report);
+        return Status::Overloaded(what);
+      }
       switch (res->status) {
         case 503:  // Shedding load: retried.
           return Status::ResourceExhausted(what);

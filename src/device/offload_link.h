@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <random>
@@ -36,6 +37,32 @@ inline protocol::InferRequest LogitsRequest(const FloatTensor& images, bool bina
   return request;
 }
 
+// The server's price from the text of a refusal's header or trailer.
+inline void ReadPrice(std::string_view text, ServerReport* report) {
+  int64_t ppm = -1;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ppm);
+  if (ec != std::errc() || end != text.data() + text.size() || ppm < 0 ||
+      ppm > kMaxOffloadPricePpm) {
+    report->malformed_price = true;
+    return;
+  }
+  report->price_ppm = ppm;
+}
+
+// The server's price from an answer's parameters.
+inline void ReadPrice(const protocol::InferResponse& response, ServerReport* report) {
+  if (auto p = response.parameters.find(protocol::kOffloadPriceParameter);
+      p != response.parameters.end()) {
+    if (p->second < 0 || p->second > kMaxOffloadPricePpm) {
+      report->malformed_price = true;
+    } else {
+      report->price_ppm = p->second;
+    }
+  } else if (response.string_parameters.count(protocol::kOffloadPriceParameter)) {
+    report->malformed_price = true;  // Sent, but not as an integer.
+  }
+}
+
 // The logits of a server's answer, or Internal when it has none; `report` gets what
 // the server reported beside them.
 inline Result<FloatTensor> LogitsOf(protocol::InferResponse response, ServerReport* report) {
@@ -48,6 +75,7 @@ inline Result<FloatTensor> LogitsOf(protocol::InferResponse response, ServerRepo
       f != response.parameters.end() && f->second > 0) {
     report->fallback_rows = f->second;
   }
+  ReadPrice(response, report);
   for (protocol::Tensor& t : response.outputs) {
     if (t.name == protocol::kLogitsName && t.datatype == "FP32")
       return FloatTensor{t.shape, std::move(t.data)};

@@ -1,5 +1,6 @@
 // Inference request/response encoding of the Open Inference Protocol (REST).
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 #include "hiedge/protocol.h"
@@ -144,8 +145,14 @@ Result<InferResponse> ParseInferResponse(std::string_view body,
       const bool fits =
           value.is_number_integer() &&
           !(value.is_number_unsigned() && value.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX));
-      if (fits) r.parameters[name] = value.get<int64_t>();
-      if (value.is_string()) r.string_parameters[name] = value.get<std::string>();
+      if (fits) {
+        r.parameters[name] = value.get<int64_t>();
+      } else if (value.is_string()) {
+        r.string_parameters[name] = value.get<std::string>();
+      } else {
+        // Kept as text, bounded, so a reader can tell a malformed value from none.
+        r.string_parameters[name] = Dump(value).substr(0, 64);
+      }
     }
   }
   return r;
@@ -177,6 +184,17 @@ Result<std::optional<size_t>> ParseHeaderLength(std::optional<std::string_view> 
                                    std::string(value->substr(0, 40)) + "'");
   }
   return std::optional<size_t>(length);
+}
+
+Status CheckClientId(std::string_view id) {
+  const bool valid = !id.empty() && id.size() <= 64 &&
+                     std::all_of(id.begin(), id.end(), [](char c) {
+                       return std::isalnum(static_cast<unsigned char>(c)) || c == '.' ||
+                              c == '_' || c == ':' || c == '-';
+                     });
+  if (valid) return Status::Ok();
+  return Status::InvalidArgument(std::string(kClientIdHeader) + " " + Quoted(id, 64) +
+                                 " is not 1-64 characters of [A-Za-z0-9._:-]");
 }
 
 std::string ErrorJson(std::string_view message) {

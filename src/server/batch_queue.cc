@@ -50,6 +50,12 @@ std::vector<QueuedRequest> BatchQueue::TakeBatch(int64_t now_us) {
   return batch;
 }
 
+int64_t BatchQueue::rows() const {
+  int64_t rows = 0;
+  for (const QueuedRequest& r : queue_) rows += r.rows;
+  return rows;
+}
+
 int64_t BatchQueue::NextWakeUs() const {
   if (queue_.empty()) return -1;
   int64_t wake = queue_.front().enqueued_us + config_.max_queue_delay_us;

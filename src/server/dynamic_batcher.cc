@@ -62,6 +62,11 @@ Result<FloatTensor> DynamicBatcher::Infer(const FloatTensor& input, int64_t time
   return out;
 }
 
+int64_t DynamicBatcher::QueuedRows() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return queue_.rows();
+}
+
 void DynamicBatcher::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
@@ -82,7 +87,8 @@ void DynamicBatcher::Run() {
       return taken;
     };
     for (auto& p : take(queue_.TakeExpired(now))) {
-      p->done.set_value(Status::Unavailable("request timed out after waiting " +
+      // Load shedding: the time it was given is spent, so no retry can help.
+      p->done.set_value(Status::Overloaded("request timed out after waiting " +
                                             std::to_string(now - p->meta.enqueued_us) +
                                             " us in the queue"));
     }
@@ -111,7 +117,10 @@ void DynamicBatcher::Run() {
     std::vector<RowSource> sources;
     Result<FloatTensor> out = backend_->InferWithRowSources(joined, &sources);
     const auto compute_us = static_cast<uint64_t>(std::max<int64_t>(0, clock_() - compute_start));
-    for (const auto& p : batch) p->times.compute_us = compute_us;
+    for (const auto& p : batch) {
+      p->times.compute_us = compute_us;
+      p->times.batch_rows = joined.shape[0];
+    }
     int64_t row = 0;
     for (const auto& p : batch) {
       if (!out.ok()) {

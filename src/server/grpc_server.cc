@@ -1,5 +1,7 @@
 #include "hiedge/grpc_server.h"
 
+#include "hiedge/clock.h"
+
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
@@ -36,6 +38,9 @@ grpc::Status ToGrpc(const Status& s) {
     case StatusCode::kResourceExhausted:
     case StatusCode::kUnavailable:
       code = grpc::StatusCode::UNAVAILABLE;
+      break;
+    case StatusCode::kOverloaded:
+      code = grpc::StatusCode::RESOURCE_EXHAUSTED;
       break;
     case StatusCode::kDeadlineExceeded:
       code = grpc::StatusCode::DEADLINE_EXCEEDED;
@@ -119,11 +124,23 @@ class Service final : public inference::GRPCInferenceService::CallbackService {
     auto reservation = service_->inflight_budget().Reserve(5 * in->ByteSizeLong());
     if (!reservation.ok()) return Done(ctx, ToGrpc(reservation.status()));
     auto held = std::make_shared<MemoryBudget::Reservation>(std::move(*reservation));
-    return Queue(ctx, [this, in, out, held] {
+    auto client_id = ClientId(ctx);
+    if (!client_id.ok()) return Done(ctx, ToGrpc(client_id.status()));
+    const int64_t received_us = SteadyMicros();
+    return Queue(ctx, [this, ctx, in, out, held, client = std::move(*client_id), received_us] {
       auto request = protocol::ParseGrpcInferRequest(*in);
       if (!request.ok()) return ToGrpc(request.status());
+      request->client_id = client;
+      request->received_us = received_us;
       auto response = service_->Infer(in->model_name(), in->model_version(), *request);
-      if (!response.ok()) return ToGrpc(response.status());
+      if (!response.ok()) {
+        // A refused device learns the price that would have kept it away.
+        if (response.status().code() == StatusCode::kOverloaded) {
+          if (const int64_t ppm = service_->OffloadPricePpm(in->model_name()); ppm >= 0)
+            ctx->AddTrailingMetadata(protocol::kOffloadPriceHeader, std::to_string(ppm));
+        }
+        return ToGrpc(response.status());
+      }
       protocol::EncodeGrpcInferResponse(*response, out);
       return grpc::Status::OK;
     });
@@ -186,6 +203,18 @@ class Service final : public inference::GRPCInferenceService::CallbackService {
       reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "server is shutting down"));
     }
     return reactor;
+  }
+
+  // The hiedge-client-id metadata ("" when absent), checked like REST's header.
+  static Result<std::string> ClientId(grpc::CallbackServerContext* ctx) {
+    const auto& metadata = ctx->client_metadata();
+    const auto it = metadata.find(protocol::kClientIdHeader);
+    if (it == metadata.end()) return std::string();
+    if (metadata.count(protocol::kClientIdHeader) > 1)
+      return Status::InvalidArgument("more than one hiedge-client-id header");
+    const std::string_view id(it->second.data(), it->second.size());
+    HIEDGE_RETURN_IF_ERROR(protocol::CheckClientId(id));
+    return std::string(id);
   }
 
   // The same access rule as REST (server/auth.h).

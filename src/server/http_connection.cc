@@ -1,5 +1,7 @@
 #include "server/http_connection.h"
 
+#include "hiedge/clock.h"
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <chrono>
@@ -298,8 +300,15 @@ void Connection::Dispatch() {
       return Respond(Busy(grown), /*close=*/false);
     }
   }
-  auto view = [&req, length_text] {
+  const auto client_id = req[protocol::kClientIdHeader];
+  if (req.count(protocol::kClientIdHeader) > 1) {
+    return Respond(HttpRouter::Error(400, "more than one hiedge-client-id header"), false);
+  }
+  const int64_t received_us = SteadyMicros();
+  auto view = [&req, length_text, client_id, received_us] {
     HttpRequestView v;
+    v.received_us = received_us;
+    v.client_id = std::string_view(client_id.data(), client_id.size());
     v.method = std::string_view(req.method_string().data(), req.method_string().size());
     v.target = std::string_view(req.target().data(), req.target().size());
     v.header_length = length_text;

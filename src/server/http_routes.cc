@@ -83,7 +83,7 @@ HttpReply FromStatus(const Status& status) {
   if (status.code() == StatusCode::kUnauthenticated)
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
   if (status.code() == StatusCode::kResourceExhausted ||
-      status.code() == StatusCode::kUnavailable) {
+      status.code() == StatusCode::kUnavailable || status.code() == StatusCode::kOverloaded) {
     r.headers.emplace_back("Retry-After", "1");
   }
   return r;
@@ -94,8 +94,21 @@ HttpReply Infer(InferenceService& service, const HttpRoute& route, const HttpReq
   if (!header_length.ok()) return FromStatus(header_length.status());
   auto request = protocol::ParseInferRequest(req.body, *header_length);
   if (!request.ok()) return FromStatus(request.status());
+  if (!req.client_id.empty()) {
+    if (Status valid = protocol::CheckClientId(req.client_id); !valid.ok()) return FromStatus(valid);
+    request->client_id = std::string(req.client_id);
+  }
+  request->received_us = req.received_us;
   auto response = service.Infer(route.model, route.version, *request);
-  if (!response.ok()) return FromStatus(response.status());
+  if (!response.ok()) {
+    HttpReply reply = FromStatus(response.status());
+    // A refused device learns the price that would have kept it away.
+    if (response.status().code() == StatusCode::kOverloaded) {
+      if (const int64_t ppm = service.OffloadPricePpm(route.model); ppm >= 0)
+        reply.headers.emplace_back(protocol::kOffloadPriceHeader, std::to_string(ppm));
+    }
+    return reply;
+  }
   std::vector<std::string> binary_outputs;
   for (const auto& o : request->outputs) {
     if (o.binary_data && o.classification == 0) binary_outputs.push_back(o.name);
@@ -201,6 +214,7 @@ int HttpStatusFor(const Status& status) {
       return 404;
     case StatusCode::kResourceExhausted:
     case StatusCode::kUnavailable:
+    case StatusCode::kOverloaded:
       return 503;
     case StatusCode::kDeadlineExceeded:
       return 504;

@@ -27,6 +27,8 @@ struct HttpRequestView {
   std::string_view target;
   std::string_view authorization;                 // "" when absent.
   std::optional<std::string_view> header_length;  // Inference-Header-Content-Length.
+  std::string_view client_id;                     // hiedge-client-id; "" when absent.
+  int64_t received_us = 0;                        // SteadyMicros when the body was complete.
   std::string_view body;
 };
 

@@ -5,6 +5,7 @@
 #include <numeric>
 #include <utility>
 
+#include "hiedge/clock.h"
 #include "hiedge/decision.h"
 #include "hiedge/server.h"
 
@@ -101,11 +102,14 @@ protocol::Tensor Classify(const FloatTensor& logits, int k, const std::string& n
 InferenceService::Served InferenceService::MakeServed(std::shared_ptr<InferenceBackend> backend,
                                                       const BatchingConfig& batching,
                                                       const std::string& version,
-                                                      std::shared_ptr<ModelStats> stats) {
+                                                      std::shared_ptr<ModelStats> stats,
+                                                      std::shared_ptr<Admission> admission) {
   auto batcher = batching.enabled()
                      ? std::make_shared<DynamicBatcher>(backend, batching, stats.get())
                      : nullptr;
-  return Served{version, batching, std::move(backend), std::move(stats), std::move(batcher)};
+  if (!batcher) admission = nullptr;
+  return Served{version,          batching,           std::move(backend),
+                std::move(stats), std::move(batcher), std::move(admission)};
 }
 
 Status InferenceService::AddModel(const std::string& name,
@@ -132,9 +136,17 @@ Status InferenceService::Install(const std::string& name, std::shared_ptr<Infere
   if (it != models_.end() && !replace) {
     return Status::InvalidArgument("model '" + name + "' is already served");
   }
-  // Statistics carry over a replacement.
+  // Statistics and the admission controller carry over a replacement.
   auto stats = it != models_.end() ? it->second.stats : std::make_shared<ModelStats>();
-  Served fresh = MakeServed(std::move(backend), batching, version, std::move(stats));
+  std::shared_ptr<Admission> admission;
+  if (it != models_.end() && it->second.admission) {
+    admission = it->second.admission;
+  } else if (limits_.admission.slo_ms > 0) {
+    HIEDGE_RETURN_IF_ERROR(ValidateAdmissionOptions(limits_.admission));
+    admission = std::make_shared<Admission>(limits_.admission);
+  }
+  Served fresh =
+      MakeServed(std::move(backend), batching, version, std::move(stats), std::move(admission));
   if (it == models_.end()) {
     models_.emplace(name, std::move(fresh));
   } else {
@@ -260,6 +272,24 @@ Result<protocol::InferResponse> InferenceService::Infer(const std::string& model
   return response;
 }
 
+Status InferenceService::Admit(const Served& served, const protocol::InferRequest& request) {
+  if (!served.admission) return Status::Ok();
+  const int64_t queued_rows = served.batcher->QueuedRows();
+  const int64_t now = SteadyMicros();
+  const int64_t waited_us = request.received_us > 0 ? now - request.received_us : 0;
+  std::lock_guard<std::mutex> lock(served.admission->mu);
+  return served.admission->controller.Admit(request.client_id, request.inputs[0].shape[0],
+                                            queued_rows, served.batcher->instances(), now,
+                                            waited_us);
+}
+
+int64_t InferenceService::OffloadPricePpm(const std::string& model) const {
+  auto served = Find(model, "");
+  if (!served.ok() || !served->admission) return -1;
+  std::lock_guard<std::mutex> lock(served->admission->mu);
+  return served->admission->controller.PricePpm(SteadyMicros());
+}
+
 Result<protocol::InferResponse> InferenceService::InferOn(const Served& served,
                                                           const std::string& model,
                                                           const protocol::InferRequest& request,
@@ -282,7 +312,27 @@ Result<protocol::InferResponse> InferenceService::InferOn(const Served& served,
   }
   FloatTensor logits;
   if (served.batcher) {
-    HIEDGE_ASSIGN_OR_RETURN(logits, served.batcher->Infer(input, request.timeout_us, times));
+    HIEDGE_RETURN_IF_ERROR(Admit(served, request));
+    int64_t timeout_us = request.timeout_us;
+    if (served.admission) {  // Nothing admitted waits past the objective.
+      const auto slo_us = static_cast<int64_t>(served.admission->controller.options().slo_ms * 1000);
+      const int64_t waited_us = request.received_us > 0 ? SteadyMicros() - request.received_us : 0;
+      const int64_t left_us = std::max<int64_t>(slo_us - waited_us, 1);
+      timeout_us = timeout_us > 0 ? std::min(timeout_us, left_us) : left_us;
+    }
+    HIEDGE_ASSIGN_OR_RETURN(logits, served.batcher->Infer(input, timeout_us, times));
+    if (served.admission) {
+      const int64_t now = SteadyMicros();
+      const int64_t before_queue_us =
+          request.received_us > 0
+              ? std::max<int64_t>(0, now - request.received_us -
+                                         static_cast<int64_t>(times->queue_us + times->compute_us))
+              : 0;
+      std::lock_guard<std::mutex> lock(served.admission->mu);
+      served.admission->controller.RecordServed(
+          before_queue_us + static_cast<int64_t>(times->queue_us), input.shape[0],
+          times->batch_rows, static_cast<int64_t>(times->compute_us), now);
+    }
   } else {
     const auto start = std::chrono::steady_clock::now();
     HIEDGE_ASSIGN_OR_RETURN(logits,
@@ -301,6 +351,11 @@ Result<protocol::InferResponse> InferenceService::InferOn(const Served& served,
   // The queue wait lets clients choosing among servers see load before round trips do.
   if (served.batcher) {
     response.parameters[protocol::kQueueParameter] = static_cast<int64_t>(times->queue_us);
+  }
+  if (served.admission) {
+    std::lock_guard<std::mutex> lock(served.admission->mu);
+    response.parameters[protocol::kOffloadPriceParameter] =
+        served.admission->controller.PricePpm(SteadyMicros());
   }
   // A composite (a cascade tier) says who answered each row, and counts the fallbacks.
   if (!times->row_sources.empty()) {

@@ -2,12 +2,15 @@
 // and labels. A fresh registry per scrape mirrors the atomic counters exactly.
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 
+#include "hiedge/clock.h"
 #include "hiedge/server.h"
 
 namespace hiedge {
@@ -21,6 +24,86 @@ int InferenceService::AddMetricsSource(MetricsSource source) {
 void InferenceService::RemoveMetricsSource(int id) {
   std::lock_guard<std::mutex> lock(mu_);
   metrics_sources_.erase(id);
+}
+
+namespace {
+
+// Clients named on /metrics at most; the rest are summed as client="other".
+constexpr size_t kMaxClientLabels = 32;
+
+}  // namespace
+
+void InferenceService::AddServerTimeHistogram(Admission& admission,
+                                              const prometheus::Labels& labels,
+                                              prometheus::Registry& registry) {
+  AdmissionController::Counters c;
+  {
+    std::lock_guard<std::mutex> lock(admission.mu);
+    c = admission.controller.counters();
+  }
+  const double slo_ms = admission.controller.options().slo_ms;
+  prometheus::Histogram::BucketBoundaries bounds;
+  for (double f : AdmissionController::kSloBuckets) bounds.push_back(f * slo_ms);
+  std::vector<double> increments(std::begin(c.server_time_buckets),
+                                 std::end(c.server_time_buckets));
+  prometheus::BuildHistogram()
+      .Name("hiedge_server_time_ms")
+      .Help("Server time (queue + compute) of admitted requests, ms; buckets are fractions of "
+            "the SLO (0.25 to 2)")
+      .Register(registry)
+      .Add(labels, bounds)
+      .ObserveMultiple(increments, c.server_time_sum_ms);
+}
+
+void InferenceService::AddAdmissionMetrics(
+    const Served& served, const std::function<void(const BackendMetric&)>& add) {
+  AdmissionController::Counters c;
+  std::vector<AdmissionController::ClientCount> clients;
+  double price = 0;
+  {
+    std::lock_guard<std::mutex> lock(served.admission->mu);
+    price = served.admission->controller.Price(SteadyMicros());
+    c = served.admission->controller.counters();
+    clients = served.admission->controller.client_counts();
+  }
+  const double slo_ms = served.admission->controller.options().slo_ms;
+  add({"hiedge_slo_ms", "The latency objective requests are admitted under (server time, ms)",
+       {}, slo_ms, false});
+  add({"hiedge_offload_price", "Offload price β the server asks devices to add to their cost",
+       {}, price, false});
+  add({"hiedge_admission_admitted_total", "Requests admitted under the SLO", {},
+       static_cast<double>(c.admitted)});
+  add({"hiedge_admission_refused_total", "Requests refused at once (HTTP 503, gRPC "
+       "RESOURCE_EXHAUSTED), by reason", {{"reason", "slo"}}, static_cast<double>(c.refused_slo)});
+  add({"hiedge_admission_refused_total", "", {{"reason", "quota"}},
+       static_cast<double>(c.refused_quota)});
+  add({"hiedge_admission_service_us_per_row", "Estimated compute per row at current batch sizes",
+       {}, c.per_row_us, false});
+  add({"hiedge_admission_clients", "Clients tracked by the quotas", {},
+       static_cast<double>(c.clients), false});
+  // Per-client counts, the busiest kMaxClientLabels named, the rest as "other".
+  std::sort(clients.begin(), clients.end(), [](const auto& a, const auto& b) {
+    return a.admitted + a.refused > b.admitted + b.refused;
+  });
+  uint64_t other_admitted = 0, other_refused = 0;
+  for (size_t i = 0; i < clients.size(); ++i) {
+    if (i >= kMaxClientLabels || clients[i].client == "other") {
+      other_admitted += clients[i].admitted;
+      other_refused += clients[i].refused;
+      continue;
+    }
+    const std::string client = clients[i].client.empty() ? "anonymous" : clients[i].client;
+    add({"hiedge_client_requests_total", "Offload requests by client and outcome (busiest 32)",
+         {{"client", client}, {"outcome", "admitted"}}, static_cast<double>(clients[i].admitted)});
+    add({"hiedge_client_requests_total", "",
+         {{"client", client}, {"outcome", "refused"}}, static_cast<double>(clients[i].refused)});
+  }
+  if (other_admitted + other_refused > 0) {
+    add({"hiedge_client_requests_total", "", {{"client", "other"}, {"outcome", "admitted"}},
+         static_cast<double>(other_admitted)});
+    add({"hiedge_client_requests_total", "", {{"client", "other"}, {"outcome", "refused"}},
+         static_cast<double>(other_refused)});
+  }
 }
 
 std::string InferenceService::RenderMetrics() const {
@@ -75,6 +158,11 @@ std::string InferenceService::RenderMetrics() const {
     compute.Add(labels).Increment(static_cast<double>(snapshot->compute_duration_us));
     pending.Add(labels).Set(static_cast<double>(snapshot->pending_requests));
     for (const BackendMetric& m : served->backend->Metrics()) add_backend_metric(m, labels);
+    if (served->admission) {
+      AddAdmissionMetrics(*served,
+                          [&](const BackendMetric& m) { add_backend_metric(m, labels); });
+      AddServerTimeHistogram(*served->admission, labels, registry);
+    }
   }
   std::vector<MetricsSource> sources;
   {

@@ -115,7 +115,7 @@ TEST(DynamicBatcherTest, QueueTimeoutAndBadShapeAreRejected) {
   std::thread busy([&] { EXPECT_TRUE(batcher.Infer(x).ok()); });
   EXPECT_TRUE(testing::Eventually([&] { return backend->calls() == 1; }));
   auto late = batcher.Infer(x, /*timeout_us=*/1000);
-  EXPECT_EQ(late.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(late.status().code(), StatusCode::kOverloaded);
   EXPECT_NE(late.status().message().find("timed out"), std::string::npos);
   busy.join();
   EXPECT_EQ(batcher.Infer({{1, 1, 2, 8}, std::vector<float>(16)}).status().code(),

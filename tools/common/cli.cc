@@ -57,6 +57,7 @@ int ExitCodeFor(const Status& status) {
     case StatusCode::kUnavailable:
     case StatusCode::kDeadlineExceeded:
     case StatusCode::kUnauthenticated:
+    case StatusCode::kOverloaded:
       return 5;
     default:
       return 1;

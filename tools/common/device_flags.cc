@@ -7,6 +7,7 @@
 #include "common/files.h"
 #include "hiedge/decision_config.h"
 #include "hiedge/model_card.h"
+#include "hiedge/protocol.h"
 
 namespace hiedge::cli {
 
@@ -87,6 +88,13 @@ void AddDeviceFlags(CLI::App* cmd, DeviceFlags* a) {
                   "config's cost curve, so a slow or busy server is asked less (0 = off)")
       ->check(CLI::Range(0.0, 1000.0))
       ->capture_default_str();
+  cmd->add_flag("--follow-server-price", a->follow_server_price,
+                "Server-set thresholds (needs --decision): add the offload price the server "
+                "reports (served with --slo-ms) to beta and re-choose theta on the decision "
+                "config's cost curve; nonsense prices are ignored and counted");
+  cmd->add_option("--client-id", a->server.client_id,
+                  "Name sent to the server as hiedge-client-id, the key of its per-client "
+                  "quotas (1-64 characters of [A-Za-z0-9._:-])");
   cmd->add_option("--deadline-ms", a->deadline_ms, "Offload deadline")
       ->check(Positive())
       ->capture_default_str();
@@ -174,20 +182,25 @@ Result<DeviceSetup> SetUpDevice(const DeviceFlags& a) {
       links.size() == 1 ? std::move(links[0]) : MakeMultiEndpointClient(std::move(links));
   setup.options.offload_deadline = std::chrono::milliseconds(a.deadline_ms);
   setup.options.breaker.failures_to_open = a.breaker_failures;
-  if (a.offload_cost_per_ms > 0) {
+  if (!a.server.client_id.empty()) {
+    if (Status valid = protocol::CheckClientId(a.server.client_id); !valid.ok())
+      return Status::InvalidArgument("--client-id: " + valid.message());
+  }
+  if (a.offload_cost_per_ms > 0 || a.follow_server_price) {
+    const char* flag = a.offload_cost_per_ms > 0 ? "--offload-cost-per-ms" : "--follow-server-price";
     if (!setup.decision) {
-      return Status::InvalidArgument("--offload-cost-per-ms needs a --decision config");
+      return Status::InvalidArgument(std::string(flag) + " needs a --decision config");
     }
     if (a.learn) {
-      return Status::InvalidArgument(
-          "--offload-cost-per-ms and --learn both set theta: choose one");
+      return Status::InvalidArgument(std::string(flag) + " and --learn both set theta: choose one");
     }
     if (Status curve = PointForOffloadCost(*setup.decision, setup.decision->offload_cost).status();
         !curve.ok()) {
-      return Status::InvalidArgument("--offload-cost-per-ms: " + curve.message() +
+      return Status::InvalidArgument(std::string(flag) + ": " + curve.message() +
                                      " (recalibrate with hiedge calibrate)");
     }
     setup.options.offload_cost_per_ms = a.offload_cost_per_ms;
+    setup.options.follow_server_price = a.follow_server_price;
     setup.options.cost_curve = setup.decision;
   }
   setup.options.offload_batch = a.offload_batch;

@@ -35,9 +35,9 @@ struct DeviceFlags {
   std::string transport = "rest";
   std::string payload = "fp32";  // ParsePayload
   int deadline_ms = 500;
-  int breaker_failures = 3;
-  double offload_cost_per_ms = 0;  // Load-aware β per ms of round trip; 0 = off.  // Consecutive
-                                   // offload failures that open the breaker; 0 = off.
+  int breaker_failures = 3;         // Offloads in a row past the deadline open the breaker.
+  double offload_cost_per_ms = 0;   // Load-aware β per ms of round trip; 0 = off.
+  bool follow_server_price = false;  // Add the server's offload price to β.
   size_t offload_batch = 1;
   double offload_batch_delay_ms = 2;
   double max_fallback_fraction = 0.01;

@@ -159,6 +159,22 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
                   "Estimated memory all requests in flight may hold together (docs/deploy.md); "
                   "beyond: 503 (0 = unlimited)")
       ->capture_default_str();
+  cmd->add_option("--slo-ms", a->edge.limits.admission.slo_ms,
+                  "Latency objective for batched models: time a request may spend in the server "
+                  "(queue + model), ms. Requests predicted to miss it are refused at once (503 / "
+                  "RESOURCE_EXHAUSTED), clients over their share of a loaded server too, and "
+                  "every answer carries the offload price devices add to beta (0 = off)")
+      ->check(CLI::Range(0.0, 3600000.0))
+      ->capture_default_str();
+  cmd->add_option("--slo-target-wait", a->edge.limits.admission.target_wait_fraction,
+                  "--slo-ms: the price steers the mean queue wait to this fraction of the SLO")
+      ->check(CLI::Range(0.01, 1.0))
+      ->capture_default_str();
+  cmd->add_option("--max-clients", a->edge.limits.admission.max_clients,
+                  "--slo-ms: distinct hiedge-client-id values tracked by the quotas; more share "
+                  "one quota")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
   cmd->add_flag("--allow-non-finite", a->edge.limits.allow_non_finite_inputs,
                 "Accept NaN and infinite input values (default: 400)");
   cmd->add_option("--max-batch-size", a->batching.max_batch_size,

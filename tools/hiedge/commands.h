@@ -53,5 +53,6 @@ void AddClustersCommand(CLI::App& app, int* exit_code);
 void AddBudgetsCommand(CLI::App& app, int* exit_code);
 void AddVibrationDataCommand(CLI::App& app, int* exit_code);
 void AddHiBenchCommand(CLI::App& app, int* exit_code);
+void AddFleetCommand(CLI::App& app, int* exit_code);
 
 }  // namespace hiedge::cli

@@ -67,7 +67,8 @@ class GrpcOffloadClient final : public OffloadClient {
   }
 
  private:
-  // One RPC within what is left of the deadline. ResourceExhausted = retryable.
+  // One RPC within what is left of the deadline. ResourceExhausted = retryable;
+  // Overloaded = refused by admission control.
   Result<FloatTensor> Attempt(const inference::ModelInferRequest& message,
                               Clock::time_point give_up, ServerReport* report) {
     if (Clock::now() >= give_up) return Status::DeadlineExceeded("offload deadline passed");
@@ -79,8 +80,10 @@ class GrpcOffloadClient final : public OffloadClient {
     context.set_deadline(
         std::chrono::system_clock::now() +
         std::chrono::duration_cast<std::chrono::system_clock::duration>(give_up - Clock::now()));
+    *report = {};
     if (!options_.bearer_token.empty())
       context.AddMetadata("authorization", "Bearer " + options_.bearer_token);
+    if (!options_.client_id.empty()) context.AddMetadata(protocol::kClientIdHeader, options_.client_id);
     inference::ModelInferResponse reply;
     const grpc::Status status = stub_->ModelInfer(&context, message, &reply);
     if (!status.ok()) {
@@ -90,8 +93,13 @@ class GrpcOffloadClient final : public OffloadClient {
       switch (status.error_code()) {
         case grpc::StatusCode::DEADLINE_EXCEEDED:
           return Status::DeadlineExceeded(what);
-        case grpc::StatusCode::RESOURCE_EXHAUSTED:  // Shedding load: retried.
-          return Status::ResourceExhausted(what);
+        case grpc::StatusCode::RESOURCE_EXHAUSTED: {
+          // Refused by admission control: retrying does not help; fall back at once.
+          const auto& trailer = context.GetServerTrailingMetadata();
+          if (auto it = trailer.find(protocol::kOffloadPriceHeader); it != trailer.end())
+            internal::ReadPrice(std::string_view(it->second.data(), it->second.size()), report);
+          return Status::Overloaded(what);
+        }
         case grpc::StatusCode::UNAUTHENTICATED:  // Permanent: the device stops offloading.
         case grpc::StatusCode::PERMISSION_DENIED:
           return Status::Unauthenticated(what);
