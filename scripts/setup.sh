@@ -15,6 +15,7 @@ PACKAGES=(
   libssl-dev libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libgtest-dev libgmock-dev libbenchmark-dev
   gnuplot-nox fonts-liberation
+  haproxy python3-yaml
 )
 
 missing=()

@@ -125,6 +125,7 @@ class AdmissionController {
   double per_row_us_ = 0;  // Smoothed; 0 until a batch was served.
   double batch_us_ = 0;    // Smoothed compute of one batch.
   int64_t period_start_us_ = -1;
+  int64_t last_served_us_ = 0, last_probe_us_ = 0;
   // This period's figures.
   double wait_sum_us_ = 0;
   double busy_us_ = 0;  // Compute time of this period's served rows.

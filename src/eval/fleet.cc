@@ -86,7 +86,7 @@ Result<std::unique_ptr<Prepared>> Prepare(const FleetOptions& o) {
     HIEDGE_ASSIGN_OR_RETURN(Predictions lp, Predict(*sml, validation, 256));
     HIEDGE_ASSIGN_OR_RETURN(Predictions rp, Predict(*lml, validation, 256));
     CalibrationOptions calibration;
-    calibration.cost = CostModel{0.1, 1.0};
+    calibration.cost = CostModel{o.beta, 1.0};
     HIEDGE_ASSIGN_OR_RETURN(p.decision,
                             CalibratePolicy(Labelled(lp, rp, validation.labels), calibration));
   } else {
@@ -123,7 +123,8 @@ std::vector<DeviceSpec> MakeDevices(const FleetOptions& o, const Prepared& p,
                                     const std::string& policy, int count,
                                     const std::vector<std::string>& endpoints) {
   std::vector<DeviceSpec> devices;
-  const double slo_left_ms = std::max(1.0, o.slo_ms - p.sml_ms);
+  const double slo_left_ms =
+      o.deadline_ms > 0 ? o.deadline_ms : std::max(1.0, o.slo_ms - p.sml_ms);
   const auto ramp_us = static_cast<int64_t>((o.warmup_s + o.duration_s) * 1e6 * 0.9);
   const int first = o.ramp ? std::min(o.devices.front(), count) : count;
   for (int i = 0; i < count; ++i) {
@@ -228,6 +229,9 @@ Status ValidateFleetOptions(const FleetOptions& o) {
     return Status::InvalidArgument("--corrupt-fraction must be in [0, 1]");
   if (!o.misbehaving.empty() && o.misbehaving != "greedy" && o.misbehaving != "flood")
     return Status::InvalidArgument("--misbehaving must be greedy or flood");
+  if (!(o.deadline_ms >= 0) || o.deadline_ms > 60000)
+    return Status::InvalidArgument("--deadline-ms must be in [0, 60000]");
+  if (!(o.beta >= 0) || o.beta > 10) return Status::InvalidArgument("--beta must be in [0, 10]");
   if (!(o.offload_cost_per_ms >= 0) || o.offload_cost_per_ms > 1000)
     return Status::InvalidArgument("--offload-cost-per-ms must be in [0, 1000]");
   return Status::Ok();
@@ -260,13 +264,17 @@ Result<FleetReport> RunFleet(const FleetOptions& options) {
         std::vector<std::string> args = {
             "--models-dir", lml.parent_path().empty() ? "." : lml.parent_path().string(),
             "--model", lml.stem().string(), "--grpc-port", "-1", "--max-batch-size", "64",
-            "--max-queue-delay-us", "500", "--http-threads", "64", "--max-connections", "4096"};
+            "--max-queue-delay-us", "500", "--http-threads", "64", "--max-connections", "4096",
+            // Stopped once the run is measured: no drain to wait for.
+            "--drain-min-seconds", "0"};
         if (ServerAdmits(policy)) {
           args.push_back("--slo-ms");
           args.push_back(std::to_string(options.slo_ms * options.server_slo_fraction));
         }
         args.insert(args.end(), options.serve_args.begin(), options.serve_args.end());
-        HIEDGE_RETURN_IF_ERROR(servers.Start(binary, args, options.servers, options.out));
+        const std::string logs = options.out + "/server-logs";
+        std::filesystem::create_directories(logs, ec);
+        HIEDGE_RETURN_IF_ERROR(servers.Start(binary, args, options.servers, logs));
         endpoints = servers.endpoints();
       }
       if (options.progress) {

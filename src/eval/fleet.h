@@ -34,8 +34,10 @@ struct FleetOptions {
   std::string sml_card = "models/sml.json";
   std::string lml_card = "models/lml.json";
   std::string data_dir = kFashionMnistDir;
-  // Decision config with a cost curve; "" = calibrated here on the validation split.
+  // Decision config with a cost curve; "" = calibrated here on the validation split,
+  // at offload cost `beta`.
   std::string decision;
+  double beta = 0.02;
   std::vector<std::string> policies = {"fixed", "load_aware", "server_set"};
   // Fleet sizes, each run after a fresh server start; or, with ramp, a ramp from the
   // first to the last over the whole duration (devices join at an even pace).
@@ -44,6 +46,9 @@ struct FleetOptions {
   double rate_hz = 10;   // Frames per second per device.
   bool poisson = false;  // Else periodic frames (a camera), with a random phase.
   double slo_ms = 50;    // End to end: S-ML + decision + offload, from the frame's arrival.
+  // Each device's offload deadline, ms; 0 = what the SLO leaves after the S-ML (a
+  // fallback then still lands within the SLO, at the cost of the L-ML's answer).
+  double deadline_ms = 0;
   // The servers' own share of the SLO (--slo-ms of `hiedge serve` with admission).
   double server_slo_fraction = 0.6;
   double warmup_s = 3;    // Per run, not measured.
@@ -107,6 +112,8 @@ struct FleetRun {
   double harness_cores = 0;      // The harness process's CPU over the measured part.
   double server_cores = 0;       // The started servers' CPU over the measured part.
   double lml_accuracy_offloaded = 0;  // Of answered offloads.
+  // With a misbehaving device: the others' figures alone (else equal to `figures`).
+  FleetFigures well_behaved;
 };
 
 struct FleetReport {

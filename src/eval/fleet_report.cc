@@ -75,7 +75,7 @@ FleetRun SummarizeFleetRun(const FleetOptions& options, const std::string& polic
   const double window_ms = options.window_s * 1000;
   const auto windows =
       static_cast<size_t>(std::ceil((options.warmup_s + options.duration_s) / options.window_s));
-  FiguresBuilder overall(options.slo_ms);
+  FiguresBuilder overall(options.slo_ms), well_behaved(options.slo_ms);
   std::vector<FiguresBuilder> per_window(windows, FiguresBuilder(options.slo_ms));
   std::vector<std::vector<bool>> active(windows, std::vector<bool>(specs.size(), false));
   std::map<std::string, uint64_t> causes;
@@ -89,6 +89,7 @@ FleetRun SummarizeFleetRun(const FleetOptions& options, const std::string& polic
       if (s.arrival_ms < warmup_ms) continue;
       overall.Add(s);
       mine.Add(s);
+      if (specs[d].kind != options.misbehaving || options.misbehaving.empty()) well_behaved.Add(s);
       if (s.offloaded && !s.fallback) {
         ++offloads_answered;
         offloads_right += s.correct;
@@ -98,6 +99,7 @@ FleetRun SummarizeFleetRun(const FleetOptions& options, const std::string& polic
     run.per_device.push_back({specs[d].id, specs[d].kind, mine.Build()});
   }
   run.figures = overall.Build();
+  run.well_behaved = well_behaved.Build();
   run.fallback_causes.assign(causes.begin(), causes.end());
   run.lml_accuracy_offloaded = offloads_answered == 0 ? 0
                                                       : static_cast<double>(offloads_right) /
@@ -144,6 +146,7 @@ std::string FleetReportToJson(const FleetReport& r) {
     row["harness_cores_per_100_devices"] = run.harness_cores * 100.0 / std::max(1, run.devices);
     row["server_cores"] = run.server_cores;
     row["lml_accuracy_on_offloads"] = run.lml_accuracy_offloaded;
+    if (!r.options.misbehaving.empty()) row["well_behaved"] = FiguresJson(run.well_behaved);
     nlohmann::json causes = nlohmann::json::object();
     for (const auto& [cause, count] : run.fallback_causes) causes[cause] = count;
     row["fallback_causes"] = causes;
@@ -176,6 +179,7 @@ std::string FleetReportToJson(const FleetReport& r) {
       {"corruption", o.corruption},
       {"corrupt_fraction", o.corrupt_fraction},
       {"misbehaving", o.misbehaving},
+      {"deadline_ms", o.deadline_ms > 0 ? o.deadline_ms : o.slo_ms - r.sml_ms},
       {"seed", o.seed},
       {"rows", rows},
       {"windows", windows}};

@@ -75,7 +75,14 @@ Status AdmissionController::Admit(std::string_view client, int64_t rows, int64_t
                               per_row_us_ * static_cast<double>(queued_rows + rows) / parallel +
                               batch_us_;
   Status verdict = Status::Ok();
-  if (per_row_us_ > 0 && predicted_us > slo_us) {
+  // The estimates come from served batches only: with none served for a period (all
+  // refused on a stale estimate, e.g. one slow batch at start-up), one request per
+  // period is let through to measure again.
+  const bool probe = now_us - last_served_us_ > options_.period_us &&
+                     now_us - last_probe_us_ > options_.period_us;
+  if (per_row_us_ > 0 && predicted_us > slo_us && probe) {
+    last_probe_us_ = now_us;
+  } else if (per_row_us_ > 0 && predicted_us > slo_us) {
     verdict = Status::Overloaded("over the latency objective: predicted " +
                                  std::to_string(static_cast<int64_t>(predicted_us / 1000)) +
                                  " ms in the server against an SLO of " +
@@ -119,6 +126,7 @@ void AdmissionController::RecordServed(int64_t queue_us, int64_t rows, int64_t b
   while (bucket + 1 < kSloBucketCount && server_ms > kSloBuckets[bucket] * options_.slo_ms) ++bucket;
   ++totals_.server_time_buckets[bucket];
   totals_.server_time_sum_ms += server_ms;
+  last_served_us_ = now_us;
   if (batch_rows < 1 || compute_us < 0) return;
   const double per_row = static_cast<double>(std::max<int64_t>(compute_us, 1)) /
                          static_cast<double>(batch_rows);

@@ -41,18 +41,19 @@ void InferenceService::AddServerTimeHistogram(Admission& admission,
     std::lock_guard<std::mutex> lock(admission.mu);
     c = admission.controller.counters();
   }
+  // In fractions of the SLO, so le="1" means "within the objective" whatever it is.
   const double slo_ms = admission.controller.options().slo_ms;
-  prometheus::Histogram::BucketBoundaries bounds;
-  for (double f : AdmissionController::kSloBuckets) bounds.push_back(f * slo_ms);
+  const prometheus::Histogram::BucketBoundaries bounds(std::begin(AdmissionController::kSloBuckets),
+                                                       std::end(AdmissionController::kSloBuckets));
   std::vector<double> increments(std::begin(c.server_time_buckets),
                                  std::end(c.server_time_buckets));
   prometheus::BuildHistogram()
-      .Name("hiedge_server_time_ms")
-      .Help("Server time (queue + compute) of admitted requests, ms; buckets are fractions of "
-            "the SLO (0.25 to 2)")
+      .Name("hiedge_server_time_slo_ratio")
+      .Help("Server time (wait + compute) of admitted requests over the SLO; le=\"1\" is "
+            "within it")
       .Register(registry)
       .Add(labels, bounds)
-      .ObserveMultiple(increments, c.server_time_sum_ms);
+      .ObserveMultiple(increments, slo_ms > 0 ? c.server_time_sum_ms / slo_ms : 0);
 }
 
 void InferenceService::AddAdmissionMetrics(

@@ -55,17 +55,21 @@ TEST(AdmissionProcessTest, RefusalsAreImmediateOnBothTransportsAndCarryThePrice)
     ServerReport report;
     // The first request teaches the server a row's cost (it may be admitted or not).
     (void)client->InferReporting(OneImage(*test, 0), std::chrono::seconds(2), &report);
+    // At most one probe per 50 ms period gets through to re-measure.
+    int refused = 0;
     for (int i = 1; i <= 5; ++i) {
       const auto start = Clock::now();
       auto r = client->InferReporting(OneImage(*test, static_cast<size_t>(i)),
                                       std::chrono::seconds(2), &report);
       const auto took = Clock::now() - start;
-      ASSERT_FALSE(r.ok()) << "admitted under a 50 us SLO";
+      if (r.ok()) continue;
+      ++refused;
       EXPECT_EQ(r.status().code(), StatusCode::kOverloaded) << r.status().ToString();
       EXPECT_LT(took, std::chrono::milliseconds(200)) << "a refusal must not wait";
       EXPECT_GE(report.price_ppm, 0) << "a refusal carries the price";
       EXPECT_FALSE(report.malformed_price);
     }
+    EXPECT_GE(refused, 4) << "admitted under a 50 us SLO";
   }
 
   // REST by hand: 503, Retry-After and the price header; a malformed client id is 400.
@@ -90,7 +94,7 @@ TEST(AdmissionProcessTest, RefusalsAreImmediateOnBothTransportsAndCarryThePrice)
   EXPECT_NE(metrics->body.find("client=\"dev-rest\""), std::string::npos);
   EXPECT_NE(metrics->body.find("client=\"dev-grpc\""), std::string::npos);
   EXPECT_NE(metrics->body.find("hiedge_offload_price{"), std::string::npos);
-  EXPECT_NE(metrics->body.find("hiedge_server_time_ms_bucket"), std::string::npos);
+  EXPECT_NE(metrics->body.find("hiedge_server_time_slo_ratio_bucket"), std::string::npos);
 }
 
 TEST(AdmissionProcessTest, ADeviceFallsBackAtOnceWhenRefused) {
@@ -119,7 +123,7 @@ TEST(AdmissionProcessTest, ADeviceFallsBackAtOnceWhenRefused) {
       ++refused;
     }
   }
-  EXPECT_GE(refused, 28);
+  EXPECT_GE(refused, 25);  // A probe per 50 ms may get through.
   EXPECT_FALSE(device.breaker().open());
 }
 

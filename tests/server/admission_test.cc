@@ -84,6 +84,17 @@ TEST(AdmissionControllerTest, RefusesWhatWouldMissTheSlo) {
   EXPECT_EQ(c.counters().admitted, 3u);
 }
 
+TEST(AdmissionControllerTest, AStaleEstimateIsRemeasuredByOneProbePerPeriod) {
+  AdmissionController c(Slo(10));
+  c.RecordServed(0, 1, 1, 50'000, 0);  // One slow batch: 50 ms per row.
+  EXPECT_FALSE(c.Admit("", 1, 0, 1, 1000).ok());
+  // Nothing served for a period: one request goes through to measure again, one only.
+  EXPECT_TRUE(c.Admit("", 1, 0, 1, 60'000).ok());
+  EXPECT_FALSE(c.Admit("", 1, 0, 1, 60'001).ok());
+  for (int i = 0; i < 30; ++i) c.RecordServed(0, 1, 1, 200, 61'000);  // Fast again.
+  EXPECT_TRUE(c.Admit("", 1, 0, 1, 61'001).ok());
+}
+
 TEST(AdmissionControllerTest, PriceRisesUnderLoadAndFallsToZeroWhenIdle) {
   AdmissionController c(Slo(20));
   EXPECT_EQ(c.Price(0), 0);

@@ -70,6 +70,9 @@ void AddFleetCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--server-slo-fraction", o.server_slo_fraction,
                   "Share of the SLO the servers' admission control is given (their --slo-ms)")
       ->capture_default_str();
+  cmd->add_option("--deadline-ms", o.deadline_ms,
+                  "Devices' offload deadline (0 = what the SLO leaves after the S-ML)")
+      ->capture_default_str();
   cmd->add_option("--rate-hz", o.rate_hz, "Frames per second per device")->capture_default_str();
   cmd->add_flag("--poisson", o.poisson, "Poisson arrivals instead of periodic frames");
   cmd->add_option("--duration-s", o.duration_s, "Measured seconds per run")->capture_default_str();
@@ -91,6 +94,9 @@ void AddFleetCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--decision", o.decision,
                   "Decision config with a cost curve (default: calibrated here on the "
                   "validation split of the training data)");
+  cmd->add_option("--beta", o.beta,
+                  "Offload cost the decision is calibrated for when no --decision is given")
+      ->capture_default_str();
   cli::AddDataOption(cmd, &o.data_dir);
   cmd->add_option("--offload-cost-per-ms", o.offload_cost_per_ms,
                   "load_aware: beta per ms of measured round trip")
