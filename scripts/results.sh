@@ -25,3 +25,5 @@ build/hiedge hi-bench --json docs/results/hi_bench.json --markdown-append docs/r
   --title "HI benchmark: sml and lml on Fashion-MNIST"
 scripts/vibration.sh docs/results.md
 cp results/vibration/hi_bench.json docs/results/vibration_hi_bench.json
+# Fleets (docs/fleet.md): the policy comparison, misbehaving devices and a ramp.
+scripts/fleet.sh
