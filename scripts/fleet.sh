@@ -3,7 +3,8 @@
 # 50 ms SLO against one started `hiedge serve`, with a decision calibrated at beta 0.002
 # (HI at the L-ML's accuracy, about 37% offloaded) and the devices' default 500 ms
 # offload deadline, per policy and fleet size; then one misbehaving device (greedy,
-# flood) in a loaded fleet of 1,000, and a ramp from 10 to 1,000 devices. Writes
+# flood) in a loaded fleet of 1,000, a mixed fleet of two S-MLs, and a ramp from 10 to
+# 1,000 devices. Writes
 # docs/results/fleet.json and docs/results/fleet*/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,5 +19,9 @@ for bad in greedy flood; do
   build/hiedge fleet "${COMMON[@]}" --devices 1000 --policies server_set --misbehaving "$bad" \
     --duration-s 6 --warmup-s 3 --out "docs/results/fleet_$bad" "$@"
 done
+# A mixed fleet: half the devices run sml, half sml_large, each calibrated for its own.
+build/hiedge fleet "${COMMON[@]}" --devices 1000 --policies fixed,server_set \
+  --local models/sml.json --local models/sml_large.json --duration-s 6 --warmup-s 3 \
+  --out docs/results/fleet_mixed "$@"
 build/hiedge fleet "${COMMON[@]}" --devices 10:1000 --policies fixed,server_set \
   --duration-s 40 --warmup-s 0 --out docs/results/fleet_ramp "$@"

@@ -30,14 +30,20 @@ bool ServerAdmits(const std::string& policy) {
   return policy == "admission" || policy == "server_set";
 }
 
-// Everything computed once before the runs.
-struct Prepared {
-  ModelInfo sml_info;
+// One S-ML of the fleet, computed once before the runs.
+struct LocalModel {
+  std::string name;
+  ModelInfo info;
   DecisionConfig decision;
-  Dataset clean, corrupted;
   ReplayedStream clean_stream, corrupted_stream;
   double sml_ms = 0;
-  double sml_accuracy = 0, hi_accuracy = 0;
+  double sml_accuracy = 0, hi_accuracy = 0;  // On the clean test images.
+};
+
+// Everything computed once before the runs. On the heap: streams point into it.
+struct Prepared {
+  Dataset clean, corrupted;
+  std::vector<LocalModel> locals;  // Devices take them in turn.
 };
 
 Result<ReplayedStream> Replay(InferenceBackend& sml, const Dataset& images) {
@@ -69,14 +75,16 @@ Result<double> MedianSampleMs(InferenceBackend& sml, const Dataset& images) {
   return times[150];
 }
 
-// On the heap: the streams point into its datasets.
-Result<std::unique_ptr<Prepared>> Prepare(const FleetOptions& o) {
-  auto prepared = std::make_unique<Prepared>();
-  Prepared& p = *prepared;
-  HIEDGE_ASSIGN_OR_RETURN(auto sml, LoadModel(o.sml_card));
-  HIEDGE_ASSIGN_OR_RETURN(auto lml, LoadModel(o.lml_card));
-  p.sml_info = sml->info();
+Result<LocalModel> PrepareLocal(const FleetOptions& o, const std::string& card,
+                                InferenceBackend& lml, const Prepared& data,
+                                const Predictions& lml_test) {
+  LocalModel local;
+  HIEDGE_ASSIGN_OR_RETURN(auto sml, LoadModel(card));
+  local.name = std::filesystem::path(card).stem().string();
+  local.info = sml->info();
   const ModelInfo& info = sml->info();
+  if (info.input_shape != lml.info().input_shape || info.num_classes != lml.info().num_classes)
+    return Status::InvalidArgument(card + " does not take the L-ML's input or classes");
   if (o.decision.empty()) {
     // Calibrated on the validation split of the training data, never on the test set.
     HIEDGE_ASSIGN_OR_RETURN(Dataset train, LoadDataForModel(o.data_dir, Split::kTrain,
@@ -84,38 +92,57 @@ Result<std::unique_ptr<Prepared>> Prepare(const FleetOptions& o) {
                                                             info.name));
     const Dataset validation = SplitForValidation(train).validation;
     HIEDGE_ASSIGN_OR_RETURN(Predictions lp, Predict(*sml, validation, 256));
-    HIEDGE_ASSIGN_OR_RETURN(Predictions rp, Predict(*lml, validation, 256));
+    HIEDGE_ASSIGN_OR_RETURN(Predictions rp, Predict(lml, validation, 256));
     CalibrationOptions calibration;
     calibration.cost = CostModel{o.beta, 1.0};
-    HIEDGE_ASSIGN_OR_RETURN(p.decision,
+    HIEDGE_ASSIGN_OR_RETURN(local.decision,
                             CalibratePolicy(Labelled(lp, rp, validation.labels), calibration));
   } else {
-    HIEDGE_ASSIGN_OR_RETURN(p.decision, ReadDecisionConfig(o.decision));
+    HIEDGE_ASSIGN_OR_RETURN(local.decision, ReadDecisionConfig(o.decision));
   }
-  HIEDGE_RETURN_IF_ERROR(PointForOffloadCost(p.decision, p.decision.offload_cost).status());
-  HIEDGE_ASSIGN_OR_RETURN(p.clean, LoadDataForModel(o.data_dir, Split::kTest, info.input_shape,
-                                                    info.num_classes, info.name));
-  HIEDGE_ASSIGN_OR_RETURN(p.clean_stream, Replay(*sml, p.clean));
-  p.clean_stream.images = &p.clean;
-  if (!o.corruption.empty() && o.corrupt_fraction > 0) {
-    HIEDGE_ASSIGN_OR_RETURN(p.corrupted, ApplyCorruption(p.clean, o.corruption, o.severity, o.seed));
-    HIEDGE_ASSIGN_OR_RETURN(p.corrupted_stream, Replay(*sml, p.corrupted));
-    p.corrupted_stream.images = &p.corrupted;
+  HIEDGE_RETURN_IF_ERROR(PointForOffloadCost(local.decision, local.decision.offload_cost).status());
+  HIEDGE_ASSIGN_OR_RETURN(local.clean_stream, Replay(*sml, data.clean));
+  if (!data.corrupted.images.empty()) {
+    HIEDGE_ASSIGN_OR_RETURN(local.corrupted_stream, Replay(*sml, data.corrupted));
   }
-  HIEDGE_ASSIGN_OR_RETURN(p.sml_ms, MedianSampleMs(*sml, p.clean));
+  HIEDGE_ASSIGN_OR_RETURN(local.sml_ms, MedianSampleMs(*sml, data.clean));
   // Offline references on the same images: the S-ML alone and HI at the calibrated θ.
-  HIEDGE_ASSIGN_OR_RETURN(Predictions rp, Predict(*lml, p.clean, 256));
-  HIEDGE_ASSIGN_OR_RETURN(OffloadPolicy policy, OffloadPolicy::FromConfig(p.decision));
+  HIEDGE_ASSIGN_OR_RETURN(OffloadPolicy policy, OffloadPolicy::FromConfig(local.decision));
   const auto classes = static_cast<size_t>(info.num_classes);
   size_t sml_right = 0, hi_right = 0;
-  for (size_t i = 0; i < p.clean.size(); ++i) {
+  for (size_t i = 0; i < data.clean.size(); ++i) {
     const PolicyDecision d = policy.Decide(std::span<const float>(
-        p.clean_stream.sml_logits.data() + i * classes, classes));
-    sml_right += d.prediction == p.clean.labels[i];
-    hi_right += (d.offload ? rp.labels[i] : d.prediction) == p.clean.labels[i];
+        local.clean_stream.sml_logits.data() + i * classes, classes));
+    sml_right += d.prediction == data.clean.labels[i];
+    hi_right += (d.offload ? lml_test.labels[i] : d.prediction) == data.clean.labels[i];
   }
-  p.sml_accuracy = static_cast<double>(sml_right) / static_cast<double>(p.clean.size());
-  p.hi_accuracy = static_cast<double>(hi_right) / static_cast<double>(p.clean.size());
+  local.sml_accuracy = static_cast<double>(sml_right) / static_cast<double>(data.clean.size());
+  local.hi_accuracy = static_cast<double>(hi_right) / static_cast<double>(data.clean.size());
+  return local;
+}
+
+Result<std::unique_ptr<Prepared>> Prepare(const FleetOptions& o) {
+  auto prepared = std::make_unique<Prepared>();
+  HIEDGE_ASSIGN_OR_RETURN(auto lml, LoadModel(o.lml_card));
+  const ModelInfo& info = lml->info();
+  HIEDGE_ASSIGN_OR_RETURN(prepared->clean,
+                          LoadDataForModel(o.data_dir, Split::kTest, info.input_shape,
+                                           info.num_classes, info.name));
+  if (!o.corruption.empty() && o.corrupt_fraction > 0) {
+    HIEDGE_ASSIGN_OR_RETURN(prepared->corrupted, ApplyCorruption(prepared->clean, o.corruption,
+                                                                 o.severity, o.seed));
+  }
+  HIEDGE_ASSIGN_OR_RETURN(Predictions lml_test, Predict(*lml, prepared->clean, 256));
+  for (const std::string& card : o.sml_cards) {
+    HIEDGE_ASSIGN_OR_RETURN(LocalModel local,
+                            PrepareLocal(o, card, *lml, *prepared, lml_test));
+    prepared->locals.push_back(std::move(local));
+  }
+  // The streams point at the datasets, which no longer move.
+  for (LocalModel& local : prepared->locals) {
+    local.clean_stream.images = &prepared->clean;
+    local.corrupted_stream.images = &prepared->corrupted;
+  }
   return prepared;
 }
 
@@ -123,18 +150,19 @@ std::vector<DeviceSpec> MakeDevices(const FleetOptions& o, const Prepared& p,
                                     const std::string& policy, int count,
                                     const std::vector<std::string>& endpoints) {
   std::vector<DeviceSpec> devices;
-  const double slo_left_ms =
-      o.deadline_ms > 0 ? o.deadline_ms : std::max(1.0, o.slo_ms - p.sml_ms);
   const auto ramp_us = static_cast<int64_t>((o.warmup_s + o.duration_s) * 1e6 * 0.9);
   const int first = o.ramp ? std::min(o.devices.front(), count) : count;
+  const auto corrupt_devices = static_cast<int>(std::lround(o.corrupt_fraction * count));
   for (int i = 0; i < count; ++i) {
+    const LocalModel& local = p.locals[static_cast<size_t>(i) % p.locals.size()];
     DeviceSpec d;
     d.id = i;
     d.seed = o.seed * 1000003ULL + static_cast<uint64_t>(i);
-    const bool corrupt = !o.corruption.empty() && o.corrupt_fraction > 0 &&
-                         i < static_cast<int>(std::lround(o.corrupt_fraction * count));
-    d.stream = corrupt ? &p.corrupted_stream : &p.clean_stream;
-    d.kind = corrupt ? o.corruption : "clean";
+    d.sml_info = &local.info;
+    d.sml_ms = local.sml_ms;
+    const bool corrupt = !p.corrupted.images.empty() && i < corrupt_devices;
+    d.stream = corrupt ? &local.corrupted_stream : &local.clean_stream;
+    d.kind = local.name + (corrupt ? "+" + o.corruption : "");
     d.link.transport = o.transport;
     d.link.model = std::filesystem::path(o.lml_card).stem().string();
     d.link.client_id = "dev-" + std::to_string(i);
@@ -144,10 +172,12 @@ std::vector<DeviceSpec> MakeDevices(const FleetOptions& o, const Prepared& p,
     (void)ParseHostPort(endpoint, &d.link);  // Checked when the servers started.
     d.rate_hz = o.rate_hz;
     d.poisson = o.poisson;
-    d.options.policy = *OffloadPolicy::FromConfig(p.decision);
+    d.options.policy = *OffloadPolicy::FromConfig(local.decision);
+    const double deadline_ms =
+        o.deadline_ms > 0 ? o.deadline_ms : std::max(1.0, o.slo_ms - local.sml_ms);
     d.options.offload_deadline =
-        std::chrono::microseconds(static_cast<int64_t>(slo_left_ms * 1000));
-    if (policy == "load_aware" || policy == "server_set") d.options.cost_curve = p.decision;
+        std::chrono::microseconds(static_cast<int64_t>(deadline_ms * 1000));
+    if (policy == "load_aware" || policy == "server_set") d.options.cost_curve = local.decision;
     if (policy == "load_aware") d.options.offload_cost_per_ms = o.offload_cost_per_ms;
     if (policy == "server_set") d.options.follow_server_price = true;
     if (o.ramp && i >= first) {
@@ -157,7 +187,7 @@ std::vector<DeviceSpec> MakeDevices(const FleetOptions& o, const Prepared& p,
   }
   if (!o.misbehaving.empty() && !devices.empty()) {
     DeviceSpec& bad = devices.back();
-    bad.kind = o.misbehaving;
+    bad.kind = o.misbehaving;  // Its figures are kept apart (FleetRun::well_behaved).
     if (o.misbehaving == "greedy") {
       bad.options.policy = OffloadPolicy::MaxSoftmax(2.0);  // θ > 1: offload everything.
       bad.options.cost_curve.reset();
@@ -209,6 +239,11 @@ Status ValidateFleetOptions(const FleetOptions& o) {
   }
   if (o.policies.empty()) return Status::InvalidArgument("no fleet policy given");
   if (o.devices.empty()) return Status::InvalidArgument("no fleet size given");
+  if (o.sml_cards.empty() || o.sml_cards.size() > 16)
+    return Status::InvalidArgument("give 1 to 16 S-ML cards (--local)");
+  if (!o.decision.empty() && o.sml_cards.size() > 1)
+    return Status::InvalidArgument(
+        "--decision is calibrated for one S-ML: leave it out to calibrate each --local");
   for (int n : o.devices) {
     if (n < 1 || n > 5000) return Status::InvalidArgument("fleet size must be in [1, 5000]");
   }
@@ -245,9 +280,10 @@ Result<FleetReport> RunFleet(const FleetOptions& options) {
   if (options.progress) std::fprintf(stderr, "fleet: preparing (S-ML logits, calibration)\n");
   HIEDGE_ASSIGN_OR_RETURN(std::unique_ptr<Prepared> prepared_ptr, Prepare(options));
   const Prepared& prepared = *prepared_ptr;
-  report.sml_ms = prepared.sml_ms;
-  report.sml_accuracy = prepared.sml_accuracy;
-  report.hi_accuracy = prepared.hi_accuracy;
+  for (const LocalModel& local : prepared.locals) {
+    report.locals.push_back({local.name, local.sml_ms, local.sml_accuracy, local.hi_accuracy,
+                             local.decision.theta});
+  }
   std::error_code ec;
   std::filesystem::create_directories(options.out, ec);
   const std::string binary =
@@ -303,7 +339,7 @@ Result<FleetReport> RunFleet(const FleetOptions& options) {
         server_cpu1 = servers.CpuSeconds();
       });
       std::vector<DeviceLog> logs =
-          fleet::RunDevices(specs, prepared.sml_info, prepared.sml_ms, start_us, end_us);
+          fleet::RunDevices(specs, start_us, end_us);
       cpu_clock.join();
       stop.store(true);
       monitor.join();

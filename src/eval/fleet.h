@@ -31,7 +31,8 @@ namespace hiedge {
 const std::vector<std::string>& FleetPolicyNames();
 
 struct FleetOptions {
-  std::string sml_card = "models/sml.json";
+  // S-ML cards; devices take them in turn, each with a decision calibrated for it.
+  std::vector<std::string> sml_cards = {"models/sml.json"};
   std::string lml_card = "models/lml.json";
   std::string data_dir = kFashionMnistDir;
   // Decision config with a cost curve; "" = calibrated here on the validation split,
@@ -97,7 +98,7 @@ struct FleetWindow {
 
 struct FleetDeviceSummary {
   int device = 0;
-  std::string kind;  // "clean", the corruption, or the misbehaviour.
+  std::string kind;  // The S-ML's name, "+corruption", or the misbehaviour.
   FleetFigures figures;
 };
 
@@ -114,13 +115,21 @@ struct FleetRun {
   double lml_accuracy_offloaded = 0;  // Of answered offloads.
   // With a misbehaving device: the others' figures alone (else equal to `figures`).
   FleetFigures well_behaved;
+  // Per kind of device (S-ML, corruption, misbehaviour), sorted by kind.
+  std::vector<std::pair<std::string, FleetFigures>> by_kind;
+};
+
+struct FleetLocal {
+  std::string name;         // The card's stem; devices.csv's kind starts with it.
+  double sml_ms = 0;        // Its median time per sample here, added to latencies.
+  double sml_accuracy = 0;  // Alone, on the clean test images.
+  double hi_accuracy = 0;   // With the L-ML at its calibrated θ, offline, same images.
+  double theta = 0;
 };
 
 struct FleetReport {
   FleetOptions options;
-  double sml_ms = 0;        // The S-ML's median time per sample here, added to latencies.
-  double sml_accuracy = 0;  // On the images the fleet sees, alone.
-  double hi_accuracy = 0;   // S-ML + L-ML at the calibrated θ, offline, same images.
+  std::vector<FleetLocal> locals;
   std::string cpu;
   std::vector<FleetRun> runs;
 };

@@ -48,8 +48,9 @@ Cause CauseOf(const std::string& error) {
   return Cause::kOther;
 }
 
-void RunDevice(const DeviceSpec& spec, const ModelInfo& sml_info, double sml_ms, int64_t start_us,
-               int64_t end_us, DeviceLog* log) {
+void RunDevice(const DeviceSpec& spec, int64_t start_us, int64_t end_us, DeviceLog* log) {
+  const ModelInfo& sml_info = *spec.sml_info;
+  const double sml_ms = spec.sml_ms;
   const Dataset& images = *spec.stream->images;
   ReplayBackend replay(sml_info, *spec.stream);
   std::unique_ptr<OffloadClient> client = MakeOffloadClient(spec.link);
@@ -103,14 +104,13 @@ void RunDevice(const DeviceSpec& spec, const ModelInfo& sml_info, double sml_ms,
 
 }  // namespace
 
-std::vector<DeviceLog> RunDevices(const std::vector<DeviceSpec>& devices, const ModelInfo& sml_info,
-                                  double sml_ms, int64_t start_us, int64_t end_us) {
+std::vector<DeviceLog> RunDevices(const std::vector<DeviceSpec>& devices, int64_t start_us,
+                                  int64_t end_us) {
   std::vector<DeviceLog> logs(devices.size());
   std::vector<std::thread> threads;
   threads.reserve(devices.size());
   for (size_t i = 0; i < devices.size(); ++i) {
-    threads.emplace_back(RunDevice, std::cref(devices[i]), std::cref(sml_info), sml_ms, start_us,
-                         end_us, &logs[i]);
+    threads.emplace_back(RunDevice, std::cref(devices[i]), start_us, end_us, &logs[i]);
   }
   for (std::thread& t : threads) t.join();
   return logs;

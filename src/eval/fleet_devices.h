@@ -40,6 +40,8 @@ struct ReplayedStream {
 // One simulated device's set-up.
 struct DeviceSpec {
   int id = 0;
+  const ModelInfo* sml_info = nullptr;  // The replayed S-ML's.
+  double sml_ms = 0;                    // Added to each latency: its time per sample.
   const ReplayedStream* stream = nullptr;
   OffloadOptions link;
   DeviceOptions options;
@@ -47,7 +49,7 @@ struct DeviceSpec {
   bool poisson = false;
   int64_t join_us = 0;  // From the run's start.
   uint64_t seed = 1;
-  std::string kind = "clean";
+  std::string kind;
 };
 
 // Everything one device recorded.
@@ -57,9 +59,8 @@ struct DeviceLog {
   uint64_t ignored_prices = 0;
 };
 
-// Runs `devices` (one thread each) from `start_us` (SteadyMicros) until `end_us`;
-// `sml_ms` is added to each latency, `sml_info` describes the replayed S-ML.
-std::vector<DeviceLog> RunDevices(const std::vector<DeviceSpec>& devices, const ModelInfo& sml_info,
-                                  double sml_ms, int64_t start_us, int64_t end_us);
+// Runs `devices` (one thread each) from `start_us` (SteadyMicros) until `end_us`.
+std::vector<DeviceLog> RunDevices(const std::vector<DeviceSpec>& devices, int64_t start_us,
+                                  int64_t end_us);
 
 }  // namespace hiedge::fleet

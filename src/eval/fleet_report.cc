@@ -79,9 +79,11 @@ FleetRun SummarizeFleetRun(const FleetOptions& options, const std::string& polic
   std::vector<FiguresBuilder> per_window(windows, FiguresBuilder(options.slo_ms));
   std::vector<std::vector<bool>> active(windows, std::vector<bool>(specs.size(), false));
   std::map<std::string, uint64_t> causes;
+  std::map<std::string, FiguresBuilder> kinds;
   uint64_t offloads_answered = 0, offloads_right = 0;
   for (size_t d = 0; d < logs.size(); ++d) {
     FiguresBuilder mine(options.slo_ms);
+    FiguresBuilder& kind = kinds.try_emplace(specs[d].kind, options.slo_ms).first->second;
     for (const SampleLog& s : logs[d].samples) {
       const auto w = std::min(windows - 1, static_cast<size_t>(s.arrival_ms / window_ms));
       per_window[w].Add(s);
@@ -89,6 +91,7 @@ FleetRun SummarizeFleetRun(const FleetOptions& options, const std::string& polic
       if (s.arrival_ms < warmup_ms) continue;
       overall.Add(s);
       mine.Add(s);
+      kind.Add(s);
       if (specs[d].kind != options.misbehaving || options.misbehaving.empty()) well_behaved.Add(s);
       if (s.offloaded && !s.fallback) {
         ++offloads_answered;
@@ -100,6 +103,7 @@ FleetRun SummarizeFleetRun(const FleetOptions& options, const std::string& polic
   }
   run.figures = overall.Build();
   run.well_behaved = well_behaved.Build();
+  for (auto& [name, builder] : kinds) run.by_kind.emplace_back(name, builder.Build());
   run.fallback_causes.assign(causes.begin(), causes.end());
   run.lml_accuracy_offloaded = offloads_answered == 0 ? 0
                                                       : static_cast<double>(offloads_right) /
@@ -147,6 +151,9 @@ std::string FleetReportToJson(const FleetReport& r) {
     row["server_cores"] = run.server_cores;
     row["lml_accuracy_on_offloads"] = run.lml_accuracy_offloaded;
     if (!r.options.misbehaving.empty()) row["well_behaved"] = FiguresJson(run.well_behaved);
+    nlohmann::json by_kind = nlohmann::json::object();
+    for (const auto& [kind, figures] : run.by_kind) by_kind[kind] = FiguresJson(figures);
+    row["by_kind"] = by_kind;
     nlohmann::json causes = nlohmann::json::object();
     for (const auto& [cause, count] : run.fallback_causes) causes[cause] = count;
     row["fallback_causes"] = causes;
@@ -164,8 +171,15 @@ std::string FleetReportToJson(const FleetReport& r) {
     }
   }
   const FleetOptions& o = r.options;
+  nlohmann::json locals = nlohmann::json::array();
+  for (const FleetLocal& l : r.locals) {
+    locals.push_back({{"name", l.name}, {"sml_ms_added", l.sml_ms}, {"sml_accuracy", l.sml_accuracy},
+                      {"hi_accuracy_offline", l.hi_accuracy}, {"theta", l.theta}});
+  }
+  const FleetLocal first = r.locals.empty() ? FleetLocal{} : r.locals.front();
   nlohmann::json j = {
       {"cpu", r.cpu},
+      {"locals", locals},
       {"slo_ms", o.slo_ms},
       {"server_slo_ms", o.slo_ms * o.server_slo_fraction},
       {"rate_hz", o.rate_hz},
@@ -173,13 +187,13 @@ std::string FleetReportToJson(const FleetReport& r) {
       {"servers", o.endpoints.empty() ? o.servers : static_cast<int>(o.endpoints.size())},
       {"duration_s", o.duration_s},
       {"warmup_s", o.warmup_s},
-      {"sml_ms_added", r.sml_ms},
-      {"sml_accuracy", r.sml_accuracy},
-      {"hi_accuracy_offline", r.hi_accuracy},
+      {"sml_ms_added", first.sml_ms},
+      {"sml_accuracy", first.sml_accuracy},
+      {"hi_accuracy_offline", first.hi_accuracy},
       {"corruption", o.corruption},
       {"corrupt_fraction", o.corrupt_fraction},
       {"misbehaving", o.misbehaving},
-      {"deadline_ms", o.deadline_ms > 0 ? o.deadline_ms : o.slo_ms - r.sml_ms},
+      {"deadline_ms", o.deadline_ms > 0 ? o.deadline_ms : o.slo_ms - first.sml_ms},
       {"seed", o.seed},
       {"rows", rows},
       {"windows", windows}};
@@ -187,9 +201,12 @@ std::string FleetReportToJson(const FleetReport& r) {
 }
 
 std::string FleetRunsToTable(const FleetReport& r) {
-  std::string out = fmt::format(
-      "fleet: SLO {} ms, {} frames/s per device, S-ML alone {:.2f}%, HI offline {:.2f}% ({})\n",
-      r.options.slo_ms, r.options.rate_hz, 100 * r.sml_accuracy, 100 * r.hi_accuracy, r.cpu);
+  std::string out = fmt::format("fleet: SLO {} ms, {} frames/s per device ({})\n", r.options.slo_ms,
+                                r.options.rate_hz, r.cpu);
+  for (const FleetLocal& l : r.locals) {
+    out += fmt::format("  {}: alone {:.2f}%, HI offline {:.2f}% at theta {:.3f}\n", l.name,
+                       100 * l.sml_accuracy, 100 * l.hi_accuracy, l.theta);
+  }
   out += fmt::format("{:<11} {:>7} {:>8} {:>9} {:>9} {:>9} {:>9} {:>8} {:>9}\n", "policy",
                      "devices", "SLO %", "accuracy", "offload%", "refused%", "p99 ms", "harness",
                      "server");

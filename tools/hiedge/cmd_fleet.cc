@@ -88,7 +88,10 @@ void AddFleetCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--transport", a->transport, "Offload protocol (rest)")
       ->check(CLI::IsMember({"rest"}))
       ->capture_default_str();
-  cmd->add_option("--local", o.sml_card, "S-ML model card")->capture_default_str();
+  cmd->add_option("--local", o.sml_cards,
+                  "S-ML model card; repeat for a mixed fleet (devices take them in turn, each "
+                  "calibrated for its own)")
+      ->capture_default_str();
   cmd->add_option("--remote", o.lml_card, "L-ML model card the servers serve")
       ->capture_default_str();
   cmd->add_option("--decision", o.decision,
