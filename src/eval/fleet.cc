@@ -258,6 +258,10 @@ Status ValidateFleetOptions(const FleetOptions& o) {
     return Status::InvalidArgument("--duration-s must be in (0, 3600] and --warmup-s in [0, 600]");
   if (!(o.window_s >= 0.1) || o.window_s > o.duration_s + o.warmup_s)
     return Status::InvalidArgument("--window-s must be at least 0.1 and within the run");
+  if (!o.endpoints.empty() && o.transport == Transport::kGrpc &&
+      o.grpc_endpoints.size() != o.endpoints.size())
+    return Status::InvalidArgument(
+        "--transport grpc with running servers: give each one's --grpc-server beside --server");
   if ((o.servers < 1 || o.servers > 16) && o.endpoints.empty())
     return Status::InvalidArgument("--servers must be in [1, 16]");
   if (!(o.corrupt_fraction >= 0) || o.corrupt_fraction > 1)
@@ -295,11 +299,14 @@ Result<FleetReport> RunFleet(const FleetOptions& options) {
   for (const std::string& policy : options.policies) {
     for (int count : sizes) {
       fleet::ServerProcesses servers;
-      std::vector<std::string> endpoints = options.endpoints;
+      std::vector<std::string> endpoints = options.endpoints;  // Scraped: REST.
+      std::vector<std::string> device_endpoints =
+          options.transport == Transport::kGrpc ? options.grpc_endpoints : options.endpoints;
       if (endpoints.empty()) {
         std::vector<std::string> args = {
             "--models-dir", lml.parent_path().empty() ? "." : lml.parent_path().string(),
-            "--model", lml.stem().string(), "--grpc-port", "-1", "--max-batch-size", "64",
+            "--model", lml.stem().string(), "--grpc-port",
+            options.transport == Transport::kGrpc ? "0" : "-1", "--max-batch-size", "64",
             "--max-queue-delay-us", "500", "--http-threads", "64", "--max-connections", "4096",
             // Stopped once the run is measured: no drain to wait for.
             "--drain-min-seconds", "0"};
@@ -312,6 +319,10 @@ Result<FleetReport> RunFleet(const FleetOptions& options) {
         std::filesystem::create_directories(logs, ec);
         HIEDGE_RETURN_IF_ERROR(servers.Start(binary, args, options.servers, logs));
         endpoints = servers.endpoints();
+        device_endpoints =
+            options.transport == Transport::kGrpc ? servers.grpc_endpoints() : endpoints;
+        if (device_endpoints.size() != endpoints.size())
+          return Status::Unavailable("a started server did not report its gRPC port");
       }
       if (options.progress) {
         std::fprintf(stderr, "fleet: %-10s %5d devices, %.0f s ...", policy.c_str(), count,
@@ -319,7 +330,7 @@ Result<FleetReport> RunFleet(const FleetOptions& options) {
         std::fflush(stderr);
       }
       const std::vector<DeviceSpec> specs =
-          MakeDevices(options, prepared, policy, count, endpoints);
+          MakeDevices(options, prepared, policy, count, device_endpoints);
       const int64_t start_us = SteadyMicros() + 200'000;
       const int64_t measure_us = start_us + static_cast<int64_t>(options.warmup_s * 1e6);
       const int64_t end_us = measure_us + static_cast<int64_t>(options.duration_s * 1e6);

@@ -56,10 +56,13 @@ struct FleetOptions {
   double duration_s = 10;  // Per run, measured.
   double window_s = 1;
   int servers = 1;                   // `hiedge serve` processes started on loopback.
-  std::vector<std::string> endpoints;  // Running servers instead (host:port).
+  // Running servers instead (host:port of REST, scraped for metrics); devices offload
+  // there too unless grpc_endpoints are given.
+  std::vector<std::string> endpoints;
+  std::vector<std::string> grpc_endpoints;
   std::string serve_binary;          // The `hiedge` executable; "" = this process's.
   std::vector<std::string> serve_args;  // Extra arguments for `hiedge serve`.
-  Transport transport = Transport::kRest;
+  Transport transport = Transport::kRest;  // The devices' offload protocol.
   double offload_cost_per_ms = 0.01;  // load_aware.
   // A fraction of the devices sees this corruption (hiedge/corruptions.h); "" = none.
   std::string corruption;

@@ -98,6 +98,7 @@ Status ServerProcesses::Start(const std::string& binary, const std::vector<std::
     pids_.push_back(pid);
     // Wait for "... on http://host:port".
     const std::regex address(R"(on http://([^:\s]+):(\d+))");
+    const std::regex grpc_address(R"(grpc://([^:\s]+):(\d+))");
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     std::string endpoint;
     while (endpoint.empty()) {
@@ -105,6 +106,9 @@ Status ServerProcesses::Start(const std::string& binary, const std::vector<std::
       std::smatch m;
       if (text.ok() && std::regex_search(*text, m, address)) {
         endpoint = m[1].str() + ":" + m[2].str();
+        if (std::regex_search(*text, m, grpc_address)) {
+          grpc_endpoints_.push_back(m[1].str() + ":" + m[2].str());
+        }
         break;
       }
       int status = 0;
@@ -138,6 +142,7 @@ void ServerProcesses::Stop() {
   }
   pids_.clear();
   endpoints_.clear();
+  grpc_endpoints_.clear();
 }
 
 double ServerProcesses::CpuSeconds() const {

@@ -34,17 +34,20 @@ class ServerProcesses {
   ServerProcesses& operator=(const ServerProcesses&) = delete;
 
   // Starts `count` `<binary> serve <args> --port 0` processes, logs in `log_dir`, and
-  // waits (at most 60 s each) until each prints its address.
+  // waits (at most 60 s each) until each prints its address (and its gRPC address when
+  // `args` give it a gRPC port).
   Status Start(const std::string& binary, const std::vector<std::string>& args, int count,
                const std::string& log_dir);
   void Stop();
-  const std::vector<std::string>& endpoints() const { return endpoints_; }
+  const std::vector<std::string>& endpoints() const { return endpoints_; }  // REST.
+  const std::vector<std::string>& grpc_endpoints() const { return grpc_endpoints_; }
   // CPU seconds (user + system) the started servers have used so far.
   double CpuSeconds() const;
 
  private:
   std::vector<pid_t> pids_;
   std::vector<std::string> endpoints_;
+  std::vector<std::string> grpc_endpoints_;
 };
 
 // This process's CPU seconds (user + system) so far.

@@ -160,6 +160,22 @@ TEST(FleetProcessTest, ASmallFleetRunsEveryPolicyAndWritesConsistentFiles) {
     ASSERT_TRUE(csv.ok()) << file;
     EXPECT_GT(std::count(csv->begin(), csv->end(), '\n'), 4) << file;
   }
+  // The same over gRPC: the started servers open a gRPC port and the devices use it.
+  const std::string grpc_out = (dir.path() / "grpc").string();
+  ASSERT_EQ(testing::RunProcess(
+                {HIEDGE_BINARY, "fleet", "--devices", "3", "--policies", "server_set",
+                 "--transport", "grpc", "--duration-s", "1", "--warmup-s", "0.5", "--rate-hz",
+                 "20", "--local", testing::kShippedModels + "/sml.json", "--remote",
+                 testing::kShippedModels + "/lml.json", "--out", grpc_out, "--no-progress"},
+                dir.path()),
+            0);
+  auto grpc_text = ReadTextFile(grpc_out + "/fleet.json");
+  ASSERT_TRUE(grpc_text.ok());
+  const auto grpc_report = nlohmann::json::parse(*grpc_text);
+  ASSERT_EQ(grpc_report["rows"].size(), 1u);
+  EXPECT_GT(grpc_report["rows"][0]["samples"].get<int>(), 40);
+  EXPECT_GT(grpc_report["rows"][0]["offload_rate"].get<double>(), 0);
+  EXPECT_EQ(grpc_report["rows"][0]["fallback_rate"].get<double>(), 0);
   // Bad input is a clear error, exit 2.
   EXPECT_EQ(testing::RunProcess({HIEDGE_BINARY, "fleet", "--devices", "10:x", "--out", out},
                                 dir.path()),

@@ -84,9 +84,11 @@ void AddFleetCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--server", o.endpoints,
                   "Use running servers (host:port, repeatable) instead of starting them; the "
                   "policy's server side is then theirs");
+  cmd->add_option("--grpc-server", o.grpc_endpoints,
+                  "With --server and --transport grpc: each running server's gRPC host:port");
   cmd->add_option("--serve-arg", o.serve_args, "Extra argument for the started servers (repeat)");
-  cmd->add_option("--transport", a->transport, "Offload protocol (rest)")
-      ->check(CLI::IsMember({"rest"}))
+  cmd->add_option("--transport", a->transport, "Devices' offload protocol: rest or grpc")
+      ->check(CLI::IsMember({"rest", "grpc"}))
       ->capture_default_str();
   cmd->add_option("--local", o.sml_cards,
                   "S-ML model card; repeat for a mixed fleet (devices take them in turn, each "
