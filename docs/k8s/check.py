@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Checks the manifests in this folder: every YAML document parses, every Kubernetes
 object has apiVersion, kind and a name, the HPA scales a metric an adapter rule
 defines, and every metric the rules read is one hiedge exports (named in
