@@ -50,6 +50,11 @@ struct DeviceSummary {
   std::map<std::string, uint64_t> fallback_causes;  // At most kMaxCauses reasons.
   LatencyHistogram total_ms;                        // Per sample, S-ML to final answer.
   LatencyHistogram local_ms;                        // S-ML inference.
+  // Offload prices the server sent that were nonsense and ignored
+  // (DeviceRuntime::ignored_prices), and the offload β at the end (with load-aware or
+  // server-set thresholds; < 0 when neither was on).
+  uint64_t ignored_prices = 0;
+  double final_offload_beta = -1;
 
   static constexpr size_t kMaxCauses = 16;
 

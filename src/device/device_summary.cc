@@ -113,6 +113,9 @@ std::string DeviceSummary::ToJson(double beta) const {
       {"fallbacks", fallbacks},
       {"fallback_rate", fallback_rate()},
       {"fallback_causes", causes},
+      {"ignored_prices", ignored_prices},
+      {"final_offload_beta",
+       final_offload_beta >= 0 ? nlohmann::json(final_offload_beta) : nlohmann::json(nullptr)},
       {"beta", beta},
       {"cost", labelled ? nlohmann::json(cost(beta)) : nlohmann::json(nullptr)},
       {"latency_ms",
@@ -152,6 +155,11 @@ std::string DeviceSummary::ToText(double beta) const {
   text += Format(", p99 %.3f; S-ML mean %.3f\n", total_ms.Percentile(99), local_ms.Mean());
   for (const auto& [reason, count] : fallback_causes) {
     text += "fallback cause: " + std::to_string(count) + " sample(s): " + reason + "\n";
+  }
+  if (final_offload_beta >= 0) text += Format("offload beta at the end %.4f\n", final_offload_beta);
+  if (ignored_prices > 0) {
+    text += Format("warning: %.0f offload price(s) from the server were nonsense and ignored\n",
+                   static_cast<double>(ignored_prices));
   }
   return text;
 }

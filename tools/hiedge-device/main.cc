@@ -151,6 +151,9 @@ Status Run(const StreamArgs& a, std::optional<DriftDetector>* drift) {
     summary.drift = device.drift()->alarms();
     *drift = *device.drift();
   }
+  summary.ignored_prices = device.ignored_prices();
+  if (setup.options.offload_cost_per_ms > 0 || setup.options.follow_server_price)
+    summary.final_offload_beta = device.offload_beta();
   // With --answers - stdout is the CSV: the text summary goes to stderr instead.
   std::fprintf(answers_path == "-" ? stderr : stdout, "%s%s", summary.ToText(setup.beta).c_str(),
                LearnerSummaryLine(device).c_str());

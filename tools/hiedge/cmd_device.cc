@@ -34,6 +34,10 @@ Status RunDeviceCommand(const DeviceArgs& a, std::optional<DriftDetector>* drift
       Summarize("HI(" + setup.options.policy.Describe() + ")", setup.options.policy.theta(),
                 records, test, CostModel{setup.beta, 1.0}, wall)};
   std::printf("%s%s", ResultsToTable(results).c_str(), LearnerSummaryLine(device).c_str());
+  if (device.ignored_prices() > 0) {
+    std::printf("warning: %llu offload price(s) from the server were nonsense and ignored\n",
+                static_cast<unsigned long long>(device.ignored_prices()));
+  }
   HIEDGE_RETURN_IF_ERROR(SaveLearnerState(a.device, device));
   if (device.drift() != nullptr) *drift = *device.drift();
   const std::vector<FallbackCause> causes = FallbackCauses(records);
