@@ -43,6 +43,12 @@ struct ServiceLimits {
   // served with dynamic batching (its queue is what admission predicts); off while
   // admission.slo_ms is 0. See hiedge/admission.h.
   AdmissionOptions admission;
+  // Requests for an unbatched model whose mean compute per request (over at least 100
+  // answered) is at most this, with a body of at most inline_max_body_bytes, run on the
+  // transport's own thread instead of a model worker: for a model that computes almost
+  // nothing, the hand-off to a worker and back costs more than the model. 0 = never.
+  double inline_below_us = 20;
+  size_t inline_max_body_bytes = 64 << 10;
 };
 
 // Thread-safe: all methods may be called concurrently.
@@ -107,6 +113,10 @@ class InferenceService {
   using MetricsSource = std::function<std::vector<BackendMetric>()>;
   int AddMetricsSource(MetricsSource source);
   void RemoveMetricsSource(int id);
+
+  // Whether a request of `body_bytes` for `model` may run on the transport's thread
+  // (ServiceLimits::inline_below_us). False for unknown and batched models.
+  bool RunsInline(const std::string& model, size_t body_bytes) const;
 
   // The model's current offload price (β × 10^6), or -1 when it is not served under a
   // latency objective. Transports attach it to refusals.

@@ -150,8 +150,11 @@ std::vector<DeviceSpec> MakeDevices(const FleetOptions& o, const Prepared& p,
                                     const std::string& policy, int count,
                                     const std::vector<std::string>& endpoints) {
   std::vector<DeviceSpec> devices;
+  // A ramp up: devices [from, to) join at an even pace over 90% of the run; a ramp
+  // down: devices [to, from) leave at that pace, the last first.
   const auto ramp_us = static_cast<int64_t>((o.warmup_s + o.duration_s) * 1e6 * 0.9);
-  const int first = o.ramp ? std::min(o.devices.front(), count) : count;
+  const int from = o.ramp ? o.devices.front() : count, to = o.ramp ? o.devices.back() : count;
+  const int stay = std::min(from, to);  // Devices present the whole run.
   const auto corrupt_devices = static_cast<int>(std::lround(o.corrupt_fraction * count));
   for (int i = 0; i < count; ++i) {
     const LocalModel& local = p.locals[static_cast<size_t>(i) % p.locals.size()];
@@ -180,8 +183,13 @@ std::vector<DeviceSpec> MakeDevices(const FleetOptions& o, const Prepared& p,
     if (policy == "load_aware" || policy == "server_set") d.options.cost_curve = local.decision;
     if (policy == "load_aware") d.options.offload_cost_per_ms = o.offload_cost_per_ms;
     if (policy == "server_set") d.options.follow_server_price = true;
-    if (o.ramp && i >= first) {
-      d.join_us = ramp_us * (i - first + 1) / std::max(1, count - first);
+    if (o.ramp && i >= stay) {
+      const int64_t at = ramp_us * (i - stay + 1) / std::max(1, count - stay);
+      if (from < to) {
+        d.join_us = at;
+      } else {
+        d.leave_us = ramp_us - at + ramp_us / std::max(1, count - stay);
+      }
     }
     devices.push_back(std::move(d));
   }
@@ -248,7 +256,7 @@ Status ValidateFleetOptions(const FleetOptions& o) {
     if (n < 1 || n > 5000) return Status::InvalidArgument("fleet size must be in [1, 5000]");
   }
   if (o.ramp && o.devices.size() != 2)
-    return Status::InvalidArgument("a ramp takes two fleet sizes, FROM:TO");
+    return Status::InvalidArgument("a ramp takes two fleet sizes, FROM:TO (up or down)");
   if (!(o.rate_hz > 0) || o.rate_hz > 1000)
     return Status::InvalidArgument("--rate-hz must be in (0, 1000]");
   if (!(o.slo_ms > 0) || o.slo_ms > 60000) return Status::InvalidArgument("--slo-ms must be in (0, 60000]");
@@ -295,7 +303,8 @@ Result<FleetReport> RunFleet(const FleetOptions& options) {
                                    : options.serve_binary;
   const std::filesystem::path lml(options.lml_card);
   const std::vector<int> sizes =
-      options.ramp ? std::vector<int>{options.devices.back()} : options.devices;
+      options.ramp ? std::vector<int>{std::max(options.devices.front(), options.devices.back())}
+                   : options.devices;
   for (const std::string& policy : options.policies) {
     for (int count : sizes) {
       fleet::ServerProcesses servers;

@@ -41,7 +41,7 @@ struct FleetOptions {
   double beta = 0.02;
   std::vector<std::string> policies = {"fixed", "load_aware", "server_set"};
   // Fleet sizes, each run after a fresh server start; or, with ramp, a ramp from the
-  // first to the last over the whole duration (devices join at an even pace).
+  // first to the last over the whole duration (devices join, or leave, at an even pace).
   std::vector<int> devices = {10, 100, 1000};
   bool ramp = false;
   double rate_hz = 10;   // Frames per second per device.
@@ -107,7 +107,7 @@ struct FleetDeviceSummary {
 
 struct FleetRun {
   std::string policy;
-  int devices = 0;  // The fleet size (the last of a ramp).
+  int devices = 0;  // The fleet size (the largest of a ramp).
   FleetFigures figures;  // Over the measured part.
   // Fleet-wide fallbacks by cause (the DeviceRuntime's error, bounded to 80 bytes).
   std::vector<std::pair<std::string, uint64_t>> fallback_causes;

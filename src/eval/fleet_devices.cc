@@ -48,7 +48,9 @@ Cause CauseOf(const std::string& error) {
   return Cause::kOther;
 }
 
-void RunDevice(const DeviceSpec& spec, int64_t start_us, int64_t end_us, DeviceLog* log) {
+void RunDevice(const DeviceSpec& spec, int64_t start_us, int64_t run_end_us, DeviceLog* log) {
+  const int64_t end_us =
+      spec.leave_us > 0 ? std::min(run_end_us, start_us + spec.leave_us) : run_end_us;
   const ModelInfo& sml_info = *spec.sml_info;
   const double sml_ms = spec.sml_ms;
   const Dataset& images = *spec.stream->images;
@@ -66,7 +68,8 @@ void RunDevice(const DeviceSpec& spec, int64_t start_us, int64_t end_us, DeviceL
   const auto pixels = static_cast<size_t>(images.channels * images.height * images.width);
   std::map<std::string, uint64_t> causes;
   log->samples.reserve(static_cast<size_t>(
-      static_cast<double>(end_us - start_us - spec.join_us) / period_us * 1.1 + 16));
+      std::max<double>(0, static_cast<double>(end_us - start_us - spec.join_us)) / period_us * 1.1 +
+      16));
 
   double next_us = static_cast<double>(start_us + spec.join_us) + phase(rng);
   for (size_t k = 0;; ++k) {

@@ -47,7 +47,8 @@ struct DeviceSpec {
   DeviceOptions options;
   double rate_hz = 10;
   bool poisson = false;
-  int64_t join_us = 0;  // From the run's start.
+  int64_t join_us = 0;   // From the run's start.
+  int64_t leave_us = 0;  // From the run's start; 0 = stays to the end.
   uint64_t seed = 1;
   std::string kind;
 };

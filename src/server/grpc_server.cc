@@ -127,7 +127,7 @@ class Service final : public inference::GRPCInferenceService::CallbackService {
     auto client_id = ClientId(ctx);
     if (!client_id.ok()) return Done(ctx, ToGrpc(client_id.status()));
     const int64_t received_us = SteadyMicros();
-    return Queue(ctx, [this, ctx, in, out, held, client = std::move(*client_id), received_us] {
+    auto work = [this, ctx, in, out, held, client = std::move(*client_id), received_us] {
       auto request = protocol::ParseGrpcInferRequest(*in);
       if (!request.ok()) return ToGrpc(request.status());
       request->client_id = client;
@@ -143,7 +143,10 @@ class Service final : public inference::GRPCInferenceService::CallbackService {
       }
       protocol::EncodeGrpcInferResponse(*response, out);
       return grpc::Status::OK;
-    });
+    };
+    // A model cheaper than the hand-off runs on gRPC's own thread.
+    if (service_->RunsInline(in->model_name(), in->ByteSizeLong())) return Done(ctx, work());
+    return Queue(ctx, std::move(work));
   }
   grpc::ServerUnaryReactor* ModelConfig(grpc::CallbackServerContext* ctx,
                                         const inference::ModelConfigRequest* in,

@@ -315,7 +315,9 @@ void Connection::Dispatch() {
     v.body = req.body();
     return v;
   };
-  if (!route_->runs_model()) return Respond(context_->router.Handle(*route_, view()), false);
+  if (context_->router.RunsInline(*route_, req.body().size())) {
+    return Respond(context_->router.Handle(*route_, view()), false);
+  }
   const bool queued = context_->workers.Submit([self = shared_from_this(), view] {
     HttpReply reply = self->context_->router.Handle(*self->route_, view());
     asio::post(self->stream_.get_executor(), [self, reply = std::move(reply)]() mutable {

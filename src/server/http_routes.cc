@@ -159,6 +159,10 @@ std::variant<HttpRoute, HttpReply> HttpRouter::Resolve(std::string_view method,
   return HttpRoute{match->operation, match->model, match->version};
 }
 
+bool HttpRouter::RunsInline(const HttpRoute& route, size_t body_bytes) const {
+  return !route.runs_model() || service_->RunsInline(route.model, body_bytes);
+}
+
 HttpReply HttpRouter::Handle(const HttpRoute& route, const HttpRequestView& req) const {
   InferenceService& service = *service_;
   switch (route.operation) {

@@ -54,6 +54,10 @@ class HttpRouter {
   std::variant<HttpRoute, HttpReply> Resolve(std::string_view method, std::string_view target,
                                              std::string_view authorization) const;
 
+  // Whether a resolved request may be answered on the I/O thread: every route but
+  // inference, and inference on a model cheap enough (InferenceService::RunsInline).
+  bool RunsInline(const HttpRoute& route, size_t body_bytes) const;
+
   // Answers a resolved request. HEAD gets GET's headers; the transport drops the body.
   HttpReply Handle(const HttpRoute& route, const HttpRequestView& request) const;
 

@@ -283,6 +283,17 @@ Status InferenceService::Admit(const Served& served, const protocol::InferReques
                                             waited_us);
 }
 
+bool InferenceService::RunsInline(const std::string& model, size_t body_bytes) const {
+  if (limits_.inline_below_us <= 0 || body_bytes > limits_.inline_max_body_bytes) return false;
+  auto served = Find(model, "");
+  if (!served.ok() || served->batcher) return false;
+  const uint64_t answered = served->stats->request_success.load();
+  if (answered < 100) return false;  // Not enough seen to call it cheap.
+  const double mean_us =
+      static_cast<double>(served->stats->compute_duration_us.load()) / static_cast<double>(answered);
+  return mean_us <= limits_.inline_below_us;
+}
+
 int64_t InferenceService::OffloadPricePpm(const std::string& model) const {
   auto served = Find(model, "");
   if (!served.ok() || !served->admission) return -1;

@@ -71,5 +71,38 @@ TEST(ServiceStatsTest, RowsAreCappedWithAndWithoutBatching) {
             StatusCode::kInvalidArgument);
 }
 
+// A model cheaper than the hand-off to a worker runs on the transport's thread, once
+// 100 answers show it is cheap; batched models, large bodies and slow models never do.
+TEST(InlineExecutionTest, OnlyCheapUnbatchedModelsRunInline) {
+  InferenceService service;
+  ASSERT_TRUE(service.AddModel("cheap", std::make_shared<testing::FakeBackend>()).ok());
+  ASSERT_TRUE(service
+                  .AddModel("slow", std::make_shared<testing::FakeBackend>(
+                                        "slow", 1.0f, std::chrono::milliseconds(1)))
+                  .ok());
+  BatchingConfig batching;
+  batching.max_batch_size = 4;
+  ASSERT_TRUE(service.AddModel("batched", std::make_shared<testing::FakeBackend>(), batching).ok());
+  protocol::InferRequest request;
+  request.inputs.push_back({"input", "FP32", {1, 1, 4, 4}, std::vector<float>(16, 0.5f), {}});
+  EXPECT_FALSE(service.RunsInline("cheap", 100)) << "nothing seen yet";
+  for (int i = 0; i < 100; ++i) {
+    for (const char* model : {"cheap", "slow", "batched"}) {
+      ASSERT_TRUE(service.Infer(model, "", request).ok()) << model;
+    }
+  }
+  EXPECT_TRUE(service.RunsInline("cheap", 100));
+  EXPECT_FALSE(service.RunsInline("cheap", size_t{1} << 20)) << "a large body";
+  EXPECT_FALSE(service.RunsInline("slow", 100));
+  EXPECT_FALSE(service.RunsInline("batched", 100));
+  EXPECT_FALSE(service.RunsInline("unknown", 100));
+  ServiceLimits never;
+  never.inline_below_us = 0;
+  InferenceService off(never);
+  ASSERT_TRUE(off.AddModel("cheap", std::make_shared<testing::FakeBackend>()).ok());
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(off.Infer("cheap", "", request).ok());
+  EXPECT_FALSE(off.RunsInline("cheap", 100));
+}
+
 }  // namespace
 }  // namespace hiedge

@@ -59,7 +59,7 @@ void AddFleetCommand(CLI::App& app, int* exit_code) {
   FleetOptions& o = a->options;
   cmd->add_option("--devices", a->devices,
                   "Fleet sizes to run, each after a fresh server start (10,100,1000), or a ramp "
-                  "FROM:TO over the run (devices join at an even pace)")
+                  "FROM:TO over the run (devices join at an even pace, or leave with FROM > TO)")
       ->capture_default_str();
   cmd->add_option("--policies", o.policies,
                   "fixed, load_aware, admission, server_set (see docs/fleet.md)")

@@ -175,6 +175,11 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
                   "one quota")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
+  cmd->add_option("--inline-below-us", a->edge.limits.inline_below_us,
+                  "Run requests for an unbatched model whose mean compute is at most this (us) "
+                  "on the transport's thread, without the hand-off to a model worker (0 = never)")
+      ->check(CLI::Range(0.0, 10000.0))
+      ->capture_default_str();
   cmd->add_flag("--allow-non-finite", a->edge.limits.allow_non_finite_inputs,
                 "Accept NaN and infinite input values (default: 400)");
   cmd->add_option("--max-batch-size", a->batching.max_batch_size,
