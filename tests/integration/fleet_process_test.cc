@@ -176,6 +176,24 @@ TEST(FleetProcessTest, ASmallFleetRunsEveryPolicyAndWritesConsistentFiles) {
   EXPECT_GT(grpc_report["rows"][0]["samples"].get<int>(), 40);
   EXPECT_GT(grpc_report["rows"][0]["offload_rate"].get<double>(), 0);
   EXPECT_EQ(grpc_report["rows"][0]["fallback_rate"].get<double>(), 0);
+  // A ramp down: devices leave at an even pace, the windows count them going.
+  const std::string down_out = (dir.path() / "down").string();
+  ASSERT_EQ(testing::RunProcess(
+                {HIEDGE_BINARY, "fleet", "--devices", "6:2", "--policies", "fixed",
+                 "--duration-s", "2", "--warmup-s", "0", "--window-s", "0.5", "--rate-hz", "20",
+                 "--local", testing::kShippedModels + "/sml.json", "--remote",
+                 testing::kShippedModels + "/lml.json", "--out", down_out, "--no-progress"},
+                dir.path()),
+            0);
+  auto down_text = ReadTextFile(down_out + "/fleet.json");
+  ASSERT_TRUE(down_text.ok());
+  const auto windows = nlohmann::json::parse(*down_text)["windows"];
+  ASSERT_EQ(windows.size(), 4u);
+  EXPECT_EQ(windows.front()["devices"].get<int>(), 6);
+  EXPECT_LE(windows.back()["devices"].get<int>(), 3);
+  for (size_t w = 1; w < windows.size(); ++w) {
+    EXPECT_LE(windows[w]["devices"].get<int>(), windows[w - 1]["devices"].get<int>());
+  }
   // Bad input is a clear error, exit 2.
   EXPECT_EQ(testing::RunProcess({HIEDGE_BINARY, "fleet", "--devices", "10:x", "--out", out},
                                 dir.path()),
