@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -133,6 +134,10 @@ struct DeviceOptions {
   std::vector<double> exit_thresholds;
   // Drift detection against the calibration's statistics; none when empty.
   std::optional<DriftDetector> drift;
+  // The θ the drift reference was calibrated at, when the policy runs at another one (an
+  // S-ML-only run at θ 0, an L-ML-only run above 1): the detector judges "would have
+  // offloaded" at this θ. NaN: the policy's own θ.
+  double drift_theta = std::numeric_limits<double>::quiet_NaN();
   // Learning in the field: θ from the learner instead of the policy's, audits, labels
   // through DeviceRuntime::Feedback; a drift alarm makes it forget. None when empty.
   std::optional<FieldLearner> learner;

@@ -45,6 +45,7 @@ struct DeviceSummary {
   bool drift_detection = false;              // Drift detection ran.
   uint64_t drift_alarms = 0;                 // Samples that raised a drift alarm.
   std::vector<DriftAlarm> drift;             // The first alarms (DriftDetector::alarms()).
+  std::vector<DriftEpisode> drift_episodes;  // Every alarm (DriftDetector::episodes()).
   uint64_t remote_answers = 0;
   uint64_t fallbacks = 0;
   std::map<std::string, uint64_t> fallback_causes;  // At most kMaxCauses reasons.

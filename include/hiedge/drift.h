@@ -27,8 +27,18 @@ struct DriftOptions {
 };
 
 struct DriftAlarm {
-  uint64_t sample = 0;    // The observation (counted from 1) that raised it.
+  // The observation that raised it, counted from 0: the device's sample id when it
+  // observes every sample from its first (DeviceRuntime does, in submission order).
+  uint64_t sample = 0;
   std::string statistic;  // "offload_rate", "confidence" or "disagreement".
+};
+
+// Every alarm, kept in bounded state: alarms of one statistic within kEpisodeGap
+// observations of the previous one form one episode.
+struct DriftEpisode {
+  std::string statistic;
+  uint64_t first_sample = 0, last_sample = 0;  // As DriftAlarm::sample.
+  uint64_t alarms = 0;
 };
 
 class DriftDetector {
@@ -79,10 +89,16 @@ class DriftDetector {
   uint64_t observed_ = 0;
   std::vector<DriftAlarm> alarms_;  // At most kMaxAlarms kept; the count goes on.
   uint64_t alarm_count_ = 0;
+  std::vector<DriftEpisode> episodes_;  // Every alarm; at most kMaxEpisodes.
 
  public:
   static constexpr size_t kMaxAlarms = 64;
+  static constexpr size_t kMaxEpisodes = 256;
+  static constexpr uint64_t kEpisodeGap = 1000;
   uint64_t alarm_count() const { return alarm_count_; }
+  // Every alarm so far as episodes. Beyond kMaxEpisodes, later alarms extend the last
+  // episode of their statistic, so the counts always add up to alarm_count().
+  const std::vector<DriftEpisode>& episodes() const { return episodes_; }
 };
 
 }  // namespace hiedge

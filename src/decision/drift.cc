@@ -69,7 +69,22 @@ bool DriftDetector::ObserveAnswer(bool disagreed) {
 bool DriftDetector::Raise(const std::string& statistic) {
   if (statistic.empty()) return false;
   ++alarm_count_;
-  if (alarms_.size() < kMaxAlarms) alarms_.push_back({observed_, statistic});
+  const uint64_t sample = observed_ == 0 ? 0 : observed_ - 1;
+  if (alarms_.size() < kMaxAlarms) alarms_.push_back({sample, statistic});
+  // The latest episode of this statistic, extended when near enough (or when no room
+  // for a new one is left).
+  auto latest = std::find_if(episodes_.rbegin(), episodes_.rend(),
+                             [&](const DriftEpisode& e) { return e.statistic == statistic; });
+  const bool room = episodes_.size() < kMaxEpisodes;
+  if (latest != episodes_.rend() && (sample <= latest->last_sample + kEpisodeGap || !room)) {
+    latest->last_sample = std::max(latest->last_sample, sample);
+    ++latest->alarms;
+  } else if (room) {
+    episodes_.push_back({statistic, sample, sample, 1});
+  } else {
+    ++episodes_.back().alarms;  // No episode of this statistic and no room: the last one.
+    episodes_.back().last_sample = std::max(episodes_.back().last_sample, sample);
+  }
   offload_.s = confidence_.s = disagreement_.s = 0;  // Restart: the next alarm is a new one.
   return true;
 }

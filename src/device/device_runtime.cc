@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cmath>
 
 #include "hiedge/clock.h"
 #include "hiedge/decision.h"
@@ -15,7 +16,8 @@ DeviceRuntime::DeviceRuntime(InferenceBackend* local, OffloadClient* remote, Dev
       clock_(clock ? std::move(clock) : MicrosClock(SteadyMicros)),
       one_sample_shape_({1}),
       breaker_(options.breaker),
-      calibrated_theta_(options.policy.theta()),
+      calibrated_theta_(std::isnan(options.drift_theta) ? options.policy.theta()
+                                                         : options.drift_theta),
       live_cost_(options.cost_curve ? options.cost_curve->offload_cost : 0,
                  options.cost_curve ? options.offload_cost_per_ms : 0, /*smoothing=*/0.2,
                  /*recovery_half_life_ms=*/1000,

@@ -89,7 +89,17 @@ nlohmann::json DeviceSummary::DriftJson() const {
   nlohmann::json alarms = nlohmann::json::array();
   for (const DriftAlarm& a : drift)
     alarms.push_back({{"sample", a.sample}, {"statistic", a.statistic}});
-  return {{"detected", drift_alarms > 0}, {"alarms", drift_alarms}, {"first_alarms", alarms}};
+  nlohmann::json episodes = nlohmann::json::array();
+  for (const DriftEpisode& e : drift_episodes) {
+    episodes.push_back({{"statistic", e.statistic},
+                        {"first_sample", e.first_sample},
+                        {"last_sample", e.last_sample},
+                        {"alarms", e.alarms}});
+  }
+  return {{"detected", drift_alarms > 0},
+          {"alarms", drift_alarms},
+          {"first_alarms", alarms},
+          {"episodes", episodes}};
 }
 
 std::string DeviceSummary::ToJson(double beta) const {

@@ -74,6 +74,28 @@ TEST(DriftDetectorTest, AShiftIsFlaggedWithinAFewHundredSamples) {
   EXPECT_LE(first_after.sample - clean, 500u) << first_after.statistic;
 }
 
+// Alarms count samples from 0, and every alarm is kept as an episode however long the
+// drift lasts: the episodes' counts add up to the alarm count, in bounded state.
+TEST(DriftDetectorTest, EveryAlarmIsKeptInBoundedEpisodes) {
+  const DecisionConfig ref = Reference();
+  auto detector = DriftDetector::FromConfig(ref, {1e-4});
+  ASSERT_TRUE(detector.ok());
+  int alarms = 0;
+  Stream(3, {0.3, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01, 0.01, 0.005, 0.005}, 0.9)
+      .Feed(*detector, 200'000, &alarms);
+  ASSERT_GT(detector->alarm_count(), DriftDetector::kMaxAlarms) << "a long, strong drift";
+  EXPECT_EQ(detector->alarms().size(), DriftDetector::kMaxAlarms);
+  EXPECT_LE(detector->episodes().size(), DriftDetector::kMaxEpisodes);
+  uint64_t counted = 0;
+  for (const DriftEpisode& e : detector->episodes()) {
+    counted += e.alarms;
+    EXPECT_LE(e.first_sample, e.last_sample);
+    EXPECT_LT(e.last_sample, detector->observed());
+  }
+  EXPECT_EQ(counted, detector->alarm_count());
+  EXPECT_LT(detector->alarms().front().sample, detector->observed());
+}
+
 TEST(DriftDetectorTest, NeedsAReferenceAndAValidRate) {
   DecisionConfig old;  // A config written before drift references.
   EXPECT_EQ(DriftDetector::FromConfig(old).status().code(), StatusCode::kFailedPrecondition);

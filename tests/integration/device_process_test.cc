@@ -99,7 +99,8 @@ TEST_F(DeviceProcessTest, StreamsTheTestSetAndAnswersEverySampleOnce) {
     std::stringstream row(answers[i]);
     std::vector<std::string> cells;
     for (std::string cell; std::getline(row, cell, ',');) cells.push_back(cell);
-    ASSERT_EQ(cells.size(), 11u) << answers[i];
+    ASSERT_EQ(cells.size(), 12u) << answers[i];
+    EXPECT_EQ(cells[11], "0") << "no drift detection without a decision config";
     EXPECT_EQ(cells[9], "-1") << "no early exits configured";
     ids.insert(cells[0]);
     offloaded += cells[4] == "1";
@@ -160,7 +161,7 @@ TEST_F(DeviceProcessTest, AKilledDeviceHasWrittenEveryAnswerItMade) {
   ASSERT_FALSE(lines.empty());
   int64_t whole = 0;
   for (size_t i = 1; i < lines.size(); ++i) {
-    if (std::count(lines[i].begin(), lines[i].end(), ',') != 10) {
+    if (std::count(lines[i].begin(), lines[i].end(), ',') != 11) {
       EXPECT_EQ(i + 1, lines.size()) << "only the answer being written may be partial";
       break;
     }
@@ -339,7 +340,10 @@ TEST_F(DeviceProcessTest, RunsACalibratedLogisticTemperatureModule) {
     EXPECT_GT(j["counters"]["labelled"].get<int>(), 0) << j.dump();
   }
   size_t audits = 0;
-  for (const std::string& line : Lines(dir_ / "out" / "answers.csv")) audits += line.back() == '1';
+  for (const std::string& line : Lines(dir_ / "out" / "answers.csv")) {
+    // audit is the last column but one (drift_alarm is the last).
+    audits += line.size() > 3 && line.compare(line.size() - 3, 3, "1,0") == 0;
+  }
   EXPECT_GT(audits, 0u);
   args = Device();
   args.insert(args.end(), {"--data", kFashionMnistDir, "--limit", "10", "--learn"});
@@ -369,6 +373,22 @@ TEST_F(DeviceProcessTest, RunsACalibratedLogisticTemperatureModule) {
   const auto first = drift["first_alarms"][0]["sample"].get<uint64_t>();
   EXPECT_GT(first, 1000u) << "no alarm on the clean part: " << drift.dump();
   EXPECT_LE(first, 1500u) << "flagged within 500 shifted samples: " << drift.dump();
+  // Every alarm is in the episodes, and the sample that raised one is marked in
+  // answers.csv under the same number.
+  uint64_t episode_alarms = 0;
+  for (const auto& e : drift["episodes"]) episode_alarms += e["alarms"].get<uint64_t>();
+  EXPECT_GE(episode_alarms, drift["first_alarms"].size());
+  const auto marked = Lines(dir_ / "out" / "answers.csv");
+  ASSERT_GT(marked.size(), first + 1);
+  EXPECT_EQ(marked[first + 1].substr(0, marked[first + 1].find(',')), std::to_string(first));
+  EXPECT_EQ(marked[first + 1].back(), '1') << marked[first + 1];
+
+  // S-ML only (--theta 0 beside the config): nothing is offloaded, and the detector
+  // still judges at the calibrated θ, so the shift is still flagged.
+  args.insert(args.end(), {"--theta", "0"});
+  ASSERT_EQ(RunProcess(args, dir_.path()), 6) << Stderr();
+  EXPECT_EQ(Summary()["offloaded"], 0);
+  EXPECT_EQ(Summary()["drift"]["detected"], true);
 
   // A config naming a module the device does not know is corrupt (exit code 4) and
   // refused with the module's name.
@@ -396,7 +416,7 @@ TEST_F(DeviceProcessTest, EarlyExitsAnswerSureSamplesOnTheDevice) {
     std::stringstream row(answers[i]);
     std::vector<std::string> cells;
     for (std::string cell; std::getline(row, cell, ',');) cells.push_back(cell);
-    ASSERT_EQ(cells.size(), 11u);
+    ASSERT_EQ(cells.size(), 12u);
     if (cells[9] == "0") {
       ++at_exit;
       EXPECT_EQ(cells[4], "0") << "answered at the exit, never offloaded: " << answers[i];

@@ -1,5 +1,6 @@
 #include "device_flags.h"
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -22,9 +23,10 @@ void AddDeviceFlags(CLI::App* cmd, DeviceFlags* a) {
   cmd->add_flag("--force", a->force,
                 "Use a decision config calibrated for another model than --local");
   cmd->add_option("--theta", a->theta,
-                  "Without --decision: offload iff max softmax < theta (0 never, > 1 always)")
-      ->check(NonNegative())
-      ->capture_default_str();
+                  "Offload iff max softmax < theta (0 never, > 1 always); default 0.9. With "
+                  "--decision: overrides the config's theta (S-ML-only or L-ML-only runs) while "
+                  "drift detection keeps judging at the calibrated theta")
+      ->check(NonNegative());
   cmd->add_option("--exit-threshold", a->exit_thresholds,
                   "EE-HI: max-softmax threshold per early exit of --local, in order (> 1 "
                   "disables one); overrides the --decision config's")
@@ -44,6 +46,9 @@ void AddDeviceFlags(CLI::App* cmd, DeviceFlags* a) {
                   "--learn: fraction of samples sent to the server for learning although "
                   "accepted (answered locally)")
       ->check(CLI::Range(0.0, 0.5))
+      ->capture_default_str();
+  cmd->add_option("--audit-seed", a->audit_seed,
+                  "--learn: seed of the audit draws (which samples are audited)")
       ->capture_default_str();
   cmd->add_option("--learner-state", a->learner_state,
                   "--learn: JSON file the learner starts from (when it exists) and is saved to "
@@ -116,7 +121,8 @@ void AddDeviceFlags(CLI::App* cmd, DeviceFlags* a) {
 
 Result<DeviceSetup> SetUpDevice(const DeviceFlags& a) {
   DeviceSetup setup;
-  setup.options.policy = OffloadPolicy::MaxSoftmax(a.theta);
+  const bool theta_given = !std::isnan(a.theta);
+  setup.options.policy = OffloadPolicy::MaxSoftmax(theta_given ? a.theta : 0.9);
   setup.beta = a.beta;
   if (!a.decision.empty()) {
     HIEDGE_ASSIGN_OR_RETURN(DecisionConfig config, ReadDecisionConfig(a.decision));
@@ -126,6 +132,15 @@ Result<DeviceSetup> SetUpDevice(const DeviceFlags& a) {
       std::fprintf(stderr, "warning (--force): %s\n", fits.message().c_str());
     }
     HIEDGE_ASSIGN_OR_RETURN(setup.options.policy, OffloadPolicy::FromConfig(config));
+    if (theta_given) {
+      if (a.learn || a.offload_cost_per_ms > 0 || a.follow_server_price) {
+        return Status::InvalidArgument(
+            "--theta with --decision fixes theta; --learn, --offload-cost-per-ms and "
+            "--follow-server-price move it: choose one");
+      }
+      setup.options.drift_theta = config.theta;
+      setup.options.policy = setup.options.policy.WithTheta(a.theta);
+    }
     setup.options.exit_thresholds = config.exit_thresholds;
     if (!a.no_drift) {
       HIEDGE_ASSIGN_OR_RETURN(setup.options.drift,
@@ -142,6 +157,7 @@ Result<DeviceSetup> SetUpDevice(const DeviceFlags& a) {
     FieldLearnerOptions learner = FieldLearnerOptionsFor(*setup.decision, setup.options.policy,
                                                          setup.local->info().num_classes);
     learner.audit_rate = a.audit_rate;
+    learner.seed = a.audit_seed;
     std::error_code ec;
     if (!a.learner_state.empty() && std::filesystem::exists(a.learner_state, ec)) {
       HIEDGE_ASSIGN_OR_RETURN(const std::string text, ReadTextFile(a.learner_state));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,12 +21,16 @@ struct DeviceFlags {
   int threads = 1;       // S-ML intra-op threads.
   std::string decision;  // Decision config; overrides --theta/--beta.
   bool force = false;
-  double theta = 0.9;
+  // Offload iff max softmax < theta; NaN = not given: 0.9, or the --decision config's.
+  // Given with --decision it overrides the config's θ (0: S-ML only, > 1: L-ML only)
+  // while drift detection keeps judging at the calibrated θ.
+  double theta = std::numeric_limits<double>::quiet_NaN();
   std::vector<double> exit_thresholds;  // EE-HI; overrides the config's.
   bool no_drift = false;                // Drift detection is on with a --decision config.
   double drift_false_alarm_rate = 1e-4;
   bool learn = false;                // Field learner (needs --decision).
   double audit_rate = 0.02;          // Of the field learner.
+  uint64_t audit_seed = 1;           // Of the field learner's audit draws.
   std::string learner_state;         // Loaded when it exists, saved at the end.
   uint64_t checkpoint_every = 1000;  // Also save the learner state every N samples.
   bool label_audits = false;         // Act as the application: label audits from the data.

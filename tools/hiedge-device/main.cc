@@ -62,10 +62,11 @@ Status WriteAnswers(std::FILE* out, const std::vector<DeviceRuntime::Answer>& an
   for (const DeviceRuntime::Answer& a : answers) {
     const int label = labels[a.sample - first_sample];
     summary->Add(a.record, label);
-    std::fprintf(out, "%zu,%d,%d,%.6f,%d,%d,%d,%.4f,%.6f,%d,%d\n", a.sample, label,
+    std::fprintf(out, "%zu,%d,%d,%.6f,%d,%d,%d,%.4f,%.6f,%d,%d,%d\n", a.sample, label,
                  a.record.final_prediction, a.record.confidence, a.record.offloaded ? 1 : 0,
                  a.record.remote_prediction, a.record.fallback ? 1 : 0, a.record.total_ms(),
-                 a.record.score, a.record.exit, a.record.audit ? 1 : 0);
+                 a.record.score, a.record.exit, a.record.audit ? 1 : 0,
+                 a.record.drift_alarm ? 1 : 0);
     if (labeller != nullptr && a.record.audit && label >= 0)
       HIEDGE_RETURN_IF_ERROR(labeller->Feedback(a.sample, label));
   }
@@ -92,7 +93,7 @@ Status Run(const StreamArgs& a, std::optional<DriftDetector>* drift) {
   std::setvbuf(out, nullptr, _IOLBF, 1 << 16);
   std::fprintf(out,
                "sample,label,prediction,confidence,offloaded,remote_prediction,fallback,"
-               "total_ms,score,exit,audit\n");
+               "total_ms,score,exit,audit,drift_alarm\n");
   DeviceRuntime device(setup.local.get(), setup.client.get(), setup.options);
   DeviceRuntime* labeller = a.device.label_audits ? &device : nullptr;
   DeviceSummary summary;
@@ -149,6 +150,7 @@ Status Run(const StreamArgs& a, std::optional<DriftDetector>* drift) {
   HIEDGE_RETURN_IF_ERROR(flushed);
   if (device.drift() != nullptr) {
     summary.drift = device.drift()->alarms();
+    summary.drift_episodes = device.drift()->episodes();
     *drift = *device.drift();
   }
   summary.ignored_prices = device.ignored_prices();
