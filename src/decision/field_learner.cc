@@ -26,6 +26,8 @@ Status CheckOptions(const FieldLearnerOptions& o, double calibrated_theta) {
   if (!(o.min_evidence >= 0) || !(o.min_labels_for_trust >= 0))
     return Status::InvalidArgument("evidence minimums must be >= 0");
   if (o.label_wait > 65536) return Status::InvalidArgument("label_wait above 65,536 samples");
+  if (!(o.switch_delta > 0 && o.switch_delta <= 1))
+    return Status::InvalidArgument("switch_delta must be in (0, 1]");
   if (!(calibrated_theta >= o.score_min - 1e-9 && calibrated_theta <= o.score_max + 1e-9))
     return Status::InvalidArgument("calibrated theta outside the score range");
   return Status::Ok();
@@ -56,6 +58,7 @@ FieldLearner::FieldLearner(const FieldLearnerOptions& options, double calibrated
   calibrated_index_ = static_cast<size_t>(
       std::find(thresholds_.begin(), thresholds_.end(), calibrated_theta) - thresholds_.begin());
   loss_.assign(thresholds_.size(), 0.0);
+  diff_sq_.assign(thresholds_.size(), 0.0);
 }
 
 Result<FieldLearner> FieldLearner::Create(const FieldLearnerOptions& options,
@@ -66,14 +69,24 @@ Result<FieldLearner> FieldLearner::Create(const FieldLearnerOptions& options,
 
 double FieldLearner::theta() const {
   if (resolved_ < options_.min_evidence) return thresholds_[calibrated_index_];
+  // The saving of each θ over the calibrated one, net of its confidence margin; the
+  // calibrated θ (net saving 0) unless another one's is positive.
+  const double z =
+      options_.switch_delta >= 1 ? 0.0 : std::sqrt(2.0 * std::log(1.0 / options_.switch_delta));
+  const double base = loss_[calibrated_index_];
   size_t best = calibrated_index_;
+  double best_net = 0;
   for (size_t k = 0; k < thresholds_.size(); ++k) {
-    const double margin = loss_[best] - loss_[k];
+    const double net = (base - loss_[k]) - z * std::sqrt(diff_sq_[k]);
     const bool closer =
         std::abs(static_cast<double>(k) - static_cast<double>(calibrated_index_)) <
         std::abs(static_cast<double>(best) - static_cast<double>(calibrated_index_));
-    // Strictly less loss (relative tolerance for rounding), or equal and nearer.
-    if (margin > 1e-12 * std::max(1.0, std::abs(loss_[best])) || (margin >= 0 && closer)) best = k;
+    // Strictly more (relative tolerance for rounding), or equal and nearer.
+    const double tolerance = 1e-12 * std::max(1.0, std::abs(base));
+    if (net > best_net + tolerance || (net >= best_net - tolerance && net > tolerance && closer)) {
+      best = k;
+      best_net = net;
+    }
   }
   return thresholds_[best];
 }
@@ -92,6 +105,7 @@ bool FieldLearner::remote_trusted() const {
 void FieldLearner::Decay() {
   const double keep = std::exp(-1.0 / options_.memory_samples);
   for (double& l : loss_) l *= keep;
+  for (double& v : diff_sq_) v *= keep * keep;
   resolved_ *= keep;
   labelled_ *= keep;
   local_right_ *= keep;
@@ -217,8 +231,12 @@ void FieldLearner::Resolve(const Pending& p, int label) {
   }
   const double offload_loss = options_.offload_cost + remote_error;
   const double accept_loss = p.local != truth;
+  const double at_calibrated =
+      p.score < thresholds_[calibrated_index_] ? offload_loss : accept_loss;
   for (size_t k = 0; k < thresholds_.size(); ++k) {
-    loss_[k] += weight * (p.score < thresholds_[k] ? offload_loss : accept_loss);
+    const double at_k = p.score < thresholds_[k] ? offload_loss : accept_loss;
+    loss_[k] += weight * at_k;
+    diff_sq_[k] += weight * weight * (at_k - at_calibrated) * (at_k - at_calibrated);
   }
   resolved_ += 1;
 }
@@ -232,6 +250,7 @@ void FieldLearner::OnDrift() {
   last_reset_ = stats_.samples;
   if (!quiet) return;
   std::fill(loss_.begin(), loss_.end(), 0.0);
+  std::fill(diff_sq_.begin(), diff_sq_.end(), 0.0);
   resolved_ = labelled_ = local_right_ = remote_right_ = 0;
   offloads_answered_ = disagreements_ = 0;
   burst_ = true;
@@ -258,6 +277,7 @@ std::string FieldLearner::ToJson() const {
   j["score_max"] = options_.score_max;
   j["calibrated_theta"] = thresholds_[calibrated_index_];
   j["loss"] = loss_;
+  j["diff_sq"] = diff_sq_;
   j["resolved"] = resolved_;
   j["labelled"] = {
       {"count", labelled_}, {"local_right", local_right_}, {"remote_right", remote_right_}};
@@ -299,6 +319,16 @@ Result<FieldLearner> FieldLearner::FromJson(const std::string& text,
       if (!std::isfinite(v) || v < 0) return Status::DataLoss("learner state: bad loss value");
     }
     learner.loss_ = std::move(loss);
+    // States saved before the confidence margin existed have none: no margin evidence.
+    if (j.contains("diff_sq")) {
+      auto diff_sq = j.at("diff_sq").get<std::vector<double>>();
+      if (diff_sq.size() != learner.diff_sq_.size())
+        return Status::DataLoss("learner state: diff_sq vector of the wrong length");
+      for (double v : diff_sq) {
+        if (!std::isfinite(v) || v < 0) return Status::DataLoss("learner state: bad diff_sq value");
+      }
+      learner.diff_sq_ = std::move(diff_sq);
+    }
     learner.resolved_ = j.at("resolved").get<double>();
     learner.labelled_ = j.at("labelled").at("count").get<double>();
     learner.local_right_ = j.at("labelled").at("local_right").get<double>();

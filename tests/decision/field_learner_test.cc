@@ -90,6 +90,67 @@ TEST(FieldLearnerTest, TrustedLmlAnswersMoveThetaToWhereTheSmlStartsToFail) {
   EXPECT_EQ(learner->stats().labelled, 0u);
 }
 
+// Never worse than not learning: on every stream (the calibration right, too low, too
+// high, a failing L-ML, labels or none, a switch halfway) and every audit seed, the
+// learner's cost per sample at β is at most 1% above the calibrated θ's on the same
+// samples, plus what its audits cost (β per audit the calibrated θ would have
+// accepted).
+TEST(FieldLearnerTest, NeverWorseThanTheCalibratedThetaPlusTheAudits) {
+  struct Case {
+    const char* name;
+    double calibrated;
+    Stream first, second;  // The stream switches from first to second halfway.
+    bool labels;
+  };
+  const std::vector<Case> cases = {
+      {"calibration right", 0.6, {.local_accuracy_below = 0.5}, {.local_accuracy_below = 0.5},
+       true},
+      {"calibration right, no labels", 0.6, {.local_accuracy_below = 0.5},
+       {.local_accuracy_below = 0.5}, false},
+      {"theta too low", 0.3, {.local_accuracy_below = 0.5}, {.local_accuracy_below = 0.5}, true},
+      {"theta too high", 0.9, {.local_accuracy_below = 0.5}, {.local_accuracy_below = 0.5}, true},
+      {"failing L-ML", 0.3,
+       {.local_accuracy_below = 0.5, .remote_accuracy = 0.3},
+       {.local_accuracy_below = 0.5, .remote_accuracy = 0.3}, true},
+      {"switch to a failing L-ML", 0.6, {.local_accuracy_below = 0.5},
+       {.local_accuracy_below = 0.5, .remote_accuracy = 0.3}, true},
+      {"switch to a harder stream", 0.6, {.local_accuracy_below = 0.5},
+       {.local_ok = 0.9, .local_accuracy_below = 0.2}, true},
+  };
+  for (const Case& c : cases) {
+    for (uint64_t seed = 1; seed <= 5; ++seed) {
+      FieldLearnerOptions o = Options();
+      o.seed = seed;
+      o.max_proxy_disagreement = 0.5;
+      auto learner = FieldLearner::Create(o, c.calibrated);
+      ASSERT_TRUE(learner.ok());
+      Stream first = c.first, second = c.second;
+      first.rng.seed(seed * 101);
+      second.rng.seed(seed * 103);
+      double learned = 0, fixed = 0, audits = 0;
+      constexpr int kSamples = 20000;
+      for (int i = 0; i < kSamples; ++i) {
+        const Stream::Sample s = (i < kSamples / 2 ? first : second).Next();
+        const auto id = static_cast<uint64_t>(i);
+        const FieldDecision d = learner->Decide(id, s.score);
+        if (d.sent()) {
+          learner->RecordSent(id, s.local, s.remote);
+          if (d.audit && c.labels) EXPECT_TRUE(learner->Feedback(id, s.label).ok());
+        }
+        auto cost = [&](bool offload) {
+          return offload ? o.offload_cost + (s.remote != s.label) : (s.local != s.label ? 1.0 : 0.0);
+        };
+        learned += cost(d.offload);
+        fixed += cost(s.score < c.calibrated);
+        audits += d.audit && !d.offload ? o.offload_cost : 0;
+      }
+      EXPECT_LE(learned, 1.01 * fixed + audits)
+          << c.name << ", seed " << seed << ": learned " << learned / kSamples << ", fixed "
+          << fixed / kSamples << ", audits " << audits / kSamples << " per sample";
+    }
+  }
+}
+
 TEST(FieldLearnerTest, LabelsRevealAFailingLmlAndTheLearnerStopsOffloading) {
   // The L-ML is right only 30% of the time; the S-ML is right above 0.6 and half the
   // time below (70% overall). Taking the L-ML's answers as truth says "offload
