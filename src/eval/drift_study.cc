@@ -203,8 +203,9 @@ std::string DriftStudyToMarkdown(const DriftStudy& s) {
   md += "\n## Learning in the field\n\n";
   md += fmt::sprintf(
       "The same streams through the device's field learner (`hiedge/field_learner.h`: "
-      "follow-the-leader over a grid of thresholds on decayed, importance-weighted losses; "
-      "drift alarms make it forget). **Labelled**: %.0f%% of samples audited (sent even "
+      "a grid of thresholds on decayed, importance-weighted losses; it leaves the calibrated θ "
+      "only for a significant saving (δ 0.05), and drift alarms make it forget). "
+      "**Labelled**: %.0f%% of samples audited (sent even "
       "when accepted) and the application returns their true labels; the L-ML's answers "
       "stand in for labels only while labelled samples show it at least as accurate as the "
       "S-ML. **No labels**: the same audits, no labels; the L-ML's answers are believed "
