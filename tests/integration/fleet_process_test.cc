@@ -2,7 +2,8 @@
 //  - admission under --slo-ms: refusals are immediate, REST 503 with Retry-After and
 //    the price, gRPC RESOURCE_EXHAUSTED; a device falls back at once; per-client
 //    counts and refusals show on /metrics; a malformed client id is a 400;
-//  - `hiedge fleet` end to end on a small fleet: its files and their invariants.
+//  - `hiedge fleet` end to end on small fleets: its files and their invariants, over
+//    REST and gRPC, growing and shrinking.
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -127,20 +128,29 @@ TEST(AdmissionProcessTest, ADeviceFallsBackAtOnceWhenRefused) {
   EXPECT_FALSE(device.breaker().open());
 }
 
+// Runs `hiedge fleet` with the shipped models, `args` and --out <dir>/<name>; its
+// fleet.json, or null with the test failed (showing stderr) when it did not exit 0.
+nlohmann::json RunFleet(const testing::ScopedTempDir& dir, const std::string& name,
+                        std::vector<std::string> args) {
+  const std::string out = (dir.path() / name).string();
+  args.insert(args.begin(), {HIEDGE_BINARY, "fleet"});
+  args.insert(args.end(), {"--local", testing::kShippedModels + "/sml.json", "--remote",
+                           testing::kShippedModels + "/lml.json", "--out", out, "--no-progress"});
+  const int code = testing::RunProcess(args, dir.path());
+  auto errors = ReadTextFile((dir.path() / "stderr.txt").string());
+  EXPECT_EQ(code, 0) << (errors.ok() ? *errors : "");
+  auto text = ReadTextFile(out + "/fleet.json");
+  if (code != 0 || !text.ok()) return nullptr;
+  return nlohmann::json::parse(*text);
+}
+
 TEST(FleetProcessTest, ASmallFleetRunsEveryPolicyAndWritesConsistentFiles) {
   testing::ScopedTempDir dir("fleet");
-  const std::string out = (dir.path() / "out").string();
-  const int code = testing::RunProcess(
-      {HIEDGE_BINARY, "fleet", "--devices", "3,6", "--policies", "fixed,server_set",
-       "--duration-s", "1.5", "--warmup-s", "0.5", "--rate-hz", "20", "--slo-ms", "100",
-       "--local", testing::kShippedModels + "/sml.json", "--remote",
-       testing::kShippedModels + "/lml.json", "--out", out, "--no-progress"},
-      dir.path());
-  auto stderr_text = ReadTextFile((dir.path() / "stderr.txt").string());
-  ASSERT_EQ(code, 0) << (stderr_text.ok() ? *stderr_text : "");
-  auto text = ReadTextFile(out + "/fleet.json");
-  ASSERT_TRUE(text.ok());
-  const auto report = nlohmann::json::parse(*text);
+  const auto report = RunFleet(dir, "out",
+                               {"--devices", "3,6", "--policies", "fixed,server_set",
+                                "--duration-s", "1.5", "--warmup-s", "0.5", "--rate-hz", "20",
+                                "--slo-ms", "100"});
+  ASSERT_FALSE(report.is_null());
   ASSERT_EQ(report["rows"].size(), 4u);
   for (const auto& row : report["rows"]) {
     const int devices = row["devices"];
@@ -156,51 +166,48 @@ TEST(FleetProcessTest, ASmallFleetRunsEveryPolicyAndWritesConsistentFiles) {
   }
   EXPECT_FALSE(report["windows"].empty());
   for (const char* file : {"fleet.csv", "windows.csv", "devices.csv"}) {
-    auto csv = ReadTextFile(out + "/" + file);
+    auto csv = ReadTextFile((dir.path() / "out" / file).string());
     ASSERT_TRUE(csv.ok()) << file;
     EXPECT_GT(std::count(csv->begin(), csv->end(), '\n'), 4) << file;
   }
-  // The same over gRPC: the started servers open a gRPC port and the devices use it.
-  const std::string grpc_out = (dir.path() / "grpc").string();
-  ASSERT_EQ(testing::RunProcess(
-                {HIEDGE_BINARY, "fleet", "--devices", "3", "--policies", "server_set",
-                 "--transport", "grpc", "--duration-s", "1", "--warmup-s", "0.5", "--rate-hz",
-                 "20", "--local", testing::kShippedModels + "/sml.json", "--remote",
-                 testing::kShippedModels + "/lml.json", "--out", grpc_out, "--no-progress"},
-                dir.path()),
-            0);
-  auto grpc_text = ReadTextFile(grpc_out + "/fleet.json");
-  ASSERT_TRUE(grpc_text.ok());
-  const auto grpc_report = nlohmann::json::parse(*grpc_text);
-  ASSERT_EQ(grpc_report["rows"].size(), 1u);
-  EXPECT_GT(grpc_report["rows"][0]["samples"].get<int>(), 40);
-  EXPECT_GT(grpc_report["rows"][0]["offload_rate"].get<double>(), 0);
-  EXPECT_EQ(grpc_report["rows"][0]["fallback_rate"].get<double>(), 0);
-  // A ramp down: devices leave at an even pace, the windows count them going.
-  const std::string down_out = (dir.path() / "down").string();
-  ASSERT_EQ(testing::RunProcess(
-                {HIEDGE_BINARY, "fleet", "--devices", "6:2", "--policies", "fixed",
-                 "--duration-s", "2", "--warmup-s", "0", "--window-s", "0.5", "--rate-hz", "20",
-                 "--local", testing::kShippedModels + "/sml.json", "--remote",
-                 testing::kShippedModels + "/lml.json", "--out", down_out, "--no-progress"},
-                dir.path()),
-            0);
-  auto down_text = ReadTextFile(down_out + "/fleet.json");
-  ASSERT_TRUE(down_text.ok());
-  const auto windows = nlohmann::json::parse(*down_text)["windows"];
-  ASSERT_EQ(windows.size(), 4u);
-  EXPECT_EQ(windows.front()["devices"].get<int>(), 6);
-  EXPECT_LE(windows.back()["devices"].get<int>(), 3);
-  for (size_t w = 1; w < windows.size(); ++w) {
-    EXPECT_LE(windows[w]["devices"].get<int>(), windows[w - 1]["devices"].get<int>());
-  }
   // Bad input is a clear error, exit 2.
+  const std::string out = (dir.path() / "bad").string();
   EXPECT_EQ(testing::RunProcess({HIEDGE_BINARY, "fleet", "--devices", "10:x", "--out", out},
                                 dir.path()),
             2);
   EXPECT_EQ(testing::RunProcess(
                 {HIEDGE_BINARY, "fleet", "--policies", "fixed,magic", "--out", out}, dir.path()),
             2);
+}
+
+// The started servers open a gRPC port and the devices offload over it.
+TEST(FleetProcessTest, DevicesOffloadOverGrpc) {
+  testing::ScopedTempDir dir("fleet_grpc");
+  const auto report = RunFleet(dir, "grpc",
+                               {"--devices", "3", "--policies", "server_set", "--transport",
+                                "grpc", "--duration-s", "1", "--warmup-s", "0.5", "--rate-hz",
+                                "20"});
+  ASSERT_FALSE(report.is_null());
+  ASSERT_EQ(report["rows"].size(), 1u);
+  EXPECT_GT(report["rows"][0]["samples"].get<int>(), 40);
+  EXPECT_GT(report["rows"][0]["offload_rate"].get<double>(), 0);
+  EXPECT_EQ(report["rows"][0]["fallback_rate"].get<double>(), 0);
+}
+
+// A ramp down: devices leave at an even pace, the windows count them going.
+TEST(FleetProcessTest, ARampDownLetsDevicesLeave) {
+  testing::ScopedTempDir dir("fleet_down");
+  const auto report = RunFleet(dir, "down",
+                               {"--devices", "6:2", "--policies", "fixed", "--duration-s", "2",
+                                "--warmup-s", "0", "--window-s", "0.5", "--rate-hz", "20"});
+  ASSERT_FALSE(report.is_null());
+  const auto& windows = report["windows"];
+  ASSERT_EQ(windows.size(), 4u);
+  EXPECT_EQ(windows.front()["devices"].get<int>(), 6);
+  EXPECT_LE(windows.back()["devices"].get<int>(), 3);
+  for (size_t w = 1; w < windows.size(); ++w) {
+    EXPECT_LE(windows[w]["devices"].get<int>(), windows[w - 1]["devices"].get<int>());
+  }
 }
 
 }  // namespace
