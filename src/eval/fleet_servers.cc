@@ -2,12 +2,15 @@
 
 #include <httplib.h>
 #include <signal.h>
-#include <spawn.h>
+#include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -86,15 +89,28 @@ Status ServerProcesses::Start(const std::string& binary, const std::vector<std::
     std::vector<char*> argv;
     for (std::string& a : argv_text) argv.push_back(a.data());
     argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-    pid_t pid = 0;
-    const int rc = posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) return Status::IoError("cannot start " + binary + ": " + std::strerror(rc));
+    const int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (log_fd < 0) return Status::IoError("cannot write " + log);
+    // fork + exec rather than posix_spawn, to ask the kernel to kill the server when
+    // this process dies however it dies (PR_SET_PDEATHSIG, which follows the calling
+    // thread: call Start from a thread that lives as long as the servers should): a
+    // crashed or killed harness leaves no server behind. The child calls only
+    // async-signal-safe functions.
+    const pid_t parent = getpid();
+    const pid_t pid = fork();
+    if (pid < 0) {
+      close(log_fd);
+      return Status::IoError(std::string("cannot start ") + binary + ": " + std::strerror(errno));
+    }
+    if (pid == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent) _exit(127);  // The parent died before the prctl.
+      dup2(log_fd, STDOUT_FILENO);
+      dup2(log_fd, STDERR_FILENO);
+      execve(binary.c_str(), argv.data(), environ);
+      _exit(127);
+    }
+    close(log_fd);
     pids_.push_back(pid);
     // Wait for "... on http://host:port".
     const std::regex address(R"(on http://([^:\s]+):(\d+))");

@@ -25,7 +25,8 @@ struct ServerScrape {
 // GET /metrics of host:port and the figures above; ok false when unreachable.
 ServerScrape Scrape(const std::string& endpoint);
 
-// Started servers: killed (SIGTERM, then SIGKILL after 5 s) when destroyed.
+// Started servers: stopped (SIGTERM, then SIGKILL after 5 s) when destroyed, and killed
+// by the kernel if this process dies first.
 class ServerProcesses {
  public:
   ServerProcesses() = default;
