@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "hiedge/input_statistics.h"
 #include "hiedge/status.h"
 
 namespace hiedge {
@@ -50,6 +51,9 @@ struct DecisionConfig {
   // S-ML on the samples the policy offloads.
   std::vector<double> confidence_histogram;
   double offload_disagreement = 0;
+  // Input-side drift reference (hiedge/input_statistics.h): empty in configs calibrated
+  // without the inputs (CalibratePolicy sees logits only; `hiedge calibrate` adds it).
+  InputReference input_reference;
   uint64_t validation_seed = 0;  // Seed of the train/validation split.
   // The policy's thresholds on the calibration split, increasing in theta and offload
   // fraction, from offloading none to all (at most kMaxCostCurvePoints; empty in

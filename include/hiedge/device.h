@@ -252,7 +252,7 @@ class DeviceRuntime {
   // One offload request through the breaker (or refused by it, or after offloading
   // stopped).
   Result<FloatTensor> Send(const FloatTensor& batch);
-  void ObserveDrift(SampleRecord& record);
+  void ObserveDrift(SampleRecord& record, std::span<const float> input);
   void ObserveDriftAnswer(SampleRecord& record);
   double MillisSince(int64_t start_us) const;
 

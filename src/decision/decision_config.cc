@@ -22,6 +22,43 @@ json CurveToJson(const std::vector<CostCurvePoint>& curve) {
   return {{"columns", {"theta", "offload_fraction", "error_fraction"}}, {"points", points}};
 }
 
+json InputReferenceToJson(const InputReference& r) {
+  json features = json::array();
+  for (const InputFeatureReference& f : r.features) {
+    features.push_back({{"name", f.name}, {"edges", f.edges}, {"shares", f.shares}});
+  }
+  return {{"features", features}, {"class_shares", r.class_shares}};
+}
+
+// Bounded: the sizes are checked before any vector is read.
+Status ParseInputReference(const json& j, InputReference* r) {
+  const json& features = j.at("features");
+  if (!features.is_array() || features.size() > static_cast<size_t>(kInputFeatureCount)) {
+    return Status::InvalidArgument("decision config: input_reference.features is a short array");
+  }
+  for (const json& f : features) {
+    const json& edges = f.at("edges");
+    const json& shares = f.at("shares");
+    if (!edges.is_array() || !shares.is_array() || edges.size() > kInputBins ||
+        shares.size() > kInputBins) {
+      return Status::InvalidArgument("decision config: an input feature has too many bins");
+    }
+    r->features.push_back({f.at("name").get<std::string>(), edges.get<std::vector<double>>(),
+                           shares.get<std::vector<double>>()});
+  }
+  if (j.contains("class_shares")) {
+    const json& classes = j.at("class_shares");
+    if (!classes.is_array() || classes.size() > 4096) {
+      return Status::InvalidArgument("decision config: input_reference.class_shares too long");
+    }
+    r->class_shares = classes.get<std::vector<double>>();
+  }
+  if (const std::string e = CheckInputReference(*r); !e.empty()) {
+    return Status::InvalidArgument("decision config: " + e);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::string DecisionConfig::ToJson() const {
@@ -48,6 +85,9 @@ std::string DecisionConfig::ToJson() const {
             {"local_model", local_model},
             {"remote_model", remote_model},
             {"local_model_id", local_model_id}};
+  if (!input_reference.empty()) {
+    j["calibration"]["input_reference"] = InputReferenceToJson(input_reference);
+  }
   return j.dump(2) + "\n";
 }
 
@@ -96,6 +136,9 @@ Status ParseInto(const json& j, DecisionConfig* c) {
     c->offload_disagreement = cal.value("offload_disagreement", 0.0);
     if (cal.contains("confidence_histogram")) {
       c->confidence_histogram = cal.at("confidence_histogram").get<std::vector<double>>();
+    }
+    if (cal.contains("input_reference")) {
+      HIEDGE_RETURN_IF_ERROR(ParseInputReference(cal.at("input_reference"), &c->input_reference));
     }
     if (cal.contains("cost_curve")) {
       const json& points = cal.at("cost_curve").at("points");

@@ -74,7 +74,7 @@ Result<std::vector<DeviceRuntime::Answer>> DeviceRuntime::Submit(size_t sample,
 
   // The detector sees every sample's local part now, in submission order; an offload's
   // L-ML answer follows when it arrives.
-  ObserveDrift(r);
+  ObserveDrift(r, input.data);
   std::vector<Answer> answers;
   if (!r.offloaded) {
     answers.push_back({sample, r});
@@ -211,9 +211,10 @@ void DeviceRuntime::FollowOffloadCost() {
   }
 }
 
-void DeviceRuntime::ObserveDrift(SampleRecord& r) {
+void DeviceRuntime::ObserveDrift(SampleRecord& r, std::span<const float> input) {
   if (!options_.drift) return;
-  r.drift_alarm = options_.drift->ObserveLocal(r.confidence, CalibratedOffload(r));
+  r.drift_alarm =
+      options_.drift->ObserveSample(r.confidence, CalibratedOffload(r), input, r.local_prediction);
   if (r.drift_alarm && options_.learner) options_.learner->OnDrift();
 }
 

@@ -4,6 +4,7 @@
 #include "eval/eval.h"
 #include "hiedge/calibrate.h"
 #include "hiedge/data_source.h"
+#include "hiedge/input_statistics.h"
 
 namespace hiedge::cli {
 namespace {
@@ -43,6 +44,8 @@ Status Calibrate(const CalibrateArgs& a) {
   }
   HIEDGE_ASSIGN_OR_RETURN(DecisionConfig config,
                           CalibratePolicy(Labelled(lp, rp, validation.labels), options));
+  config.input_reference = BuildInputReference(validation.images, validation.image_elements(),
+                                               lp.labels, lp.classes);
   config.validation_seed = kDefaultSplitSeed;
   config.local_model = a.local;
   config.remote_model = a.remote;
