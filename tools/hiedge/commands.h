@@ -54,5 +54,6 @@ void AddBudgetsCommand(CLI::App& app, int* exit_code);
 void AddVibrationDataCommand(CLI::App& app, int* exit_code);
 void AddHiBenchCommand(CLI::App& app, int* exit_code);
 void AddFleetCommand(CLI::App& app, int* exit_code);
+void AddShiftBenchCommand(CLI::App& app, int* exit_code);
 
 }  // namespace hiedge::cli

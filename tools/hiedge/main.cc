@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   hiedge::cli::AddVibrationDataCommand(app, &exit_code);
   hiedge::cli::AddHiBenchCommand(app, &exit_code);
   hiedge::cli::AddFleetCommand(app, &exit_code);
+  hiedge::cli::AddShiftBenchCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
