@@ -51,6 +51,10 @@ struct DecisionConfig {
   // S-ML on the samples the policy offloads.
   std::vector<double> confidence_histogram;
   double offload_disagreement = 0;
+  // The S-ML's accuracy on validation per max-probability bin (the same bins; empty in
+  // configs written before it was recorded): the reliability table the device's
+  // label-free accuracy estimate reads (hiedge/accuracy_estimate.h).
+  std::vector<double> confidence_accuracy;
   // Input-side drift reference (hiedge/input_statistics.h): empty in configs calibrated
   // without the inputs (CalibratePolicy sees logits only; `hiedge calibrate` adds it).
   InputReference input_reference;

@@ -8,9 +8,11 @@
 #include <cstdint>
 #include <map>
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "hiedge/accuracy_estimate.h"
 #include "hiedge/device.h"
 #include "hiedge/drift.h"
 
@@ -56,6 +58,9 @@ struct DeviceSummary {
   // server-set thresholds; < 0 when neither was on).
   uint64_t ignored_prices = 0;
   double final_offload_beta = -1;
+  // The label-free estimate of the S-ML's accuracy per window (set it to turn it on;
+  // needs the config's reliability table).
+  std::optional<AccuracyEstimator> estimate;
 
   static constexpr size_t kMaxCauses = 16;
 
@@ -71,6 +76,7 @@ struct DeviceSummary {
 
  private:
   nlohmann::json DriftJson() const;
+  nlohmann::json EstimateJson() const;
   uint64_t labelled_offloads_ = 0;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "hiedge/accuracy_estimate.h"
 #include "hiedge/guarantee.h"
 #include "hiedge/temperature.h"
 
@@ -128,8 +129,12 @@ Result<DecisionConfig> CalibratePolicy(const LabelledLogits& validation,
   const OffloadPolicy chosen = policy.WithTheta(c.theta);
   c.confidence_histogram.assign(kConfidenceHistogramBins, 0.0);
   size_t offloaded = 0, disagreed = 0;
+  std::vector<float> confidences(validation.samples());
+  std::vector<bool> right(validation.samples());
   for (size_t i = 0; i < validation.samples(); ++i) {
     const PolicyDecision d = chosen.Decide(Row(validation, i));
+    confidences[i] = d.confidence;
+    right[i] = d.prediction == validation.labels[i];
     c.confidence_histogram[static_cast<size_t>(ConfidenceBin(d.confidence))] +=
         1.0 / static_cast<double>(validation.samples());
     if (d.offload) {
@@ -138,6 +143,7 @@ Result<DecisionConfig> CalibratePolicy(const LabelledLogits& validation,
     }
   }
   c.offload_disagreement = offloaded ? static_cast<double>(disagreed) / offloaded : 0.0;
+  c.confidence_accuracy = ReliabilityTable(confidences, right);
   return c;
 }
 

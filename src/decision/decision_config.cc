@@ -80,6 +80,7 @@ std::string DecisionConfig::ToJson() const {
               {"offload_fraction", calibration_offload_fraction},
               {"mean_cost", calibration_mean_cost},
               {"confidence_histogram", confidence_histogram},
+              {"confidence_accuracy", confidence_accuracy},
               {"offload_disagreement", offload_disagreement},
               {"cost_curve", CurveToJson(cost_curve)}}},
             {"local_model", local_model},
@@ -137,6 +138,13 @@ Status ParseInto(const json& j, DecisionConfig* c) {
     if (cal.contains("confidence_histogram")) {
       c->confidence_histogram = cal.at("confidence_histogram").get<std::vector<double>>();
     }
+    if (cal.contains("confidence_accuracy")) {
+      const json& table = cal.at("confidence_accuracy");
+      if (!table.is_array() || table.size() > kMaxListed) {
+        return Status::InvalidArgument("decision config: confidence_accuracy is a short array");
+      }
+      c->confidence_accuracy = table.get<std::vector<double>>();
+    }
     if (cal.contains("input_reference")) {
       HIEDGE_RETURN_IF_ERROR(ParseInputReference(cal.at("input_reference"), &c->input_reference));
     }
@@ -173,6 +181,7 @@ Status Validate(const DecisionConfig& c) {
                                  c.offload_disagreement};
   numbers.insert(numbers.end(), c.exit_thresholds.begin(), c.exit_thresholds.end());
   numbers.insert(numbers.end(), c.confidence_histogram.begin(), c.confidence_histogram.end());
+  numbers.insert(numbers.end(), c.confidence_accuracy.begin(), c.confidence_accuracy.end());
   for (const CostCurvePoint& p : c.cost_curve) {
     numbers.insert(numbers.end(), {p.theta, p.offload_fraction, p.error_fraction});
   }
@@ -189,6 +198,15 @@ Status Validate(const DecisionConfig& c) {
       c.confidence_histogram.size() != static_cast<size_t>(kConfidenceHistogramBins)) {
     return Status::InvalidArgument("decision config: confidence_histogram needs " +
                                    std::to_string(kConfidenceHistogramBins) + " bins");
+  }
+  if (!c.confidence_accuracy.empty() &&
+      c.confidence_accuracy.size() != static_cast<size_t>(kConfidenceHistogramBins)) {
+    return Status::InvalidArgument("decision config: confidence_accuracy needs " +
+                                   std::to_string(kConfidenceHistogramBins) + " bins");
+  }
+  for (double v : c.confidence_accuracy) {
+    if (!(v >= 0 && v <= 1))
+      return Status::InvalidArgument("decision config: confidence_accuracy values lie in [0, 1]");
   }
   for (size_t i = 0; i < c.cost_curve.size(); ++i) {
     const CostCurvePoint& p = c.cost_curve[i];

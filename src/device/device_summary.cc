@@ -66,6 +66,29 @@ void DeviceSummary::Add(const SampleRecord& record, int label) {
   }
   total_ms.Add(record.total_ms());
   local_ms.Add(record.local_ms);
+  if (estimate) {
+    estimate->Add(record.confidence, record.offloaded, record.drift_alarm,
+                  label < 0 ? -1 : static_cast<int>(record.local_prediction == label));
+  }
+}
+
+nlohmann::json DeviceSummary::EstimateJson() const {
+  if (!estimate) return nullptr;
+  nlohmann::json windows = nlohmann::json::array();
+  for (const EstimateWindow& w : estimate->Windows()) {
+    windows.push_back(
+        {{"first_sample", w.first_sample},
+         {"samples", w.samples},
+         {"offload_rate", w.offload_rate},
+         {"estimated_local_accuracy", w.estimated_local_accuracy},
+         {"trustworthy", w.trustworthy},
+         {"observed_local_accuracy", w.observed_local_accuracy >= 0
+                                         ? nlohmann::json(w.observed_local_accuracy)
+                                         : nlohmann::json(nullptr)}});
+  }
+  return {{"window", estimate->window()},
+          {"dropped_windows", estimate->dropped_windows()},
+          {"windows", windows}};
 }
 
 double DeviceSummary::offload_rate() const {
@@ -118,6 +141,7 @@ std::string DeviceSummary::ToJson(double beta) const {
       {"offloaded", offloaded},
       {"answered_at_early_exit", exits},
       {"drift", DriftJson()},
+      {"estimated_accuracy", EstimateJson()},
       {"offload_rate", offload_rate()},
       {"remote_answers", remote_answers},
       {"fallbacks", fallbacks},
@@ -158,6 +182,17 @@ std::string DeviceSummary::ToText(double beta) const {
     if (!drift.empty()) {
       text += Format(", first at sample %.0f", static_cast<double>(drift[0].sample)) + " (" +
               drift[0].statistic + ")";
+    }
+  }
+  if (estimate) {
+    const std::vector<EstimateWindow> windows = estimate->Windows();
+    if (!windows.empty()) {
+      const EstimateWindow& w = windows.back();
+      text += Format("\nestimated S-ML accuracy (no labels) %.2f%% over the last %.0f samples, "
+                     "offloaded %.2f%%",
+                     100 * w.estimated_local_accuracy, static_cast<double>(w.samples),
+                     100 * w.offload_rate);
+      if (!w.trustworthy) text += " (NOT TRUSTWORTHY: drift detected)";
     }
   }
   text +=

@@ -36,6 +36,7 @@ struct StreamArgs {
   uint64_t limit = 0;
   std::string answers;  // Empty: <out>/answers.csv
   uint64_t progress_every = 0;
+  uint64_t estimate_window = 500;  // Samples per label-free accuracy estimate.
 };
 
 Result<std::unique_ptr<SampleStream>> OpenStream(const StreamArgs& a,
@@ -99,6 +100,12 @@ Status Run(const StreamArgs& a, std::optional<DriftDetector>* drift) {
   DeviceSummary summary;
   summary.policy = setup.options.policy.Describe();
   summary.drift_detection = device.drift() != nullptr;
+  if (setup.decision && !setup.decision->confidence_accuracy.empty()) {
+    HIEDGE_ASSIGN_OR_RETURN(AccuracyEstimator estimate,
+                            AccuracyEstimator::Create(setup.decision->confidence_accuracy,
+                                                      a.estimate_window));
+    summary.estimate.emplace(std::move(estimate));
+  }
   // Labels of samples not yet answered (the offload batch holds at most a few).
   std::vector<int> pending_labels;
   uint64_t first_pending = 0, next = 0;
@@ -196,6 +203,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--limit", a.limit, "Samples (0 = the whole stream)")->capture_default_str();
   app.add_option("--answers", a.answers, "Answers CSV (default <out>/answers.csv; - = stdout)");
+  app.add_option("--estimate-window", a.estimate_window,
+                 "Samples per window of the label-free S-ML accuracy estimate in summary.json "
+                 "(needs a --decision config with a reliability table)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   app.add_option("--progress-every", a.progress_every,
                  "Print a progress line to stderr every N samples (0 = never)")
       ->capture_default_str();
