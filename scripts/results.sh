@@ -25,5 +25,9 @@ build/hiedge hi-bench --json docs/results/hi_bench.json --markdown-append docs/r
   --title "HI benchmark: sml and lml on Fashion-MNIST"
 scripts/vibration.sh docs/results.md
 cp results/vibration/hi_bench.json docs/results/vibration_hi_bench.json
+# The shift benchmark: the field learner and the drift detectors over 16 designed
+# shifts (5 audit seeds, worst seed), appended to the same document.
+build/hiedge shift-bench --out docs/results/shift_bench >/dev/null
+cat docs/results/shift_bench/shift_bench.md >> docs/results.md
 # Fleets (docs/fleet.md): the policy comparison, misbehaving devices and a ramp.
 scripts/fleet.sh

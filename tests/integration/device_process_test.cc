@@ -382,6 +382,16 @@ TEST_F(DeviceProcessTest, RunsACalibratedLogisticTemperatureModule) {
   ASSERT_GT(marked.size(), first + 1);
   EXPECT_EQ(marked[first + 1].substr(0, marked[first + 1].find(',')), std::to_string(first));
   EXPECT_EQ(marked[first + 1].back(), '1') << marked[first + 1];
+  // The label-free accuracy estimate: 500-sample windows, trusted on the clean part,
+  // not in the window of the first alarm.
+  const nlohmann::json estimate = Summary()["estimated_accuracy"];
+  ASSERT_EQ(estimate["windows"].size(), 4u) << estimate.dump();
+  for (int w = 0; w < 2; ++w) {
+    EXPECT_EQ(estimate["windows"][w]["trustworthy"], true) << estimate.dump();
+    EXPECT_GT(estimate["windows"][w]["estimated_local_accuracy"].get<double>(), 0.85);
+    EXPECT_TRUE(estimate["windows"][w]["observed_local_accuracy"].is_null()) << "no labels";
+  }
+  EXPECT_EQ(estimate["windows"][first / 500]["trustworthy"], false) << estimate.dump();
 
   // S-ML only (--theta 0 beside the config): nothing is offloaded, and the detector
   // still judges at the calibrated θ, so the shift is still flagged.
