@@ -208,42 +208,35 @@ void FieldLearner::Resolve(const Pending& p, int label) {
     local_right_ += p.local == label;
     remote_right_ += p.remote == label;
   }
-  // Doubly robust: the L-ML's answer stands in for the label on every sent sample it
-  // answered (weight 1 / P(sent)), and each labelled audit (weight 1 / P(audit)) adds
-  // what that stand-in got wrong. The expectation over the audit draws is every θ's true
-  // loss, whoever is right, so with labels the L-ML needs no trust. Without labels ever,
-  // the stand-in alone counts while the L-ML is believed.
-  const bool labels_come = has_label || stats_.labelled > 0;
-  const bool proxy = p.remote >= 0 && (labels_come || remote_trusted());
-  const bool correction = has_label && p.audited;
-  if (!proxy && !correction) {
+  const bool trusted = remote_trusted();
+  double weight = 0;
+  int truth = -1;
+  if (trusted) {
+    truth = has_label ? label : p.remote;
+    weight = p.weight_if_trusted;
+  } else if (has_label && p.audited) {
+    truth = label;
+    weight = p.audit_weight;
+  }
+  if (truth < 0 || weight <= 0) {
     ++stats_.discarded;
     return;
   }
   has_label ? ++stats_.labelled : ++stats_.proxied;
   double remote_error = 0;
-  if (has_label && p.remote >= 0) {
-    remote_error = p.remote != label;
+  if (p.remote >= 0) {
+    remote_error = p.remote != truth;
   } else if (labelled_ > 0) {
     remote_error = 1.0 - remote_right_ / labelled_;
   }
-  // Losses of offloading and of accepting this sample: by the stand-in and by the truth.
-  const double proxy_offload = options_.offload_cost;
-  const double proxy_accept = p.local != p.remote;
-  const double true_offload = options_.offload_cost + remote_error;
-  const double true_accept = has_label ? static_cast<double>(p.local != label) : 0.0;
-  const double w_proxy = proxy ? p.weight_if_trusted : 0.0;
-  const double w_correction = correction ? p.audit_weight : 0.0;
-  const double offload_loss =
-      w_proxy * proxy_offload + w_correction * (true_offload - (proxy ? proxy_offload : 0.0));
-  const double accept_loss =
-      w_proxy * proxy_accept + w_correction * (true_accept - (proxy ? proxy_accept : 0.0));
+  const double offload_loss = options_.offload_cost + remote_error;
+  const double accept_loss = p.local != truth;
   const double at_calibrated =
       p.score < thresholds_[calibrated_index_] ? offload_loss : accept_loss;
   for (size_t k = 0; k < thresholds_.size(); ++k) {
     const double at_k = p.score < thresholds_[k] ? offload_loss : accept_loss;
-    loss_[k] += at_k;
-    diff_sq_[k] += (at_k - at_calibrated) * (at_k - at_calibrated);
+    loss_[k] += weight * at_k;
+    diff_sq_[k] += weight * weight * (at_k - at_calibrated) * (at_k - at_calibrated);
   }
   resolved_ += 1;
 }
@@ -323,7 +316,7 @@ Result<FieldLearner> FieldLearner::FromJson(const std::string& text,
     if (loss.size() != learner.loss_.size())
       return Status::DataLoss("learner state: loss vector of the wrong length");
     for (double v : loss) {
-      if (!std::isfinite(v)) return Status::DataLoss("learner state: bad loss value");
+      if (!std::isfinite(v) || v < 0) return Status::DataLoss("learner state: bad loss value");
     }
     learner.loss_ = std::move(loss);
     // States saved before the confidence margin existed have none: no margin evidence.

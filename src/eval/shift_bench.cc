@@ -1,6 +1,8 @@
 #include "eval/shift_bench.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <numeric>
 #include <optional>
 #include <random>
@@ -78,6 +80,7 @@ class DetectorSet {
 
 struct DecisionFigures {
   double accuracy = 0, offload = 0, cost = 0;
+  double theta = 0;  // Offload iff score < theta.
 };
 
 // The single best θ in hindsight: offload the k lowest-scored samples, every k at a
@@ -90,7 +93,8 @@ DecisionFigures BestInHindsight(std::vector<double> scores, const std::vector<bo
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] < scores[b]; });
   double errors = 0;
   for (size_t i = 0; i < n; ++i) errors += !local_right[i];
-  DecisionFigures best{1 - errors / static_cast<double>(n), 0, errors / static_cast<double>(n)};
+  DecisionFigures best{1 - errors / static_cast<double>(n), 0, errors / static_cast<double>(n),
+                       n ? scores[order[0]] : 0.0};
   for (size_t k = 1; k <= n; ++k) {
     const size_t i = order[k - 1];
     errors += static_cast<double>(!remote_right[i]) - static_cast<double>(!local_right[i]);
@@ -98,7 +102,7 @@ DecisionFigures BestInHindsight(std::vector<double> scores, const std::vector<bo
     const double cost = (beta * static_cast<double>(k) + errors) / static_cast<double>(n);
     if (cost < best.cost) {
       best = {1 - errors / static_cast<double>(n), static_cast<double>(k) / static_cast<double>(n),
-              cost};
+              cost, k < n ? scores[order[k]] : std::numeric_limits<double>::infinity()};
     }
   }
   return best;
@@ -267,6 +271,22 @@ Result<ShiftBench> RunShiftBench(InferenceBackend& local, InferenceBackend& remo
     row.best_cost = best.cost;
     row.best_offload = best.offload;
     row.best_accuracy = best.accuracy;
+    // What a learner must resolve: per sample, the best θ's loss minus the calibrated θ's.
+    // Uniformly audited labels needed to tell them apart (one-sided, 95%):
+    // (1.645 σ / |mean|)².
+    double sum = 0, sum_sq = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const auto loss = [&](bool offload) {
+        return offload ? o.offload_cost + !remote_right[i] : static_cast<double>(!local_right[i]);
+      };
+      const double d = loss(scores[i] < best.theta) - loss(scores[i] < policy.theta());
+      sum += d;
+      sum_sq += d * d;
+    }
+    const double mean = sum / count;
+    const double sd = std::sqrt(std::max(0.0, sum_sq / count - mean * mean));
+    row.labels_needed = mean < 0 ? std::pow(1.645 * sd / -mean, 2) : 0.0;
+    row.labels_available = o.audit_rate * count;
     const int seeds = std::max(o.seeds, 1);
     row.learner_accuracy_worst = 1;
     for (int s = 0; s < seeds; ++s) {

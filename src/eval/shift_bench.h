@@ -47,6 +47,9 @@ struct ShiftBenchRow {
   double local_accuracy = 0, remote_accuracy = 0;  // Alone, on the shifted half.
   double fixed_accuracy = 0, fixed_offload = 0, fixed_cost = 0;
   double best_cost = 0, best_offload = 0, best_accuracy = 0;  // Best θ in hindsight.
+  // Labelled audits (uniform) needed to tell the best θ from the calibrated one at 95%
+  // one-sided (0 when the calibrated θ is the best), and what the audit rate gives.
+  double labels_needed = 0, labels_available = 0;
   // The learner over the seeds: mean and worst (highest cost / lowest accuracy).
   double learner_cost = 0, learner_cost_worst = 0;
   double learner_accuracy = 0, learner_accuracy_worst = 0;

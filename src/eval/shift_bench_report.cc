@@ -43,16 +43,19 @@ std::string ShiftBenchToMarkdown(const ShiftBench& b, const std::string& command
       "### The field learner against the best θ in hindsight\n\n"
       "The device's field learner (`hiedge/field_learner.h`), {:.0f}% of samples audited and "
       "labelled by the application, over {} audit seeds: mean and **worst seed**. Targets: "
-      "worst-seed cost within {:.2f} of the best single θ in hindsight on the shifted half; "
+      "worst-seed cost within {:.2f} of the best single θ in hindsight on the shifted half "
+      "(*labels needed*: uniformly audited labels a test needs to tell that θ from the "
+      "calibrated one at 95% one-sided, (1.645 σ/|Δ|)² for the per-sample cost difference's "
+      "mean Δ and deviation σ, against what the audit rate gives on the half); "
       "worst-seed accuracy within 1 point of the better of S-ML-only and L-ML-only; audits ≤ "
       "2%; on the clean control, cost no worse than the calibrated θ's by more than 1% plus the "
       "audits.\n\n",
       100 * o.audit_rate, o.seeds, kCostSlack);
   md +=
       "| shift | kind | S-ML / L-ML accuracy | calibrated θ: accuracy, offloaded, cost | best θ "
-      "in hindsight: cost, offloaded | learner cost: mean / worst | cost target | learner "
-      "accuracy: mean / worst | accuracy target | audited (worst) |\n"
-      "|---|---|---|---|---|---|---|---|---|---|\n";
+      "in hindsight: cost, offloaded | labels needed / available | learner cost: mean / worst "
+      "| cost target | learner accuracy: mean / worst | accuracy target | audited (worst) |\n"
+      "|---|---|---|---|---|---|---|---|---|---|---|\n";
   int cost_met = 0, accuracy_met = 0, shifted = 0;
   for (const ShiftBenchRow& r : b.rows) {
     const bool control = r.kind == "control";
@@ -64,10 +67,11 @@ std::string ShiftBenchToMarkdown(const ShiftBench& b, const std::string& command
       accuracy_met += accuracy_ok;
     }
     md += fmt::format(
-        "| {} | {} | {:.2f}% / {:.2f}% | {:.2f}%, {:.1f}%, {:.4f} | {:.4f}, {:.1f}% | {:.4f} / "
-        "{:.4f} | {} | {:.2f}% / {:.2f}% | {} | {:.2f}% ({:.2f}%) |\n",
+        "| {} | {} | {:.2f}% / {:.2f}% | {:.2f}%, {:.1f}%, {:.4f} | {:.4f}, {:.1f}% | {:.0f} / "
+        "{:.0f} | {:.4f} / {:.4f} | {} | {:.2f}% / {:.2f}% | {} | {:.2f}% ({:.2f}%) |\n",
         r.shift, r.kind, 100 * r.local_accuracy, 100 * r.remote_accuracy, 100 * r.fixed_accuracy,
-        100 * r.fixed_offload, r.fixed_cost, r.best_cost, 100 * r.best_offload, r.learner_cost,
+        100 * r.fixed_offload, r.fixed_cost, r.best_cost, 100 * r.best_offload, r.labels_needed,
+        r.labels_available, r.learner_cost,
         r.learner_cost_worst,
         control ? (cost_ok ? "never worse: yes" : "never worse: **no**")
                 : (cost_ok ? "yes" : fmt::format("**no** (+{:.4f})", r.learner_cost_worst - r.best_cost)),
@@ -151,6 +155,8 @@ std::string ShiftBenchToJson(const ShiftBench& b) {
                     {"fixed", {{"accuracy", r.fixed_accuracy}, {"offload", r.fixed_offload}, {"cost", r.fixed_cost}}},
                     {"best_in_hindsight",
                      {{"accuracy", r.best_accuracy}, {"offload", r.best_offload}, {"cost", r.best_cost}}},
+                    {"labels_needed", r.labels_needed},
+                    {"labels_available", r.labels_available},
                     {"learner",
                      {{"cost_mean", r.learner_cost},
                       {"cost_worst", r.learner_cost_worst},
