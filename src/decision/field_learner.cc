@@ -23,8 +23,8 @@ Status CheckOptions(const FieldLearnerOptions& o, double calibrated_theta) {
   if (o.grid < 2 || o.grid > 4096) return Status::InvalidArgument("grid must be in [2, 4096]");
   if (!(o.score_max > o.score_min)) return Status::InvalidArgument("empty score range");
   if (!(o.memory_samples >= 1)) return Status::InvalidArgument("memory_samples must be >= 1");
-  if (!(o.min_evidence >= 0) || !(o.min_labels_for_trust >= 0))
-    return Status::InvalidArgument("evidence minimums must be >= 0");
+  if (!(o.min_labels_for_trust >= 0))
+    return Status::InvalidArgument("min_labels_for_trust must be >= 0");
   if (o.label_wait > 65536) return Status::InvalidArgument("label_wait above 65,536 samples");
   if (!(o.switch_delta > 0 && o.switch_delta <= 1))
     return Status::InvalidArgument("switch_delta must be in (0, 1]");
@@ -57,8 +57,7 @@ FieldLearner::FieldLearner(const FieldLearnerOptions& options, double calibrated
   std::sort(thresholds_.begin(), thresholds_.end());
   calibrated_index_ = static_cast<size_t>(
       std::find(thresholds_.begin(), thresholds_.end(), calibrated_theta) - thresholds_.begin());
-  loss_.assign(thresholds_.size(), 0.0);
-  diff_sq_.assign(thresholds_.size(), 0.0);
+  hedge_ = AdaHedge(thresholds_.size());
 }
 
 Result<FieldLearner> FieldLearner::Create(const FieldLearnerOptions& options,
@@ -68,27 +67,15 @@ Result<FieldLearner> FieldLearner::Create(const FieldLearnerOptions& options,
 }
 
 double FieldLearner::theta() const {
-  if (resolved_ < options_.min_evidence) return thresholds_[calibrated_index_];
-  // The saving of each θ over the calibrated one, net of its confidence margin; the
-  // calibrated θ (net saving 0) unless another one's is positive.
-  const double z =
-      options_.switch_delta >= 1 ? 0.0 : std::sqrt(2.0 * std::log(1.0 / options_.switch_delta));
-  const double base = loss_[calibrated_index_];
-  size_t best = calibrated_index_;
-  double best_net = 0;
+  if (!open_) return thresholds_[calibrated_index_];
+  // The mixture's weighted median.
+  const std::vector<double>& w = hedge_.weights();
+  double seen = 0;
   for (size_t k = 0; k < thresholds_.size(); ++k) {
-    const double net = (base - loss_[k]) - z * std::sqrt(diff_sq_[k]);
-    const bool closer =
-        std::abs(static_cast<double>(k) - static_cast<double>(calibrated_index_)) <
-        std::abs(static_cast<double>(best) - static_cast<double>(calibrated_index_));
-    // Strictly more (relative tolerance for rounding), or equal and nearer.
-    const double tolerance = 1e-12 * std::max(1.0, std::abs(base));
-    if (net > best_net + tolerance || (net >= best_net - tolerance && net > tolerance && closer)) {
-      best = k;
-      best_net = net;
-    }
+    seen += w[k];
+    if (seen >= 0.5) return thresholds_[k];
   }
-  return thresholds_[best];
+  return thresholds_.back();
 }
 
 bool FieldLearner::remote_trusted() const {
@@ -104,8 +91,6 @@ bool FieldLearner::remote_trusted() const {
 
 void FieldLearner::Decay() {
   const double keep = std::exp(-1.0 / options_.memory_samples);
-  for (double& l : loss_) l *= keep;
-  for (double& v : diff_sq_) v *= keep * keep;
   resolved_ *= keep;
   labelled_ *= keep;
   local_right_ *= keep;
@@ -119,16 +104,36 @@ FieldDecision FieldLearner::Decide(uint64_t sample, float score) {
   ExpireOld();
   Decay();
   FieldDecision d;
-  d.theta = theta();
+  // The θ in force: the calibrated one, or one drawn from the mixture; P(offload) under
+  // that draw is what the importance weights need.
+  double p_offload = score < thresholds_[calibrated_index_] ? 1.0 : 0.0;
+  d.theta = thresholds_[calibrated_index_];
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  if (open_) {
+    const std::vector<double>& w = hedge_.weights();
+    p_offload = 0;
+    for (size_t k = 0; k < thresholds_.size(); ++k) p_offload += score < thresholds_[k] ? w[k] : 0;
+    const double u = unit(rng_);
+    double seen = 0;
+    d.theta = thresholds_.back();
+    for (size_t k = 0; k < thresholds_.size(); ++k) {
+      seen += w[k];
+      if (u < seen) {
+        d.theta = thresholds_[k];
+        break;
+      }
+    }
+  }
   d.offload = score < d.theta;
-  // One draw per sample, whatever the decision, at a probability fixed beforehand.
-  if (burst_ && resolved_ >= options_.min_evidence) burst_ = false;
+  // One audit draw per sample, whatever the decision, at a probability fixed beforehand.
+  // A burst after a drift restart spends the saved audits until the mixture has proved
+  // better than the calibrated θ (the gate opened) or the savings are spent.
+  if (burst_ && (open_ || saved_audits_ < 1)) burst_ = false;
   saved_audits_ = std::min(saved_audits_ + options_.audit_rate, options_.max_saved_audits + 1);
   const double p_audit = burst_ && saved_audits_ >= 1
                              ? std::max(options_.drift_audit_rate, options_.audit_rate)
                              : options_.steady_audit_share * options_.audit_rate;
-  const double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
-  d.audit = p_audit > 0 && u < p_audit;
+  d.audit = p_audit > 0 && unit(rng_) < p_audit;
   saved_audits_ -= d.audit;
   stats_.audits += d.audit;
   stats_.extra_offloads += d.audit && !d.offload;
@@ -138,7 +143,8 @@ FieldDecision FieldLearner::Decide(uint64_t sample, float score) {
     p.decided_at = stats_.samples;
     p.score = score;
     p.audit_weight = d.audit ? 1.0 / p_audit : 0.0;
-    p.weight_if_trusted = d.offload ? 1.0 : p.audit_weight;
+    p.weight_if_trusted = 1.0 / (p_offload + (1 - p_offload) * p_audit);
+    p.offload_probability = p_offload;
     p.audited = d.audit;
     pending_.push_back(p);
   }
@@ -229,14 +235,27 @@ void FieldLearner::Resolve(const Pending& p, int label) {
   } else if (labelled_ > 0) {
     remote_error = 1.0 - remote_right_ / labelled_;
   }
-  const double offload_loss = options_.offload_cost + remote_error;
-  const double accept_loss = p.local != truth;
-  const double at_calibrated =
-      p.score < thresholds_[calibrated_index_] ? offload_loss : accept_loss;
+  const double offload_loss = weight * (options_.offload_cost + remote_error);
+  const double accept_loss = weight * (p.local != truth);
+  std::vector<double> losses(thresholds_.size());
   for (size_t k = 0; k < thresholds_.size(); ++k) {
-    const double at_k = p.score < thresholds_[k] ? offload_loss : accept_loss;
-    loss_[k] += weight * at_k;
-    diff_sq_[k] += weight * weight * (at_k - at_calibrated) * (at_k - at_calibrated);
+    losses[k] = p.score < thresholds_[k] ? offload_loss : accept_loss;
+  }
+  const double calibrated = losses[calibrated_index_];
+  const double mixture = hedge_.Update(losses);
+  if (open_) {
+    learner_loss_ += mixture;
+  } else {
+    // The gate: the mixture's saving over the calibrated θ on the same evidence.
+    learner_loss_ += calibrated;
+    const double x = calibrated - mixture;
+    gate_diff_ += x;
+    gate_sq_ += x * x;
+    const double z = options_.switch_delta >= 1
+                         ? 0.0
+                         : std::sqrt(2.0 * std::log(1.0 / options_.switch_delta));
+    gate_margin_ = z * std::sqrt(gate_sq_);
+    if (gate_diff_ > gate_margin_) open_ = true;
   }
   resolved_ += 1;
 }
@@ -249,18 +268,43 @@ void FieldLearner::OnDrift() {
   ever_reset_ = true;
   last_reset_ = stats_.samples;
   if (!quiet) return;
-  std::fill(loss_.begin(), loss_.end(), 0.0);
-  std::fill(diff_sq_.begin(), diff_sq_.end(), 0.0);
+  Restart();
   resolved_ = labelled_ = local_right_ = remote_right_ = 0;
   offloads_answered_ = disagreements_ = 0;
   burst_ = true;
   ++stats_.resets;
 }
 
+void FieldLearner::Restart() {
+  hedge_.Reset();
+  open_ = false;
+  gate_diff_ = gate_sq_ = learner_loss_ = gate_margin_ = 0;
+}
+
+FieldLearnerRegret FieldLearner::regret() const {
+  FieldLearnerRegret r;
+  r.rounds = hedge_.rounds();
+  r.learner_loss = learner_loss_;
+  r.mixture_loss = hedge_.mixture_loss();
+  r.best_loss = hedge_.best_loss();
+  const std::vector<double>& cumulative = hedge_.cumulative();
+  r.best_theta = thresholds_[static_cast<size_t>(
+      std::min_element(cumulative.begin(), cumulative.end()) - cumulative.begin())];
+  r.calibrated_loss = cumulative[calibrated_index_];
+  r.gap = hedge_.gap();
+  r.variance = hedge_.variance();
+  r.range = hedge_.range();
+  r.gate_margin = gate_margin_;
+  r.bound = 2 * r.gap + r.gate_margin + r.range;
+  r.hedge_bound = hedge_.Bound();
+  return r;
+}
+
 FieldLearnerStats FieldLearner::stats() const {
   FieldLearnerStats s = stats_;
   s.theta = theta();
   s.remote_trusted = remote_trusted();
+  s.following_mixture = open_;
   if (labelled_ > 0) {
     s.local_accuracy_labelled = local_right_ / labelled_;
     s.remote_accuracy_labelled = remote_right_ / labelled_;
@@ -271,13 +315,22 @@ FieldLearnerStats FieldLearner::stats() const {
 
 std::string FieldLearner::ToJson() const {
   json j;
-  j["version"] = 1;
+  j["version"] = 2;
   j["grid"] = options_.grid;
   j["score_min"] = options_.score_min;
   j["score_max"] = options_.score_max;
   j["calibrated_theta"] = thresholds_[calibrated_index_];
-  j["loss"] = loss_;
-  j["diff_sq"] = diff_sq_;
+  j["hedge"] = {{"cumulative", hedge_.cumulative()},
+                {"mixture_loss", hedge_.mixture_loss()},
+                {"gap", hedge_.gap()},
+                {"variance", hedge_.variance()},
+                {"range", hedge_.range()},
+                {"rounds", hedge_.rounds()}};
+  j["gate"] = {{"open", open_},
+               {"diff", gate_diff_},
+               {"sq", gate_sq_},
+               {"margin", gate_margin_},
+               {"learner_loss", learner_loss_}};
   j["resolved"] = resolved_;
   j["labelled"] = {
       {"count", labelled_}, {"local_right", local_right_}, {"remote_right", remote_right_}};
@@ -303,8 +356,11 @@ Result<FieldLearner> FieldLearner::FromJson(const std::string& text,
   if (!parsed.ok()) return Status::DataLoss("learner state: " + parsed.status().message());
   const json& j = *parsed;
   try {
-    if (j.at("version").get<int>() != 1)
-      return Status::DataLoss("learner state: unsupported version");
+    if (j.at("version").get<int>() != 2) {
+      return Status::FailedPrecondition(
+          "learner state written by an older hiedge (another learning rule); delete it to start "
+          "over");
+    }
     if (j.at("grid").get<int>() != options.grid ||
         j.at("score_min").get<double>() != options.score_min ||
         j.at("score_max").get<double>() != options.score_max ||
@@ -312,22 +368,25 @@ Result<FieldLearner> FieldLearner::FromJson(const std::string& text,
       return Status::FailedPrecondition(
           "learner state was learned for another grid or calibration; delete it to start over");
     }
-    auto loss = j.at("loss").get<std::vector<double>>();
-    if (loss.size() != learner.loss_.size())
+    const json& hedge = j.at("hedge");
+    const json& cumulative = hedge.at("cumulative");
+    if (!cumulative.is_array() || cumulative.size() != learner.hedge_.experts())
       return Status::DataLoss("learner state: loss vector of the wrong length");
-    for (double v : loss) {
-      if (!std::isfinite(v) || v < 0) return Status::DataLoss("learner state: bad loss value");
-    }
-    learner.loss_ = std::move(loss);
-    // States saved before the confidence margin existed have none: no margin evidence.
-    if (j.contains("diff_sq")) {
-      auto diff_sq = j.at("diff_sq").get<std::vector<double>>();
-      if (diff_sq.size() != learner.diff_sq_.size())
-        return Status::DataLoss("learner state: diff_sq vector of the wrong length");
-      for (double v : diff_sq) {
-        if (!std::isfinite(v) || v < 0) return Status::DataLoss("learner state: bad diff_sq value");
-      }
-      learner.diff_sq_ = std::move(diff_sq);
+    if (!learner.hedge_.Restore(cumulative.get<std::vector<double>>(),
+                                hedge.at("mixture_loss").get<double>(),
+                                hedge.at("gap").get<double>(), hedge.at("variance").get<double>(),
+                                hedge.at("range").get<double>(),
+                                hedge.at("rounds").get<size_t>()))
+      return Status::DataLoss("learner state: bad loss values");
+    const json& gate = j.at("gate");
+    learner.open_ = gate.at("open").get<bool>();
+    learner.gate_diff_ = gate.at("diff").get<double>();
+    learner.gate_sq_ = gate.at("sq").get<double>();
+    learner.gate_margin_ = gate.at("margin").get<double>();
+    learner.learner_loss_ = gate.at("learner_loss").get<double>();
+    for (double v : {learner.gate_diff_, learner.gate_sq_, learner.gate_margin_,
+                     learner.learner_loss_}) {
+      if (!std::isfinite(v)) return Status::DataLoss("learner state: bad gate value");
     }
     learner.resolved_ = j.at("resolved").get<double>();
     learner.labelled_ = j.at("labelled").at("count").get<double>();

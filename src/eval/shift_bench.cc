@@ -110,6 +110,7 @@ DecisionFigures BestInHindsight(std::vector<double> scores, const std::vector<bo
 
 struct LearnerRun {
   double accuracy = 0, offload = 0, audit = 0, cost = 0;  // Over the shifted half.
+  double stream_audit = 0;                                // Over the whole stream.
 };
 
 // The device's loop: policy score → learner θ and audit → the L-ML's answer for sent
@@ -142,6 +143,7 @@ Result<LearnerRun> ReplayLearner(const DecisionConfig& config, const OffloadPoli
                                         d.prediction);
     if (d.offload && f.sent()) alarm = detector.ObserveAnswer(remote != d.prediction) || alarm;
     if (alarm) learner.OnDrift();
+    run.stream_audit += f.audit;
     if (!in_shift) continue;
     const bool right = (f.offload ? remote : d.prediction) == label;
     run.accuracy += right;
@@ -155,6 +157,7 @@ Result<LearnerRun> ReplayLearner(const DecisionConfig& config, const OffloadPoli
   run.accuracy /= n;
   run.offload /= n;
   run.audit /= n;
+  run.stream_audit /= static_cast<double>(clean.size() + shifted.size());
   return run;
 }
 
@@ -300,6 +303,7 @@ Result<ShiftBench> RunShiftBench(InferenceBackend& local, InferenceBackend& remo
       row.learner_cost_worst = std::max(row.learner_cost_worst, run.cost);
       row.learner_accuracy_worst = std::min(row.learner_accuracy_worst, run.accuracy);
       row.learner_audit_worst = std::max(row.learner_audit_worst, run.audit);
+      row.learner_stream_audit_worst = std::max(row.learner_stream_audit_worst, run.stream_audit);
     }
     HIEDGE_ASSIGN_OR_RETURN(row.detectors,
                             RunDetectors(config, policy, clean, shifted, o.false_alarm_rate));

@@ -54,6 +54,7 @@ struct ShiftBenchRow {
   double learner_cost = 0, learner_cost_worst = 0;
   double learner_accuracy = 0, learner_accuracy_worst = 0;
   double learner_offload = 0, learner_audit = 0, learner_audit_worst = 0;  // Rates.
+  double learner_stream_audit_worst = 0;  // Audit rate over the whole stream, worst seed.
   std::vector<DetectorOutcome> detectors;
   double best_single() const { return std::max(local_accuracy, remote_accuracy); }
 };

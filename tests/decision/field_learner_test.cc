@@ -70,8 +70,8 @@ TEST(FieldLearnerTest, StartsAtTheCalibratedThresholdAndAuditsAtTheRate) {
   }
   // Nothing was answered, so nothing was learned.
   EXPECT_DOUBLE_EQ(learner->theta(), 0.3);
-  // In steady state 80% of the audit budget is spent; the rest is saved for drift.
-  EXPECT_NEAR(static_cast<double>(audits) / 20000, 0.8 * 0.05, 0.005);
+  // In steady state half the audit budget is spent; the rest is saved for drift.
+  EXPECT_NEAR(static_cast<double>(audits) / 20000, 0.5 * 0.05, 0.005);
   EXPECT_EQ(learner->stats().audits, audits);
   EXPECT_EQ(learner->stats().extra_offloads, audits);
 }
@@ -174,7 +174,7 @@ TEST(FieldLearnerTest, LabelsRevealAFailingLmlAndTheLearnerStopsOffloading) {
   const FieldLearnerStats s = learner->stats();
   EXPECT_NEAR(s.remote_accuracy_labelled, 0.3, 0.1);
   EXPECT_NEAR(s.local_accuracy_labelled, 0.7, 0.1);
-  EXPECT_GT(s.labelled, 500u);
+  EXPECT_GT(s.labelled, 400u);  // 2.5% of 20,000 in steady state.
   // Accuracy over the next stretch: the S-ML's 70%, not HI-at-0.3's 0.3*0.3 + 0.55.
   EXPECT_GT(RunStream(*learner, labelled_stream, 5000, true, &id), 0.67);
 }
@@ -260,7 +260,7 @@ TEST(FieldLearnerTest, AfterDriftSavedAuditsAreSpentInABurstWithinTheBudget) {
   RunStream(*learner, stream, 10000, /*label_audits=*/true, &id);
   const uint64_t before = learner->stats().audits;
   learner->OnDrift();
-  // Until min_evidence (10) labelled audits are back: audits at 10% instead of 4%.
+  // Saved audits are spent at 20% instead of 2.5% until the gate opens or they run out.
   RunStream(*learner, stream, 100, true, &id);
   const uint64_t burst = learner->stats().audits - before;
   EXPECT_GE(burst, 7u);

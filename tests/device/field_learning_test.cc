@@ -36,7 +36,6 @@ DeviceOptions LearningOptions(double audit_rate) {
   FieldLearnerOptions o;
   o.audit_rate = audit_rate;
   o.seed = 3;
-  o.min_evidence = 5;
   DeviceOptions d;
   d.policy = OffloadPolicy::MaxSoftmax(0.5);  // Accepts every sample at first.
   d.learner = FieldLearner::Create(o, 0.5).value();
@@ -125,7 +124,7 @@ TEST(FieldLearningTest, ALearnerMovingThetaIsNoDrift) {
       offloaded += a.record.offloaded;
     }
   }
-  EXPECT_GT(offloaded, 900u) << "the learner offloads (almost) everything";
+  EXPECT_GT(offloaded, 850u) << "after its first audits the learner offloads everything";
   EXPECT_EQ(device.drift()->alarm_count(), 0u);
   EXPECT_EQ(device.learner()->stats().resets, 0u);
 }
