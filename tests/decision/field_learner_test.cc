@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <random>
 
 namespace hiedge {
@@ -317,6 +318,76 @@ TEST(FieldLearnerTest, RefusesBadOptions) {
   o = Options();
   o.label_wait = 1 << 20;
   EXPECT_EQ(FieldLearner::Create(o, 0.3).status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace hiedge
+
+namespace hiedge {
+namespace {
+
+// Adversarial streams for the regret bound: the best θ moves every `period` samples
+// (the S-ML's failure point jumps between 0.2 and 0.8, and the L-ML alternates between
+// reliable and failing), so no fixed θ fits for long and follow-the-leader keeps
+// chasing the last phase.
+struct Phase {
+  double local_ok, remote_accuracy;
+};
+
+TEST(FieldLearnerTest, RegretWithinItsStatedBoundOnAdversarialStreams) {
+  const std::vector<std::vector<Phase>> streams = {
+      {{0.2, 1.0}, {0.8, 1.0}},                          // The failure point jumps.
+      {{0.6, 1.0}, {0.6, 0.2}},                          // The L-ML fails every other phase.
+      {{0.2, 0.9}, {0.8, 0.3}, {0.5, 1.0}, {0.9, 0.1}},  // Both.
+  };
+  constexpr int kSamples = 20000, kPeriod = 1000;
+  for (size_t s = 0; s < streams.size(); ++s) {
+    double mean_true_regret = 0, mean_bound = 0;
+    for (uint64_t seed = 1; seed <= 5; ++seed) {
+      FieldLearnerOptions o = Options();
+      o.seed = seed;
+      o.label_wait = 0;
+      auto learner = FieldLearner::Create(o, 0.5);
+      ASSERT_TRUE(learner.ok());
+      std::vector<double> grid;
+      for (int k = 0; k < o.grid; ++k) grid.push_back(static_cast<double>(k) / (o.grid - 1));
+      grid.push_back(0.5);
+      std::vector<double> fixed(grid.size(), 0.0);
+      double learned = 0;
+      Stream stream;
+      stream.rng.seed(seed * 977);
+      for (int i = 0; i < kSamples; ++i) {
+        const Phase& phase = streams[s][static_cast<size_t>(i / kPeriod) % streams[s].size()];
+        stream.local_ok = phase.local_ok;
+        stream.remote_accuracy = phase.remote_accuracy;
+        const Stream::Sample x = stream.Next();
+        const auto id = static_cast<uint64_t>(i);
+        const FieldDecision d = learner->Decide(id, x.score);
+        if (d.sent()) {  // The application labels every sample it sends.
+          ASSERT_TRUE(learner->Feedback(id, x.label).ok());
+          learner->RecordSent(id, x.local, x.remote);
+        }
+        auto cost = [&](bool offload) {
+          return offload ? o.offload_cost + (x.remote != x.label) : (x.local != x.label ? 1.0 : 0.0);
+        };
+        learned += cost(d.offload);
+        for (size_t k = 0; k < grid.size(); ++k) fixed[k] += cost(x.score < grid[k]);
+        if (i % 2500 == 2499) {  // Pathwise, on the learner's own (estimated) losses.
+          const FieldLearnerRegret r = learner->regret();
+          EXPECT_LE(r.learner_loss - r.best_loss, r.bound + 1e-6) << "stream " << s << " at " << i;
+          EXPECT_LE(2 * r.gap, r.hedge_bound + 1e-6) << "stream " << s << " at " << i;
+        }
+      }
+      const FieldLearnerRegret r = learner->regret();
+      mean_true_regret += (learned - *std::min_element(fixed.begin(), fixed.end())) / 5;
+      mean_bound += r.bound / 5;
+    }
+    std::printf("regret stream %zu: true %.1f, bound %.1f\n", s, mean_true_regret, mean_bound);
+    // In expectation over the audits and draws the true regret is within the bound.
+    EXPECT_LE(mean_true_regret, mean_bound) << "stream " << s;
+    // And the bound says something: below the regret of never learning at the worst θ.
+    EXPECT_LT(mean_bound, 0.5 * kSamples) << "stream " << s;
+  }
 }
 
 }  // namespace
