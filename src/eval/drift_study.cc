@@ -203,8 +203,9 @@ std::string DriftStudyToMarkdown(const DriftStudy& s) {
   md += "\n## Learning in the field\n\n";
   md += fmt::sprintf(
       "The same streams through the device's field learner (`hiedge/field_learner.h`: "
-      "a grid of thresholds on decayed, importance-weighted losses; it leaves the calibrated θ "
-      "only for a significant saving (δ 0.05), and drift alarms make it forget). "
+      "AdaHedge over a grid of thresholds on importance-weighted losses, followed only once "
+      "its saving over the calibrated θ is significant (δ 0.05; docs/field-learning.md "
+      "states its regret bound), and drift alarms restart it). "
       "**Labelled**: %.0f%% of samples audited (sent even "
       "when accepted) and the application returns their true labels; the L-ML's answers "
       "stand in for labels only while labelled samples show it at least as accurate as the "

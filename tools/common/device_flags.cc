@@ -33,8 +33,9 @@ void AddDeviceFlags(CLI::App* cmd, DeviceFlags* a) {
       ->check(NonNegative());
   cmd->add_flag("--no-drift", a->no_drift,
                 "Do not watch for drift (on by default with --decision: the live offload rate, "
-                "confidence histogram and S-ML/L-ML disagreement against the calibration's; "
-                "exit code 6 when detected)");
+                "confidence histogram and S-ML/L-ML disagreement against the calibration's, and "
+                "the inputs' statistics and predicted classes when the config has an input "
+                "reference; exit code 6 when detected)");
   cmd->add_option("--drift-false-alarm-rate", a->drift_false_alarm_rate,
                   "Drift detection: false alarms per in-distribution sample, at most (mean)")
       ->check(CLI::Range(1e-9, 0.1))
