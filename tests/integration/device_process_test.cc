@@ -507,6 +507,15 @@ TEST_F(DeviceProcessTest, BadUsageAndMissingFilesHaveTheirExitCodes) {
   EXPECT_EQ(RunProcess(args, dir_.path()), 2) << "load-aware offloading needs --decision";
   EXPECT_NE(Stderr().find("--offload-cost-per-ms needs a --decision"), std::string::npos);
   EXPECT_EQ(RunProcess({HIEDGE_DEVICE_BINARY, "--help"}, dir_.path()), 0);
+  EXPECT_EQ(RunProcess({HIEDGE_DEVICE_BINARY, "--version"}, dir_.path()), 0);
+  EXPECT_NE(Stdout().find("hiedge-device 0."), std::string::npos) << Stdout();
+  // hiedge: --version, and an unknown command is named with the list of known ones.
+  EXPECT_EQ(RunProcess({HIEDGE_BINARY, "--version"}, dir_.path()), 0);
+  EXPECT_NE(Stdout().find("hiedge 0."), std::string::npos) << Stdout();
+  EXPECT_EQ(RunProcess({HIEDGE_BINARY, "frobnicate"}, dir_.path()), 2);
+  EXPECT_NE(Stderr().find("unknown command 'frobnicate'"), std::string::npos) << Stderr();
+  EXPECT_NE(Stderr().find("calibrate"), std::string::npos) << Stderr();
+  EXPECT_EQ(RunProcess({HIEDGE_BINARY, "calibrate", "--help"}, dir_.path()), 0);
 }
 
 TEST_F(DeviceProcessTest, TheGrpcBuildOffloadsOverGrpc) {

@@ -94,4 +94,23 @@ CLI::Option* AddDataOption(CLI::App* command, std::string* source) {
       ->capture_default_str();
 }
 
+std::string Version() { return HIEDGE_VERSION_STRING; }
+
+void AddVersionFlag(CLI::App& app, const std::string& program) {
+  app.set_version_flag("--version", program + " " + Version(), "Print the version and exit");
+}
+
+Status CheckSubcommandName(const CLI::App& app, int argc, char** argv) {
+  if (argc < 2) return Status::Ok();
+  const std::string word = argv[1];
+  if (word.empty() || word[0] == '-') return Status::Ok();
+  std::string names;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    if (sub->check_name(word)) return Status::Ok();
+    names += (names.empty() ? "" : ", ") + sub->get_name();
+  }
+  return Status::InvalidArgument("unknown command '" + word + "'; the commands are: " + names +
+                                 " (hiedge --help explains each)");
+}
+
 }  // namespace hiedge::cli

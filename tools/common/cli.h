@@ -30,6 +30,16 @@ CLI::Option* AddDataOption(CLI::App* command, std::string* source);
 // The one place a Status becomes an exit code: prints the error, returns 0 or 1..n.
 int ExitCodeFor(const Status& status);
 
+// `--version`: prints "<program> <hiedge version>" and exits 0.
+void AddVersionFlag(CLI::App& app, const std::string& program);
+// The hiedge version this executable was built from (CMake's PROJECT_VERSION).
+std::string Version();
+
+// For an executable with subcommands: InvalidArgument naming argv's first word when it
+// is neither an option nor one of `app`'s subcommands, with the list of those (CLI11
+// itself only says that a subcommand is required).
+Status CheckSubcommandName(const CLI::App& app, int argc, char** argv);
+
 // The full command line, for model cards and result files.
 std::string CommandLine();
 void SetCommandLine(int argc, char** argv);

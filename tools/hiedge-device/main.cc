@@ -190,6 +190,8 @@ int main(int argc, char** argv) {
   CLI::App app{
       "hiedge-device: hierarchical inference on the device. Runs the S-ML on every sample of a "
       "stream and offloads the unsure ones to an edge server."};
+  hiedge::cli::AddVersionFlag(app, argc > 0 ? std::filesystem::path(argv[0]).filename().string()
+                                             : std::string("hiedge-device"));
   StreamArgs a;
   AddDeviceFlags(&app, &a.device);
   app.add_option("--data", a.data_dir,

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   hiedge::RegisterCascadeBackend();
   CLI::App app{"hiedge: hierarchical inference at the network edge"};
   app.require_subcommand(1);
+  hiedge::cli::AddVersionFlag(app, "hiedge");
   // Options every subcommand takes, also after its name (`hiedge train --no-progress`).
   app.fallthrough();
   app.add_flag_callback(
@@ -45,6 +46,10 @@ int main(int argc, char** argv) {
   hiedge::cli::AddHiBenchCommand(app, &exit_code);
   hiedge::cli::AddFleetCommand(app, &exit_code);
   hiedge::cli::AddShiftBenchCommand(app, &exit_code);
+  if (const hiedge::Status known = hiedge::cli::CheckSubcommandName(app, argc, argv); !known.ok()) {
+    std::fprintf(stderr, "hiedge: %s\n", known.message().c_str());
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
