@@ -68,6 +68,18 @@ Result<Dataset> LoadImageFolder(const std::string& dir, const ImageFit& fit,
   if (classes.empty()) {
     HIEDGE_ASSIGN_OR_RETURN(classes, ImageFolderClasses(dir));
   }
+  // A class folder outside the list would be silently left out of scoring: refuse it.
+  if (!class_names.empty()) {
+    HIEDGE_ASSIGN_OR_RETURN(const std::vector<std::string> present, ImageFolderClasses(dir));
+    for (const std::string& name : present) {
+      if (std::find(classes.begin(), classes.end(), name) == classes.end()) {
+        return Status::InvalidArgument(
+            "class folder \"" + name + "\" in " + dir +
+            " is not a class of the training data (no training folder of that name): the model "
+            "cannot predict it; add its training folder or remove it");
+      }
+    }
+  }
   Dataset data;
   data.num_classes = static_cast<int>(classes.size());
   data.channels = fit.channels;

@@ -118,6 +118,16 @@ TEST(DataSourceTest, ImageFolderOfPngAndJpegIsFittedToTheModel) {
   EXPECT_EQ(LoadData(dir.path().string(), Split::kTest).status().code(), StatusCode::kDataLoss);
 }
 
+TEST(DataSourceTest, ATestClassWithoutATrainingFolderIsAnError) {
+  ScopedTempDir dir("hiedge_ds_extra_class");
+  testing::WriteImageFolder(dir / "train", {"bird", "cat"}, 2, 8, 8, 1, 1);
+  testing::WriteImageFolder(dir / "test", {"bird", "cat", "dog"}, 1, 8, 8, 1, 2);
+  Result<Dataset> test = LoadData(dir.path().string(), Split::kTest);
+  EXPECT_EQ(test.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(test.status().message().find("\"dog\""), std::string::npos) << test.status().message();
+  EXPECT_TRUE(LoadData(dir.path().string(), Split::kTrain).ok());
+}
+
 TEST(DataSourceTest, FitImageScalesToCoverThenCropsTheCentre) {
   data::DecodedImage image{8, 4, 1, {}};
   for (int y = 0; y < 4; ++y) {
