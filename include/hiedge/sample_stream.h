@@ -29,8 +29,9 @@ Result<std::unique_ptr<SampleStream>> OpenIdxStream(const std::string& images_pa
                                                     const std::string& labels_path,
                                                     int num_classes = 10);
 // The test split of a data set named as LoadData takes it (hiedge/data_source.h): an
-// idx folder streams from its files in constant memory; other layouts are loaded (image
-// folders fitted to `fit`), then streamed.
+// idx folder streams from its files in constant memory, an image folder decodes one
+// image per sample (fitted to `fit`, or to its first training image); other layouts are
+// loaded, then streamed.
 Result<std::unique_ptr<SampleStream>> OpenDataTestStream(const std::string& source,
                                                          const ImageFit& fit = {});
 

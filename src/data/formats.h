@@ -43,6 +43,16 @@ std::vector<float> FitImage(const DecodedImage& image, const ImageFit& fit);
 // skipped).
 Result<Dataset> LoadImageFolder(const std::string& dir, const ImageFit& fit,
                                 const std::vector<std::string>& class_names);
+// One image of an ImageFolder split and its label (the index of its class).
+struct LabelledImageFile {
+  std::string path;
+  int32_t label = 0;
+};
+// The images LoadImageFolder reads, in its order, without decoding them: for streaming.
+// The same errors for a missing class folder, a class folder outside a given
+// `class_names`, or a split with no images.
+Result<std::vector<LabelledImageFile>> ListImageFolder(const std::string& dir,
+                                                       const std::vector<std::string>& class_names);
 // The fit of an unfitted image folder: the size and colour of the first readable image
 // LoadImageFolder would read (first class, first file), so that both splits get one shape.
 Result<ImageFit> FirstImageFit(const std::string& dir);

@@ -62,14 +62,13 @@ Result<ImageFit> FirstImageFit(const std::string& dir) {
   return Status::NotFound(dir + " holds no readable PNG or JPEG image");
 }
 
-Result<Dataset> LoadImageFolder(const std::string& dir, const ImageFit& fit,
-                                const std::vector<std::string>& class_names) {
+Result<std::vector<LabelledImageFile>> ListImageFolder(
+    const std::string& dir, const std::vector<std::string>& class_names) {
   std::vector<std::string> classes = class_names;
   if (classes.empty()) {
     HIEDGE_ASSIGN_OR_RETURN(classes, ImageFolderClasses(dir));
-  }
-  // A class folder outside the list would be silently left out of scoring: refuse it.
-  if (!class_names.empty()) {
+  } else {
+    // A class folder outside the list would be silently left out of scoring: refuse it.
     HIEDGE_ASSIGN_OR_RETURN(const std::vector<std::string> present, ImageFolderClasses(dir));
     for (const std::string& name : present) {
       if (std::find(classes.begin(), classes.end(), name) == classes.end()) {
@@ -80,11 +79,7 @@ Result<Dataset> LoadImageFolder(const std::string& dir, const ImageFit& fit,
       }
     }
   }
-  Dataset data;
-  data.num_classes = static_cast<int>(classes.size());
-  data.channels = fit.channels;
-  data.height = fit.height;
-  data.width = fit.width;
+  std::vector<LabelledImageFile> files;
   for (size_t label = 0; label < classes.size(); ++label) {
     const fs::path class_dir = fs::path(dir) / classes[label];
     std::error_code error;
@@ -92,24 +87,41 @@ Result<Dataset> LoadImageFolder(const std::string& dir, const ImageFit& fit,
       return Status::NotFound("no folder for class \"" + classes[label] +
                               "\": " + class_dir.string());
     }
-    HIEDGE_ASSIGN_OR_RETURN(std::vector<fs::path> files, SortedImages(class_dir));
-    for (const fs::path& file : files) {
-      HIEDGE_ASSIGN_OR_RETURN(DecodedImage image, DecodeImageFile(file.string()));
-      if (data.channels == 0) {  // Unfitted: the first image sets the shape.
-        data.channels = image.channels;
-        data.height = image.height;
-        data.width = image.width;
-      }
-      if ((data.images.size() + data.image_elements()) > kMaxDatasetValues) {
-        return Status::InvalidArgument(dir + ": over " + std::to_string(kMaxDatasetValues) +
-                                       " values; fit the images to a smaller shape");
-      }
-      const std::vector<float> fitted = FitImage(image, {data.channels, data.height, data.width});
-      data.images.insert(data.images.end(), fitted.begin(), fitted.end());
-      data.labels.push_back(static_cast<int32_t>(label));
+    HIEDGE_ASSIGN_OR_RETURN(std::vector<fs::path> images, SortedImages(class_dir));
+    for (const fs::path& file : images) {
+      files.push_back({file.string(), static_cast<int32_t>(label)});
     }
   }
-  if (data.labels.empty()) return Status::NotFound(dir + " holds no PNG or JPEG images");
+  if (files.empty()) return Status::NotFound(dir + " holds no PNG or JPEG images");
+  return files;
+}
+
+Result<Dataset> LoadImageFolder(const std::string& dir, const ImageFit& fit,
+                                const std::vector<std::string>& class_names) {
+  HIEDGE_ASSIGN_OR_RETURN(const std::vector<LabelledImageFile> files,
+                          ListImageFolder(dir, class_names));
+  Dataset data;
+  data.num_classes = class_names.empty()
+                         ? static_cast<int>(ImageFolderClasses(dir).value().size())
+                         : static_cast<int>(class_names.size());
+  data.channels = fit.channels;
+  data.height = fit.height;
+  data.width = fit.width;
+  for (const LabelledImageFile& file : files) {
+    HIEDGE_ASSIGN_OR_RETURN(DecodedImage image, DecodeImageFile(file.path));
+    if (data.channels == 0) {  // Unfitted: the first image sets the shape.
+      data.channels = image.channels;
+      data.height = image.height;
+      data.width = image.width;
+    }
+    if ((data.images.size() + data.image_elements()) > kMaxDatasetValues) {
+      return Status::InvalidArgument(dir + ": over " + std::to_string(kMaxDatasetValues) +
+                                     " values; fit the images to a smaller shape");
+    }
+    const std::vector<float> fitted = FitImage(image, {data.channels, data.height, data.width});
+    data.images.insert(data.images.end(), fitted.begin(), fitted.end());
+    data.labels.push_back(file.label);
+  }
   return data;
 }
 

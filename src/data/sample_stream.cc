@@ -4,6 +4,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "data/formats.h"
 #include "data/gz_reader.h"
 #include "hiedge/data_source.h"
 
@@ -121,6 +122,28 @@ class DatasetStream : public SampleStream {
   size_t next_ = 0;
 };
 
+// An ImageFolder test split, one image decoded per Next(): memory for the file list only.
+class ImageFolderStream : public SampleStream {
+ public:
+  ImageFolderStream(std::vector<data::LabelledImageFile> files, const ImageFit& fit)
+      : files_(std::move(files)), fit_(fit), shape_{fit.channels, fit.height, fit.width} {}
+  const std::vector<int64_t>& sample_shape() const override { return shape_; }
+  Result<bool> Next(std::vector<float>* image, int* label) override {
+    if (next_ >= files_.size()) return false;
+    const data::LabelledImageFile& file = files_[next_++];
+    HIEDGE_ASSIGN_OR_RETURN(const data::DecodedImage decoded, data::DecodeImageFile(file.path));
+    *image = data::FitImage(decoded, fit_);
+    *label = file.label;
+    return true;
+  }
+
+ private:
+  std::vector<data::LabelledImageFile> files_;
+  ImageFit fit_;
+  std::vector<int64_t> shape_;
+  size_t next_ = 0;
+};
+
 }  // namespace
 
 Result<std::unique_ptr<SampleStream>> OpenIdxStream(const std::string& images_path,
@@ -168,6 +191,24 @@ Result<std::unique_ptr<SampleStream>> OpenDataTestStream(const std::string& sour
     if (std::filesystem::exists(images, error)) {
       return OpenIdxStream(images, source + "/t10k-labels-idx1-ubyte" + suffix);
     }
+  }
+  // An image folder (train/ and test/ class folders, no manifest) streams one decoded
+  // image at a time, with the training folder's classes and first image's fit.
+  namespace fs = std::filesystem;
+  std::error_code error;
+  const fs::path root(source);
+  if (fs::is_directory(root / "train", error) && fs::is_directory(root / "test", error) &&
+      !fs::exists(root / "manifest.json", error) &&
+      !fs::exists(root / "data_batch_1.bin", error)) {
+    ImageFit fitted = fit;
+    if (!(fit.channels > 0 && fit.height > 0 && fit.width > 0)) {
+      HIEDGE_ASSIGN_OR_RETURN(fitted, data::FirstImageFit((root / "train").string()));
+    }
+    HIEDGE_ASSIGN_OR_RETURN(const std::vector<std::string> classes,
+                            data::ImageFolderClasses((root / "train").string()));
+    HIEDGE_ASSIGN_OR_RETURN(std::vector<data::LabelledImageFile> files,
+                            data::ListImageFolder((root / "test").string(), classes));
+    return std::unique_ptr<SampleStream>(new ImageFolderStream(std::move(files), fitted));
   }
   HIEDGE_ASSIGN_OR_RETURN(Dataset data, LoadData(source, Split::kTest, fit));
   return std::unique_ptr<SampleStream>(new DatasetStream(std::move(data)));

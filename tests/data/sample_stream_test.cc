@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "hiedge/data.h"
+#include "testing/data_files.h"
 #include "testing/temp_dir.h"
 
 namespace hiedge {
@@ -30,6 +31,37 @@ TEST(SampleStreamTest, IdxStreamYieldsTheLoadersSamplesOneByOne) {
     ++n;
   }
   EXPECT_EQ(n, whole->size());
+}
+
+TEST(SampleStreamTest, ImageFolderStreamsTheLoadersSamplesOneImageAtATime) {
+  testing::ScopedTempDir dir("hiedge_stream_images");
+  testing::WriteImageFolder(dir / "train", {"bird", "cat"}, 2, 12, 10, 3, 1);
+  testing::WriteImageFolder(dir / "test", {"bird", "cat"}, 3, 12, 10, 3, 2);
+  const ImageFit fit{1, 8, 8};
+  auto whole = LoadData(dir.path().string(), Split::kTest, fit);
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  auto stream = OpenDataTestStream(dir.path().string(), fit);
+  ASSERT_TRUE(stream.ok()) << stream.status().ToString();
+  EXPECT_EQ((*stream)->sample_shape(), (std::vector<int64_t>{1, 8, 8}));
+  std::vector<float> image;
+  int label = -1;
+  size_t n = 0;
+  while (*(*stream)->Next(&image, &label)) {
+    ASSERT_LT(n, whole->size());
+    EXPECT_EQ(label, whole->labels[n]);
+    EXPECT_TRUE(std::equal(image.begin(), image.end(), whole->image(n))) << n;
+    ++n;
+  }
+  EXPECT_EQ(n, whole->size());
+  // A corrupt image fails when it is reached, by name; earlier answers stand.
+  testing::WriteImageFolder(dir / "test", {"bird"}, 1, 12, 10, 3, 3);
+  std::ofstream(dir / "test" / "cat" / "zz.png") << "not an image";
+  auto broken = OpenDataTestStream(dir.path().string(), fit);
+  ASSERT_TRUE(broken.ok());
+  Result<bool> more = true;
+  while (more.ok() && *more) more = (*broken)->Next(&image, &label);
+  EXPECT_EQ(more.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(more.status().message().find("zz.png"), std::string::npos);
 }
 
 void WriteBytes(const std::string& path, const std::vector<unsigned char>& bytes) {

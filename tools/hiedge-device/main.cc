@@ -195,8 +195,8 @@ int main(int argc, char** argv) {
   StreamArgs a;
   AddDeviceFlags(&app, &a.device);
   app.add_option("--data", a.data_dir,
-                 "Data set (test split): an idx folder (streamed), CIFAR-10 batches, an image "
-                 "folder or a manifest .json (docs/data.md)");
+                 "Data set (test split): an idx folder or an image folder (both streamed), CIFAR-10 "
+                 "batches or a manifest .json (docs/data.md)");
   app.add_option("--idx", a.idx_images, "An idx3 image file (gzip or plain), streamed");
   app.add_option("--labels", a.idx_labels, "Its idx1 label file (optional)");
   app.add_option("--raw", a.raw, "Headerless samples from a file or - (stdin), unlabelled");
