@@ -22,6 +22,8 @@ struct SuperclassArgs {
   std::string data_dir = kFashionMnistDir;
   std::string out = "models";  // Writes <out>/two_level.json.
   bool force = false;
+  bool reset_thresholds = false;
+  std::string teacher = "models/lml.json";  // For the printed expert recipe.
 };
 
 std::string Join(const std::vector<int>& values, const char* separator) {
@@ -51,8 +53,32 @@ Status BuildSuperclasses(const SuperclassArgs& a) {
   for (int s = 0; s < superclasses.count(); ++s) {
     config.experts.push_back("expert" + std::to_string(s) + ".json");
   }
+  // Overwriting a config with the same superclasses keeps what `twolevel
+  // --save-thresholds` calibrated for them, unless asked to reset.
+  std::error_code exists_error;
+  if (std::filesystem::exists(out, exists_error)) {
+    Result<TwoLevelConfig> previous = ReadTwoLevelConfig(out);
+    const bool same = previous.ok() && previous->superclasses.members == superclasses.members &&
+                      previous->feature_stages == config.feature_stages &&
+                      previous->feature_model == config.feature_model;
+    if (same && !a.reset_thresholds) {
+      config.thresholds = previous->thresholds;
+      config.experts = previous->experts;
+      std::fprintf(stderr,
+                   "kept the calibrated Alg. 2 thresholds and experts of %s (same superclasses; "
+                   "--reset-thresholds clears them)\n",
+                   out.c_str());
+    } else if (previous.ok()) {
+      std::fprintf(stderr, "%s: Alg. 2 thresholds reset to the defaults (%s); recalibrate with "
+                   "`hiedge twolevel --save-thresholds`\n",
+                   out.c_str(), same ? "--reset-thresholds" : "the superclasses changed");
+    }
+  }
   HIEDGE_RETURN_IF_ERROR(WriteTwoLevelConfig(config, out));
   std::printf("%s", config.ToJson().c_str());
+  // The recipe the shipped experts were trained with (README, "Two-level architecture"):
+  // distilled from the L-ML, with an "other" output; larger superclasses gain from
+  // augmented copies of their images.
   std::fprintf(stderr, "wrote %s; train its experts with:\n", out.c_str());
   for (int s = 0; s < superclasses.count(); ++s) {
     const auto& members = superclasses.members[static_cast<size_t>(s)];
@@ -63,9 +89,11 @@ Status BuildSuperclasses(const SuperclassArgs& a) {
       std::fprintf(stderr, "  (one class: no expert needed, but the file must exist)\n");
     }
     std::fprintf(stderr,
-                 "  ./build/hiedge train --arch expert --features-from %s --feature-stages %d "
-                 "--classes %s --name expert%d --out %s\n",
-                 a.model.c_str(), a.stages, Join(members, " ").c_str(), s, folder.c_str());
+                 "  ./build/hiedge train --arch expert_deep --features-from %s --feature-stages %d "
+                 "--classes %s --other-class --teacher %s --label-smoothing 0 --augment false "
+                 "--epochs %s --name expert%d --out %s\n",
+                 a.model.c_str(), a.stages, Join(members, " ").c_str(), a.teacher.c_str(),
+                 members.size() > 2 ? "30" : "10 --augmented-copies 4", s, folder.c_str());
   }
   return Status::Ok();
 }
@@ -91,7 +119,14 @@ void AddSuperclassesCommand(CLI::App& app, int* exit_code) {
   cli::AddDataOption(cmd, &a->data_dir);
   cmd->add_option("--out", a->out, "Folder to write two_level.json in (beside the experts)")
       ->capture_default_str();
-  cmd->add_flag("--force", a->force, "Overwrite an existing two_level.json");
+  cmd->add_flag("--force", a->force,
+                "Overwrite an existing two_level.json (its calibrated thresholds and experts are "
+                "kept when the superclasses come out the same)");
+  cmd->add_flag("--reset-thresholds", a->reset_thresholds,
+                "With --force: reset the Alg. 2 thresholds to the defaults even when the "
+                "superclasses are unchanged");
+  cmd->add_option("--teacher", a->teacher, "L-ML card named in the printed expert recipe")
+      ->capture_default_str();
   cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(BuildSuperclasses(*a)); });
 }
 
