@@ -77,14 +77,24 @@ std::string ShiftBenchToMarkdown(const ShiftBench& b, const std::string& command
                 : (cost_ok ? "yes" : fmt::format("**no** (+{:.4f})", r.learner_cost_worst - r.best_cost)),
         100 * r.learner_accuracy, 100 * r.learner_accuracy_worst,
         accuracy_ok ? "yes"
-                    : fmt::format("**no** ({:+.2f} pt)",
-                                  100 * (r.learner_accuracy_worst - r.best_single())),
+                    : fmt::format("**no** ({:+.2f} pt{})",
+                                  100 * (r.learner_accuracy_worst - r.best_single()),
+                                  r.best_accuracy < r.best_single() - kAccuracySlack
+                                      ? fmt::format("; best θ: {:.2f}%", 100 * r.best_accuracy)
+                                      : ""),
         100 * r.learner_audit, 100 * r.learner_audit_worst, 100 * r.learner_stream_audit_worst);
+  }
+  int accuracy_reachable = 0;
+  for (const ShiftBenchRow& r : b.rows) {
+    accuracy_reachable += r.kind != "control" && r.best_accuracy >= r.best_single() - kAccuracySlack;
   }
   md += fmt::format(
       "\nOn the {} shifts, the cost target holds on **{}** and the accuracy target on **{}** "
-      "(worst seed).\n\n",
-      shifted, cost_met, accuracy_met);
+      "(worst seed). The best θ in hindsight (for cost at β) itself meets the accuracy target "
+      "on {} of them: where it does not (\"best θ\" in the accuracy column), the cheapest "
+      "policy at this β gives up accuracy to save offloads, and only a smaller β or an accuracy "
+      "objective would buy it back.\n\n",
+      shifted, cost_met, accuracy_met, accuracy_reachable);
 
   md += fmt::format(
       "### Drift detectors side by side\n\n"
