@@ -6,8 +6,8 @@
 #include <numeric>
 #include <random>
 
+#include "eval/learner_replay.h"
 #include "hiedge/drift.h"
-#include "hiedge/field_learner.h"
 #include "hiedge/offload_policy.h"
 
 namespace hiedge {
@@ -25,59 +25,6 @@ bool Replay(const OffloadPolicy& policy, DriftDetector& detector, const Predicti
   *alarm = detector.Observe(d.confidence, d.offload, d.offload,
                             d.offload && remote.labels[i] != d.prediction);
   return d.offload;
-}
-
-// What one learner run over a clean-then-shifted stream gave on the shifted half.
-struct LearnerRun {
-  double accuracy = 0, offload = 0, audit = 0, theta = 0;
-  bool trusts_remote = true;
-};
-
-// The device's loop (DeviceRuntime with a FieldLearner): policy score → learner θ and
-// audit → offload or accept → the L-ML's answer for sent samples → the application's
-// label for audits (when `label_audits`) → the detector, whose alarm makes the learner
-// forget. The answer of an audited sample the learner accepted is the S-ML's.
-Result<LearnerRun> ReplayLearner(const DriftInputs& in, const OffloadPolicy& policy, size_t k,
-                                 bool label_audits, uint64_t seed) {
-  const int classes = in.prefix_local->classes;
-  FieldLearnerOptions options = FieldLearnerOptionsFor(in.config, policy, classes);
-  options.audit_rate = in.audit_rate;
-  options.seed = seed;
-  HIEDGE_ASSIGN_OR_RETURN(FieldLearner learner, FieldLearner::Create(options, policy.theta()));
-  HIEDGE_ASSIGN_OR_RETURN(DriftDetector detector,
-                          DriftDetector::FromConfig(in.config, {in.false_alarm_rate}));
-  LearnerRun run;
-  const size_t n_clean = in.prefix_labels->size();
-  const size_t n_shifted = in.shifted_labels->size();
-  for (size_t t = 0; t < n_clean + n_shifted; ++t) {
-    const bool shifted = t >= n_clean;
-    const size_t i = shifted ? t - n_clean : t;
-    const Predictions& local = shifted ? in.shifted_local[k] : *in.prefix_local;
-    const Predictions& remote = shifted ? in.shifted_remote[k] : *in.prefix_remote;
-    const int label = shifted ? (*in.shifted_labels)[i] : (*in.prefix_labels)[i];
-    const PolicyDecision d = policy.Decide(Row(local, i));
-    const FieldDecision f = learner.Decide(t, d.score);
-    if (f.sent()) {
-      learner.RecordSent(t, d.prediction, remote.labels[i]);
-      if (f.audit && label_audits) HIEDGE_RETURN_IF_ERROR(learner.Feedback(t, label));
-    }
-    // As the device: the detector sees the calibrated policy's offloads, not the learner's.
-    const bool answered = d.offload && f.sent();
-    if (detector.Observe(d.confidence, d.offload, answered,
-                         answered && remote.labels[i] != d.prediction))
-      learner.OnDrift();
-    if (!shifted) continue;
-    run.accuracy += (f.offload ? remote.labels[i] : d.prediction) == label;
-    run.offload += f.offload;
-    run.audit += f.audit;
-  }
-  const double n = static_cast<double>(n_shifted);
-  run.accuracy /= n;
-  run.offload /= n;
-  run.audit /= n;
-  run.theta = learner.theta();
-  run.trusts_remote = learner.remote_trusted();
-  return run;
 }
 
 }  // namespace
@@ -148,8 +95,14 @@ Result<DriftStudy> RunDriftStudy(const DriftInputs& in) {
     learned.labelled_accuracy_min = 1;
     for (int s = 0; s < seeds; ++s) {
       const uint64_t seed = in.seed + static_cast<uint64_t>(s);
-      HIEDGE_ASSIGN_OR_RETURN(const LearnerRun labelled, ReplayLearner(in, policy, k, true, seed));
-      HIEDGE_ASSIGN_OR_RETURN(const LearnerRun proxy, ReplayLearner(in, policy, k, false, seed));
+      const ReplayPart clean{in.prefix_local, in.prefix_remote, in.prefix_labels};
+      const ReplayPart shifted{&in.shifted_local[k], &in.shifted_remote[k], in.shifted_labels};
+      LearnerReplayOptions options{in.audit_rate, in.false_alarm_rate, true, seed};
+      HIEDGE_ASSIGN_OR_RETURN(const LearnerRun labelled,
+                              ReplayFieldLearner(in.config, policy, clean, shifted, options));
+      options.label_audits = false;
+      HIEDGE_ASSIGN_OR_RETURN(const LearnerRun proxy,
+                              ReplayFieldLearner(in.config, policy, clean, shifted, options));
       learned.labelled_accuracy += labelled.accuracy / seeds;
       learned.labelled_accuracy_min = std::min(learned.labelled_accuracy_min, labelled.accuracy);
       learned.labelled_accuracy_max = std::max(learned.labelled_accuracy_max, labelled.accuracy);

@@ -9,10 +9,10 @@
 
 #include "eval/change_detectors.h"
 #include "eval/eval.h"
+#include "eval/learner_replay.h"
 #include "eval/shift_streams.h"
 #include "hiedge/calibrate.h"
 #include "hiedge/drift.h"
-#include "hiedge/field_learner.h"
 #include "hiedge/input_statistics.h"
 #include "hiedge/offload_policy.h"
 
@@ -106,59 +106,6 @@ DecisionFigures BestInHindsight(std::vector<double> scores, const std::vector<bo
     }
   }
   return best;
-}
-
-struct LearnerRun {
-  double accuracy = 0, offload = 0, audit = 0, cost = 0;  // Over the shifted half.
-  double stream_audit = 0;                                // Over the whole stream.
-};
-
-// The device's loop: policy score → learner θ and audit → the L-ML's answer for sent
-// samples → the application's label for audits → the detector (inputs and outputs),
-// whose alarm makes the learner forget.
-Result<LearnerRun> ReplayLearner(const DecisionConfig& config, const OffloadPolicy& policy,
-                                 const Half& clean, const Half& shifted,
-                                 const ShiftBenchOptions& o, uint64_t seed) {
-  FieldLearnerOptions options = FieldLearnerOptionsFor(config, policy, clean.local->classes);
-  options.audit_rate = o.audit_rate;
-  options.seed = seed;
-  HIEDGE_ASSIGN_OR_RETURN(FieldLearner learner, FieldLearner::Create(options, policy.theta()));
-  HIEDGE_ASSIGN_OR_RETURN(DriftDetector detector,
-                          DriftDetector::FromConfig(config, {o.false_alarm_rate}));
-  LearnerRun run;
-  double sent = 0;
-  for (size_t t = 0; t < clean.size() + shifted.size(); ++t) {
-    const bool in_shift = t >= clean.size();
-    const Half& half = in_shift ? shifted : clean;
-    const size_t i = in_shift ? t - clean.size() : t;
-    const int label = half.data->labels[i];
-    const int remote = half.remote->labels[i];
-    const PolicyDecision d = policy.Decide(half.logits(i));
-    const FieldDecision f = learner.Decide(t, d.score);
-    if (f.sent()) {
-      learner.RecordSent(t, d.prediction, remote);
-      if (f.audit) HIEDGE_RETURN_IF_ERROR(learner.Feedback(t, label));
-    }
-    bool alarm = detector.ObserveSample(d.confidence, d.offload, half.data->sample(i).data,
-                                        d.prediction);
-    if (d.offload && f.sent()) alarm = detector.ObserveAnswer(remote != d.prediction) || alarm;
-    if (alarm) learner.OnDrift();
-    run.stream_audit += f.audit;
-    if (!in_shift) continue;
-    const bool right = (f.offload ? remote : d.prediction) == label;
-    run.accuracy += right;
-    run.offload += f.offload;
-    run.audit += f.audit;
-    sent += f.sent();
-    run.cost += !right;
-  }
-  const double n = static_cast<double>(shifted.size());
-  run.cost = (run.cost + o.offload_cost * sent) / n;
-  run.accuracy /= n;
-  run.offload /= n;
-  run.audit /= n;
-  run.stream_audit /= static_cast<double>(clean.size() + shifted.size());
-  return run;
 }
 
 // The detectors over clean then shifted: delays, misses and clean-half alarms.
@@ -293,9 +240,13 @@ Result<ShiftBench> RunShiftBench(InferenceBackend& local, InferenceBackend& remo
     const int seeds = std::max(o.seeds, 1);
     row.learner_accuracy_worst = 1;
     for (int s = 0; s < seeds; ++s) {
+      const LearnerReplayOptions replay{o.audit_rate, o.false_alarm_rate, true,
+                                        o.seed + static_cast<uint64_t>(s)};
       HIEDGE_ASSIGN_OR_RETURN(
           const LearnerRun run,
-          ReplayLearner(config, policy, clean, shifted, o, o.seed + static_cast<uint64_t>(s)));
+          ReplayFieldLearner(config, policy, {clean.local, clean.remote, &clean.data->labels, clean.data},
+                             {shifted.local, shifted.remote, &shifted.data->labels, shifted.data},
+                             replay));
       row.learner_cost += run.cost / seeds;
       row.learner_accuracy += run.accuracy / seeds;
       row.learner_offload += run.offload / seeds;
