@@ -96,6 +96,18 @@ namespace {
 
 constexpr size_t kMaxListed = 64;  // Parameters or exits a config may list.
 
+// `key` of `j`, when present, into *out: an array of at most kMaxListed numbers.
+Status ReadShortArray(const json& j, const char* key, std::vector<double>* out) {
+  if (!j.contains(key)) return Status::Ok();
+  const json& values = j.at(key);
+  if (!values.is_array() || values.size() > kMaxListed) {
+    return Status::InvalidArgument(std::string("decision config: ") + key +
+                                   " must be a short array");
+  }
+  *out = values.get<std::vector<double>>();
+  return Status::Ok();
+}
+
 Status ParseInto(const json& j, DecisionConfig* c) {
   HIEDGE_ASSIGN_OR_RETURN(const int64_t version, json_integers::GetOr<int64_t>(j, "version", 1));
   if (version < 1 || version > kDecisionConfigVersion) {
@@ -118,13 +130,7 @@ Status ParseInto(const json& j, DecisionConfig* c) {
   c->objective = j.value("objective", c->objective);
   c->target_accuracy = j.value("target_accuracy", 0.0);
   c->delta = j.value("delta", 0.0);
-  if (j.contains("exit_thresholds")) {
-    const json& exits = j.at("exit_thresholds");
-    if (!exits.is_array() || exits.size() > kMaxListed) {
-      return Status::InvalidArgument("decision config: exit_thresholds must be a short array");
-    }
-    c->exit_thresholds = exits.get<std::vector<double>>();
-  }
+  HIEDGE_RETURN_IF_ERROR(ReadShortArray(j, "exit_thresholds", &c->exit_thresholds));
   if (j.contains("calibration")) {
     const json& cal = j["calibration"];
     HIEDGE_ASSIGN_OR_RETURN(c->calibration_samples,
@@ -135,16 +141,9 @@ Status ParseInto(const json& j, DecisionConfig* c) {
     c->calibration_offload_fraction = cal.value("offload_fraction", 0.0);
     c->calibration_mean_cost = cal.value("mean_cost", 0.0);
     c->offload_disagreement = cal.value("offload_disagreement", 0.0);
-    if (cal.contains("confidence_histogram")) {
-      c->confidence_histogram = cal.at("confidence_histogram").get<std::vector<double>>();
-    }
-    if (cal.contains("confidence_accuracy")) {
-      const json& table = cal.at("confidence_accuracy");
-      if (!table.is_array() || table.size() > kMaxListed) {
-        return Status::InvalidArgument("decision config: confidence_accuracy is a short array");
-      }
-      c->confidence_accuracy = table.get<std::vector<double>>();
-    }
+    HIEDGE_RETURN_IF_ERROR(
+        ReadShortArray(cal, "confidence_histogram", &c->confidence_histogram));
+    HIEDGE_RETURN_IF_ERROR(ReadShortArray(cal, "confidence_accuracy", &c->confidence_accuracy));
     if (cal.contains("input_reference")) {
       HIEDGE_RETURN_IF_ERROR(ParseInputReference(cal.at("input_reference"), &c->input_reference));
     }
