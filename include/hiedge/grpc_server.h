@@ -30,6 +30,13 @@ struct GrpcServerOptions {
   // Non-empty: every RPC but ServerLive/ServerReady/ModelReady needs the metadata
   // "authorization: Bearer <token>" (else UNAUTHENTICATED).
   std::string bearer_token;
+  // True (the default): the public port is the guard's (server/grpc_guard.h), which
+  // follows each connection's HTTP/2 frames and closes those that reset streams beyond
+  // their budget (rapid reset, CVE-2023-44487, which Debian 12's gRPC 1.51 does not bound)
+  // and caps connections at `max_connections`. False: gRPC listens on the port itself,
+  // about 40% less server CPU per request (docs/fleet.md), but then nothing bounds stream
+  // resets or connections: only behind a front that bounds them (HAProxy; docs/deploy.md).
+  bool reset_guard = true;
   // Both set: serve TLS with this PEM certificate chain and private key.
   std::string tls_cert_file;
   std::string tls_key_file;

@@ -9,6 +9,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <functional>
 #include <memory>
 
@@ -256,6 +258,30 @@ void RemoveFoldersOfDeadServers() {
   }
 }
 
+// Credentials for gRPC listening on the public port itself (no guard): TLS from the
+// options' PEM files when both are set, else plaintext.
+Result<std::shared_ptr<grpc::ServerCredentials>> DirectCredentials(
+    const GrpcServerOptions& options) {
+  if (options.tls_cert_file.empty() && options.tls_key_file.empty()) {
+    return grpc::InsecureServerCredentials();
+  }
+  if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
+    return Status::InvalidArgument("TLS needs both a certificate and a private key file");
+  }
+  auto read = [](const std::string& path) -> Result<std::string> {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (!in || text.str().empty()) return Status::InvalidArgument("cannot read " + path);
+    return text.str();
+  };
+  HIEDGE_ASSIGN_OR_RETURN(std::string chain, read(options.tls_cert_file));
+  HIEDGE_ASSIGN_OR_RETURN(std::string key, read(options.tls_key_file));
+  grpc::SslServerCredentialsOptions ssl;
+  ssl.pem_key_cert_pairs.push_back({std::move(key), std::move(chain)});
+  return grpc::SslServerCredentials(ssl);
+}
+
 }  // namespace
 
 class GrpcServer::Impl {
@@ -267,7 +293,7 @@ class GrpcServer::Impl {
   }
   Service service;
   std::unique_ptr<grpc::Server> server;
-  std::unique_ptr<GrpcGuard> guard;
+  std::unique_ptr<GrpcGuard> guard;  // Null without the reset guard.
   std::string socket_dir;   // Private (0700) folder of gRPC's Unix socket.
   int metrics_source = -1;  // The guard's counters on the service's /metrics.
 };
@@ -280,18 +306,6 @@ GrpcServer::~GrpcServer() { Stop(0); }
 Status GrpcServer::Start() {
   if (impl_) return Status::FailedPrecondition("gRPC server already started");
   auto impl = std::make_unique<Impl>(service_, options_);
-  // gRPC itself listens on a Unix socket in a private folder; only the guard
-  // (server/grpc_guard.h) connects to it, and the guard owns the public port.
-  RemoveFoldersOfDeadServers();
-  std::string dir_template = (std::filesystem::temp_directory_path() /
-                              ("hiedge-grpc-" + std::to_string(::getpid()) + "-XXXXXX"))
-                                 .string();
-  if (::mkdtemp(dir_template.data()) == nullptr) {
-    return Status::Unavailable("cannot make a private folder for gRPC's socket in " +
-                               std::filesystem::temp_directory_path().string());
-  }
-  impl->socket_dir = dir_template;
-  const std::string socket = impl->socket_dir + "/grpc.sock";
   grpc::ServerBuilder builder;
   builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_message_bytes));
   // Bounds a hostile HTTP/2 client cannot move: concurrent streams per connection (a
@@ -304,10 +318,41 @@ Status GrpcServer::Start() {
   grpc::ResourceQuota quota("hiedge_grpc");
   quota.Resize(options_.max_transport_bytes);
   builder.SetResourceQuota(quota);
-  int unix_port = 0;
-  builder.AddListeningPort("unix:" + socket, grpc::InsecureServerCredentials(), &unix_port);
+  std::string socket;
+  int direct_port = 0;
+  if (options_.reset_guard) {
+    // gRPC itself listens on a Unix socket in a private folder; only the guard
+    // (server/grpc_guard.h) connects to it, and the guard owns the public port.
+    RemoveFoldersOfDeadServers();
+    std::string dir_template = (std::filesystem::temp_directory_path() /
+                                ("hiedge-grpc-" + std::to_string(::getpid()) + "-XXXXXX"))
+                                   .string();
+    if (::mkdtemp(dir_template.data()) == nullptr) {
+      return Status::Unavailable("cannot make a private folder for gRPC's socket in " +
+                                 std::filesystem::temp_directory_path().string());
+    }
+    impl->socket_dir = dir_template;
+    socket = impl->socket_dir + "/grpc.sock";
+    int unix_port = 0;
+    builder.AddListeningPort("unix:" + socket, grpc::InsecureServerCredentials(), &unix_port);
+  } else {
+    HIEDGE_ASSIGN_OR_RETURN(auto credentials, DirectCredentials(options_));
+    // A second server must not silently share a busy port (server/listen.h).
+    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+    builder.AddListeningPort(options_.host + ":" + std::to_string(options_.port), credentials,
+                             &direct_port);
+  }
   builder.RegisterService(&impl->service);
   impl->server = builder.BuildAndStart();
+  if (!options_.reset_guard) {
+    if (!impl->server || direct_port == 0) {
+      return Status::Unavailable("cannot bind gRPC to " + options_.host + ":" +
+                                 std::to_string(options_.port));
+    }
+    port_ = direct_port;
+    impl_ = std::move(impl);
+    return Status::Ok();
+  }
   if (!impl->server) {
     return Status::Unavailable("cannot start gRPC on its private socket " + socket);
   }
@@ -353,17 +398,19 @@ void GrpcServer::Stop(int grace_ms) {
   if (!impl_) return;
   // No new connections; gRPC's shutdown tells the open ones (GOAWAY) and waits for the
   // RPCs in flight, which still flow through the guard; then the guard closes.
-  impl_->guard->StopAccepting();
+  if (impl_->guard) impl_->guard->StopAccepting();
   impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(grace_ms));
   impl_->server->Wait();
   impl_->service.StopWorkers();
-  service_->RemoveMetricsSource(impl_->metrics_source);
-  impl_->guard->Stop();
+  if (impl_->guard) {
+    service_->RemoveMetricsSource(impl_->metrics_source);
+    impl_->guard->Stop();
+  }
   impl_.reset();
 }
 
 GrpcGuardCounters GrpcServer::guard_counters() const {
-  return impl_ ? impl_->guard->counters() : GrpcGuardCounters{};
+  return impl_ && impl_->guard ? impl_->guard->counters() : GrpcGuardCounters{};
 }
 
 }  // namespace hiedge

@@ -21,6 +21,11 @@ namespace {
 constexpr size_t kJsonPartFactor = 20;
 constexpr size_t kBinaryPartFactor = 4;
 
+// The first read of a request asks for this much: a whole small inference request
+// (header and a few KB of body) then arrives in one system call. Pages of the buffer are
+// touched only as bytes land in them.
+constexpr size_t kFirstReadBytes = 16 * 1024;
+
 size_t DecodePeakBytes(size_t body_bytes, std::optional<size_t> header_length) {
   const size_t json = header_length ? std::min(*header_length, body_bytes) : body_bytes;
   return body_bytes + kJsonPartFactor * json + kBinaryPartFactor * (body_bytes - json);
@@ -157,7 +162,7 @@ void Connection::AwaitRequest() {
   idle_ = true;
   stream_.expires_after(milliseconds(context_->options.idle_timeout_ms));
   stream_.async_read_some(
-      buffer_.prepare(1024),
+      buffer_.prepare(kFirstReadBytes),
       [self = shared_from_this()](beast::error_code ec, size_t n) { self->OnFirstBytes(ec, n); });
 }
 

@@ -109,7 +109,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ServerContext* context_;
   bool registered_ = false;
   bool refusing_ = false;  // Counted by ServerContext::BeginRefusal.
-  bool idle_ = false;      // Waiting for the first byte of a request (on the strand).
+  bool idle_ = false;      // Waiting for the first byte of a request (on its loop).
   boost::beast::flat_buffer buffer_;
   std::optional<Parser> parser_;
   std::optional<HttpRoute> route_;

@@ -1,16 +1,17 @@
 // The REST listener: an Asio acceptor and event-loop threads; each accepted socket
-// becomes an http_internal::Connection on its own strand.
+// becomes an http_internal::Connection on one event loop (server/event_loops.h).
 #include "hiedge/http_server.h"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <chrono>
 #include <future>
 #include <thread>
 #include <vector>
 
+#include "server/event_loops.h"
 #include "server/http_connection.h"
 #include "server/listen.h"
 
@@ -22,11 +23,14 @@ using asio::ip::tcp;
 class HttpServer::Impl {
  public:
   Impl(InferenceService* service, HttpServerOptions options)
-      : context(service, std::move(options)), acceptor(io), accept_pause(io) {}
+      : context(service, std::move(options)),
+        loops(context.options.io_threads, "hiedge-http-io"),
+        acceptor(loops.Primary()),
+        accept_pause(loops.Primary()) {}
 
   void Accept() {
     acceptor.async_accept(
-        asio::make_strand(io), [this](boost::system::error_code ec, tcp::socket socket) {
+        loops.Next(), [this](boost::system::error_code ec, tcp::socket socket) {
           if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
           if (!ec) {
             std::make_shared<http_internal::Connection>(std::move(socket), &context)->Start();
@@ -41,12 +45,11 @@ class HttpServer::Impl {
         });
   }
 
-  // Declared first: connections unregister from it while the io_context is destroyed.
+  // Declared first: connections unregister from it while the loops are destroyed.
   http_internal::ServerContext context;
-  asio::io_context io;
+  server_internal::EventLoops loops;
   tcp::acceptor acceptor;
   asio::steady_timer accept_pause;
-  std::vector<std::thread> threads;
   bool started = false;
 };
 
@@ -64,9 +67,7 @@ Status HttpServer::Start() {
   HIEDGE_RETURN_IF_ERROR(server_internal::Listen(acceptor, o.host, o.port, o.listen_backlog));
   port_ = acceptor.local_endpoint().port();
   impl_->Accept();
-  for (int i = 0; i < std::max(o.io_threads, 1); ++i) {
-    impl_->threads.emplace_back([this] { impl_->io.run(); });
-  }
+  impl_->loops.Start();
   impl_->started = true;
   return Status::Ok();
 }
@@ -80,7 +81,7 @@ void HttpServer::Stop(int grace_ms) {
   // The acceptor closes first, on the event loop; connections are closed after it, so
   // every connection accepted before the close is in the set CloseAll walks.
   std::promise<void> closed;
-  asio::post(impl_->io, [this, &closed] {
+  asio::post(impl_->loops.Primary(), [this, &closed] {
     boost::system::error_code ignored;
     impl_->acceptor.close(ignored);
     impl_->accept_pause.cancel();
@@ -101,9 +102,7 @@ void HttpServer::Stop(int grace_ms) {
   while (impl_->context.open_connections() > 0 && std::chrono::steady_clock::now() < closing) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  impl_->io.stop();
-  for (std::thread& t : impl_->threads) t.join();
-  impl_->threads.clear();
+  impl_->loops.Stop();
   boost::system::error_code ignored;
   impl_->acceptor.close(ignored);
 }

@@ -412,6 +412,38 @@ TEST_F(GrpcServerTest, TlsServesTrustingClientsOnly) {
   EXPECT_FALSE(plaintext->ModelInfer(&plain_ctx, RawRequest(0.65f), &reply).ok());
 }
 
+// Without the guard (`--grpc-no-guard`) gRPC listens on the port itself: the same
+// answers, plaintext and TLS, and the guard's counters stay at zero.
+TEST_F(GrpcServerTest, WithoutTheGuardGrpcServesThePortItself) {
+  GrpcServerOptions options;
+  options.reset_guard = false;
+  StartServer(options);
+  auto stub = Stub();
+  grpc::ClientContext ctx;
+  inference::ModelInferResponse reply;
+  ASSERT_TRUE(stub->ModelInfer(&ctx, RawRequest(0.35f), &reply).ok());
+  EXPECT_EQ(ArgmaxOfRawLogits(reply), 3);
+  EXPECT_EQ(server_->guard_counters().connections, 0u);
+  server_->Stop();
+
+  GrpcServerOptions tls;
+  tls.reset_guard = false;
+  tls.port = 0;
+  tls.tls_cert_file = std::string(HIEDGE_SOURCE_DIR) + "/tests/testdata/tls/server.crt";
+  tls.tls_key_file = std::string(HIEDGE_SOURCE_DIR) + "/tests/testdata/tls/server.key";
+  server_ = std::make_unique<GrpcServer>(&service_, tls);
+  ASSERT_TRUE(server_->Start().ok());
+  std::ifstream cert_file(tls.tls_cert_file);
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs.assign(std::istreambuf_iterator<char>(cert_file),
+                            std::istreambuf_iterator<char>());
+  auto secure = Stub(grpc::SslCredentials(ssl), "localhost");
+  grpc::ClientContext secure_ctx;
+  const grpc::Status s = secure->ModelInfer(&secure_ctx, RawRequest(0.65f), &reply);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(ArgmaxOfRawLogits(reply), 6);
+}
+
 // gRPC's socket lives in a private folder named after the server's pid; a server killed
 // with SIGKILL leaves its folder, and the next start removes the folders of dead pids
 // (and keeps those of live ones).
@@ -451,6 +483,17 @@ TEST(GrpcServerStartTest, BadTlsFilesAndBusyPortAreErrors) {
   options.port = first.port();
   GrpcServer second(&service, options);
   EXPECT_EQ(second.Start().code(), StatusCode::kUnavailable);
+  // Without the guard too: gRPC must not share a busy port (SO_REUSEPORT).
+  options.reset_guard = false;
+  GrpcServer third(&service, options);
+  EXPECT_EQ(third.Start().code(), StatusCode::kUnavailable);
+  GrpcServerOptions bad_tls;
+  bad_tls.port = 0;
+  bad_tls.reset_guard = false;
+  bad_tls.tls_cert_file = "/nonexistent.crt";
+  EXPECT_EQ(GrpcServer(&service, bad_tls).Start().code(), StatusCode::kInvalidArgument);
+  bad_tls.tls_key_file = "/nonexistent.key";
+  EXPECT_EQ(GrpcServer(&service, bad_tls).Start().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -119,6 +119,10 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--grpc-tls-key", a->edge.grpc.tls_key_file,
                   "PEM private key for --grpc-tls-cert")
       ->check(CLI::ExistingFile);
+  cmd->add_flag("!--grpc-no-guard", a->edge.grpc.reset_guard,
+                "gRPC listens on its port itself, without the guard against stream-reset "
+                "floods and its connection cap: less CPU per request; only behind a front "
+                "that bounds resets (docs/deploy.md)");
   cmd->add_option("--max-body-bytes", a->edge.http.max_body_bytes,
                   "Largest request body / gRPC message; beyond: 413")
       ->capture_default_str();
