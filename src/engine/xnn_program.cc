@@ -116,6 +116,39 @@ void XnnProgram::ResizeBuffers(size_t batch) {
   buffer_batch_ = batch;
 }
 
+Status XnnProgram::RunPass(const std::vector<int>& plan, const XnnValue& source,
+                           std::span<const float> rows_data, size_t rows) {
+  const auto per_sample = static_cast<size_t>(source.elements());
+  float* dst = buffers_[static_cast<size_t>(source.buffer)].data();
+  const std::vector<int64_t> in_order = StorageToOnnx(source);
+  if (in_order.empty()) {
+    std::memcpy(dst, rows_data.data(), rows_data.size() * sizeof(float));
+  } else {
+    for (size_t n = 0; n < rows; ++n) {
+      const float* row = rows_data.data() + n * per_sample;
+      for (size_t s = 0; s < per_sample; ++s) dst[n * per_sample + s] = row[in_order[s]];
+    }
+  }
+  std::vector<const float*> ins;
+  for (int s : plan) {
+    XnnStep& step = *steps_[static_cast<size_t>(s)];
+    ins.clear();
+    for (int v : step.inputs) {
+      ins.push_back(buffers_[static_cast<size_t>(values_[static_cast<size_t>(v)].buffer)].data());
+    }
+    float* out =
+        buffers_[static_cast<size_t>(values_[static_cast<size_t>(step.output)].buffer)].data();
+    const Status status = step.run(rows, ins, out, threadpool_);
+    if (!status.ok()) return Status::Internal(step.description + ": " + status.message());
+    ++steps_run_;
+    if (observer_) {
+      const XnnValue& v = values_[static_cast<size_t>(step.output)];
+      if (!v.int8) observer_(step.output, {out, rows * static_cast<size_t>(v.elements())});
+    }
+  }
+  return Status::Ok();
+}
+
 Result<std::vector<FloatTensor>> XnnProgram::Run(int from, const TensorView& input,
                                                  std::span<const int> targets) {
   const XnnValue& source = values_[static_cast<size_t>(from)];
@@ -137,54 +170,37 @@ Result<std::vector<FloatTensor>> XnnProgram::Run(int from, const TensorView& inp
                                    " for " + std::to_string(batch) + " samples");
   }
   HIEDGE_ASSIGN_OR_RETURN(const std::vector<int>* plan, PlanFor(from, targets));
-  ResizeBuffers(batch);
-  float* dst = buffers_[static_cast<size_t>(source.buffer)].data();
-  const std::vector<int64_t> in_order = StorageToOnnx(source);
-  if (in_order.empty()) {
-    std::memcpy(dst, input.data.data(), input.data.size() * sizeof(float));
-  } else {
-    for (size_t n = 0; n < batch; ++n) {
-      const float* row = input.data.data() + n * per_sample;
-      for (size_t s = 0; s < per_sample; ++s) dst[n * per_sample + s] = row[in_order[s]];
-    }
-  }
-  std::vector<const float*> ins;
-  for (int s : *plan) {
-    XnnStep& step = *steps_[static_cast<size_t>(s)];
-    ins.clear();
-    for (int v : step.inputs) {
-      ins.push_back(buffers_[static_cast<size_t>(values_[static_cast<size_t>(v)].buffer)].data());
-    }
-    float* out =
-        buffers_[static_cast<size_t>(values_[static_cast<size_t>(step.output)].buffer)].data();
-    const Status status = step.run(batch, ins, out, threadpool_);
-    if (!status.ok()) return Status::Internal(step.description + ": " + status.message());
-    ++steps_run_;
-    if (observer_) {
-      const XnnValue& v = values_[static_cast<size_t>(step.output)];
-      if (!v.int8) observer_(step.output, {out, batch * static_cast<size_t>(v.elements())});
-    }
-  }
   std::vector<FloatTensor> outputs;
   for (int t : targets) {
     const XnnValue& v = values_[static_cast<size_t>(t)];
-    const auto elements = static_cast<size_t>(v.elements());
     FloatTensor out;
     out.shape = {static_cast<int64_t>(batch)};
     out.shape.insert(out.shape.end(), v.dims.begin(), v.dims.end());
-    out.data.resize(batch * elements);
-    const float* src = buffers_[static_cast<size_t>(v.buffer)].data();
-    const std::vector<int64_t> order = StorageToOnnx(v);
-    if (order.empty()) {
-      std::memcpy(out.data.data(), src, out.data.size() * sizeof(float));
-    } else {
-      for (size_t n = 0; n < batch; ++n) {
+    out.data.resize(batch * static_cast<size_t>(v.elements()));
+    outputs.push_back(std::move(out));
+  }
+  const size_t pass_rows = std::min(batch, kRowsPerPass);
+  ResizeBuffers(pass_rows);
+  for (size_t first = 0; first < batch; first += pass_rows) {
+    const size_t rows = std::min(pass_rows, batch - first);
+    HIEDGE_RETURN_IF_ERROR(
+        RunPass(*plan, source, input.data.subspan(first * per_sample, rows * per_sample), rows));
+    for (size_t i = 0; i < targets.size(); ++i) {
+      const XnnValue& v = values_[static_cast<size_t>(targets[i])];
+      const auto elements = static_cast<size_t>(v.elements());
+      const float* src = buffers_[static_cast<size_t>(v.buffer)].data();
+      float* dst = outputs[i].data.data() + first * elements;
+      const std::vector<int64_t> order = StorageToOnnx(v);
+      if (order.empty()) {
+        std::memcpy(dst, src, rows * elements * sizeof(float));
+        continue;
+      }
+      for (size_t n = 0; n < rows; ++n) {
         for (size_t s = 0; s < elements; ++s) {
-          out.data[n * elements + static_cast<size_t>(order[s])] = src[n * elements + s];
+          dst[n * elements + static_cast<size_t>(order[s])] = src[n * elements + s];
         }
       }
     }
-    outputs.push_back(std::move(out));
   }
   return outputs;
 }

@@ -51,6 +51,33 @@ TEST_F(UserOnnxModelTest, RunsLikeTheNumpyReferenceAtAnyBatchSize) {
   EXPECT_EQ(again->data, batch->data);
 }
 
+// A batch larger than one pass (XnnProgram::kRowsPerPass) runs in passes: 37 rows (two
+// full passes and a part) cycling through the reference's 4 inputs each match their
+// reference row, in order, channels permuted in and out of XNNPACK's layout per pass.
+TEST_F(UserOnnxModelTest, BatchesRunInPassesGiveEveryRowItsOwnAnswer) {
+  auto model = LoadModel(Card("user_cnn.onnx", {3, 8, 8}, 5, "probabilities"));
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  const std::vector<float> input = ReadFloats(dir_ / "input.bin");
+  const std::vector<float> expected = ReadFloats(dir_ / "expected.bin");
+  constexpr int64_t kRows = 37;
+  static_assert(kRows > 2 * static_cast<int64_t>(engine::XnnProgram::kRowsPerPass));
+  FloatTensor big{{kRows, 3, 8, 8}, {}};
+  for (int64_t r = 0; r < kRows; ++r) {
+    big.data.insert(big.data.end(), input.begin() + (r % 4) * 192,
+                    input.begin() + (r % 4 + 1) * 192);
+  }
+  auto out = (*model)->Infer(big);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->shape, (std::vector<int64_t>{kRows, 5}));
+  for (int64_t r = 0; r < kRows; ++r) {
+    for (int64_t k = 0; k < 5; ++k) {
+      EXPECT_NEAR(std::exp(out->data[static_cast<size_t>(r * 5 + k)]),
+                  expected[static_cast<size_t>((r % 4) * 5 + k)], 1e-5)
+          << "row " << r << " class " << k;
+    }
+  }
+}
+
 // A graph ending in a softmax must not be softmaxed again: its card says so, or the
 // load is refused with what to do; a card claiming probabilities of a logits model is
 // refused too. The confidence the device sees is then the model's own probability.
