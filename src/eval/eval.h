@@ -104,15 +104,4 @@ struct BetaSweepRow {
 std::vector<BetaSweepRow> SweepOffloadCost(const std::vector<SampleOutcome>& validation,
                                            const std::vector<SampleOutcome>& test, int steps = 20);
 
-// Per-sample records as CSV (index, label, local prediction, confidence, decision, ...).
-std::string RecordsToCsv(const std::vector<SampleRecord>& records, const Dataset& data);
-
-// Why samples fell back to the local answer: each distinct offload error with the
-// number of samples it hit, most frequent first.
-struct FallbackCause {
-  std::string reason;
-  size_t count = 0;
-};
-std::vector<FallbackCause> FallbackCauses(const std::vector<SampleRecord>& records);
-
 }  // namespace hiedge

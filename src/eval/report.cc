@@ -65,36 +65,4 @@ std::string ResultsToTable(const std::vector<StrategyResult>& results) {
   return out;
 }
 
-std::vector<FallbackCause> FallbackCauses(const std::vector<SampleRecord>& records) {
-  std::map<std::string, size_t> counts;
-  for (const SampleRecord& r : records) {
-    if (r.fallback) ++counts[r.offload_error.empty() ? "no reason given" : r.offload_error];
-  }
-  std::vector<FallbackCause> causes;
-  for (auto& [reason, count] : counts) causes.push_back({reason, count});
-  std::stable_sort(
-      causes.begin(), causes.end(),
-      [](const FallbackCause& a, const FallbackCause& b) { return a.count > b.count; });
-  return causes;
-}
-
-std::string RecordsToCsv(const std::vector<SampleRecord>& records, const Dataset& data) {
-  std::string out =
-      "index,label,local_prediction,confidence,offloaded,remote_prediction,fallback,"
-      "final_prediction,local_ms,decision_ms,offload_ms,score,exit,offload_error\n";
-  std::string line;
-  for (size_t i = 0; i < records.size(); ++i) {
-    const SampleRecord& r = records[i];
-    line = fmt::sprintf("%zu,%d,%d,%.6f,%d,%d,%d,%d,%.4f,%.4f,%.4f,%.6f,%d,", i, data.labels[i],
-                        r.local_prediction, r.confidence, r.offloaded ? 1 : 0, r.remote_prediction,
-                        r.fallback ? 1 : 0, r.final_prediction, r.local_ms, r.decision_ms,
-                        r.offload_ms, r.score, r.exit);
-    out += line;
-    std::string error = r.offload_error;
-    std::replace(error.begin(), error.end(), '"', '\'');
-    out += "\"" + error + "\"\n";
-  }
-  return out;
-}
-
 }  // namespace hiedge

@@ -54,9 +54,9 @@ TEST_F(UserOnnxModelTest, RunsLikeTheNumpyReferenceAtAnyBatchSize) {
 // A batch larger than one pass (XnnProgram::kRowsPerPass) runs in passes: 37 rows (two
 // full passes and a part) cycling through the reference's 4 inputs each match their
 // reference row, in order, channels permuted in and out of XNNPACK's layout per pass.
+// With 1 thread, and with 2 and 3 threads (a batch this large is split into one share
+// of rows per thread, each on a single-threaded program; 37 rows do not divide evenly).
 TEST_F(UserOnnxModelTest, BatchesRunInPassesGiveEveryRowItsOwnAnswer) {
-  auto model = LoadModel(Card("user_cnn.onnx", {3, 8, 8}, 5, "probabilities"));
-  ASSERT_TRUE(model.ok()) << model.status().ToString();
   const std::vector<float> input = ReadFloats(dir_ / "input.bin");
   const std::vector<float> expected = ReadFloats(dir_ / "expected.bin");
   constexpr int64_t kRows = 37;
@@ -66,15 +66,27 @@ TEST_F(UserOnnxModelTest, BatchesRunInPassesGiveEveryRowItsOwnAnswer) {
     big.data.insert(big.data.end(), input.begin() + (r % 4) * 192,
                     input.begin() + (r % 4 + 1) * 192);
   }
-  auto out = (*model)->Infer(big);
-  ASSERT_TRUE(out.ok()) << out.status().ToString();
-  ASSERT_EQ(out->shape, (std::vector<int64_t>{kRows, 5}));
-  for (int64_t r = 0; r < kRows; ++r) {
-    for (int64_t k = 0; k < 5; ++k) {
-      EXPECT_NEAR(std::exp(out->data[static_cast<size_t>(r * 5 + k)]),
-                  expected[static_cast<size_t>((r % 4) * 5 + k)], 1e-5)
-          << "row " << r << " class " << k;
+  for (int threads : {1, 2, 3}) {
+    SCOPED_TRACE(std::to_string(threads) + " thread(s)");
+    auto model = LoadModel(Card("user_cnn.onnx", {3, 8, 8}, 5, "probabilities"),
+                           {"xnnpack", threads});
+    ASSERT_TRUE(model.ok()) << model.status().ToString();
+    for (int call = 0; call < 2; ++call) {  // The second call reuses the programs.
+      auto out = (*model)->Infer(big);
+      ASSERT_TRUE(out.ok()) << out.status().ToString();
+      ASSERT_EQ(out->shape, (std::vector<int64_t>{kRows, 5}));
+      for (int64_t r = 0; r < kRows; ++r) {
+        for (int64_t k = 0; k < 5; ++k) {
+          EXPECT_NEAR(std::exp(out->data[static_cast<size_t>(r * 5 + k)]),
+                      expected[static_cast<size_t>((r % 4) * 5 + k)], 1e-5)
+              << "row " << r << " class " << k;
+        }
+      }
     }
+    // The all-exits path splits the same way and keeps the batch whole.
+    auto all = (*model)->InferAllExits(big);
+    ASSERT_TRUE(all.ok()) << all.status().ToString();
+    ASSERT_EQ(all->back().shape, (std::vector<int64_t>{kRows, 5}));
   }
 }
 

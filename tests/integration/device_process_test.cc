@@ -9,8 +9,10 @@
 
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -129,6 +131,78 @@ TEST_F(DeviceProcessTest, StreamsTheTestSetAndAnswersEverySampleOnce) {
   };
   for (size_t i = 1; i < answers.size(); ++i)
     EXPECT_EQ(without_latency(as_bytes[i]), without_latency(answers[i])) << i;
+}
+
+// `hiedge device` and `hiedge-device` are one run with one output contract
+// (docs/results-schema.md): the same flags in --help, the same answers.csv (but for
+// latencies) and summary.json keys, the same exit code for bad usage. `hiedge device`
+// reads the Fashion-MNIST test split when no data is named.
+TEST_F(DeviceProcessTest, HiedgeDeviceAndTheDeviceBinaryShareOneOutputContract) {
+  std::map<std::string, std::vector<std::string>> answers;
+  std::map<std::string, nlohmann::json> summaries;
+  for (const std::string tool : {"hiedge device", "hiedge-device"}) {
+    std::vector<std::string> args =
+        tool == "hiedge device" ? Device(HIEDGE_BINARY) : Device(HIEDGE_DEVICE_BINARY);
+    if (tool == "hiedge device") {
+      args.insert(args.begin() + 1, "device");  // Default data: the test split.
+    } else {
+      args.insert(args.end(), {"--data", kFashionMnistDir});
+    }
+    args.insert(args.end(), {"--limit", "200", "--theta", "0.8"});
+    ASSERT_EQ(RunProcess(args, dir_.path()), 0) << tool << ": " << Stderr();
+    answers[tool] = Lines(dir_ / "out" / "answers.csv");
+    summaries[tool] = Summary();
+  }
+  auto without_latency = [](const std::string& line) {  // total_ms is column 7.
+    std::stringstream row(line);
+    std::string kept;
+    int column = 0;
+    for (std::string cell; std::getline(row, cell, ','); ++column) {
+      if (column != 7) kept += cell + ",";
+    }
+    return kept;
+  };
+  const auto& a = answers["hiedge device"];
+  const auto& b = answers["hiedge-device"];
+  ASSERT_EQ(a.size(), 201u);
+  ASSERT_EQ(b.size(), a.size());
+  EXPECT_EQ(a[0], b[0]) << "one header";
+  for (size_t i = 1; i < a.size(); ++i) EXPECT_EQ(without_latency(a[i]), without_latency(b[i])) << i;
+  std::set<std::string> keys_a, keys_b;
+  for (const auto& [key, value] : summaries["hiedge device"].items()) keys_a.insert(key);
+  for (const auto& [key, value] : summaries["hiedge-device"].items()) keys_b.insert(key);
+  EXPECT_EQ(keys_a, keys_b);
+  EXPECT_TRUE(keys_a.count("fallback_causes"));
+  EXPECT_TRUE(keys_a.count("drift"));
+  EXPECT_EQ(summaries["hiedge device"]["offloaded"], summaries["hiedge-device"]["offloaded"]);
+
+  // The same flags: every option of one --help is in the other's.
+  auto options = [&](std::vector<std::string> args) {
+    EXPECT_EQ(RunProcess(args, dir_.path()), 0);
+    std::set<std::string> found;
+    std::stringstream help(Stdout());
+    for (std::string word; help >> word;) {
+      if (word.rfind("--", 0) == 0) found.insert(word.substr(0, word.find_first_of("=[{ ")));
+    }
+    return found;
+  };
+  const auto help_a = options({HIEDGE_BINARY, "device", "--help"});
+  const auto help_b = options({HIEDGE_DEVICE_BINARY, "--help"});
+  for (const std::string& flag : help_b) {
+    if (flag == "--version") continue;  // The binary's own.
+    EXPECT_TRUE(help_a.count(flag)) << flag << " is missing from hiedge device --help";
+  }
+  EXPECT_EQ(help_a.size() + 1, help_b.size());
+  // Two data sources are bad usage for both (exit 2 from the argument check, 1 here:
+  // the run refuses them with InvalidArgument, the same code for both tools).
+  std::vector<std::string> two = Device(HIEDGE_DEVICE_BINARY);
+  two.insert(two.end(), {"--data", kFashionMnistDir, "--raw", "-"});
+  const int device_code = RunProcess(two, dir_.path());
+  two = Device(HIEDGE_BINARY);
+  two.insert(two.begin() + 1, "device");
+  two.insert(two.end(), {"--data", kFashionMnistDir, "--raw", "-"});
+  EXPECT_EQ(RunProcess(two, dir_.path()), device_code);
+  EXPECT_NE(device_code, 0);
 }
 
 // Seed 001's logistic-regression module on temperature-scaled probabilities with a
