@@ -30,4 +30,17 @@ test "$(wc -l < "$WORK/a.txt")" -eq 5
 cmp "$WORK/a.txt" "$WORK/b.txt"
 # The first five Fashion-MNIST test labels are 9 2 1 1 6; the S-ML gets them right.
 test "$(cut -d' ' -f1 "$WORK/a.txt" | tr '\n' ' ')" = "9 2 1 1 6 "
-echo "install consumer: CMake package and pkg-config builds both answered 9 2 1 1 6"
+# The Python module from the same prefix (the README's install step, then PYTHONPATH
+# for a prefix other than /usr/local): the same five answers.
+PYDIR=$(ls -d "$WORK"/prefix/lib/python3.*/dist-packages)
+test -f "$(ls "$PYDIR"/hiedge*.so)"
+PYTHONPATH="$PYDIR" /usr/bin/python3 - "$CARD" "$WORK/five.u8" > "$WORK/c.txt" <<'PY'
+import sys
+import numpy as np
+import hiedge
+model = hiedge.load_model(sys.argv[1])
+pixels = np.fromfile(sys.argv[2], dtype=np.uint8).reshape(5, 1, 28, 28) / 255.0
+print(" ".join(str(int(p)) for p in model.infer(pixels).argmax(axis=1)))
+PY
+test "$(cat "$WORK/c.txt")" = "9 2 1 1 6"
+echo "install consumer: CMake package, pkg-config and Python builds all answered 9 2 1 1 6"

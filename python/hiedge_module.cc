@@ -1,0 +1,254 @@
+// The `hiedge` Python module (pybind11): the device side of hierarchical inference
+// from Python: load a model (XNNPACK on ONNX), run it on NumPy batches, decide with an
+// offload policy (a bare θ or a calibrated decision config), and run the device loop
+// against an edge server over REST. Links hiedge_device only: no libtorch, no server.
+//
+// Errors: a hiedge Status becomes ValueError (InvalidArgument, wrong shapes),
+// FileNotFoundError (NotFound), or RuntimeError (anything else), with its message.
+// Inference and the device loop release the GIL.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cmath>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hiedge/decision_config.h"
+#include "hiedge/device.h"
+#include "hiedge/model.h"
+#include "hiedge/model_card.h"
+#include "hiedge/offload_policy.h"
+
+namespace py = pybind11;
+
+namespace hiedge::python {
+namespace {
+
+using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
+
+// The one place a Status becomes a Python exception.
+[[noreturn]] void Raise(const Status& status) {
+  const std::string message = status.message();
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument:
+      throw py::value_error(message);
+    case StatusCode::kNotFound:
+      PyErr_SetString(PyExc_FileNotFoundError, message.c_str());
+      throw py::error_already_set();
+    default:
+      throw std::runtime_error(status.ToString());
+  }
+}
+void Check(const Status& status) {
+  if (!status.ok()) Raise(status);
+}
+template <typename T>
+T Take(Result<T> result) {
+  if (!result.ok()) Raise(result.status());
+  return std::move(*result);
+}
+
+std::vector<int64_t> ShapeOf(const FloatArray& array) {
+  return std::vector<int64_t>(array.shape(), array.shape() + array.ndim());
+}
+
+FloatArray ToArray(FloatTensor tensor) {
+  FloatArray out(std::vector<py::ssize_t>(tensor.shape.begin(), tensor.shape.end()));
+  std::copy(tensor.data.begin(), tensor.data.end(), out.mutable_data());
+  return out;
+}
+
+// A loaded model. Infer is thread-safe in C++; Python callers may share one.
+class Model {
+ public:
+  explicit Model(std::shared_ptr<InferenceBackend> backend) : backend_(std::move(backend)) {}
+
+  // [N, *input_shape] floats -> [N, classes] logits.
+  FloatArray Infer(const FloatArray& batch) const {
+    FloatTensor input{ShapeOf(batch),
+                      std::vector<float>(batch.data(), batch.data() + batch.size())};
+    Result<FloatTensor> out = Status::Internal("not run");
+    {
+      py::gil_scoped_release unlocked;
+      out = backend_->Infer(input);
+    }
+    return ToArray(Take(std::move(out)));
+  }
+  const ModelInfo& info() const { return backend_->info(); }
+  const std::shared_ptr<InferenceBackend>& backend() const { return backend_; }
+
+ private:
+  std::shared_ptr<InferenceBackend> backend_;
+};
+
+Model LoadModelFile(const std::string& card, const std::string& backend, int threads) {
+  if (threads < 1) throw py::value_error("threads must be at least 1");
+  return Model(std::shared_ptr<InferenceBackend>(Take(LoadModel(card, {backend, threads}))));
+}
+
+// Per row of [N, classes] logits: the policy's decisions as arrays.
+py::dict DecideRows(const OffloadPolicy& policy, const FloatArray& logits) {
+  if (logits.ndim() != 2 || logits.shape(1) < 1) {
+    throw py::value_error("logits must be a 2-D array [samples, classes]");
+  }
+  const auto rows = static_cast<size_t>(logits.shape(0));
+  const auto classes = static_cast<size_t>(logits.shape(1));
+  py::array_t<int32_t> prediction(rows);
+  py::array_t<float> confidence(rows), score(rows);
+  py::array_t<bool> offload(rows);
+  for (size_t r = 0; r < rows; ++r) {
+    const PolicyDecision d = policy.Decide({logits.data() + r * classes, classes});
+    prediction.mutable_at(r) = d.prediction;
+    confidence.mutable_at(r) = d.confidence;
+    score.mutable_at(r) = d.score;
+    offload.mutable_at(r) = d.offload;
+  }
+  py::dict out;
+  out["prediction"] = prediction;
+  out["confidence"] = confidence;
+  out["score"] = score;
+  out["offload"] = offload;
+  return out;
+}
+
+OffloadPolicy PolicyFromConfigFile(const std::string& path) {
+  const DecisionConfig config = Take(ReadDecisionConfig(path));
+  return Take(OffloadPolicy::FromConfig(config));
+}
+
+// The device loop over a batch of samples: the S-ML on each, the policy, offloads to
+// one REST server (none: every offload falls back to the S-ML's answer, flagged).
+class Device {
+ public:
+  Device(const std::string& model, const std::string& server, std::optional<double> theta,
+         const std::string& decision, const std::string& remote_model, int deadline_ms,
+         bool force)
+      : local_(LoadModelFile(model, "", 1)) {
+    DeviceOptions options;
+    options.policy = OffloadPolicy::MaxSoftmax(theta.value_or(0.9));
+    if (!decision.empty()) {
+      const DecisionConfig config = Take(ReadDecisionConfig(decision));
+      if (!force) Check(CheckCalibratedFor(config, Take(ModelIdentity(model))));
+      options.policy = Take(OffloadPolicy::FromConfig(config));
+      if (theta) options.policy = options.policy.WithTheta(*theta);
+    }
+    if (deadline_ms < 1) throw py::value_error("deadline_ms must be at least 1");
+    options.offload_deadline = std::chrono::milliseconds(deadline_ms);
+    if (!server.empty()) {
+      OffloadOptions offload;
+      Check(ParseHostPort(server, &offload));
+      offload.model = remote_model;
+      client_ = MakeOffloadClient(offload);
+    }
+    runtime_ = std::make_unique<DeviceRuntime>(local_.backend().get(), client_.get(),
+                                               std::move(options));
+  }
+
+  // [N, *input_shape] samples -> per-sample arrays of the answers, in order.
+  py::dict Run(const FloatArray& samples) {
+    const std::vector<int64_t>& shape = local_.info().input_shape;
+    if (samples.ndim() != static_cast<py::ssize_t>(shape.size() + 1) ||
+        !std::equal(shape.begin(), shape.end(), samples.shape() + 1)) {
+      throw py::value_error("samples must be [N, " + ShapeToString(shape).substr(1) +
+                            " for model " + local_.info().name);
+    }
+    const auto rows = static_cast<size_t>(samples.shape(0));
+    const size_t per_sample = rows == 0 ? 0 : static_cast<size_t>(samples.size()) / rows;
+    std::vector<SampleRecord> records;
+    records.reserve(rows);
+    Status failed;
+    {
+      py::gil_scoped_release unlocked;
+      for (size_t r = 0; r < rows && failed.ok(); ++r) {
+        auto record = runtime_->Process(
+            TensorView{{samples.data() + r * per_sample, per_sample}, shape});
+        if (record.ok()) {
+          records.push_back(std::move(*record));
+        } else {
+          failed = record.status();
+        }
+      }
+    }
+    Check(failed);
+    py::array_t<int32_t> prediction(rows), remote(rows), exit(rows);
+    py::array_t<float> confidence(rows), score(rows), total_ms(rows);
+    py::array_t<bool> offloaded(rows), fallback(rows);
+    for (size_t r = 0; r < rows; ++r) {
+      const SampleRecord& s = records[r];
+      prediction.mutable_at(r) = s.final_prediction;
+      remote.mutable_at(r) = s.remote_prediction;
+      exit.mutable_at(r) = s.exit;
+      confidence.mutable_at(r) = s.confidence;
+      score.mutable_at(r) = s.score;
+      total_ms.mutable_at(r) = static_cast<float>(s.total_ms());
+      offloaded.mutable_at(r) = s.offloaded;
+      fallback.mutable_at(r) = s.fallback;
+    }
+    py::dict out;
+    out["prediction"] = prediction;
+    out["confidence"] = confidence;
+    out["score"] = score;
+    out["offloaded"] = offloaded;
+    out["remote_prediction"] = remote;
+    out["fallback"] = fallback;
+    out["exit"] = exit;
+    out["total_ms"] = total_ms;
+    return out;
+  }
+  const OffloadPolicy& policy() const { return runtime_->options().policy; }
+
+ private:
+  Model local_;
+  std::unique_ptr<OffloadClient> client_;  // Null without a server.
+  std::unique_ptr<DeviceRuntime> runtime_;
+};
+
+}  // namespace
+}  // namespace hiedge::python
+
+PYBIND11_MODULE(hiedge, m) {
+  using namespace hiedge;
+  using namespace hiedge::python;
+  m.doc() = "hiedge: hierarchical inference at the network edge (the device side).";
+  m.attr("__version__") = HIEDGE_VERSION_STRING;
+
+  py::class_<Model>(m, "Model", "A model loaded from its card (hiedge's ONNX engine).")
+      .def("infer", &Model::Infer, py::arg("batch"),
+           "Logits [N, classes] of a float batch [N, *input_shape].")
+      .def_property_readonly("name", [](const Model& s) { return s.info().name; })
+      .def_property_readonly("input_shape", [](const Model& s) { return s.info().input_shape; })
+      .def_property_readonly("num_classes", [](const Model& s) { return s.info().num_classes; })
+      .def_property_readonly("macs_per_sample",
+                             [](const Model& s) { return s.info().macs_per_sample; });
+  m.def("load_model", &LoadModelFile, py::arg("card"), py::arg("backend") = "",
+        py::arg("threads") = 1,
+        "Loads the model a card (models/<name>.json) describes; backend '' picks the best.");
+
+  py::class_<OffloadPolicy>(m, "OffloadPolicy",
+                            "Offload iff the policy's score on the S-ML's logits < theta.")
+      .def_static("max_softmax", &OffloadPolicy::MaxSoftmax, py::arg("theta"),
+                  "Seed 000's rule: offload iff the max softmax probability < theta.")
+      .def_static("from_config", &PolicyFromConfigFile, py::arg("path"),
+                  "The policy of a decision config written by `hiedge calibrate`.")
+      .def("decide", &DecideRows, py::arg("logits"),
+           "Per row of [N, classes] logits: prediction, confidence, score, offload.")
+      .def("with_theta", &OffloadPolicy::WithTheta, py::arg("theta"))
+      .def_property_readonly("theta", &OffloadPolicy::theta)
+      .def_property_readonly("temperature", &OffloadPolicy::temperature)
+      .def("__repr__", &OffloadPolicy::Describe);
+
+  py::class_<Device>(m, "Device",
+                     "The device loop: S-ML, decision, offload to an edge server (REST).")
+      .def(py::init<const std::string&, const std::string&, std::optional<double>,
+                    const std::string&, const std::string&, int, bool>(),
+           py::arg("model"), py::arg("server") = "", py::arg("theta") = py::none(),
+           py::arg("decision") = "", py::arg("remote_model") = "lml",
+           py::arg("deadline_ms") = 500, py::arg("force") = false)
+      .def("run", &Device::Run, py::arg("samples"),
+           "Answers a batch [N, *input_shape], one sample at a time: prediction, confidence, "
+           "score, offloaded, remote_prediction, fallback, exit, total_ms.")
+      .def_property_readonly("policy", &Device::policy);
+}
