@@ -18,31 +18,12 @@ std::vector<std::string> SplitList(const std::string& text) {
   return items;
 }
 
-// Inputs each supported operator needs at least (optional ones beyond are checked by
-// its builder).
-size_t MinimumInputs(const std::string& op) {
-  static const std::map<std::string, size_t> minimum = {{"Add", 2},
-                                                        {"BatchNormalization", 5},
-                                                        {"Conv", 2},
-                                                        {"DequantizeLinear", 2},
-                                                        {"Div", 2},
-                                                        {"Gemm", 2},
-                                                        {"MatMul", 2},
-                                                        {"Mul", 2},
-                                                        {"QuantizeLinear", 2},
-                                                        {"Reshape", 2},
-                                                        {"Sub", 2}};
-  auto it = minimum.find(op);
-  return it == minimum.end() ? 1 : it->second;
-}
-
 // A node without the inputs its operator needs, or without an output, is DataLoss
 // before any builder reads them.
-Status CheckArity(const OnnxNode& node) {
+Status CheckArity(const OnnxNode& node, size_t needed) {
   if (node.outputs.empty() || node.outputs[0].empty()) {
     return Status::DataLoss(node.Describe() + " has no output");
   }
-  const size_t needed = MinimumInputs(node.op_type);
   if (node.inputs.size() < needed) {
     return Status::DataLoss(node.Describe() + " has " + std::to_string(node.inputs.size()) +
                             " inputs; it needs at least " + std::to_string(needed));
@@ -58,28 +39,48 @@ Status CheckArity(const OnnxNode& node) {
 
 }  // namespace
 
+const std::map<std::string, XnnCompiler::OperatorEntry>& XnnCompiler::Operators() {
+  static const std::map<std::string, OperatorEntry> operators = {
+      {"Add", {&XnnCompiler::Elementwise, 2}},
+      {"AveragePool", {&XnnCompiler::Pool, 1}},
+      {"BatchNormalization", {&XnnCompiler::BatchNorm, 5}},
+      {"Clip", {&XnnCompiler::Activation, 1}},
+      {"Concat", {&XnnCompiler::Concat, 1}},
+      {"Conv", {&XnnCompiler::Conv, 2}},
+      {"DequantizeLinear", {&XnnCompiler::Dequantize, 2}},
+      {"Div", {&XnnCompiler::Elementwise, 2}},
+      {"Dropout", {&XnnCompiler::Alias, 1}},
+      {"Erf", {&XnnCompiler::Unary, 1}},
+      {"Flatten", {&XnnCompiler::Alias, 1}},
+      {"Gelu", {&XnnCompiler::Unary, 1}},
+      {"Gemm", {&XnnCompiler::Gemm, 2}},
+      {"GlobalAveragePool", {&XnnCompiler::GlobalAveragePool, 1}},
+      {"HardSigmoid", {&XnnCompiler::Unary, 1}},
+      {"HardSwish", {&XnnCompiler::Unary, 1}},
+      {"Identity", {&XnnCompiler::Alias, 1}},
+      {"LeakyRelu", {&XnnCompiler::Unary, 1}},
+      {"MatMul", {&XnnCompiler::Gemm, 2}},
+      {"MaxPool", {&XnnCompiler::Pool, 1}},
+      {"Mul", {&XnnCompiler::Elementwise, 2}},
+      {"QuantizeLinear", {&XnnCompiler::Quantize, 2}},
+      {"Relu", {&XnnCompiler::Activation, 1}},
+      {"Reshape", {&XnnCompiler::Reshape, 2}},
+      {"Sigmoid", {&XnnCompiler::Unary, 1}},
+      {"Softmax", {&XnnCompiler::Softmax, 1}},
+      {"Sub", {&XnnCompiler::Elementwise, 2}},
+      {"Tanh", {&XnnCompiler::Unary, 1}},
+  };
+  return operators;
+}
+
+std::vector<std::string> XnnCompiler::SupportedOperators() {
+  std::vector<std::string> names;
+  for (const auto& [name, entry] : Operators()) names.push_back(name);
+  return names;
+}
+
 const std::vector<std::string>& XnnSupportedOperators() {
-  static const std::vector<std::string> ops = {"Add",
-                                               "AveragePool",
-                                               "BatchNormalization",
-                                               "Clip",
-                                               "Concat",
-                                               "Conv",
-                                               "DequantizeLinear",
-                                               "Div",
-                                               "Dropout",
-                                               "Flatten",
-                                               "Gemm",
-                                               "GlobalAveragePool",
-                                               "Identity",
-                                               "MatMul",
-                                               "MaxPool",
-                                               "Mul",
-                                               "QuantizeLinear",
-                                               "Relu",
-                                               "Reshape",
-                                               "Softmax",
-                                               "Sub"};
+  static const std::vector<std::string> ops = XnnCompiler::SupportedOperators();
   return ops;
 }
 
@@ -327,7 +328,11 @@ void XnnCompiler::AssignBuffers() {
 Status XnnCompiler::Compile() {
   fused_.assign(graph_.nodes.size(), false);
   // Every node first: a builder may read a later node it fuses.
-  for (const OnnxNode& node : graph_.nodes) HIEDGE_RETURN_IF_ERROR(CheckArity(node));
+  for (const OnnxNode& node : graph_.nodes) {
+    const auto known = Operators().find(node.op_type);
+    HIEDGE_RETURN_IF_ERROR(
+        CheckArity(node, known == Operators().end() ? 1 : known->second.minimum_inputs));
+  }
   for (size_t i = 0; i < graph_.nodes.size(); ++i) {
     for (const std::string& in : graph_.nodes[i].inputs) consumers_[in].push_back(i);
   }
@@ -338,35 +343,8 @@ Status XnnCompiler::Compile() {
   HIEDGE_RETURN_IF_ERROR(DeclareInput());
   for (size_t i = 0; i < graph_.nodes.size(); ++i) {
     if (fused_[i]) continue;
-    const std::string& op = graph_.nodes[i].op_type;
-    Status status;
-    if (op == "Conv") {
-      status = Conv(i);
-    } else if (op == "Gemm" || op == "MatMul") {
-      status = Gemm(i);
-    } else if (op == "MaxPool" || op == "AveragePool") {
-      status = Pool(i);
-    } else if (op == "GlobalAveragePool") {
-      status = GlobalAveragePool(i);
-    } else if (op == "Flatten" || op == "Identity" || op == "Dropout") {
-      status = Alias(i);
-    } else if (op == "Reshape") {
-      status = Reshape(i);
-    } else if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
-      status = Elementwise(i);
-    } else if (op == "BatchNormalization") {
-      status = BatchNorm(i);
-    } else if (op == "Relu" || op == "Clip") {
-      status = Activation(i);
-    } else if (op == "Softmax") {
-      status = Softmax(i);
-    } else if (op == "Concat") {
-      status = Concat(i);
-    } else if (op == "QuantizeLinear") {
-      status = Quantize(i);
-    } else if (op == "DequantizeLinear") {
-      status = Dequantize(i);
-    } else {
+    const auto known = Operators().find(graph_.nodes[i].op_type);
+    if (known == Operators().end()) {
       std::string supported;
       for (const std::string& name : XnnSupportedOperators()) {
         supported += (supported.empty() ? "" : ", ") + name;
@@ -374,7 +352,7 @@ Status XnnCompiler::Compile() {
       return Status::Unimplemented("unsupported ONNX operator " + graph_.nodes[i].Describe() +
                                    "; the XNNPACK backend runs " + supported);
     }
-    HIEDGE_RETURN_IF_ERROR(status);
+    HIEDGE_RETURN_IF_ERROR((this->*known->second.build)(i));
   }
   HIEDGE_RETURN_IF_ERROR(DeclareOutputs());
   for (const XnnValue& v : program_.values_) {

@@ -20,8 +20,19 @@ class XnnCompiler {
  public:
   XnnCompiler(const OnnxGraph& graph, XnnProgram& program) : graph_(graph), program_(program) {}
   Status Compile();
+  // The ONNX operators Compile builds, by name.
+  static std::vector<std::string> SupportedOperators();
 
  private:
+  using Builder = Status (XnnCompiler::*)(size_t);
+  struct OperatorEntry {
+    Builder build;
+    size_t minimum_inputs;  // Required inputs; optional ones are checked by the builder.
+  };
+  // Every operator the compiler builds, with its builder: the one list that dispatch,
+  // arity checks and XnnSupportedOperators() read. Adding an operator is one entry.
+  static const std::map<std::string, OperatorEntry>& Operators();
+
   // Per-operator builders; `i` indexes graph_.nodes.
   Status Conv(size_t i);
   Status Gemm(size_t i);
@@ -34,6 +45,8 @@ class XnnCompiler {
   Status Activation(size_t i);
   Status Softmax(size_t i);
   Status Concat(size_t i);
+  // Sigmoid, Tanh, LeakyRelu, HardSwish, HardSigmoid, Erf, Gelu (xnn_unary.cc).
+  Status Unary(size_t i);
   // QDQ (xnn_quantized.cc): QuantizeLinear/DequantizeLinear nodes, and the int8 forms of
   // Conv, Gemm, MaxPool, GlobalAveragePool and Add, used when their inputs are
   // dequantised int8 values and their output (after a Relu/Clip) is quantised again.

@@ -9,9 +9,17 @@ Writes, in OUT_DIR:
                     MatMul, Add, Softmax; input [N, 3, 8, 8], output [N, 5]
   input.bin         float32 [4, 3, 8, 8], little-endian
   expected.bin      float32 [4, 5]: the NumPy reference output
-  unsupported.onnx  a graph with a Tanh node
-Each model passes onnx.checker with full shape inference.
+  unsupported.onnx  a graph with an Einsum node
+  unary_<op>.onnx   one element-wise function on [N, 3, 4, 4], flattened to [N, 48]
+                    (Sigmoid, Tanh,
+                    LeakyRelu, HardSwish, HardSigmoid, Erf, Gelu at opset 20 exact and
+                    tanh-approximated, and Gelu as PyTorch exports it below opset 20:
+                    x * 0.5 * (1 + Erf(x / sqrt 2))), with unary_input.bin (float32
+                    [3, 3, 4, 4]) and unary_<op>.bin, the NumPy reference
+Each model passes onnx.checker with full shape inference, but for the opset-20 Gelu
+models: Debian's python3-onnx (1.12) knows opsets up to 17.
 """
+import math
 import os
 import sys
 
@@ -107,7 +115,7 @@ def user_cnn(out_dir):
 def unsupported(out_dir):
     graph = helper.make_graph(
         [helper.make_node("Flatten", ["input"], ["flat"], axis=1),
-         helper.make_node("Tanh", ["flat"], ["logits"], name="squash")],
+         helper.make_node("Einsum", ["flat"], ["logits"], name="squash", equation="ij->ij")],
         "unsupported",
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 1, 2, 2])],
         [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 4])])
@@ -117,9 +125,61 @@ def unsupported(out_dir):
     onnx.save(model, os.path.join(out_dir, "unsupported.onnx"))
 
 
+def erf(x):
+    return np.vectorize(math.erf)(x)
+
+
+# name -> (nodes from "input" to "output", opset, NumPy reference)
+UNARY = {
+    "Sigmoid": ([helper.make_node("Sigmoid", ["input"], ["output"])], 13,
+                lambda x: 1 / (1 + np.exp(-x))),
+    "Tanh": ([helper.make_node("Tanh", ["input"], ["output"])], 13, np.tanh),
+    "LeakyRelu": ([helper.make_node("LeakyRelu", ["input"], ["output"], alpha=0.1)], 13,
+                  lambda x: np.where(x >= 0, x, 0.1 * x)),
+    "HardSwish": ([helper.make_node("HardSwish", ["input"], ["output"])], 14,
+                  lambda x: x * np.clip(x / 6 + 0.5, 0, 1)),
+    "HardSigmoid": ([helper.make_node("HardSigmoid", ["input"], ["output"], alpha=0.25,
+                                      beta=0.4)], 13, lambda x: np.clip(0.25 * x + 0.4, 0, 1)),
+    "Erf": ([helper.make_node("Erf", ["input"], ["output"])], 13, erf),
+    "Gelu": ([helper.make_node("Gelu", ["input"], ["output"])], 20,
+             lambda x: 0.5 * x * (1 + erf(x / math.sqrt(2)))),
+    "GeluTanh": ([helper.make_node("Gelu", ["input"], ["output"], approximate="tanh")], 20,
+                 lambda x: 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) *
+                                                  (x + 0.044715 * x ** 3)))),
+    "GeluErf": ([helper.make_node("Div", ["input", "sqrt2"], ["scaled"]),
+                 helper.make_node("Erf", ["scaled"], ["erf"]),
+                 helper.make_node("Add", ["erf", "one"], ["shifted"]),
+                 helper.make_node("Mul", ["input", "shifted"], ["product"]),
+                 helper.make_node("Mul", ["product", "half"], ["output"])], 13,
+                lambda x: 0.5 * x * (1 + erf(x / math.sqrt(2)))),
+}
+
+
+def unary(out_dir):
+    x = rng.normal(0, 2.5, (3, 3, 4, 4))
+    x.astype("<f4").tofile(os.path.join(out_dir, "unary_input.bin"))
+    constants = [const("sqrt2", [math.sqrt(2)]), const("one", [1.0]), const("half", [0.5])]
+    for name, (nodes, opset, reference) in UNARY.items():
+        used = {i for node in nodes for i in node.input}
+        graph = helper.make_graph(
+            nodes + [helper.make_node("Flatten", ["output"], ["logits"], axis=1)],
+            "unary_" + name,
+            [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 3, 4, 4])],
+            [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 48])],
+            [c for c in constants if c.name in used])
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+        model.ir_version = 8
+        if opset <= onnx.defs.onnx_opset_version():
+            onnx.checker.check_model(model, full_check=True)
+        onnx.save(model, os.path.join(out_dir, "unary_" + name + ".onnx"))
+        reference(x.astype(np.float32).astype(np.float64)).astype("<f4").tofile(
+            os.path.join(out_dir, "unary_" + name + ".bin"))
+
+
 if __name__ == "__main__":
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     user_cnn(out)
     unsupported(out)
+    unary(out)
     print("fixtures written to", out)

@@ -327,8 +327,8 @@ TEST(CommandLineTest, MismatchedDataAndDeadServerAreVisibleInTheExitCode) {
   std::string output;
   const std::string common = " --local " + kModels + "/sml.json --out " + (data / "out").string();
   EXPECT_EQ(RunHiedge("device --data " + data.path().string() + common, log, &output), 2) << output;
-  EXPECT_NE(output.find("1x32x32"), std::string::npos) << output;
-  EXPECT_NE(output.find("1x28x28"), std::string::npos) << output;
+  EXPECT_NE(output.find("[1,32,32]"), std::string::npos) << output;
+  EXPECT_NE(output.find("[1,28,28]"), std::string::npos) << output;
   EXPECT_EQ(output.find('\n'), output.rfind('\n')) << "one line: " << output;
   // The real test set against a closed port, always offloading: every sample falls back.
   EXPECT_EQ(RunHiedge("device --theta 2 --limit 50 --server 127.0.0.1:1" + common, log, &output), 5)
