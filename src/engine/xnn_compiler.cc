@@ -44,6 +44,7 @@ const std::map<std::string, XnnCompiler::OperatorEntry>& XnnCompiler::Operators(
       {"Add", {&XnnCompiler::Elementwise, 2}},
       {"AveragePool", {&XnnCompiler::Pool, 1}},
       {"BatchNormalization", {&XnnCompiler::BatchNorm, 5}},
+      {"Cast", {&XnnCompiler::ShapePassThrough, 1}},
       {"Clip", {&XnnCompiler::Activation, 1}},
       {"Concat", {&XnnCompiler::Concat, 1}},
       {"Conv", {&XnnCompiler::Conv, 2}},
@@ -52,6 +53,7 @@ const std::map<std::string, XnnCompiler::OperatorEntry>& XnnCompiler::Operators(
       {"Dropout", {&XnnCompiler::Alias, 1}},
       {"Erf", {&XnnCompiler::Unary, 1}},
       {"Flatten", {&XnnCompiler::Alias, 1}},
+      {"Gather", {&XnnCompiler::Gather, 2}},
       {"Gelu", {&XnnCompiler::Unary, 1}},
       {"Gemm", {&XnnCompiler::Gemm, 2}},
       {"GlobalAveragePool", {&XnnCompiler::GlobalAveragePool, 1}},
@@ -65,10 +67,14 @@ const std::map<std::string, XnnCompiler::OperatorEntry>& XnnCompiler::Operators(
       {"QuantizeLinear", {&XnnCompiler::Quantize, 2}},
       {"Relu", {&XnnCompiler::Activation, 1}},
       {"Reshape", {&XnnCompiler::Reshape, 2}},
+      {"Shape", {&XnnCompiler::Shape, 1}},
       {"Sigmoid", {&XnnCompiler::Unary, 1}},
+      {"Slice", {&XnnCompiler::Slice, 3}},
       {"Softmax", {&XnnCompiler::Softmax, 1}},
+      {"Squeeze", {&XnnCompiler::ShapePassThrough, 1}},
       {"Sub", {&XnnCompiler::Elementwise, 2}},
       {"Tanh", {&XnnCompiler::Unary, 1}},
+      {"Unsqueeze", {&XnnCompiler::ShapePassThrough, 1}},
   };
   return operators;
 }

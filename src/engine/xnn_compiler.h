@@ -47,6 +47,17 @@ class XnnCompiler {
   Status Concat(size_t i);
   // Sigmoid, Tanh, LeakyRelu, HardSwish, HardSigmoid, Erf, Gelu (xnn_unary.cc).
   Status Unary(size_t i);
+  // Shape arithmetic folded at compile time (xnn_shapes.cc): Shape, Gather, Slice,
+  // Concat of shapes, and Unsqueeze/Squeeze/Cast of shapes.
+  Status Shape(size_t i);
+  Status Gather(size_t i);
+  Status Slice(size_t i);
+  Status ShapePassThrough(size_t i);
+  Status ConcatShapes(size_t i);
+  // The entries of a shape computed so far, or of an INT64 constant; Unimplemented for
+  // anything else.
+  Result<std::vector<int64_t>> ShapeValueOf(const std::string& name, const OnnxNode& node) const;
+  bool IsShapeValue(const std::string& name) const;
   // QDQ (xnn_quantized.cc): QuantizeLinear/DequantizeLinear nodes, and the int8 forms of
   // Conv, Gemm, MaxPool, GlobalAveragePool and Add, used when their inputs are
   // dequantised int8 values and their output (after a Relu/Clip) is quantised again.
@@ -112,6 +123,8 @@ class XnnCompiler {
     int64_t axis = 1;
   };
   std::map<std::string, QuantizedConstant> quantized_constants_;  // DQ output -> source
+  // Shapes computed at compile time: entries are sizes, or kBatchDim for the batch.
+  std::map<std::string, std::vector<int64_t>> shape_values_;
 };
 
 // A Conv/pool window over [H, W]: kernel, strides, dilations, pads and output size.
@@ -122,6 +135,9 @@ struct XnnWindow {
 };
 // Reads a node's window attributes (auto_pad SAME_* computed as ONNX defines them).
 Result<XnnWindow> WindowOf(const OnnxNode& n, int64_t h, int64_t w, int64_t kh, int64_t kw);
+
+// The batch's entry in a shape computed at compile time (it is known only per call).
+inline constexpr int64_t kBatchDim = std::numeric_limits<int64_t>::min();
 
 inline constexpr float kNoMin = -std::numeric_limits<float>::infinity();
 inline constexpr float kNoMax = std::numeric_limits<float>::infinity();

@@ -333,12 +333,13 @@ Status XnnCompiler::Reshape(size_t i) {
   const OnnxNode& n = graph_.nodes[i];
   HIEDGE_ASSIGN_OR_RETURN(const int x, ValueOf(n.inputs[0], n));
   const XnnValue xv = program_.value(x);
-  auto shape_it =
-      n.inputs.size() > 1 ? graph_.int_constants.find(n.inputs[1]) : graph_.int_constants.end();
-  if (shape_it == graph_.int_constants.end()) {
-    return Status::Unimplemented(n.Describe() + ": the target shape must be a constant");
+  if (!IsShapeValue(n.inputs[1])) {
+    return Status::Unimplemented(n.Describe() +
+                                 ": the target shape must be a constant or computed from shapes");
   }
-  const std::vector<int64_t>& shape = shape_it->second;
+  HIEDGE_ASSIGN_OR_RETURN(std::vector<int64_t> shape, ShapeValueOf(n.inputs[1], n));
+  // The batch taken from the input's own shape is the batch: copy it.
+  for (int64_t& d : shape) d = d == kBatchDim ? 0 : d;
   // [batch, features]: the batch entry is 0 (copy), -1 (infer) or a fixed batch of 1;
   // the features entry is -1 or the element count.
   const bool to_rows = shape.size() == 2 && (shape[0] == 0 || shape[0] == -1 || shape[0] == 1) &&
@@ -355,6 +356,10 @@ Status XnnCompiler::Reshape(size_t i) {
 // Concat along channels (NHWC: each pixel's channels side by side) or features.
 Status XnnCompiler::Concat(size_t i) {
   const OnnxNode& n = graph_.nodes[i];
+  if (std::any_of(n.inputs.begin(), n.inputs.end(),
+                  [this](const std::string& name) { return IsShapeValue(name); })) {
+    return ConcatShapes(i);
+  }
   std::vector<int> inputs;
   std::vector<size_t> widths;
   std::vector<int64_t> dims;

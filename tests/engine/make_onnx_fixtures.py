@@ -16,6 +16,9 @@ Writes, in OUT_DIR:
                     tanh-approximated, and Gelu as PyTorch exports it below opset 20:
                     x * 0.5 * (1 + Erf(x / sqrt 2))), with unary_input.bin (float32
                     [3, 3, 4, 4]) and unary_<op>.bin, the NumPy reference
+  dynamic_view.onnx a flatten with a dynamic batch as PyTorch exports x.view(x.size(0),
+                    -1), and a Slice/Cast variant; dynamic_view.bin its reference [3, 5]
+                    on unary_input.bin
 Each model passes onnx.checker with full shape inference, but for the opset-20 Gelu
 models: Debian's python3-onnx (1.12) knows opsets up to 17.
 """
@@ -176,10 +179,55 @@ def unary(out_dir):
             os.path.join(out_dir, "unary_" + name + ".bin"))
 
 
+def int64(name, array):
+    return numpy_helper.from_array(np.asarray(array, dtype=np.int64), name)
+
+
+def dynamic_view(out_dir):
+    """Flatten with a dynamic batch, computed as exporters do: PyTorch's
+    x.view(x.size(0), -1) (Shape, Gather, Unsqueeze, Concat, Reshape) and a Slice/Cast
+    variant (Shape, Slice, Cast, Concat, Reshape), each into a Gemm, summed."""
+    w1, b1 = rng.normal(0, 0.3, (48, 5)), rng.normal(0, 0.1, 5)
+    w2, b2 = rng.normal(0, 0.3, (48, 5)), rng.normal(0, 0.1, 5)
+    nodes = [
+        helper.make_node("Relu", ["input"], ["r"]),
+        helper.make_node("Shape", ["r"], ["s"]),
+        helper.make_node("Gather", ["s", "zero"], ["n"], axis=0),
+        helper.make_node("Unsqueeze", ["n", "axes0"], ["n1"]),
+        helper.make_node("Concat", ["n1", "minus_one"], ["view_shape"], axis=0),
+        helper.make_node("Reshape", ["r", "view_shape"], ["flat1"]),
+        helper.make_node("Gemm", ["flat1", "w1", "b1"], ["y1"]),
+        helper.make_node("Shape", ["r"], ["s2"]),
+        helper.make_node("Slice", ["s2", "zeros", "ones"], ["n2"]),
+        helper.make_node("Cast", ["n2"], ["n2c"], to=TensorProto.INT64),
+        helper.make_node("Concat", ["n2c", "features"], ["view_shape2"], axis=0),
+        helper.make_node("Reshape", ["r", "view_shape2"], ["flat2"]),
+        helper.make_node("Gemm", ["flat2", "w2", "b2"], ["y2"]),
+        helper.make_node("Add", ["y1", "y2"], ["logits"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "dynamic_view",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 3, 4, 4])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 5])],
+        [int64("zero", 0), int64("axes0", [0]), int64("minus_one", [-1]), int64("zeros", [0]),
+         int64("ones", [1]), int64("features", [48]), const("w1", w1), const("b1", b1),
+         const("w2", w2), const("b2", b2)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, os.path.join(out_dir, "dynamic_view.onnx"))
+    x = np.fromfile(os.path.join(out_dir, "unary_input.bin"), dtype="<f4").reshape(3, 48)
+    r = np.maximum(x.astype(np.float64), 0)
+    f = lambda a: a.astype(np.float32).astype(np.float64)
+    expected = r @ f(w1) + f(b1) + r @ f(w2) + f(b2)
+    expected.astype("<f4").tofile(os.path.join(out_dir, "dynamic_view.bin"))
+
+
 if __name__ == "__main__":
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     user_cnn(out)
     unsupported(out)
     unary(out)
+    dynamic_view(out)
     print("fixtures written to", out)

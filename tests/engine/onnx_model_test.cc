@@ -117,6 +117,34 @@ TEST_F(UserOnnxModelTest, ElementWiseFunctionsMatchTheNumpyReference) {
   }
 }
 
+// Shape arithmetic around a dynamic batch is folded when the model is compiled: the
+// flatten of x.view(x.size(0), -1) and of a Slice/Cast variant run like a Flatten, at
+// any batch, and run nothing per call beyond the model's own operators.
+TEST_F(UserOnnxModelTest, ShapeArithmeticOfADynamicBatchIsFolded) {
+  const std::vector<float> input = ReadFloats(dir_ / "unary_input.bin");
+  const std::vector<float> expected = ReadFloats(dir_ / "dynamic_view.bin");
+  ASSERT_EQ(expected.size(), 3u * 5);
+  auto model = LoadModel(Card("dynamic_view.onnx", {3, 4, 4}, 5));
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  for (int64_t batch : {3, 1}) {
+    auto out = (*model)->Infer(
+        {{batch, 3, 4, 4}, std::vector<float>(input.begin(), input.begin() + batch * 48)});
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    ASSERT_EQ(out->shape, (std::vector<int64_t>{batch, 5}));
+    for (size_t k = 0; k < out->data.size(); ++k) EXPECT_NEAR(out->data[k], expected[k], 1e-4) << k;
+  }
+  // The folded chain compiles to the model's own steps only.
+  auto graph = engine::ReadOnnxModel((dir_ / "dynamic_view.onnx").string());
+  ASSERT_TRUE(graph.ok());
+  auto program = engine::XnnProgram::Compile(*graph, nullptr);
+  ASSERT_TRUE(program.ok()) << program.status().ToString();
+  for (const std::string& step : (*program)->StepDescriptions()) {
+    for (const char* folded : {"Shape", "Gather", "Unsqueeze", "Concat", "Slice", "Cast"}) {
+      EXPECT_EQ(step.find(folded), std::string::npos) << step;
+    }
+  }
+}
+
 // A graph ending in a softmax must not be softmaxed again: its card says so, or the
 // load is refused with what to do; a card claiming probabilities of a logits model is
 // refused too. The confidence the device sees is then the model's own probability.
