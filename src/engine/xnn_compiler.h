@@ -47,6 +47,10 @@ class XnnCompiler {
   Status Concat(size_t i);
   // Sigmoid, Tanh, LeakyRelu, HardSwish, HardSigmoid, Erf, Gelu (xnn_unary.cc).
   Status Unary(size_t i);
+  // Pad, ReduceMean and LayerNormalization (xnn_layout_ops.cc).
+  Status Pad(size_t i);
+  Status ReduceMean(size_t i);
+  Status LayerNorm(size_t i);
   // Shape arithmetic folded at compile time (xnn_shapes.cc): Shape, Gather, Slice,
   // Concat of shapes, and Unsqueeze/Squeeze/Cast of shapes.
   Status Shape(size_t i);

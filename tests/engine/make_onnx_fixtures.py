@@ -19,6 +19,8 @@ Writes, in OUT_DIR:
   dynamic_view.onnx a flatten with a dynamic batch as PyTorch exports x.view(x.size(0),
                     -1), and a Slice/Cast variant; dynamic_view.bin its reference [3, 5]
                     on unary_input.bin
+  pad_pool.onnx, mean_norm.onnx (and .bin references): Pad + AveragePool, and
+                    ReduceMean + LayerNormalization (pad_and_norm below)
 Each model passes onnx.checker with full shape inference, but for the opset-20 Gelu
 models: Debian's python3-onnx (1.12) knows opsets up to 17.
 """
@@ -223,6 +225,50 @@ def dynamic_view(out_dir):
     expected.astype("<f4").tofile(os.path.join(out_dir, "dynamic_view.bin"))
 
 
+def pad_and_norm(out_dir):
+    """pad_pool.onnx: Pad (constant 0.5 around H and W) then a 3x3 AveragePool, flattened
+    to [N, 48]; mean_norm.onnx: ReduceMean over H and W (keepdims 0) then
+    LayerNormalization over the 3 channels (opset 17). References on unary_input.bin."""
+    x = np.fromfile(os.path.join(out_dir, "unary_input.bin"), dtype="<f4").reshape(3, 3, 4, 4)
+    x = x.astype(np.float64)
+    graph = helper.make_graph(
+        [helper.make_node("Pad", ["input", "pads", "fill"], ["padded"], mode="constant"),
+         helper.make_node("AveragePool", ["padded"], ["pooled"], kernel_shape=[3, 3]),
+         helper.make_node("Flatten", ["pooled"], ["logits"], axis=1)],
+        "pad_pool",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 3, 4, 4])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 48])],
+        [int64("pads", [0, 0, 1, 1, 0, 0, 1, 1]), const("fill", 0.5)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, os.path.join(out_dir, "pad_pool.onnx"))
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=0.5)
+    pooled = np.zeros((3, 3, 4, 4))
+    for i in range(4):
+        for j in range(4):
+            pooled[:, :, i, j] = padded[:, :, i:i + 3, j:j + 3].mean(axis=(2, 3))
+    pooled.reshape(3, 48).astype("<f4").tofile(os.path.join(out_dir, "pad_pool.bin"))
+
+    gamma, beta = rng.uniform(0.5, 1.5, 3), rng.normal(0, 0.1, 3)
+    graph = helper.make_graph(
+        [helper.make_node("ReduceMean", ["input"], ["mean"], axes=[2, 3], keepdims=0),
+         helper.make_node("LayerNormalization", ["mean", "gamma", "beta"], ["logits"],
+                          axis=-1, epsilon=1e-5)],
+        "mean_norm",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 3, 4, 4])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 3])],
+        [const("gamma", gamma), const("beta", beta)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, os.path.join(out_dir, "mean_norm.onnx"))
+    m = x.mean(axis=(2, 3))
+    g, b = gamma.astype(np.float32).astype(np.float64), beta.astype(np.float32).astype(np.float64)
+    normed = (m - m.mean(axis=1, keepdims=True)) / np.sqrt(m.var(axis=1, keepdims=True) + 1e-5)
+    (normed * g + b).astype("<f4").tofile(os.path.join(out_dir, "mean_norm.bin"))
+
+
 if __name__ == "__main__":
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -230,4 +276,5 @@ if __name__ == "__main__":
     unsupported(out)
     unary(out)
     dynamic_view(out)
+    pad_and_norm(out)
     print("fixtures written to", out)

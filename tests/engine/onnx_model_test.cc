@@ -145,6 +145,27 @@ TEST_F(UserOnnxModelTest, ShapeArithmeticOfADynamicBatchIsFolded) {
   }
 }
 
+// Pad (a constant around H and W) before an AveragePool, as nn.AvgPool2d with padding
+// exports; and ReduceMean over H and W (keepdims 0) then LayerNormalization over the
+// channels. Both against NumPy, at 1 and 2 threads.
+TEST_F(UserOnnxModelTest, PadReduceMeanAndLayerNormMatchTheNumpyReference) {
+  const std::vector<float> input = ReadFloats(dir_ / "unary_input.bin");
+  for (const auto& [file, classes] : std::vector<std::pair<std::string, int>>{
+           {"pad_pool", 48}, {"mean_norm", 3}}) {
+    SCOPED_TRACE(file);
+    const std::vector<float> expected = ReadFloats(dir_ / (file + ".bin"));
+    ASSERT_EQ(expected.size(), 3u * static_cast<size_t>(classes));
+    for (int threads : {1, 2}) {
+      auto model = LoadModel(Card(file + ".onnx", {3, 4, 4}, classes), {"xnnpack", threads});
+      ASSERT_TRUE(model.ok()) << model.status().ToString();
+      auto out = (*model)->Infer({{3, 3, 4, 4}, input});
+      ASSERT_TRUE(out.ok()) << out.status().ToString();
+      ASSERT_EQ(out->shape, (std::vector<int64_t>{3, classes}));
+      for (size_t k = 0; k < expected.size(); ++k) EXPECT_NEAR(out->data[k], expected[k], 1e-4) << k;
+    }
+  }
+}
+
 // A graph ending in a softmax must not be softmaxed again: its card says so, or the
 // load is refused with what to do; a card claiming probabilities of a logits model is
 // refused too. The confidence the device sees is then the model's own probability.
