@@ -51,6 +51,10 @@ class XnnCompiler {
   Status Pad(size_t i);
   Status ReduceMean(size_t i);
   Status LayerNorm(size_t i);
+  Result<bool> TryLayerNormDecomposition(size_t i);
+  // A LayerNormalization of the rows of value `x` into a new value `name`.
+  void AddLayerNormStep(int x, const std::string& name, std::vector<float> scale,
+                        std::vector<float> bias, float epsilon, std::string description);
   // Shape arithmetic folded at compile time (xnn_shapes.cc): Shape, Gather, Slice,
   // Concat of shapes, and Unsqueeze/Squeeze/Cast of shapes.
   Status Shape(size_t i);

@@ -1,5 +1,6 @@
 // XnnCompiler's builders for Pad (constant, spatial), ReduceMean (over the spatial axes:
-// a global average pool) and LayerNormalization (over the features of [N, F] rows).
+// a global average pool) and LayerNormalization (over the features of [N, F] rows, as
+// the opset-17 operator or as the decomposition exporters write below it).
 #include <xnnpack.h>
 
 #include <algorithm>
@@ -75,6 +76,11 @@ Status XnnCompiler::ReduceMean(size_t i) {
   if (n.inputs.size() > 1 && !n.inputs[1].empty()) {
     HIEDGE_ASSIGN_OR_RETURN(axes, ShapeValueOf(n.inputs[1], n));
   }
+  if (xv.dims.size() == 1 && xv.hwc_source.empty() &&
+      (axes == std::vector<int64_t>{-1} || axes == std::vector<int64_t>{1})) {
+    HIEDGE_ASSIGN_OR_RETURN(const bool layer_norm, TryLayerNormDecomposition(i));
+    if (layer_norm) return Status::Ok();
+  }
   for (int64_t& a : axes) a = a < 0 ? a + 4 : a;
   std::sort(axes.begin(), axes.end());
   if (!xv.spatial() || axes != std::vector<int64_t>{2, 3}) {
@@ -123,11 +129,20 @@ Status XnnCompiler::LayerNorm(size_t i) {
       }
     }
   }
-  auto gamma = std::make_shared<std::vector<float>>(scale->data);
-  auto beta = std::make_shared<std::vector<float>>(bias ? bias->data : std::vector<float>(f, 0));
-  const float epsilon = n.Float("epsilon", 1e-5f);
-  const int y = AddValue(n.outputs[0], xv.dims);
-  XnnStep& step = AddStep(n.Describe(), {x}, y);
+  AddLayerNormStep(x, n.outputs[0], scale->data, bias ? bias->data : std::vector<float>(f, 0),
+                   n.Float("epsilon", 1e-5f), n.Describe());
+  return Status::Ok();
+}
+
+void XnnCompiler::AddLayerNormStep(int x, const std::string& name, std::vector<float> scale,
+                                   std::vector<float> bias, float epsilon,
+                                   std::string description) {
+  const XnnValue xv = program_.value(x);
+  const auto f = static_cast<size_t>(xv.dims[0]);
+  auto gamma = std::make_shared<std::vector<float>>(std::move(scale));
+  auto beta = std::make_shared<std::vector<float>>(std::move(bias));
+  const int y = AddValue(name, xv.dims);
+  XnnStep& step = AddStep(std::move(description), {x}, y);
   step.run = [gamma, beta, epsilon, f](size_t batch, std::span<const float* const> in, float* o,
                                        pthreadpool_t) -> Status {
     for (size_t r = 0; r < batch; ++r) {
@@ -144,7 +159,76 @@ Status XnnCompiler::LayerNorm(size_t i) {
     }
     return Status::Ok();
   };
-  return Status::Ok();
+}
+
+// LayerNormalization as exporters write it below opset 17, over the features of rows:
+//   m = ReduceMean(x, [-1]); d = Sub(x, m); v = ReduceMean(Pow(d, 2), [-1]);
+//   q = Div(d, Sqrt(Add(v, eps))); [Mul(q, gamma)]; [Add(.., beta)]
+// starting at the first ReduceMean (node i). True when it matched and was built; the
+// nodes it covers are marked fused.
+Result<bool> XnnCompiler::TryLayerNormDecomposition(size_t i) {
+  const OnnxNode& n = graph_.nodes[i];
+  auto only = [this](const std::string& name, const char* op) {
+    return SoleConsumer(name, {op});
+  };
+  auto scalar = [this](const std::string& name, float* value) {
+    const FloatTensor* c = ConstantOf(name);
+    if (c == nullptr || c->data.size() != 1) return false;
+    *value = c->data[0];
+    return true;
+  };
+  const int sub = only(n.outputs[0], "Sub");
+  if (sub < 0) return false;
+  const OnnxNode& sub_node = graph_.nodes[static_cast<size_t>(sub)];
+  if (sub_node.inputs[0] != n.inputs[0] || sub_node.inputs[1] != n.outputs[0]) return false;
+  const std::string& d = sub_node.outputs[0];
+  auto d_users = consumers_.find(d);
+  if (pinned_.count(d) || d_users == consumers_.end() || d_users->second.size() != 2) return false;
+  int pow = -1, div = -1;
+  for (size_t j : d_users->second) {
+    if (graph_.nodes[j].op_type == "Pow") pow = static_cast<int>(j);
+    if (graph_.nodes[j].op_type == "Div") div = static_cast<int>(j);
+  }
+  float exponent = 0, epsilon = 0;
+  if (pow < 0 || div < 0 ||
+      !scalar(graph_.nodes[static_cast<size_t>(pow)].inputs[1], &exponent) || exponent != 2) {
+    return false;
+  }
+  const int mean2 = only(graph_.nodes[static_cast<size_t>(pow)].outputs[0], "ReduceMean");
+  if (mean2 < 0 || graph_.nodes[static_cast<size_t>(mean2)].Ints("axes") != n.Ints("axes")) {
+    return false;
+  }
+  const int add = only(graph_.nodes[static_cast<size_t>(mean2)].outputs[0], "Add");
+  if (add < 0 || !scalar(graph_.nodes[static_cast<size_t>(add)].inputs[1], &epsilon)) return false;
+  const int sqrt = only(graph_.nodes[static_cast<size_t>(add)].outputs[0], "Sqrt");
+  if (sqrt < 0 || only(graph_.nodes[static_cast<size_t>(sqrt)].outputs[0], "Div") != div ||
+      graph_.nodes[static_cast<size_t>(div)].inputs[0] != d) {
+    return false;
+  }
+  const auto f = static_cast<size_t>(program_.value(values_.at(n.inputs[0])).dims[0]);
+  std::vector<float> gamma(f, 1.0f), beta(f, 0.0f);
+  std::vector<int> covered = {sub, pow, mean2, add, sqrt, div};
+  std::string out = graph_.nodes[static_cast<size_t>(div)].outputs[0];
+  if (const int mul = only(out, "Mul"); mul >= 0) {
+    const FloatTensor* c = ConstantOf(graph_.nodes[static_cast<size_t>(mul)].inputs[1]);
+    if (c != nullptr && c->data.size() == f) {
+      gamma = c->data;
+      covered.push_back(mul);
+      out = graph_.nodes[static_cast<size_t>(mul)].outputs[0];
+      if (const int bias = only(out, "Add"); bias >= 0) {
+        const FloatTensor* b = ConstantOf(graph_.nodes[static_cast<size_t>(bias)].inputs[1]);
+        if (b != nullptr && b->data.size() == f) {
+          beta = b->data;
+          covered.push_back(bias);
+          out = graph_.nodes[static_cast<size_t>(bias)].outputs[0];
+        }
+      }
+    }
+  }
+  for (int j : covered) fused_[static_cast<size_t>(j)] = true;
+  AddLayerNormStep(values_.at(n.inputs[0]), out, std::move(gamma), std::move(beta), epsilon,
+                   "LayerNormalization (decomposed, from " + n.Describe() + ")");
+  return true;
 }
 
 }  // namespace hiedge::engine
