@@ -74,10 +74,11 @@ const std::map<std::string, XnnCompiler::OperatorEntry>& XnnCompiler::Operators(
       {"Sigmoid", {&XnnCompiler::Unary, 1}},
       {"Slice", {&XnnCompiler::Slice, 3}},
       {"Softmax", {&XnnCompiler::Softmax, 1}},
-      {"Squeeze", {&XnnCompiler::ShapePassThrough, 1}},
+      {"Squeeze", {&XnnCompiler::SqueezeOrUnsqueeze, 1}},
       {"Sub", {&XnnCompiler::Elementwise, 2}},
       {"Tanh", {&XnnCompiler::Unary, 1}},
-      {"Unsqueeze", {&XnnCompiler::ShapePassThrough, 1}},
+      {"Transpose", {&XnnCompiler::Transpose, 1}},
+      {"Unsqueeze", {&XnnCompiler::SqueezeOrUnsqueeze, 1}},
   };
   return operators;
 }

@@ -3,6 +3,7 @@
 // the Conv before it, Relu/Clip fused into the operator before them. Internal.
 #pragma once
 
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -47,6 +48,13 @@ class XnnCompiler {
   Status Concat(size_t i);
   // Sigmoid, Tanh, LeakyRelu, HardSwish, HardSigmoid, Erf, Gelu (xnn_unary.cc).
   Status Unary(size_t i);
+  // Transpose, Squeeze/Unsqueeze of tensors and general reshapes (xnn_relayout.cc).
+  Status Transpose(size_t i);
+  Status SqueezeOrUnsqueeze(size_t i);
+  // A new value `name` of per-sample `dims` whose ONNX-order element k is the input's
+  // ONNX-order element source_of(k); an alias when no data moves.
+  Status AddRelayout(int x, const std::string& name, std::vector<int64_t> dims,
+                     const std::function<int64_t(int64_t)>& source_of, std::string description);
   // Pad, ReduceMean and LayerNormalization (xnn_layout_ops.cc).
   Status Pad(size_t i);
   Status ReduceMean(size_t i);

@@ -346,8 +346,24 @@ Status XnnCompiler::Reshape(size_t i) {
                        (shape[1] == -1 || shape[1] == xv.elements()) &&
                        !(shape[0] == -1 && shape[1] == -1);
   if (!to_rows) {
-    return Status::Unimplemented(n.Describe() + ": reshape to " + ShapeToString(shape) +
-                                 "; only [N, features] (a flatten) is supported");
+    // Any other shape keeping the batch first: the values in ONNX order under new dims.
+    if (shape.empty() || (shape[0] != 0 && shape[0] != -1)) {
+      return Status::Unimplemented(n.Describe() + ": reshape to " + ShapeToString(shape) +
+                                   " must keep the batch as its first axis");
+    }
+    std::vector<int64_t> dims(shape.begin() + 1, shape.end());
+    int64_t known = 1, infer = -1;
+    for (size_t k = 0; k < dims.size(); ++k) {
+      if (dims[k] == 0 && k + 1 < xv.dims.size() + 1) dims[k] = xv.dims[k];  // Copy.
+      if (dims[k] == -1) {
+        if (infer >= 0) return Status::DataLoss(n.Describe() + ": two -1 entries");
+        infer = static_cast<int64_t>(k);
+      } else {
+        known *= dims[k];
+      }
+    }
+    if (infer >= 0 && known > 0) dims[static_cast<size_t>(infer)] = xv.elements() / known;
+    return AddRelayout(x, n.outputs[0], dims, [](int64_t k) { return k; }, n.Describe());
   }
   AddValue(n.outputs[0], {xv.elements()}, xv.permuted() ? xv.dims : xv.hwc_source, x);
   return Status::Ok();

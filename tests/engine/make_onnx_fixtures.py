@@ -21,6 +21,7 @@ Writes, in OUT_DIR:
                     on unary_input.bin
   pad_pool.onnx, mean_norm.onnx (and .bin references): Pad + AveragePool, and
                     ReduceMean + LayerNormalization (pad_and_norm below)
+  relayout.onnx     Transpose, Reshape, Unsqueeze and Squeeze of tensors (relayout below)
 Each model passes onnx.checker with full shape inference, but for the opset-20 Gelu
 models: Debian's python3-onnx (1.12) knows opsets up to 17.
 """
@@ -269,6 +270,43 @@ def pad_and_norm(out_dir):
     (normed * g + b).astype("<f4").tofile(os.path.join(out_dir, "mean_norm.bin"))
 
 
+def relayout(out_dir):
+    """relayout.onnx: a Keras-style NHWC input [N, 4, 4, 3] transposed to NCHW, a 1x1
+    Conv, transposed back to NHWC, reshaped to [N, 16, 2], unsqueezed to [N, 1, 16, 2]
+    and squeezed back, flattened into a Gemm: [N, 5]. relayout_input.bin [3, 4, 4, 3] and
+    relayout.bin the reference."""
+    x = rng.normal(0, 1, (3, 4, 4, 3))
+    w, b = rng.normal(0, 0.5, (2, 3, 1, 1)), rng.normal(0, 0.1, 2)
+    fc, fcb = rng.normal(0, 0.3, (32, 5)), rng.normal(0, 0.1, 5)
+    nodes = [
+        helper.make_node("Transpose", ["input"], ["nchw"], perm=[0, 3, 1, 2]),
+        helper.make_node("Conv", ["nchw", "w", "b"], ["conv"]),
+        helper.make_node("Transpose", ["conv"], ["nhwc"], perm=[0, 2, 3, 1]),
+        helper.make_node("Reshape", ["nhwc", "rows"], ["rows16"]),
+        helper.make_node("Unsqueeze", ["rows16", "axis1"], ["wide"]),
+        helper.make_node("Squeeze", ["wide", "axis1"], ["narrow"]),
+        helper.make_node("Reshape", ["narrow", "flat"], ["features"]),
+        helper.make_node("Gemm", ["features", "fc", "fcb"], ["logits"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "relayout",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 4, 4, 3])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 5])],
+        [const("w", w), const("b", b), const("fc", fc), const("fcb", fcb),
+         int64("rows", [0, 16, 2]), int64("axis1", [1]), int64("flat", [0, -1])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, os.path.join(out_dir, "relayout.onnx"))
+    f = lambda a: a.astype(np.float32).astype(np.float64)
+    x = f(x)
+    nchw = x.transpose(0, 3, 1, 2)
+    conv = np.einsum("nchw,oc->nohw", nchw, f(w)[:, :, 0, 0]) + f(b).reshape(1, 2, 1, 1)
+    features = conv.transpose(0, 2, 3, 1).reshape(3, 32)
+    x.astype("<f4").tofile(os.path.join(out_dir, "relayout_input.bin"))
+    (features @ f(fc) + f(fcb)).astype("<f4").tofile(os.path.join(out_dir, "relayout.bin"))
+
+
 if __name__ == "__main__":
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -277,4 +315,5 @@ if __name__ == "__main__":
     unary(out)
     dynamic_view(out)
     pad_and_norm(out)
+    relayout(out)
     print("fixtures written to", out)

@@ -166,6 +166,23 @@ TEST_F(UserOnnxModelTest, PadReduceMeanAndLayerNormMatchTheNumpyReference) {
   }
 }
 
+// Tensors change layout: a Keras-style NHWC input transposed to NCHW and back, then
+// reshaped to [N, 16, 2], unsqueezed and squeezed (each a table of moves fixed at
+// compile time, or an alias when nothing moves), against NumPy at 1 and 2 threads.
+TEST_F(UserOnnxModelTest, TransposeReshapeSqueezeAndUnsqueezeMatchTheNumpyReference) {
+  const std::vector<float> input = ReadFloats(dir_ / "relayout_input.bin");
+  const std::vector<float> expected = ReadFloats(dir_ / "relayout.bin");
+  ASSERT_EQ(input.size(), 3u * 48);
+  ASSERT_EQ(expected.size(), 3u * 5);
+  for (int threads : {1, 2}) {
+    auto model = LoadModel(Card("relayout.onnx", {4, 4, 3}, 5), {"xnnpack", threads});
+    ASSERT_TRUE(model.ok()) << model.status().ToString();
+    auto out = (*model)->Infer({{3, 4, 4, 3}, input});
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    for (size_t k = 0; k < expected.size(); ++k) EXPECT_NEAR(out->data[k], expected[k], 1e-4) << k;
+  }
+}
+
 // A graph ending in a softmax must not be softmaxed again: its card says so, or the
 // load is refused with what to do; a card claiming probabilities of a logits model is
 // refused too. The confidence the device sees is then the model's own probability.
