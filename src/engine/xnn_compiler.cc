@@ -70,6 +70,7 @@ const std::map<std::string, XnnCompiler::OperatorEntry>& XnnCompiler::Operators(
       {"ReduceMean", {&XnnCompiler::ReduceMean, 1}},
       {"Relu", {&XnnCompiler::Activation, 1}},
       {"Reshape", {&XnnCompiler::Reshape, 2}},
+      {"Resize", {&XnnCompiler::Resize, 1}},
       {"Shape", {&XnnCompiler::Shape, 1}},
       {"Sigmoid", {&XnnCompiler::Unary, 1}},
       {"Slice", {&XnnCompiler::Slice, 3}},

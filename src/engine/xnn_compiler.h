@@ -55,6 +55,8 @@ class XnnCompiler {
   // ONNX-order element source_of(k); an alias when no data moves.
   Status AddRelayout(int x, const std::string& name, std::vector<int64_t> dims,
                      const std::function<int64_t(int64_t)>& source_of, std::string description);
+  // Resize of H and W, nearest or linear (xnn_resize.cc).
+  Status Resize(size_t i);
   // Pad, ReduceMean and LayerNormalization (xnn_layout_ops.cc).
   Status Pad(size_t i);
   Status ReduceMean(size_t i);

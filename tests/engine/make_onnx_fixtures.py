@@ -22,6 +22,7 @@ Writes, in OUT_DIR:
   pad_pool.onnx, mean_norm.onnx (and .bin references): Pad + AveragePool, and
                     ReduceMean + LayerNormalization (pad_and_norm below)
   relayout.onnx     Transpose, Reshape, Unsqueeze and Squeeze of tensors (relayout below)
+  resize.onnx       nearest upsampling by 2 (resize below)
 Each model passes onnx.checker with full shape inference, but for the opset-20 Gelu
 models: Debian's python3-onnx (1.12) knows opsets up to 17.
 """
@@ -307,6 +308,27 @@ def relayout(out_dir):
     (features @ f(fc) + f(fcb)).astype("<f4").tofile(os.path.join(out_dir, "relayout.bin"))
 
 
+def resize(out_dir):
+    """resize.onnx: nearest upsampling by 2 (asymmetric, floor: PyTorch's export of
+    F.interpolate(scale_factor=2)) of [N, 3, 4, 4], flattened to [N, 192]; resize.bin
+    its reference on unary_input.bin."""
+    graph = helper.make_graph(
+        [helper.make_node("Resize", ["input", "", "scales"], ["up"], mode="nearest",
+                          coordinate_transformation_mode="asymmetric", nearest_mode="floor"),
+         helper.make_node("Flatten", ["up"], ["logits"], axis=1)],
+        "resize",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 3, 4, 4])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 192])],
+        [const("scales", [1, 1, 2, 2])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, os.path.join(out_dir, "resize.onnx"))
+    x = np.fromfile(os.path.join(out_dir, "unary_input.bin"), dtype="<f4").reshape(3, 3, 4, 4)
+    up = x.repeat(2, axis=2).repeat(2, axis=3)
+    up.reshape(3, 192).astype("<f4").tofile(os.path.join(out_dir, "resize.bin"))
+
+
 if __name__ == "__main__":
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -316,4 +338,5 @@ if __name__ == "__main__":
     dynamic_view(out)
     pad_and_norm(out)
     relayout(out)
+    resize(out)
     print("fixtures written to", out)

@@ -146,12 +146,13 @@ TEST_F(UserOnnxModelTest, ShapeArithmeticOfADynamicBatchIsFolded) {
 }
 
 // Pad (a constant around H and W) before an AveragePool, as nn.AvgPool2d with padding
-// exports; and ReduceMean over H and W (keepdims 0) then LayerNormalization over the
-// channels. Both against NumPy, at 1 and 2 threads.
-TEST_F(UserOnnxModelTest, PadReduceMeanAndLayerNormMatchTheNumpyReference) {
+// exports; ReduceMean over H and W (keepdims 0) then LayerNormalization over the
+// channels; and nearest Resize by 2. Each against NumPy, at 1 and 2 threads (bilinear
+// Resize is checked against PyTorch in ZooTest).
+TEST_F(UserOnnxModelTest, PadReduceMeanLayerNormAndResizeMatchTheNumpyReference) {
   const std::vector<float> input = ReadFloats(dir_ / "unary_input.bin");
   for (const auto& [file, classes] : std::vector<std::pair<std::string, int>>{
-           {"pad_pool", 48}, {"mean_norm", 3}}) {
+           {"pad_pool", 48}, {"mean_norm", 3}, {"resize", 192}}) {
     SCOPED_TRACE(file);
     const std::vector<float> expected = ReadFloats(dir_ / (file + ".bin"));
     ASSERT_EQ(expected.size(), 3u * static_cast<size_t>(classes));

@@ -1,4 +1,4 @@
-"""Classic architectures written in PyTorch, exported by torch.onnx with its defaults
+"""Classic architectures written in PyTorch (and a decoder that resizes), exported by torch.onnx with its defaults
 (a dynamic batch, opsets 13 and 17), run by hiedge's engine without edits: each agrees
 with PyTorch within 1e-4 on the same inputs. One of them is also served by a real
 `hiedge serve` from a Triton-layout repository and answers a device's offloads.
@@ -121,8 +121,27 @@ class ReshapeSoftmax(nn.Module):
         return F.softmax(self.fc(x.reshape(x.shape[0], -1)), dim=1)
 
 
+class Upsample(nn.Module):
+    """A U-Net-style decoder step: nearest upsampling by 2 and bilinear resizing to a
+    size (align_corners False, or True)."""
+
+    def __init__(self, align_corners=False):
+        super().__init__()
+        self.align_corners = align_corners
+        self.down = nn.Conv2d(1, 4, 3, stride=2, padding=1)
+        self.mid = nn.Conv2d(4, 4, 3, padding=1)
+        self.fc = nn.Linear(4 * 28 * 28, 10)
+
+    def forward(self, x):
+        x = F.interpolate(F.relu(self.down(x)), scale_factor=2, mode="nearest")
+        x = F.interpolate(F.relu(self.mid(x)), size=(28, 28), mode="bilinear",
+                          align_corners=self.align_corners)
+        return self.fc(x.flatten(1))
+
+
 ZOO = {"vgg": Vgg, "resnet": ResNet, "mobilenet": MobileNet, "convnext_head": ConvNextHead,
-       "mlp": Mlp, "reshape_softmax": ReshapeSoftmax}
+       "mlp": Mlp, "reshape_softmax": ReshapeSoftmax, "upsample": Upsample,
+       "upsample_align_corners": lambda: Upsample(align_corners=True)}
 
 
 def export(model, path, opset):
