@@ -15,7 +15,7 @@ PACKAGES=(
   libssl-dev libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libgtest-dev libgmock-dev libbenchmark-dev
   gnuplot-nox fonts-liberation
-  haproxy python3-yaml python3-pybind11 python3-dev python3-torch
+  haproxy python3-yaml python3-pybind11 python3-dev python3-pytest python3-torch
 )
 
 missing=()
