@@ -19,6 +19,24 @@ cmake --build "$WORK/cmake-build" >/dev/null
 PKG_CONFIG_PATH="$WORK/prefix/lib/pkgconfig" g++ -O1 "$SOURCE/examples/consumer/main.cc" \
   -o "$WORK/pkg-consumer" $(PKG_CONFIG_PATH="$WORK/prefix/lib/pkgconfig" pkg-config --cflags --libs --static hiedge)
 
+# A program using the public data loader (image folders: libpng, libjpeg) links with the
+# README's pkg-config line too, and reads the test split.
+cat >"$WORK/loader.cc" <<'CC'
+#include <cstdio>
+#include "hiedge/data.h"
+#include "hiedge/data_source.h"
+int main() {
+  // LoadData reads idx folders, image folders (PNG, JPEG), CIFAR-10 and manifests.
+  auto test = hiedge::LoadData(hiedge::kFashionMnistDir, hiedge::Split::kTest);
+  if (!test.ok()) return 1;
+  std::printf("%zu\n", test->size());
+  return 0;
+}
+CC
+g++ -std=c++20 -O1 "$WORK/loader.cc" -o "$WORK/loader" \
+  $(PKG_CONFIG_PATH="$WORK/prefix/lib/pkgconfig" pkg-config --cflags --libs --static hiedge)
+test "$("$WORK/loader")" = "10000"
+
 # Five test images as bytes (skip the 16-byte idx header).
 # (head closes the pipe early: the writers' SIGPIPE is expected, so no pipefail here.)
 (set +o pipefail; zcat /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz |
