@@ -8,12 +8,12 @@ import os
 import re
 import subprocess
 import tempfile
-import time
 import unittest
 
 import numpy as np
 
 import hiedge
+from running_server import running_server
 
 SOURCE = os.environ["HIEDGE_SOURCE_DIR"]
 BINARY = os.environ["HIEDGE_BINARY"]
@@ -107,33 +107,13 @@ class DeviceTest(unittest.TestCase):
             device.run(np.zeros((3, 28, 28), np.float32))
 
     def test_offloads_are_answered_by_a_real_server(self):
+        images, labels = fashion_test_split(300)
         with tempfile.TemporaryDirectory() as work:
-            log_path = os.path.join(work, "serve.log")
-            with open(log_path, "w") as log:
-                server = subprocess.Popen(
-                    [BINARY, "serve", "--models-dir", MODELS, "--model", "lml", "--port", "0",
-                     "--grpc-port", "-1"], cwd=work, stdout=subprocess.DEVNULL, stderr=log)
-            try:
-                port = None
-                deadline = time.monotonic() + 60
-                while port is None and time.monotonic() < deadline:
-                    with open(log_path) as log:
-                        found = re.search(r"http://[^:]+:(\d+)", log.read())
-                    if found:
-                        port = int(found.group(1))
-                    elif server.poll() is not None:
-                        self.fail("hiedge serve exited: " + open(log_path).read())
-                    else:
-                        time.sleep(0.05)
-                self.assertIsNotNone(port, "hiedge serve did not start")
-                images, labels = fashion_test_split(300)
+            with running_server(BINARY, ["--models-dir", MODELS, "--model", "lml"], work) as port:
                 device = hiedge.Device(os.path.join(MODELS, "sml.json"),
                                        server=f"127.0.0.1:{port}", theta=0.9)
                 answers = device.run(images)
                 served = hiedge.Client(f"127.0.0.1:{port}", model="lml").infer(images[:16])
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
         offloaded = answers["offloaded"]
         self.assertTrue(offloaded.any())
         self.assertFalse(answers["fallback"].any())

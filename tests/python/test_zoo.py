@@ -8,10 +8,7 @@ with PYTHONPATH=<build>/python, HIEDGE_SOURCE_DIR and HIEDGE_BINARY set.
 """
 import json
 import os
-import re
-import subprocess
 import tempfile
-import time
 import unittest
 import warnings
 
@@ -21,6 +18,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import hiedge
+from running_server import running_server
 
 SOURCE = os.environ["HIEDGE_SOURCE_DIR"]
 BINARY = os.environ["HIEDGE_BINARY"]
@@ -202,32 +200,13 @@ class ZooTest(unittest.TestCase):
                 f.write('platform: "onnxruntime_onnx"\nmax_batch_size: 8\n'
                         'input [ { name: "input", data_type: TYPE_FP32, dims: [ 1, 28, 28 ] } ]\n'
                         'output [ { name: "logits", data_type: TYPE_FP32, dims: [ 10 ] } ]\n')
-            log_path = os.path.join(work, "serve.log")
-            with open(log_path, "w") as log:
-                server = subprocess.Popen(
-                    [BINARY, "serve", "--model-repository", os.path.join(work, "repo"),
-                     "--repository-poll-seconds", "0", "--port", "0", "--grpc-port", "-1"],
-                    cwd=work, stdout=subprocess.DEVNULL, stderr=log)
-            try:
-                port = None
-                deadline = time.monotonic() + 60
-                while port is None and time.monotonic() < deadline:
-                    with open(log_path) as log:
-                        found = re.search(r"http://[^:]+:(\d+)", log.read())
-                    if found:
-                        port = int(found.group(1))
-                    elif server.poll() is not None:
-                        self.fail("hiedge serve exited: " + open(log_path).read())
-                    else:
-                        time.sleep(0.05)
-                self.assertIsNotNone(port, "hiedge serve did not start")
+            serve = ["--model-repository", os.path.join(work, "repo"),
+                     "--repository-poll-seconds", "0"]
+            with running_server(BINARY, serve, work) as port:
                 device = hiedge.Device(os.path.join(SOURCE, "models", "sml.json"),
                                        server=f"127.0.0.1:{port}", theta=2,
                                        remote_model="torch_vgg")
                 answers = device.run(images.numpy())
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
         self.assertTrue(answers["offloaded"].all())
         self.assertFalse(answers["fallback"].any())
         np.testing.assert_array_equal(answers["remote_prediction"], expected)
