@@ -70,12 +70,15 @@ class InferenceBackend {
   // Final logits [N, num_classes] for a batch of images [N, ...input_shape].
   virtual Result<FloatTensor> Infer(const FloatTensor& input) = 0;
 
-  // Logits of every exit for a batch: early exits in order, then the final exit.
-  virtual Result<std::vector<FloatTensor>> InferAllExits(const FloatTensor& input) = 0;
+  // Logits of every exit for a batch: early exits in order, then the final exit. The
+  // default, for a model without early exits, is {Infer(input)}.
+  virtual Result<std::vector<FloatTensor>> InferAllExits(const FloatTensor& input);
 
   // Runs stages [first, last) of the network. first == 0 takes images; last ==
-  // num_stages returns final logits; otherwise the activation after stage last-1.
-  virtual Result<FloatTensor> RunStages(const FloatTensor& input, int first, int last) = 0;
+  // num_stages returns final logits; otherwise the activation after stage last-1. The
+  // default, for a model of one stage, runs Infer for [0, 1) (InvalidArgument for any
+  // other range; Unimplemented when info() declares more stages than it can run).
+  virtual Result<FloatTensor> RunStages(const FloatTensor& input, int first, int last);
 
   // Logits of early exit `exit` (an index into info().early_exit_after_stage) from the
   // activation after its stage, as RunStages(..., 0, early_exit_after_stage[exit] + 1)

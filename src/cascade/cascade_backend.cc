@@ -155,18 +155,6 @@ class CascadeBackend final : public InferenceBackend {
     return logits;
   }
 
-  Result<std::vector<FloatTensor>> InferAllExits(const FloatTensor& input) override {
-    HIEDGE_ASSIGN_OR_RETURN(FloatTensor logits, Infer(input));
-    return std::vector<FloatTensor>{std::move(logits)};
-  }
-
-  Result<FloatTensor> RunStages(const FloatTensor& input, int first, int last) override {
-    if (first != 0 || last != 1) {
-      return Status::InvalidArgument("a cascade runs whole: stages [0, 1) only");
-    }
-    return Infer(input);
-  }
-
   std::vector<BackendMetric> Metrics() const override {
     const CascadeCounters c = Read();
     auto rows = [](const char* outcome, uint64_t value) {

@@ -76,6 +76,20 @@ Result<FloatTensor> InferenceBackend::InferWithRowSources(const FloatTensor& inp
   return Infer(input);
 }
 
+Result<std::vector<FloatTensor>> InferenceBackend::InferAllExits(const FloatTensor& input) {
+  HIEDGE_ASSIGN_OR_RETURN(FloatTensor logits, Infer(input));
+  return std::vector<FloatTensor>{std::move(logits)};
+}
+
+Result<FloatTensor> InferenceBackend::RunStages(const FloatTensor& input, int first, int last) {
+  if (info().num_stages != 1) {
+    return Status::Unimplemented("the " + info().architecture + " backend of model " +
+                                 info().name + " cannot run its stages one by one");
+  }
+  HIEDGE_RETURN_IF_ERROR(engine::CheckStageRange(info(), first, last));
+  return Infer(input);
+}
+
 Result<FloatTensor> InferenceBackend::RunExit(const FloatTensor&, int) {
   return Status::Unimplemented("the " + info().architecture +
                                " backend cannot run early exits stage by stage");

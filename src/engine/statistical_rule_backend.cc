@@ -31,16 +31,6 @@ class StatisticalRuleBackend : public InferenceBackend {
     return logits;
   }
 
-  Result<std::vector<FloatTensor>> InferAllExits(const FloatTensor& input) override {
-    HIEDGE_ASSIGN_OR_RETURN(FloatTensor logits, Infer(input));
-    return std::vector<FloatTensor>{std::move(logits)};
-  }
-
-  Result<FloatTensor> RunStages(const FloatTensor& input, int first, int last) override {
-    HIEDGE_RETURN_IF_ERROR(CheckStageRange(info_, first, last));
-    return Infer(input);
-  }
-
  private:
   const ModelInfo info_;
   const StatisticalRule rule_;

@@ -27,13 +27,6 @@ class ReplayBackend final : public InferenceBackend {
     const float* row = stream_.sml_logits.data() + index_ * classes;
     return FloatTensor{{1, stream_.classes}, std::vector<float>(row, row + classes)};
   }
-  Result<std::vector<FloatTensor>> InferAllExits(const FloatTensor& input) override {
-    HIEDGE_ASSIGN_OR_RETURN(FloatTensor logits, Infer(input));
-    return std::vector<FloatTensor>{std::move(logits)};
-  }
-  Result<FloatTensor> RunStages(const FloatTensor&, int, int) override {
-    return Status::Unimplemented("the replayed S-ML has no stages");
-  }
 
  private:
   ModelInfo info_;

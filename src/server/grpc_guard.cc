@@ -2,21 +2,24 @@
 
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <array>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <future>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
-#include "server/event_loops.h"
 #include "server/http2_frames.h"
 #include "server/listen.h"
 
@@ -62,7 +65,7 @@ class Connection {
   virtual void Close() = 0;  // From any thread.
 };
 
-// One client connection and its upstream twin, on one event loop. Lives as long as an
+// One client connection and its upstream twin, on one strand. Lives as long as an
 // asynchronous operation holds it.
 template <class ClientStream>
 class GuardedConnection final
@@ -118,12 +121,14 @@ class GuardedConnection final
     }
   }
 
-  // gRPC's socket may refuse for a moment under load (its accept queue full): a few
-  // tries, 5 ms apart, before the client is let go.
-  void ConnectUpstream(int tries_left = 20) {
+  // gRPC's socket may refuse for a while under load (its accept queue full while its
+  // threads are busy): tries back off from 5 ms, doubling to at most 100 ms, for up to
+  // kUpstreamPatienceMs in all before the client is let go.
+  static constexpr int kUpstreamPatienceMs = 2000;
+  void ConnectUpstream(int waited_ms = 0, int delay_ms = 5) {
     upstream_.async_connect(
         asio::local::stream_protocol::endpoint(shared_->options.upstream_socket),
-        [self = this->shared_from_this(), tries_left](boost::system::error_code ec) {
+        [self = this->shared_from_this(), waited_ms, delay_ms](boost::system::error_code ec) {
           if (!ec) {
             self->ReadClient();
             self->ReadUpstream();
@@ -131,13 +136,13 @@ class GuardedConnection final
           }
           boost::system::error_code ignored;
           self->upstream_.close(ignored);
-          if (tries_left <= 1) {
+          if (waited_ms >= kUpstreamPatienceMs) {
             self->shared_->upstream_failures.fetch_add(1);
             return self->CloseNow();
           }
-          self->timer_.expires_after(std::chrono::milliseconds(5));
-          self->timer_.async_wait([self, tries_left](boost::system::error_code wait) {
-            if (!wait) self->ConnectUpstream(tries_left - 1);
+          self->timer_.expires_after(std::chrono::milliseconds(delay_ms));
+          self->timer_.async_wait([self, waited_ms, delay_ms](boost::system::error_code wait) {
+            if (!wait) self->ConnectUpstream(waited_ms + delay_ms, std::min(2 * delay_ms, 100));
           });
         });
   }
@@ -220,13 +225,10 @@ int SelectH2(SSL*, const unsigned char** out, unsigned char* out_length, const u
 class GrpcGuard::Impl {
  public:
   explicit Impl(GrpcGuardOptions options)
-      : shared(std::move(options)),
-        loops(shared.options.io_threads, "hiedge-grpc-io"),
-        acceptor(loops.Primary()),
-        tls(asio::ssl::context::tls_server) {}
+      : shared(std::move(options)), acceptor(io), tls(asio::ssl::context::tls_server) {}
 
   void Accept() {
-    acceptor.async_accept(loops.Next(),
+    acceptor.async_accept(asio::make_strand(io),
                           [this](boost::system::error_code ec, tcp::socket socket) {
                             if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
                             if (!ec) Admit(std::move(socket));
@@ -262,11 +264,14 @@ class GrpcGuard::Impl {
   }
 
   Shared shared;
-  server_internal::EventLoops loops;  // Run until Stop().
+  asio::io_context io;
+  // Keeps the event loop running between accepts and connections until Stop().
+  asio::executor_work_guard<asio::io_context::executor_type> keep_running{io.get_executor()};
   tcp::acceptor acceptor;
   bool accepting = false;
   asio::ssl::context tls;
   bool use_tls = false;
+  std::vector<std::thread> threads;
   std::mutex mu;
   std::unordered_map<const Connection*, std::weak_ptr<Connection>> open;  // Guarded by mu.
   bool closing = false;                                                   // Guarded by mu.
@@ -301,7 +306,9 @@ Status GrpcGuard::Start() {
   port_ = acceptor.local_endpoint().port();
   impl_->Accept();
   impl_->accepting = true;
-  impl_->loops.Start();
+  for (int i = 0; i < std::max(o.io_threads, 1); ++i) {
+    impl_->threads.emplace_back([this] { impl_->io.run(); });
+  }
   impl_->started = true;
   return Status::Ok();
 }
@@ -310,7 +317,7 @@ void GrpcGuard::StopAccepting() {
   if (!impl_->accepting) return;
   impl_->accepting = false;
   std::promise<void> closed;
-  asio::post(impl_->loops.Primary(), [this, &closed] {
+  asio::post(impl_->io, [this, &closed] {
     boost::system::error_code ignored;
     impl_->acceptor.close(ignored);
     closed.set_value();
@@ -333,7 +340,10 @@ void GrpcGuard::Stop() {
   }
   for (const auto& c : open) c->Close();
   open.clear();
-  impl_->loops.Stop();
+  impl_->keep_running.reset();
+  impl_->io.stop();
+  for (std::thread& t : impl_->threads) t.join();
+  impl_->threads.clear();
 }
 
 GrpcGuardCounters GrpcGuard::counters() const {

@@ -124,16 +124,6 @@ class TorchScriptBackend final : public InferenceBackend {
       return FromTorch(module.forward({ToTorch(input)}).toTensor());
     });
   }
-  Result<std::vector<FloatTensor>> InferAllExits(const FloatTensor& input) override {
-    HIEDGE_ASSIGN_OR_RETURN(FloatTensor logits, Infer(input));
-    return std::vector<FloatTensor>{std::move(logits)};
-  }
-  Result<FloatTensor> RunStages(const FloatTensor& input, int first, int last) override {
-    if (first != 0 || last != 1) {
-      return Status::Unimplemented("a TorchScript model has a single stage");
-    }
-    return Infer(input);
-  }
 
  private:
   torch::jit::Module module_;

@@ -41,6 +41,17 @@ TEST(StatisticalRuleBackendTest, LoadsFromItsCardAndScoresBatches) {
   EXPECT_EQ(std::vector<float>(logits->data.begin() + 4, logits->data.begin() + 8), expected);
   FloatTensor wrong{{1, 1, 1, 100}, std::vector<float>(100)};
   EXPECT_EQ((*model)->Infer(wrong).status().code(), StatusCode::kInvalidArgument);
+  // A single-stage backend gets InferAllExits and RunStages from the seam's defaults:
+  // one exit, the whole model as stages [0, 1), any other range refused.
+  auto exits = (*model)->InferAllExits(batch);
+  ASSERT_TRUE(exits.ok());
+  ASSERT_EQ(exits->size(), 1u);
+  EXPECT_EQ((*exits)[0].data, logits->data);
+  auto staged = (*model)->RunStages(batch, 0, 1);
+  ASSERT_TRUE(staged.ok());
+  EXPECT_EQ(staged->data, logits->data);
+  EXPECT_EQ((*model)->RunStages(batch, 0, 2).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ((*model)->RunExit(batch, 0).status().code(), StatusCode::kUnimplemented);
 
   card.num_classes = 3;
   ASSERT_TRUE(WriteModelCard(card, (dir / "bad.json").string()).ok());
