@@ -16,13 +16,13 @@
 #include <memory>
 #include <thread>
 
-#include "hiedge/data.h"
-#include "hiedge/decision.h"
-#include "hiedge/device.h"
-#include "hiedge/device_grpc.h"
-#include "hiedge/http_server.h"
-#include "hiedge/model.h"
-#include "hiedge/train.h"
+#include "hiedge/data/data.h"
+#include "hiedge/decision/decision.h"
+#include "hiedge/device/device.h"
+#include "hiedge/device/device_grpc.h"
+#include "hiedge/server/http_server.h"
+#include "hiedge/engine/model.h"
+#include "hiedge/torch/train.h"
 #include "testing/both_servers.h"
 
 namespace hiedge {

@@ -17,10 +17,10 @@
 #include <string>
 #include <vector>
 
-#include "hiedge/data.h"
-#include "hiedge/model.h"
-#include "hiedge/model_card.h"
-#include "hiedge/train.h"
+#include "hiedge/data/data.h"
+#include "hiedge/engine/model.h"
+#include "hiedge/common/model_card.h"
+#include "hiedge/torch/train.h"
 
 namespace {
 

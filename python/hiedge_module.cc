@@ -16,14 +16,14 @@
 #include <string>
 #include <vector>
 
-#include "hiedge/calibrate.h"
-#include "hiedge/data.h"
-#include "hiedge/decision.h"
-#include "hiedge/decision_config.h"
-#include "hiedge/device.h"
-#include "hiedge/model.h"
-#include "hiedge/model_card.h"
-#include "hiedge/offload_policy.h"
+#include "hiedge/decision/calibrate.h"
+#include "hiedge/data/data.h"
+#include "hiedge/decision/decision.h"
+#include "hiedge/decision/decision_config.h"
+#include "hiedge/device/device.h"
+#include "hiedge/engine/model.h"
+#include "hiedge/common/model_card.h"
+#include "hiedge/decision/offload_policy.h"
 
 namespace py = pybind11;
 

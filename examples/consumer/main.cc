@@ -1,8 +1,8 @@
 // A device program against the installed hiedge: 28x28 byte images on stdin, the S-ML
 // on each, offload of the unsure ones to an edge server, one answer per line.
 //   consumer CARD THETA [HOST:PORT] < images.u8
-#include <hiedge/device.h>
-#include <hiedge/model.h>
+#include <hiedge/device/device.h>
+#include <hiedge/engine/model.h>
 
 #include <cstdio>
 #include <string>

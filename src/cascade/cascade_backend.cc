@@ -5,8 +5,8 @@
 #include <mutex>
 #include <vector>
 
-#include "hiedge/cascade.h"
-#include "hiedge/offload_policy.h"
+#include "hiedge/cascade/cascade.h"
+#include "hiedge/decision/offload_policy.h"
 
 namespace hiedge {
 namespace {

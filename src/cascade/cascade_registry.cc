@@ -2,7 +2,7 @@
 // command line.
 #include <filesystem>
 
-#include "hiedge/cascade.h"
+#include "hiedge/cascade/cascade.h"
 
 namespace hiedge {
 namespace {

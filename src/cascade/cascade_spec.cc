@@ -6,7 +6,7 @@
 
 #include "common/bounded_json.h"
 #include "common/files.h"
-#include "hiedge/cascade.h"
+#include "hiedge/cascade/cascade.h"
 
 namespace hiedge {
 namespace {

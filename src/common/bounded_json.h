@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
-#include "hiedge/status.h"
+#include "hiedge/common/status.h"
 
 namespace hiedge {
 

@@ -1,4 +1,4 @@
-#include "hiedge/clock.h"
+#include "hiedge/common/clock.h"
 
 #include <chrono>
 

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "hiedge/status.h"
+#include "hiedge/common/status.h"
 
 namespace hiedge {
 

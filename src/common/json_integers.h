@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "hiedge/status.h"
+#include "hiedge/common/status.h"
 
 namespace hiedge::json_integers {
 

@@ -1,4 +1,4 @@
-#include "hiedge/model_card.h"
+#include "hiedge/common/model_card.h"
 
 #include <algorithm>
 #include <cmath>

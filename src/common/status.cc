@@ -1,4 +1,4 @@
-#include "hiedge/status.h"
+#include "hiedge/common/status.h"
 
 namespace hiedge {
 

@@ -1,4 +1,4 @@
-#include "hiedge/tensor.h"
+#include "hiedge/common/tensor.h"
 
 namespace hiedge {
 

@@ -1,5 +1,5 @@
 // LoadData: tells the layouts apart and reads dataset manifests.
-#include "hiedge/data_source.h"
+#include "hiedge/data/data_source.h"
 
 #include <algorithm>
 #include <filesystem>

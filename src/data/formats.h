@@ -1,4 +1,4 @@
-// Loaders behind LoadData (hiedge/data_source.h), one per format. Internal to the data
+// Loaders behind LoadData (hiedge/data/data_source.h), one per format. Internal to the data
 // module; tests reach them through LoadData and the image helpers below.
 #pragma once
 
@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "hiedge/data.h"
-#include "hiedge/data_source.h"
-#include "hiedge/status.h"
+#include "hiedge/data/data.h"
+#include "hiedge/data/data_source.h"
+#include "hiedge/common/status.h"
 
 namespace hiedge::data {
 

@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "hiedge/status.h"
+#include "hiedge/common/status.h"
 
 namespace hiedge::data {
 

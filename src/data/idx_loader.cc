@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "data/gz_reader.h"
-#include "hiedge/data.h"
+#include "hiedge/data/data.h"
 
 namespace hiedge {
 using data::GzFile;

@@ -1,4 +1,4 @@
-#include "hiedge/sample_stream.h"
+#include "hiedge/data/sample_stream.h"
 
 #include <cstdio>
 #include <cstring>
@@ -6,7 +6,7 @@
 
 #include "data/formats.h"
 #include "data/gz_reader.h"
-#include "hiedge/data_source.h"
+#include "hiedge/data/data_source.h"
 
 namespace hiedge {
 namespace {

@@ -2,7 +2,7 @@
 #include <numeric>
 #include <random>
 
-#include "hiedge/data.h"
+#include "hiedge/data/data.h"
 
 namespace hiedge {
 

@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <random>
 
-#include "hiedge/data.h"
+#include "hiedge/data/data.h"
 
 namespace hiedge {
 

@@ -1,4 +1,4 @@
-#include "hiedge/vibration.h"
+#include "hiedge/data/vibration.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,8 +1,8 @@
-#include "hiedge/accuracy_estimate.h"
+#include "hiedge/decision/accuracy_estimate.h"
 
 #include <cmath>
 
-#include "hiedge/calibrate.h"
+#include "hiedge/decision/calibrate.h"
 
 namespace hiedge {
 

@@ -1,4 +1,4 @@
-#include "hiedge/ada_hedge.h"
+#include "hiedge/decision/ada_hedge.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,11 +1,11 @@
-#include "hiedge/calibrate.h"
+#include "hiedge/decision/calibrate.h"
 
 #include <algorithm>
 #include <memory>
 
-#include "hiedge/accuracy_estimate.h"
-#include "hiedge/guarantee.h"
-#include "hiedge/temperature.h"
+#include "hiedge/decision/accuracy_estimate.h"
+#include "hiedge/decision/guarantee.h"
+#include "hiedge/decision/temperature.h"
 
 namespace hiedge {
 namespace {

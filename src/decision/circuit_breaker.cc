@@ -1,4 +1,4 @@
-#include "hiedge/circuit_breaker.h"
+#include "hiedge/decision/circuit_breaker.h"
 
 #include <algorithm>
 

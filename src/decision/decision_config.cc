@@ -1,4 +1,4 @@
-#include "hiedge/decision_config.h"
+#include "hiedge/decision/decision_config.h"
 
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -6,7 +6,7 @@
 #include "common/bounded_json.h"
 #include "common/files.h"
 #include "common/json_integers.h"
-#include "hiedge/offload_policy.h"
+#include "hiedge/decision/offload_policy.h"
 
 namespace hiedge {
 

@@ -1,4 +1,4 @@
-#include "hiedge/device_profile.h"
+#include "hiedge/decision/device_profile.h"
 
 #include <nlohmann/json.hpp>
 #include <set>

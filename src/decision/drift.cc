@@ -1,9 +1,9 @@
-#include "hiedge/drift.h"
+#include "hiedge/decision/drift.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "hiedge/calibrate.h"
+#include "hiedge/decision/calibrate.h"
 
 namespace hiedge {
 namespace {

@@ -1,10 +1,10 @@
-#include "hiedge/ee_search.h"
+#include "hiedge/decision/ee_search.h"
 
 #include <algorithm>
 #include <cmath>
 #include <optional>
 
-#include "hiedge/decision.h"
+#include "hiedge/decision/decision.h"
 
 namespace hiedge {
 namespace {

@@ -1,4 +1,4 @@
-#include "hiedge/endpoint_selector.h"
+#include "hiedge/decision/endpoint_selector.h"
 
 #include <algorithm>
 

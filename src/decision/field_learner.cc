@@ -1,12 +1,12 @@
-#include "hiedge/field_learner.h"
+#include "hiedge/decision/field_learner.h"
 
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "common/bounded_json.h"
-#include "hiedge/decision_config.h"
-#include "hiedge/offload_policy.h"
+#include "hiedge/decision/decision_config.h"
+#include "hiedge/decision/offload_policy.h"
 
 namespace hiedge {
 namespace {

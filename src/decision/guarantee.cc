@@ -1,4 +1,4 @@
-#include "hiedge/guarantee.h"
+#include "hiedge/decision/guarantee.h"
 
 #include <cmath>
 #include <string>

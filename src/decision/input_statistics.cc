@@ -1,4 +1,4 @@
-#include "hiedge/input_statistics.h"
+#include "hiedge/decision/input_statistics.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "hiedge/live_offload_cost.h"
+#include "hiedge/decision/live_offload_cost.h"
 
 #include <algorithm>
 #include <cmath>

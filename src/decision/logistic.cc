@@ -1,4 +1,4 @@
-#include "hiedge/logistic.h"
+#include "hiedge/decision/logistic.h"
 
 #include <algorithm>
 #include <array>

@@ -1,11 +1,11 @@
-#include "hiedge/offload_policy.h"
+#include "hiedge/decision/offload_policy.h"
 
 #include <cmath>
 #include <cstdio>
 
-#include "hiedge/decision.h"
-#include "hiedge/decision_config.h"
-#include "hiedge/temperature.h"
+#include "hiedge/decision/decision.h"
+#include "hiedge/decision/decision_config.h"
+#include "hiedge/decision/temperature.h"
 
 namespace hiedge {
 

@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "hiedge/online.h"
+#include "hiedge/decision/online.h"
 
 namespace hiedge {
 

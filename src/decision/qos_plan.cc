@@ -1,4 +1,4 @@
-#include "hiedge/qos_plan.h"
+#include "hiedge/decision/qos_plan.h"
 
 #include <cstdio>
 #include <limits>

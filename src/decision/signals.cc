@@ -1,4 +1,4 @@
-#include "hiedge/signals.h"
+#include "hiedge/decision/signals.h"
 
 #include <cmath>
 

@@ -1,10 +1,10 @@
-#include "hiedge/statistical_rule.h"
+#include "hiedge/decision/statistical_rule.h"
 
 #include <algorithm>
 #include <cmath>
 
 #include "common/bounded_json.h"
-#include "hiedge/vibration.h"
+#include "hiedge/data/vibration.h"
 
 namespace hiedge {
 namespace {

@@ -5,7 +5,7 @@
 #include <limits>
 #include <random>
 
-#include "hiedge/two_level.h"
+#include "hiedge/decision/two_level.h"
 
 namespace hiedge {
 namespace {

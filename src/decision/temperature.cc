@@ -1,4 +1,4 @@
-#include "hiedge/temperature.h"
+#include "hiedge/decision/temperature.h"
 
 #include <algorithm>
 #include <cmath>

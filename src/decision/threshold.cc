@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "hiedge/decision.h"
+#include "hiedge/decision/decision.h"
 
 namespace hiedge {
 

@@ -4,7 +4,7 @@
 #include <limits>
 #include <numeric>
 
-#include "hiedge/two_level.h"
+#include "hiedge/decision/two_level.h"
 
 namespace hiedge {
 namespace {

@@ -1,10 +1,10 @@
 #include <algorithm>
 #include <cmath>
 
-#include "hiedge/clock.h"
-#include "hiedge/decision.h"
-#include "hiedge/device.h"
-#include "hiedge/early_exit.h"
+#include "hiedge/common/clock.h"
+#include "hiedge/decision/decision.h"
+#include "hiedge/device/device.h"
+#include "hiedge/device/early_exit.h"
 
 namespace hiedge {
 

@@ -1,10 +1,10 @@
-#include "hiedge/early_exit.h"
+#include "hiedge/device/early_exit.h"
 
 #include <algorithm>
 #include <cstring>
 #include <numeric>
 
-#include "hiedge/decision.h"
+#include "hiedge/decision/decision.h"
 
 namespace hiedge {
 

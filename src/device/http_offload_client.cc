@@ -6,8 +6,8 @@
 #include <random>
 
 #include "device/offload_link.h"
-#include "hiedge/device.h"
-#include "hiedge/protocol.h"
+#include "hiedge/device/device.h"
+#include "hiedge/protocol/protocol.h"
 
 namespace hiedge {
 namespace {

@@ -3,7 +3,7 @@
 
 #include <memory>
 
-#include "hiedge/device.h"
+#include "hiedge/device/device.h"
 
 namespace hiedge {
 

@@ -1,9 +1,9 @@
 #include <algorithm>
 #include <chrono>
 
-#include "hiedge/clock.h"
-#include "hiedge/device.h"
-#include "hiedge/endpoint_selector.h"
+#include "hiedge/common/clock.h"
+#include "hiedge/device/device.h"
+#include "hiedge/decision/endpoint_selector.h"
 
 namespace hiedge {
 namespace {

@@ -10,8 +10,8 @@
 #include <random>
 #include <thread>
 
-#include "hiedge/device.h"
-#include "hiedge/protocol.h"
+#include "hiedge/device/device.h"
+#include "hiedge/protocol/protocol.h"
 
 namespace hiedge::internal {
 

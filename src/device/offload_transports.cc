@@ -4,7 +4,7 @@
 #include <mutex>
 
 #include "device/http_offload_client.h"
-#include "hiedge/device.h"
+#include "hiedge/device/device.h"
 
 namespace hiedge {
 namespace {

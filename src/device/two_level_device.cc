@@ -1,9 +1,9 @@
-#include "hiedge/two_level_device.h"
+#include "hiedge/device/two_level_device.h"
 
 #include <algorithm>
 #include <future>
 
-#include "hiedge/decision.h"
+#include "hiedge/decision/decision.h"
 
 namespace hiedge {
 namespace {

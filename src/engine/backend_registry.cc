@@ -5,7 +5,7 @@
 #include <mutex>
 
 #include "engine/backends.h"
-#include "hiedge/model.h"
+#include "hiedge/engine/model.h"
 
 namespace hiedge {
 namespace {

@@ -4,7 +4,7 @@
 #include <memory>
 #include <string>
 
-#include "hiedge/model.h"
+#include "hiedge/engine/model.h"
 
 namespace hiedge::engine {
 

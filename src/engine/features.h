@@ -4,9 +4,9 @@
 
 #include <string>
 
-#include "hiedge/data.h"
-#include "hiedge/model.h"
-#include "hiedge/model_card.h"
+#include "hiedge/data/data.h"
+#include "hiedge/engine/model.h"
+#include "hiedge/common/model_card.h"
 
 namespace hiedge {
 

@@ -10,10 +10,19 @@
 #include <string>
 #include <vector>
 
-#include "hiedge/status.h"
-#include "hiedge/tensor.h"
+#include "hiedge/common/status.h"
+#include "hiedge/common/tensor.h"
 
 namespace hiedge::engine {
+
+// Metadata keys hiedge's exporter writes and the compiler reads (all optional):
+//   hiedge.stage_outputs     comma-separated value names ending stages 0..S-2 (the
+//                            graph's final output ends the last stage)
+//   hiedge.exit_outputs      comma-separated graph outputs that are early-exit logits
+//   hiedge.exit_after_stage  comma-separated stage index each exit branches after
+inline constexpr const char* kStageOutputsKey = "hiedge.stage_outputs";
+inline constexpr const char* kExitOutputsKey = "hiedge.exit_outputs";
+inline constexpr const char* kExitAfterStageKey = "hiedge.exit_after_stage";
 
 struct OnnxAttribute {
   int64_t i = 0;

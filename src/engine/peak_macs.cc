@@ -6,7 +6,7 @@
 #include <chrono>
 #include <vector>
 
-#include "hiedge/model.h"
+#include "hiedge/engine/model.h"
 
 namespace hiedge {
 

@@ -1,4 +1,4 @@
-#include "hiedge/quantize.h"
+#include "hiedge/engine/quantize.h"
 
 #include <algorithm>
 #include <cmath>

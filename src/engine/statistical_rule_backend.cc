@@ -1,9 +1,9 @@
-// The "statistical_rule" backend: a StatisticalRule (hiedge/statistical_rule.h) behind
+// The "statistical_rule" backend: a StatisticalRule (hiedge/decision/statistical_rule.h) behind
 // the InferenceBackend seam, so a device, its decision modules and the server run a
 // non-neural S-ML like any model. Weights: the rule's JSON.
 #include "common/files.h"
 #include "engine/backends.h"
-#include "hiedge/statistical_rule.h"
+#include "hiedge/decision/statistical_rule.h"
 
 namespace hiedge::engine {
 namespace {

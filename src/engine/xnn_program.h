@@ -20,8 +20,8 @@
 #include <vector>
 
 #include "engine/onnx_graph.h"
-#include "hiedge/status.h"
-#include "hiedge/tensor.h"
+#include "hiedge/common/status.h"
+#include "hiedge/common/tensor.h"
 
 typedef struct xnn_operator* xnn_operator_t;
 typedef struct pthreadpool* pthreadpool_t;
@@ -31,18 +31,9 @@ namespace hiedge::engine {
 // The ONNX operators the compiler accepts; any other is refused by name.
 const std::vector<std::string>& XnnSupportedOperators();
 
-// Metadata keys hiedge's exporter writes and the compiler reads (all optional):
-//   hiedge.stage_outputs     comma-separated value names ending stages 0..S-2 (the
-//                            graph's final output ends the last stage)
-//   hiedge.exit_outputs      comma-separated graph outputs that are early-exit logits
-//   hiedge.exit_after_stage  comma-separated stage index each exit branches after
 // Elements per sample of any value a model may compute (64 Mi floats = 256 MiB); a
 // model beyond it is refused at compile time, before any buffer is allocated.
 inline constexpr int64_t kMaxValueElements = int64_t{1} << 26;
-
-inline constexpr const char* kStageOutputsKey = "hiedge.stage_outputs";
-inline constexpr const char* kExitOutputsKey = "hiedge.exit_outputs";
-inline constexpr const char* kExitAfterStageKey = "hiedge.exit_after_stage";
 
 struct XnnValue {
   std::string name;

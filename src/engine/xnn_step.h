@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "hiedge/status.h"
+#include "hiedge/common/status.h"
 
 typedef struct xnn_operator* xnn_operator_t;
 typedef struct pthreadpool* pthreadpool_t;

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "hiedge/corruptions.h"
+#include "hiedge/data/corruptions.h"
 
 namespace hiedge {
 

@@ -2,7 +2,7 @@
 
 #include <memory>
 
-#include "hiedge/http_server.h"
+#include "hiedge/server/http_server.h"
 
 namespace hiedge {
 namespace {

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "eval/eval.h"
-#include "hiedge/cascade.h"
+#include "hiedge/cascade/cascade.h"
 
 namespace hiedge {
 

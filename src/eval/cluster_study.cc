@@ -7,8 +7,8 @@
 
 #include "eval/eval.h"
 #include "eval/two_level_eval.h"
-#include "hiedge/decision.h"
-#include "hiedge/two_level_device.h"
+#include "hiedge/decision/decision.h"
+#include "hiedge/device/two_level_device.h"
 
 namespace hiedge {
 namespace {

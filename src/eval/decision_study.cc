@@ -2,7 +2,7 @@
 #include <random>
 
 #include "eval/study.h"
-#include "hiedge/calibrate.h"
+#include "hiedge/decision/calibrate.h"
 
 namespace hiedge {
 

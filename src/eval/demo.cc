@@ -7,10 +7,10 @@
 
 #include "device/offload_link.h"
 #include "eval/hi_bench.h"
-#include "hiedge/calibrate.h"
-#include "hiedge/data_source.h"
-#include "hiedge/http_server.h"
-#include "hiedge/protocol.h"
+#include "hiedge/decision/calibrate.h"
+#include "hiedge/data/data_source.h"
+#include "hiedge/server/http_server.h"
+#include "hiedge/protocol/protocol.h"
 
 namespace hiedge {
 namespace {

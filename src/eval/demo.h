@@ -9,7 +9,7 @@
 #include "eval/cascade_run.h"
 #include "eval/eval.h"
 #include "eval/two_level_eval.h"
-#include "hiedge/data.h"
+#include "hiedge/data/data.h"
 
 namespace hiedge {
 

@@ -7,8 +7,8 @@
 #include <random>
 
 #include "eval/learner_replay.h"
-#include "hiedge/drift.h"
-#include "hiedge/offload_policy.h"
+#include "hiedge/decision/drift.h"
+#include "hiedge/decision/offload_policy.h"
 
 namespace hiedge {
 namespace {
@@ -131,7 +131,7 @@ std::string DriftStudyToMarkdown(const DriftStudy& s) {
       "tests against the calibration's offload rate, confidence histogram and S-ML/L-ML "
       "disagreement; stated false-alarm rate %.0e per sample) replayed over streams of 5,000 "
       "clean test images followed by the other 5,000 under each corruption "
-      "(`hiedge/corruptions.h`, severity %d of 5; "
+      "(`hiedge/data/corruptions.h`, severity %d of 5; "
       "seeded). Delay = shifted samples until the first alarm (target: within 500).\n\n",
       s.policy, s.false_alarm_rate, s.severity);
   md += fmt::sprintf(
@@ -155,7 +155,7 @@ std::string DriftStudyToMarkdown(const DriftStudy& s) {
   }
   md += "\n## Learning in the field\n\n";
   md += fmt::sprintf(
-      "The same streams through the device's field learner (`hiedge/field_learner.h`: "
+      "The same streams through the device's field learner (`hiedge/decision/field_learner.h`: "
       "AdaHedge over a grid of thresholds on importance-weighted losses, followed only once "
       "its saving over the calibrated θ is significant (δ 0.05; docs/field-learning.md "
       "states its regret bound), and drift alarms restart it). "

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "eval/eval.h"
-#include "hiedge/decision_config.h"
+#include "hiedge/decision/decision_config.h"
 
 namespace hiedge {
 

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "eval/eval.h"
-#include "hiedge/device_profile.h"
-#include "hiedge/ee_search.h"
+#include "hiedge/decision/device_profile.h"
+#include "hiedge/decision/ee_search.h"
 
 namespace hiedge {
 

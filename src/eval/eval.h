@@ -4,11 +4,11 @@
 #include <string>
 #include <vector>
 
-#include "hiedge/calibrate.h"
-#include "hiedge/data.h"
-#include "hiedge/decision.h"
-#include "hiedge/device.h"
-#include "hiedge/model.h"
+#include "hiedge/decision/calibrate.h"
+#include "hiedge/data/data.h"
+#include "hiedge/decision/decision.h"
+#include "hiedge/device/device.h"
+#include "hiedge/engine/model.h"
 
 namespace hiedge {
 

@@ -13,11 +13,11 @@
 #include "eval/eval.h"
 #include "eval/fleet_devices.h"
 #include "eval/fleet_servers.h"
-#include "hiedge/calibrate.h"
-#include "hiedge/clock.h"
-#include "hiedge/corruptions.h"
-#include "hiedge/data_source.h"
-#include "hiedge/offload_policy.h"
+#include "hiedge/decision/calibrate.h"
+#include "hiedge/common/clock.h"
+#include "hiedge/data/corruptions.h"
+#include "hiedge/data/data_source.h"
+#include "hiedge/decision/offload_policy.h"
 
 namespace hiedge {
 namespace {

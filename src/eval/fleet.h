@@ -16,10 +16,10 @@
 #include <string>
 #include <vector>
 
-#include "hiedge/data.h"
-#include "hiedge/decision_config.h"
-#include "hiedge/device.h"
-#include "hiedge/status.h"
+#include "hiedge/data/data.h"
+#include "hiedge/decision/decision_config.h"
+#include "hiedge/device/device.h"
+#include "hiedge/common/status.h"
 
 namespace hiedge {
 
@@ -64,7 +64,7 @@ struct FleetOptions {
   std::vector<std::string> serve_args;  // Extra arguments for `hiedge serve`.
   Transport transport = Transport::kRest;  // The devices' offload protocol.
   double offload_cost_per_ms = 0.01;  // load_aware.
-  // A fraction of the devices sees this corruption (hiedge/corruptions.h); "" = none.
+  // A fraction of the devices sees this corruption (hiedge/data/corruptions.h); "" = none.
   std::string corruption;
   double corrupt_fraction = 0;
   int severity = 3;

@@ -6,7 +6,7 @@
 #include <random>
 #include <thread>
 
-#include "hiedge/clock.h"
+#include "hiedge/common/clock.h"
 
 namespace hiedge::fleet {
 namespace {

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "hiedge/data.h"
-#include "hiedge/device.h"
-#include "hiedge/model.h"
+#include "hiedge/data/data.h"
+#include "hiedge/device/device.h"
+#include "hiedge/engine/model.h"
 
 namespace hiedge::fleet {
 

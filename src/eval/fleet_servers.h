@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "hiedge/status.h"
+#include "hiedge/common/status.h"
 
 namespace hiedge::fleet {
 

@@ -8,12 +8,13 @@
 #include "common/files.h"
 #include "device/offload_link.h"
 #include "eval/ee_study.h"
-#include "hiedge/calibrate.h"
-#include "hiedge/data_source.h"
-#include "hiedge/decision_config.h"
-#include "hiedge/device.h"
-#include "hiedge/http_server.h"
-#include "hiedge/protocol.h"
+#include "eval/link_emulator.h"
+#include "hiedge/decision/calibrate.h"
+#include "hiedge/data/data_source.h"
+#include "hiedge/decision/decision_config.h"
+#include "hiedge/device/device.h"
+#include "hiedge/server/http_server.h"
+#include "hiedge/protocol/protocol.h"
 
 namespace hiedge {
 namespace {
@@ -49,6 +50,8 @@ Result<HiBenchReport> RunHiBench(const HiBenchOptions& o) {
   HIEDGE_RETURN_IF_ERROR(CheckDataFitsModel(test, remote->info().input_shape,
                                             remote->info().num_classes, remote->info().name));
   if (o.limit > 0) test = Head(test, o.limit);
+  HIEDGE_ASSIGN_OR_RETURN(const eval::LinkProfile link,
+                          eval::ParseLinkProfile(o.link.empty() ? "loopback" : o.link));
   std::vector<DeviceProfile> profiles;
   if (!o.profiles.empty()) {
     HIEDGE_ASSIGN_OR_RETURN(std::string text, ReadTextFile(o.profiles));
@@ -59,6 +62,7 @@ Result<HiBenchReport> RunHiBench(const HiBenchOptions& o) {
   report.data = o.data;
   report.local_model = o.local_model;
   report.remote_model = o.remote_model;
+  report.link = link;
   report.local_macs = local->info().macs_per_sample;
   HIEDGE_ASSIGN_OR_RETURN(report.class_names, DataClassNames(o.data));
   const Dataset validation = SplitForValidation(train).validation;
@@ -86,7 +90,7 @@ Result<HiBenchReport> RunHiBench(const HiBenchOptions& o) {
       {"HI (" + policy.Describe() + ")", policy}};
   HIEDGE_ASSIGN_OR_RETURN(LoopbackRun run,
                           RunStrategiesOnLoopback(local, remote, test, strategies, cost,
-                                                  o.offload_deadline, o.progress));
+                                                  o.offload_deadline, o.progress, link));
   report.request_bytes = run.request_bytes;
   report.payload = run.payload;
   for (size_t k = 0; k < strategies.size(); ++k) {
@@ -104,7 +108,7 @@ Result<HiBenchReport> RunHiBench(const HiBenchOptions& o) {
 Result<LoopbackRun> RunStrategiesOnLoopback(
     std::shared_ptr<InferenceBackend> local, std::shared_ptr<InferenceBackend> remote,
     const Dataset& test, const std::vector<LoopbackStrategy>& strategies, const CostModel& cost,
-    std::chrono::microseconds offload_deadline, bool progress) {
+    std::chrono::microseconds offload_deadline, bool progress, const eval::LinkProfile& link) {
   if (test.size() == 0) return Status::InvalidArgument("no test samples to run");
   LoopbackRun run;
   InferenceService service;
@@ -115,9 +119,18 @@ Result<LoopbackRun> RunStrategiesOnLoopback(
   server_options.port = 0;
   HttpServer server(&service, server_options);
   HIEDGE_RETURN_IF_ERROR(server.Start());
+  // Over a shaped link the device talks to the emulator, which passes bytes on to the
+  // server as the link would.
+  std::unique_ptr<eval::LinkEmulator> emulator;
+  if (link.shaped()) {
+    eval::LinkEmulatorOptions emulation;
+    emulation.link = link;
+    emulation.target_port = server.port();
+    HIEDGE_ASSIGN_OR_RETURN(emulator, eval::LinkEmulator::Start(emulation));
+  }
   OffloadOptions offload;
   offload.host = "127.0.0.1";
-  offload.port = server.port();
+  offload.port = emulator ? emulator->port() : server.port();
   offload.model = remote_name;
   if (remote->info().pixel_inputs) offload.payload = Payload::kUint8Pixels;
   run.payload = offload.payload == Payload::kUint8Pixels ? "UINT8" : "FP32";
@@ -144,6 +157,8 @@ Result<LoopbackRun> RunStrategiesOnLoopback(
                             RunDevice(device, test, s.name, &wall, progress));
     run.results.push_back(Summarize(s.name, s.policy.theta(), records, test, cost, wall));
   }
+  client.reset();  // Its connections close before the emulator and the server stop.
+  emulator.reset();
   server.Stop();
   return run;
 }
@@ -160,6 +175,14 @@ std::string HiBenchToJson(const HiBenchReport& r) {
                      {"local_accuracy", Figure(r.local_validation_accuracy, "measured")},
                      {"remote_accuracy", Figure(r.remote_validation_accuracy, "measured")}};
   j["payload"] = r.payload;
+  j["link"] = {{"name", r.link.name},
+               {"source", r.link.source},
+               {"uplink_bytes_per_second", r.link.uplink_bytes_per_second},
+               {"downlink_bytes_per_second", r.link.downlink_bytes_per_second},
+               {"one_way_delay_ms", r.link.one_way_delay_ms},
+               {"jitter_ms", r.link.jitter_ms},
+               {"loss", r.link.loss},
+               {"emulated", r.link.shaped()}};
   j["request_bytes"] = Figure(static_cast<double>(r.request_bytes), "measured");
   j["local_macs"] = r.local_macs;
   nlohmann::json rows = nlohmann::json::array();
@@ -193,8 +216,8 @@ std::string HiBenchToJson(const HiBenchReport& r) {
 }
 
 std::string HiBenchToText(const HiBenchReport& r) {
-  std::string out = fmt::format("data {} | S-ML {} | L-ML {} | HI: {}\n", r.data, r.local_model,
-                                r.remote_model, r.policy);
+  std::string out = fmt::format("data {} | S-ML {} | L-ML {} | HI: {} | link {}\n", r.data,
+                                r.local_model, r.remote_model, r.policy, r.link.name);
   out += fmt::format("{:<44} {:>9} {:>9} {:>9} {:>9} {:>10}\n", "strategy", "accuracy", "offloads",
                      "p50 ms", "p99 ms", "bytes/smp");
   for (const HiBenchRow& row : r.rows) {
@@ -212,12 +235,14 @@ std::string HiBenchToMarkdown(const HiBenchReport& r, const std::string& title,
   out += fmt::format(
       "Generated by `{}`. S-ML `{}` (validation {:.2f}%), L-ML `{}` (validation {:.2f}%), "
       "data `{}`; the HI row's decision ({}) was chosen on {} validation samples carved from "
-      "the training data (seed {}). Accuracy, offloads, latency and bytes are measured on "
-      "loopback through the device runtime and the REST server; energy is modelled from the "
+      "the training data (seed {}). Accuracy, offloads, latency and bytes are measured {} "
+      "through the device runtime and the REST server; energy is modelled from the "
       "device profiles.\n\n",
       command, r.local_model, 100 * r.local_validation_accuracy, r.remote_model,
       100 * r.remote_validation_accuracy, r.data, r.policy, r.validation_samples,
-      r.validation_seed);
+      r.validation_seed,
+      r.link.shaped() ? "over the emulated `" + r.link.name + "` link (" + r.link.source + ")"
+                      : std::string("on loopback"));
   std::string energy_header, energy_rule;
   if (!r.rows.empty()) {
     for (const ModelledProfileCost& m : r.rows[0].modelled) {

@@ -12,15 +12,16 @@
 #include <vector>
 
 #include "eval/eval.h"
-#include "hiedge/data.h"
-#include "hiedge/device_profile.h"
-#include "hiedge/model.h"
-#include "hiedge/offload_policy.h"
+#include "eval/link_profile.h"
+#include "hiedge/data/data.h"
+#include "hiedge/decision/device_profile.h"
+#include "hiedge/engine/model.h"
+#include "hiedge/decision/offload_policy.h"
 
 namespace hiedge {
 
 struct HiBenchOptions {
-  std::string data = kFashionMnistDir;  // Any --data source (hiedge/data_source.h).
+  std::string data = kFashionMnistDir;  // Any --data source (hiedge/data/data_source.h).
   std::string local_model = "models/sml.json";
   std::string remote_model = "models/lml.json";
   // A decision config (hiedge calibrate) for the HI row; "" = the max-softmax θ* at
@@ -31,6 +32,9 @@ struct HiBenchOptions {
   size_t limit = 0;                                    // Test samples; 0 = all.
   std::chrono::microseconds offload_deadline{std::chrono::milliseconds(500)};
   int threads = 1;  // Intra-op threads per model.
+  // The link between device and server: a profile name or spec (eval/link_profile.h),
+  // emulated by a LinkEmulator in front of the server; "" or "loopback" = loopback.
+  std::string link;
   bool progress = true;
 };
 
@@ -59,6 +63,7 @@ struct HiBenchReport {
   int64_t local_macs = 0;
   size_t request_bytes = 0;      // One offload request body (REST, binary tensor data).
   std::string payload;           // "FP32" or "UINT8".
+  eval::LinkProfile link;        // What the offloads crossed.
   std::vector<HiBenchRow> rows;  // S-ML only, full offload, HI.
 };
 
@@ -80,7 +85,8 @@ struct LoopbackRun {
 Result<LoopbackRun> RunStrategiesOnLoopback(
     std::shared_ptr<InferenceBackend> local, std::shared_ptr<InferenceBackend> remote,
     const Dataset& test, const std::vector<LoopbackStrategy>& strategies, const CostModel& cost,
-    std::chrono::microseconds offload_deadline, bool progress);
+    std::chrono::microseconds offload_deadline, bool progress,
+    const eval::LinkProfile& link = eval::LinkProfile{"loopback"});
 
 // The report as one JSON document: each figure {"value": v, "kind": "measured" |
 // "modelled"}. And as a fixed-width table, and a Markdown section (a Table 1 analogue).

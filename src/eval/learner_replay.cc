@@ -1,7 +1,7 @@
 #include "eval/learner_replay.h"
 
-#include "hiedge/drift.h"
-#include "hiedge/field_learner.h"
+#include "hiedge/decision/drift.h"
+#include "hiedge/decision/field_learner.h"
 
 namespace hiedge {
 

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "eval/eval.h"
-#include "hiedge/decision_config.h"
-#include "hiedge/offload_policy.h"
-#include "hiedge/status.h"
+#include "hiedge/decision/decision_config.h"
+#include "hiedge/decision/offload_policy.h"
+#include "hiedge/common/status.h"
 
 namespace hiedge {
 

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "hiedge/data.h"
-#include "hiedge/device.h"
-#include "hiedge/status.h"
+#include "hiedge/data/data.h"
+#include "hiedge/device/device.h"
+#include "hiedge/common/status.h"
 
 namespace hiedge {
 

@@ -1,7 +1,7 @@
 #include <random>
 
 #include "eval/study.h"
-#include "hiedge/online.h"
+#include "hiedge/decision/online.h"
 
 namespace hiedge {
 

@@ -9,7 +9,7 @@
 
 #include "eval/eval.h"
 #include "eval/two_level_eval.h"
-#include "hiedge/two_level_device.h"
+#include "hiedge/device/two_level_device.h"
 
 namespace hiedge {
 namespace {

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "hiedge/data.h"
-#include "hiedge/status.h"
+#include "hiedge/data/data.h"
+#include "hiedge/common/status.h"
 
 namespace hiedge {
 

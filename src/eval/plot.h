@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "hiedge/status.h"
+#include "hiedge/common/status.h"
 
 namespace hiedge {
 

@@ -5,8 +5,8 @@
 
 #include "common/files.h"
 #include "eval/eval.h"
-#include "hiedge/model.h"
-#include "hiedge/statistical_rule.h"
+#include "hiedge/engine/model.h"
+#include "hiedge/decision/statistical_rule.h"
 
 namespace hiedge {
 

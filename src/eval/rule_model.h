@@ -1,11 +1,11 @@
 // `hiedge train --arch statistical_rule`: fits the threshold rule S-ML of seed 000's
-// vibration use case (hiedge/statistical_rule.h) and writes it as a model: weights
+// vibration use case (hiedge/decision/statistical_rule.h) and writes it as a model: weights
 // <out>/<name>.rule.json and its card, loaded by the engine's statistical_rule backend.
 #pragma once
 
-#include "hiedge/data.h"
-#include "hiedge/model_card.h"
-#include "hiedge/train.h"
+#include "hiedge/data/data.h"
+#include "hiedge/common/model_card.h"
+#include "hiedge/torch/train.h"
 
 namespace hiedge {
 

@@ -11,10 +11,10 @@
 #include "eval/eval.h"
 #include "eval/learner_replay.h"
 #include "eval/shift_streams.h"
-#include "hiedge/calibrate.h"
-#include "hiedge/drift.h"
-#include "hiedge/input_statistics.h"
-#include "hiedge/offload_policy.h"
+#include "hiedge/decision/calibrate.h"
+#include "hiedge/decision/drift.h"
+#include "hiedge/decision/input_statistics.h"
+#include "hiedge/decision/offload_policy.h"
 
 namespace hiedge {
 namespace {

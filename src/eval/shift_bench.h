@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "hiedge/model.h"
-#include "hiedge/data.h"
-#include "hiedge/status.h"
+#include "hiedge/engine/model.h"
+#include "hiedge/data/data.h"
+#include "hiedge/common/status.h"
 
 namespace hiedge {
 

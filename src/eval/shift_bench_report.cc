@@ -34,14 +34,14 @@ std::string ShiftBenchToMarkdown(const ShiftBench& b, const std::string& command
   md += fmt::format(
       "`{}`: streams of the first 5,000 test images (clean) followed by the other 5,000 under "
       "each of {} shifts designed for this benchmark (`src/eval/shift_streams.h`: the five "
-      "`hiedge/corruptions.h` corruptions at severity 3, eight more image shifts, a "
+      "`hiedge/data/corruptions.h` corruptions at severity 3, eight more image shifts, a "
       "label-distribution shift and two slow drifts) and a clean control. Policy {}, β = "
       "{:.2f}. Cost = β per sample sent (offloads and audits) + 1 per error, per sample of the "
       "shifted half.\n\n",
       command, b.rows.empty() ? 0 : b.rows.size() - 1, b.policy, o.offload_cost);
   md += fmt::format(
       "### The field learner against the best θ in hindsight\n\n"
-      "The device's field learner (`hiedge/field_learner.h`), {:.0f}% of samples audited and "
+      "The device's field learner (`hiedge/decision/field_learner.h`), {:.0f}% of samples audited and "
       "labelled by the application, over {} audit seeds: mean and **worst seed**. Targets: "
       "worst-seed cost within {:.2f} of the best single θ in hindsight on the shifted half "
       "(*labels needed*: uniformly audited labels a test needs to tell that θ from the "
@@ -98,9 +98,9 @@ std::string ShiftBenchToMarkdown(const ShiftBench& b, const std::string& command
 
   md += fmt::format(
       "### Drift detectors side by side\n\n"
-      "The same streams through five detectors. hiedge's CUSUM tests (`hiedge/drift.h`, "
+      "The same streams through five detectors. hiedge's CUSUM tests (`hiedge/decision/drift.h`, "
       "stated false-alarm rate {:.0e} per sample): on the outputs (offload rate, confidence, "
-      "S-ML/L-ML disagreement), on the inputs (`hiedge/input_statistics.h`: mean, std, "
+      "S-ML/L-ML disagreement), on the inputs (`hiedge/decision/input_statistics.h`: mean, std, "
       "roughness, max against the validation split's quantiles, and the predicted-class mix) "
       "and both (as the device runs them). ADWIN (δ 0.002) and Page-Hinkley (river's defaults: "
       "δ 0.005, λ 50, α 0.9999, 30 warm-up samples), written from their papers in "

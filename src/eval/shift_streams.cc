@@ -5,7 +5,7 @@
 #include <functional>
 #include <random>
 
-#include "hiedge/corruptions.h"
+#include "hiedge/data/corruptions.h"
 
 namespace hiedge {
 namespace {

@@ -1,10 +1,10 @@
 // The shift benchmark's shifted halves: 16 kinds of shift designed here, beyond the five
-// of hiedge/corruptions.h, plus a clean control. Each turns the same half of the test set
+// of hiedge/data/corruptions.h, plus a clean control. Each turns the same half of the test set
 // into the second half of a clean-then-shifted stream. Seeded and deterministic; images
 // [C, H, W] in [0, 1], clamped back into it.
 //
 // kind "image": every image changed the same way
-//   noise, blur, rotation, contrast, occlusion   hiedge/corruptions.h at severity 3
+//   noise, blur, rotation, contrast, occlusion   hiedge/data/corruptions.h at severity 3
 //   invert        x -> 1 - x (a negative; confidently wrong for most S-MLs)
 //   brightness    x -> x + 0.3 (over-exposure)
 //   gamma         x -> x^0.5 (a photometric curve)
@@ -25,8 +25,8 @@
 #include <string>
 #include <vector>
 
-#include "hiedge/data.h"
-#include "hiedge/status.h"
+#include "hiedge/data/data.h"
+#include "hiedge/common/status.h"
 
 namespace hiedge {
 

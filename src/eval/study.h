@@ -8,12 +8,12 @@
 
 #include "eval/eval.h"
 #include "eval/timing.h"
-#include "hiedge/binary_filter.h"
-#include "hiedge/device_profile.h"
-#include "hiedge/guarantee.h"
-#include "hiedge/schedule.h"
-#include "hiedge/signals.h"
-#include "hiedge/temperature.h"
+#include "hiedge/decision/binary_filter.h"
+#include "hiedge/decision/device_profile.h"
+#include "hiedge/decision/guarantee.h"
+#include "hiedge/decision/schedule.h"
+#include "hiedge/decision/signals.h"
+#include "hiedge/decision/temperature.h"
 
 namespace hiedge {
 

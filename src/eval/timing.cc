@@ -2,8 +2,8 @@
 
 #include <chrono>
 
-#include "hiedge/device.h"
-#include "hiedge/http_server.h"
+#include "hiedge/device/device.h"
+#include "hiedge/server/http_server.h"
 
 namespace hiedge {
 namespace {

@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "hiedge/data.h"
-#include "hiedge/model.h"
-#include "hiedge/schedule.h"
+#include "hiedge/data/data.h"
+#include "hiedge/engine/model.h"
+#include "hiedge/decision/schedule.h"
 
 namespace hiedge {
 

@@ -5,9 +5,9 @@
 
 #include "engine/features.h"
 #include "eval/eval.h"
-#include "hiedge/decision.h"
-#include "hiedge/model_card.h"
-#include "hiedge/protocol.h"
+#include "hiedge/decision/decision.h"
+#include "hiedge/common/model_card.h"
+#include "hiedge/protocol/protocol.h"
 
 namespace hiedge {
 

@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "hiedge/data.h"
-#include "hiedge/device.h"
-#include "hiedge/http_server.h"
-#include "hiedge/model.h"
-#include "hiedge/two_level.h"
-#include "hiedge/two_level_config.h"
+#include "hiedge/data/data.h"
+#include "hiedge/device/device.h"
+#include "hiedge/server/http_server.h"
+#include "hiedge/engine/model.h"
+#include "hiedge/decision/two_level.h"
+#include "hiedge/decision/two_level_config.h"
 
 namespace hiedge {
 

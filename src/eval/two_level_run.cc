@@ -9,8 +9,8 @@
 #include "common/progress.h"
 #include "eval/eval.h"
 #include "eval/two_level_eval.h"
-#include "hiedge/http_server.h"
-#include "hiedge/two_level_device.h"
+#include "hiedge/server/http_server.h"
+#include "hiedge/device/two_level_device.h"
 
 namespace hiedge {
 Result<std::vector<TwoLevelSampleRecord>> RunTwoLevelDevice(TwoLevelDevice& device,

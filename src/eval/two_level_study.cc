@@ -8,8 +8,8 @@
 
 #include "eval/eval.h"
 #include "eval/two_level_eval.h"
-#include "hiedge/data_source.h"
-#include "hiedge/model_card.h"
+#include "hiedge/data/data_source.h"
+#include "hiedge/common/model_card.h"
 
 namespace hiedge {
 

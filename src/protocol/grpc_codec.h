@@ -4,8 +4,8 @@
 #pragma once
 
 #include "grpc_service.pb.h"
-#include "hiedge/protocol.h"
-#include "hiedge/status.h"
+#include "hiedge/protocol/protocol.h"
+#include "hiedge/common/status.h"
 
 namespace hiedge::protocol {
 

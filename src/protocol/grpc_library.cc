@@ -1,4 +1,4 @@
-#include "hiedge/grpc_library.h"
+#include "hiedge/protocol/grpc_library.h"
 
 #include <grpc/grpc.h>
 

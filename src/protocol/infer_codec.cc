@@ -3,7 +3,7 @@
 #include <cctype>
 #include <charconv>
 
-#include "hiedge/protocol.h"
+#include "hiedge/protocol/protocol.h"
 #include "tensor_codec.h"
 
 namespace hiedge::protocol {

@@ -1,6 +1,6 @@
 #include <nlohmann/json.hpp>
 
-#include "hiedge/protocol.h"
+#include "hiedge/protocol/protocol.h"
 #include "tensor_codec.h"
 
 namespace hiedge::protocol {

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "hiedge/protocol.h"
+#include "hiedge/protocol/protocol.h"
 
 namespace hiedge::protocol::internal {
 

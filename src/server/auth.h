@@ -4,7 +4,7 @@
 
 #include <string_view>
 
-#include "hiedge/status.h"
+#include "hiedge/common/status.h"
 
 namespace hiedge {
 

@@ -1,6 +1,6 @@
 #include <algorithm>
 
-#include "hiedge/batching.h"
+#include "hiedge/server/batching.h"
 
 namespace hiedge {
 

@@ -2,8 +2,8 @@
 #include <chrono>
 #include <future>
 
-#include "hiedge/batching.h"
-#include "hiedge/clock.h"
+#include "hiedge/server/batching.h"
+#include "hiedge/common/clock.h"
 
 namespace hiedge {
 

@@ -1,4 +1,4 @@
-#include "hiedge/edge_server.h"
+#include "hiedge/server/edge_server.h"
 
 #include <chrono>
 #include <cstdio>

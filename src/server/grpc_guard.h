@@ -19,8 +19,8 @@
 #include <memory>
 #include <string>
 
-#include "hiedge/grpc_server.h"
-#include "hiedge/status.h"
+#include "hiedge/server/grpc_server.h"
+#include "hiedge/common/status.h"
 
 namespace hiedge {
 

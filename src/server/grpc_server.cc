@@ -1,6 +1,6 @@
-#include "hiedge/grpc_server.h"
+#include "hiedge/server/grpc_server.h"
 
-#include "hiedge/clock.h"
+#include "hiedge/common/clock.h"
 
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>

@@ -1,6 +1,6 @@
 #include "server/http_connection.h"
 
-#include "hiedge/clock.h"
+#include "hiedge/common/clock.h"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>

@@ -12,8 +12,8 @@
 #include <optional>
 #include <unordered_map>
 
-#include "hiedge/http_server.h"
-#include "hiedge/memory_budget.h"
+#include "hiedge/server/http_server.h"
+#include "hiedge/server/memory_budget.h"
 #include "server/http_routes.h"
 #include "server/worker_pool.h"
 

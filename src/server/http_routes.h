@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "hiedge/server.h"
+#include "hiedge/server/server.h"
 #include "server/auth.h"
 
 namespace hiedge {

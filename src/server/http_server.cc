@@ -1,6 +1,6 @@
 // The REST listener: an Asio acceptor and event-loop threads; each accepted socket
 // becomes an http_internal::Connection on one event loop (server/event_loops.h).
-#include "hiedge/http_server.h"
+#include "hiedge/server/http_server.h"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>

@@ -5,9 +5,9 @@
 #include <numeric>
 #include <utility>
 
-#include "hiedge/clock.h"
-#include "hiedge/decision.h"
-#include "hiedge/server.h"
+#include "hiedge/common/clock.h"
+#include "hiedge/decision/decision.h"
+#include "hiedge/server/server.h"
 
 namespace hiedge {
 namespace {

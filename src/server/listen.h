@@ -5,7 +5,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <string>
 
-#include "hiedge/status.h"
+#include "hiedge/common/status.h"
 
 namespace hiedge::server_internal {
 

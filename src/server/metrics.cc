@@ -10,8 +10,8 @@
 #include <map>
 #include <optional>
 
-#include "hiedge/clock.h"
-#include "hiedge/server.h"
+#include "hiedge/common/clock.h"
+#include "hiedge/server/server.h"
 
 namespace hiedge {
 

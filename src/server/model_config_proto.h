@@ -7,9 +7,9 @@
 #include <string_view>
 
 #include "grpc_service.pb.h"
-#include "hiedge/protocol.h"
-#include "hiedge/server.h"
-#include "hiedge/status.h"
+#include "hiedge/protocol/protocol.h"
+#include "hiedge/server/server.h"
+#include "hiedge/common/status.h"
 
 namespace hiedge {
 

@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "engine/xnn_program.h"
-#include "hiedge/train.h"
+#include "engine/onnx_graph.h"
+#include "hiedge/torch/train.h"
 #include "onnx.pb.h"
 
 namespace hiedge::models {

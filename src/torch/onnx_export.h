@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "hiedge/status.h"
+#include "hiedge/common/status.h"
 #include "networks.h"
 
 namespace hiedge::models {

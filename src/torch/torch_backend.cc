@@ -2,9 +2,9 @@
 #include <torch/script.h>
 
 #include "engine/backends.h"
-#include "hiedge/model.h"
-#include "hiedge/model_card.h"
-#include "hiedge/train.h"
+#include "hiedge/engine/model.h"
+#include "hiedge/common/model_card.h"
+#include "hiedge/torch/train.h"
 #include "networks.h"
 
 namespace hiedge {

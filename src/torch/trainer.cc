@@ -3,7 +3,7 @@
 #include <filesystem>
 
 #include "common/progress.h"
-#include "hiedge/train.h"
+#include "hiedge/torch/train.h"
 #include "networks.h"
 
 namespace hiedge {

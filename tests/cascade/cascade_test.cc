@@ -1,6 +1,6 @@
 // The cascade tier on hand-made cases: which rows it answers, forwards and falls back
 // on, the live β moving θ along the cost curve, and the spec's errors.
-#include "hiedge/cascade.h"
+#include "hiedge/cascade/cascade.h"
 
 #include <gtest/gtest.h>
 
@@ -8,10 +8,10 @@
 #include <cstdlib>
 
 #include "common/files.h"
-#include "hiedge/decision.h"
-#include "hiedge/http_server.h"
-#include "hiedge/model_repository.h"
-#include "hiedge/server.h"
+#include "hiedge/decision/decision.h"
+#include "hiedge/server/http_server.h"
+#include "hiedge/server/model_repository.h"
+#include "hiedge/server/server.h"
 #include "testing/fake_backend.h"
 #include "testing/temp_dir.h"
 

@@ -3,7 +3,7 @@
 
 #include <numeric>
 
-#include "hiedge/data.h"
+#include "hiedge/data/data.h"
 
 namespace hiedge {
 namespace {

@@ -1,4 +1,4 @@
-#include "hiedge/corruptions.h"
+#include "hiedge/data/corruptions.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "hiedge/data_source.h"
+#include "hiedge/data/data_source.h"
 
 #include <gtest/gtest.h>
 

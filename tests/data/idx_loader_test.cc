@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "hiedge/data.h"
+#include "hiedge/data/data.h"
 #include "testing/temp_dir.h"
 
 namespace hiedge {

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "hiedge/data.h"
+#include "hiedge/data/data.h"
 
 namespace hiedge {
 namespace {

@@ -1,10 +1,10 @@
-#include "hiedge/sample_stream.h"
+#include "hiedge/data/sample_stream.h"
 
 #include <gtest/gtest.h>
 
 #include <fstream>
 
-#include "hiedge/data.h"
+#include "hiedge/data/data.h"
 #include "testing/data_files.h"
 #include "testing/temp_dir.h"
 

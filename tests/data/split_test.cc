@@ -2,7 +2,7 @@
 
 #include <set>
 
-#include "hiedge/data.h"
+#include "hiedge/data/data.h"
 
 namespace hiedge {
 namespace {

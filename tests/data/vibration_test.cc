@@ -1,5 +1,5 @@
 // The bearing vibration generator's physics and the threshold rule's statistics.
-#include "hiedge/vibration.h"
+#include "hiedge/data/vibration.h"
 
 #include <gtest/gtest.h>
 

@@ -1,12 +1,12 @@
 // The label-free accuracy estimate: a calibrated S-ML's estimate tracks its real accuracy
 // window by window, windows with drift say they are untrustworthy, memory is bounded.
-#include "hiedge/accuracy_estimate.h"
+#include "hiedge/decision/accuracy_estimate.h"
 
 #include <gtest/gtest.h>
 
 #include <random>
 
-#include "hiedge/calibrate.h"
+#include "hiedge/decision/calibrate.h"
 
 namespace hiedge {
 namespace {

@@ -1,7 +1,7 @@
 // AdaHedge's guarantee checked on the streams that break simpler learners: the pathwise
 // bound (regret <= 2Δ <= 2 sqrt(V ln K) + S (4/3 ln K + 2)) on every prefix, sublinear
 // regret where follow-the-leader's is linear, and constant regret on easy streams.
-#include "hiedge/ada_hedge.h"
+#include "hiedge/decision/ada_hedge.h"
 
 #include <gtest/gtest.h>
 

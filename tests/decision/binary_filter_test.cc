@@ -1,4 +1,4 @@
-#include "hiedge/binary_filter.h"
+#include "hiedge/decision/binary_filter.h"
 
 #include <gtest/gtest.h>
 

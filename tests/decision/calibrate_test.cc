@@ -1,4 +1,4 @@
-#include "hiedge/calibrate.h"
+#include "hiedge/decision/calibrate.h"
 
 #include <gtest/gtest.h>
 

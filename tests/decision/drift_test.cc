@@ -1,10 +1,10 @@
-#include "hiedge/drift.h"
+#include "hiedge/decision/drift.h"
 
 #include <gtest/gtest.h>
 
 #include <random>
 
-#include "hiedge/calibrate.h"
+#include "hiedge/decision/calibrate.h"
 
 namespace hiedge {
 namespace {

@@ -1,4 +1,4 @@
-#include "hiedge/ee_search.h"
+#include "hiedge/decision/ee_search.h"
 
 #include <gtest/gtest.h>
 

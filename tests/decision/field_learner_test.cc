@@ -1,4 +1,4 @@
-#include "hiedge/field_learner.h"
+#include "hiedge/decision/field_learner.h"
 
 #include <gtest/gtest.h>
 

@@ -5,9 +5,9 @@
 
 #include <random>
 
-#include "hiedge/decision_config.h"
-#include "hiedge/drift.h"
-#include "hiedge/input_statistics.h"
+#include "hiedge/decision/decision_config.h"
+#include "hiedge/decision/drift.h"
+#include "hiedge/decision/input_statistics.h"
 
 namespace hiedge {
 namespace {

@@ -1,12 +1,12 @@
-#include "hiedge/offload_policy.h"
+#include "hiedge/decision/offload_policy.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 
-#include "hiedge/calibrate.h"
-#include "hiedge/decision_config.h"
+#include "hiedge/decision/calibrate.h"
+#include "hiedge/decision/decision_config.h"
 
 namespace hiedge {
 namespace {

@@ -1,4 +1,4 @@
-#include "hiedge/online.h"
+#include "hiedge/decision/online.h"
 
 #include <gtest/gtest.h>
 

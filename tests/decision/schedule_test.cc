@@ -1,4 +1,4 @@
-#include "hiedge/schedule.h"
+#include "hiedge/decision/schedule.h"
 
 #include <gtest/gtest.h>
 

@@ -1,11 +1,11 @@
-#include "hiedge/signals.h"
+#include "hiedge/decision/signals.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 
-#include "hiedge/logistic.h"
+#include "hiedge/decision/logistic.h"
 
 namespace hiedge {
 namespace {

@@ -1,11 +1,11 @@
-#include "hiedge/statistical_rule.h"
+#include "hiedge/decision/statistical_rule.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 
-#include "hiedge/vibration.h"
+#include "hiedge/data/vibration.h"
 
 namespace hiedge {
 namespace {

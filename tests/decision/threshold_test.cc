@@ -3,7 +3,7 @@
 #include <cmath>
 #include <random>
 
-#include "hiedge/decision.h"
+#include "hiedge/decision/decision.h"
 
 namespace hiedge {
 namespace {

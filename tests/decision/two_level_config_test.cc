@@ -1,4 +1,4 @@
-#include "hiedge/two_level_config.h"
+#include "hiedge/decision/two_level_config.h"
 
 #include <gtest/gtest.h>
 

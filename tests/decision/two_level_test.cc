@@ -1,10 +1,10 @@
-#include "hiedge/two_level.h"
+#include "hiedge/decision/two_level.h"
 
 #include <gtest/gtest.h>
 
 #include <random>
 
-#include "hiedge/endpoint_selector.h"
+#include "hiedge/decision/endpoint_selector.h"
 
 namespace hiedge {
 namespace {

@@ -5,7 +5,7 @@
 #include <map>
 
 #include "eval/eval.h"
-#include "hiedge/data.h"
+#include "hiedge/data/data.h"
 #include "testing/fake_backend.h"
 
 namespace hiedge {

@@ -6,9 +6,9 @@
 #include <random>
 #include <thread>
 
-#include "hiedge/decision.h"
-#include "hiedge/device.h"
-#include "hiedge/http_server.h"
+#include "hiedge/decision/decision.h"
+#include "hiedge/device/device.h"
+#include "hiedge/server/http_server.h"
 #include "testing/eventually.h"
 #include "testing/fake_backend.h"
 #include "testing/gated_backend.h"

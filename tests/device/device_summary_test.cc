@@ -1,4 +1,4 @@
-#include "hiedge/device_summary.h"
+#include "hiedge/device/device_summary.h"
 
 #include <gtest/gtest.h>
 

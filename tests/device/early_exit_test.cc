@@ -1,15 +1,15 @@
 // Early-exit inference on the shipped S-ML through the XNNPACK engine: samples sure at
 // the exit leave the batch and later stages never run for them, counted stage by stage
 // by a backend that records every call.
-#include "hiedge/early_exit.h"
+#include "hiedge/device/early_exit.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
 
-#include "hiedge/data.h"
-#include "hiedge/decision.h"
-#include "hiedge/device.h"
+#include "hiedge/data/data.h"
+#include "hiedge/decision/decision.h"
+#include "hiedge/device/device.h"
 
 namespace hiedge {
 namespace {

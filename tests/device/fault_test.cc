@@ -5,9 +5,9 @@
 
 #include <thread>
 
-#include "hiedge/batching.h"
-#include "hiedge/decision.h"
-#include "hiedge/device.h"
+#include "hiedge/server/batching.h"
+#include "hiedge/decision/decision.h"
+#include "hiedge/device/device.h"
 #include "testing/both_servers.h"
 #include "testing/fake_backend.h"
 #include "testing/fault_proxy.h"

@@ -3,9 +3,9 @@
 
 #include <cmath>
 
-#include "hiedge/decision_config.h"
-#include "hiedge/device.h"
-#include "hiedge/drift.h"
+#include "hiedge/decision/decision_config.h"
+#include "hiedge/device/device.h"
+#include "hiedge/decision/drift.h"
 #include "testing/fake_backend.h"
 
 namespace hiedge {

@@ -1,8 +1,8 @@
 // The device's gRPC link against the real gRPC server on loopback.
 #include <gtest/gtest.h>
 
-#include "hiedge/device.h"
-#include "hiedge/grpc_server.h"
+#include "hiedge/device/device.h"
+#include "hiedge/server/grpc_server.h"
 #include "testing/eventually.h"
 #include "testing/fake_backend.h"
 #include "testing/gated_backend.h"

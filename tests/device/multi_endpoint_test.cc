@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "hiedge/device.h"
-#include "hiedge/endpoint_selector.h"
+#include "hiedge/device/device.h"
+#include "hiedge/decision/endpoint_selector.h"
 
 namespace hiedge {
 namespace {

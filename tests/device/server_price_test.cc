@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "device/offload_link.h"
-#include "hiedge/device.h"
+#include "hiedge/device/device.h"
 #include "testing/fake_backend.h"
 
 namespace hiedge {

@@ -11,8 +11,8 @@
 #include "common/files.h"
 #include "engine/onnx_graph.h"
 #include "engine/xnn_program.h"
-#include "hiedge/model.h"
-#include "hiedge/model_card.h"
+#include "hiedge/engine/model.h"
+#include "hiedge/common/model_card.h"
 #include "testing/onnx_fixtures.h"
 
 namespace hiedge {

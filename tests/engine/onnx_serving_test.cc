@@ -5,9 +5,9 @@
 #include <cmath>
 
 #include "common/files.h"
-#include "hiedge/model_repository.h"
-#include "hiedge/server.h"
-#include "hiedge/train.h"
+#include "hiedge/server/model_repository.h"
+#include "hiedge/server/server.h"
+#include "hiedge/torch/train.h"
 #include "testing/onnx_fixtures.h"
 
 namespace hiedge {

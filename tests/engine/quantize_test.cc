@@ -1,7 +1,7 @@
 // INT8 post-training quantisation: the QDQ model passes onnx.checker, runs on
 // XNNPACK's int8 operators, is about 4x smaller, and keeps accuracy (S-ML: within
 // 0.3 pt on the test set; ResNet-8 exercises the int8 residual Add).
-#include "hiedge/quantize.h"
+#include "hiedge/engine/quantize.h"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 #include "engine/onnx_graph.h"
 #include "engine/xnn_program.h"
 #include "eval/eval.h"
-#include "hiedge/model.h"
+#include "hiedge/engine/model.h"
 #include "testing/temp_dir.h"
 
 namespace hiedge {

@@ -3,9 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "common/files.h"
-#include "hiedge/model.h"
-#include "hiedge/statistical_rule.h"
-#include "hiedge/vibration.h"
+#include "hiedge/engine/model.h"
+#include "hiedge/decision/statistical_rule.h"
+#include "hiedge/data/vibration.h"
 #include "testing/temp_dir.h"
 
 namespace hiedge {

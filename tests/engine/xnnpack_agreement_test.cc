@@ -7,10 +7,10 @@
 #include <cmath>
 
 #include "engine/features.h"
-#include "hiedge/data.h"
-#include "hiedge/model.h"
-#include "hiedge/model_card.h"
-#include "hiedge/train.h"
+#include "hiedge/data/data.h"
+#include "hiedge/engine/model.h"
+#include "hiedge/common/model_card.h"
+#include "hiedge/torch/train.h"
 
 namespace hiedge {
 namespace {

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/features.h"
-#include "hiedge/model_card.h"
+#include "hiedge/common/model_card.h"
 
 namespace hiedge {
 namespace {

@@ -5,10 +5,10 @@
 #include <cstdint>
 #include <string>
 
-#include "hiedge/decision_config.h"
-#include "hiedge/model_card.h"
-#include "hiedge/statistical_rule.h"
-#include "hiedge/two_level_config.h"
+#include "hiedge/decision/decision_config.h"
+#include "hiedge/common/model_card.h"
+#include "hiedge/decision/statistical_rule.h"
+#include "hiedge/decision/two_level_config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;

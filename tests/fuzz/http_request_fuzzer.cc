@@ -9,7 +9,7 @@
 #include <string_view>
 #include <variant>
 
-#include "hiedge/protocol.h"
+#include "hiedge/protocol/protocol.h"
 #include "server/http_routes.h"
 
 namespace http = boost::beast::http;

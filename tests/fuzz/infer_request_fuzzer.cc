@@ -7,7 +7,7 @@
 #include <optional>
 #include <string_view>
 
-#include "hiedge/protocol.h"
+#include "hiedge/protocol/protocol.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;

@@ -23,8 +23,8 @@ PKG_CONFIG_PATH="$WORK/prefix/lib/pkgconfig" g++ -O1 "$SOURCE/examples/consumer/
 # README's pkg-config line too, and reads the test split.
 cat >"$WORK/loader.cc" <<'CC'
 #include <cstdio>
-#include "hiedge/data.h"
-#include "hiedge/data_source.h"
+#include "hiedge/data/data.h"
+#include "hiedge/data/data_source.h"
 int main() {
   // LoadData reads idx folders, image folders (PNG, JPEG), CIFAR-10 and manifests.
   auto test = hiedge::LoadData(hiedge::kFashionMnistDir, hiedge::Split::kTest);

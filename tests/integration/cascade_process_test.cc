@@ -9,11 +9,11 @@
 #include <regex>
 
 #include "common/files.h"
-#include "hiedge/data.h"
-#include "hiedge/decision_config.h"
-#include "hiedge/device.h"
-#include "hiedge/offload_policy.h"
-#include "hiedge/protocol.h"
+#include "hiedge/data/data.h"
+#include "hiedge/decision/decision_config.h"
+#include "hiedge/device/device.h"
+#include "hiedge/decision/offload_policy.h"
+#include "hiedge/protocol/protocol.h"
 #include "testing/server_process.h"
 #include "testing/temp_dir.h"
 

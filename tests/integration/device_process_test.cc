@@ -17,12 +17,12 @@
 #include <thread>
 
 #include "common/files.h"
-#include "hiedge/corruptions.h"
-#include "hiedge/data.h"
-#include "hiedge/decision_config.h"
-#include "hiedge/http_server.h"
-#include "hiedge/model.h"
-#include "hiedge/server.h"
+#include "hiedge/data/corruptions.h"
+#include "hiedge/data/data.h"
+#include "hiedge/decision/decision_config.h"
+#include "hiedge/server/http_server.h"
+#include "hiedge/engine/model.h"
+#include "hiedge/server/server.h"
 #include "testing/both_servers.h"
 #include "testing/fault_proxy.h"
 #include "testing/run_process.h"

@@ -11,9 +11,9 @@
 #include <nlohmann/json.hpp>
 
 #include "common/files.h"
-#include "hiedge/data.h"
-#include "hiedge/device.h"
-#include "hiedge/protocol.h"
+#include "hiedge/data/data.h"
+#include "hiedge/device/device.h"
+#include "hiedge/protocol/protocol.h"
 #include "testing/run_process.h"
 #include "testing/server_process.h"
 #include "testing/temp_dir.h"

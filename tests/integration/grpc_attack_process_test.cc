@@ -12,7 +12,7 @@
 #include <regex>
 #include <thread>
 
-#include "hiedge/device.h"
+#include "hiedge/device/device.h"
 #include "testing/h2_rapid_reset.h"
 #include "testing/server_process.h"
 #include "testing/temp_dir.h"

@@ -4,9 +4,9 @@
 #include <gtest/gtest.h>
 
 #include "eval/eval.h"
-#include "hiedge/calibrate.h"
-#include "hiedge/http_server.h"
-#include "hiedge/protocol.h"
+#include "hiedge/decision/calibrate.h"
+#include "hiedge/server/http_server.h"
+#include "hiedge/protocol/protocol.h"
 #include "testing/both_servers.h"
 
 namespace hiedge {

@@ -9,10 +9,10 @@
 #include <nlohmann/json.hpp>
 
 #include "common/files.h"
-#include "hiedge/data.h"
-#include "hiedge/model.h"
-#include "hiedge/model_card.h"
-#include "hiedge/server.h"
+#include "hiedge/data/data.h"
+#include "hiedge/engine/model.h"
+#include "hiedge/common/model_card.h"
+#include "hiedge/server/server.h"
 #include "testing/both_servers.h"
 #include "testing/data_files.h"
 #include "testing/run_process.h"

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/files.h"
-#include "hiedge/model_card.h"
+#include "hiedge/common/model_card.h"
 #include "testing/data_files.h"
 #include "testing/onnx_fixtures.h"
 #include "testing/run_process.h"

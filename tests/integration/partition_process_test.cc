@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "eval/partition_study.h"
-#include "hiedge/data.h"
-#include "hiedge/device.h"
+#include "hiedge/data/data.h"
+#include "hiedge/device/device.h"
 #include "testing/server_process.h"
 #include "testing/temp_dir.h"
 

@@ -17,8 +17,8 @@
 #include <thread>
 
 #include "common/files.h"
-#include "hiedge/data.h"
-#include "hiedge/device.h"
+#include "hiedge/data/data.h"
+#include "hiedge/device/device.h"
 #include "testing/run_process.h"
 #include "testing/server_process.h"
 #include "testing/temp_dir.h"

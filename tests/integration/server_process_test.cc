@@ -21,9 +21,9 @@
 #include <thread>
 
 #include "common/files.h"
-#include "hiedge/data.h"
-#include "hiedge/device.h"
-#include "hiedge/protocol.h"
+#include "hiedge/data/data.h"
+#include "hiedge/device/device.h"
+#include "hiedge/protocol/protocol.h"
 #include "testing/both_servers.h"
 #include "testing/eventually.h"
 #include "testing/raw_http.h"

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "hiedge/two_level_config.h"
+#include "hiedge/decision/two_level_config.h"
 #include "testing/run_process.h"
 #include "testing/server_process.h"
 #include "testing/temp_dir.h"

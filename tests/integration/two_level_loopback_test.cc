@@ -6,8 +6,8 @@
 #include <algorithm>
 
 #include "eval/two_level_eval.h"
-#include "hiedge/model_card.h"
-#include "hiedge/two_level_device.h"
+#include "hiedge/common/model_card.h"
+#include "hiedge/device/two_level_device.h"
 
 namespace hiedge {
 namespace {

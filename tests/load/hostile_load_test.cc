@@ -8,8 +8,8 @@
 #include <chrono>
 #include <thread>
 
-#include "hiedge/device.h"
-#include "hiedge/http_server.h"
+#include "hiedge/device/device.h"
+#include "hiedge/server/http_server.h"
 #include "testing/eventually.h"
 #include "testing/fake_backend.h"
 #include "testing/raw_http.h"

@@ -9,8 +9,8 @@
 #include <fstream>
 #include <thread>
 
-#include "hiedge/device.h"
-#include "hiedge/http_server.h"
+#include "hiedge/device/device.h"
+#include "hiedge/server/http_server.h"
 #include "testing/both_servers.h"
 #include "testing/fake_backend.h"
 

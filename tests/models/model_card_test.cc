@@ -1,4 +1,4 @@
-#include "hiedge/model_card.h"
+#include "hiedge/common/model_card.h"
 
 #include <gtest/gtest.h>
 #include <torch/script.h>
@@ -8,8 +8,8 @@
 #include <fstream>
 
 #include "common/files.h"
-#include "hiedge/model.h"
-#include "hiedge/train.h"
+#include "hiedge/engine/model.h"
+#include "hiedge/torch/train.h"
 #include "testing/temp_dir.h"
 
 namespace hiedge {
@@ -243,7 +243,7 @@ TEST(PartitioningTest, EverySplitPointIsTimedWithItsActivation) {
 }  // namespace
 }  // namespace hiedge
 
-#include "hiedge/model_repository.h"
+#include "hiedge/server/model_repository.h"
 
 namespace hiedge {
 namespace {

@@ -5,8 +5,8 @@
 
 #include "engine/features.h"
 #include "eval/eval.h"
-#include "hiedge/model.h"
-#include "hiedge/model_card.h"
+#include "hiedge/engine/model.h"
+#include "hiedge/common/model_card.h"
 
 namespace hiedge {
 namespace {

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "hiedge/protocol.h"
+#include "hiedge/protocol/protocol.h"
 
 namespace hiedge::protocol {
 namespace {

@@ -1,4 +1,4 @@
-#include "hiedge/admission.h"
+#include "hiedge/server/admission.h"
 
 #include <gtest/gtest.h>
 

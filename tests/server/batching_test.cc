@@ -1,11 +1,11 @@
-#include "hiedge/batching.h"
+#include "hiedge/server/batching.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <thread>
 
-#include "hiedge/server.h"
+#include "hiedge/server/server.h"
 #include "testing/eventually.h"
 #include "testing/fake_backend.h"
 #include "testing/gated_backend.h"

@@ -1,6 +1,6 @@
 // EdgeServer: start-up refuses a repository with nothing to serve, and shutdown keeps
 // readiness false for the configured minimum before the transports stop.
-#include "hiedge/edge_server.h"
+#include "hiedge/server/edge_server.h"
 
 #include <gtest/gtest.h>
 

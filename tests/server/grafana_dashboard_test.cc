@@ -7,7 +7,7 @@
 #include <set>
 
 #include "common/files.h"
-#include "hiedge/edge_server.h"
+#include "hiedge/server/edge_server.h"
 #include "testing/fake_backend.h"
 #include "testing/raw_http.h"
 

@@ -1,4 +1,4 @@
-#include "hiedge/grpc_server.h"
+#include "hiedge/server/grpc_server.h"
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "grpc_service.grpc.pb.h"
-#include "hiedge/http_server.h"
+#include "hiedge/server/http_server.h"
 #include "testing/fake_backend.h"
 
 namespace hiedge {

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "hiedge/http_server.h"
+#include "hiedge/server/http_server.h"
 #include "testing/eventually.h"
 #include "testing/fake_backend.h"
 #include "testing/raw_http.h"

@@ -1,4 +1,4 @@
-#include "hiedge/http_server.h"
+#include "hiedge/server/http_server.h"
 
 #include <gtest/gtest.h>
 #include <httplib.h>

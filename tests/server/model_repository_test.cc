@@ -1,4 +1,4 @@
-#include "hiedge/model_repository.h"
+#include "hiedge/server/model_repository.h"
 
 #include <gtest/gtest.h>
 

@@ -2,7 +2,7 @@
 // served version.
 #include <gtest/gtest.h>
 
-#include "hiedge/server.h"
+#include "hiedge/server/server.h"
 #include "testing/fake_backend.h"
 
 namespace hiedge {

@@ -5,9 +5,9 @@
 #include <memory>
 #include <string>
 
-#include "hiedge/device.h"
-#include "hiedge/grpc_server.h"
-#include "hiedge/http_server.h"
+#include "hiedge/device/device.h"
+#include "hiedge/server/grpc_server.h"
+#include "hiedge/server/http_server.h"
 
 namespace hiedge::testing {
 

@@ -1,12 +1,12 @@
 // Every test binary that may use gRPC holds the gRPC library for the whole run and shuts
 // it down blocking after the last test, before the process's exit handlers run (see
-// hiedge/grpc_library.h: otherwise a TLS test can pass and the binary still abort at
+// hiedge/protocol/grpc_library.h: otherwise a TLS test can pass and the binary still abort at
 // exit).
 #include <gtest/gtest.h>
 
 #include <memory>
 
-#include "hiedge/grpc_library.h"
+#include "hiedge/protocol/grpc_library.h"
 
 namespace hiedge::testing {
 namespace {

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "hiedge/model_card.h"
+#include "hiedge/common/model_card.h"
 #include "testing/temp_dir.h"
 
 namespace hiedge::testing {

@@ -4,8 +4,8 @@
 
 #include <random>
 
-#include "hiedge/data.h"
-#include "hiedge/train.h"
+#include "hiedge/data/data.h"
+#include "hiedge/torch/train.h"
 #include "testing/temp_dir.h"
 
 namespace hiedge {

@@ -5,8 +5,8 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
-#include "hiedge/device.h"
-#include "hiedge/status.h"
+#include "hiedge/device/device.h"
+#include "hiedge/common/status.h"
 
 namespace hiedge::cli {
 
@@ -24,7 +24,7 @@ Status RefuseToOverwrite(const std::string& path, bool force);
 Status AppendMarkdown(const std::string& path, const std::string& markdown);
 
 // `--data SOURCE` (default: Debian's Fashion-MNIST folder): any layout LoadData reads
-// (hiedge/data_source.h, docs/data.md). The one description for every command.
+// (hiedge/data/data_source.h, docs/data.md). The one description for every command.
 CLI::Option* AddDataOption(CLI::App* command, std::string* source);
 
 // The one place a Status becomes an exit code: prints the error, returns 0 or 1..n.

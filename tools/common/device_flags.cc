@@ -6,9 +6,9 @@
 
 #include "cli.h"
 #include "common/files.h"
-#include "hiedge/decision_config.h"
-#include "hiedge/model_card.h"
-#include "hiedge/protocol.h"
+#include "hiedge/decision/decision_config.h"
+#include "hiedge/common/model_card.h"
+#include "hiedge/protocol/protocol.h"
 
 namespace hiedge::cli {
 

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "hiedge/decision_config.h"
-#include "hiedge/device.h"
-#include "hiedge/model.h"
+#include "hiedge/decision/decision_config.h"
+#include "hiedge/device/device.h"
+#include "hiedge/engine/model.h"
 
 namespace hiedge::cli {
 

@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "hiedge/device_summary.h"
-#include "hiedge/sample_stream.h"
+#include "hiedge/device/device_summary.h"
+#include "hiedge/data/sample_stream.h"
 
 namespace hiedge::cli {
 namespace {

@@ -10,8 +10,8 @@
 #include <string>
 
 #include "device_flags.h"
-#include "hiedge/drift.h"
-#include "hiedge/status.h"
+#include "hiedge/decision/drift.h"
+#include "hiedge/common/status.h"
 
 namespace hiedge::cli {
 

@@ -16,8 +16,8 @@
 #include "cli.h"
 #include "device_stream.h"
 #ifdef HIEDGE_DEVICE_GRPC
-#include "hiedge/device_grpc.h"
-#include "hiedge/grpc_library.h"
+#include "hiedge/device/device_grpc.h"
+#include "hiedge/protocol/grpc_library.h"
 #endif
 
 int main(int argc, char** argv) {

@@ -5,8 +5,8 @@
 #include "commands.h"
 #include "common/files.h"
 #include "eval/budget_study.h"
-#include "hiedge/corruptions.h"
-#include "hiedge/data_source.h"
+#include "hiedge/data/corruptions.h"
+#include "hiedge/data/data_source.h"
 
 namespace hiedge::cli {
 namespace {

@@ -2,9 +2,9 @@
 
 #include "commands.h"
 #include "eval/eval.h"
-#include "hiedge/calibrate.h"
-#include "hiedge/data_source.h"
-#include "hiedge/input_statistics.h"
+#include "hiedge/decision/calibrate.h"
+#include "hiedge/data/data_source.h"
+#include "hiedge/decision/input_statistics.h"
 
 namespace hiedge::cli {
 namespace {

@@ -6,7 +6,7 @@
 #include "commands.h"
 #include "common/files.h"
 #include "eval/cluster_study.h"
-#include "hiedge/data_source.h"
+#include "hiedge/data/data_source.h"
 
 namespace hiedge::cli {
 namespace {

@@ -6,7 +6,7 @@
 
 #include "commands.h"
 #include "device_stream.h"
-#include "hiedge/data.h"
+#include "hiedge/data/data.h"
 
 namespace hiedge::cli {
 

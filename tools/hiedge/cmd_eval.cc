@@ -7,10 +7,10 @@
 #include "eval/drift_study.h"
 #include "eval/ee_study.h"
 #include "eval/study.h"
-#include "hiedge/calibrate.h"
-#include "hiedge/corruptions.h"
-#include "hiedge/data_source.h"
-#include "hiedge/model_card.h"
+#include "hiedge/decision/calibrate.h"
+#include "hiedge/data/corruptions.h"
+#include "hiedge/data/data_source.h"
+#include "hiedge/common/model_card.h"
 
 namespace hiedge::cli {
 namespace {

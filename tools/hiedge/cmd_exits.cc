@@ -5,8 +5,8 @@
 #include "commands.h"
 #include "engine/features.h"
 #include "eval/eval.h"
-#include "hiedge/data_source.h"
-#include "hiedge/model_card.h"
+#include "hiedge/data/data_source.h"
+#include "hiedge/common/model_card.h"
 
 namespace hiedge::cli {
 namespace {

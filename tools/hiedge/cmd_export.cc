@@ -1,8 +1,8 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "hiedge/model_card.h"
-#include "hiedge/train.h"
+#include "hiedge/common/model_card.h"
+#include "hiedge/torch/train.h"
 
 namespace hiedge::cli {
 

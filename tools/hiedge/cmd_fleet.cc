@@ -107,7 +107,7 @@ void AddFleetCommand(CLI::App& app, int* exit_code) {
                   "load_aware: beta per ms of measured round trip")
       ->capture_default_str();
   cmd->add_option("--corruption", o.corruption,
-                  "Corruption some devices see (hiedge/corruptions.h names)");
+                  "Corruption some devices see (hiedge/data/corruptions.h names)");
   cmd->add_option("--corrupt-fraction", o.corrupt_fraction, "Share of devices that see it")
       ->capture_default_str();
   cmd->add_option("--severity", o.severity, "Corruption severity 1-5")->capture_default_str();

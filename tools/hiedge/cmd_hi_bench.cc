@@ -52,6 +52,10 @@ void AddHiBenchCommand(CLI::App& app, int* exit_code) {
                   "Device profiles for modelled latency and energy (\"\" = none)")
       ->capture_default_str();
   cmd->add_option("--limit", a->bench.limit, "Test samples (0 = all)")->capture_default_str();
+  cmd->add_option("--link", a->bench.link,
+                  "Emulated device-server link: wifi, ble, lan100, cellular, loopback, or "
+                  "up=B/s,down=B/s,delay=MS,jitter=MS,loss=P (docs/links.md)")
+      ->default_str("loopback");
   cmd->add_option("--threads", a->bench.threads, "Intra-op threads per model")
       ->check(Positive())
       ->capture_default_str();

@@ -3,7 +3,7 @@
 #include "commands.h"
 #include "common/files.h"
 #include "eval/loadgen.h"
-#include "hiedge/data_source.h"
+#include "hiedge/data/data_source.h"
 
 namespace hiedge::cli {
 namespace {

@@ -10,9 +10,9 @@
 #include "commands.h"
 #include "common/files.h"
 #include "eval/ee_study.h"
-#include "hiedge/data_source.h"
-#include "hiedge/device_profile.h"
-#include "hiedge/qos_plan.h"
+#include "hiedge/data/data_source.h"
+#include "hiedge/decision/device_profile.h"
+#include "hiedge/decision/qos_plan.h"
 
 namespace hiedge::cli {
 namespace {

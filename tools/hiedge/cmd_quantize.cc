@@ -3,10 +3,10 @@
 
 #include "commands.h"
 #include "eval/eval.h"
-#include "hiedge/data.h"
-#include "hiedge/data_source.h"
-#include "hiedge/model.h"
-#include "hiedge/quantize.h"
+#include "hiedge/data/data.h"
+#include "hiedge/data/data_source.h"
+#include "hiedge/engine/model.h"
+#include "hiedge/engine/quantize.h"
 
 namespace hiedge::cli {
 namespace {

@@ -2,10 +2,10 @@
 
 #include "commands.h"
 #include "common/files.h"
-#include "hiedge/data.h"
-#include "hiedge/data_source.h"
-#include "hiedge/protocol.h"
-#include "hiedge/server.h"
+#include "hiedge/data/data.h"
+#include "hiedge/data/data_source.h"
+#include "hiedge/protocol/protocol.h"
+#include "hiedge/server/server.h"
 
 namespace hiedge::cli {
 namespace {

@@ -3,8 +3,8 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "hiedge/cascade.h"
-#include "hiedge/edge_server.h"
+#include "hiedge/cascade/cascade.h"
+#include "hiedge/server/edge_server.h"
 
 namespace hiedge::cli {
 namespace {

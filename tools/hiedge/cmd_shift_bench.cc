@@ -4,7 +4,7 @@
 #include "common/files.h"
 #include "eval/shift_bench.h"
 #include "eval/shift_streams.h"
-#include "hiedge/data_source.h"
+#include "hiedge/data/data_source.h"
 
 namespace hiedge::cli {
 namespace {

@@ -6,9 +6,9 @@
 #include "commands.h"
 #include "engine/features.h"
 #include "eval/rule_model.h"
-#include "hiedge/data.h"
-#include "hiedge/data_source.h"
-#include "hiedge/train.h"
+#include "hiedge/data/data.h"
+#include "hiedge/data/data_source.h"
+#include "hiedge/torch/train.h"
 
 namespace hiedge::cli {
 namespace {

@@ -6,10 +6,10 @@
 #include "commands.h"
 #include "common/files.h"
 #include "eval/two_level_eval.h"
-#include "hiedge/corruptions.h"
-#include "hiedge/data_source.h"
-#include "hiedge/model_card.h"
-#include "hiedge/two_level_device.h"
+#include "hiedge/data/corruptions.h"
+#include "hiedge/data/data_source.h"
+#include "hiedge/common/model_card.h"
+#include "hiedge/device/two_level_device.h"
 
 namespace hiedge::cli {
 namespace {

@@ -1,13 +1,13 @@
 // `hiedge vibration-data`: writes seed 000's vibration use case as a data set any
 // --data takes: train.csv and test.csv (CSV windows) and manifest.json, from the seeded
-// bearing generator (hiedge/vibration.h; physics in docs/data.md).
+// bearing generator (hiedge/data/vibration.h; physics in docs/data.md).
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "common/files.h"
-#include "hiedge/data_source.h"
-#include "hiedge/vibration.h"
+#include "hiedge/data/data_source.h"
+#include "hiedge/data/vibration.h"
 
 namespace hiedge::cli {
 namespace {

@@ -8,8 +8,8 @@
 
 #include "cli.h"
 #include "common/files.h"
-#include "hiedge/device.h"
-#include "hiedge/status.h"
+#include "hiedge/device/device.h"
+#include "hiedge/common/status.h"
 
 namespace hiedge::cli {
 
@@ -40,6 +40,7 @@ void AddDeviceCommand(CLI::App& app, int* exit_code);
 void AddDemoCommand(CLI::App& app, int* exit_code);
 void AddEvalCommand(CLI::App& app, int* exit_code);
 void AddLoadgenCommand(CLI::App& app, int* exit_code);
+void AddLinkCommand(CLI::App& app, int* exit_code);
 void AddSuperclassesCommand(CLI::App& app, int* exit_code);
 void AddTwoLevelCommand(CLI::App& app, int* exit_code);
 void AddTwoLevelDeviceCommand(CLI::App& app, int* exit_code);

@@ -3,10 +3,10 @@
 
 #include "commands.h"
 #include "common/progress.h"
-#include "hiedge/cascade.h"
-#include "hiedge/device_grpc.h"
-#include "hiedge/grpc_library.h"
-#include "hiedge/train.h"
+#include "hiedge/cascade/cascade.h"
+#include "hiedge/device/device_grpc.h"
+#include "hiedge/protocol/grpc_library.h"
+#include "hiedge/torch/train.h"
 
 int main(int argc, char** argv) {
   // First, so it is destroyed last: gRPC shuts down (joining its threads) before exit.
@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   hiedge::cli::AddDemoCommand(app, &exit_code);
   hiedge::cli::AddEvalCommand(app, &exit_code);
   hiedge::cli::AddLoadgenCommand(app, &exit_code);
+  hiedge::cli::AddLinkCommand(app, &exit_code);
   hiedge::cli::AddSuperclassesCommand(app, &exit_code);
   hiedge::cli::AddTwoLevelCommand(app, &exit_code);
   hiedge::cli::AddTwoLevelDeviceCommand(app, &exit_code);

@@ -3,8 +3,8 @@
 #include <cmath>
 
 #include "decision/modules/modules.h"
-#include "hiedge/logistic.h"
-#include "hiedge/signals.h"
+#include "hiedge/decision/logistic.h"
+#include "hiedge/decision/signals.h"
 
 namespace hiedge::decision_modules {
 namespace {

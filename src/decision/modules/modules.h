@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "hiedge/offload_policy.h"
+#include "hiedge/decision/offload_policy.h"
 
 namespace hiedge::decision_modules {
 

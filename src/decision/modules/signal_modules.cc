@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "decision/modules/modules.h"
-#include "hiedge/signals.h"
+#include "hiedge/decision/signals.h"
 
 namespace hiedge::decision_modules {
 namespace {

@@ -5,8 +5,8 @@
 #include "common/files.h"
 #include "device/offload_link.h"
 #include "grpc_service.grpc.pb.h"
-#include "hiedge/device.h"
-#include "hiedge/device_grpc.h"
+#include "hiedge/device/device.h"
+#include "hiedge/device/device_grpc.h"
 #include "protocol/grpc_codec.h"
 
 namespace hiedge {

@@ -1,0 +1,2 @@
+// Must not compile: the device builds without torch.
+#include "hiedge/torch/train.h"
