@@ -151,8 +151,8 @@ HttpServerOptions HttpWorkers(int workers) {
   return o;
 }
 
-Transport TransportArg(const benchmark::State& state, int index) {
-  return state.range(index) == 1 ? Transport::kGrpc : Transport::kRest;
+std::string TransportArg(const benchmark::State& state, int index) {
+  return state.range(index) == 1 ? "grpc" : "rest";
 }
 
 void BM_EndToEndHiLoopback(benchmark::State& state) {
@@ -314,7 +314,7 @@ BENCHMARK(BM_ServerOverhead)
 
 // Images per second of 64 concurrent clients, each sending kRequests batch-1 requests
 // to `model` through `servers` over `transport`; failures counted.
-double ServedThroughput(const BothServers& servers, Transport transport, size_t* failures) {
+double ServedThroughput(const BothServers& servers, const std::string& transport, size_t* failures) {
   constexpr int kClients = 64;
   constexpr int kRequests = 30;
   std::vector<std::thread> clients;
@@ -361,7 +361,7 @@ double Median(std::vector<double> v) {
 // served case with 64 concurrent batch-1 clients over REST or gRPC (arg 0 / 1).
 // Reports the medians over the rounds and the two ratios the issue asks about.
 void BM_LmlServingRatios(benchmark::State& state) {
-  const Transport transport = TransportArg(state, 0);
+  const std::string transport = TransportArg(state, 0);
   std::shared_ptr<InferenceBackend> model = Model("lml");
   InferenceService unbatched_service, batched_service;
   BatchingConfig batching;
@@ -445,14 +445,14 @@ void BM_ServerEngineRatio(benchmark::State& state) {
     offline.push_back(images_per_s(*xnn_model, offline_batch, 4));
     xnn64.push_back(images_per_s(*xnn_model, batch64, 16));
     torch64.push_back(images_per_s(*torch_model, batch64, 8));
-    on_empty.push_back(ServedThroughput(empty_server, Transport::kRest, &failures));
+    on_empty.push_back(ServedThroughput(empty_server, "rest", &failures));
     // Alternate which engine goes first.
     if (round++ % 2 == 0) {
-      on_xnn.push_back(ServedThroughput(xnn_server, Transport::kRest, &failures));
-      on_torch.push_back(ServedThroughput(torch_server, Transport::kRest, &failures));
+      on_xnn.push_back(ServedThroughput(xnn_server, "rest", &failures));
+      on_torch.push_back(ServedThroughput(torch_server, "rest", &failures));
     } else {
-      on_torch.push_back(ServedThroughput(torch_server, Transport::kRest, &failures));
-      on_xnn.push_back(ServedThroughput(xnn_server, Transport::kRest, &failures));
+      on_torch.push_back(ServedThroughput(torch_server, "rest", &failures));
+      on_xnn.push_back(ServedThroughput(xnn_server, "rest", &failures));
     }
   }
   state.counters["xnnpack_offline256_per_s"] = Median(offline);

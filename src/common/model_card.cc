@@ -155,16 +155,20 @@ Result<ModelCard> ModelCard::FromJson(const std::string& text) {
       return Status::InvalidArgument("model card: alternates must name other formats' files");
     }
   }
-  for (const std::string& format : [&] {
-         std::vector<std::string> all = {c.format};
-         for (const auto& [f, file] : c.alternates) all.push_back(f);
-         return all;
-       }()) {
-    static const std::vector<std::string> kFormats = {"onnx", "hiedge", "torchscript", "cascade",
-                                                      "statistical_rule"};
-    if (std::find(kFormats.begin(), kFormats.end(), format) == kFormats.end()) {
-      return Status::InvalidArgument("model card: unknown format '" + format +
-                                     "' (onnx, hiedge, torchscript, cascade or statistical_rule)");
+  // Which formats exist is the backend registry's to say (LoadModel names the registered
+  // ones); a card only has to name them well.
+  const auto well_formed = [](const std::string& format) {
+    return !format.empty() && format.size() <= 32 &&
+           std::all_of(format.begin(), format.end(), [](char ch) {
+             return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_';
+           });
+  };
+  std::vector<std::string> formats = {c.format};
+  for (const auto& [f, file] : c.alternates) formats.push_back(f);
+  for (const std::string& format : formats) {
+    if (!well_formed(format)) {
+      return Status::InvalidArgument("model card: format '" + format +
+                                     "' is not 1-32 characters of [a-z0-9_]");
     }
   }
   return c;

@@ -1,4 +1,4 @@
-// The REST offload client (cpp-httplib), registered as Transport::kRest. Internal.
+// The REST offload client (cpp-httplib), registered as "rest". Internal.
 #pragma once
 
 #include <memory>

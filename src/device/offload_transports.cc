@@ -1,4 +1,5 @@
 // The offload transport registry behind MakeOffloadClient. REST is built in.
+#include <algorithm>
 #include <charconv>
 #include <map>
 #include <mutex>
@@ -12,39 +13,73 @@ namespace {
 // A transport this program did not register: every call fails, with the reason.
 class UnavailableClient final : public OffloadClient {
  public:
+  explicit UnavailableClient(std::string message) : message_(std::move(message)) {}
   Result<FloatTensor> Infer(const FloatTensor&, std::chrono::microseconds) override {
-    return Status::FailedPrecondition(
-        "this program has no gRPC offload client (link hiedge_device_grpc and call "
-        "RegisterGrpcOffloadTransport, or use hiedge-device-grpc)");
+    return Status::FailedPrecondition(message_);
   }
+
+ private:
+  std::string message_;
 };
 
 struct Registry {
   std::mutex mutex;
-  std::map<Transport, OffloadClientFactory> factories;
+  std::map<std::string, OffloadClientFactory> factories;  // Guarded by mutex.
 };
 
 Registry& GlobalRegistry() {
   static Registry* registry = [] {
     auto* r = new Registry();
-    r->factories[Transport::kRest] = MakeHttpOffloadClient;
+    r->factories["rest"] = MakeHttpOffloadClient;
     return r;
   }();
   return *registry;
 }
 
-}  // namespace
-
-void RegisterOffloadTransport(Transport transport, OffloadClientFactory factory) {
-  Registry& r = GlobalRegistry();
-  std::lock_guard<std::mutex> lock(r.mutex);
-  r.factories[transport] = std::move(factory);
+bool WellFormedName(const std::string& name) {
+  if (name.empty() || name.size() > 32) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
 }
 
-bool OffloadTransportAvailable(Transport transport) {
+std::string Unregistered(const std::string& name) {
+  std::string known;
+  for (const std::string& n : RegisteredOffloadTransports()) known += (known.empty() ? "" : ", ") + n;
+  std::string message = "unknown transport '" + name + "' (this program has: " + known + ")";
+  if (name == "grpc") {
+    message += "; link hiedge_device_grpc and call RegisterGrpcOffloadTransport, or use "
+               "hiedge-device-grpc";
+  }
+  return message;
+}
+
+}  // namespace
+
+Status RegisterOffloadTransport(const std::string& name, OffloadClientFactory factory) {
+  if (!WellFormedName(name)) {
+    return Status::InvalidArgument("transport name '" + name +
+                                   "': 1-32 characters of [a-z0-9_-]");
+  }
+  if (!factory) return Status::InvalidArgument("transport '" + name + "': no factory");
   Registry& r = GlobalRegistry();
   std::lock_guard<std::mutex> lock(r.mutex);
-  return r.factories.count(transport) > 0;
+  r.factories[name] = std::move(factory);
+  return Status::Ok();
+}
+
+bool OffloadTransportAvailable(const std::string& name) {
+  Registry& r = GlobalRegistry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  return r.factories.count(name) > 0;
+}
+
+std::vector<std::string> RegisteredOffloadTransports() {
+  Registry& r = GlobalRegistry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  std::vector<std::string> names;
+  for (const auto& [name, factory] : r.factories) names.push_back(name);
+  return names;  // std::map: sorted.
 }
 
 std::unique_ptr<OffloadClient> MakeOffloadClient(const OffloadOptions& options) {
@@ -55,14 +90,13 @@ std::unique_ptr<OffloadClient> MakeOffloadClient(const OffloadOptions& options) 
     auto it = r.factories.find(options.transport);
     if (it != r.factories.end()) factory = it->second;
   }
-  if (!factory) return std::make_unique<UnavailableClient>();
+  if (!factory) return std::make_unique<UnavailableClient>(Unregistered(options.transport));
   return factory(options);
 }
 
-Result<Transport> ParseTransport(const std::string& name) {
-  if (name == "rest") return Transport::kRest;
-  if (name == "grpc") return Transport::kGrpc;
-  return Status::InvalidArgument("unknown transport '" + name + "' (expected rest or grpc)");
+Result<std::string> ParseTransport(const std::string& name) {
+  if (!OffloadTransportAvailable(name)) return Status::InvalidArgument(Unregistered(name));
+  return name;
 }
 
 Result<Payload> ParsePayload(const std::string& name) {

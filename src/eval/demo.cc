@@ -36,6 +36,8 @@ std::string Percent(double v) {
 }  // namespace
 
 Result<DemoReport> RunDemo(const DemoOptions& o) {
+  HIEDGE_ASSIGN_OR_RETURN(const eval::LinkProfile link,
+                          eval::ParseLinkProfile(o.link.empty() ? "loopback" : o.link));
   HIEDGE_ASSIGN_OR_RETURN(Models models, LoadModels(o));
   HIEDGE_ASSIGN_OR_RETURN(Dataset train_full, LoadData(o.data_dir, Split::kTrain));
   HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadData(o.data_dir, Split::kTest));
@@ -79,7 +81,7 @@ Result<DemoReport> RunDemo(const DemoOptions& o) {
       {target_name, OffloadPolicy::MaxSoftmax(at_target.theta)}};
   HIEDGE_ASSIGN_OR_RETURN(LoopbackRun run,
                           RunStrategiesOnLoopback(models.local, models.remote, test, plans, cost,
-                                                  o.offload_deadline, o.progress));
+                                                  o.offload_deadline, o.progress, link));
   report.strategies = run.results;
   report.offload_request_bytes = run.request_bytes;
   report.fp32_request_bytes = run.fp32_request_bytes;
@@ -104,6 +106,7 @@ Result<DemoReport> RunDemo(const DemoOptions& o) {
     two_level.config_path = o.two_level_config;
     two_level.deadline = o.offload_deadline;
     two_level.progress = o.progress;
+    two_level.link = link;
     HIEDGE_ASSIGN_OR_RETURN(report.two_level,
                             RunTwoLevelOnLoopback(two_level, test, &report.two_level_placement));
     report.has_two_level = true;
@@ -121,6 +124,10 @@ Result<DemoReport> RunDemo(const DemoOptions& o) {
       "at all above beta = %.3f (a handful of near-certain fixes).",
       report.marginal_beta, report.break_even_beta);
   report.notes.push_back(note);
+  if (link.shaped()) {
+    report.notes.push_back("The device offloaded over the emulated '" + link.name +
+                           "' link (" + link.source + "); the three-tier run stayed on loopback.");
+  }
   report.notes.push_back(
       "Calibration used the validation split (" + std::to_string(validation.size()) +
       " images carved from training); S-ML " + Percent(report.local_validation_accuracy) +

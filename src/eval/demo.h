@@ -29,6 +29,9 @@ struct DemoOptions {
   std::string two_level_config = "models/two_level.json";
   // Three tiers (device -> edge -> cloud): the edge tier's model card; "" skips it.
   std::string edge_model = "models/sml_large.json";
+  // The device's link to its server(s) for the strategies and the two-level run
+  // (eval/link_profile.h); "" or "loopback" = none. The three-tier run stays on loopback.
+  std::string link;
 };
 
 struct DemoReport {

@@ -266,7 +266,7 @@ Status ValidateFleetOptions(const FleetOptions& o) {
     return Status::InvalidArgument("--duration-s must be in (0, 3600] and --warmup-s in [0, 600]");
   if (!(o.window_s >= 0.1) || o.window_s > o.duration_s + o.warmup_s)
     return Status::InvalidArgument("--window-s must be at least 0.1 and within the run");
-  if (!o.endpoints.empty() && o.transport == Transport::kGrpc &&
+  if (!o.endpoints.empty() && o.transport == "grpc" &&
       o.grpc_endpoints.size() != o.endpoints.size())
     return Status::InvalidArgument(
         "--transport grpc with running servers: give each one's --grpc-server beside --server");
@@ -310,12 +310,12 @@ Result<FleetReport> RunFleet(const FleetOptions& options) {
       fleet::ServerProcesses servers;
       std::vector<std::string> endpoints = options.endpoints;  // Scraped: REST.
       std::vector<std::string> device_endpoints =
-          options.transport == Transport::kGrpc ? options.grpc_endpoints : options.endpoints;
+          options.transport == "grpc" ? options.grpc_endpoints : options.endpoints;
       if (endpoints.empty()) {
         std::vector<std::string> args = {
             "--models-dir", lml.parent_path().empty() ? "." : lml.parent_path().string(),
             "--model", lml.stem().string(), "--grpc-port",
-            options.transport == Transport::kGrpc ? "0" : "-1", "--max-batch-size", "64",
+            options.transport == "grpc" ? "0" : "-1", "--max-batch-size", "64",
             "--max-queue-delay-us", "500", "--http-threads", "64", "--max-connections", "4096",
             // Stopped once the run is measured: no drain to wait for.
             "--drain-min-seconds", "0"};
@@ -329,7 +329,7 @@ Result<FleetReport> RunFleet(const FleetOptions& options) {
         HIEDGE_RETURN_IF_ERROR(servers.Start(binary, args, options.servers, logs));
         endpoints = servers.endpoints();
         device_endpoints =
-            options.transport == Transport::kGrpc ? servers.grpc_endpoints() : endpoints;
+            options.transport == "grpc" ? servers.grpc_endpoints() : endpoints;
         if (device_endpoints.size() != endpoints.size())
           return Status::Unavailable("a started server did not report its gRPC port");
       }

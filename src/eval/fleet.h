@@ -62,7 +62,7 @@ struct FleetOptions {
   std::vector<std::string> grpc_endpoints;
   std::string serve_binary;          // The `hiedge` executable; "" = this process's.
   std::vector<std::string> serve_args;  // Extra arguments for `hiedge serve`.
-  Transport transport = Transport::kRest;  // The devices' offload protocol.
+  std::string transport = "rest";  // The devices' offload protocol.
   double offload_cost_per_ms = 0.01;  // load_aware.
   // A fraction of the devices sees this corruption (hiedge/data/corruptions.h); "" = none.
   std::string corruption;

@@ -39,6 +39,8 @@ nlohmann::json Figure(double value, const char* kind) { return {{"value", value}
 }  // namespace
 
 Result<HiBenchReport> RunHiBench(const HiBenchOptions& o) {
+  HIEDGE_ASSIGN_OR_RETURN(const eval::LinkProfile link,
+                          eval::ParseLinkProfile(o.link.empty() ? "loopback" : o.link));
   std::shared_ptr<InferenceBackend> local, remote;
   HIEDGE_ASSIGN_OR_RETURN(local, LoadModel(o.local_model, {"", o.threads}));
   HIEDGE_ASSIGN_OR_RETURN(remote, LoadModel(o.remote_model, {"", o.threads}));
@@ -50,8 +52,6 @@ Result<HiBenchReport> RunHiBench(const HiBenchOptions& o) {
   HIEDGE_RETURN_IF_ERROR(CheckDataFitsModel(test, remote->info().input_shape,
                                             remote->info().num_classes, remote->info().name));
   if (o.limit > 0) test = Head(test, o.limit);
-  HIEDGE_ASSIGN_OR_RETURN(const eval::LinkProfile link,
-                          eval::ParseLinkProfile(o.link.empty() ? "loopback" : o.link));
   std::vector<DeviceProfile> profiles;
   if (!o.profiles.empty()) {
     HIEDGE_ASSIGN_OR_RETURN(std::string text, ReadTextFile(o.profiles));

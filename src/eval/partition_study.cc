@@ -99,6 +99,8 @@ class BackgroundLoad {
 }  // namespace
 
 Result<PartitionStudy> RunPartitionStudy(const PartitionStudyOptions& o, const Dataset& all_test) {
+  HIEDGE_ASSIGN_OR_RETURN(const eval::LinkProfile link,
+                          eval::ParseLinkProfile(o.link.empty() ? "loopback" : o.link));
   const Dataset test = Head(all_test, o.images);
   if (test.size() == 0) return Status::InvalidArgument("no test images");
   HIEDGE_ASSIGN_OR_RETURN(TwoLevelModels models, LoadTwoLevelModels(o.two_level_config));
@@ -123,8 +125,8 @@ Result<PartitionStudy> RunPartitionStudy(const PartitionStudyOptions& o, const D
                        std::vector<double>(static_cast<size_t>(o.clusters), o.experts_per_server),
                        1.0};
   HIEDGE_ASSIGN_OR_RETURN(const auto placement, PlaceSecondLevelModels(input));
-  HIEDGE_ASSIGN_OR_RETURN(auto servers,
-                          LoopbackExpertServers::Start(models, placement, Payload::kFp32, shared));
+  HIEDGE_ASSIGN_OR_RETURN(
+      auto servers, LoopbackExpertServers::Start(models, placement, Payload::kFp32, shared, link));
 
   TwoLevelDevice two_level(models.first_level.get(), models.config, servers->clients(), 0,
                            o.deadline);
@@ -152,7 +154,8 @@ Result<PartitionStudy> RunPartitionStudy(const PartitionStudyOptions& o, const D
     std::vector<std::unique_ptr<OffloadClient>> endpoints;
     for (size_t c = 0; c < servers->size(); ++c) {
       endpoints.push_back(MakeOffloadClient(
-          {"127.0.0.1", servers->port(c), large_info.name + "_tail" + std::to_string(cut), true}));
+          {"127.0.0.1", servers->device_port(c), large_info.name + "_tail" + std::to_string(cut),
+           true}));
     }
     tail_clients.push_back(MakeMultiEndpointClient(std::move(endpoints)));
     OffloadClient* client = tail_clients.back().get();
@@ -192,6 +195,7 @@ Result<PartitionStudy> RunPartitionStudy(const PartitionStudyOptions& o, const D
   PartitionStudy study;
   study.load_requests_per_s = load.Stop();
   study.images = test.size();
+  study.link = link.name;
 
   const double n = static_cast<double>(test.size());
   for (size_t a = 0; a < approaches.size(); ++a) {
@@ -232,8 +236,8 @@ std::string PartitionStudy::ToTable() const {
   }
   out += fmt::sprintf(
       "%zu images per approach and load level; loaded: %.0f full L-ML requests/s "
-      "served to the background clients\n",
-      images, load_requests_per_s);
+      "served to the background clients; device link: %s\n",
+      images, load_requests_per_s, link);
   return out;
 }
 
@@ -253,7 +257,10 @@ std::string PartitionStudy::ToJson() const {
                          {"fallbacks", r.fallbacks}});
   }
   return nlohmann::json{
-             {"images", images}, {"load_requests_per_s", load_requests_per_s}, {"rows", rows_json}}
+             {"images", images},
+             {"link", link},
+             {"load_requests_per_s", load_requests_per_s},
+             {"rows", rows_json}}
              .dump(2) +
          "\n";
 }

@@ -26,6 +26,9 @@ struct PartitionStudyOptions {
   int rounds = 4;                   // Approaches interleaved in this many rounds.
   int load_clients_per_server = 2;  // Closed-loop L-ML clients per server when loaded.
   std::chrono::microseconds deadline{std::chrono::seconds(5)};
+  // The device's link to every server (eval/link_profile.h); "" or "loopback" = none.
+  // The background load reaches the servers directly.
+  std::string link;
 };
 
 struct PartitionStudyRow {
@@ -42,6 +45,7 @@ struct PartitionStudyRow {
 struct PartitionStudy {
   std::vector<PartitionStudyRow> rows;  // Two-level first, then every interior cut.
   size_t images = 0;
+  std::string link = "loopback";  // The device's link to the servers.
   double load_requests_per_s = 0;  // What the background clients got served, loaded phase.
   std::string ToTable() const;
   std::string ToJson() const;

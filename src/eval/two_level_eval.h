@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "eval/link_emulator.h"
 #include "hiedge/data/data.h"
 #include "hiedge/device/device.h"
 #include "hiedge/server/http_server.h"
@@ -183,20 +184,28 @@ std::vector<std::vector<double>> ScenarioDemand(int clusters, int superclasses, 
 class LoopbackExpertServers {
  public:
   // The clients send features as `payload` (fp32 or fp16). Every server also serves
-  // `shared` models (name, backend), e.g. a partitioned L-ML's tails.
+  // `shared` models (name, backend), e.g. a partitioned L-ML's tails. With a shaped
+  // `link`, the device reaches each server through its own LinkEmulator (device_port);
+  // port() stays the server's own, for the servers' other users.
   static Result<std::unique_ptr<LoopbackExpertServers>> Start(
       const TwoLevelModels& models, const std::vector<std::vector<int>>& placement,
       Payload payload = Payload::kFp32,
-      const std::vector<std::pair<std::string, std::shared_ptr<InferenceBackend>>>& shared = {});
+      const std::vector<std::pair<std::string, std::shared_ptr<InferenceBackend>>>& shared = {},
+      const eval::LinkProfile& link = eval::LinkProfile{"loopback"});
   ~LoopbackExpertServers();
   // clients()[c][s]: superclass s's expert on cluster c, null where not placed.
   const std::vector<std::vector<OffloadClient*>>& clients() const { return clients_; }
   void Stop(size_t cluster);
   int port(size_t cluster) const { return servers_[cluster]->port(); }
+  // Where the device connects: the cluster's link emulator, or the server itself.
+  int device_port(size_t cluster) const {
+    return links_.empty() ? port(cluster) : links_[cluster]->port();
+  }
   size_t size() const { return servers_.size(); }
 
  private:
   LoopbackExpertServers() = default;
+  std::vector<std::unique_ptr<eval::LinkEmulator>> links_;  // Stopped after the clients.
   std::vector<std::unique_ptr<InferenceService>> services_;
   std::vector<std::unique_ptr<HttpServer>> servers_;
   std::vector<std::unique_ptr<OffloadClient>> owned_clients_;
@@ -215,6 +224,7 @@ struct TwoLevelLoopbackOptions {
   std::chrono::microseconds deadline{std::chrono::milliseconds(500)};
   bool progress = true;
   double expert_budget = 0;  // Expert calls per image (ExpertCallBudget); 0 = unlimited.
+  eval::LinkProfile link{"loopback"};  // The device's link to every server.
 };
 Result<TwoLevelRunSummary> RunTwoLevelOnLoopback(const TwoLevelLoopbackOptions& options,
                                                  const Dataset& data,

@@ -41,7 +41,8 @@ OffloadOptions ExpertClientOptions(int port, int superclass, Payload payload) {
 
 Result<std::unique_ptr<LoopbackExpertServers>> LoopbackExpertServers::Start(
     const TwoLevelModels& models, const std::vector<std::vector<int>>& placement, Payload payload,
-    const std::vector<std::pair<std::string, std::shared_ptr<InferenceBackend>>>& shared) {
+    const std::vector<std::pair<std::string, std::shared_ptr<InferenceBackend>>>& shared,
+    const eval::LinkProfile& link) {
   std::unique_ptr<LoopbackExpertServers> l(new LoopbackExpertServers());
   const auto superclasses = models.experts.size();
   for (const std::vector<int>& held : placement) {
@@ -59,10 +60,19 @@ Result<std::unique_ptr<LoopbackExpertServers>> LoopbackExpertServers::Start(
     l->servers_.push_back(
         std::make_unique<HttpServer>(l->services_.back().get(), HttpServerOptions{"127.0.0.1", 0}));
     HIEDGE_RETURN_IF_ERROR(l->servers_.back()->Start());
+    if (link.shaped()) {
+      eval::LinkEmulatorOptions emulation;
+      emulation.link = link;
+      emulation.target_port = l->servers_.back()->port();
+      emulation.seed = l->servers_.size();
+      HIEDGE_ASSIGN_OR_RETURN(auto emulator, eval::LinkEmulator::Start(emulation));
+      l->links_.push_back(std::move(emulator));
+    }
     l->clients_.emplace_back(superclasses, nullptr);
+    const int device_port = l->device_port(l->servers_.size() - 1);
     for (int s : held) {
       l->owned_clients_.push_back(
-          MakeOffloadClient(ExpertClientOptions(l->servers_.back()->port(), s, payload)));
+          MakeOffloadClient(ExpertClientOptions(device_port, s, payload)));
       l->clients_.back()[static_cast<size_t>(s)] = l->owned_clients_.back().get();
     }
   }
@@ -84,7 +94,8 @@ Result<TwoLevelRunSummary> RunTwoLevelOnLoopback(const TwoLevelLoopbackOptions& 
                        std::vector<double>(static_cast<size_t>(o.clusters), o.experts_per_server),
                        1.0};
   HIEDGE_ASSIGN_OR_RETURN(*placement, PlaceSecondLevelModels(input));
-  HIEDGE_ASSIGN_OR_RETURN(auto servers, LoopbackExpertServers::Start(models, *placement));
+  HIEDGE_ASSIGN_OR_RETURN(auto servers, LoopbackExpertServers::Start(models, *placement,
+                                                                    Payload::kFp32, {}, o.link));
   TwoLevelDevice device(models.first_level.get(), models.config, servers->clients(), 0, o.deadline,
                         nullptr, o.expert_budget);
   double wall = 0;

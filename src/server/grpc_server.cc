@@ -1,3 +1,4 @@
+#include "server/memory_budget.h"
 #include "hiedge/server/grpc_server.h"
 
 #include "hiedge/common/clock.h"

@@ -13,7 +13,7 @@
 #include <unordered_map>
 
 #include "hiedge/server/http_server.h"
-#include "hiedge/server/memory_budget.h"
+#include "server/memory_budget.h"
 #include "server/http_routes.h"
 #include "server/worker_pool.h"
 

@@ -8,6 +8,7 @@
 #include "hiedge/common/clock.h"
 #include "hiedge/decision/decision.h"
 #include "hiedge/server/server.h"
+#include "server/service_impl.h"
 
 namespace hiedge {
 namespace {
@@ -99,7 +100,15 @@ protocol::Tensor Classify(const FloatTensor& logits, int k, const std::string& n
 
 }  // namespace
 
-InferenceService::Served InferenceService::MakeServed(std::shared_ptr<InferenceBackend> backend,
+InferenceService::InferenceService(ServiceLimits limits)
+    : impl_(std::make_unique<Impl>(limits)) {}
+InferenceService::~InferenceService() = default;
+const ServiceLimits& InferenceService::limits() const { return impl_->limits; }
+MemoryBudget& InferenceService::inflight_budget() { return impl_->budget; }
+bool InferenceService::IsReady() const { return impl_->ready.load(); }
+void InferenceService::SetReady(bool ready) { impl_->ready.store(ready); }
+
+InferenceService::Impl::Served InferenceService::Impl::MakeServed(std::shared_ptr<InferenceBackend> backend,
                                                       const BatchingConfig& batching,
                                                       const std::string& version,
                                                       std::shared_ptr<ModelStats> stats,
@@ -115,40 +124,40 @@ InferenceService::Served InferenceService::MakeServed(std::shared_ptr<InferenceB
 Status InferenceService::AddModel(const std::string& name,
                                   std::shared_ptr<InferenceBackend> backend,
                                   const BatchingConfig& batching, const std::string& version) {
-  return Install(name, std::move(backend), batching, version, /*replace=*/false);
+  return impl_->Install(name, std::move(backend), batching, version, /*replace=*/false);
 }
 
 Status InferenceService::ReplaceModel(const std::string& name,
                                       std::shared_ptr<InferenceBackend> backend,
                                       const BatchingConfig& batching, const std::string& version) {
-  return Install(name, std::move(backend), batching, version, /*replace=*/true);
+  return impl_->Install(name, std::move(backend), batching, version, /*replace=*/true);
 }
 
-Status InferenceService::Install(const std::string& name, std::shared_ptr<InferenceBackend> backend,
+Status InferenceService::Impl::Install(const std::string& name, std::shared_ptr<InferenceBackend> backend,
                                  const BatchingConfig& batching, const std::string& version,
                                  bool replace) {
   if (name.empty() || backend == nullptr || version.empty()) {
     return Status::InvalidArgument("model needs a name, a version and a backend");
   }
   Served old;  // Released after the lock: its batcher may wait for its worker.
-  std::lock_guard<std::mutex> lock(mu_);
-  const auto it = models_.find(name);
-  if (it != models_.end() && !replace) {
+  std::lock_guard<std::mutex> lock(mu);
+  const auto it = models.find(name);
+  if (it != models.end() && !replace) {
     return Status::InvalidArgument("model '" + name + "' is already served");
   }
   // Statistics and the admission controller carry over a replacement.
-  auto stats = it != models_.end() ? it->second.stats : std::make_shared<ModelStats>();
+  auto stats = it != models.end() ? it->second.stats : std::make_shared<ModelStats>();
   std::shared_ptr<Admission> admission;
-  if (it != models_.end() && it->second.admission) {
+  if (it != models.end() && it->second.admission) {
     admission = it->second.admission;
-  } else if (limits_.admission.slo_ms > 0) {
-    HIEDGE_RETURN_IF_ERROR(ValidateAdmissionOptions(limits_.admission));
-    admission = std::make_shared<Admission>(limits_.admission);
+  } else if (limits.admission.slo_ms > 0) {
+    HIEDGE_RETURN_IF_ERROR(ValidateAdmissionOptions(limits.admission));
+    admission = std::make_shared<Admission>(limits.admission);
   }
   Served fresh =
       MakeServed(std::move(backend), batching, version, std::move(stats), std::move(admission));
-  if (it == models_.end()) {
-    models_.emplace(name, std::move(fresh));
+  if (it == models.end()) {
+    models.emplace(name, std::move(fresh));
   } else {
     old = std::exchange(it->second, std::move(fresh));
   }
@@ -156,12 +165,12 @@ Status InferenceService::Install(const std::string& name, std::shared_ptr<Infere
 }
 
 Status InferenceService::RemoveModel(const std::string& name) {
-  Served old;
-  std::lock_guard<std::mutex> lock(mu_);
-  const auto it = models_.find(name);
-  if (it == models_.end()) return Status::NotFound("unknown model " + Quoted(name));
+  Impl::Served old;
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  const auto it = impl_->models.find(name);
+  if (it == impl_->models.end()) return Status::NotFound("unknown model " + Quoted(name));
   old = std::move(it->second);
-  models_.erase(it);
+  impl_->models.erase(it);
   return Status::Ok();
 }
 
@@ -169,11 +178,11 @@ protocol::ServerMetadata InferenceService::GetServerMetadata() const {
   return {kServerName, kServerVersion, {"binary_tensor_data", "classification"}};
 }
 
-Result<InferenceService::Served> InferenceService::Find(const std::string& model,
+Result<InferenceService::Impl::Served> InferenceService::Impl::Find(const std::string& model,
                                                         const std::string& version) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  const auto it = models_.find(model);
-  if (it == models_.end()) return Status::NotFound("unknown model " + Quoted(model));
+  std::lock_guard<std::mutex> lock(mu);
+  const auto it = models.find(model);
+  if (it == models.end()) return Status::NotFound("unknown model " + Quoted(model));
   if (!version.empty() && version != it->second.version) {
     return Status::NotFound("model '" + model + "' has no version " + Quoted(version));
   }
@@ -182,7 +191,7 @@ Result<InferenceService::Served> InferenceService::Find(const std::string& model
 
 Result<protocol::ModelMetadata> InferenceService::GetModelMetadata(
     const std::string& model, const std::string& version) const {
-  HIEDGE_ASSIGN_OR_RETURN(Served served, Find(model, version));
+  HIEDGE_ASSIGN_OR_RETURN(Impl::Served served, impl_->Find(model, version));
   const ModelInfo& info = served.backend->info();
   protocol::ModelMetadata m;
   m.name = model;
@@ -195,48 +204,48 @@ Result<protocol::ModelMetadata> InferenceService::GetModelMetadata(
 
 Result<InferenceService::ServedConfig> InferenceService::GetModelConfig(
     const std::string& model, const std::string& version) const {
-  HIEDGE_ASSIGN_OR_RETURN(Served served, Find(model, version));
+  HIEDGE_ASSIGN_OR_RETURN(Impl::Served served, impl_->Find(model, version));
   const ModelInfo& info = served.backend->info();
   return ServedConfig{model, served.version, "hiedge_" + info.architecture, info, served.batching};
 }
 
 Status InferenceService::CheckModelReady(const std::string& model,
                                          const std::string& version) const {
-  HIEDGE_ASSIGN_OR_RETURN(Served served, Find(model, version));
+  HIEDGE_ASSIGN_OR_RETURN(Impl::Served served, impl_->Find(model, version));
   return Status::Ok();
 }
 
-int64_t InferenceService::RowCap(const Served& served) const {
-  return served.batching.enabled() ? served.batching.max_batch_size : limits_.max_rows_per_request;
+int64_t InferenceService::Impl::RowCap(const Served& served) const {
+  return served.batching.enabled() ? served.batching.max_batch_size : limits.max_rows_per_request;
 }
 
 Result<int64_t> InferenceService::MaxRowsPerRequest(const std::string& model) const {
-  HIEDGE_ASSIGN_OR_RETURN(Served served, Find(model, ""));
-  return RowCap(served);
+  HIEDGE_ASSIGN_OR_RETURN(Impl::Served served, impl_->Find(model, ""));
+  return impl_->RowCap(served);
 }
 
 int64_t InferenceService::PendingRequests() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(impl_->mu);
   int64_t pending = 0;
-  for (const auto& [name, served] : models_) pending += served.stats->pending_requests.load();
+  for (const auto& [name, served] : impl_->models) pending += served.stats->pending_requests.load();
   return pending;
 }
 
 std::vector<std::string> InferenceService::ModelNames() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(impl_->mu);
   std::vector<std::string> names;
-  for (const auto& [name, served] : models_) names.push_back(name);
+  for (const auto& [name, served] : impl_->models) names.push_back(name);
   return names;
 }
 
 Result<ModelStats::Snapshot> InferenceService::GetModelStats(const std::string& model) const {
-  HIEDGE_ASSIGN_OR_RETURN(Served served, Find(model, ""));
+  HIEDGE_ASSIGN_OR_RETURN(Impl::Served served, impl_->Find(model, ""));
   return served.stats->Read();
 }
 
 Result<protocol::ModelStatisticsReport> InferenceService::GetStatisticsReport(
     const std::string& model, const std::string& version) const {
-  HIEDGE_ASSIGN_OR_RETURN(Served served, Find(model, version));
+  HIEDGE_ASSIGN_OR_RETURN(Impl::Served served, impl_->Find(model, version));
   const ModelStats::Snapshot x = served.stats->Read();
   return protocol::MakeStatisticsReport(
       model, served.version,
@@ -247,12 +256,12 @@ Result<protocol::ModelStatisticsReport> InferenceService::GetStatisticsReport(
 Result<protocol::InferResponse> InferenceService::Infer(const std::string& model,
                                                         const std::string& version,
                                                         const protocol::InferRequest& request) {
-  HIEDGE_ASSIGN_OR_RETURN(Served served, Find(model, version));
+  HIEDGE_ASSIGN_OR_RETURN(Impl::Served served, impl_->Find(model, version));
   ModelStats& stats = *served.stats;
   const auto start = std::chrono::steady_clock::now();
   stats.pending_requests.fetch_add(1);
   ExecutionTimes times;
-  Result<protocol::InferResponse> response = InferOn(served, model, request, &times);
+  Result<protocol::InferResponse> response = impl_->InferOn(served, model, request, &times);
   stats.pending_requests.fetch_sub(1);
   const auto elapsed_us =
       static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
@@ -272,7 +281,7 @@ Result<protocol::InferResponse> InferenceService::Infer(const std::string& model
   return response;
 }
 
-Status InferenceService::Admit(const Served& served, const protocol::InferRequest& request) {
+Status InferenceService::Impl::Admit(const Served& served, const protocol::InferRequest& request) {
   if (!served.admission) return Status::Ok();
   const int64_t queued_rows = served.batcher->QueuedRows();
   const int64_t now = SteadyMicros();
@@ -284,30 +293,30 @@ Status InferenceService::Admit(const Served& served, const protocol::InferReques
 }
 
 bool InferenceService::RunsInline(const std::string& model, size_t body_bytes) const {
-  if (limits_.inline_below_us <= 0 || body_bytes > limits_.inline_max_body_bytes) return false;
-  auto served = Find(model, "");
+  if (impl_->limits.inline_below_us <= 0 || body_bytes > impl_->limits.inline_max_body_bytes) return false;
+  auto served = impl_->Find(model, "");
   if (!served.ok() || served->batcher) return false;
   const uint64_t answered = served->stats->request_success.load();
   if (answered < 100) return false;  // Not enough seen to call it cheap.
   const double mean_us =
       static_cast<double>(served->stats->compute_duration_us.load()) / static_cast<double>(answered);
-  return mean_us <= limits_.inline_below_us;
+  return mean_us <= impl_->limits.inline_below_us;
 }
 
 int64_t InferenceService::OffloadPricePpm(const std::string& model) const {
-  auto served = Find(model, "");
+  auto served = impl_->Find(model, "");
   if (!served.ok() || !served->admission) return -1;
   std::lock_guard<std::mutex> lock(served->admission->mu);
   return served->admission->controller.PricePpm(SteadyMicros());
 }
 
-Result<protocol::InferResponse> InferenceService::InferOn(const Served& served,
+Result<protocol::InferResponse> InferenceService::Impl::InferOn(const Served& served,
                                                           const std::string& model,
                                                           const protocol::InferRequest& request,
                                                           ExecutionTimes* times) {
   const ModelInfo& info = served.backend->info();
   HIEDGE_RETURN_IF_ERROR(
-      ValidateInput(request, info, RowCap(served), limits_.allow_non_finite_inputs));
+      ValidateInput(request, info, RowCap(served), limits.allow_non_finite_inputs));
   int classification = 0;
   for (const protocol::RequestedOutput& o : request.outputs) {
     if (o.name != info.output_name) {

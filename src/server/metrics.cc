@@ -12,18 +12,19 @@
 
 #include "hiedge/common/clock.h"
 #include "hiedge/server/server.h"
+#include "server/service_impl.h"
 
 namespace hiedge {
 
 int InferenceService::AddMetricsSource(MetricsSource source) {
-  std::lock_guard<std::mutex> lock(mu_);
-  metrics_sources_[next_metrics_source_] = std::move(source);
-  return next_metrics_source_++;
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->metrics_sources[impl_->next_metrics_source] = std::move(source);
+  return impl_->next_metrics_source++;
 }
 
 void InferenceService::RemoveMetricsSource(int id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  metrics_sources_.erase(id);
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->metrics_sources.erase(id);
 }
 
 namespace {
@@ -33,7 +34,7 @@ constexpr size_t kMaxClientLabels = 32;
 
 }  // namespace
 
-void InferenceService::AddServerTimeHistogram(Admission& admission,
+void InferenceService::Impl::AddServerTimeHistogram(Admission& admission,
                                               const prometheus::Labels& labels,
                                               prometheus::Registry& registry) {
   AdmissionController::Counters c;
@@ -56,7 +57,7 @@ void InferenceService::AddServerTimeHistogram(Admission& admission,
       .ObserveMultiple(increments, slo_ms > 0 ? c.server_time_sum_ms / slo_ms : 0);
 }
 
-void InferenceService::AddAdmissionMetrics(
+void InferenceService::Impl::AddAdmissionMetrics(
     const Served& served, const std::function<void(const BackendMetric&)>& add) {
   AdmissionController::Counters c;
   std::vector<AdmissionController::ClientCount> clients;
@@ -146,7 +147,7 @@ std::string InferenceService::RenderMetrics() const {
     }
   };
   for (const std::string& name : ModelNames()) {
-    auto served = Find(name, "");
+    auto served = impl_->Find(name, "");
     if (!served.ok()) continue;  // Removed between listing and reading.
     const auto snapshot = std::make_optional(served->stats->Read());
     const prometheus::Labels labels = {{"model", name}, {"version", served->version}};
@@ -160,15 +161,15 @@ std::string InferenceService::RenderMetrics() const {
     pending.Add(labels).Set(static_cast<double>(snapshot->pending_requests));
     for (const BackendMetric& m : served->backend->Metrics()) add_backend_metric(m, labels);
     if (served->admission) {
-      AddAdmissionMetrics(*served,
+      Impl::AddAdmissionMetrics(*served,
                           [&](const BackendMetric& m) { add_backend_metric(m, labels); });
-      AddServerTimeHistogram(*served->admission, labels, registry);
+      Impl::AddServerTimeHistogram(*served->admission, labels, registry);
     }
   }
   std::vector<MetricsSource> sources;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& [id, source] : metrics_sources_) sources.push_back(source);
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    for (const auto& [id, source] : impl_->metrics_sources) sources.push_back(source);
   }
   for (const MetricsSource& source : sources) {
     for (const BackendMetric& m : source()) add_backend_metric(m, {});

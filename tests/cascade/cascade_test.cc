@@ -284,7 +284,7 @@ TEST(CascadeSpecTest, ParsesAndResolvesPaths) {
   EXPECT_EQ(spec->decision, "/abs/decision.json");
   EXPECT_EQ(spec->next.host, "10.0.0.2");
   EXPECT_EQ(spec->next.port, 8001);
-  EXPECT_EQ(spec->next.transport, Transport::kGrpc);
+  EXPECT_EQ(spec->next.transport, "grpc");
   EXPECT_EQ(spec->next.payload, Payload::kFp16);
   EXPECT_EQ(spec->deadline, std::chrono::milliseconds(40));
   EXPECT_EQ(spec->max_connections, 4);

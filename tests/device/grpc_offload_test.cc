@@ -27,7 +27,7 @@ OffloadOptions GrpcOptions(int port) {
   OffloadOptions o;
   o.port = port;
   o.model = "remote";
-  o.transport = Transport::kGrpc;
+  o.transport = "grpc";
   return o;
 }
 

@@ -12,6 +12,17 @@ cmake --install "$BUILD" --prefix "$WORK/prefix" >/dev/null
 test -x "$WORK/prefix/bin/hiedge-device"
 test -f "$WORK/prefix/share/hiedge/models/sml.onnx"
 
+# The curated API: study and training headers are not installed, and every installed
+# header compiles alone against the installed tree (it includes only installed headers).
+for absent in torch/train.h decision/ee_search.h data/corruptions.h decision/qos_plan.h; do
+  test ! -e "$WORK/prefix/include/hiedge/$absent"
+done
+headers="$(cd "$WORK/prefix/include" && find hiedge -name '*.h' | sort)"
+test "$(echo "$headers" | wc -l)" -ge 30
+echo "$headers" | xargs -P 2 -I{} sh -c \
+  'echo "#include \"{}\"" | g++ -std=c++20 -fsyntax-only -x c++ -I"$1/prefix/include" - ||
+   { echo "installed header not self-contained: {}" >&2; exit 255; }' _ "$WORK"
+
 cmake -S "$SOURCE/examples/consumer" -B "$WORK/cmake-build" -DCMAKE_PREFIX_PATH="$WORK/prefix" \
   -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$WORK/cmake-build" >/dev/null

@@ -52,7 +52,7 @@ class DeviceProcessTest : public ::testing::Test {
     ASSERT_TRUE(servers_->ok());
   }
   std::vector<std::string> Device(const std::string& binary = HIEDGE_DEVICE_BINARY) {
-    return DeviceOn(servers_->port(Transport::kRest), binary);
+    return DeviceOn(servers_->port("rest"), binary);
   }
   // The device offloading to 127.0.0.1:`port` (a proxy, another server).
   std::vector<std::string> DeviceOn(int port, const std::string& binary = HIEDGE_DEVICE_BINARY) {
@@ -290,7 +290,7 @@ TEST_F(DeviceProcessTest, AKilledLearnerRestartsFromItsLastCheckpointCountingEac
 TEST_F(DeviceProcessTest, LoadAwareOffloadingAsksASlowServerLess) {
   const std::string decision_dir = (dir_ / "decision").string();
   ASSERT_NO_FATAL_FAILURE(CalibrateDefault(decision_dir));
-  testing::FaultProxy slow(servers_->port(Transport::kRest));
+  testing::FaultProxy slow(servers_->port("rest"));
   slow.set_delay(std::chrono::milliseconds(20));
   int offloaded[2] = {0, 0};
   for (int aware = 0; aware < 2; ++aware) {
@@ -352,7 +352,7 @@ TEST_F(DeviceProcessTest, ARefusedTokenStopsOffloadingAndExitsFive) {
 // A hung server (accepts, never answers): after three timeouts the breaker opens and
 // the rest fall back at once, instead of each waiting its whole deadline (40 x 300 ms).
 TEST_F(DeviceProcessTest, AHungServerCostsAFewDeadlinesNotOnePerSample) {
-  testing::FaultProxy hung(servers_->port(Transport::kRest));
+  testing::FaultProxy hung(servers_->port("rest"));
   hung.set_mode(testing::FaultProxy::Mode::kStall);
   std::vector<std::string> args = DeviceOn(hung.port());
   args.insert(args.end(), {"--data", kFashionMnistDir, "--limit", "40", "--theta", "1.1",
@@ -594,7 +594,7 @@ TEST_F(DeviceProcessTest, BadUsageAndMissingFilesHaveTheirExitCodes) {
 
 TEST_F(DeviceProcessTest, TheGrpcBuildOffloadsOverGrpc) {
   auto args = Device(HIEDGE_DEVICE_GRPC_BINARY);
-  args[6] = "127.0.0.1:" + std::to_string(servers_->port(Transport::kGrpc));
+  args[6] = "127.0.0.1:" + std::to_string(servers_->port("grpc"));
   args.insert(args.end(), {"--transport", "grpc", "--data", kFashionMnistDir, "--limit", "100",
                            "--theta", "0.9"});
   ASSERT_EQ(RunProcess(args, dir_.path()), 0) << Stderr();

@@ -46,12 +46,12 @@ TEST(AdmissionProcessTest, RefusalsAreImmediateOnBothTransportsAndCarryThePrice)
   int http_port = 0, grpc_port = 0;
   ASSERT_TRUE(server.WaitServing(&http_port, &grpc_port)) << server.Log();
 
-  for (Transport transport : {Transport::kRest, Transport::kGrpc}) {
+  for (const std::string transport : {"rest", "grpc"}) {
     OffloadOptions o;
     o.model = "lml";
     o.transport = transport;
-    o.port = transport == Transport::kRest ? http_port : grpc_port;
-    o.client_id = transport == Transport::kRest ? "dev-rest" : "dev-grpc";
+    o.port = transport == "rest" ? http_port : grpc_port;
+    o.client_id = transport == "rest" ? "dev-rest" : "dev-grpc";
     auto client = MakeOffloadClient(o);
     ServerReport report;
     // The first request teaches the server a row's cost (it may be admitted or not).

@@ -49,7 +49,7 @@ TEST(GrpcAttackProcessTest, RapidResetLeavesMemoryThreadsAndLegitimateCallersAlo
 
   OffloadOptions link;
   link.port = grpc_port;
-  link.transport = Transport::kGrpc;
+  link.transport = "grpc";
   link.model = "sml";
   link.bearer_token = token;
   link.max_retries = 0;

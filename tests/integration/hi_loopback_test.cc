@@ -117,7 +117,7 @@ TEST_F(HiLoopbackTest, Uint8PixelsAnswerExactlyAsFp32ForAQuarterOfTheBytes) {
   ASSERT_TRUE(servers.ok());
   const Dataset batch = Head(*subset_, 64);
   const FloatTensor images{{64, 1, 28, 28}, batch.images};
-  for (Transport transport : {Transport::kRest, Transport::kGrpc}) {
+  for (const std::string transport : {"rest", "grpc"}) {
     OffloadOptions options{"127.0.0.1", servers.port(transport), "lml", true};
     options.transport = transport;
     auto fp32 = MakeOffloadClient(options)->Infer(images, std::chrono::seconds(10));

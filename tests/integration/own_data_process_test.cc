@@ -114,7 +114,7 @@ TEST_F(OwnDataProcessTest, ImageFolderTrainsAndStreamsThroughHiedgeDevice) {
   ASSERT_TRUE(servers.ok());
   ASSERT_EQ(RunProcess({HIEDGE_DEVICE_BINARY, "--local", kModels + "/sml.json", "--out",
                         (dir_ / "out").string(), "--server",
-                        "127.0.0.1:" + std::to_string(servers.port(Transport::kRest)), "--data",
+                        "127.0.0.1:" + std::to_string(servers.port("rest")), "--data",
                         images.string(), "--theta", "0.9"},
                        dir_.path()),
             0)

@@ -38,7 +38,7 @@ using Clock = std::chrono::steady_clock;
 using testing::ServerProcess;
 const std::string kModels = std::string(HIEDGE_SOURCE_DIR) + "/models";
 
-class ServerKillTest : public ::testing::TestWithParam<Transport> {};
+class ServerKillTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ServerKillTest, EverySampleAnsweredOnceAndOffloadResumesWithinTwoSeconds) {
   auto local = LoadModel(kModels + "/sml.json");
@@ -56,7 +56,7 @@ TEST_P(ServerKillTest, EverySampleAnsweredOnceAndOffloadResumesWithinTwoSeconds)
   OffloadOptions options;
   options.model = "sml";
   options.transport = GetParam();
-  options.port = GetParam() == Transport::kGrpc ? grpc_port : http_port;
+  options.port = GetParam() == "grpc" ? grpc_port : http_port;
   auto client = MakeOffloadClient(options);
   // Always offload: the server's answer (the same S-ML) equals the local one, so the
   // check below is about delivery, not accuracy.
@@ -130,8 +130,8 @@ TEST_P(ServerKillTest, EverySampleAnsweredOnceAndOffloadResumesWithinTwoSeconds)
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, ServerKillTest,
-                         ::testing::Values(Transport::kRest, Transport::kGrpc),
-                         testing::TransportTestName<::testing::TestParamInfo<Transport>>);
+                         ::testing::Values(std::string("rest"), std::string("grpc")),
+                         testing::TransportTestName<::testing::TestParamInfo<std::string>>);
 
 // SIGTERM with requests in flight: readiness drops at once and stays down for
 // --drain-min-seconds, requests in flight and those sent meanwhile are all answered,
@@ -151,7 +151,7 @@ TEST(ServerProcessTest, SigtermDrainsWithRequestsInFlight) {
     clients.emplace_back([&, c] {
       OffloadOptions link;
       link.port = c % 2 == 0 ? http_port : grpc_port;
-      link.transport = c % 2 == 0 ? Transport::kRest : Transport::kGrpc;
+      link.transport = c % 2 == 0 ? "rest" : "grpc";
       link.model = "sml";
       link.max_retries = 0;
       auto client = MakeOffloadClient(link);

@@ -102,9 +102,22 @@ TEST(ModelCardTest, RejectsBadCards) {
           .ok());
   EXPECT_FALSE(
       ModelCard::FromJson(
-          R"({"name":"m","architecture":"vgg","weights":"w","input_shape":[1,28,28],"num_classes":10,"format":"tflite"})")
+          R"({"name":"m","architecture":"vgg","weights":"w","input_shape":[1,28,28],"num_classes":10,"format":"TF Lite"})")
           .ok());
   EXPECT_EQ(ReadModelCard("/nonexistent.json").status().code(), StatusCode::kNotFound);
+}
+
+// Formats come from the backend registry: a well-formed format no backend reads parses,
+// and LoadModel refuses it naming what this build reads.
+TEST(ModelCardTest, FormatsNoBackendReadsAreRefusedByLoadModelWithTheRegisteredOnes) {
+  auto card = ModelCard::FromJson(
+      R"({"name":"m","architecture":"vgg","weights":"w","input_shape":[1,28,28],"num_classes":10,"format":"tflite"})");
+  ASSERT_TRUE(card.ok()) << card.status().ToString();
+  const auto loaded = LoadModelFromCard(*card, "/tmp");
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.status().message().find("tflite"), std::string::npos);
+  EXPECT_NE(loaded.status().message().find("xnnpack (onnx)"), std::string::npos)
+      << loaded.status().message();
 }
 
 TEST(LoadModelTest, MissingWeightsAndUnknownArchitectureFailCleanly) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "server/memory_budget.h"
 #include "hiedge/server/http_server.h"
 #include "testing/eventually.h"
 #include "testing/fake_backend.h"

@@ -32,16 +32,16 @@ class BothServers {
   BothServers& operator=(const BothServers&) = delete;
 
   bool ok() const { return ok_; }
-  int port(Transport transport) const {
-    return transport == Transport::kGrpc ? grpc_->port() : http_->port();
+  int port(const std::string& transport) const {
+    return transport == "grpc" ? grpc_->port() : http_->port();
   }
   // Options reaching `model` over `transport` (binary tensors on REST).
-  OffloadOptions Link(Transport transport, const std::string& model) const {
+  OffloadOptions Link(const std::string& transport, const std::string& model) const {
     OffloadOptions o{"127.0.0.1", port(transport), model, true};
     o.transport = transport;
     return o;
   }
-  std::unique_ptr<OffloadClient> Client(Transport transport, const std::string& model) const {
+  std::unique_ptr<OffloadClient> Client(const std::string& transport, const std::string& model) const {
     return MakeOffloadClient(Link(transport, model));
   }
 
@@ -54,7 +54,7 @@ class BothServers {
 // Test-name suffix for a Transport parameter: "Rest" or "Grpc".
 template <typename ParamInfo>
 std::string TransportTestName(const ParamInfo& info) {
-  return info.param == Transport::kGrpc ? "Grpc" : "Rest";
+  return info.param == "grpc" ? "Grpc" : "Rest";
 }
 
 }  // namespace hiedge::testing

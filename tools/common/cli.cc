@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "common/files.h"
+#include "hiedge/device/device.h"
 
 namespace hiedge::cli {
 namespace {
@@ -29,6 +30,17 @@ CLI::Validator NumberAtLeast(double least, bool strictly, const std::string& wha
 
 CLI::Validator NonNegative() { return NumberAtLeast(0, false, ">= 0"); }
 CLI::Validator Positive() { return NumberAtLeast(0, true, "> 0"); }
+
+CLI::Validator RegisteredTransport() {
+  std::string names;
+  for (const std::string& n : RegisteredOffloadTransports()) names += (names.empty() ? "" : "|") + n;
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        const Result<std::string> transport = ParseTransport(value);
+        return transport.ok() ? std::string() : transport.status().message();
+      },
+      "{" + names + "}");
+}
 
 Status AppendMarkdown(const std::string& path, const std::string& markdown) {
   HIEDGE_ASSIGN_OR_RETURN(std::string existing, ReadTextFile(path));

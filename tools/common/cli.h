@@ -14,6 +14,9 @@ namespace hiedge::cli {
 // than CLI11's "not in range 0 to 1.797...e+308").
 CLI::Validator NonNegative();
 CLI::Validator Positive();
+// A transport this program registered (hiedge/device/device.h: RegisteredOffloadTransports);
+// the error names the registered ones.
+CLI::Validator RegisteredTransport();
 
 // FailedPrecondition when `path` exists and `force` is not set: commands never
 // overwrite shipped models or configs by accident.

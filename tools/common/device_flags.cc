@@ -68,7 +68,7 @@ void AddDeviceFlags(CLI::App* cmd, DeviceFlags* a) {
       ->capture_default_str();
   cmd->add_option("--transport", a->transport,
                   "Offload protocol: rest or grpc (the server's gRPC port)")
-      ->check(CLI::IsMember({"rest", "grpc"}))
+      ->check(RegisteredTransport())
       ->capture_default_str();
   cmd->add_option("--tls-root-cert", a->server.tls_root_cert_file,
                   "gRPC over TLS, trusting this PEM root")
@@ -184,11 +184,6 @@ Result<DeviceSetup> SetUpDevice(const DeviceFlags& a) {
   OffloadOptions server = a.server;
   HIEDGE_ASSIGN_OR_RETURN(server.transport, ParseTransport(a.transport));
   HIEDGE_ASSIGN_OR_RETURN(server.payload, ParsePayload(a.payload));
-  if (!OffloadTransportAvailable(server.transport)) {
-    return Status::InvalidArgument("--transport " + a.transport +
-                                   ": this build has no client for it (hiedge-device offloads "
-                                   "over REST; hiedge-device-grpc adds gRPC)");
-  }
   std::vector<std::unique_ptr<OffloadClient>> links;
   for (const std::string& endpoint : a.endpoints) {
     OffloadOptions o = server;

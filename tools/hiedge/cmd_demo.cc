@@ -50,6 +50,11 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   cmd->add_option("--limit", o.limit, "Test samples (0 = all 10,000)")->capture_default_str();
+  cmd->add_option("--link", o.link,
+                  "The device's link to the server: wifi, ble, lan100, cellular, loopback, or "
+                  "up=B/s,down=B/s,delay=MS,jitter=MS,loss=P (docs/links.md; with a slow link "
+                  "use --limit)")
+      ->default_str("loopback");
   cmd->add_option("--port", o.port, "Server port (0 = any free)")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();

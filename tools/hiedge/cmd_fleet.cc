@@ -88,7 +88,7 @@ void AddFleetCommand(CLI::App& app, int* exit_code) {
                   "With --server and --transport grpc: each running server's gRPC host:port");
   cmd->add_option("--serve-arg", o.serve_args, "Extra argument for the started servers (repeat)");
   cmd->add_option("--transport", a->transport, "Devices' offload protocol: rest or grpc")
-      ->check(CLI::IsMember({"rest", "grpc"}))
+      ->check(RegisteredTransport())
       ->capture_default_str();
   cmd->add_option("--local", o.sml_cards,
                   "S-ML model card; repeat for a mixed fleet (devices take them in turn, each "

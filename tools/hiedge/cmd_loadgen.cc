@@ -53,7 +53,7 @@ void AddLoadgenCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--model", a->options.server.model, "Model to load the server with")
       ->capture_default_str();
   cmd->add_option("--transport", a->transport, "rest, or grpc (then --server names the gRPC port)")
-      ->check(CLI::IsMember({"rest", "grpc"}))
+      ->check(RegisteredTransport())
       ->capture_default_str();
   cmd->add_option("--tls-root-cert", a->options.server.tls_root_cert_file,
                   "gRPC over TLS, trusting this PEM root")

@@ -49,6 +49,10 @@ void AddPartitionCommand(CLI::App& app, int* exit_code) {
                   "Closed-loop full L-ML clients per server in the loaded phase")
       ->check(Positive())
       ->capture_default_str();
+  cmd->add_option("--link", a->study.link,
+                  "The device's link to every server: wifi, ble, lan100, cellular, loopback, "
+                  "or up=B/s,down=B/s,delay=MS,jitter=MS,loss=P (docs/links.md)")
+      ->default_str("loopback");
   AddStudyOutputOptions(cmd, &a->outputs);
   cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(RunPartition(*a)); });
 }

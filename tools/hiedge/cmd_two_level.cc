@@ -211,7 +211,7 @@ Status RunTwoLevelDeviceCommand(const TwoLevelDeviceArgs& a) {
   HIEDGE_ASSIGN_OR_RETURN(TwoLevelConfig config, ReadTwoLevelConfig(a.config));
   HIEDGE_ASSIGN_OR_RETURN(auto first,
                           LoadModel(CardDirectory(a.config) + "/" + config.feature_model));
-  HIEDGE_ASSIGN_OR_RETURN(Transport transport, ParseTransport(a.transport));
+  HIEDGE_ASSIGN_OR_RETURN(const std::string transport, ParseTransport(a.transport));
   HIEDGE_ASSIGN_OR_RETURN(const Payload payload, ParsePayload(a.payload));
   if (payload == Payload::kUint8Pixels) {
     return Status::InvalidArgument("--payload uint8 is for images; experts take features");
@@ -284,7 +284,7 @@ void AddTwoLevelDeviceCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(1, 5))
       ->capture_default_str();
   cmd->add_option("--transport", a->transport, "rest or grpc")
-      ->check(CLI::IsMember({"rest", "grpc"}))
+      ->check(RegisteredTransport())
       ->capture_default_str();
   cmd->add_option("--payload", a->payload,
                   "Feature datatype on the wire: fp32, or fp16 (half the bytes, rounded)")

@@ -55,8 +55,6 @@ class OffloadClient {
   }
 };
 
-enum class Transport { kRest, kGrpc };
-
 // How an offload request carries its tensor.
 enum class Payload {
   kFp32,
@@ -81,7 +79,9 @@ struct OffloadOptions {
   int max_retries = 2;
   std::chrono::microseconds backoff_base{std::chrono::milliseconds(2)};
   uint64_t jitter_seed = 1;
-  Transport transport = Transport::kRest;
+  // A registered offload transport's name: "rest" (built in), "grpc" (hiedge_device_grpc),
+  // or any other this program registered (RegisterOffloadTransport).
+  std::string transport = "rest";
   std::string tls_root_cert_file;  // gRPC: non-empty = TLS, trusting this PEM root.
   Payload payload = Payload::kFp32;
   // Sent as the hiedge-client-id header / metadata when set (the server's quotas key
@@ -93,15 +93,21 @@ struct OffloadOptions {
 // a gRPC channel that reconnects by itself after a server restart), for the transport
 // options.transport names. REST is built into hiedge_device; gRPC is registered by
 // hiedge_device_grpc (hiedge/device/device_grpc.h). A transport this program has not
-// registered gives a client whose every call fails with FailedPrecondition (check
-// OffloadTransportAvailable first to refuse at start-up).
+// registered gives a client whose every call fails with FailedPrecondition (check with
+// ParseTransport first to refuse at start-up).
 std::unique_ptr<OffloadClient> MakeOffloadClient(const OffloadOptions& options);
 
-// The transport registry: one factory per Transport. Thread-safe.
+// The transport registry: one factory per name (1-32 characters of [a-z0-9_-]; a second
+// registration of a name replaces the first). Adding a transport is one folder that
+// registers its factory: MakeOffloadClient, ParseTransport and every command's
+// --transport read this registry. Thread-safe.
 using OffloadClientFactory =
     std::function<std::unique_ptr<OffloadClient>(const OffloadOptions& options)>;
-void RegisterOffloadTransport(Transport transport, OffloadClientFactory factory);
-bool OffloadTransportAvailable(Transport transport);
+// InvalidArgument for a malformed name or an empty factory.
+Status RegisterOffloadTransport(const std::string& name, OffloadClientFactory factory);
+bool OffloadTransportAvailable(const std::string& name);
+// The registered names, sorted.
+std::vector<std::string> RegisteredOffloadTransports();
 
 // An OffloadClient over several servers: each request goes to the endpoint the
 // selector chooses; when it fails with time left, the next choice is tried (each
@@ -111,8 +117,9 @@ std::unique_ptr<OffloadClient> MakeMultiEndpointClient(
     std::vector<std::unique_ptr<OffloadClient>> endpoints, EndpointSelectorOptions options = {},
     MicrosClock clock = nullptr);
 
-// "rest" or "grpc"; InvalidArgument otherwise.
-Result<Transport> ParseTransport(const std::string& name);
+// `name` when a transport of that name is registered; InvalidArgument naming the
+// registered ones otherwise.
+Result<std::string> ParseTransport(const std::string& name);
 // "fp32", "fp16" or "uint8"; InvalidArgument otherwise. PayloadName is the inverse.
 Result<Payload> ParsePayload(const std::string& name);
 const char* PayloadName(Payload payload);

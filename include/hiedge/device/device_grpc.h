@@ -4,7 +4,7 @@
 
 namespace hiedge {
 
-// Registers Transport::kGrpc with MakeOffloadClient. Idempotent; call before making
+// Registers "grpc" with MakeOffloadClient. Idempotent; call before making
 // gRPC clients.
 void RegisterGrpcOffloadTransport();
 

@@ -3,27 +3,24 @@
 // http_server.h) are thin adapters over InferenceService.
 #pragma once
 
-#include <atomic>
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "hiedge/server/admission.h"
 #include "hiedge/server/batching.h"
-#include "hiedge/server/memory_budget.h"
 #include "hiedge/engine/model.h"
 #include "hiedge/server/model_stats.h"
 #include "hiedge/protocol/protocol.h"
 #include "hiedge/common/status.h"
 
-namespace prometheus {
-class Registry;
-}
-
 namespace hiedge {
+
+class MemoryBudget;  // src/server/memory_budget.h: the transports' charge per request.
 
 inline constexpr const char* kServerName = "hiedge";
 inline constexpr const char* kServerVersion = "0.1.0";
@@ -51,15 +48,19 @@ struct ServiceLimits {
   size_t inline_max_body_bytes = 64 << 10;
 };
 
-// Thread-safe: all methods may be called concurrently.
+// Thread-safe: all methods may be called concurrently. Owns the backends it serves
+// (shared with requests in flight) and their batchers; its state is private
+// (src/server/service_impl.h).
 class InferenceService {
  public:
-  explicit InferenceService(ServiceLimits limits = {})
-      : limits_(limits), budget_(limits.inflight_budget_bytes) {}
+  explicit InferenceService(ServiceLimits limits = {});
+  ~InferenceService();
+  InferenceService(const InferenceService&) = delete;
+  InferenceService& operator=(const InferenceService&) = delete;
 
-  const ServiceLimits& limits() const { return limits_; }
-  // The server-wide in-flight budget the transports charge.
-  MemoryBudget& inflight_budget() { return budget_; }
+  const ServiceLimits& limits() const;
+  // The server-wide in-flight budget the transports charge (src/server/memory_budget.h).
+  MemoryBudget& inflight_budget();
   // Largest rows per request `model` takes (its max_batch_size with dynamic batching,
   // else limits().max_rows_per_request). NotFound for an unknown model.
   Result<int64_t> MaxRowsPerRequest(const std::string& model) const;
@@ -77,9 +78,9 @@ class InferenceService {
   Status RemoveModel(const std::string& name);
 
   bool IsLive() const { return true; }
-  bool IsReady() const { return ready_.load(); }
+  bool IsReady() const;
   // Goes false during shutdown so load balancers stop sending work.
-  void SetReady(bool ready) { ready_.store(ready); }
+  void SetReady(bool ready);
 
   protocol::ServerMetadata GetServerMetadata() const;
   // Version "" means the latest. NotFound for an unknown model or version.
@@ -129,45 +130,8 @@ class InferenceService {
                                         const protocol::InferRequest& request);
 
  private:
-  struct Admission {  // One model's controller; carried over a replacement like stats.
-    explicit Admission(const AdmissionOptions& options) : controller(options) {}
-    std::mutex mu;
-    AdmissionController controller;  // Guarded by mu.
-  };
-  struct Served {
-    std::string version;
-    BatchingConfig batching;
-    std::shared_ptr<InferenceBackend> backend;
-    std::shared_ptr<ModelStats> stats;
-    std::shared_ptr<DynamicBatcher> batcher;  // Null without dynamic batching.
-    std::shared_ptr<Admission> admission;     // Null unless batched under an SLO.
-  };
-  int64_t RowCap(const Served& served) const;
-  static Served MakeServed(std::shared_ptr<InferenceBackend> backend,
-                           const BatchingConfig& batching, const std::string& version,
-                           std::shared_ptr<ModelStats> stats,
-                           std::shared_ptr<Admission> admission);
-  // Admission's verdict on a request for a batched model under an SLO (OK otherwise).
-  static Status Admit(const Served& served, const protocol::InferRequest& request);
-  static void AddAdmissionMetrics(const Served& served,
-                                  const std::function<void(const BackendMetric&)>& add);
-  static void AddServerTimeHistogram(Admission& admission, const std::map<std::string, std::string>& labels,
-                                     prometheus::Registry& registry);
-  // AddModel (replace = false) and ReplaceModel (replace = true).
-  Status Install(const std::string& name, std::shared_ptr<InferenceBackend> backend,
-                 const BatchingConfig& batching, const std::string& version, bool replace);
-  Result<Served> Find(const std::string& model, const std::string& version) const;
-  Result<protocol::InferResponse> InferOn(const Served& served, const std::string& model,
-                                          const protocol::InferRequest& request,
-                                          ExecutionTimes* times);
-
-  const ServiceLimits limits_;
-  MemoryBudget budget_;
-  mutable std::mutex mu_;
-  std::map<std::string, Served> models_;          // Guarded by mu_.
-  std::map<int, MetricsSource> metrics_sources_;  // Guarded by mu_.
-  int next_metrics_source_ = 0;                   // Guarded by mu_.
-  std::atomic<bool> ready_{true};
+  struct Impl;  // src/server/service_impl.h
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace hiedge

@@ -1,5 +1,6 @@
 #include <grpcpp/grpcpp.h>
 
+#include <cstdio>
 #include <random>
 
 #include "common/files.h"
@@ -131,9 +132,11 @@ class GrpcOffloadClient final : public OffloadClient {
 }  // namespace
 
 void RegisterGrpcOffloadTransport() {
-  RegisterOffloadTransport(Transport::kGrpc, [](const OffloadOptions& options) {
+  // A well-formed name and a factory: registration cannot fail; if it ever did, say so.
+  const Status registered = RegisterOffloadTransport("grpc", [](const OffloadOptions& options) {
     return std::unique_ptr<OffloadClient>(std::make_unique<GrpcOffloadClient>(options));
   });
+  if (!registered.ok()) std::fprintf(stderr, "%s\n", registered.ToString().c_str());
 }
 
 }  // namespace hiedge
