@@ -21,12 +21,19 @@ FloatTensor GatherRows(const FloatTensor& batch, std::span<const int64_t> rows) 
 
 Result<EarlyExitRun> RunWithEarlyExits(InferenceBackend& model, const FloatTensor& images,
                                        std::span<const double> thresholds) {
+  std::vector<OffloadPolicy> exits;
+  for (double theta : thresholds) exits.push_back(OffloadPolicy::MaxSoftmax(theta));
+  return RunWithEarlyExits(model, images, std::span<const OffloadPolicy>(exits));
+}
+
+Result<EarlyExitRun> RunWithEarlyExits(InferenceBackend& model, const FloatTensor& images,
+                                       std::span<const OffloadPolicy> exits) {
   const ModelInfo& info = model.info();
   const std::vector<int>& exit_stage = info.early_exit_after_stage;
-  if (thresholds.size() != exit_stage.size()) {
+  if (exits.size() != exit_stage.size()) {
     return Status::InvalidArgument("model " + info.name + " has " +
                                    std::to_string(exit_stage.size()) + " early exit(s) but " +
-                                   std::to_string(thresholds.size()) + " threshold(s) were given");
+                                   std::to_string(exits.size()) + " threshold(s) were given");
   }
   if (images.shape.empty() || images.shape[0] < 1) {
     return Status::InvalidArgument("early-exit inference needs a batch of at least one sample");
@@ -47,7 +54,9 @@ Result<EarlyExitRun> RunWithEarlyExits(InferenceBackend& model, const FloatTenso
   FloatTensor x = images;
   int stage = 0;  // Next stage to run on x.
   for (size_t k = 0; k < exit_stage.size(); ++k) {
-    if (thresholds[k] > 1) continue;  // Disabled: its head never runs.
+    const OffloadPolicy& policy = exits[k];
+    // Disabled: no score reaches θ, so its head never runs.
+    if (policy.theta() > policy.module().ScoreRange(info.num_classes).second) continue;
     const int last = exit_stage[k] + 1;
     if (last > stage) {
       HIEDGE_ASSIGN_OR_RETURN(x, model.RunStages(x, stage, last));
@@ -59,8 +68,8 @@ Result<EarlyExitRun> RunWithEarlyExits(InferenceBackend& model, const FloatTenso
     std::vector<int64_t> keep;
     for (int64_t r = 0; r < x.rows(); ++r) {
       const float* row = exit_logits.row(r);
-      const std::vector<float> p = Softmax(row, static_cast<size_t>(exit_logits.row_size()));
-      if (FindArgMax(p.data(), p.size()).value >= thresholds[k]) {
+      if (!policy.Decide(std::span<const float>(row, static_cast<size_t>(exit_logits.row_size())))
+               .offload) {
         run.exit_of[static_cast<size_t>(alive[static_cast<size_t>(r)])] = static_cast<int>(k);
         place(alive[static_cast<size_t>(r)], row);
       } else {

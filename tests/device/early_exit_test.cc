@@ -109,6 +109,34 @@ TEST_F(EarlyExitTest, AllExitOrNoneExitOrDisabled) {
     ExpectRowNear(disabled->logits.row(i), final_logits_.row(i), 10, "");
 }
 
+// Exits decide through OffloadPolicy: any confidence module, not only max softmax.
+TEST_F(EarlyExitTest, AnyConfidenceModuleDecidesAtTheExits) {
+  auto margin = MakeConfidenceModule("margin");
+  ASSERT_TRUE(margin.ok());
+  const OffloadPolicy policy(std::shared_ptr<const ConfidenceModule>(std::move(*margin)), 1.0, 0.5);
+  auto run = RunWithEarlyExits(*model_, images_, std::vector<OffloadPolicy>{policy});
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  int64_t exited = 0;
+  for (int64_t i = 0; i < 64; ++i) {
+    const bool sure = !policy
+                           .Decide(std::span<const float>(
+                               exit_logits_.row(i), static_cast<size_t>(exit_logits_.row_size())))
+                           .offload;
+    EXPECT_EQ(run->exit_of[static_cast<size_t>(i)], sure ? 0 : -1) << i;
+    exited += sure ? 1 : 0;
+  }
+  ASSERT_GT(exited, 0);
+  ASSERT_LT(exited, 64);
+  EXPECT_EQ(model_->stage_rows[1], 64 - exited);
+  // A θ above the module's score range disables the exit, as a threshold > 1 does.
+  model_->exit_rows.clear();
+  auto disabled = RunWithEarlyExits(*model_, images_,
+                                    std::vector<OffloadPolicy>{policy.WithTheta(2.0)});
+  ASSERT_TRUE(disabled.ok());
+  EXPECT_EQ(disabled->exit_of, std::vector<int>(64, -1));
+  EXPECT_EQ(model_->exit_rows.count(0) ? model_->exit_rows[0] : 0, 0);
+}
+
 TEST_F(EarlyExitTest, WrongThresholdCountIsRefused) {
   EXPECT_EQ(RunWithEarlyExits(*model_, images_, std::vector<double>{}).status().code(),
             StatusCode::kInvalidArgument);

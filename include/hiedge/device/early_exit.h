@@ -7,6 +7,7 @@
 #include <span>
 #include <vector>
 
+#include "hiedge/decision/offload_policy.h"
 #include "hiedge/engine/model.h"
 #include "hiedge/common/status.h"
 #include "hiedge/common/tensor.h"
@@ -23,11 +24,17 @@ struct EarlyExitRun {
   std::vector<int64_t> rows_per_exit_head;
 };
 
-// Runs `model` on `images` [N, ...input_shape]. `thresholds` has one entry per early
-// exit of the model: a sample stops at exit k when its max softmax there is >=
-// thresholds[k]; a threshold > 1 disables the exit (its head does not run).
-// InvalidArgument when the thresholds do not match the model's exits; the backend's
-// error when it cannot run stage by stage (Unimplemented).
+// Runs `model` on `images` [N, ...input_shape]. `exits` has one OffloadPolicy per early
+// exit of the model: a sample stops at exit k when exits[k] would not offload it (its
+// module's score there reaches θ_k), so any confidence module, at any temperature,
+// decides at the exits as at the final output. An exit whose θ lies above its module's
+// score range is disabled (its head does not run). InvalidArgument when the policies do
+// not match the model's exits; the backend's error when it cannot run stage by stage
+// (Unimplemented).
+Result<EarlyExitRun> RunWithEarlyExits(InferenceBackend& model, const FloatTensor& images,
+                                       std::span<const OffloadPolicy> exits);
+// The same with max softmax at every exit: a sample stops at exit k when its max
+// probability there is >= thresholds[k]; a threshold > 1 disables the exit.
 Result<EarlyExitRun> RunWithEarlyExits(InferenceBackend& model, const FloatTensor& images,
                                        std::span<const double> thresholds);
 
