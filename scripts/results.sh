@@ -31,3 +31,8 @@ build/hiedge shift-bench --out docs/results/shift_bench >/dev/null
 cat docs/results/shift_bench/shift_bench.md >> docs/results.md
 # Fleets (docs/fleet.md): the policy comparison, misbehaving devices and a ramp.
 scripts/fleet.sh
+# The seeds' headline figures beside hiedge's (seed 000's beta-averaged pair over Wi-Fi,
+# seed 001's Eq. (2), seed 004's gain over partitioning on its LAN), and HI over links.
+scripts/seeds.sh
+cat docs/results/seeds.md >> docs/results.md
+scripts/links.sh
