@@ -5,38 +5,27 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/files.h"
-#include "testing/run_process.h"
-#include "testing/temp_dir.h"
+#include "testing/hiedge_cli.h"
 
 namespace hiedge {
 namespace {
 
-using testing::RunProcess;
 const std::string kModels = std::string(HIEDGE_SOURCE_DIR) + "/models";
 const std::string kProfiles = std::string(HIEDGE_SOURCE_DIR) + "/data/device_profiles.json";
 
 class LinkProcessTest : public ::testing::Test {
  protected:
-  int Hiedge(std::vector<std::string> args) {
-    args.insert(args.begin(), HIEDGE_BINARY);
-    return RunProcess(args, dir_.path());
-  }
-  std::string Stderr() const {
-    auto text = ReadTextFile((dir_ / "stderr.txt").string());
-    return text.ok() ? *text : "";
-  }
+  int Hiedge(std::vector<std::string> args) { return cli_.Run(std::move(args)); }
+  std::string Stderr() const { return cli_.Stderr(); }
   nlohmann::json Bench(const std::string& link, const std::string& name) {
     EXPECT_EQ(Hiedge({"hi-bench", "--local", kModels + "/sml.json", "--remote",
-                      kModels + "/lml.json", "--profiles", kProfiles, "--limit", "24",
-                      "--link", link, "--json",
-                      (dir_ / name).string()}),
+                      kModels + "/lml.json", "--profiles", kProfiles, "--limit", "24", "--link",
+                      link, "--json", (cli_.dir() / name).string()}),
               0)
         << Stderr();
-    auto text = ReadTextFile((dir_ / name).string());
-    return text.ok() ? nlohmann::json::parse(*text) : nlohmann::json();
+    return cli_.Json(name);
   }
-  testing::ScopedTempDir dir_{"hiedge_link"};
+  testing::HiedgeCli cli_{"hiedge_link"};
 };
 
 double MeanMs(const nlohmann::json& bench, int strategy) {

@@ -15,6 +15,7 @@
 #include "hiedge/server/server.h"
 #include "testing/both_servers.h"
 #include "testing/data_files.h"
+#include "testing/hiedge_cli.h"
 #include "testing/run_process.h"
 #include "testing/temp_dir.h"
 
@@ -27,18 +28,9 @@ const std::string kProfiles = std::string(HIEDGE_SOURCE_DIR) + "/data/device_pro
 
 class OwnDataProcessTest : public ::testing::Test {
  protected:
-  int Hiedge(std::vector<std::string> args) {
-    args.insert(args.begin(), HIEDGE_BINARY);
-    return RunProcess(args, dir_.path());
-  }
-  std::string Stderr() const {
-    auto text = ReadTextFile((dir_ / "stderr.txt").string());
-    return text.ok() ? *text : "";
-  }
-  nlohmann::json Json(const std::string& name) const {
-    auto text = ReadTextFile((dir_ / name).string());
-    return text.ok() ? nlohmann::json::parse(*text) : nlohmann::json();
-  }
+  int Hiedge(std::vector<std::string> args) { return cli_.Run(std::move(args)); }
+  std::string Stderr() const { return cli_.Stderr(); }
+  nlohmann::json Json(const std::string& name) const { return cli_.Json(name); }
   std::string Train(const std::string& arch, const std::string& name, const std::string& data,
                     int epochs = 1) {
     const std::string out = (dir_ / "models").string();
@@ -49,7 +41,8 @@ class OwnDataProcessTest : public ::testing::Test {
         << Stderr();
     return out + "/" + name + ".json";
   }
-  testing::ScopedTempDir dir_{"hiedge_own_data"};
+  testing::HiedgeCli cli_{"hiedge_own_data"};
+  const testing::ScopedTempDir& dir_ = cli_.dir();
 };
 
 TEST_F(OwnDataProcessTest, Cifar10BatchesTrainResNet8AndRunHiThroughTheServer) {
