@@ -10,7 +10,7 @@
 
 namespace hiedge {
 
-Result<ModelCard> FitRuleModel(const TrainOptions& o, const Dataset& train,
+Result<ModelCard> FitRuleModel(const RuleFitOptions& o, const Dataset& train,
                                const Dataset& validation, const Dataset& test) {
   const auto start = std::chrono::steady_clock::now();
   HIEDGE_ASSIGN_OR_RETURN(StatisticalRule rule, FitStatisticalRule(train));

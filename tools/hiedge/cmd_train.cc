@@ -135,7 +135,9 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
     options->dataset = DataName(*data_dir);
     options->pixel_inputs = HoldsPixels(*full);
     if (options->architecture == kStatisticalRuleArchitecture) {
-      auto card = FitRuleModel(*options, split.train, split.validation, *test);
+      const RuleFitOptions fit{options->name, options->output_dir, options->dataset,
+                               options->seed, options->training_command};
+      auto card = FitRuleModel(fit, split.train, split.validation, *test);
       *exit_code = ExitCodeFor(card.status());
       if (card.ok()) std::printf("%s", card->ToJson().c_str());
       return;
