@@ -1,5 +1,7 @@
 // Model card: the JSON file shipped beside every model's weights. It says what the
 // model is, how it was trained and how well it does, and LoadModel reads it.
+// ModelCard is a value (copyable); the readers and writers take paths and hold nothing.
+// Thread-safety: the functions are reentrant; one card is not for concurrent writes.
 #pragma once
 
 #include <cstdint>

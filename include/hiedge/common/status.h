@@ -1,6 +1,8 @@
 // Status and Result<T>: the one error idiom of the hiedge library.
 // Library code never throws across its public API; errors travel as Status and are
 // converted once at the edges (HTTP codes in transports, exit codes in the CLI).
+// Values: Status and Result<T> own their message and value; copy or move them freely.
+// Thread-safety: none needed (no shared state); one object is not for concurrent writes.
 #pragma once
 
 #include <string>

@@ -1,5 +1,7 @@
 // FloatTensor: the plain float buffer + shape that crosses every module boundary.
 // No torch type ever appears in a public hiedge header.
+// Ownership: FloatTensor owns its data (a value: copy or move); TensorView borrows a
+// span that must outlive it. Thread-safety: concurrent reads are safe; writes are not.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,7 @@
 // Datasets of labelled images as plain float buffers, and their loaders.
+// Dataset is a value that owns its images and labels; views into it (sample(i))
+// borrow and must not outlive it. Thread-safety: concurrent reads are safe; the loaders
+// are reentrant.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,6 @@
 // Where a command's samples come from: one string (`--data`) naming a folder or a
 // manifest, whatever the format. Every command that takes `--data` loads through here.
+// Thread-safety: the functions are reentrant and hold no state; results are values.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,7 @@
 // Samples read one at a time, in constant memory whatever the data set's size: what a
 // device runs over (hiedge-device), where loading a whole data set would not fit.
+// A SampleStream owns its file handle; Next() is not thread-safe (one reader per
+// stream); it fills buffers the caller owns.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,7 @@
 // Calibration: fit an offload policy on the validation split and choose its threshold
 // under an objective; the same functions score samples for the study and the device's
 // reference statistics. Pure functions on plain data.
+// Thread-safety: reentrant; inputs are borrowed for the call only, results are values.
 #pragma once
 
 #include <span>

@@ -1,6 +1,7 @@
 // The decision config that `hiedge calibrate` writes and the device loads (JSON): the
 // offload policy (module, temperature, parameters, theta), the early-exit thresholds,
 // and the calibration's own statistics, which drift detection compares live ones with.
+// DecisionConfig is a value; reading and writing are reentrant and hold no state.
 #pragma once
 
 #include <map>

@@ -1,6 +1,7 @@
 // The two-level deployment file (JSON) that `hiedge superclasses` writes and the
 // two-level tools read: which first-level model and cut give the features, the
 // superclasses, and each superclass's second-level model (expert) card.
+// TwoLevelConfig is a value; reading and writing are reentrant and hold no state.
 #pragma once
 
 #include <string>

@@ -1,5 +1,7 @@
 // The device's gRPC offload transport (target hiedge_device_grpc). Links gRPC; devices
 // that offload over REST only leave it out (hiedge-device vs hiedge-device-grpc).
+// Thread-safety: registration is thread-safe (the transport registry locks); each
+// client it makes is owned by its caller and is not for concurrent calls.
 #pragma once
 
 namespace hiedge {

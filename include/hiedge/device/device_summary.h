@@ -2,6 +2,8 @@
 // labels are known, fallbacks and their causes, and latency percentiles from a
 // log-bucketed histogram (1% resolution). For devices that run unattended: the summary
 // of a billion samples takes the same few kilobytes as that of ten.
+// A DeviceSummary is a value that owns its counts; Add is not thread-safe (the device
+// adds from its own thread; copy it to read elsewhere).
 #pragma once
 
 #include <array>

@@ -1,5 +1,7 @@
 // Open Inference Protocol v2 (KServe v2 / Triton) messages and their REST encoding,
 // including the binary tensor data extension. I/O-free: bytes in, structs out.
+// Messages are values that own their tensors; the codecs are reentrant, borrow their
+// input for the call only and hold no state.
 #pragma once
 
 #include <cstdint>

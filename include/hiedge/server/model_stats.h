@@ -1,5 +1,6 @@
 // Per-model inference statistics, kept as lock-free counters. The one source for the
 // Prometheus /metrics text (Triton's nv_inference_* names) and the stats endpoint.
+// Owned by InferenceService per model (shared with its batcher); Snapshot is a value.
 #pragma once
 
 #include <atomic>
