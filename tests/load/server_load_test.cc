@@ -54,7 +54,7 @@ TEST_P(ServerLoadTest, SixtyFourClientsTwoThousandRequestsNoneLostNoneWrong) {
     });
   }
   for (auto& t : clients) t.join();
-  EXPECT_EQ(lost.load(), 0);
+  EXPECT_EQ(lost.load(), 0) << servers.GuardReport();
   EXPECT_EQ(wrong.load(), 0);
   EXPECT_EQ(answered.load(), kClients * kRequests);
   auto stats = service.GetModelStats("fake");

@@ -44,6 +44,15 @@ class BothServers {
   std::unique_ptr<OffloadClient> Client(const std::string& transport, const std::string& model) const {
     return MakeOffloadClient(Link(transport, model));
   }
+  // What the gRPC port's guard saw, for a failure message.
+  std::string GuardReport() const {
+    const GrpcGuardCounters c = grpc_->guard_counters();
+    return "guard: " + std::to_string(c.connections) + " connections, " +
+           std::to_string(c.upstream_failures) + " upstream failures, " +
+           std::to_string(c.closed_for_resets) + " closed for resets, " +
+           std::to_string(c.refused_at_cap) + " refused at the cap, " +
+           std::to_string(c.streams) + " streams, " + std::to_string(c.resets) + " resets";
+  }
 
  private:
   std::unique_ptr<HttpServer> http_;
