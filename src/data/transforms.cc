@@ -52,10 +52,6 @@ Dataset RestrictClasses(const Dataset& source, const std::vector<int>& classes, 
   return out;
 }
 
-}  // namespace hiedge
-
-namespace hiedge {
-
 Dataset RelabelBinary(const Dataset& source, const std::vector<int>& positive) {
   Dataset out = source;
   out.num_classes = 2;
@@ -79,10 +75,6 @@ Dataset RelabelBinary(const Dataset& source, const std::vector<int>& positive) {
   }
   return out;
 }
-
-}  // namespace hiedge
-
-namespace hiedge {
 
 Dataset WithAugmentedCopies(const Dataset& source, int copies, uint64_t seed, int pad) {
   Dataset out = source;

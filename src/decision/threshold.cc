@@ -104,10 +104,6 @@ Result<ThresholdPoint> ThresholdForAccuracy(const std::vector<SampleOutcome>& sa
                                     " is not reachable even when offloading every sample");
 }
 
-}  // namespace hiedge
-
-namespace hiedge {
-
 double BreakEvenOffloadCost(const std::vector<SampleOutcome>& samples) {
   // Pricing offloads at 0 isolates error counts on the curve.
   const std::vector<ThresholdPoint> curve = ThresholdCurve(samples, CostModel{0.0, 1.0});

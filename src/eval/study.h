@@ -125,10 +125,6 @@ Result<DecisionStudy> RunDecisionStudy(const SplitPredictions& validation,
 Status WriteDecisionStudy(const DecisionStudy& study, const std::string& dir);
 std::string DecisionStudyToText(const DecisionStudy& study);
 
-}  // namespace hiedge
-
-namespace hiedge {
-
 // docs/results.md: the study's tables and plots, with the command that regenerates them.
 std::string DecisionStudyToMarkdown(const DecisionStudy& study, const std::string& plots_dir,
                                     const std::string& command);

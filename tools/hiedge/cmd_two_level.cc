@@ -130,10 +130,6 @@ void AddSuperclassesCommand(CLI::App& app, int* exit_code) {
   cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(BuildSuperclasses(*a)); });
 }
 
-}  // namespace hiedge::cli
-
-namespace hiedge::cli {
-
 void AddTwoLevelCommand(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand(
       "twolevel",
@@ -186,9 +182,6 @@ void AddTwoLevelCommand(CLI::App& app, int* exit_code) {
   });
 }
 
-}  // namespace hiedge::cli
-
-namespace hiedge::cli {
 namespace {
 
 struct TwoLevelDeviceArgs {

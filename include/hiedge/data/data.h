@@ -77,17 +77,9 @@ TrainValidation SplitTrainValidation(const Dataset& full,
 // Names of the Fashion-MNIST classes, index = label.
 const std::vector<std::string>& FashionMnistClassNames();
 
-}  // namespace hiedge
-
-namespace hiedge {
-
 // A shifted copy of `source`: contrast scaled by `contrast` around 0.5, plus Gaussian
 // pixel noise of standard deviation `noise_std`, clamped to [0, 1]. Seeded.
 Dataset Corrupt(const Dataset& source, float noise_std, float contrast, uint64_t seed);
-
-}  // namespace hiedge
-
-namespace hiedge {
 
 // A two-class copy of `source`: label 1 for samples whose label is in `positive`,
 // 0 otherwise (e.g. Fashion-MNIST footwear {5, 7, 9} against the rest).

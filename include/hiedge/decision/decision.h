@@ -73,10 +73,6 @@ ThresholdPoint OptimalThreshold(const std::vector<SampleOutcome>& samples, const
 Result<ThresholdPoint> ThresholdForAccuracy(const std::vector<SampleOutcome>& samples,
                                             double target_accuracy, const CostModel& cost);
 
-}  // namespace hiedge
-
-namespace hiedge {
-
 // The largest β at which offloading anything still lowers the cost on `samples`:
 // max over thresholds of (errors saved) / (samples offloaded). Above it θ* = 0.
 double BreakEvenOffloadCost(const std::vector<SampleOutcome>& samples);

@@ -120,10 +120,6 @@ EncodedBody EncodeInferResponse(const InferResponse& response,
 // {"error": "<message>"}
 std::string ErrorJson(std::string_view message);
 
-}  // namespace hiedge::protocol
-
-namespace hiedge::protocol {
-
 struct TensorMetadata {
   std::string name;
   std::string datatype;
