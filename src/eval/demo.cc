@@ -37,7 +37,7 @@ std::string Percent(double v) {
 
 Result<DemoReport> RunDemo(const DemoOptions& o) {
   HIEDGE_ASSIGN_OR_RETURN(const eval::LinkProfile link,
-                          eval::ParseLinkProfile(o.link.empty() ? "loopback" : o.link));
+                          eval::ParseLinkProfile(o.link));
   HIEDGE_ASSIGN_OR_RETURN(Models models, LoadModels(o));
   HIEDGE_ASSIGN_OR_RETURN(Dataset train_full, LoadData(o.data_dir, Split::kTrain));
   HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadData(o.data_dir, Split::kTest));

@@ -40,7 +40,7 @@ nlohmann::json Figure(double value, const char* kind) { return {{"value", value}
 
 Result<HiBenchReport> RunHiBench(const HiBenchOptions& o) {
   HIEDGE_ASSIGN_OR_RETURN(const eval::LinkProfile link,
-                          eval::ParseLinkProfile(o.link.empty() ? "loopback" : o.link));
+                          eval::ParseLinkProfile(o.link));
   std::shared_ptr<InferenceBackend> local, remote;
   HIEDGE_ASSIGN_OR_RETURN(local, LoadModel(o.local_model, {"", o.threads}));
   HIEDGE_ASSIGN_OR_RETURN(remote, LoadModel(o.remote_model, {"", o.threads}));

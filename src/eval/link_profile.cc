@@ -55,6 +55,7 @@ const std::vector<LinkProfile>& BuiltInLinkProfiles() {
 }
 
 Result<LinkProfile> ParseLinkProfile(std::string_view text) {
+  if (text.empty()) text = "loopback";
   for (const LinkProfile& p : BuiltInLinkProfiles()) {
     if (p.name == text) return p;
   }

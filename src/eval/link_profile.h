@@ -44,7 +44,7 @@ double RetransmissionMs(const LinkProfile& link);
 
 // The built-in profiles, in the order above.
 const std::vector<LinkProfile>& BuiltInLinkProfiles();
-// A built-in name or a spec; InvalidArgument naming the known profiles otherwise, and
+// A built-in name or a spec ("" is loopback); InvalidArgument naming the known profiles otherwise, and
 // for rates, delays or loss out of range (loss in [0, 0.5), delays up to 10 s).
 Result<LinkProfile> ParseLinkProfile(std::string_view text);
 

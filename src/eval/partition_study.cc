@@ -100,7 +100,7 @@ class BackgroundLoad {
 
 Result<PartitionStudy> RunPartitionStudy(const PartitionStudyOptions& o, const Dataset& all_test) {
   HIEDGE_ASSIGN_OR_RETURN(const eval::LinkProfile link,
-                          eval::ParseLinkProfile(o.link.empty() ? "loopback" : o.link));
+                          eval::ParseLinkProfile(o.link));
   const Dataset test = Head(all_test, o.images);
   if (test.size() == 0) return Status::InvalidArgument("no test images");
   HIEDGE_ASSIGN_OR_RETURN(TwoLevelModels models, LoadTwoLevelModels(o.two_level_config));
