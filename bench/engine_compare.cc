@@ -17,10 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "hiedge/common/model_card.h"
 #include "hiedge/data/data.h"
 #include "hiedge/engine/model.h"
-#include "hiedge/common/model_card.h"
-#include "hiedge/torch/train.h"
 
 namespace {
 
@@ -99,7 +98,6 @@ int main(int argc, char** argv) {
   app.add_option("--out", out, "JSON results")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
-  hiedge::RegisterTorchBackends();
   auto test = hiedge::LoadFashionMnist(hiedge::kFashionMnistDir, hiedge::Split::kTest);
   if (!test.ok()) {
     std::fprintf(stderr, "%s\n", test.status().ToString().c_str());

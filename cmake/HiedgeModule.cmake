@@ -57,3 +57,20 @@ function(hiedge_public_headers out folder)
   endforeach()
   set(${out} ${headers} PARENT_SCOPE)
 endfunction()
+
+# hiedge_self_register(<target> <registrar.cc>): linking <target> registers what it
+# offers. The registrar (a static initialiser calling the target's Register*()) is an
+# INTERFACE source, so it is compiled into each program that links <target>, directly or
+# through PUBLIC links, and cannot be dropped by the linker the way an unreferenced
+# object of a static library would be. Registries are function-local statics and
+# registering twice replaces an entry with itself, so explicit calls stay harmless.
+# Build tree only: installed consumers call the Register*() function.
+function(hiedge_self_register target registrar)
+  target_sources(${target} INTERFACE
+    $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/${registrar}>)
+endfunction()
+
+# Drops the registrar from a folder's globbed sources (it belongs to the consumers).
+macro(hiedge_exclude_registrar sources)
+  list(FILTER ${sources} EXCLUDE REGEX "/self_register\\.cc$")
+endmacro()

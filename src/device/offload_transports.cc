@@ -45,11 +45,13 @@ bool WellFormedName(const std::string& name) {
 
 std::string Unregistered(const std::string& name) {
   std::string known;
-  for (const std::string& n : RegisteredOffloadTransports()) known += (known.empty() ? "" : ", ") + n;
+  for (const std::string& n : RegisteredOffloadTransports())
+    known += (known.empty() ? "" : ", ") + n;
   std::string message = "unknown transport '" + name + "' (this program has: " + known + ")";
   if (name == "grpc") {
-    message += "; link hiedge_device_grpc and call RegisterGrpcOffloadTransport, or use "
-               "hiedge-device-grpc";
+    message +=
+        "; link hiedge_device_grpc (the installed library: call "
+        "RegisterGrpcOffloadTransport), or use hiedge-device-grpc";
   }
   return message;
 }
@@ -58,8 +60,7 @@ std::string Unregistered(const std::string& name) {
 
 Status RegisterOffloadTransport(const std::string& name, OffloadClientFactory factory) {
   if (!WellFormedName(name)) {
-    return Status::InvalidArgument("transport name '" + name +
-                                   "': 1-32 characters of [a-z0-9_-]");
+    return Status::InvalidArgument("transport name '" + name + "': 1-32 characters of [a-z0-9_-]");
   }
   if (!factory) return Status::InvalidArgument("transport '" + name + "': no factory");
   Registry& r = GlobalRegistry();

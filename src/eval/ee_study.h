@@ -4,10 +4,12 @@
 // test, and accuracy-latency curves for base, HI, EE, EE-HI and remote.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "eval/eval.h"
+#include "eval/timing.h"
 #include "hiedge/decision/device_profile.h"
 #include "hiedge/decision/ee_search.h"
 
@@ -39,6 +41,7 @@ struct EeModelStudy {
   std::vector<int64_t> stage_macs, exit_head_macs;
   std::vector<double> stage_ms, exit_head_ms;  // Measured here, batch 1, medians.
   double offload_ms = 0;                       // Measured loopback REST round trip.
+  std::vector<LinkRoundTrip> links;            // Measured over emulated links.
   std::vector<double> exit_test_accuracy;      // Early exits, then final.
   std::vector<EeComparison> comparisons;
   // Fig. 7 analogue on test, measured latency.
@@ -53,12 +56,25 @@ struct EeStudyInputs {
   const Predictions* remote_validation = nullptr;
   const Predictions* remote_test = nullptr;
   double offload_ms = 0;  // Measured round trip of one offload.
+  // Each adds a comparison "measured here, over <link>": this machine's stage times with
+  // the offload round trip measured over that emulated link.
+  std::vector<LinkRoundTrip> links;
   std::vector<DeviceProfile> profiles;
   std::vector<double> targets;  // Validation accuracy targets for the comparisons.
   int timing_samples = 200;
 };
 
 Result<EeModelStudy> RunEeStudy(const EeStudyInputs& inputs);
+
+// The study for each card in `cards`, sharing the splits, the L-ML's predictions and the
+// timings of `common` (its card_path and targets are set per card: the card's own
+// validation accuracy, and midway to the L-ML's `remote_validation_accuracy`).
+Result<std::vector<EeModelStudy>> RunEeStudies(const std::vector<std::string>& cards,
+                                               const EeStudyInputs& common,
+                                               double remote_validation_accuracy);
+
+// The setting name of a comparison over an emulated link.
+std::string OverLinkSetting(const std::string& link);
 
 // One split as the exits saw it (`exits`: early exits then final; `remote`: the L-ML).
 ExitOutcomes ExitOutcomesOf(const std::vector<Predictions>& exits, const Predictions& remote,
@@ -69,6 +85,9 @@ EeCostModel ScaledCost(const std::vector<int>& exit_after_stage,
                        const std::vector<int64_t>& stage_macs,
                        const std::vector<int64_t>& exit_head_macs, double local_per_reference,
                        double offload);
+
+// Every model's timings and comparisons, for scripts (docs/results-schema.md).
+nlohmann::json EeStudiesToJson(const std::vector<EeModelStudy>& studies);
 
 // Markdown section (tables + plot links) for every model; plots written under `dir`.
 Result<std::string> WriteEeStudy(const std::vector<EeModelStudy>& studies, const std::string& dir,

@@ -1,7 +1,10 @@
 #include "eval/timing.h"
 
+#include <algorithm>
 #include <chrono>
+#include <memory>
 
+#include "eval/link_emulator.h"
 #include "hiedge/device/device.h"
 #include "hiedge/server/http_server.h"
 
@@ -43,6 +46,43 @@ Result<JobTimes> MeasureJobTimes(InferenceBackend& local, std::shared_ptr<Infere
   t.local_ms /= static_cast<double>(n);
   t.offload_ms /= static_cast<double>(n);
   return t;
+}
+
+Result<std::vector<LinkRoundTrip>> MeasureOffloadOverLinks(
+    std::shared_ptr<InferenceBackend> remote, const Dataset& data, int samples,
+    const std::vector<eval::LinkProfile>& links) {
+  if (data.size() == 0 || samples <= 0) return Status::InvalidArgument("no images to time");
+  InferenceService service;
+  HIEDGE_RETURN_IF_ERROR(service.AddModel("remote", std::move(remote)));
+  HttpServer server(&service, {"127.0.0.1", 0});
+  HIEDGE_RETURN_IF_ERROR(server.Start());
+  const double request_bytes = static_cast<double>(data.image_elements() * sizeof(float));
+  std::vector<LinkRoundTrip> out;
+  for (const eval::LinkProfile& link : links) {
+    std::unique_ptr<eval::LinkEmulator> emulator;
+    if (link.shaped()) {
+      eval::LinkEmulatorOptions emulation;
+      emulation.link = link;
+      emulation.target_port = server.port();
+      HIEDGE_ASSIGN_OR_RETURN(emulator, eval::LinkEmulator::Start(emulation));
+    }
+    auto client = MakeOffloadClient(
+        {"127.0.0.1", emulator ? emulator->port() : server.port(), "remote", true});
+    // About 10 s of the profile's own time per link, whatever its speed.
+    const double modelled_ms = std::max(eval::RoundTripMs(link, request_bytes, 64), 0.01);
+    const int n = std::clamp(static_cast<int>(10000 / modelled_ms), std::min(20, samples), samples);
+    LinkRoundTrip trip{link.name.empty() ? "loopback" : link.name, 0, n};
+    for (int i = 0; i <= n; ++i) {
+      const FloatTensor x = OneImage(data, static_cast<size_t>(i) % data.size());
+      const auto start = Clock::now();
+      HIEDGE_RETURN_IF_ERROR(client->Infer(x, std::chrono::seconds(30)).status());
+      if (i > 0) trip.offload_ms += Ms(Clock::now() - start);  // Request 0 warms up.
+    }
+    trip.offload_ms /= static_cast<double>(n);
+    out.push_back(trip);
+  }
+  server.Stop();
+  return out;
 }
 
 Result<std::vector<SplitMeasurement>> MeasurePartitioning(InferenceBackend& model,

@@ -3,11 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
+#include "eval/link_profile.h"
 #include "hiedge/data/data.h"
-#include "hiedge/engine/model.h"
 #include "hiedge/decision/schedule.h"
+#include "hiedge/engine/model.h"
 
 namespace hiedge {
 
@@ -15,6 +17,22 @@ namespace hiedge {
 // in-process REST server on loopback, over the first `samples` images of `data`.
 Result<JobTimes> MeasureJobTimes(InferenceBackend& local, std::shared_ptr<InferenceBackend> remote,
                                  const Dataset& data, int samples);
+
+// The mean offload round trip over one link: the device's REST request (binary FP32
+// tensor, batch 1) through the link emulator to an in-process server and back.
+struct LinkRoundTrip {
+  std::string link;  // The profile's name ("loopback" unshaped).
+  double offload_ms = 0;
+  int samples = 0;
+};
+
+// LinkRoundTrip for each of `links` in turn, over the first `samples` images of `data`
+// (fewer over slow links: at most what fits in about 10 s of the profile's model time,
+// and at least 20). One server and one emulator per link; the first request of each is
+// a warm-up, not counted.
+Result<std::vector<LinkRoundTrip>> MeasureOffloadOverLinks(
+    std::shared_ptr<InferenceBackend> remote, const Dataset& data, int samples,
+    const std::vector<eval::LinkProfile>& links);
 
 struct SplitMeasurement {
   int split_after_stage = 0;              // Device runs stages [0, split); server the rest.

@@ -4,22 +4,20 @@
 
 #include <algorithm>
 #include <array>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <future>
 #include <mutex>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "server/event_loops.h"
 #include "server/http2_frames.h"
 #include "server/listen.h"
 
@@ -65,7 +63,7 @@ class Connection {
   virtual void Close() = 0;  // From any thread.
 };
 
-// One client connection and its upstream twin, on one strand. Lives as long as an
+// One client connection and its upstream twin, on one event loop. Lives as long as an
 // asynchronous operation holds it.
 template <class ClientStream>
 class GuardedConnection final
@@ -225,15 +223,17 @@ int SelectH2(SSL*, const unsigned char** out, unsigned char* out_length, const u
 class GrpcGuard::Impl {
  public:
   explicit Impl(GrpcGuardOptions options)
-      : shared(std::move(options)), acceptor(io), tls(asio::ssl::context::tls_server) {}
+      : shared(std::move(options)),
+        loops(shared.options.io_threads, "hiedge-grpc-io"),
+        acceptor(loops.Primary()),
+        tls(asio::ssl::context::tls_server) {}
 
   void Accept() {
-    acceptor.async_accept(asio::make_strand(io),
-                          [this](boost::system::error_code ec, tcp::socket socket) {
-                            if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-                            if (!ec) Admit(std::move(socket));
-                            Accept();
-                          });
+    acceptor.async_accept(loops.Next(), [this](boost::system::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+      if (!ec) Admit(std::move(socket));
+      Accept();
+    });
   }
 
   void Admit(tcp::socket socket) {
@@ -264,14 +264,11 @@ class GrpcGuard::Impl {
   }
 
   Shared shared;
-  asio::io_context io;
-  // Keeps the event loop running between accepts and connections until Stop().
-  asio::executor_work_guard<asio::io_context::executor_type> keep_running{io.get_executor()};
+  server_internal::EventLoops loops;  // Run until Stop().
   tcp::acceptor acceptor;
   bool accepting = false;
   asio::ssl::context tls;
   bool use_tls = false;
-  std::vector<std::thread> threads;
   std::mutex mu;
   std::unordered_map<const Connection*, std::weak_ptr<Connection>> open;  // Guarded by mu.
   bool closing = false;                                                   // Guarded by mu.
@@ -306,9 +303,7 @@ Status GrpcGuard::Start() {
   port_ = acceptor.local_endpoint().port();
   impl_->Accept();
   impl_->accepting = true;
-  for (int i = 0; i < std::max(o.io_threads, 1); ++i) {
-    impl_->threads.emplace_back([this] { impl_->io.run(); });
-  }
+  impl_->loops.Start();
   impl_->started = true;
   return Status::Ok();
 }
@@ -317,7 +312,7 @@ void GrpcGuard::StopAccepting() {
   if (!impl_->accepting) return;
   impl_->accepting = false;
   std::promise<void> closed;
-  asio::post(impl_->io, [this, &closed] {
+  asio::post(impl_->loops.Primary(), [this, &closed] {
     boost::system::error_code ignored;
     impl_->acceptor.close(ignored);
     closed.set_value();
@@ -340,10 +335,7 @@ void GrpcGuard::Stop() {
   }
   for (const auto& c : open) c->Close();
   open.clear();
-  impl_->keep_running.reset();
-  impl_->io.stop();
-  for (std::thread& t : impl_->threads) t.join();
-  impl_->threads.clear();
+  impl_->loops.Stop();
 }
 
 GrpcGuardCounters GrpcGuard::counters() const {

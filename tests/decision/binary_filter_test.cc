@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <random>
+
 namespace hiedge {
 namespace {
 
@@ -37,6 +40,36 @@ TEST(BinaryFilterTest, EdgeCases) {
   const BinaryFilterResult all = EvaluateBinaryFilter(s, 0.0, 0.1);
   EXPECT_EQ(all.offloaded, 4u);
   EXPECT_DOUBLE_EQ(all.cost, all.full_offload_cost);
+}
+
+// The chosen false-positive rate is a bound on any samples: never more negatives
+// offloaded than the rate allows, and the lowest such threshold (one step lower would
+// offload one more). Ties at the boundary stay below it.
+TEST(BinaryFilterTest, ThresholdForAFalsePositiveRateBoundsTheFalsePositives) {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> p(0.0f, 1.0f);
+  std::vector<FilterSample> samples;
+  size_t negatives = 0;
+  for (int i = 0; i < 1000; ++i) {
+    const bool positive = i % 4 == 0;
+    negatives += positive ? 0 : 1;
+    samples.push_back({p(rng), positive, true});
+  }
+  for (double rate : {0.0, 0.05, 0.391, 0.5, 0.999}) {
+    const double threshold = ThresholdForFalsePositiveRate(samples, rate);
+    const size_t allowed = static_cast<size_t>(std::floor(rate * static_cast<double>(negatives)));
+    const BinaryFilterResult r = EvaluateBinaryFilter(samples, threshold, 0.5);
+    EXPECT_EQ(r.false_positives, allowed) << rate;  // Distinct draws: the bound is met exactly.
+    const BinaryFilterResult lower =
+        EvaluateBinaryFilter(samples, std::nextafter(threshold, 0.0), 0.5);
+    EXPECT_GT(lower.false_positives, allowed) << rate;
+  }
+  EXPECT_EQ(ThresholdForFalsePositiveRate(samples, 1.0), 0.0);
+  EXPECT_EQ(ThresholdForFalsePositiveRate({{0.9f, true, true}}, 0.1), 0.5) << "no negatives";
+  const std::vector<FilterSample> tied(10, FilterSample{0.3f, false, true});
+  EXPECT_EQ(
+      EvaluateBinaryFilter(tied, ThresholdForFalsePositiveRate(tied, 0.5), 0.5).false_positives,
+      0u);
 }
 
 }  // namespace

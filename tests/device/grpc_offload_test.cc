@@ -1,10 +1,15 @@
 // The device's gRPC link against the real gRPC server on loopback.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <thread>
+
 #include "hiedge/device/device.h"
+#include "hiedge/engine/model.h"
 #include "hiedge/server/grpc_server.h"
 #include "testing/eventually.h"
 #include "testing/fake_backend.h"
+#include "testing/fault_proxy.h"
 #include "testing/gated_backend.h"
 
 namespace hiedge {
@@ -175,6 +180,39 @@ TEST_F(GrpcOffloadTest, ClosedPortFallsBackAtOnceForEverySample) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_LT(seconds, 2.0) << "200 samples against a closed port; a deadline each would be 100 s";
+}
+
+// A connection closed during the handshake is not an absent server: the call is retried,
+// waiting for the channel's reconnect, and answered within its deadline (64 clients
+// connecting at once lost a client's requests to one such connect before).
+TEST_F(GrpcOffloadTest, AConnectionClosedDuringTheHandshakeIsRetriedNotFallenBackOn) {
+  GrpcServerOptions options;
+  options.port = 0;
+  auto server = Serve(options);
+  testing::FaultProxy proxy(server->port());
+  proxy.set_mode(testing::FaultProxy::Mode::kDrop);
+  auto client = MakeOffloadClient(GrpcOptions(proxy.port()));
+  Result<FloatTensor> answer = Status::Internal("not run");
+  std::thread call([&] {
+    answer = client->Infer(FloatTensor{{1, 1, 4, 4}, Image(0.5f)}, std::chrono::seconds(10));
+  });
+  EXPECT_TRUE(testing::Eventually([&] { return proxy.dropped() >= 1; }));
+  proxy.set_mode(testing::FaultProxy::Mode::kForward);
+  call.join();
+  ASSERT_TRUE(answer.ok()) << answer.status().ToString();
+  EXPECT_EQ(answer->shape, (std::vector<int64_t>{1, 10}));
+}
+
+// Linking a target registers what it offers: no code in the tests calls
+// RegisterGrpcOffloadTransport, RegisterTorchBackends or RegisterCascadeBackend; this
+// binary links hiedge_device_grpc, hiedge_torch and hiedge_cascade (their self_register.cc).
+TEST(SelfRegistrationTest, LinkedTargetsRegisterTheirTransportsAndBackends) {
+  EXPECT_TRUE(OffloadTransportAvailable("grpc"));
+  std::vector<std::string> formats;
+  for (const BackendInfo& info : RegisteredBackends()) formats.push_back(info.format);
+  for (const char* format : {"hiedge", "torchscript", "cascade", "onnx"}) {
+    EXPECT_NE(std::find(formats.begin(), formats.end(), format), formats.end()) << format;
+  }
 }
 
 }  // namespace

@@ -62,5 +62,15 @@ TEST(OffloadTransportsTest, UnknownAndMalformedTransportsAreClearErrors) {
   EXPECT_FALSE(OffloadTransportAvailable("nofactory"));
 }
 
+// The other half of self-registration (SelfRegistrationTest in device_test): this
+// binary links hiedge_device alone, so "grpc" is not there, and asking for it says why.
+TEST(OffloadTransportsTest, ABinaryWithoutTheGrpcTargetHasNoGrpcTransport) {
+  EXPECT_FALSE(OffloadTransportAvailable("grpc"));
+  const auto parsed = ParseTransport("grpc");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.status().message().find("link hiedge_device_grpc"), std::string::npos)
+      << parsed.status().message();
+}
+
 }  // namespace
 }  // namespace hiedge

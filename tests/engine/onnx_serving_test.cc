@@ -62,7 +62,6 @@ output [ { name: "OUTPUT__0", data_type: TYPE_FP32, dims: [ 5 ] } ]
 // Every shipped ONNX file passes onnx.checker (full shape inference) and is exactly what
 // `hiedge export` makes from the shipped libtorch weights.
 TEST(ShippedOnnxTest, PassesTheCheckerAndIsTheExportOfTheTrainedWeights) {
-  RegisterTorchBackends();
   const testing::ScopedTempDir dir("hiedge_export");
   for (const char* name : {"sml", "resnet8", "resnet20", "footwear", "lml", "expert0", "expert1",
                            "expert2", "expert3"}) {

@@ -7,10 +7,9 @@
 #include <cmath>
 
 #include "engine/features.h"
+#include "hiedge/common/model_card.h"
 #include "hiedge/data/data.h"
 #include "hiedge/engine/model.h"
-#include "hiedge/common/model_card.h"
-#include "hiedge/torch/train.h"
 
 namespace hiedge {
 namespace {
@@ -47,7 +46,6 @@ void Compare(const FloatTensor& a, const FloatTensor& b, Agreement* agreement) {
 
 class XnnpackAgreementTest : public ::testing::TestWithParam<std::string> {
  protected:
-  static void SetUpTestSuite() { RegisterTorchBackends(); }
   static const Dataset& Test() {
     static const Dataset test = [] {
       auto ds = LoadFashionMnist(kFashionMnistDir, Split::kTest);

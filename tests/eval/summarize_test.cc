@@ -123,5 +123,22 @@ TEST(MeasureJobTimesTest, TimesLocalAndLoopbackOffload) {
             StatusCode::kInvalidArgument);
 }
 
+TEST(MeasureOffloadOverLinksTest, AShapedLinkPaysItsDelaysLoopbackDoesNot) {
+  auto remote = std::make_shared<testing::FakeBackend>("remote");
+  auto loopback = eval::ParseLinkProfile("loopback");
+  auto delayed = eval::ParseLinkProfile("delay=10");
+  ASSERT_TRUE(loopback.ok() && delayed.ok());
+  auto trips = MeasureOffloadOverLinks(remote, Labels({1, 2, 3}), 20, {*loopback, *delayed});
+  ASSERT_TRUE(trips.ok()) << trips.status().ToString();
+  ASSERT_EQ(trips->size(), 2u);
+  EXPECT_EQ((*trips)[0].link, "loopback");
+  EXPECT_EQ((*trips)[0].samples, 20);
+  EXPECT_LT((*trips)[0].offload_ms, 20.0);
+  EXPECT_GE((*trips)[1].offload_ms, 20.0) << "two one-way delays of 10 ms";
+  EXPECT_EQ(remote->calls(), 2 * 21) << "one warm-up request per link, then 20 timed";
+  EXPECT_EQ(MeasureOffloadOverLinks(remote, Labels({}), 20, {*loopback}).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace hiedge

@@ -59,6 +59,34 @@ TEST_F(LinkProcessTest, HiBenchOverALinkPaysItsDelaysAndAnswersAsOnLoopback) {
   }
 }
 
+// `hiedge early-exit` prices EE-HI against HI per link: the offload round trip is
+// measured through the emulator (never below the link's two one-way delays), and each
+// link adds a comparison per accuracy target beside loopback's.
+TEST_F(LinkProcessTest, EarlyExitStudyMeasuresTheOffloadOverEachLink) {
+  ASSERT_EQ(Hiedge({"early-exit", "--ee-models", kModels + "/sml.json", "--remote",
+                    kModels + "/lml.json", "--profiles", "", "--limit", "400", "--timing-samples",
+                    "20", "--link", "delay=5", "--out", (cli_.dir() / "ee").string()}),
+            0)
+      << Stderr();
+  const nlohmann::json studies = cli_.Json("ee/early_exit.json");
+  ASSERT_EQ(studies.size(), 1u) << studies.dump();
+  const nlohmann::json& sml = studies[0];
+  EXPECT_EQ(sml["model"], "sml");
+  ASSERT_EQ(sml["links"].size(), 1u);
+  EXPECT_EQ(sml["links"][0]["link"], "delay=5");
+  EXPECT_GE(sml["links"][0]["offload_ms"].get<double>(), 10.0);
+  EXPECT_LT(sml["offload_ms"].get<double>(), sml["links"][0]["offload_ms"].get<double>());
+  int loopback = 0, over_link = 0;
+  for (const nlohmann::json& c : sml["comparisons"]) {
+    if (c["setting"] == "measured here") ++loopback;
+    if (c["setting"] == "measured here, over delay=5") ++over_link;
+  }
+  EXPECT_EQ(loopback, 2) << "two accuracy targets";
+  EXPECT_EQ(over_link, loopback);
+  EXPECT_EQ(Hiedge({"early-exit", "--link", "carrier-pigeon"}), 2);
+  EXPECT_NE(Stderr().find("unknown link 'carrier-pigeon'"), std::string::npos) << Stderr();
+}
+
 TEST_F(LinkProcessTest, BadLinksAreRefusedByEveryCommandThatTakesOne) {
   EXPECT_EQ(Hiedge({"link", "--link", "wifi6", "--to", "127.0.0.1:1"}), 2);
   EXPECT_NE(Stderr().find("unknown link 'wifi6'"), std::string::npos) << Stderr();

@@ -9,7 +9,6 @@
 
 #include "common/files.h"
 #include "hiedge/engine/model.h"
-#include "hiedge/torch/train.h"
 #include "testing/temp_dir.h"
 
 namespace hiedge {
@@ -373,13 +372,3 @@ TEST(ModelIdentityTest, NamesTheModelAndHashesItsWeights) {
 
 }  // namespace
 }  // namespace hiedge
-
-namespace {
-// Every test here may load libtorch models (format "hiedge", TorchScript).
-const auto* const kTorchBackends = ::testing::AddGlobalTestEnvironment([] {
-  struct Register : ::testing::Environment {
-    void SetUp() override { hiedge::RegisterTorchBackends(); }
-  };
-  return new Register();
-}());
-}  // namespace

@@ -60,6 +60,7 @@ void FaultProxy::Serve(int client) {
   const Mode mode = mode_.load();
   if (mode == Mode::kDrop) {
     ::shutdown(client, SHUT_RDWR);
+    dropped_.fetch_add(1);
     return;
   }
   if (mode == Mode::kStall) {

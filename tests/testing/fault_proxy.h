@@ -25,6 +25,8 @@ class FaultProxy {
   void set_delay(std::chrono::milliseconds delay) { delay_ms_.store(delay.count()); }
   // Bytes per second in each direction; 0 = unlimited.
   void set_bandwidth(int64_t bytes_per_second) { bandwidth_.store(bytes_per_second); }
+  // Connections closed at once in kDrop mode so far.
+  int dropped() const { return dropped_.load(); }
 
  private:
   void Accept();
@@ -38,6 +40,7 @@ class FaultProxy {
   std::atomic<Mode> mode_{Mode::kForward};
   std::atomic<int64_t> delay_ms_{0};
   std::atomic<int64_t> bandwidth_{0};
+  std::atomic<int> dropped_{0};
   std::thread acceptor_;
   std::mutex mu_;
   std::vector<std::thread> workers_;  // Guarded by mu_.

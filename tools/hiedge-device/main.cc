@@ -16,7 +16,6 @@
 #include "cli.h"
 #include "device_stream.h"
 #ifdef HIEDGE_DEVICE_GRPC
-#include "hiedge/device/device_grpc.h"
 #include "hiedge/protocol/grpc_library.h"
 #endif
 
@@ -26,13 +25,12 @@ int main(int argc, char** argv) {
 #ifdef HIEDGE_DEVICE_GRPC
   // Destroyed last: gRPC shuts down (joining its threads) before the exit handlers.
   const hiedge::GrpcLibraryScope grpc_library;
-  hiedge::RegisterGrpcOffloadTransport();
 #endif
   CLI::App app{
       "hiedge-device: hierarchical inference on the device. Runs the S-ML on every sample of a "
       "stream and offloads the unsure ones to an edge server."};
   hiedge::cli::AddVersionFlag(app, argc > 0 ? std::filesystem::path(argv[0]).filename().string()
-                                             : std::string("hiedge-device"));
+                                            : std::string("hiedge-device"));
   DeviceStreamArgs a;
   AddDeviceStreamFlags(&app, &a);
   try {

@@ -7,10 +7,10 @@
 #include "eval/drift_study.h"
 #include "eval/ee_study.h"
 #include "eval/study.h"
-#include "hiedge/decision/calibrate.h"
+#include "hiedge/common/model_card.h"
 #include "hiedge/data/corruptions.h"
 #include "hiedge/data/data_source.h"
-#include "hiedge/common/model_card.h"
+#include "hiedge/decision/calibrate.h"
 
 namespace hiedge::cli {
 namespace {
@@ -97,23 +97,15 @@ Status Eval(const EvalArgs& a) {
   HIEDGE_RETURN_IF_ERROR(WriteDecisionStudy(study, a.out));
 
   // Early-exit HI on every S-ML with exits.
-  std::vector<EeModelStudy> ee;
-  for (const std::string& card_path : a.ee_models) {
-    HIEDGE_ASSIGN_OR_RETURN(ModelCard card, ReadModelCard(card_path));
-    EeStudyInputs in;
-    in.card_path = card_path;
-    in.validation = &validation;
-    in.test = &test;
-    in.remote_validation = &val.remote;
-    in.remote_test = &tst.remote;
-    in.offload_ms = options.job_times.offload_ms;
-    in.profiles = options.profiles;
-    in.targets = {card.validation_accuracy,
-                  (card.validation_accuracy + study.remote_validation_accuracy) / 2};
-    std::fprintf(stderr, "early-exit study: %s\n", card_path.c_str());
-    HIEDGE_ASSIGN_OR_RETURN(EeModelStudy one, RunEeStudy(in));
-    ee.push_back(std::move(one));
-  }
+  EeStudyInputs ee_inputs;
+  ee_inputs.validation = &validation;
+  ee_inputs.test = &test;
+  ee_inputs.remote_validation = &val.remote;
+  ee_inputs.remote_test = &tst.remote;
+  ee_inputs.offload_ms = options.job_times.offload_ms;
+  ee_inputs.profiles = options.profiles;
+  HIEDGE_ASSIGN_OR_RETURN(const std::vector<EeModelStudy> ee,
+                          RunEeStudies(a.ee_models, ee_inputs, study.remote_validation_accuracy));
   // The report links the plots relative to where it is written.
   const std::string markdown_path =
       a.markdown == "<out>/results.md" ? a.out + "/results.md" : a.markdown;

@@ -8,8 +8,8 @@
 
 #include "cli.h"
 #include "common/files.h"
-#include "hiedge/device/device.h"
 #include "hiedge/common/status.h"
+#include "hiedge/device/device.h"
 
 namespace hiedge::cli {
 
@@ -39,6 +39,8 @@ void AddServeCommand(CLI::App& app, int* exit_code);
 void AddDeviceCommand(CLI::App& app, int* exit_code);
 void AddDemoCommand(CLI::App& app, int* exit_code);
 void AddEvalCommand(CLI::App& app, int* exit_code);
+void AddEarlyExitCommand(CLI::App& app, int* exit_code);
+void AddFilterCommand(CLI::App& app, int* exit_code);
 void AddLoadgenCommand(CLI::App& app, int* exit_code);
 void AddLinkCommand(CLI::App& app, int* exit_code);
 void AddSuperclassesCommand(CLI::App& app, int* exit_code);

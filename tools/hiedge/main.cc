@@ -3,18 +3,12 @@
 
 #include "commands.h"
 #include "common/progress.h"
-#include "hiedge/cascade/cascade.h"
-#include "hiedge/device/device_grpc.h"
 #include "hiedge/protocol/grpc_library.h"
-#include "hiedge/torch/train.h"
 
 int main(int argc, char** argv) {
   // First, so it is destroyed last: gRPC shuts down (joining its threads) before exit.
   const hiedge::GrpcLibraryScope grpc_library;
   hiedge::cli::SetCommandLine(argc, argv);
-  hiedge::RegisterTorchBackends();
-  hiedge::RegisterGrpcOffloadTransport();
-  hiedge::RegisterCascadeBackend();
   CLI::App app{"hiedge: hierarchical inference at the network edge"};
   app.require_subcommand(1);
   hiedge::cli::AddVersionFlag(app, "hiedge");
@@ -30,6 +24,8 @@ int main(int argc, char** argv) {
   hiedge::cli::AddDeviceCommand(app, &exit_code);
   hiedge::cli::AddDemoCommand(app, &exit_code);
   hiedge::cli::AddEvalCommand(app, &exit_code);
+  hiedge::cli::AddEarlyExitCommand(app, &exit_code);
+  hiedge::cli::AddFilterCommand(app, &exit_code);
   hiedge::cli::AddLoadgenCommand(app, &exit_code);
   hiedge::cli::AddLinkCommand(app, &exit_code);
   hiedge::cli::AddSuperclassesCommand(app, &exit_code);

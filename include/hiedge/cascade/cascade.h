@@ -12,11 +12,11 @@
 #include <string>
 
 #include "hiedge/common/clock.h"
-#include "hiedge/decision/decision_config.h"
-#include "hiedge/device/device.h"
-#include "hiedge/decision/live_offload_cost.h"
-#include "hiedge/engine/model.h"
 #include "hiedge/common/status.h"
+#include "hiedge/decision/decision_config.h"
+#include "hiedge/decision/live_offload_cost.h"
+#include "hiedge/device/device.h"
+#include "hiedge/engine/model.h"
 
 namespace hiedge {
 
@@ -71,7 +71,8 @@ Result<CascadeCounters> ReadCascadeCounters(const InferenceBackend& backend);
 
 // Registers the "cascade" backend (card format "cascade", weights = the spec): it loads
 // the local model, reads and checks the decision config against it, and forwards with
-// the registered offload transports. Call once in main() beside the other backends.
+// the registered offload transports. Idempotent. Linking hiedge_cascade in hiedge's CMake
+// tree registers it (self_register.cc); against the installed library, call it in main().
 void RegisterCascadeBackend();
 
 // A card for serving `spec_path` (hiedge serve --cascade): format "cascade", the spec's

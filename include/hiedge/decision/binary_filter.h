@@ -38,4 +38,10 @@ struct BinaryFilterResult {
 BinaryFilterResult EvaluateBinaryFilter(const std::vector<FilterSample>& samples, double threshold,
                                         double offload_cost);
 
+// The operating point with a chosen false-positive rate: the lowest threshold at which
+// at most `rate` (in [0, 1]) of the negatives in `samples` are offloaded (probability >=
+// threshold; ties at the boundary stay below it). 0 when every negative may be
+// offloaded; 0.5 when `samples` holds no negative. Fit it on validation samples.
+double ThresholdForFalsePositiveRate(const std::vector<FilterSample>& samples, double rate);
+
 }  // namespace hiedge

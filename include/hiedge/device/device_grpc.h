@@ -6,8 +6,9 @@
 
 namespace hiedge {
 
-// Registers "grpc" with MakeOffloadClient. Idempotent; call before making
-// gRPC clients.
+// Registers "grpc" with MakeOffloadClient. Idempotent. A program built in hiedge's
+// CMake tree that links hiedge_device_grpc is registered already (self_register.cc);
+// one built against the installed library calls this before making gRPC clients.
 void RegisterGrpcOffloadTransport();
 
 }  // namespace hiedge

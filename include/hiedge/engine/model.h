@@ -122,7 +122,8 @@ Result<std::unique_ptr<InferenceBackend>> LoadModelFromCard(const ModelCard& car
 
 // The backend registry: one entry per backend, keyed by name, reading one weights
 // format. Thread-safe. The engine registers "xnnpack" (format "onnx") itself; other
-// targets register theirs (hiedge_torch: RegisterTorchBackends() in hiedge/torch/train.h).
+// targets register theirs when linked in hiedge's CMake tree, or through their Register*()
+// against the installed library (hiedge_torch: RegisterTorchBackends() in hiedge/torch/train.h).
 struct BackendInfo {
   std::string name;    // e.g. "xnnpack"
   std::string format;  // Card format it reads, e.g. "onnx"

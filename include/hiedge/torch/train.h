@@ -4,9 +4,9 @@
 #include <cstdint>
 #include <string>
 
-#include "hiedge/data/data.h"
 #include "hiedge/common/model_card.h"
 #include "hiedge/common/status.h"
+#include "hiedge/data/data.h"
 
 namespace hiedge {
 
@@ -56,8 +56,9 @@ Result<ModelCard> ExportModel(const std::string& card_path, const std::string& o
 
 // Registers the libtorch backends with the engine's registry: "torch" (format
 // "hiedge", weights written by TrainModel) and "torchscript" (any TorchScript module
-// mapping images to logits). Call once before LoadModel in a program that links
-// hiedge_torch; idempotent.
+// mapping images to logits). Idempotent. Linking hiedge_torch in hiedge's CMake tree
+// registers them (self_register.cc); against the installed library, call this once
+// before LoadModel.
 void RegisterTorchBackends();
 
 // The built-in architectures TrainOptions::architecture may name.

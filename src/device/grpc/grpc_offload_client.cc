@@ -42,6 +42,16 @@ std::shared_ptr<grpc::Channel> MakeChannel(const OffloadOptions& o, std::string*
   return grpc::CreateCustomChannel(o.host + ":" + std::to_string(o.port), credentials, args);
 }
 
+// Whether a failed connection's message (gRPC's last error, strerror text) says that
+// no server is there: refused, or no route to the host. Those fall back at once.
+bool ServerAbsent(const std::string& message) {
+  for (const char* absent : {"Connection refused", "No route to host", "Network is unreachable",
+                             "Host is down", "Connection timed out"}) {
+    if (message.find(absent) != std::string::npos) return true;
+  }
+  return false;
+}
+
 class GrpcOffloadClient final : public OffloadClient {
  public:
   explicit GrpcOffloadClient(const OffloadOptions& options)
@@ -77,14 +87,17 @@ class GrpcOffloadClient final : public OffloadClient {
     // Fail fast: an RPC waits while the channel is connecting (a slow handshake is
     // fine), but a refused connection (TRANSIENT_FAILURE) ends it at once, before the
     // first answer as after it, so a dead server costs no deadline.
-    context.set_wait_for_ready(false);
+    // After a connection that failed for another reason than an absent server, the
+    // next try waits for the channel's reconnect (100-500 ms), within the deadline.
+    context.set_wait_for_ready(wait_for_reconnect_);
     context.set_deadline(
         std::chrono::system_clock::now() +
         std::chrono::duration_cast<std::chrono::system_clock::duration>(give_up - Clock::now()));
     *report = {};
     if (!options_.bearer_token.empty())
       context.AddMetadata("authorization", "Bearer " + options_.bearer_token);
-    if (!options_.client_id.empty()) context.AddMetadata(protocol::kClientIdHeader, options_.client_id);
+    if (!options_.client_id.empty())
+      context.AddMetadata(protocol::kClientIdHeader, options_.client_id);
     inference::ModelInferResponse reply;
     const grpc::Status status = stub_->ModelInfer(&context, message, &reply);
     if (!status.ok()) {
@@ -108,20 +121,36 @@ class GrpcOffloadClient final : public OffloadClient {
         case grpc::StatusCode::NOT_FOUND:
           return Status::InvalidArgument(what);
         case grpc::StatusCode::UNAVAILABLE:
-          // A channel that cannot connect means the server is down: fall back at once.
-          // Otherwise the server is shedding load or dropped the call: retry.
-          if (channel_->GetState(false) == GRPC_CHANNEL_TRANSIENT_FAILURE)
-            return Status::Unavailable(what);
+          // A channel that cannot connect because nothing listens there (or the host
+          // is unreachable) means the server is down: fall back at once. Any other
+          // failed connection is retried once, waiting for the reconnect: one closed
+          // or reset during the handshake, and the spurious failures of Debian's gRPC
+          // 1.51, whose TCP client reads errno after calls that overwrite it and so
+          // reports an in-progress connect as failed ("connect: No such file or
+          // directory"; fixed upstream by grpc/grpc#35064; 64 clients connecting at
+          // once on 2 busy cores hit it about once in 20 runs). A call the server shed
+          // or dropped on a live channel is retried as well.
+          if (channel_->GetState(false) == GRPC_CHANNEL_TRANSIENT_FAILURE) {
+            if (wait_for_reconnect_ || ServerAbsent(status.error_message())) {
+              wait_for_reconnect_ = false;
+              return Status::Unavailable(what);
+            }
+            wait_for_reconnect_ = true;
+          }
           return Status::ResourceExhausted(what);
         default:
           return Status::Unavailable(what);
       }
     }
+    wait_for_reconnect_ = false;
     HIEDGE_ASSIGN_OR_RETURN(protocol::InferResponse response,
                             protocol::ParseGrpcInferResponse(reply));
     return internal::LogitsOf(std::move(response), report);
   }
 
+  // Whether a connect failed with the server not known to be absent; the next try
+  // waits for the reconnect instead of failing fast.
+  bool wait_for_reconnect_ = false;
   OffloadOptions options_;
   std::string setup_error_;
   std::shared_ptr<grpc::Channel> channel_;
