@@ -4,7 +4,7 @@
 
 #include <map>
 
-#include "eval/eval.h"
+#include "eval/core/eval.h"
 #include "hiedge/data/data.h"
 #include "testing/fake_backend.h"
 

@@ -10,7 +10,7 @@
 
 #include "engine/onnx_graph.h"
 #include "engine/xnn_program.h"
-#include "eval/eval.h"
+#include "eval/core/eval.h"
 #include "hiedge/engine/model.h"
 #include "testing/temp_dir.h"
 

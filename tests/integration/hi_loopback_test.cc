@@ -3,10 +3,10 @@
 // decision module, raw and temperature-scaled.
 #include <gtest/gtest.h>
 
-#include "eval/eval.h"
+#include "eval/core/eval.h"
 #include "hiedge/decision/calibrate.h"
-#include "hiedge/server/http_server.h"
 #include "hiedge/protocol/protocol.h"
+#include "hiedge/server/http_server.h"
 #include "testing/both_servers.h"
 
 namespace hiedge {

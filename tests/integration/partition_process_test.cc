@@ -4,7 +4,7 @@
 // study on a few images (every approach answers, every row is filled).
 #include <gtest/gtest.h>
 
-#include "eval/partition_study.h"
+#include "eval/two_level/partition_study.h"
 #include "hiedge/data/data.h"
 #include "hiedge/device/device.h"
 #include "testing/server_process.h"

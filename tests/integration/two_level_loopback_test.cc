@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "eval/two_level_eval.h"
+#include "eval/two_level/two_level_eval.h"
 #include "hiedge/common/model_card.h"
 #include "hiedge/device/two_level_device.h"
 

@@ -1,2 +1,2 @@
 // Must not compile: the studies sit above the server.
-#include "eval/eval.h"
+#include "eval/core/eval.h"

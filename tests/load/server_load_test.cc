@@ -100,8 +100,7 @@ TEST(ServerStormTest, QueueFullStormShedsWithBoundedMemory) {
     std::vector<std::thread> clients;
     for (int c = 0; c < 64; ++c) {
       clients.emplace_back([&, c] {
-        OffloadOptions link =
-            servers.Link(c % 2 == 1 ? "grpc" : "rest", "fake");
+        OffloadOptions link = servers.Link(c % 2 == 1 ? "grpc" : "rest", "fake");
         link.max_retries = 0;  // Measure shedding, not the client's patience.
         auto client = MakeOffloadClient(link);
         for (int i = 0; i < 60; ++i) {
@@ -153,7 +152,7 @@ TEST(ServerStormTest, QueueFullStormShedsWithBoundedMemory) {
 }  // namespace
 }  // namespace hiedge
 
-#include "eval/loadgen.h"
+#include "eval/fleet/loadgen.h"
 
 namespace hiedge {
 namespace {

@@ -228,7 +228,7 @@ TEST(LoadModelTest, TorchScriptModelsLoadThroughTheirCard) {
 }  // namespace
 }  // namespace hiedge
 
-#include "eval/timing.h"
+#include "eval/core/timing.h"
 
 namespace hiedge {
 namespace {

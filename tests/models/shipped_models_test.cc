@@ -4,9 +4,9 @@
 #include <filesystem>
 
 #include "engine/features.h"
-#include "eval/eval.h"
-#include "hiedge/engine/model.h"
+#include "eval/core/eval.h"
 #include "hiedge/common/model_card.h"
+#include "hiedge/engine/model.h"
 
 namespace hiedge {
 namespace {

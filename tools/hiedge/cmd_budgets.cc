@@ -4,7 +4,7 @@
 
 #include "commands.h"
 #include "common/files.h"
-#include "eval/budget_study.h"
+#include "eval/two_level/budget_study.h"
 #include "hiedge/data/corruptions.h"
 #include "hiedge/data/data_source.h"
 

@@ -1,9 +1,9 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "eval/eval.h"
-#include "hiedge/decision/calibrate.h"
+#include "eval/core/eval.h"
 #include "hiedge/data/data_source.h"
+#include "hiedge/decision/calibrate.h"
 #include "hiedge/decision/input_statistics.h"
 
 namespace hiedge::cli {
@@ -44,8 +44,8 @@ Status Calibrate(const CalibrateArgs& a) {
   }
   HIEDGE_ASSIGN_OR_RETURN(DecisionConfig config,
                           CalibratePolicy(Labelled(lp, rp, validation.labels), options));
-  config.input_reference = BuildInputReference(validation.images, validation.image_elements(),
-                                               lp.labels, lp.classes);
+  config.input_reference =
+      BuildInputReference(validation.images, validation.image_elements(), lp.labels, lp.classes);
   config.validation_seed = kDefaultSplitSeed;
   config.local_model = a.local;
   config.remote_model = a.remote;

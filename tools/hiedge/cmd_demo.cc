@@ -1,7 +1,7 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "eval/demo.h"
+#include "eval/demo/demo.h"
 
 namespace hiedge::cli {
 namespace {

@@ -6,9 +6,9 @@
 #include <filesystem>
 
 #include "commands.h"
-#include "eval/ee_study.h"
-#include "eval/link_profile.h"
-#include "eval/timing.h"
+#include "eval/core/timing.h"
+#include "eval/early_exit/ee_study.h"
+#include "eval/links/link_profile.h"
 #include "hiedge/data/data_source.h"
 #include "hiedge/decision/device_profile.h"
 

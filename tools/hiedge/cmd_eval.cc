@@ -4,9 +4,9 @@
 
 #include "commands.h"
 #include "common/files.h"
-#include "eval/drift_study.h"
-#include "eval/ee_study.h"
-#include "eval/study.h"
+#include "eval/decision/study.h"
+#include "eval/early_exit/ee_study.h"
+#include "eval/shift/drift_study.h"
 #include "hiedge/common/model_card.h"
 #include "hiedge/data/corruptions.h"
 #include "hiedge/data/data_source.h"

@@ -4,9 +4,9 @@
 
 #include "commands.h"
 #include "engine/features.h"
-#include "eval/eval.h"
-#include "hiedge/data/data_source.h"
+#include "eval/core/eval.h"
 #include "hiedge/common/model_card.h"
+#include "hiedge/data/data_source.h"
 
 namespace hiedge::cli {
 namespace {

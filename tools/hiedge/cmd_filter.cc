@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "eval/filter_study.h"
+#include "eval/filter/filter_study.h"
 #include "hiedge/common/model_card.h"
 #include "hiedge/data/data_source.h"
 

@@ -1,7 +1,7 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "eval/fleet.h"
+#include "eval/fleet/fleet.h"
 
 namespace hiedge::cli {
 namespace {

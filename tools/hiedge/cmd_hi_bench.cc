@@ -1,10 +1,10 @@
-// `hiedge hi-bench`: the reproducible HI benchmark (src/eval/hi_bench.h) for any
+// `hiedge hi-bench`: the reproducible HI benchmark (src/eval/demo/hi_bench.h) for any
 // (data, S-ML, L-ML) triple: one JSON, a table, optionally a Markdown section.
 #include <cstdio>
 
 #include "commands.h"
 #include "common/files.h"
-#include "eval/hi_bench.h"
+#include "eval/demo/hi_bench.h"
 
 namespace hiedge::cli {
 namespace {

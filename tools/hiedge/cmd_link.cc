@@ -5,7 +5,7 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "eval/link_emulator.h"
+#include "eval/links/link_emulator.h"
 
 namespace hiedge::cli {
 namespace {

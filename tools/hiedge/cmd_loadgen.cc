@@ -2,7 +2,7 @@
 
 #include "commands.h"
 #include "common/files.h"
-#include "eval/loadgen.h"
+#include "eval/fleet/loadgen.h"
 #include "hiedge/data/data_source.h"
 
 namespace hiedge::cli {

@@ -5,7 +5,7 @@
 
 #include "commands.h"
 #include "common/files.h"
-#include "eval/partition_study.h"
+#include "eval/two_level/partition_study.h"
 #include "hiedge/data/data_source.h"
 
 namespace hiedge::cli {

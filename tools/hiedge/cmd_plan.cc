@@ -9,7 +9,7 @@
 
 #include "commands.h"
 #include "common/files.h"
-#include "eval/ee_study.h"
+#include "eval/early_exit/ee_study.h"
 #include "hiedge/data/data_source.h"
 #include "hiedge/decision/device_profile.h"
 #include "hiedge/decision/qos_plan.h"

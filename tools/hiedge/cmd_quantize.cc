@@ -2,7 +2,7 @@
 #include <filesystem>
 
 #include "commands.h"
-#include "eval/eval.h"
+#include "eval/core/eval.h"
 #include "hiedge/data/data.h"
 #include "hiedge/data/data_source.h"
 #include "hiedge/engine/model.h"

@@ -2,8 +2,8 @@
 
 #include "commands.h"
 #include "common/files.h"
-#include "eval/shift_bench.h"
-#include "eval/shift_streams.h"
+#include "eval/shift/shift_bench.h"
+#include "eval/shift/shift_streams.h"
 #include "hiedge/data/data_source.h"
 
 namespace hiedge::cli {
@@ -21,15 +21,21 @@ Status RunCommand(const ShiftBenchArgs& a) {
   HIEDGE_ASSIGN_OR_RETURN(auto local, LoadModel(a.local));
   HIEDGE_ASSIGN_OR_RETURN(auto remote, LoadModel(a.remote));
   const ModelInfo& shape = local->info();
-  HIEDGE_ASSIGN_OR_RETURN(Dataset train, LoadDataForModel(a.data_dir, Split::kTrain, shape.input_shape,
-                                                          shape.num_classes, shape.name));
-  HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadDataForModel(a.data_dir, Split::kTest, shape.input_shape,
-                                                         shape.num_classes, shape.name));
+  HIEDGE_ASSIGN_OR_RETURN(Dataset train,
+                          LoadDataForModel(a.data_dir, Split::kTrain, shape.input_shape,
+                                           shape.num_classes, shape.name));
+  HIEDGE_ASSIGN_OR_RETURN(
+      Dataset test,
+      LoadDataForModel(a.data_dir, Split::kTest, shape.input_shape, shape.num_classes, shape.name));
   const Dataset validation = SplitForValidation(train).validation;
   ShiftBenchOptions o = a.options;
-  o.progress = [](const std::string& step) { std::fprintf(stderr, "shift-bench: %s\n", step.c_str()); };
-  HIEDGE_ASSIGN_OR_RETURN(const ShiftBench bench, RunShiftBench(*local, *remote, validation, test, o));
-  const std::string markdown = ShiftBenchToMarkdown(bench, "./scripts/results.sh (hiedge shift-bench)");
+  o.progress = [](const std::string& step) {
+    std::fprintf(stderr, "shift-bench: %s\n", step.c_str());
+  };
+  HIEDGE_ASSIGN_OR_RETURN(const ShiftBench bench,
+                          RunShiftBench(*local, *remote, validation, test, o));
+  const std::string markdown =
+      ShiftBenchToMarkdown(bench, "./scripts/results.sh (hiedge shift-bench)");
   std::printf("%s", markdown.c_str());
   HIEDGE_RETURN_IF_ERROR(WriteTextFile(a.out + "/shift_bench.md", markdown));
   HIEDGE_RETURN_IF_ERROR(WriteTextFile(a.out + "/shift_bench.json", ShiftBenchToJson(bench)));
@@ -74,7 +80,8 @@ void AddShiftBenchCommand(CLI::App& app, int* exit_code) {
   for (const ShiftKind& k : ShiftBenchKinds()) names.push_back(k.name);
   cmd->add_option("--shift", o.shifts, "Only these shifts (repeatable; default: all)")
       ->check(CLI::IsMember(names));
-  cmd->add_option("--out", a->out, "Folder for shift_bench.md, .json and .csv")->capture_default_str();
+  cmd->add_option("--out", a->out, "Folder for shift_bench.md, .json and .csv")
+      ->capture_default_str();
   cmd->callback([a, exit_code] { *exit_code = ExitCodeFor(RunCommand(*a)); });
 }
 

@@ -5,7 +5,7 @@
 
 #include "commands.h"
 #include "engine/features.h"
-#include "eval/rule_model.h"
+#include "eval/core/rule_model.h"
 #include "hiedge/data/data.h"
 #include "hiedge/data/data_source.h"
 #include "hiedge/torch/train.h"
@@ -135,8 +135,8 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
     options->dataset = DataName(*data_dir);
     options->pixel_inputs = HoldsPixels(*full);
     if (options->architecture == kStatisticalRuleArchitecture) {
-      const RuleFitOptions fit{options->name, options->output_dir, options->dataset,
-                               options->seed, options->training_command};
+      const RuleFitOptions fit{options->name, options->output_dir, options->dataset, options->seed,
+                               options->training_command};
       auto card = FitRuleModel(fit, split.train, split.validation, *test);
       *exit_code = ExitCodeFor(card.status());
       if (card.ok()) std::printf("%s", card->ToJson().c_str());

@@ -5,10 +5,10 @@
 
 #include "commands.h"
 #include "common/files.h"
-#include "eval/two_level_eval.h"
+#include "eval/two_level/two_level_eval.h"
+#include "hiedge/common/model_card.h"
 #include "hiedge/data/corruptions.h"
 #include "hiedge/data/data_source.h"
-#include "hiedge/common/model_card.h"
 #include "hiedge/device/two_level_device.h"
 
 namespace hiedge::cli {
@@ -69,7 +69,8 @@ Status BuildSuperclasses(const SuperclassArgs& a) {
                    "--reset-thresholds clears them)\n",
                    out.c_str());
     } else if (previous.ok()) {
-      std::fprintf(stderr, "%s: Alg. 2 thresholds reset to the defaults (%s); recalibrate with "
+      std::fprintf(stderr,
+                   "%s: Alg. 2 thresholds reset to the defaults (%s); recalibrate with "
                    "`hiedge twolevel --save-thresholds`\n",
                    out.c_str(), same ? "--reset-thresholds" : "the superclasses changed");
     }
