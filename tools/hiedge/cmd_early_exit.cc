@@ -39,20 +39,12 @@ Status RunEarlyExit(const EarlyExitArgs& a) {
     links.push_back(link);
   }
   EeStudyInputs common;
-  if (!a.profiles.empty()) {
-    HIEDGE_ASSIGN_OR_RETURN(std::string text, ReadTextFile(a.profiles));
-    HIEDGE_ASSIGN_OR_RETURN(common.profiles, ParseDeviceProfiles(text));
-  }
+  HIEDGE_ASSIGN_OR_RETURN(common.profiles, LoadDeviceProfiles(a.profiles));
   HIEDGE_ASSIGN_OR_RETURN(std::shared_ptr<InferenceBackend> remote,
                           LoadModel(a.remote, {"", a.threads}));
-  const ModelInfo& shape = remote->info();
-  HIEDGE_ASSIGN_OR_RETURN(Dataset train,
-                          LoadDataForModel(a.data_dir, Split::kTrain, shape.input_shape,
-                                           shape.num_classes, shape.name));
-  HIEDGE_ASSIGN_OR_RETURN(
-      Dataset test,
-      LoadDataForModel(a.data_dir, Split::kTest, shape.input_shape, shape.num_classes, shape.name));
-  Dataset validation = SplitForValidation(train).validation;
+  HIEDGE_ASSIGN_OR_RETURN(StudySplits splits, LoadStudySplits(a.data_dir, remote->info()));
+  Dataset validation = std::move(splits.validation);
+  Dataset test = std::move(splits.test);
   if (a.limit > 0) {
     validation = Head(validation, std::min(a.limit, validation.size()));
     test = Head(test, std::min(a.limit, test.size()));

@@ -43,21 +43,13 @@ Result<SplitPredictions> PredictSplit(InferenceBackend& local, InferenceBackend&
 
 Status Eval(const EvalArgs& a) {
   StudyOptions options = a.study;
-  if (!a.profiles.empty()) {
-    HIEDGE_ASSIGN_OR_RETURN(std::string text, ReadTextFile(a.profiles));
-    HIEDGE_ASSIGN_OR_RETURN(options.profiles, ParseDeviceProfiles(text));
-  }
+  HIEDGE_ASSIGN_OR_RETURN(options.profiles, LoadDeviceProfiles(a.profiles));
   HIEDGE_ASSIGN_OR_RETURN(auto local, LoadModel(a.local, {"", a.threads}));
   HIEDGE_ASSIGN_OR_RETURN(std::shared_ptr<InferenceBackend> remote,
                           LoadModel(a.remote, {"", a.threads}));
-  const ModelInfo& shape = local->info();
-  HIEDGE_ASSIGN_OR_RETURN(Dataset train,
-                          LoadDataForModel(a.data_dir, Split::kTrain, shape.input_shape,
-                                           shape.num_classes, shape.name));
-  HIEDGE_ASSIGN_OR_RETURN(
-      Dataset test,
-      LoadDataForModel(a.data_dir, Split::kTest, shape.input_shape, shape.num_classes, shape.name));
-  const Dataset validation = SplitForValidation(train).validation;
+  HIEDGE_ASSIGN_OR_RETURN(const StudySplits splits, LoadStudySplits(a.data_dir, local->info()));
+  const Dataset& validation = splits.validation;
+  const Dataset& test = splits.test;
   // The shifted stream: clean first half, corrupted second half of the test set.
   Dataset stream = Head(test, test.size() / 2);
   const Dataset tail = Corrupt(Subset(test,

@@ -26,21 +26,14 @@ Status RunFilter(const FilterArgs& a) {
   }
   HIEDGE_ASSIGN_OR_RETURN(auto filter, LoadModel(a.filter, {"", a.threads}));
   HIEDGE_ASSIGN_OR_RETURN(auto remote, LoadModel(a.remote, {"", a.threads}));
-  const ModelInfo& shape = remote->info();
-  HIEDGE_ASSIGN_OR_RETURN(Dataset train,
-                          LoadDataForModel(a.data_dir, Split::kTrain, shape.input_shape,
-                                           shape.num_classes, shape.name));
-  HIEDGE_ASSIGN_OR_RETURN(
-      const Dataset test,
-      LoadDataForModel(a.data_dir, Split::kTest, shape.input_shape, shape.num_classes, shape.name));
-  const Dataset validation = SplitForValidation(train).validation;
+  HIEDGE_ASSIGN_OR_RETURN(const StudySplits splits, LoadStudySplits(a.data_dir, remote->info()));
   auto samples = [&](const Dataset& data) -> Result<std::vector<FilterSample>> {
     HIEDGE_ASSIGN_OR_RETURN(const Predictions f, Predict(*filter, data, 500, true));
     HIEDGE_ASSIGN_OR_RETURN(const Predictions r, Predict(*remote, data, 500, true));
     return FilterSamples(f, r, data, card.positive_classes);
   };
-  HIEDGE_ASSIGN_OR_RETURN(const std::vector<FilterSample> val, samples(validation));
-  HIEDGE_ASSIGN_OR_RETURN(const std::vector<FilterSample> tst, samples(test));
+  HIEDGE_ASSIGN_OR_RETURN(const std::vector<FilterSample> val, samples(splits.validation));
+  HIEDGE_ASSIGN_OR_RETURN(const std::vector<FilterSample> tst, samples(splits.test));
   HIEDGE_ASSIGN_OR_RETURN(
       const FilterStudy study,
       RunFilterStudy(filter->info().name, card.positive_classes, val, tst, a.study));

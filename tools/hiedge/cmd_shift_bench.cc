@@ -2,6 +2,7 @@
 
 #include "commands.h"
 #include "common/files.h"
+#include "eval/core/eval.h"
 #include "eval/shift/shift_bench.h"
 #include "eval/shift/shift_streams.h"
 #include "hiedge/data/data_source.h"
@@ -20,14 +21,9 @@ struct ShiftBenchArgs {
 Status RunCommand(const ShiftBenchArgs& a) {
   HIEDGE_ASSIGN_OR_RETURN(auto local, LoadModel(a.local));
   HIEDGE_ASSIGN_OR_RETURN(auto remote, LoadModel(a.remote));
-  const ModelInfo& shape = local->info();
-  HIEDGE_ASSIGN_OR_RETURN(Dataset train,
-                          LoadDataForModel(a.data_dir, Split::kTrain, shape.input_shape,
-                                           shape.num_classes, shape.name));
-  HIEDGE_ASSIGN_OR_RETURN(
-      Dataset test,
-      LoadDataForModel(a.data_dir, Split::kTest, shape.input_shape, shape.num_classes, shape.name));
-  const Dataset validation = SplitForValidation(train).validation;
+  HIEDGE_ASSIGN_OR_RETURN(const StudySplits splits, LoadStudySplits(a.data_dir, local->info()));
+  const Dataset& validation = splits.validation;
+  const Dataset& test = splits.test;
   ShiftBenchOptions o = a.options;
   o.progress = [](const std::string& step) {
     std::fprintf(stderr, "shift-bench: %s\n", step.c_str());

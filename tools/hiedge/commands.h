@@ -13,20 +13,22 @@
 
 namespace hiedge::cli {
 
-// Where a study command writes beyond its table: `--json FILE` and
-// `--markdown-append FILE` (a section of a results document).
+// Where a study command writes beyond its table: `--json FILE`, `--csv FILE` (the
+// table's rows) and `--markdown-append FILE` (a section of a results document).
 struct StudyOutputs {
   std::string json;
+  std::string csv;
   std::string markdown_append;
 };
 void AddStudyOutputOptions(CLI::App* cmd, StudyOutputs* outputs);
 
-// Prints `study`'s table and writes its JSON and Markdown section where asked; `Study`
-// has ToTable, ToJson and ToMarkdown.
+// Prints `study`'s table and writes its JSON, CSV and Markdown section where asked;
+// `Study` has ToTable, ToJson, ToCsv and ToMarkdown.
 template <typename Study>
 Status ReportStudy(const Study& study, const StudyOutputs& outputs) {
   std::fputs(study.ToTable().c_str(), stdout);
   if (!outputs.json.empty()) HIEDGE_RETURN_IF_ERROR(WriteTextFile(outputs.json, study.ToJson()));
+  if (!outputs.csv.empty()) HIEDGE_RETURN_IF_ERROR(WriteTextFile(outputs.csv, study.ToCsv()));
   if (!outputs.markdown_append.empty()) {
     HIEDGE_RETURN_IF_ERROR(AppendMarkdown(outputs.markdown_append, study.ToMarkdown()));
   }

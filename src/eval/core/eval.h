@@ -7,6 +7,7 @@
 #include "hiedge/data/data.h"
 #include "hiedge/decision/calibrate.h"
 #include "hiedge/decision/decision.h"
+#include "hiedge/decision/device_profile.h"
 #include "hiedge/device/device.h"
 #include "hiedge/engine/model.h"
 
@@ -33,6 +34,18 @@ Result<std::vector<Predictions>> PredictAllExits(InferenceBackend& model, const 
                                                  int batch_size = 256, bool progress = false);
 
 double AccuracyOf(const Predictions& p, const Dataset& data);
+
+// What every study of a model evaluates on: the seeded validation part of `data_dir`'s
+// training split (calibration) and its test split (reporting), both loaded for `model`'s
+// input shape and classes (LoadDataForModel).
+struct StudySplits {
+  Dataset validation;
+  Dataset test;
+};
+Result<StudySplits> LoadStudySplits(const std::string& data_dir, const ModelInfo& model);
+
+// Device profiles in data/device_profiles.json's format, from `path`; none for "".
+Result<std::vector<DeviceProfile>> LoadDeviceProfiles(const std::string& path);
 
 // The q-quantile (q in [0, 1]) of `values` by nearest rank on the sorted values; 0 when
 // empty.

@@ -59,13 +59,8 @@ Result<std::vector<LinkRoundTrip>> MeasureOffloadOverLinks(
   const double request_bytes = static_cast<double>(data.image_elements() * sizeof(float));
   std::vector<LinkRoundTrip> out;
   for (const eval::LinkProfile& link : links) {
-    std::unique_ptr<eval::LinkEmulator> emulator;
-    if (link.shaped()) {
-      eval::LinkEmulatorOptions emulation;
-      emulation.link = link;
-      emulation.target_port = server.port();
-      HIEDGE_ASSIGN_OR_RETURN(emulator, eval::LinkEmulator::Start(emulation));
-    }
+    HIEDGE_ASSIGN_OR_RETURN(const std::unique_ptr<eval::LinkEmulator> emulator,
+                            eval::EmulateIfShaped(link, server.port()));
     auto client = MakeOffloadClient(
         {"127.0.0.1", emulator ? emulator->port() : server.port(), "remote", true});
     // About 10 s of the profile's own time per link, whatever its speed.

@@ -51,11 +51,8 @@ Result<HiBenchReport> RunHiBench(const HiBenchOptions& o) {
   HIEDGE_RETURN_IF_ERROR(CheckDataFitsModel(test, remote->info().input_shape,
                                             remote->info().num_classes, remote->info().name));
   if (o.limit > 0) test = Head(test, o.limit);
-  std::vector<DeviceProfile> profiles;
-  if (!o.profiles.empty()) {
-    HIEDGE_ASSIGN_OR_RETURN(std::string text, ReadTextFile(o.profiles));
-    HIEDGE_ASSIGN_OR_RETURN(profiles, ParseDeviceProfiles(text));
-  }
+  HIEDGE_ASSIGN_OR_RETURN(const std::vector<DeviceProfile> profiles,
+                          LoadDeviceProfiles(o.profiles));
 
   HiBenchReport report;
   report.data = o.data;
@@ -120,13 +117,8 @@ Result<LoopbackRun> RunStrategiesOnLoopback(
   HIEDGE_RETURN_IF_ERROR(server.Start());
   // Over a shaped link the device talks to the emulator, which passes bytes on to the
   // server as the link would.
-  std::unique_ptr<eval::LinkEmulator> emulator;
-  if (link.shaped()) {
-    eval::LinkEmulatorOptions emulation;
-    emulation.link = link;
-    emulation.target_port = server.port();
-    HIEDGE_ASSIGN_OR_RETURN(emulator, eval::LinkEmulator::Start(emulation));
-  }
+  HIEDGE_ASSIGN_OR_RETURN(std::unique_ptr<eval::LinkEmulator> emulator,
+                          eval::EmulateIfShaped(link, server.port()));
   OffloadOptions offload;
   offload.host = "127.0.0.1";
   offload.port = emulator ? emulator->port() : server.port();

@@ -104,18 +104,19 @@ Result<FilterStudy> RunFilterStudy(const std::string& filter_name,
   return study;
 }
 
-std::string FilterStudy::ToTable() const {
-  std::string out =
-      fmt::sprintf("%-26s %10s %9s %9s %9s %9s %10s %16s\n", "operating point", "threshold",
-                   "offloaded", "FP", "FN", "accuracy", "offl. saved", "cost saved (β)");
+Table FilterStudy::Rows() const {
+  Table table({"operating point", "threshold", "offloaded", "false positives", "false negatives",
+               "accuracy on the samples of interest", "offloads saved", "cost saved over β"});
   for (const FilterOperatingPoint& p : points) {
     const BinaryFilterResult& r = p.counts();
-    out += fmt::sprintf("%-26s %10.4g %9zu %9zu %9zu %8.2f%% %9.2f%% %7.2f-%.2f%%\n", p.name,
-                        p.threshold, r.offloaded, r.false_positives, r.false_negatives,
-                        100 * r.accuracy(), 100 * p.offloads_saved(), 100 * p.min_cost_reduction(),
-                        100 * p.max_cost_reduction());
+    table.AddRow({p.name, fmt::sprintf("%.4g", p.threshold), std::to_string(r.offloaded),
+                  std::to_string(r.false_positives), std::to_string(r.false_negatives),
+                  fmt::sprintf("%.2f%%", 100 * r.accuracy()),
+                  fmt::sprintf("%.2f%%", 100 * p.offloads_saved()),
+                  fmt::sprintf("%.2f%%-%.2f%%", 100 * p.min_cost_reduction(),
+                               100 * p.max_cost_reduction())});
   }
-  return out;
+  return table;
 }
 
 std::string FilterStudy::ToJson() const {
@@ -158,19 +159,9 @@ std::string FilterStudy::ToMarkdown() const {
       "the validation split to a false-positive rate (the seed's weak filter offloaded 3,521 "
       "of 9,000 negatives); every count is on the test split. Cost at β: β per offloaded "
       "sample of interest, 1 per offloaded other; saved against full offload, over β in "
-      "[0, 1].\n\n"
-      "| operating point | threshold | offloaded | false positives | false negatives | "
-      "accuracy on the samples of interest | offloads saved | cost saved over β |\n"
-      "|---|---|---|---|---|---|---|---|\n",
+      "[0, 1].\n\n",
       filter);
-  for (const FilterOperatingPoint& p : points) {
-    const BinaryFilterResult& r = p.counts();
-    md += fmt::sprintf("| %s | %.4g | %zu | %zu | %zu | %.2f%% | %.2f%% | %.2f%%-%.2f%% |\n",
-                       p.name, p.threshold, r.offloaded, r.false_positives, r.false_negatives,
-                       100 * r.accuracy(), 100 * p.offloads_saved(), 100 * p.min_cost_reduction(),
-                       100 * p.max_cost_reduction());
-  }
-  return md + "\n";
+  return md + Rows().ToMarkdown() + "\n";
 }
 
 }  // namespace hiedge

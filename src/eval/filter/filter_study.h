@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "eval/core/eval.h"
+#include "eval/core/table.h"
 #include "hiedge/decision/binary_filter.h"
 
 namespace hiedge {
@@ -37,8 +38,10 @@ struct FilterStudy {
   std::vector<int> positive_classes;
   std::vector<FilterOperatingPoint> points;
 
-  std::string ToTable() const;
+  Table Rows() const;  // One row per operating point, as every rendering shows it.
+  std::string ToTable() const { return Rows().ToText(); }
   std::string ToJson() const;
+  std::string ToCsv() const { return Rows().ToCsv(); }
   std::string ToMarkdown() const;
 };
 

@@ -293,4 +293,14 @@ LinkEmulator::~LinkEmulator() = default;
 int LinkEmulator::port() const { return impl_->port(); }
 LinkEmulatorCounters LinkEmulator::counters() const { return impl_->counters(); }
 
+Result<std::unique_ptr<LinkEmulator>> EmulateIfShaped(const LinkProfile& link, int target_port,
+                                                      uint64_t seed) {
+  if (!link.shaped()) return std::unique_ptr<LinkEmulator>();
+  LinkEmulatorOptions options;
+  options.link = link;
+  options.target_port = target_port;
+  options.seed = seed;
+  return LinkEmulator::Start(options);
+}
+
 }  // namespace hiedge::eval

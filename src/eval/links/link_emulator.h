@@ -68,4 +68,10 @@ class LinkEmulator {
   std::unique_ptr<Impl> impl_;
 };
 
+// The emulator a device reaches 127.0.0.1:`target_port` through when `link` is shaped;
+// null when it is not (the device then connects to the target itself). `seed` draws the
+// jitter and the losses.
+Result<std::unique_ptr<LinkEmulator>> EmulateIfShaped(const LinkProfile& link, int target_port,
+                                                      uint64_t seed = 1);
+
 }  // namespace hiedge::eval

@@ -39,18 +39,20 @@ Result<BudgetStudy> RunBudgetStudy(const BudgetStudyOptions& o, const Dataset& t
   return study;
 }
 
-std::string BudgetStudy::ToTable() const {
-  std::string out = fmt::sprintf("%-22s %8s %9s %14s %15s %9s\n", "test set", "budget", "accuracy",
-                                 "experts/image", "budget-limited", "fallbacks");
+Table BudgetStudy::Rows() const {
+  Table table({"test set", "budget", "accuracy", "expert calls per image", "budget-limited images",
+               "fallbacks"});
   for (const BudgetStudyRow& r : rows) {
-    out += fmt::sprintf(
-        "%-22s %8s %8.2f%% %14.3f %14.1f%% %9zu\n", r.test_set,
-        r.budget > 0 ? fmt::sprintf("%.2f", r.budget) : std::string("none"), 100 * r.run.accuracy,
-        r.run.mean_experts_asked,
-        r.run.samples ? 100.0 * static_cast<double>(r.run.budget_limited) / r.run.samples : 0.0,
-        r.run.fallbacks);
+    table.AddRow(
+        {r.test_set, r.budget > 0 ? fmt::sprintf("%.2f", r.budget) : std::string("none"),
+         fmt::sprintf("%.2f%%", 100 * r.run.accuracy),
+         fmt::sprintf("%.3f", r.run.mean_experts_asked),
+         fmt::sprintf("%.1f%%", r.run.samples ? 100.0 * static_cast<double>(r.run.budget_limited) /
+                                                    r.run.samples
+                                              : 0.0),
+         std::to_string(r.run.fallbacks)});
   }
-  return out;
+  return table;
 }
 
 std::string BudgetStudy::ToJson() const {
@@ -74,19 +76,9 @@ std::string BudgetStudy::ToMarkdown() const {
       "test images, clean and corrupted, with no budget and with %.2f expert calls per image "
       "(`--expert-budget`). Over every prefix of the stream, calls stay within budget × "
       "images; an image the budget cannot afford keeps its most confident experts and is "
-      "counted as budget-limited.\n\n"
-      "| test set | budget | accuracy | expert calls per image | budget-limited images | "
-      "fallbacks |\n|---|---|---|---|---|---|\n",
+      "counted as budget-limited.\n\n",
       rows.empty() ? size_t{0} : rows.front().run.samples, options.budget);
-  for (const BudgetStudyRow& r : rows) {
-    md += fmt::sprintf(
-        "| %s | %s | %.2f%% | %.3f | %.1f%% | %zu |\n", r.test_set,
-        r.budget > 0 ? fmt::sprintf("%.2f", r.budget) : std::string("none"), 100 * r.run.accuracy,
-        r.run.mean_experts_asked,
-        r.run.samples ? 100.0 * static_cast<double>(r.run.budget_limited) / r.run.samples : 0.0,
-        r.run.fallbacks);
-  }
-  return md + "\n";
+  return md + Rows().ToMarkdown() + "\n";
 }
 
 }  // namespace hiedge

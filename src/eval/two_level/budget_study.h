@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "eval/core/table.h"
 #include "eval/two_level/two_level_eval.h"
 
 namespace hiedge {
@@ -29,8 +30,10 @@ struct BudgetStudy {
   BudgetStudyOptions options;
   std::vector<BudgetStudyRow> rows;
 
-  std::string ToTable() const;
+  Table Rows() const;  // One row per (test set, budget), as every rendering shows it.
+  std::string ToTable() const { return Rows().ToText(); }
   std::string ToJson() const;
+  std::string ToCsv() const { return Rows().ToCsv(); }
   std::string ToMarkdown() const;
 };
 

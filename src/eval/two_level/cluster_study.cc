@@ -151,16 +151,22 @@ Result<ClusterStudy> RunClusterStudy(const ClusterStudyOptions& o, const Dataset
   return study;
 }
 
-std::string ClusterStudy::ToTable() const {
-  std::string out = fmt::sprintf("%-8s %-26s %-26s %-10s %9s %9s %9s %8s %10s %10s\n", "cluster",
-                                 "true mix", "measured demand", "experts", "local hit", "blind hit",
-                                 "accuracy", "p50 ms", "model ms", "blind ms");
+Table ClusterStudy::Rows() const {
+  Table table({"cluster", "true mix", "measured demand", "experts", "local hit", "blind local hit",
+               "accuracy", "p50 ms (loopback)", "modelled ms", "blind modelled ms"});
   for (const ClusterRow& r : rows) {
-    out += fmt::sprintf("%-8d %-26s %-26s %-10s %8.1f%% %8.1f%% %8.2f%% %8.3f %10.3f %10.3f\n",
-                        r.cluster, Shares(r.true_mix), Shares(r.measured_demand),
-                        Experts(r.experts), 100 * r.local_hit, 100 * r.blind_local_hit,
-                        100 * r.accuracy, r.p50_ms, r.modelled_mean_ms, r.blind_modelled_mean_ms);
+    table.AddRow({std::to_string(r.cluster), Shares(r.true_mix), Shares(r.measured_demand),
+                  Experts(r.experts), fmt::sprintf("%.1f%%", 100 * r.local_hit),
+                  fmt::sprintf("%.1f%%", 100 * r.blind_local_hit),
+                  fmt::sprintf("%.2f%%", 100 * r.accuracy), fmt::sprintf("%.3f", r.p50_ms),
+                  fmt::sprintf("%.3f", r.modelled_mean_ms),
+                  fmt::sprintf("%.3f", r.blind_modelled_mean_ms)});
   }
+  return table;
+}
+
+std::string ClusterStudy::ToTable() const {
+  std::string out = Rows().ToText();
   out += "blind placement (Alg. 1 on the pooled demand):";
   for (size_t c = 0; c < blind_placement.size(); ++c) {
     out += " " + std::to_string(c) + " " + Experts(blind_placement[c]);
@@ -177,16 +183,8 @@ std::string ClusterStudy::ToMarkdown() const {
       "## Skewed clusters: Alg. 1 placement from measured demand (seed 004 §1)\n\n"
       "Command: `hiedge clusters` (in `./scripts/results.sh`). Each cluster's stream has its "
       "own seeded superclass mix; Alg. 1 places the experts from the demand measured on 1,000 "
-      "validation images per stream, against Alg. 1 fed the pooled demand (\"blind\").\n\n"
-      "| cluster | true mix | measured demand | experts | local hit | blind local hit | "
-      "accuracy | p50 ms (loopback) | modelled ms | blind modelled ms |\n"
-      "|---|---|---|---|---|---|---|---|---|---|\n";
-  for (const ClusterRow& r : rows) {
-    md += fmt::sprintf("| %d | %s | %s | %s | %.1f%% | %.1f%% | %.2f%% | %.3f | %.3f | %.3f |\n",
-                       r.cluster, Shares(r.true_mix), Shares(r.measured_demand), Experts(r.experts),
-                       100 * r.local_hit, 100 * r.blind_local_hit, 100 * r.accuracy, r.p50_ms,
-                       r.modelled_mean_ms, r.blind_modelled_mean_ms);
-  }
+      "validation images per stream, against Alg. 1 fed the pooled demand (\"blind\").\n\n" +
+      Rows().ToMarkdown();
   md += fmt::sprintf(
       "\nModelled ms = measured loopback time + %.1f ms per answer from another cluster's "
       "server (all servers share one machine here, so the network distance is modelled).\n\n",

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "eval/core/table.h"
 #include "hiedge/common/status.h"
 #include "hiedge/data/data.h"
 
@@ -44,8 +45,10 @@ struct ClusterStudy {
   std::vector<ClusterRow> rows;
   std::vector<std::vector<int>> blind_placement;
   double forward_penalty_ms = 0;
+  Table Rows() const;  // One row per cluster, as every rendering shows it.
   std::string ToTable() const;
   std::string ToJson() const;
+  std::string ToCsv() const { return Rows().ToCsv(); }
   std::string ToMarkdown() const;  // A results-document section.
 };
 

@@ -224,15 +224,21 @@ Result<PartitionStudy> RunPartitionStudy(const PartitionStudyOptions& o, const D
   return study;
 }
 
-std::string PartitionStudy::ToTable() const {
-  std::string out = fmt::sprintf("%-40s %9s %9s %9s %9s %9s %9s %9s %9s\n", "approach (test)",
-                                 "accuracy", "dev MMAC", "srv MMAC", "upload B", "idle ms",
-                                 "idle p50", "load ms", "load p50");
+Table PartitionStudy::Rows() const {
+  Table table({"approach (test)", "accuracy", "device MMAC", "server MMAC", "upload B",
+               "idle mean ms", "idle p50 ms", "loaded mean ms", "loaded p50 ms"});
   for (const PartitionStudyRow& r : rows) {
-    out += fmt::sprintf("%-40s %8.2f%% %9.3f %9.3f %9.0f %9.3f %9.3f %9.3f %9.3f\n", r.approach,
-                        100 * r.accuracy, r.device_mmacs, r.server_mmacs, r.upload_bytes,
-                        r.idle_mean_ms, r.idle_p50_ms, r.loaded_mean_ms, r.loaded_p50_ms);
+    table.AddRow({r.approach, fmt::sprintf("%.2f%%", 100 * r.accuracy),
+                  fmt::sprintf("%.3f", r.device_mmacs), fmt::sprintf("%.3f", r.server_mmacs),
+                  fmt::sprintf("%.0f", r.upload_bytes), fmt::sprintf("%.3f", r.idle_mean_ms),
+                  fmt::sprintf("%.3f", r.idle_p50_ms), fmt::sprintf("%.3f", r.loaded_mean_ms),
+                  fmt::sprintf("%.3f", r.loaded_p50_ms)});
   }
+  return table;
+}
+
+std::string PartitionStudy::ToTable() const {
+  std::string out = Rows().ToText();
   out += fmt::sprintf(
       "%zu images per approach and load level; loaded: %.0f full L-ML requests/s "
       "served to the background clients; device link: %s\n",
@@ -268,15 +274,11 @@ std::string PartitionStudy::ToMarkdown() const {
       "## Two-level vs DNN partitioning (seed 004, Tables 3 and 4)\n\n"
       "Command: `hiedge partition` (in `./scripts/results.sh`). The same loopback servers "
       "hold the Alg. 1 experts, the L-ML and its tail from every cut; the approaches run "
-      "interleaved, with the servers idle and then loaded by closed-loop L-ML clients.\n\n"
-      "| approach (test) | accuracy | device MMAC | server MMAC | upload B | idle mean ms | "
-      "idle p50 ms | loaded mean ms | loaded p50 ms |\n|---|---|---|---|---|---|---|---|---|\n";
+      "interleaved, with the servers idle and then loaded by closed-loop L-ML clients.\n\n" +
+      Rows().ToMarkdown();
   const PartitionStudyRow* two_level = nullptr;
   const PartitionStudyRow* best_cut = nullptr;
   for (const PartitionStudyRow& r : rows) {
-    md += fmt::sprintf("| %s | %.2f%% | %.3f | %.3f | %.0f | %.3f | %.3f | %.3f | %.3f |\n",
-                       r.approach, 100 * r.accuracy, r.device_mmacs, r.server_mmacs, r.upload_bytes,
-                       r.idle_mean_ms, r.idle_p50_ms, r.loaded_mean_ms, r.loaded_p50_ms);
     if (r.cut < 0) {
       two_level = &r;
     } else if ((best_cut == nullptr || r.idle_mean_ms < best_cut->idle_mean_ms)) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "eval/core/table.h"
 #include "hiedge/common/status.h"
 #include "hiedge/data/data.h"
 
@@ -47,8 +48,10 @@ struct PartitionStudy {
   size_t images = 0;
   std::string link = "loopback";   // The device's link to the servers.
   double load_requests_per_s = 0;  // What the background clients got served, loaded phase.
+  Table Rows() const;              // One row per approach, as every rendering shows it.
   std::string ToTable() const;
   std::string ToJson() const;
+  std::string ToCsv() const { return Rows().ToCsv(); }
   // A results-document section (seed 004 Tables 3 and 4) with the best cut named.
   std::string ToMarkdown() const;
 };

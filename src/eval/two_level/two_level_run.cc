@@ -60,14 +60,9 @@ Result<std::unique_ptr<LoopbackExpertServers>> LoopbackExpertServers::Start(
     l->servers_.push_back(
         std::make_unique<HttpServer>(l->services_.back().get(), HttpServerOptions{"127.0.0.1", 0}));
     HIEDGE_RETURN_IF_ERROR(l->servers_.back()->Start());
-    if (link.shaped()) {
-      eval::LinkEmulatorOptions emulation;
-      emulation.link = link;
-      emulation.target_port = l->servers_.back()->port();
-      emulation.seed = l->servers_.size();
-      HIEDGE_ASSIGN_OR_RETURN(auto emulator, eval::LinkEmulator::Start(emulation));
-      l->links_.push_back(std::move(emulator));
-    }
+    HIEDGE_ASSIGN_OR_RETURN(
+        auto emulator, eval::EmulateIfShaped(link, l->servers_.back()->port(), l->servers_.size()));
+    if (emulator) l->links_.push_back(std::move(emulator));
     l->clients_.emplace_back(superclasses, nullptr);
     const int device_port = l->device_port(l->servers_.size() - 1);
     for (int s : held) {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace hiedge {
 namespace {
 
@@ -35,6 +37,11 @@ TEST(BudgetStudyTest, TheBudgetHoldsUnderNoiseThatOverrunsItUnlimited) {
   const std::string md = study->ToMarkdown();
   EXPECT_NE(md.find("| noise (severity 3) | 1.20 |"), std::string::npos) << md;
   EXPECT_NE(md.find("| clean | none |"), std::string::npos) << md;
+  // The same rows as CSV (`--csv`): a header, then one line per (test set, budget).
+  const std::string csv = study->ToCsv();
+  EXPECT_EQ(csv.rfind("test set,budget,accuracy,expert calls per image,", 0), 0u) << csv;
+  EXPECT_EQ(static_cast<size_t>(std::count(csv.begin(), csv.end(), '\n')), study->rows.size() + 1);
+  EXPECT_NE(csv.find("\nclean,none,"), std::string::npos) << csv;
 
   o.budget = 0;
   EXPECT_EQ(RunBudgetStudy(o, *test).status().code(), StatusCode::kInvalidArgument);
