@@ -35,8 +35,7 @@ Status RunEarlyExit(const EarlyExitArgs& a) {
   names.insert(names.end(), a.links.begin(), a.links.end());
   for (const std::string& name : names) {
     HIEDGE_ASSIGN_OR_RETURN(eval::LinkProfile link, eval::ParseLinkProfile(name));
-    if (link.name.empty()) link.name = name;
-    links.push_back(link);
+    links.push_back(std::move(link));
   }
   EeStudyInputs common;
   HIEDGE_ASSIGN_OR_RETURN(common.profiles, LoadDeviceProfiles(a.profiles));

@@ -66,7 +66,7 @@ Result<std::vector<LinkRoundTrip>> MeasureOffloadOverLinks(
     // About 10 s of the profile's own time per link, whatever its speed.
     const double modelled_ms = std::max(eval::RoundTripMs(link, request_bytes, 64), 0.01);
     const int n = std::clamp(static_cast<int>(10000 / modelled_ms), std::min(20, samples), samples);
-    LinkRoundTrip trip{link.name.empty() ? "loopback" : link.name, 0, n};
+    LinkRoundTrip trip{link.name, 0, n};
     for (int i = 0; i <= n; ++i) {
       const FloatTensor x = OneImage(data, static_cast<size_t>(i) % data.size());
       const auto start = Clock::now();

@@ -21,7 +21,7 @@ Result<JobTimes> MeasureJobTimes(InferenceBackend& local, std::shared_ptr<Infere
 // The mean offload round trip over one link: the device's REST request (binary FP32
 // tensor, batch 1) through the link emulator to an in-process server and back.
 struct LinkRoundTrip {
-  std::string link;  // The profile's name ("loopback" unshaped).
+  std::string link;  // The profile's name (ParseLinkProfile names every profile).
   double offload_ms = 0;
   int samples = 0;
 };

@@ -43,11 +43,9 @@ Result<HiBenchReport> RunHiBench(const HiBenchOptions& o) {
   std::shared_ptr<InferenceBackend> local, remote;
   HIEDGE_ASSIGN_OR_RETURN(local, LoadModel(o.local_model, {"", o.threads}));
   HIEDGE_ASSIGN_OR_RETURN(remote, LoadModel(o.remote_model, {"", o.threads}));
-  const ModelInfo& shape = local->info();
-  HIEDGE_ASSIGN_OR_RETURN(Dataset train, LoadDataForModel(o.data, Split::kTrain, shape.input_shape,
-                                                          shape.num_classes, shape.name));
-  HIEDGE_ASSIGN_OR_RETURN(Dataset test, LoadDataForModel(o.data, Split::kTest, shape.input_shape,
-                                                         shape.num_classes, shape.name));
+  HIEDGE_ASSIGN_OR_RETURN(StudySplits splits, LoadStudySplits(o.data, local->info()));
+  const Dataset validation = std::move(splits.validation);
+  Dataset test = std::move(splits.test);
   HIEDGE_RETURN_IF_ERROR(CheckDataFitsModel(test, remote->info().input_shape,
                                             remote->info().num_classes, remote->info().name));
   if (o.limit > 0) test = Head(test, o.limit);
@@ -61,7 +59,6 @@ Result<HiBenchReport> RunHiBench(const HiBenchOptions& o) {
   report.link = link;
   report.local_macs = local->info().macs_per_sample;
   HIEDGE_ASSIGN_OR_RETURN(report.class_names, DataClassNames(o.data));
-  const Dataset validation = SplitForValidation(train).validation;
   report.validation_samples = validation.size();
   report.validation_seed = kDefaultSplitSeed;
   HIEDGE_ASSIGN_OR_RETURN(Predictions local_val, Predict(*local, validation, 256, o.progress));
